@@ -1,0 +1,164 @@
+//! Configuration read once per cold start from the environment.
+
+use crate::model::Organization;
+use crate::ratelimit::{RateLimitPolicy, RateLimitPolicyError};
+
+/// Environment variables Gatehouse reads (documented in the README).
+pub mod vars {
+    pub const ISSUER: &str = "GATEHOUSE_ISSUER";
+    pub const ORGANIZATION_ID: &str = "GATEHOUSE_ORGANIZATION_ID";
+    pub const ORGANIZATION_SLUG: &str = "GATEHOUSE_ORGANIZATION_SLUG";
+    pub const SIGNING_KEYS: &str = "GATEHOUSE_SIGNING_KEYS";
+    pub const TABLE: &str = "GATEHOUSE_TABLE";
+    pub const RATE_LIMIT: &str = "GATEHOUSE_RATE_LIMIT";
+    pub const RATE_LIMIT_WINDOW: &str = "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// What every function needs to know about the deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// The `iss` claim and the base of the metadata URLs, without a trailing slash.
+    pub issuer: String,
+    pub organization: Organization,
+    pub rate_limit: RateLimitPolicy,
+}
+
+fn required(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    env(name)
+        .filter(|value| !value.trim().is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
+
+fn number<T: std::str::FromStr>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match env(name) {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            reason: format!("'{value}' is not a whole number"),
+        }),
+    }
+}
+
+/// Checks an issuer URL: https, or http on a loopback host for local runs. RFC 8414 §2: the
+/// issuer "has no query or fragment components".
+pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
+    let issuer = issuer.trim().trim_end_matches('/');
+    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|prefix| issuer.starts_with(prefix));
+    if !(issuer.starts_with("https://") || local) {
+        return Err("must be an https URL (http only on localhost)".into());
+    }
+    if issuer.contains(['?', '#']) {
+        return Err("must not have a query or fragment".into());
+    }
+    Ok(issuer.to_owned())
+}
+
+pub fn rate_limit_error(error: RateLimitPolicyError) -> ConfigError {
+    let name = match error {
+        RateLimitPolicyError::Limit(_) => vars::RATE_LIMIT,
+        RateLimitPolicyError::Window(_) => vars::RATE_LIMIT_WINDOW,
+    };
+    ConfigError::Invalid {
+        name,
+        reason: error.to_string(),
+    }
+}
+
+impl ServiceConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let issuer = normalize_issuer(&required(env, vars::ISSUER)?).map_err(|reason| {
+            ConfigError::Invalid {
+                name: vars::ISSUER,
+                reason,
+            }
+        })?;
+        let organization = Organization {
+            id: required(env, vars::ORGANIZATION_ID)?,
+            slug: required(env, vars::ORGANIZATION_SLUG)?,
+        };
+        let rate_limit = RateLimitPolicy::new(
+            number(env, vars::RATE_LIMIT, 30)?,
+            number(env, vars::RATE_LIMIT_WINDOW, 60)?,
+        )
+        .map_err(rate_limit_error)?;
+        Ok(Self {
+            issuer,
+            organization,
+            rate_limit,
+        })
+    }
+}
+
+/// Reads a required variable, for the functions' wiring.
+pub fn required_env(name: &'static str) -> Result<String, ConfigError> {
+    required(&|n| std::env::var(n).ok(), name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        (vars::ISSUER, "https://auth.example.com/"),
+        (vars::ORGANIZATION_ID, "org"),
+        (vars::ORGANIZATION_SLUG, "acme"),
+    ];
+
+    #[test]
+    fn defaults_apply_and_the_issuer_loses_its_trailing_slash() {
+        let config = ServiceConfig::from_lookup(&lookup(&BASE)).unwrap();
+        assert_eq!(config.issuer, "https://auth.example.com");
+        assert_eq!(config.rate_limit, RateLimitPolicy::default());
+    }
+
+    #[test]
+    fn missing_or_invalid_settings_name_the_variable() {
+        let missing = ServiceConfig::from_lookup(&lookup(&BASE[1..])).unwrap_err();
+        assert_eq!(missing.to_string(), "GATEHOUSE_ISSUER is not set");
+        let cases = [
+            (vars::ISSUER, "http://auth.example.com"),
+            (vars::ISSUER, "https://auth.example.com?x=1"),
+            (vars::RATE_LIMIT, "lots"),
+            (vars::RATE_LIMIT, "0"),
+            (vars::RATE_LIMIT_WINDOW, "0"),
+        ];
+        for (name, value) in cases {
+            let mut pairs = BASE.to_vec();
+            pairs.push((name, value));
+            let error = ServiceConfig::from_lookup(&lookup(&pairs))
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with(name), "{name}={value}: {error}");
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The one error type of Gatehouse's HTTP boundary, and its one mapping to a response.
+//!
+//! Body: RFC 6749 §5.2 `error` and `error_description`, and beside them the JSON:API form
+//! `errors: [{title, detail, code, status}]` that Commerce Layer style SDKs read.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+
+use http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+/// The error codes Gatehouse answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    TooManyRequests,
+    TemporarilyUnavailable,
+    ServerError,
+    NotFound,
+    MethodNotAllowed,
+}
+
+impl ErrorCode {
+    /// The `error` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::InvalidRequest
+            | ErrorCode::InvalidGrant
+            | ErrorCode::UnauthorizedClient
+            | ErrorCode::UnsupportedGrantType
+            | ErrorCode::InvalidScope => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+}
+
+/// The JSON:API `code` for a status: its reason phrase in upper snake case.
+fn jsonapi_code(status: StatusCode) -> String {
+    status
+        .canonical_reason()
+        .unwrap_or("ERROR")
+        .to_ascii_uppercase()
+        .replace([' ', '-'], "_")
+}
+
+/// An error to show a client. `description` is what the client reads; `source` is only logged.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub description: Cow<'static, str>,
+    /// RFC 6749 §5.2: with Basic authentication, a 401 carries `WWW-Authenticate`.
+    pub basic_auth_used: bool,
+    /// Seconds, for 429 and 503.
+    pub retry_after: Option<u64>,
+    pub source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            basic_auth_used: false,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// The same description for every failed client authentication, so that the answer does
+    /// not tell which client ids exist.
+    pub fn invalid_client() -> Self {
+        Self::new(ErrorCode::InvalidClient, "client authentication failed")
+    }
+
+    /// Storage did not answer: the client should retry shortly.
+    pub fn temporarily_unavailable(source: impl StdError + Send + Sync + 'static) -> Self {
+        Self {
+            retry_after: Some(1),
+            source: Some(Box::new(source)),
+            ..Self::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the service is temporarily unavailable, retry shortly",
+            )
+        }
+    }
+
+    /// A fault of ours that retrying will not fix. The client sees no internals.
+    pub fn server_error(source: impl StdError + Send + Sync + 'static) -> Self {
+        Self {
+            source: Some(Box::new(source)),
+            ..Self::new(ErrorCode::ServerError, "internal error")
+        }
+    }
+
+    pub fn with_basic_auth(mut self, used: bool) -> Self {
+        self.basic_auth_used = used;
+        self
+    }
+
+    /// The one mapping from error to HTTP response.
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.code.status();
+        if status.is_server_error() {
+            tracing::error!(error = self.code.as_str(), source = ?self.source, "request failed");
+        } else if let Some(source) = &self.source {
+            tracing::info!(error = self.code.as_str(), source = ?source, "request refused");
+        }
+        let body = json!({
+            "error": self.code.as_str(),
+            "error_description": self.description,
+            "errors": [{
+                "title": self.code.as_str(),
+                "detail": self.description,
+                "code": jsonapi_code(status),
+                "status": status.as_u16(),
+            }],
+        });
+        let mut response = crate::http::json_response(status, &body);
+        let headers = response.headers_mut();
+        if self.code == ErrorCode::InvalidClient && self.basic_auth_used {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"gatehouse\", charset=\"UTF-8\""),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn every_code_maps_to_its_status_and_jsonapi_code() {
+        let cases = [
+            (ErrorCode::InvalidRequest, 400, "BAD_REQUEST"),
+            (ErrorCode::InvalidClient, 401, "UNAUTHORIZED"),
+            (ErrorCode::InvalidGrant, 400, "BAD_REQUEST"),
+            (ErrorCode::UnauthorizedClient, 400, "BAD_REQUEST"),
+            (ErrorCode::UnsupportedGrantType, 400, "BAD_REQUEST"),
+            (ErrorCode::InvalidScope, 400, "BAD_REQUEST"),
+            (ErrorCode::TooManyRequests, 429, "TOO_MANY_REQUESTS"),
+            (
+                ErrorCode::TemporarilyUnavailable,
+                503,
+                "SERVICE_UNAVAILABLE",
+            ),
+            (ErrorCode::ServerError, 500, "INTERNAL_SERVER_ERROR"),
+            (ErrorCode::NotFound, 404, "NOT_FOUND"),
+            (ErrorCode::MethodNotAllowed, 405, "METHOD_NOT_ALLOWED"),
+        ];
+        for (code, status, jsonapi) in cases {
+            let response = ApiError::new(code, "why").into_response();
+            assert_eq!(response.status().as_u16(), status, "{code:?}");
+            let body = body_of(&response);
+            assert_eq!(body["error"], code.as_str());
+            assert_eq!(body["error_description"], "why");
+            assert_eq!(body["errors"][0]["title"], code.as_str());
+            assert_eq!(body["errors"][0]["detail"], "why");
+            assert_eq!(body["errors"][0]["code"], jsonapi, "{code:?}");
+            assert_eq!(body["errors"][0]["status"], status);
+            assert_eq!(response.headers()["cache-control"], "no-store");
+            assert_eq!(response.headers()["content-type"], "application/json");
+        }
+    }
+
+    #[test]
+    fn invalid_client_carries_www_authenticate_only_when_basic_was_used() {
+        let with = ApiError::invalid_client()
+            .with_basic_auth(true)
+            .into_response();
+        assert!(with.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic"));
+        let without = ApiError::invalid_client().into_response();
+        assert!(without.headers().get("www-authenticate").is_none());
+    }
+
+    #[test]
+    fn server_errors_show_no_internals() {
+        let source = std::io::Error::other("table gatehouse-prod: secret detail");
+        let response = ApiError::temporarily_unavailable(source).into_response();
+        assert_eq!(response.headers()["retry-after"], "1");
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(!text.contains("secret detail"), "{text}");
+    }
+}

@@ -1,0 +1,106 @@
+//! Which application kind may use which grant: DESIGN.md's grant table as one exhaustive match.
+
+use crate::model::ApplicationKind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GrantType {
+    ClientCredentials,
+    Password,
+    AuthorizationCode,
+    RefreshToken,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 4] = [
+        GrantType::ClientCredentials,
+        GrantType::Password,
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+    ];
+
+    pub fn parse(value: &str) -> Option<GrantType> {
+        match value {
+            "client_credentials" => Some(GrantType::ClientCredentials),
+            "password" => Some(GrantType::Password),
+            "authorization_code" => Some(GrantType::AuthorizationCode),
+            "refresh_token" => Some(GrantType::RefreshToken),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::Password => "password",
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+        }
+    }
+}
+
+/// May an application of this kind use this grant?
+///
+/// Whether a client secret is needed follows from the kind alone (see
+/// [`ApplicationKind::client_type`]), so this answers only yes or no.
+pub fn kind_may_use_grant(kind: ApplicationKind, grant: GrantType) -> bool {
+    use ApplicationKind::*;
+    use GrantType::*;
+    match (kind, grant) {
+        (SalesChannel, ClientCredentials) => true,
+        (SalesChannel, Password) => true,
+        (SalesChannel, AuthorizationCode) => false,
+        (SalesChannel, RefreshToken) => true,
+        (Integration, ClientCredentials) => true,
+        (Integration, Password) => false,
+        (Integration, AuthorizationCode) => false,
+        (Integration, RefreshToken) => false,
+        (Webapp, ClientCredentials) => false,
+        (Webapp, Password) => false,
+        (Webapp, AuthorizationCode) => true,
+        (Webapp, RefreshToken) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ApplicationKind::*;
+    use GrantType::*;
+
+    #[test]
+    fn the_grant_table_of_the_contract_holds_cell_by_cell() {
+        #[rustfmt::skip]
+        let table = [
+            // grant               sales_channel integration webapp
+            (ClientCredentials,    [true,         true,       false]),
+            (Password,             [true,         false,      false]),
+            (AuthorizationCode,    [false,        false,      true ]),
+            (RefreshToken,         [true,         false,      true ]),
+        ];
+        for (grant, row) in table {
+            for (kind, allowed) in [SalesChannel, Integration, Webapp].into_iter().zip(row) {
+                assert_eq!(
+                    kind_may_use_grant(kind, grant),
+                    allowed,
+                    "{kind:?} × {grant:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn grant_names_round_trip_and_unknown_names_are_not_grants() {
+        for grant in GrantType::ALL {
+            assert_eq!(GrantType::parse(grant.as_str()), Some(grant));
+        }
+        for unknown in [
+            "",
+            "implicit",
+            "CLIENT_CREDENTIALS",
+            "client_credentials ",
+            "urn:x",
+        ] {
+            assert_eq!(GrantType::parse(unknown), None, "{unknown:?}");
+        }
+    }
+}

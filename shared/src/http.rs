@@ -1,0 +1,41 @@
+//! Small HTTP helpers shared by the functions.
+
+use http::{header, HeaderValue, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+/// A JSON response that no cache may keep: every Gatehouse answer carries tokens or errors
+/// about them. RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache".
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The client's IP address as API Gateway saw it (`requestContext.http.sourceIp`). The local
+/// server puts the peer address there too. Headers such as X-Forwarded-For are not trusted:
+/// any client can write them.
+pub fn client_ip(request: &Request) -> Option<String> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.clone(),
+        // Only the HTTP API (v2) event is enabled; other shapes carry no address we read.
+        _ => None,
+    }
+}
+
+/// The request body as bytes, whatever form lambda_http decoded it to.
+pub fn body_bytes(request: &Request) -> &[u8] {
+    match request.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}

@@ -1,0 +1,18 @@
+//! Gatehouse's rules and storage, shared by every Lambda function and the `gatehouse` command.
+//!
+//! The pure rules (`scope`, `lifetime`, `grant`, `ratelimit`) do no I/O and are table-tested;
+//! `store` holds the storage traits and their DynamoDB and embedded implementations.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod grant;
+pub mod http;
+pub mod jwt;
+pub mod lifetime;
+pub mod model;
+pub mod ratelimit;
+pub mod scope;
+pub mod secret;
+pub mod seed;
+pub mod store;

@@ -1,0 +1,181 @@
+//! The token endpoint's rate limit: a sliding-window log of accepted requests per client IP.
+//!
+//! What is counted: every request to `POST /oauth/token` that the limiter accepts, whatever its
+//! outcome afterwards (a token, a 400, a 401). Requests refused with 429 are not counted, so a
+//! client that keeps retrying is let in again as soon as its oldest counted request is older
+//! than the window. Test and live applications share the limit: it is keyed by IP alone.
+//!
+//! Storage keeps, per IP, the timestamps of the last `limit` accepted requests. A request is
+//! accepted exactly when the oldest of those is outside the window (or there are fewer than
+//! `limit`), so no sliding window of `window` ever holds more than `limit` accepted requests.
+
+use std::time::Duration;
+
+/// The largest limit the DynamoDB store can keep in one item's update expression
+/// (DynamoDB caps expressions at 4 KB).
+pub const MAX_LIMIT: u32 = 300;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitPolicy {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl Default for RateLimitPolicy {
+    /// DESIGN.md: 30 requests in any sliding 60 seconds.
+    fn default() -> Self {
+        Self {
+            limit: 30,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RateLimitPolicyError {
+    #[error("the rate limit must be from 1 to {MAX_LIMIT} requests per window, got {0}")]
+    Limit(u32),
+    #[error("the rate-limit window must be from 1 to 3600 seconds, got {0}")]
+    Window(u64),
+}
+
+impl RateLimitPolicy {
+    pub fn new(limit: u32, window_seconds: u64) -> Result<Self, RateLimitPolicyError> {
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(RateLimitPolicyError::Limit(limit));
+        }
+        if !(1..=3600).contains(&window_seconds) {
+            return Err(RateLimitPolicyError::Window(window_seconds));
+        }
+        Ok(Self {
+            limit,
+            window: Duration::from_secs(window_seconds),
+        })
+    }
+
+    pub fn window_millis(&self) -> u64 {
+        self.window.as_millis() as u64
+    }
+
+    /// A timestamp at or before this instant is outside the window ending `now`.
+    pub fn cutoff(&self, now_millis: u64) -> u64 {
+        now_millis.saturating_sub(self.window_millis())
+    }
+
+    /// Decides a request from the accepted timestamps stored before it (newest first, at most
+    /// `limit` of them), as both stores do atomically.
+    pub fn admits(&self, recent_newest_first: &[u64], now_millis: u64) -> bool {
+        match recent_newest_first.get(self.limit as usize - 1) {
+            None => true,
+            Some(&oldest_kept) => oldest_kept <= self.cutoff(now_millis),
+        }
+    }
+
+    /// What to tell the client, from the timestamps stored after the decision (newest first).
+    pub fn outcome(
+        &self,
+        allowed: bool,
+        recent_newest_first: &[u64],
+        now: u64,
+    ) -> RateLimitOutcome {
+        let cutoff = self.cutoff(now);
+        let in_window: Vec<u64> = recent_newest_first
+            .iter()
+            .copied()
+            .filter(|&t| t > cutoff)
+            .take(self.limit as usize)
+            .collect();
+        let remaining = self.limit.saturating_sub(in_window.len() as u32);
+        // Seconds until the oldest counted request leaves the window and frees a place.
+        let reset_seconds = match in_window.last() {
+            Some(&oldest) => (oldest + self.window_millis())
+                .saturating_sub(now)
+                .div_ceil(1000),
+            None => 0,
+        };
+        RateLimitOutcome {
+            allowed,
+            limit: self.limit,
+            remaining,
+            reset_seconds: reset_seconds.max(u64::from(!allowed)),
+        }
+    }
+}
+
+/// The limiter's answer, with what the `RateLimit-*` headers report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimitOutcome {
+    pub allowed: bool,
+    pub limit: u32,
+    /// Requests still accepted in the current window.
+    pub remaining: u32,
+    /// Seconds until one more request is accepted (also the `Retry-After` of a 429).
+    pub reset_seconds: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(limit: u32) -> RateLimitPolicy {
+        RateLimitPolicy::new(limit, 60).unwrap()
+    }
+
+    #[test]
+    fn a_request_is_admitted_exactly_when_fewer_than_limit_are_in_the_window() {
+        let now = 1_000_000;
+        let cases: [(u32, &[u64], bool); 6] = [
+            (3, &[], true),
+            (3, &[now - 1, now - 2], true),
+            (3, &[now - 1, now - 2, now - 3], false),
+            (3, &[now - 1, now - 2, now - 60_000], true),
+            (3, &[now - 1, now - 2, now - 59_999], false),
+            (1, &[now - 60_001], true),
+        ];
+        for (limit, recent, admitted) in cases {
+            assert_eq!(
+                policy(limit).admits(recent, now),
+                admitted,
+                "{limit} {recent:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_outcome_reports_remaining_and_seconds_until_a_place_frees() {
+        let now = 1_000_000;
+        let p = policy(3);
+        let full = p.outcome(false, &[now - 1_000, now - 2_000, now - 10_500], now);
+        assert_eq!(
+            full,
+            RateLimitOutcome {
+                allowed: false,
+                limit: 3,
+                remaining: 0,
+                reset_seconds: 50
+            }
+        );
+        let one_used = p.outcome(true, &[now, now - 70_000], now);
+        assert_eq!(
+            one_used,
+            RateLimitOutcome {
+                allowed: true,
+                limit: 3,
+                remaining: 2,
+                reset_seconds: 60
+            }
+        );
+    }
+
+    #[test]
+    fn policies_outside_the_supported_range_are_refused() {
+        assert!(RateLimitPolicy::new(0, 60).is_err());
+        assert!(RateLimitPolicy::new(MAX_LIMIT + 1, 60).is_err());
+        assert!(RateLimitPolicy::new(30, 0).is_err());
+        assert!(RateLimitPolicy::new(MAX_LIMIT, 3600).is_ok());
+        assert_eq!(
+            RateLimitPolicy::new(30, 60).unwrap(),
+            RateLimitPolicy::default()
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! Client secrets: high-entropy strings, stored as SHA-256 digests, compared in constant time.
+//!
+//! A fast hash is enough here because a client secret is long and random (at least
+//! [`MIN_SECRET_LENGTH`] characters): nobody can guess one from its digest. Human passwords are
+//! a different matter and get argon2id.
+
+use std::fmt;
+
+use aws_lc_rs::{constant_time, digest, rand};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+/// The shortest client secret accepted when an application is loaded or saved.
+pub const MIN_SECRET_LENGTH: usize = 32;
+
+/// The SHA-256 digest of a client secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretHash([u8; 32]);
+
+impl SecretHash {
+    pub fn of(secret: &str) -> Self {
+        let digest = digest::digest(&digest::SHA256, secret.as_bytes());
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(digest.as_ref());
+        Self(bytes)
+    }
+
+    /// Does this presented secret hash to the stored digest? Constant time in the digest.
+    pub fn verify(&self, presented: &str) -> bool {
+        let presented = Self::of(presented);
+        constant_time::verify_slices_are_equal(&self.0, &presented.0).is_ok()
+    }
+
+    /// Storage form: `sha256:<hex>`.
+    pub fn to_stored(&self) -> String {
+        let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        let hex = stored.strip_prefix("sha256:")?;
+        if hex.len() != 64 || !hex.is_ascii() {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Self(bytes))
+    }
+}
+
+impl fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretHash(..)")
+    }
+}
+
+/// `n` random bytes from the operating system, base64url without padding.
+pub fn random_token(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::fill(&mut bytes).expect("the operating system's random source failed");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_verifies_against_its_own_hash_only() {
+        let hash = SecretHash::of("correct horse battery staple 0123456789");
+        assert!(hash.verify("correct horse battery staple 0123456789"));
+        assert!(!hash.verify("correct horse battery staple 012345678"));
+        assert!(!hash.verify(""));
+    }
+
+    #[test]
+    fn the_stored_form_round_trips_and_rejects_garbage() {
+        let hash = SecretHash::of("s");
+        assert_eq!(SecretHash::from_stored(&hash.to_stored()), Some(hash));
+        for bad in [
+            "",
+            "sha256:",
+            "md5:00",
+            "sha256:zz",
+            &format!("sha256:{}", "é".repeat(32)),
+        ] {
+            assert_eq!(SecretHash::from_stored(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn random_tokens_differ_and_carry_the_asked_entropy() {
+        let (a, b) = (random_token(32), random_token(32));
+        assert_ne!(a, b);
+        assert_eq!(URL_SAFE_NO_PAD.decode(a).unwrap().len(), 32);
+    }
+}
