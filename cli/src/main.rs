@@ -1,1 +1,273 @@
-fn main() {}
+//! `gatehouse`: run every function locally, import seeds into DynamoDB, make signing keys.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use gatehouse_cli::router::Functions;
+use gatehouse_cli::server;
+use gatehouse_shared::clock::SystemClock;
+use gatehouse_shared::config::{normalize_issuer, rate_limit_error, vars, ServiceConfig};
+use gatehouse_shared::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
+use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::seed::{parse_seed, Catalog, DEMO_SEED};
+use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::Store;
+use gatehouse_token::TokenService;
+use gatehouse_wellknown::WellKnown;
+
+#[derive(Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse, an OAuth 2.0 token service for headless commerce"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every function on one local port, on the embedded store unless told otherwise.
+    Serve(ServeArgs),
+    /// Load a seed file into a DynamoDB table, creating the table when it does not exist.
+    Import {
+        #[arg(long)]
+        seed: PathBuf,
+        /// A local DynamoDB API (e.g. moto); without it, the AWS default chain decides.
+        #[arg(long)]
+        dynamodb_endpoint: Option<String>,
+        #[arg(long)]
+        table: String,
+    },
+    /// Print a new private signing key (PKCS#8 PEM) for GATEHOUSE_SIGNING_KEYS.
+    Keygen {
+        #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS512"])]
+        algorithm: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Seed file for the embedded store (default: the demo seed). With DynamoDB, only its
+    /// organization is read.
+    #[arg(long)]
+    seed: Option<PathBuf>,
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Token requests accepted per client IP in any window (at most 300).
+    #[arg(long, default_value_t = 30)]
+    rate_limit: u32,
+    /// The rate-limit window, in seconds.
+    #[arg(long, default_value_t = 60)]
+    rate_limit_window: u64,
+    /// Serve from DynamoDB at this endpoint instead of the embedded store (needs --table).
+    #[arg(long, requires = "table")]
+    dynamodb_endpoint: Option<String>,
+    #[arg(long, requires = "dynamodb_endpoint")]
+    table: Option<String>,
+    /// PEM file of signing keys. Default: $GATEHOUSE_SIGNING_KEYS, else a development key
+    /// generated once and kept in .gatehouse/.
+    #[arg(long)]
+    signing_keys: Option<PathBuf>,
+    /// Algorithm of the generated development key.
+    #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS512"])]
+    algorithm: String,
+    /// The `iss` claim and base URL (default: http://<host>:<port>).
+    #[arg(long)]
+    issuer: Option<String>,
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+fn read_seed(path: Option<&Path>) -> Result<(String, Catalog), Failure> {
+    let text = match path {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        None => DEMO_SEED.to_owned(),
+    };
+    let catalog = parse_seed(&text)?;
+    Ok((text, catalog))
+}
+
+const DEV_KEY_DIR: &str = ".gatehouse";
+
+fn load_keys(args: &ServeArgs) -> Result<KeySet, Failure> {
+    if let Some(path) = &args.signing_keys {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        return Ok(KeySet::from_pem(&text)?);
+    }
+    if let Ok(text) = std::env::var(vars::SIGNING_KEYS) {
+        return Ok(KeySet::from_pem(&text)?);
+    }
+    let algorithm = SigningAlgorithm::parse(&args.algorithm).ok_or("unknown algorithm")?;
+    let path =
+        PathBuf::from(DEV_KEY_DIR).join(format!("dev-signing-key-{}.pem", algorithm.as_str()));
+    if !path.exists() {
+        std::fs::create_dir_all(DEV_KEY_DIR)?;
+        std::fs::write(&path, generate_private_key_pem(algorithm))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        println!("Generated a development signing key: {}", path.display());
+    }
+    Ok(KeySet::from_pem(&std::fs::read_to_string(&path)?)?)
+}
+
+/// The seed's applications with the secrets as written in the file, for the start banner.
+fn print_credentials(seed_text: &str) {
+    let Ok(seed) = serde_json::from_str::<serde_json::Value>(seed_text) else {
+        return;
+    };
+    println!("Applications:");
+    for app in seed["applications"].as_array().into_iter().flatten() {
+        let secret = app["client_secret"]
+            .as_str()
+            .map(|s| format!("  client_secret={s}"))
+            .unwrap_or_default();
+        println!(
+            "  {:<14} {:<5} client_id={}{}",
+            app["kind"].as_str().unwrap_or("?"),
+            app["mode"].as_str().unwrap_or("?"),
+            app["client_id"].as_str().unwrap_or("?"),
+            secret
+        );
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let (seed_text, catalog) = read_seed(args.seed.as_deref())?;
+    let rate_limit =
+        RateLimitPolicy::new(args.rate_limit, args.rate_limit_window).map_err(rate_limit_error)?;
+    let issuer = normalize_issuer(&args.issuer.clone().unwrap_or_else(|| match args.host {
+        std::net::IpAddr::V6(host) => format!("http://[{host}]:{}", args.port),
+        std::net::IpAddr::V4(host) => format!("http://{host}:{}", args.port),
+    }))
+    .map_err(|reason| format!("--issuer {reason}"))?;
+    let config = ServiceConfig {
+        issuer,
+        organization: catalog.organization.clone(),
+        rate_limit,
+    };
+    let keys = Arc::new(load_keys(&args)?);
+    let store: Arc<dyn Store> = match (&args.dynamodb_endpoint, &args.table) {
+        (Some(endpoint), Some(table)) => {
+            let store = DynamoStore::new(dynamo::client(Some(endpoint)).await, table);
+            store.find_application("gatehouse-startup-probe").await.map_err(|e| {
+                format!("DynamoDB table {table} at {endpoint} is not usable ({e}); run `gatehouse import` first")
+            })?;
+            Arc::new(store)
+        }
+        _ => Arc::new(MemoryStore::from_catalog(&catalog)),
+    };
+    let functions = Arc::new(Functions {
+        wellknown: WellKnown::new(&config, &keys),
+        token: TokenService {
+            store,
+            keys: Arc::clone(&keys),
+            clock: Arc::new(SystemClock),
+            config: config.clone(),
+        },
+    });
+    let address = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    println!(
+        "Gatehouse is serving on {} (organization {})",
+        config.issuer, config.organization.slug
+    );
+    match &args.dynamodb_endpoint {
+        Some(endpoint) => println!(
+            "Store: DynamoDB table {} at {endpoint}",
+            args.table.as_deref().unwrap_or("")
+        ),
+        None => println!(
+            "Store: embedded, loaded from {}",
+            args.seed
+                .as_deref()
+                .map_or("the demo seed".into(), |p| p.display().to_string())
+        ),
+    }
+    println!(
+        "Signing with {} key {}",
+        keys.signing_key().algorithm.as_str(),
+        keys.signing_key().kid
+    );
+    println!(
+        "Rate limit: {} token requests per client IP in any {} s",
+        rate_limit.limit,
+        rate_limit.window.as_secs()
+    );
+    print_credentials(&seed_text);
+    println!(
+        "Try: curl -s {}/oauth/token -d grant_type=client_credentials -d client_id=demo-storefront -d scope=market:1001",
+        config.issuer
+    );
+    tokio::select! {
+        _ = server::run(listener, functions) => {}
+        _ = tokio::signal::ctrl_c() => println!("Stopping."),
+    }
+    Ok(())
+}
+
+async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), Failure> {
+    let (_, catalog) = read_seed(Some(seed))?;
+    let store = DynamoStore::new(dynamo::client(endpoint).await, table);
+    if store.ensure_table().await? {
+        println!(
+            "Created table {table} (PK, SK; TTL on {})",
+            dynamo::TTL_ATTRIBUTE
+        );
+    }
+    store.import(&catalog).await?;
+    println!(
+        "Imported {} applications, {} markets and {} stock locations into {table}",
+        catalog.applications.len(),
+        catalog.markets.len(),
+        catalog.stock_locations.len()
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber_init();
+    let result = match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Import {
+            seed,
+            dynamodb_endpoint,
+            table,
+        } => import(&seed, dynamodb_endpoint.as_deref(), &table).await,
+        Command::Keygen { algorithm } => {
+            let algorithm = SigningAlgorithm::parse(&algorithm).expect("clap checked the value");
+            print!("{}", generate_private_key_pem(algorithm));
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr, at the level RUST_LOG asks for (warnings by default).
+fn tracing_subscriber_init() {
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "warn");
+    }
+    lambda_http::tracing::init_default_subscriber();
+}

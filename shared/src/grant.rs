@@ -38,6 +38,10 @@ impl GrantType {
     }
 }
 
+/// The grants the token endpoint serves today, as advertised in the server metadata. The
+/// token function's dispatch answers `unsupported_grant_type` for every other grant.
+pub const SERVED_GRANTS: &[GrantType] = &[GrantType::ClientCredentials];
+
 /// May an application of this kind use this grant?
 ///
 /// Whether a client secret is needed follows from the kind alone (see

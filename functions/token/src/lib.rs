@@ -1,1 +1,206 @@
+//! `POST /oauth/token` (RFC 6749 §3.2): parses and authenticates once, then dispatches on
+//! `grant_type` to one module per grant.
 
+pub mod grants;
+pub mod request;
+
+use std::sync::Arc;
+
+use gatehouse_shared::clock::Clock;
+use gatehouse_shared::config::ServiceConfig;
+use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
+use gatehouse_shared::http::{client_ip, json_response};
+use gatehouse_shared::jwt::KeySet;
+use gatehouse_shared::model::ClientType;
+use gatehouse_shared::ratelimit::RateLimitOutcome;
+use gatehouse_shared::scope::{parse_scope, ScopeRequest};
+use gatehouse_shared::store::{ClientWithScope, Store, StoreError};
+use http::{HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+
+use request::{parse_token_request, ClientCredentials, TokenRequest, MAX_CLIENT_ID_LENGTH};
+
+/// Everything the token endpoint depends on, built once per cold start.
+pub struct TokenService {
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<KeySet>,
+    pub clock: Arc<dyn Clock>,
+    pub config: ServiceConfig,
+}
+
+fn storage_error(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Unavailable(_) => ApiError::temporarily_unavailable(error),
+        StoreError::Corrupt { .. } => ApiError::server_error(error),
+    }
+}
+
+/// A client_id worth looking up: short and printable. Anything else cannot exist.
+fn lookup_id(credentials: &ClientCredentials) -> Option<&str> {
+    credentials
+        .client_id
+        .as_deref()
+        .filter(|id| id.len() <= MAX_CLIENT_ID_LENGTH && id.chars().all(|c| !c.is_control()))
+}
+
+/// RFC 6749 §2.3: confidential clients authenticate with their secret; public clients
+/// identify themselves with their client_id alone.
+fn authenticate(
+    credentials: &ClientCredentials,
+    found: Option<ClientWithScope>,
+) -> Result<ClientWithScope, ApiError> {
+    let refused = |description: &'static str| {
+        ApiError::new(ErrorCode::InvalidClient, description).with_basic_auth(credentials.via_basic)
+    };
+    if credentials.client_id.is_none() {
+        return Err(refused(
+            "client authentication failed: client_id is required",
+        ));
+    }
+    let client =
+        found.ok_or_else(|| ApiError::invalid_client().with_basic_auth(credentials.via_basic))?;
+    let application = &client.application;
+    match (
+        application.kind.client_type(),
+        &application.client_secret_hash,
+        &credentials.client_secret,
+    ) {
+        (ClientType::Public, _, None) => Ok(client),
+        (ClientType::Public, _, Some(_)) => Err(refused(
+            "client authentication failed: sales channels are public clients and send no client_secret",
+        )),
+        (ClientType::Confidential, Some(hash), Some(secret)) if hash.verify(secret) => Ok(client),
+        (ClientType::Confidential, _, _) => Err(ApiError::invalid_client().with_basic_auth(credentials.via_basic)),
+    }
+}
+
+fn rate_limit_headers(response: &mut Response<Body>, outcome: &RateLimitOutcome) {
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from(outcome.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(outcome.remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(outcome.reset_seconds));
+}
+
+fn too_many_requests(outcome: &RateLimitOutcome, service: &TokenService) -> ApiError {
+    let mut error = ApiError::new(
+        ErrorCode::TooManyRequests,
+        format!(
+            "too many token requests from this address: at most {} in any {} seconds",
+            service.config.rate_limit.limit,
+            service.config.rate_limit.window.as_secs()
+        ),
+    );
+    error.retry_after = Some(outcome.reset_seconds.max(1));
+    error
+}
+
+/// Authenticates the client, checks the grant table, and runs the grant.
+fn respond(
+    service: &TokenService,
+    parsed: Result<TokenRequest, ApiError>,
+    scope: Option<Result<ScopeRequest, gatehouse_shared::scope::ScopeError>>,
+    found: Option<Result<Option<ClientWithScope>, StoreError>>,
+    now_millis: u64,
+) -> Result<Response<Body>, ApiError> {
+    let request = parsed?;
+    let grant = GrantType::parse(&request.grant_type).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!(
+                "grant_type '{}' is not supported",
+                request.grant_type.chars().take(64).collect::<String>()
+            ),
+        )
+    })?;
+    let found = found.transpose().map_err(storage_error)?.flatten();
+    let client = authenticate(&request.credentials, found)?;
+    let kind = client.application.kind;
+    if !kind_may_use_grant(kind, grant) {
+        return Err(ApiError::new(
+            ErrorCode::UnauthorizedClient,
+            format!(
+                "{} applications may not use the {} grant",
+                kind.as_str(),
+                grant.as_str()
+            ),
+        ));
+    }
+    let scope = scope.unwrap_or_else(|| Ok(ScopeRequest::default()));
+    let issued = match grant {
+        GrantType::ClientCredentials => {
+            grants::client_credentials::grant(service, &client, scope, now_millis)?
+        }
+        GrantType::Password | GrantType::AuthorizationCode | GrantType::RefreshToken => {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant_type '{}' is not supported yet", grant.as_str()),
+            ));
+        }
+    };
+    Ok(json_response(StatusCode::OK, &issued.body()))
+}
+
+/// Handles one `POST /oauth/token`.
+pub async fn handle(request: Request, service: &TokenService) -> Response<Body> {
+    if request.method() != Method::POST {
+        let mut response = ApiError::new(ErrorCode::MethodNotAllowed, "use POST").into_response();
+        response
+            .headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let now_millis = service.clock.now_millis();
+    let client_key = client_ip(&request).unwrap_or_else(|| "unknown".to_owned());
+    let parsed = parse_token_request(&request);
+    let scope = parsed
+        .as_ref()
+        .ok()
+        .map(|r| parse_scope(r.params.get("scope")));
+    let lookup = async {
+        let request = parsed.as_ref().ok()?;
+        let id = lookup_id(&request.credentials)?;
+        let (markets, locations) = match &scope {
+            Some(Ok(scope)) => (scope.market_refs(), scope.stock_location_refs()),
+            _ => (&[][..], &[][..]),
+        };
+        Some(
+            service
+                .store
+                .find_client_with_scope(id, markets, locations)
+                .await,
+        )
+    };
+    // The two storage requests of the warm path, sent together.
+    let (rate, found) = futures::join!(
+        service
+            .store
+            .hit_rate_limit(&client_key, &service.config.rate_limit, now_millis),
+        lookup
+    );
+    let outcome = match rate {
+        Ok(outcome) => outcome,
+        Err(error) => return storage_error(error).into_response(),
+    };
+    let mut response = if outcome.allowed {
+        respond(service, parsed, scope, found, now_millis).unwrap_or_else(ApiError::into_response)
+    } else {
+        too_many_requests(&outcome, service).into_response()
+    };
+    rate_limit_headers(&mut response, &outcome);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_grant_the_metadata_advertises_is_dispatched_and_no_other() {
+        use gatehouse_shared::grant::SERVED_GRANTS;
+        for grant in GrantType::ALL {
+            let dispatched = matches!(grant, GrantType::ClientCredentials);
+            assert_eq!(SERVED_GRANTS.contains(&grant), dispatched, "{grant:?}");
+        }
+    }
+}

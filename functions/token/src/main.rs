@@ -1,1 +1,31 @@
-fn main() {}
+//! The token Lambda: configuration, keys and the DynamoDB client are built once per cold start.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use gatehouse_shared::clock::SystemClock;
+use gatehouse_shared::config::{required_env, vars, ServiceConfig};
+use gatehouse_shared::jwt::KeySet;
+use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_token::{handle, TokenService};
+use lambda_http::{service_fn, Error, Request};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = ServiceConfig::from_env()?;
+    let keys = KeySet::from_pem(&required_env(vars::SIGNING_KEYS)?)?;
+    let table = required_env(vars::TABLE)?;
+    let store = DynamoStore::new(dynamo::client(None).await, table);
+    let service = Arc::new(TokenService {
+        store: Arc::new(store),
+        keys: Arc::new(keys),
+        clock: Arc::new(SystemClock),
+        config,
+    });
+    lambda_http::run(service_fn(move |request: Request| {
+        let service = Arc::clone(&service);
+        async move { Ok::<_, Infallible>(handle(request, &service).await) }
+    }))
+    .await
+}

@@ -1,1 +1,71 @@
+//! `GET /.well-known/jwks.json` (RFC 7517) and `GET /.well-known/oauth-authorization-server`
+//! (RFC 8414). Both documents are built once, at cold start.
 
+use gatehouse_shared::config::ServiceConfig;
+use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::grant::SERVED_GRANTS;
+use gatehouse_shared::http::json_response;
+use gatehouse_shared::jwt::KeySet;
+use http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+
+/// How long clients and caches may keep the documents. A new key must be published at least
+/// this long before it signs (see the README on key rotation).
+const MAX_AGE_SECONDS: u32 = 300;
+
+pub struct WellKnown {
+    jwks: serde_json::Value,
+    metadata: serde_json::Value,
+}
+
+impl WellKnown {
+    pub fn new(config: &ServiceConfig, keys: &KeySet) -> Self {
+        let issuer = &config.issuer;
+        let metadata = json!({
+            "issuer": issuer,
+            "token_endpoint": format!("{issuer}/oauth/token"),
+            "jwks_uri": format!("{issuer}{JWKS_PATH}"),
+            "grant_types_supported": SERVED_GRANTS.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            // No authorization endpoint yet, hence no response types.
+            "response_types_supported": [],
+            "scopes_supported": ["market:all"],
+        });
+        Self {
+            jwks: keys.jwks(),
+            metadata,
+        }
+    }
+}
+
+fn cacheable(body: &serde_json::Value) -> Response<Body> {
+    let mut response = json_response(StatusCode::OK, body);
+    let headers = response.headers_mut();
+    headers.remove(header::PRAGMA);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECONDS}"))
+            .expect("static header"),
+    );
+    response
+}
+
+pub async fn handle(request: Request, documents: &WellKnown) -> Response<Body> {
+    let document = match request.uri().path() {
+        JWKS_PATH => &documents.jwks,
+        METADATA_PATH => &documents.metadata,
+        _ => return ApiError::new(ErrorCode::NotFound, "no such document").into_response(),
+    };
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let mut response = ApiError::new(ErrorCode::MethodNotAllowed, "use GET").into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    cacheable(document)
+}

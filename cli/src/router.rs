@@ -1,0 +1,22 @@
+//! Routes a request to the function that API Gateway would invoke for it (see template.yaml).
+
+use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_token::TokenService;
+use gatehouse_wellknown::{WellKnown, JWKS_PATH, METADATA_PATH};
+use lambda_http::{Body, Request, Response};
+
+/// Every function, served from one process.
+pub struct Functions {
+    pub token: TokenService,
+    pub wellknown: WellKnown,
+}
+
+pub async fn route(request: Request, functions: &Functions) -> Response<Body> {
+    match request.uri().path() {
+        "/oauth/token" => gatehouse_token::handle(request, &functions.token).await,
+        JWKS_PATH | METADATA_PATH => {
+            gatehouse_wellknown::handle(request, &functions.wellknown).await
+        }
+        _ => ApiError::new(ErrorCode::NotFound, "no such endpoint").into_response(),
+    }
+}

@@ -1,0 +1,263 @@
+//! Reading a token request: the body (form or JSON, same fields) and client credentials (body
+//! or HTTP Basic), with every rule about malformed input answered as `invalid_request`.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use gatehouse_shared::error::ApiError;
+use gatehouse_shared::http::body_bytes;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use lambda_http::Request;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Longest client_id looked up in storage.
+pub const MAX_CLIENT_ID_LENGTH: usize = 255;
+
+/// Parameters this endpoint reads. RFC 6749 §3.2: "The authorization server MUST ignore
+/// unrecognized request parameters", so only these are checked for type.
+const KNOWN_PARAMETERS: &[&str] = &[
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "scope",
+    "username",
+    "password",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+];
+
+/// Request parameters in the order received.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were
+    /// omitted from the request."
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, value)| key == name && !value.is_empty())
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn push(&mut self, name: String, value: String) -> Result<(), ApiError> {
+        // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
+        if self.0.iter().any(|(key, _)| *key == name) {
+            return Err(ApiError::invalid_request(format!(
+                "parameter '{}' is repeated",
+                shorten(&name)
+            )));
+        }
+        self.0.push((name, value));
+        Ok(())
+    }
+}
+
+fn shorten(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+/// How the client identified itself.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ClientCredentials {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// RFC 6749 §5.2: a 401 must then carry `WWW-Authenticate`.
+    pub via_basic: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub grant_type: String,
+    pub credentials: ClientCredentials,
+    pub params: Params,
+}
+
+/// `application/x-www-form-urlencoded` value decoding: `+` is a space, then percent-decoding,
+/// and the result must be UTF-8.
+fn form_decode(raw: &str) -> Option<String> {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|decoded| decoded.into_owned())
+}
+
+fn parse_form(body: &str) -> Result<Params, ApiError> {
+    let mut params = Params::default();
+    for pair in body.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let not_utf8 = || {
+            ApiError::invalid_request("a form parameter is not valid UTF-8 once percent-decoded")
+        };
+        params.push(
+            form_decode(name).ok_or_else(not_utf8)?,
+            form_decode(value).ok_or_else(not_utf8)?,
+        )?;
+    }
+    Ok(params)
+}
+
+/// A JSON object read key by key, so that repeated keys are seen (a map would keep the last).
+struct JsonFields(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for JsonFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = JsonFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonFields, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    fields.push((key, map.next_value()?));
+                }
+                Ok(JsonFields(fields))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+fn parse_json(body: &str) -> Result<Params, ApiError> {
+    let fields: JsonFields = serde_json::from_str(body)
+        .map_err(|_| ApiError::invalid_request("the body is not a valid JSON object"))?;
+    let mut params = Params::default();
+    for (name, value) in fields.0 {
+        let value = match value {
+            serde_json::Value::String(text) => text,
+            // A null is an omitted parameter.
+            serde_json::Value::Null => String::new(),
+            _ if KNOWN_PARAMETERS.contains(&name.as_str()) => {
+                return Err(ApiError::invalid_request(format!(
+                    "parameter '{name}' must be a string"
+                )));
+            }
+            _ => continue,
+        };
+        params.push(name, value)?;
+    }
+    Ok(params)
+}
+
+/// RFC 6749 §2.3.1: the client id and secret "are encoded using the
+/// application/x-www-form-urlencoded encoding algorithm" and then used as the Basic user-id
+/// and password.
+fn parse_basic(request: &Request) -> Result<Option<(String, String)>, ApiError> {
+    let mut values = request.headers().get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::invalid_request(
+            "the Authorization header is repeated",
+        ));
+    }
+    let malformed = || {
+        ApiError::new(
+            gatehouse_shared::error::ErrorCode::InvalidClient,
+            "client authentication failed: malformed Basic credentials",
+        )
+        .with_basic_auth(true)
+    };
+    let value = value.to_str().map_err(|_| malformed())?;
+    let (scheme, encoded) = value.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(ApiError::new(
+            gatehouse_shared::error::ErrorCode::InvalidClient,
+            "client authentication failed: only the Basic scheme is accepted",
+        )
+        .with_basic_auth(true));
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let id = form_decode(id).ok_or_else(malformed)?;
+    let secret = form_decode(secret).ok_or_else(malformed)?;
+    Ok(Some((id, secret)))
+}
+
+enum BodyFormat {
+    Form,
+    Json,
+}
+
+fn body_format(request: &Request) -> Result<BodyFormat, ApiError> {
+    let unsupported = || {
+        ApiError::invalid_request(
+            "Content-Type must be application/x-www-form-urlencoded or application/json",
+        )
+    };
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .ok_or_else(unsupported)?
+        .to_str()
+        .map_err(|_| unsupported())?;
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match media_type.as_str() {
+        "application/x-www-form-urlencoded" => Ok(BodyFormat::Form),
+        "application/json" | "application/vnd.api+json" => Ok(BodyFormat::Json),
+        _ => Err(unsupported()),
+    }
+}
+
+/// Reads a token request. Pure: no storage, no clock.
+pub fn parse_token_request(request: &Request) -> Result<TokenRequest, ApiError> {
+    let bytes = body_bytes(request);
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::invalid_request(format!(
+            "the request body is larger than {MAX_BODY_BYTES} bytes"
+        )));
+    }
+    let format = body_format(request)?;
+    let body = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::invalid_request("the request body is not valid UTF-8"))?;
+    let mut params = match format {
+        BodyFormat::Form => parse_form(body)?,
+        BodyFormat::Json => parse_json(body)?,
+    };
+    let basic = parse_basic(request)?;
+    let body_id = params.get("client_id").map(str::to_owned);
+    let body_secret = params.get("client_secret").map(str::to_owned);
+    let credentials = match basic {
+        Some(_) if body_id.is_some() || body_secret.is_some() => {
+            return Err(ApiError::invalid_request(
+                "send client credentials either in the Authorization header or in the body, not both",
+            ));
+        }
+        Some((id, secret)) => ClientCredentials {
+            client_id: Some(id).filter(|id| !id.is_empty()),
+            client_secret: Some(secret).filter(|s| !s.is_empty()),
+            via_basic: true,
+        },
+        None => ClientCredentials {
+            client_id: body_id,
+            client_secret: body_secret,
+            via_basic: false,
+        },
+    };
+    // The secret has no further use among the parameters; keep it out of them.
+    params.0.retain(|(name, _)| name != "client_secret");
+    let grant_type = params
+        .get("grant_type")
+        .ok_or_else(|| ApiError::invalid_request("grant_type is required"))?
+        .to_owned();
+    Ok(TokenRequest {
+        grant_type,
+        credentials,
+        params,
+    })
+}
