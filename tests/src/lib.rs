@@ -1,1 +1,317 @@
+//! Helpers shared by the end-to-end tests: API Gateway events, services wired on either
+//! store, a DynamoDB (moto) table per test, and an HTTP client for the local server.
 
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use base64::Engine;
+use gatehouse_cli::router::Functions;
+use gatehouse_shared::clock::{Clock, ManualClock, SystemClock};
+use gatehouse_shared::config::ServiceConfig;
+use gatehouse_shared::jwt::{
+    generate_private_key_pem, AccessTokenClaims, KeySet, SigningAlgorithm,
+};
+use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::seed::{parse_seed, Catalog, DEMO_SEED};
+use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::Store;
+use gatehouse_token::TokenService;
+use gatehouse_wellknown::WellKnown;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+
+pub const ISSUER: &str = "https://auth.test.example";
+pub const STOREFRONT: &str = "demo-storefront";
+pub const INTEGRATION: &str = "demo-integration";
+pub const INTEGRATION_SECRET: &str = "demo-integration-secret-change-me-0123456789";
+pub const WEBAPP: &str = "demo-webapp";
+pub const WEBAPP_SECRET: &str = "demo-webapp-secret-change-me-0123456789abcdef";
+pub const LIVE_STOREFRONT: &str = "live-storefront";
+
+const TOKEN_EVENT: &str = include_str!("../fixtures/apigw-v2-post-oauth-token.json");
+const WELL_KNOWN_EVENT: &str = include_str!("../fixtures/apigw-v2-get-well-known.json");
+
+pub fn demo_catalog() -> Catalog {
+    parse_seed(DEMO_SEED).expect("the demo seed is valid")
+}
+
+/// One ES256 key set per test process (key generation is not free).
+pub fn test_keys() -> Arc<KeySet> {
+    static KEYS: OnceLock<Arc<KeySet>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        Arc::new(KeySet::from_pem(&generate_private_key_pem(SigningAlgorithm::Es256)).unwrap())
+    })
+    .clone()
+}
+
+pub fn config(rate_limit: RateLimitPolicy) -> ServiceConfig {
+    ServiceConfig {
+        issuer: ISSUER.to_owned(),
+        organization: demo_catalog().organization,
+        rate_limit,
+    }
+}
+
+pub fn token_service(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    rate_limit: RateLimitPolicy,
+) -> TokenService {
+    TokenService {
+        store,
+        keys: test_keys(),
+        clock,
+        config: config(rate_limit),
+    }
+}
+
+/// The token service on the embedded store loaded with the demo seed, real clock, default limit.
+pub fn demo_service() -> TokenService {
+    token_service(
+        Arc::new(MemoryStore::from_catalog(&demo_catalog())),
+        Arc::new(SystemClock),
+        RateLimitPolicy::default(),
+    )
+}
+
+pub fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::at_millis(1_795_870_800_000))
+}
+
+/// An API Gateway HTTP API (v2) event for `POST /oauth/token`, from the fixture.
+pub struct TokenEvent {
+    event: Value,
+}
+
+impl TokenEvent {
+    pub fn new() -> Self {
+        Self {
+            event: serde_json::from_str(TOKEN_EVENT).unwrap(),
+        }
+    }
+
+    pub fn form(pairs: &[(&str, &str)]) -> Self {
+        let body = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        Self::new()
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(&body)
+    }
+
+    pub fn json(body: &Value) -> Self {
+        Self::new()
+            .header("content-type", "application/json")
+            .body(&body.to_string())
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.event["headers"][name] = json!(value);
+        self
+    }
+
+    pub fn basic(self, id: &str, secret: &str) -> Self {
+        let credentials = format!("{}:{}", form_encode(id), form_encode(secret));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+        self.header("authorization", &format!("Basic {encoded}"))
+    }
+
+    pub fn body(mut self, body: &str) -> Self {
+        self.event["body"] = json!(body);
+        self.event["headers"]["content-length"] = json!(body.len().to_string());
+        self
+    }
+
+    /// API Gateway base64-encodes bodies it does not take for text.
+    pub fn binary_body(mut self, bytes: &[u8]) -> Self {
+        self.event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+        self.event["isBase64Encoded"] = json!(true);
+        self
+    }
+
+    pub fn source_ip(mut self, ip: &str) -> Self {
+        self.event["requestContext"]["http"]["sourceIp"] = json!(ip);
+        self
+    }
+
+    pub fn method(mut self, method: &str) -> Self {
+        self.event["requestContext"]["http"]["method"] = json!(method);
+        self
+    }
+
+    pub fn request(&self) -> Request {
+        lambda_http::request::from_str(&self.event.to_string())
+            .expect("a valid API Gateway v2 event")
+    }
+}
+
+impl Default for TokenEvent {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An API Gateway v2 event for `GET <path>`, from the fixture.
+pub fn well_known_event(path: &str) -> Request {
+    let mut event: Value = serde_json::from_str(WELL_KNOWN_EVENT).unwrap();
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["routeKey"] = json!(format!("GET {path}"));
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+pub fn form_encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+pub fn body_json(response: &Response<Body>) -> Value {
+    serde_json::from_slice(response.body().as_ref()).expect("a JSON body")
+}
+
+/// Asserts the documented error format and returns the `error` code.
+pub fn assert_error_format(status: u16, headers: &http::HeaderMap, body: &Value) -> String {
+    let error = body["error"].as_str().expect("an error field").to_owned();
+    let description = body["error_description"]
+        .as_str()
+        .expect("an error_description");
+    assert!(!description.is_empty());
+    let entry = &body["errors"][0];
+    assert_eq!(entry["title"], error.as_str());
+    assert_eq!(entry["detail"], description);
+    assert_eq!(entry["status"], status);
+    assert!(entry["code"]
+        .as_str()
+        .is_some_and(|c| c.chars().all(|c| c.is_ascii_uppercase() || c == '_')));
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["content-type"], "application/json");
+    error
+}
+
+/// Verifies an access token against the key set's JWKS with a pinned algorithm and issuer.
+pub fn verify(token: &str, keys: &KeySet) -> AccessTokenClaims {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(keys.jwks()).unwrap();
+    let jwk = jwks
+        .find(header.kid.as_deref().expect("a kid"))
+        .expect("the kid is published");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_issuer(&[ISSUER]);
+    jsonwebtoken::decode::<AccessTokenClaims>(
+        token,
+        &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(),
+        &validation,
+    )
+    .expect("the token verifies")
+    .claims
+}
+
+// ---------------------------------------------------------------- DynamoDB (moto) ----------
+
+/// Where the DynamoDB API for tests is: `GATEHOUSE_TEST_DYNAMODB_ENDPOINT`, by default the
+/// moto server that `scripts/test` starts.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("GATEHOUSE_TEST_DYNAMODB_ENDPOINT")
+        .unwrap_or_else(|_| "http://127.0.0.1:5055".to_owned())
+}
+
+/// The endpoint when reachable. Under CI an unreachable endpoint fails the test; elsewhere
+/// the test says loudly that it did not run.
+pub fn moto_or_skip(test: &str) -> Option<String> {
+    let endpoint = dynamodb_endpoint();
+    let address = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let reachable = address
+        .parse::<SocketAddr>()
+        .ok()
+        .or_else(|| {
+            std::net::ToSocketAddrs::to_socket_addrs(&address)
+                .ok()
+                .and_then(|mut a| a.next())
+        })
+        .is_some_and(|socket| {
+            std::net::TcpStream::connect_timeout(&socket, Duration::from_secs(2)).is_ok()
+        });
+    if reachable {
+        return Some(endpoint);
+    }
+    let message = format!("DynamoDB API not reachable at {endpoint}: start it with `scripts/test` (or moto_server -p 5055)");
+    if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+        panic!("{message}");
+    }
+    eprintln!("SKIPPED {test}: {message}");
+    None
+}
+
+/// A new, empty table of its own, created with the same code as `gatehouse import`.
+pub async fn fresh_dynamo_store(endpoint: &str) -> DynamoStore {
+    let name = format!(
+        "gatehouse-test-{}",
+        gatehouse_shared::secret::random_token(9).replace(['-', '_'], "x")
+    );
+    let store = DynamoStore::new(dynamo::client(Some(endpoint)).await, name);
+    assert!(store.ensure_table().await.expect("table created"));
+    store
+}
+
+// ---------------------------------------------------------------- local HTTP server --------
+
+/// Starts the local server in process on a free port.
+pub async fn spawn_server(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let token = token_service(store, Arc::new(SystemClock), rate_limit);
+    let functions = Arc::new(Functions {
+        wellknown: WellKnown::new(&token.config, &token.keys),
+        token,
+    });
+    tokio::spawn(gatehouse_cli::server::run(listener, functions));
+    address
+}
+
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+/// One HTTP/1.1 request over a fresh connection.
+pub async fn http_request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> HttpResponse {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{address}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = client
+        .request(
+            request
+                .body(Full::new(Bytes::from(body.to_owned())))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    HttpResponse {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}

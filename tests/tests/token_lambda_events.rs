@@ -1,0 +1,536 @@
+//! The token function called directly with API Gateway HTTP API (v2) events.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::future::join_all;
+use gatehouse_shared::clock::SystemClock;
+use gatehouse_shared::model::Mode;
+use gatehouse_shared::model::{Application, Market, StockLocation};
+use gatehouse_shared::ratelimit::{RateLimitOutcome, RateLimitPolicy};
+use gatehouse_shared::scope::ResourceRef;
+use gatehouse_shared::seed::{parse_seed, Catalog};
+use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::{Store, StoreError};
+use gatehouse_tests::*;
+use gatehouse_token::handle;
+use serde_json::{json, Value};
+
+async fn post(event: TokenEvent) -> (u16, http::HeaderMap, Value) {
+    let response = handle(event.request(), &demo_service()).await;
+    (
+        response.status().as_u16(),
+        response.headers().clone(),
+        body_json(&response),
+    )
+}
+
+async fn storefront(scope: &str) -> (u16, http::HeaderMap, Value) {
+    post(TokenEvent::form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", STOREFRONT),
+        ("scope", scope),
+    ]))
+    .await
+}
+
+#[tokio::test]
+async fn a_sales_channel_gets_a_market_scoped_token_with_the_contracts_claims() {
+    let service = demo_service();
+    let event = TokenEvent::form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", STOREFRONT),
+        ("scope", "market:1001"),
+    ]);
+    let response = handle(event.request(), &service).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.headers()["ratelimit-limit"], "30");
+    assert_eq!(response.headers()["ratelimit-remaining"], "29");
+    let body = body_json(&response);
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 14_400);
+    assert_eq!(body["scope"], "market:1001");
+    assert!(body.get("refresh_token").is_none() && body.get("owner_id").is_none());
+    let claims = verify(body["access_token"].as_str().unwrap(), &service.keys);
+    assert_eq!(body["created_at"], claims.iat);
+    assert_eq!(claims.exp, claims.iat + 14_400);
+    assert_eq!(claims.iss, ISSUER);
+    assert_eq!(claims.scope, "market:1001");
+    assert!(claims.test);
+    assert_eq!(claims.organization.slug, "acme");
+    let raw: Value = {
+        use base64::Engine;
+        let payload = body["access_token"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        raw["application"],
+        json!({"id": "app_storefront", "client_id": STOREFRONT, "kind": "sales_channel", "public": true})
+    );
+    assert_eq!(
+        raw["market"],
+        json!({"id": "mkt_eu", "number": 1001, "price_list_id": "pl_eur", "stock_location_ids": ["sl_ams", "sl_ber"]})
+    );
+    assert!(raw.get("owner").is_none());
+    assert!(raw["jti"].as_str().is_some_and(|j| j.len() >= 20));
+}
+
+#[tokio::test]
+async fn a_stock_location_in_scope_narrows_the_market_claim_and_the_scope_is_normalized() {
+    let (status, _, body) = storefront("stock_location:code:ber market:code:eu").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "market:1001 stock_location:102");
+    let claims = verify(body["access_token"].as_str().unwrap(), &test_keys());
+    assert_eq!(
+        claims.market.unwrap().stock_location_ids,
+        vec!["sl_ber".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn an_integration_without_scope_gets_market_all_and_its_own_lifetime() {
+    let (status, _, body) = post(
+        TokenEvent::form(&[("grant_type", "client_credentials")])
+            .basic(INTEGRATION, INTEGRATION_SECRET),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "market:all");
+    assert_eq!(body["expires_in"], 86_400);
+    let claims = verify(body["access_token"].as_str().unwrap(), &test_keys());
+    assert!(claims.market.is_none());
+    assert!(!claims.application.public);
+}
+
+#[tokio::test]
+async fn credentials_in_a_json_body_work_like_form_credentials() {
+    let (status, _, body) = post(TokenEvent::json(&json!({
+        "grant_type": "client_credentials",
+        "client_id": INTEGRATION,
+        "client_secret": INTEGRATION_SECRET,
+        "scope": "market:id:mkt_us"
+    })))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "market:1002");
+}
+
+#[tokio::test]
+async fn a_base64_encoded_event_body_is_read_like_a_text_body() {
+    let form = format!("grant_type=client_credentials&client_id={STOREFRONT}&scope=market%3A1001");
+    let (status, _, body) = post(
+        TokenEvent::new()
+            .header("content-type", "application/x-www-form-urlencoded")
+            .binary_body(form.as_bytes()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn basic_credentials_are_form_url_decoded_as_rfc_6749_section_2_3_1_requires() {
+    let secret = "p+ss/w%rd: with spaces & symbols 0123456789";
+    let mut seed: Value = serde_json::from_str(gatehouse_shared::seed::DEMO_SEED).unwrap();
+    seed["applications"][1]["client_id"] = json!("erp:eu");
+    seed["applications"][1]["client_secret"] = json!(secret);
+    let catalog = parse_seed(&seed.to_string()).unwrap();
+    let service = token_service(
+        Arc::new(MemoryStore::from_catalog(&catalog)),
+        Arc::new(SystemClock),
+        RateLimitPolicy::default(),
+    );
+    let event = TokenEvent::form(&[("grant_type", "client_credentials")]).basic("erp:eu", secret);
+    let response = handle(event.request(), &service).await;
+    assert_eq!(response.status(), 200, "{}", body_json(&response));
+}
+
+#[tokio::test]
+async fn a_test_application_never_reaches_live_records_and_a_live_one_gets_live_tokens() {
+    let (status, _, body) = storefront("market:2001").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    let (status, _, body) = post(TokenEvent::form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", LIVE_STOREFRONT),
+        ("scope", "market:2001"),
+    ]))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!verify(body["access_token"].as_str().unwrap(), &test_keys()).test);
+    let (status, _, _) = post(TokenEvent::form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", LIVE_STOREFRONT),
+        ("scope", "market:1001"),
+    ]))
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn each_scope_rule_refuses_with_invalid_scope_and_says_which_rule() {
+    let cases = [
+        ("", "sales channels must put a market in scope"),
+        ("market:all", "sales channels must put a market in scope"),
+        ("market:1004", "market:1004 is disabled"),
+        ("market:1003", "market:1003 is private to a customer group"),
+        ("market:9999", "market:9999 does not exist"),
+        ("market:code:mars", "market:code:mars does not exist"),
+        (
+            "market:1001 market:1002",
+            "a token is scoped to one market at most",
+        ),
+        (
+            "market:1001 stock_location:103",
+            "stock_location:103 does not belong to market:1001",
+        ),
+        (
+            "stock_location:101",
+            "stock_location:101 needs its market in the same scope",
+        ),
+        (
+            "market:1001 stock_location:999",
+            "stock_location:999 does not exist",
+        ),
+        (
+            "market:1001 warehouse:1",
+            "scope token 'warehouse:1' is not valid",
+        ),
+    ];
+    for (scope, description) in cases {
+        let (status, headers, body) = storefront(scope).await;
+        assert_eq!(status, 400, "{scope}: {body}");
+        assert_eq!(
+            assert_error_format(status, &headers, &body),
+            "invalid_scope",
+            "{scope}"
+        );
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .starts_with(description),
+            "{scope}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn failed_client_authentication_is_a_401_and_names_basic_only_when_basic_was_used() {
+    let cases: Vec<(TokenEvent, bool)> = vec![
+        (
+            TokenEvent::form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "nobody"),
+            ]),
+            false,
+        ),
+        (
+            TokenEvent::form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", INTEGRATION),
+            ]),
+            false,
+        ),
+        (
+            TokenEvent::form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", INTEGRATION),
+                ("client_secret", "wrong"),
+            ]),
+            false,
+        ),
+        (
+            TokenEvent::form(&[("grant_type", "client_credentials")]),
+            false,
+        ),
+        (
+            TokenEvent::form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &"x".repeat(5000)),
+            ]),
+            false,
+        ),
+        (
+            TokenEvent::form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "market:1001"),
+            ])
+            .basic(STOREFRONT, "a-secret"),
+            true,
+        ),
+        (
+            TokenEvent::form(&[("grant_type", "client_credentials")]).basic(INTEGRATION, "wrong"),
+            true,
+        ),
+        (
+            TokenEvent::form(&[("grant_type", "client_credentials")])
+                .header("authorization", "Basic !!!not-base64"),
+            true,
+        ),
+        (
+            TokenEvent::form(&[("grant_type", "client_credentials")])
+                .header("authorization", "Bearer abc"),
+            true,
+        ),
+    ];
+    for (i, (event, basic)) in cases.into_iter().enumerate() {
+        let (status, headers, body) = post(event).await;
+        assert_eq!(status, 401, "case {i}: {body}");
+        assert_eq!(
+            assert_error_format(status, &headers, &body),
+            "invalid_client",
+            "case {i}"
+        );
+        assert_eq!(headers.contains_key("www-authenticate"), basic, "case {i}");
+    }
+}
+
+#[tokio::test]
+async fn a_kind_using_a_grant_outside_the_table_is_an_unauthorized_client() {
+    let webapp =
+        TokenEvent::form(&[("grant_type", "client_credentials")]).basic(WEBAPP, WEBAPP_SECRET);
+    let (status, _, body) = post(webapp).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{body}"
+    );
+    let integration_password = TokenEvent::form(&[
+        ("grant_type", "password"),
+        ("username", "a@b.c"),
+        ("password", "x"),
+    ])
+    .basic(INTEGRATION, INTEGRATION_SECRET);
+    let (status, _, body) = post(integration_password).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn grants_not_yet_served_and_unknown_grants_are_unsupported_grant_type() {
+    for grant in [
+        "password",
+        "refresh_token",
+        "implicit",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ] {
+        let (status, headers, body) = post(TokenEvent::form(&[
+            ("grant_type", grant),
+            ("client_id", STOREFRONT),
+        ]))
+        .await;
+        assert_eq!(status, 400, "{grant}");
+        assert_eq!(
+            assert_error_format(status, &headers, &body),
+            "unsupported_grant_type",
+            "{grant}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_in_the_documented_format_and_never_a_500() {
+    let ok = [
+        ("grant_type", "client_credentials"),
+        ("client_id", STOREFRONT),
+        ("scope", "market:1001"),
+    ];
+    let form = "application/x-www-form-urlencoded";
+    let cases: Vec<(&str, TokenEvent, u16, &str)> = vec![
+        ("malformed JSON", TokenEvent::new().header("content-type", "application/json").body("{\"grant_type\":"), 400, "invalid_request"),
+        ("JSON array", TokenEvent::new().header("content-type", "application/json").body("[1,2]"), 400, "invalid_request"),
+        ("JSON number for a parameter", TokenEvent::json(&json!({"grant_type": "client_credentials", "client_id": 42})), 400, "invalid_request"),
+        ("JSON object for a parameter", TokenEvent::json(&json!({"grant_type": {"a": 1}})), 400, "invalid_request"),
+        ("JSON repeated key", TokenEvent::new().header("content-type", "application/json")
+            .body(r#"{"grant_type":"client_credentials","client_id":"demo-storefront","client_id":"x"}"#), 400, "invalid_request"),
+        ("deeply nested JSON", TokenEvent::new().header("content-type", "application/json")
+            .body(&format!("{{\"x\":{}{}}}", "[".repeat(5000), "]".repeat(5000))), 400, "invalid_request"),
+        ("wrong content type", TokenEvent::new().header("content-type", "text/plain").body("grant_type=client_credentials"), 400, "invalid_request"),
+        ("missing content type", TokenEvent::new().body("grant_type=client_credentials"), 400, "invalid_request"),
+        ("empty body", TokenEvent::new().header("content-type", form).body(""), 400, "invalid_request"),
+        ("missing grant_type", TokenEvent::form(&[("client_id", STOREFRONT)]), 400, "invalid_request"),
+        ("empty grant_type", TokenEvent::form(&[("grant_type", ""), ("client_id", STOREFRONT)]), 400, "invalid_request"),
+        ("repeated form parameter", TokenEvent::new().header("content-type", form)
+            .body("grant_type=client_credentials&client_id=demo-storefront&scope=market%3A1001&scope=market%3A1002"), 400, "invalid_request"),
+        ("unknown grant", TokenEvent::form(&[("grant_type", "magic"), ("client_id", STOREFRONT)]), 400, "unsupported_grant_type"),
+        ("body over 16 KiB", TokenEvent::form(&[("grant_type", "client_credentials"), ("client_id", STOREFRONT), ("padding", &"a".repeat(16 * 1024))]), 400, "invalid_request"),
+        ("non-UTF-8 body", TokenEvent::new().header("content-type", form).binary_body(b"grant_type=client_credentials&client_id=\xff\xfe"), 400, "invalid_request"),
+        ("non-UTF-8 percent-encoding", TokenEvent::new().header("content-type", form).body("grant_type=client_credentials&client_id=%FF%FE"), 400, "invalid_request"),
+        ("huge scope", TokenEvent::form(&[("grant_type", "client_credentials"), ("client_id", STOREFRONT), ("scope", &"market:1 ".repeat(1000))]), 400, "invalid_scope"),
+        ("too many scope tokens", TokenEvent::form(&[("grant_type", "client_credentials"), ("client_id", STOREFRONT),
+            ("scope", &(0..25).map(|i| format!("stock_location:{i}")).collect::<Vec<_>>().join(" "))]), 400, "invalid_scope"),
+        ("control characters in scope", TokenEvent::form(&[("grant_type", "client_credentials"), ("client_id", STOREFRONT), ("scope", "market:1001\u{0}\n")]), 400, "invalid_scope"),
+        ("non-ASCII scope", TokenEvent::form(&[("grant_type", "client_credentials"), ("client_id", STOREFRONT), ("scope", "market:code:évian")]), 400, "invalid_scope"),
+        ("number overflow in scope", TokenEvent::form(&[("grant_type", "client_credentials"), ("client_id", STOREFRONT), ("scope", "market:184467440737095516160")]), 400, "invalid_scope"),
+        ("Basic and body credentials", TokenEvent::form(&ok).basic(STOREFRONT, ""), 400, "invalid_request"),
+        ("Basic and body secret", TokenEvent::form(&[("grant_type", "client_credentials"), ("client_secret", INTEGRATION_SECRET)])
+            .basic(INTEGRATION, INTEGRATION_SECRET), 400, "invalid_request"),
+        ("GET instead of POST", TokenEvent::form(&ok).method("GET"), 405, "method_not_allowed"),
+    ];
+    for (name, event, status, error) in cases {
+        let (got, headers, body) = post(event).await;
+        assert_eq!(got, status, "{name}: {body}");
+        assert_eq!(assert_error_format(got, &headers, &body), error, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn unrecognized_parameters_and_null_values_are_ignored_as_rfc_6749_asks() {
+    let (status, _, body) = post(TokenEvent::json(&json!({
+        "grant_type": "client_credentials", "client_id": STOREFRONT, "scope": "market:1001",
+        "client_secret": null, "extra": {"nested": [1, 2]}, "flag": true
+    })))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = post(TokenEvent::form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", STOREFRONT),
+        ("scope", "market:1001"),
+        ("client_secret", ""),
+        ("utm", "x"),
+    ]))
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_burst_of_40_from_one_ip_20_at_a_time_gets_exactly_30_tokens_and_10_retry_afters() {
+    let service = demo_service();
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let wave = (0..20).map(|_| {
+            let event = TokenEvent::form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", STOREFRONT),
+                ("scope", "market:1001"),
+            ]);
+            handle(event.request(), &service)
+        });
+        for response in join_all(wave).await {
+            if response.status() == 429 {
+                let retry: u64 = response.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!((1..=60).contains(&retry));
+                assert_eq!(response.headers()["ratelimit-remaining"], "0");
+                assert_eq!(
+                    assert_error_format(429, response.headers(), &body_json(&response)),
+                    "too_many_requests"
+                );
+            }
+            statuses.push(response.status().as_u16());
+        }
+    }
+    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 30);
+    assert_eq!(statuses.iter().filter(|&&s| s == 429).count(), 10);
+}
+
+#[tokio::test]
+async fn the_limit_is_per_ip_shared_by_test_and_live_and_counts_refused_requests_too() {
+    let clock = manual_clock();
+    let service = token_service(
+        Arc::new(MemoryStore::from_catalog(&demo_catalog())),
+        clock.clone(),
+        RateLimitPolicy::new(3, 60).unwrap(),
+    );
+    let send = |client: &str, ip: &str| {
+        let event = TokenEvent::form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client),
+            ("scope", "market:1001"),
+        ])
+        .source_ip(ip);
+        handle(event.request(), &service)
+    };
+    assert_eq!(send(STOREFRONT, "198.51.100.1").await.status(), 200);
+    assert_eq!(send(LIVE_STOREFRONT, "198.51.100.1").await.status(), 400); // counted though refused
+    assert_eq!(send(STOREFRONT, "198.51.100.1").await.status(), 200);
+    assert_eq!(send(STOREFRONT, "198.51.100.1").await.status(), 429);
+    assert_eq!(send(STOREFRONT, "198.51.100.2").await.status(), 200);
+    clock.advance_millis(59_999);
+    assert_eq!(send(STOREFRONT, "198.51.100.1").await.status(), 429);
+    clock.advance_millis(1);
+    // All three counted requests came at the same instant, so all three have left the window.
+    let response = send(STOREFRONT, "198.51.100.1").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["ratelimit-remaining"], "2");
+}
+
+/// A store whose every request fails, as DynamoDB does when it is unreachable.
+struct UnreachableStore;
+
+fn down() -> StoreError {
+    StoreError::Unavailable(
+        "dial tcp 10.0.0.1:443: connection refused (table gatehouse-prod)".into(),
+    )
+}
+
+#[async_trait]
+impl Store for UnreachableStore {
+    async fn find_application(&self, _: &str) -> Result<Option<Application>, StoreError> {
+        Err(down())
+    }
+    async fn find_markets(&self, _: Mode, _: &[ResourceRef]) -> Result<Vec<Market>, StoreError> {
+        Err(down())
+    }
+    async fn find_stock_locations(
+        &self,
+        _: Mode,
+        _: &[ResourceRef],
+    ) -> Result<Vec<StockLocation>, StoreError> {
+        Err(down())
+    }
+    async fn hit_rate_limit(
+        &self,
+        _: &str,
+        _: &RateLimitPolicy,
+        _: u64,
+    ) -> Result<RateLimitOutcome, StoreError> {
+        Err(down())
+    }
+    async fn import(&self, _: &Catalog) -> Result<(), StoreError> {
+        Err(down())
+    }
+}
+
+#[tokio::test]
+async fn a_storage_failure_is_a_503_with_retry_after_and_no_internals() {
+    let service = token_service(
+        Arc::new(UnreachableStore),
+        Arc::new(SystemClock),
+        RateLimitPolicy::default(),
+    );
+    let event = TokenEvent::form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", STOREFRONT),
+        ("scope", "market:1001"),
+    ]);
+    let response = handle(event.request(), &service).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body = body_json(&response);
+    assert_eq!(
+        assert_error_format(503, response.headers(), &body),
+        "temporarily_unavailable"
+    );
+    assert!(!body.to_string().contains("10.0.0.1") && !body.to_string().contains("gatehouse-prod"));
+}
