@@ -1,0 +1,379 @@
+//! One conformance suite, run against every store: the embedded one and DynamoDB (moto's
+//! server, a fresh table per test).
+
+use std::sync::Arc;
+
+use futures::future::join_all;
+use gatehouse_shared::model::{ApplicationKind, Mode};
+use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::scope::ResourceRef::{self, Code, Id, Number};
+use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::Store;
+use gatehouse_tests::*;
+
+const T0: u64 = 1_795_870_800_000;
+
+fn ids<T>(records: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
+    let mut ids: Vec<String> = records.iter().map(|r| id(r).to_owned()).collect();
+    ids.sort();
+    ids
+}
+
+async fn market_ids(store: &dyn Store, mode: Mode, refs: &[ResourceRef]) -> Vec<String> {
+    ids(&store.find_markets(mode, refs).await.unwrap(), |m| &m.id)
+}
+
+async fn location_ids(store: &dyn Store, mode: Mode, refs: &[ResourceRef]) -> Vec<String> {
+    ids(
+        &store.find_stock_locations(mode, refs).await.unwrap(),
+        |l| &l.id,
+    )
+}
+
+async fn applications_are_found_by_client_id_with_their_secret_hashed(store: Arc<dyn Store>) {
+    let storefront = store
+        .find_application(STOREFRONT)
+        .await
+        .unwrap()
+        .expect("storefront");
+    assert_eq!(
+        (storefront.kind, storefront.mode),
+        (ApplicationKind::SalesChannel, Mode::Test)
+    );
+    assert!(storefront.client_secret_hash.is_none() && storefront.token_lifetime.is_none());
+    let integration = store
+        .find_application(INTEGRATION)
+        .await
+        .unwrap()
+        .expect("integration");
+    assert!(integration
+        .client_secret_hash
+        .as_ref()
+        .unwrap()
+        .verify(INTEGRATION_SECRET));
+    assert!(!integration
+        .client_secret_hash
+        .as_ref()
+        .unwrap()
+        .verify("demo-integration-secret"));
+    assert_eq!(
+        integration.token_lifetime.map(|l| l.seconds()),
+        Some(86_400)
+    );
+    let webapp = store
+        .find_application(WEBAPP)
+        .await
+        .unwrap()
+        .expect("webapp");
+    assert_eq!(
+        webapp.redirect_uris,
+        vec!["http://localhost:8080/callback".to_owned()]
+    );
+    assert_eq!(
+        store
+            .find_application(LIVE_STOREFRONT)
+            .await
+            .unwrap()
+            .unwrap()
+            .mode,
+        Mode::Live
+    );
+    assert!(store.find_application("nobody").await.unwrap().is_none());
+    assert!(store.find_application("").await.unwrap().is_none());
+}
+
+async fn markets_are_found_by_number_code_and_id_within_their_environment(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    assert_eq!(
+        market_ids(store, Mode::Test, &[Number(1001)]).await,
+        ["mkt_eu"]
+    );
+    assert_eq!(
+        market_ids(store, Mode::Test, &[Code("eu".into())]).await,
+        ["mkt_eu"]
+    );
+    assert_eq!(
+        market_ids(store, Mode::Test, &[Id("mkt_eu".into())]).await,
+        ["mkt_eu"]
+    );
+    assert_eq!(
+        market_ids(store, Mode::Live, &[Code("eu".into())]).await,
+        ["mkt_live_eu"]
+    );
+    assert!(
+        market_ids(store, Mode::Live, &[Id("mkt_eu".into()), Number(1001)])
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        market_ids(
+            store,
+            Mode::Test,
+            &[Number(1001), Code("eu".into()), Number(1002), Number(9999)]
+        )
+        .await,
+        ["mkt_eu", "mkt_us"]
+    );
+    assert!(market_ids(store, Mode::Test, &[]).await.is_empty());
+    let vip = store
+        .find_markets(Mode::Test, &[Number(1003)])
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(vip.customer_group_id.as_deref(), Some("cg_vip"));
+    assert_eq!(
+        (vip.stock_location_ids, vip.stock_location_numbers),
+        (vec!["sl_ams".to_owned()], vec![101])
+    );
+    let outlet = store
+        .find_markets(Mode::Test, &[Code("outlet".into())])
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(!outlet.active);
+}
+
+async fn stock_locations_are_found_by_number_code_and_id_within_their_environment(
+    store: Arc<dyn Store>,
+) {
+    let store = store.as_ref();
+    assert_eq!(
+        location_ids(store, Mode::Test, &[Number(101)]).await,
+        ["sl_ams"]
+    );
+    assert_eq!(
+        location_ids(store, Mode::Test, &[Code("ams".into())]).await,
+        ["sl_ams"]
+    );
+    assert_eq!(
+        location_ids(store, Mode::Live, &[Code("ams".into())]).await,
+        ["sl_live_ams"]
+    );
+    assert_eq!(
+        location_ids(store, Mode::Test, &[Id("sl_ber".into()), Number(103)]).await,
+        ["sl_ber", "sl_nyc"]
+    );
+    assert!(location_ids(store, Mode::Live, &[Number(101)])
+        .await
+        .is_empty());
+}
+
+async fn a_client_is_found_with_only_its_own_environments_scope_records(store: Arc<dyn Store>) {
+    let found = store
+        .find_client_with_scope(
+            STOREFRONT,
+            &[Code("eu".into()), Number(2001)],
+            &[Code("ams".into()), Number(201)],
+        )
+        .await
+        .unwrap()
+        .expect("the storefront");
+    assert_eq!(found.application.client_id, STOREFRONT);
+    assert_eq!(ids(&found.markets, |m| &m.id), ["mkt_eu"]);
+    assert_eq!(ids(&found.stock_locations, |l| &l.id), ["sl_ams"]);
+    let live = store
+        .find_client_with_scope(LIVE_STOREFRONT, &[Code("eu".into())], &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ids(&live.markets, |m| &m.id), ["mkt_live_eu"]);
+    assert!(store
+        .find_client_with_scope("nobody", &[Number(1001)], &[])
+        .await
+        .unwrap()
+        .is_none());
+    let bare = store
+        .find_client_with_scope(INTEGRATION, &[], &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(bare.markets.is_empty() && bare.stock_locations.is_empty());
+}
+
+async fn importing_again_replaces_records_and_forgets_their_old_names(store: Arc<dyn Store>) {
+    let mut catalog = demo_catalog();
+    let eu = catalog
+        .markets
+        .iter_mut()
+        .find(|m| m.id == "mkt_eu")
+        .unwrap();
+    eu.code = "europe".into();
+    eu.number = 1011;
+    eu.active = false;
+    let app = catalog
+        .applications
+        .iter_mut()
+        .find(|a| a.client_id == STOREFRONT)
+        .unwrap();
+    app.name = "Renamed storefront".into();
+    store.import(&catalog).await.unwrap();
+    assert!(market_ids(
+        store.as_ref(),
+        Mode::Test,
+        &[Code("eu".into()), Number(1001)]
+    )
+    .await
+    .is_empty());
+    let renamed = store
+        .find_markets(Mode::Test, &[Code("europe".into())])
+        .await
+        .unwrap();
+    assert_eq!((renamed[0].number, renamed[0].active), (1011, false));
+    assert_eq!(
+        market_ids(
+            store.as_ref(),
+            Mode::Test,
+            &[Number(1011), Id("mkt_eu".into())]
+        )
+        .await,
+        ["mkt_eu"]
+    );
+    assert_eq!(
+        store
+            .find_application(STOREFRONT)
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "Renamed storefront"
+    );
+}
+
+async fn the_rate_limit_admits_exactly_the_limit_per_sliding_window(store: Arc<dyn Store>) {
+    let policy = RateLimitPolicy::new(3, 60).unwrap();
+    let hit = |at: u64| store.hit_rate_limit("192.0.2.1", &policy, at);
+    let first = hit(T0).await.unwrap();
+    assert!(first.allowed);
+    assert_eq!(
+        (first.limit, first.remaining, first.reset_seconds),
+        (3, 2, 60)
+    );
+    assert!(hit(T0 + 10_000).await.unwrap().allowed);
+    assert_eq!(hit(T0 + 20_000).await.unwrap().remaining, 0);
+    let refused = hit(T0 + 30_000).await.unwrap();
+    assert!(!refused.allowed);
+    assert_eq!((refused.remaining, refused.reset_seconds), (0, 30));
+    // Refused requests are not counted: the first place frees at T0 + 60 s exactly.
+    assert!(!hit(T0 + 59_999).await.unwrap().allowed);
+    let admitted = hit(T0 + 60_000).await.unwrap();
+    assert!(admitted.allowed);
+    assert_eq!(admitted.remaining, 0);
+    assert!(!hit(T0 + 60_001).await.unwrap().allowed);
+    assert!(hit(T0 + 70_000).await.unwrap().allowed);
+}
+
+async fn the_rate_limit_holds_under_concurrent_requests(store: Arc<dyn Store>) {
+    let policy = RateLimitPolicy::new(10, 60).unwrap();
+    let hits = (0..25).map(|i| store.hit_rate_limit("192.0.2.9", &policy, T0 + i));
+    let outcomes = join_all(hits).await;
+    let allowed = outcomes
+        .iter()
+        .filter(|o| o.as_ref().unwrap().allowed)
+        .count();
+    assert_eq!(allowed, 10);
+}
+
+async fn rate_limit_windows_are_per_key_and_per_policy(store: Arc<dyn Store>) {
+    let one = RateLimitPolicy::new(1, 60).unwrap();
+    let two = RateLimitPolicy::new(2, 60).unwrap();
+    assert!(
+        store
+            .hit_rate_limit("192.0.2.1", &one, T0)
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        !store
+            .hit_rate_limit("192.0.2.1", &one, T0)
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        store
+            .hit_rate_limit("192.0.2.2", &one, T0)
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        store
+            .hit_rate_limit("2001:db8::1", &one, T0)
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        store
+            .hit_rate_limit("192.0.2.1", &two, T0)
+            .await
+            .unwrap()
+            .allowed
+    );
+}
+
+async fn an_expired_window_that_ttl_has_not_deleted_counts_for_nothing(store: Arc<dyn Store>) {
+    let policy = RateLimitPolicy::new(2, 60).unwrap();
+    for _ in 0..3 {
+        store
+            .hit_rate_limit("192.0.2.5", &policy, T0)
+            .await
+            .unwrap();
+    }
+    let a_day_later = store
+        .hit_rate_limit("192.0.2.5", &policy, T0 + 86_400_000)
+        .await
+        .unwrap();
+    assert!(a_day_later.allowed);
+    assert_eq!(a_day_later.remaining, 1);
+}
+
+async fn memory() -> Option<Arc<dyn Store>> {
+    Some(Arc::new(MemoryStore::from_catalog(&demo_catalog())))
+}
+
+async fn dynamodb(test: &str) -> Option<Arc<dyn Store>> {
+    let endpoint = moto_or_skip(test)?;
+    let store = fresh_dynamo_store(&endpoint).await;
+    store
+        .import(&demo_catalog())
+        .await
+        .expect("demo catalog imported");
+    Some(Arc::new(store))
+}
+
+macro_rules! conformance {
+    ($($check:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    super::$check(super::memory().await.unwrap()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    if let Some(store) = super::dynamodb(stringify!($check)).await {
+                        super::$check(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    applications_are_found_by_client_id_with_their_secret_hashed,
+    markets_are_found_by_number_code_and_id_within_their_environment,
+    stock_locations_are_found_by_number_code_and_id_within_their_environment,
+    a_client_is_found_with_only_its_own_environments_scope_records,
+    importing_again_replaces_records_and_forgets_their_old_names,
+    the_rate_limit_admits_exactly_the_limit_per_sliding_window,
+    the_rate_limit_holds_under_concurrent_requests,
+    rate_limit_windows_are_per_key_and_per_policy,
+    an_expired_window_that_ttl_has_not_deleted_counts_for_nothing,
+);
