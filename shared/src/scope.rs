@@ -207,7 +207,7 @@ pub enum GrantedScope {
     AllMarkets,
     /// One market and, optionally, some of its stock locations (sorted by number).
     Market {
-        market: Market,
+        market: Box<Market>,
         stock_locations: Vec<StockLocation>,
     },
 }
@@ -320,7 +320,7 @@ pub fn resolve_scope(
     }
     granted_locations.sort_by_key(|l| l.number);
     Ok(GrantedScope::Market {
-        market: market.clone(),
+        market: Box::new(market.clone()),
         stock_locations: granted_locations,
     })
 }

@@ -220,8 +220,9 @@ pub fn dynamodb_endpoint() -> String {
         .unwrap_or_else(|_| "http://127.0.0.1:5055".to_owned())
 }
 
-/// The endpoint when reachable. Under CI an unreachable endpoint fails the test; elsewhere
-/// the test says loudly that it did not run.
+/// The endpoint when reachable. Under CI (or with GATEHOUSE_REQUIRE_DYNAMODB set, as
+/// `scripts/test` does) an unreachable endpoint fails the test; elsewhere the test says loudly
+/// that it did not run.
 pub fn moto_or_skip(test: &str) -> Option<String> {
     let endpoint = dynamodb_endpoint();
     let address = endpoint
@@ -243,7 +244,8 @@ pub fn moto_or_skip(test: &str) -> Option<String> {
         return Some(endpoint);
     }
     let message = format!("DynamoDB API not reachable at {endpoint}: start it with `scripts/test` (or moto_server -p 5055)");
-    if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+    let required = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "false");
+    if required("CI") || required("GATEHOUSE_REQUIRE_DYNAMODB") {
         panic!("{message}");
     }
     eprintln!("SKIPPED {test}: {message}");

@@ -1,0 +1,187 @@
+"""The `gatehouse` binary end to end, with PyJWT as an independent JWT library.
+
+Starts `gatehouse serve` (embedded store, and DynamoDB through `gatehouse import`), asks for
+tokens over HTTP and verifies them against the published JWKS.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import jwt
+import pytest
+
+BIN = os.environ.get("GATEHOUSE_BIN", "target/debug/gatehouse")
+DYNAMODB = os.environ.get("GATEHOUSE_TEST_DYNAMODB_ENDPOINT")
+INTEGRATION_SECRET = "demo-integration-secret-change-me-0123456789"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(tmp_path, *args):
+    port = free_port()
+    process = subprocess.Popen(
+        [BIN, "serve", "--port", str(port), *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"gatehouse serve exited: {process.stdout.read()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("gatehouse serve did not start listening")
+
+
+@pytest.fixture
+def server(tmp_path):
+    process, base = serve(tmp_path)
+    yield base
+    process.terminate()
+    process.wait(10)
+
+
+def post_token(base, fields, basic=None):
+    data = urllib.parse.urlencode(fields).encode()
+    request = urllib.request.Request(f"{base}/oauth/token", data=data, method="POST")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    if basic:
+        import base64
+
+        request.add_header("Authorization", "Basic " + base64.b64encode(basic.encode()).decode())
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.headers, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, json.load(error)
+
+
+def verified_claims(base, token, algorithm):
+    with urllib.request.urlopen(f"{base}/.well-known/jwks.json") as response:
+        jwks = jwt.PyJWKSet.from_dict(json.load(response))
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = next(k for k in jwks.keys if k.key_id == kid)
+    return jwt.decode(token, key.key, algorithms=[algorithm], issuer=base)
+
+
+def test_a_demo_sales_channel_token_verifies_with_pyjwt_and_carries_the_contract_claims(server):
+    status, headers, body = post_token(
+        server, {"grant_type": "client_credentials", "client_id": "demo-storefront", "scope": "market:1001"}
+    )
+    assert status == 200, body
+    assert headers["Cache-Control"] == "no-store"
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 14400
+    assert body["scope"] == "market:1001"
+    claims = verified_claims(server, body["access_token"], "ES256")
+    assert claims["exp"] - claims["iat"] == body["expires_in"]
+    assert claims["iat"] == body["created_at"]
+    assert claims["scope"] == "market:1001"
+    assert claims["test"] is True
+    assert claims["organization"] == {"id": "org_acme", "slug": "acme"}
+    assert claims["application"] == {
+        "id": "app_storefront",
+        "client_id": "demo-storefront",
+        "kind": "sales_channel",
+        "public": True,
+    }
+    assert claims["market"] == {
+        "id": "mkt_eu",
+        "number": 1001,
+        "price_list_id": "pl_eur",
+        "stock_location_ids": ["sl_ams", "sl_ber"],
+    }
+    assert "owner" not in claims
+    assert len(claims["jti"]) >= 20
+
+
+def test_a_token_with_a_wrong_algorithm_or_issuer_does_not_verify(server):
+    _, _, body = post_token(server, {"grant_type": "client_credentials", "client_id": "demo-storefront", "scope": "market:1001"})
+    with pytest.raises(jwt.exceptions.InvalidAlgorithmError):
+        verified_claims(server, body["access_token"], "RS512")
+    with urllib.request.urlopen(f"{server}/.well-known/jwks.json") as response:
+        key = jwt.PyJWKSet.from_dict(json.load(response)).keys[0]
+    with pytest.raises(jwt.exceptions.InvalidIssuerError):
+        jwt.decode(body["access_token"], key.key, algorithms=["ES256"], issuer="https://elsewhere.example")
+
+
+def test_the_metadata_points_at_the_endpoints_it_serves(server):
+    with urllib.request.urlopen(f"{server}/.well-known/oauth-authorization-server") as response:
+        metadata = json.load(response)
+    assert metadata["issuer"] == server
+    assert metadata["token_endpoint"] == f"{server}/oauth/token"
+    assert metadata["jwks_uri"] == f"{server}/.well-known/jwks.json"
+
+
+def test_rs512_is_selectable_and_verifies_with_pyjwt(tmp_path):
+    process, base = serve(tmp_path, "--algorithm", "RS512")
+    try:
+        status, _, body = post_token(base, {"grant_type": "client_credentials"}, basic=f"demo-integration:{INTEGRATION_SECRET}")
+        assert status == 200, body
+        claims = verified_claims(base, body["access_token"], "RS512")
+        assert claims["scope"] == "market:all"
+        assert claims["exp"] - claims["iat"] == 86400
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_the_dev_key_is_kept_across_restarts(tmp_path):
+    kids = []
+    for _ in range(2):
+        process, base = serve(tmp_path)
+        with urllib.request.urlopen(f"{base}/.well-known/jwks.json") as response:
+            kids.append(json.load(response)["keys"][0]["kid"])
+        process.terminate()
+        process.wait(10)
+    assert kids[0] == kids[1]
+
+
+@pytest.mark.skipif(not DYNAMODB, reason="GATEHOUSE_TEST_DYNAMODB_ENDPOINT is not set (scripts/test sets it)")
+def test_import_then_serve_from_dynamodb(tmp_path):
+    table = f"gatehouse-e2e-{uuid.uuid4().hex[:12]}"
+    imported = subprocess.run(
+        [BIN, "import", "--seed", os.path.abspath("demo/seed.json"), "--dynamodb-endpoint", DYNAMODB, "--table", table],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert "Created table" in imported.stdout
+    process, base = serve(tmp_path, "--dynamodb-endpoint", DYNAMODB, "--table", table)
+    try:
+        status, _, body = post_token(
+            base, {"grant_type": "client_credentials", "client_id": "demo-storefront", "scope": "market:code:us"}
+        )
+        assert status == 200, body
+        assert verified_claims(base, body["access_token"], "ES256")["market"]["number"] == 1002
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_a_bad_seed_is_refused_with_the_path_of_the_field(tmp_path):
+    seed = json.load(open("demo/seed.json"))
+    seed["markets"][0]["colour"] = "red"
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(seed))
+    process = subprocess.run([BIN, "serve", "--seed", str(path)], capture_output=True, text=True, timeout=30)
+    assert process.returncode != 0
+    assert "markets[0].colour: unknown field `colour`" in process.stderr
