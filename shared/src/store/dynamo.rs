@@ -757,21 +757,18 @@ impl Store for DynamoStore {
                 Err(SdkError::ServiceError(e))
                     if e.err().is_conditional_check_failed_exception() =>
                 {
-                    let returned = match e.err() {
+                    match e.err() {
                         UpdateItemError::ConditionalCheckFailedException(failed) => {
                             failed.item().cloned()
                         }
                         _ => None,
-                    };
-                    match returned {
-                        Some(item) => Some(item),
-                        // Not every DynamoDB API returns the old item: read it.
-                        None => self.get(rate_key(client_key, policy)).await?,
                     }
                 }
                 Err(error) => return Err(StoreError::unavailable(error)),
             };
-            match previous {
+            let previous = match previous {
+                Some(item) => item,
+                // No old item came back: most likely there is none yet, so create the window.
                 None => {
                     if self
                         .create_window(rate_key(client_key, policy), policy, now_millis)
@@ -779,15 +776,18 @@ impl Store for DynamoStore {
                     {
                         return Ok(policy.outcome(true, &[now_millis], now_millis));
                     }
-                }
-                Some(item) => {
-                    let times = window_times(&item, limit);
-                    if !policy.admits(&times, now_millis) {
-                        return Ok(policy.outcome(false, &times, now_millis));
+                    // It exists after all (created meanwhile, or an API that returns no old item).
+                    match self.get(rate_key(client_key, policy)).await? {
+                        Some(item) => item,
+                        None => continue,
                     }
-                    // The window moved between the update and the read: try again.
                 }
+            };
+            let times = window_times(&previous, limit);
+            if !policy.admits(&times, now_millis) {
+                return Ok(policy.outcome(false, &times, now_millis));
             }
+            // The window moved between the update and the read: try again.
         }
         Err(StoreError::Unavailable(
             "rate-limit window kept changing under contention".into(),
