@@ -8,8 +8,11 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
+use gatehouse_revoke::RevokeService;
 use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{normalize_issuer, rate_limit_error, vars, ServiceConfig};
+use gatehouse_shared::config::{
+    normalize_issuer, rate_limit_error, vars, ServiceConfig, MAX_REFRESH_REUSE_GRACE_SECONDS,
+};
 use gatehouse_shared::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
 use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::seed::{parse_seed, Catalog, DEMO_SEED};
@@ -67,6 +70,16 @@ struct ServeArgs {
     /// The rate-limit window, in seconds.
     #[arg(long, default_value_t = 60)]
     rate_limit_window: u64,
+    /// Login attempts per customer account before it is locked for the rest of the window.
+    #[arg(long, default_value_t = 10)]
+    login_failure_limit: u32,
+    /// The login-lockout window, in seconds.
+    #[arg(long, default_value_t = 900)]
+    login_failure_window: u64,
+    /// Seconds after a refresh token's exchange in which presenting it again is refused
+    /// without revoking its family (at most 30).
+    #[arg(long, default_value_t = 10)]
+    refresh_reuse_grace: u64,
     /// Serve from DynamoDB at this endpoint instead of the embedded store (needs --table).
     #[arg(long, requires = "table")]
     dynamodb_endpoint: Option<String>,
@@ -153,10 +166,21 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         std::net::IpAddr::V4(host) => format!("http://{host}:{}", args.port),
     }))
     .map_err(|reason| format!("--issuer {reason}"))?;
+    let login_lockout =
+        RateLimitPolicy::new(args.login_failure_limit, args.login_failure_window)
+            .map_err(|e| format!("--login-failure-limit/--login-failure-window: {e}"))?;
+    if args.refresh_reuse_grace > MAX_REFRESH_REUSE_GRACE_SECONDS {
+        return Err(format!(
+            "--refresh-reuse-grace is at most {MAX_REFRESH_REUSE_GRACE_SECONDS} seconds"
+        )
+        .into());
+    }
     let config = ServiceConfig {
         issuer,
         organization: catalog.organization.clone(),
         rate_limit,
+        login_lockout,
+        refresh_reuse_grace: std::time::Duration::from_secs(args.refresh_reuse_grace),
     };
     let keys = Arc::new(load_keys(&args)?);
     let store: Arc<dyn Store> = match (&args.dynamodb_endpoint, &args.table) {
@@ -171,6 +195,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     let functions = Arc::new(Functions {
         wellknown: WellKnown::new(&config, &keys),
+        revoke: RevokeService {
+            store: Arc::clone(&store),
+        },
         token: TokenService {
             store,
             keys: Arc::clone(&keys),

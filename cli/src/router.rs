@@ -1,5 +1,6 @@
 //! Routes a request to the function that API Gateway would invoke for it (see template.yaml).
 
+use gatehouse_revoke::RevokeService;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_token::TokenService;
 use gatehouse_wellknown::{WellKnown, JWKS_PATH, METADATA_PATH};
@@ -8,12 +9,14 @@ use lambda_http::{Body, Request, Response};
 /// Every function, served from one process.
 pub struct Functions {
     pub token: TokenService,
+    pub revoke: RevokeService,
     pub wellknown: WellKnown,
 }
 
 pub async fn route(request: Request, functions: &Functions) -> Response<Body> {
     match request.uri().path() {
         "/oauth/token" => gatehouse_token::handle(request, &functions.token).await,
+        "/oauth/revoke" => gatehouse_revoke::handle(request, &functions.revoke).await,
         JWKS_PATH | METADATA_PATH => {
             gatehouse_wellknown::handle(request, &functions.wellknown).await
         }

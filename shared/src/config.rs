@@ -12,6 +12,9 @@ pub mod vars {
     pub const TABLE: &str = "GATEHOUSE_TABLE";
     pub const RATE_LIMIT: &str = "GATEHOUSE_RATE_LIMIT";
     pub const RATE_LIMIT_WINDOW: &str = "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS";
+    pub const LOGIN_FAILURE_LIMIT: &str = "GATEHOUSE_LOGIN_FAILURE_LIMIT";
+    pub const LOGIN_FAILURE_WINDOW: &str = "GATEHOUSE_LOGIN_FAILURE_WINDOW_SECONDS";
+    pub const REFRESH_REUSE_GRACE: &str = "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +32,26 @@ pub struct ServiceConfig {
     pub issuer: String,
     pub organization: Organization,
     pub rate_limit: RateLimitPolicy,
+    /// Login attempts per account (customer email, per environment) before it is locked until
+    /// the oldest attempt leaves the window. A successful login clears the count.
+    pub login_lockout: RateLimitPolicy,
+    /// How long after a refresh token was exchanged presenting it again is taken for a retry
+    /// (refused, family kept) rather than for theft (refused, family revoked).
+    pub refresh_reuse_grace: std::time::Duration,
+}
+
+/// The longest refresh-token reuse grace period allowed.
+pub const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
+
+/// The defaults of the policies that are not the deployment's own business.
+impl ServiceConfig {
+    pub fn default_login_lockout() -> RateLimitPolicy {
+        RateLimitPolicy::new(10, 15 * 60).expect("valid default")
+    }
+
+    pub fn default_refresh_reuse_grace() -> std::time::Duration {
+        std::time::Duration::from_secs(10)
+    }
 }
 
 fn required(
@@ -102,10 +125,30 @@ impl ServiceConfig {
             number(env, vars::RATE_LIMIT_WINDOW, 60)?,
         )
         .map_err(rate_limit_error)?;
+        let login_lockout = RateLimitPolicy::new(
+            number(env, vars::LOGIN_FAILURE_LIMIT, 10)?,
+            number(env, vars::LOGIN_FAILURE_WINDOW, 900)?,
+        )
+        .map_err(|error| ConfigError::Invalid {
+            name: match error {
+                RateLimitPolicyError::Limit(_) => vars::LOGIN_FAILURE_LIMIT,
+                RateLimitPolicyError::Window(_) => vars::LOGIN_FAILURE_WINDOW,
+            },
+            reason: error.to_string(),
+        })?;
+        let grace: u64 = number(env, vars::REFRESH_REUSE_GRACE, 10)?;
+        if grace > MAX_REFRESH_REUSE_GRACE_SECONDS {
+            return Err(ConfigError::Invalid {
+                name: vars::REFRESH_REUSE_GRACE,
+                reason: format!("at most {MAX_REFRESH_REUSE_GRACE_SECONDS} seconds, got {grace}"),
+            });
+        }
         Ok(Self {
             issuer,
             organization,
             rate_limit,
+            login_lockout,
+            refresh_reuse_grace: std::time::Duration::from_secs(grace),
         })
     }
 }
@@ -139,6 +182,11 @@ mod tests {
         let config = ServiceConfig::from_lookup(&lookup(&BASE)).unwrap();
         assert_eq!(config.issuer, "https://auth.example.com");
         assert_eq!(config.rate_limit, RateLimitPolicy::default());
+        assert_eq!(config.login_lockout, ServiceConfig::default_login_lockout());
+        assert_eq!(
+            config.refresh_reuse_grace,
+            ServiceConfig::default_refresh_reuse_grace()
+        );
     }
 
     #[test]
@@ -151,6 +199,9 @@ mod tests {
             (vars::RATE_LIMIT, "lots"),
             (vars::RATE_LIMIT, "0"),
             (vars::RATE_LIMIT_WINDOW, "0"),
+            (vars::LOGIN_FAILURE_LIMIT, "0"),
+            (vars::LOGIN_FAILURE_WINDOW, "7200"),
+            (vars::REFRESH_REUSE_GRACE, "31"),
         ];
         for (name, value) in cases {
             let mut pairs = BASE.to_vec();

@@ -17,6 +17,8 @@ pub enum ErrorCode {
     InvalidClient,
     InvalidGrant,
     UnauthorizedClient,
+    /// RFC 7009 §2.1: a client revoking a token that was issued to another client.
+    TokenOfAnotherClient,
     UnsupportedGrantType,
     InvalidScope,
     TooManyRequests,
@@ -33,7 +35,9 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidClient => "invalid_client",
             ErrorCode::InvalidGrant => "invalid_grant",
-            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnauthorizedClient | ErrorCode::TokenOfAnotherClient => {
+                "unauthorized_client"
+            }
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::TooManyRequests => "too_many_requests",
@@ -52,6 +56,7 @@ impl ErrorCode {
             | ErrorCode::UnsupportedGrantType
             | ErrorCode::InvalidScope => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::TokenOfAnotherClient => StatusCode::FORBIDDEN,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -182,6 +187,7 @@ mod tests {
             (ErrorCode::InvalidClient, 401, "UNAUTHORIZED"),
             (ErrorCode::InvalidGrant, 400, "BAD_REQUEST"),
             (ErrorCode::UnauthorizedClient, 400, "BAD_REQUEST"),
+            (ErrorCode::TokenOfAnotherClient, 403, "FORBIDDEN"),
             (ErrorCode::UnsupportedGrantType, 400, "BAD_REQUEST"),
             (ErrorCode::InvalidScope, 400, "BAD_REQUEST"),
             (ErrorCode::TooManyRequests, 429, "TOO_MANY_REQUESTS"),

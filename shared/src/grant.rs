@@ -40,7 +40,11 @@ impl GrantType {
 
 /// The grants the token endpoint serves today, as advertised in the server metadata. The
 /// token function's dispatch answers `unsupported_grant_type` for every other grant.
-pub const SERVED_GRANTS: &[GrantType] = &[GrantType::ClientCredentials];
+pub const SERVED_GRANTS: &[GrantType] = &[
+    GrantType::ClientCredentials,
+    GrantType::Password,
+    GrantType::RefreshToken,
+];
 
 /// May an application of this kind use this grant?
 ///

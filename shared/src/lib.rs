@@ -11,6 +11,8 @@ pub mod http;
 pub mod jwt;
 pub mod lifetime;
 pub mod model;
+pub mod oauth_request;
+pub mod password;
 pub mod ratelimit;
 pub mod scope;
 pub mod secret;

@@ -130,3 +130,90 @@ pub struct StockLocation {
     pub name: String,
     pub mode: Mode,
 }
+
+/// A customer group: markets tied to one are private to its customers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerGroup {
+    pub id: String,
+    pub name: String,
+    pub mode: Mode,
+}
+
+/// A shopper who logs in through a sales channel with the password grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Customer {
+    pub id: String,
+    pub mode: Mode,
+    /// As registered. Lookups use [`email_key`], so emails match case-insensitively.
+    pub email: String,
+    pub password_hash: crate::password::PasswordHash,
+    pub customer_group_id: Option<String>,
+}
+
+/// The form an email is looked up by: trimmed and lowercased, so that `Alice@Example.com` and
+/// `alice@example.com` are one customer.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Who a token acts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OwnerType {
+    Customer,
+    User,
+}
+
+impl OwnerType {
+    /// The response's `owner_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerType::Customer => "customer",
+            OwnerType::User => "user",
+        }
+    }
+
+    /// The JWT's `owner.type`.
+    pub fn claim_name(self) -> &'static str {
+        match self {
+            OwnerType::Customer => "Customer",
+            OwnerType::User => "User",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "customer" => Some(OwnerType::Customer),
+            "user" => Some(OwnerType::User),
+            _ => None,
+        }
+    }
+}
+
+/// A refresh token as stored: only its hash, bound to an application, an owner, an
+/// environment and the scope of the original grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub token_hash: crate::secret::SecretHash,
+    /// Every token rotated from one original grant shares its family.
+    pub family_id: String,
+    pub application_id: String,
+    pub client_id: String,
+    pub mode: Mode,
+    pub owner_id: String,
+    pub owner_type: OwnerType,
+    /// The scope of the original grant: its market (by id) and stock locations (by id).
+    pub market_id: Option<String>,
+    pub stock_location_ids: Vec<String>,
+    pub issued_at_millis: u64,
+    pub expires_at_millis: u64,
+    /// When it was exchanged for its successor.
+    pub consumed_at_millis: Option<u64>,
+}
+
+/// What a presented refresh token turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshTokenState {
+    pub record: RefreshTokenRecord,
+    /// The family was revoked: by reuse detection or by `POST /oauth/revoke`.
+    pub family_revoked: bool,
+}

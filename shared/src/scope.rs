@@ -98,7 +98,7 @@ pub enum ScopeError {
     MarketNotFound(ResourceRef),
     #[error("market:{0} is disabled")]
     MarketDisabled(ResourceRef),
-    #[error("market:{0} is private to a customer group and only open to its customers through the password grant")]
+    #[error("market:{0} is private to a customer group: only a logged-in customer of that group gets it in scope")]
     MarketPrivate(ResourceRef),
     #[error("stock_location:{0} does not exist")]
     StockLocationNotFound(ResourceRef),
@@ -239,16 +239,15 @@ impl GrantedScope {
     }
 }
 
-/// Is this market open to this request? Private markets only to their own customers, and only
-/// through the password grant.
+/// Is this market open to this request? A private market only to its own customers: through
+/// the password grant, and through refresh tokens for as long as the customer stays in the group.
 fn market_open_to(market: &Market, context: &ScopeContext<'_>) -> bool {
     match (&market.customer_group_id, context.grant) {
         (None, _) => true,
-        (Some(group), GrantType::Password) => context.owner_customer_group == Some(group.as_str()),
-        (
-            Some(_),
-            GrantType::ClientCredentials | GrantType::AuthorizationCode | GrantType::RefreshToken,
-        ) => false,
+        (Some(group), GrantType::Password | GrantType::RefreshToken) => {
+            context.owner_customer_group == Some(group.as_str())
+        }
+        (Some(_), GrantType::ClientCredentials | GrantType::AuthorizationCode) => false,
     }
 }
 
@@ -595,7 +594,8 @@ mod tests {
     }
 
     #[test]
-    fn a_private_market_opens_only_to_its_own_customers_through_the_password_grant() {
+    fn a_private_market_opens_only_to_its_own_customers_logged_in_with_a_password_or_refresh_token()
+    {
         let with_group = |group: Option<&'static str>, grant: GrantType| ScopeContext {
             owner_customer_group: group,
             ..context(SalesChannel, grant)
@@ -615,6 +615,14 @@ mod tests {
             ),
             (
                 with_group(Some("vip"), RefreshToken),
+                Ok("market:400".to_owned()),
+            ),
+            (
+                with_group(Some("other"), RefreshToken),
+                Err(ScopeError::MarketPrivate(Number(400))),
+            ),
+            (
+                with_group(Some("vip"), AuthorizationCode),
                 Err(ScopeError::MarketPrivate(Number(400))),
             ),
             (

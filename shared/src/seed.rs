@@ -12,8 +12,10 @@ use serde::Deserialize;
 
 use crate::lifetime::TokenLifetime;
 use crate::model::{
-    Application, ApplicationKind, ClientType, Market, Mode, Organization, StockLocation,
+    email_key, Application, ApplicationKind, ClientType, Customer, CustomerGroup, Market, Mode,
+    Organization, StockLocation,
 };
+use crate::password::PasswordHash;
 use crate::secret::{SecretHash, MIN_SECRET_LENGTH};
 
 #[derive(Debug, Deserialize)]
@@ -179,13 +181,17 @@ impl fmt::Display for SeedError {
 }
 
 /// What the stores keep, from a valid seed. Collections not yet served by any endpoint
-/// (customers, users, catalog) are checked by [`parse_seed`] but not carried here.
+/// (users, price lists, SKUs, prices, stock items) are checked by [`parse_seed`] but not
+/// carried here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
     pub organization: Organization,
     pub applications: Vec<Application>,
     pub markets: Vec<Market>,
     pub stock_locations: Vec<StockLocation>,
+    pub customer_groups: Vec<CustomerGroup>,
+    /// Passwords hashed with argon2id.
+    pub customers: Vec<Customer>,
 }
 
 /// Parses and checks a seed document.
@@ -268,9 +274,15 @@ fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
         price_lists.insert((list.mode, list.id.as_str()));
     }
     let mut groups = HashSet::new();
+    let mut customer_groups = Vec::new();
     for (i, group) in seed.customer_groups.iter().enumerate() {
         check_id(&mut problems, "customer_groups", i, &group.id);
         groups.insert((group.mode, group.id.as_str()));
+        customer_groups.push(CustomerGroup {
+            id: group.id.clone(),
+            name: group.name.clone(),
+            mode: group.mode,
+        });
     }
 
     let mut location_numbers = HashSet::new();
@@ -446,15 +458,19 @@ fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
     }
 
     let mut emails = HashSet::new();
+    let mut customers = Vec::new();
     for (i, customer) in seed.customers.iter().enumerate() {
         check_id(&mut problems, "customers", i, &customer.id);
         let path = |field: &str| format!("customers[{i}].{field}");
-        if !customer.email.contains('@') {
-            problems.add(path("email"), "must be an email address");
+        if !customer.email.contains('@') || customer.email.len() > MAX_EMAIL_LENGTH {
+            problems.add(
+                path("email"),
+                format!("must be an email address of at most {MAX_EMAIL_LENGTH} characters"),
+            );
         }
         problems.unique(
             &mut emails,
-            (customer.mode, customer.email.to_lowercase()),
+            (customer.mode, email_key(&customer.email)),
             path("email"),
             "email",
         );
@@ -470,17 +486,21 @@ fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
                 );
             }
         }
+        customers.push(customer);
     }
     let mut user_emails = HashSet::new();
     for (i, user) in seed.users.iter().enumerate() {
         check_id(&mut problems, "users", i, &user.id);
         let path = |field: &str| format!("users[{i}].{field}");
-        if !user.email.contains('@') {
-            problems.add(path("email"), "must be an email address");
+        if !user.email.contains('@') || user.email.len() > MAX_EMAIL_LENGTH {
+            problems.add(
+                path("email"),
+                format!("must be an email address of at most {MAX_EMAIL_LENGTH} characters"),
+            );
         }
         problems.unique(
             &mut user_emails,
-            (user.mode, user.email.to_lowercase()),
+            (user.mode, email_key(&user.email)),
             path("email"),
             "email",
         );
@@ -549,6 +569,17 @@ fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
     if !problems.0.is_empty() {
         return Err(SeedError(problems.0));
     }
+    // Hashing is deliberately slow, so it waits until the seed is known to be valid.
+    let customers = customers
+        .into_iter()
+        .map(|customer| Customer {
+            id: customer.id.clone(),
+            mode: customer.mode,
+            email: customer.email.trim().to_owned(),
+            password_hash: PasswordHash::of(&customer.password),
+            customer_group_id: customer.customer_group_id.clone(),
+        })
+        .collect();
     Ok(Catalog {
         organization: Organization {
             id: seed.organization.id,
@@ -557,8 +588,13 @@ fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
         applications,
         markets,
         stock_locations,
+        customer_groups,
+        customers,
     })
 }
+
+/// The longest email address accepted (RFC 5321's path limit).
+pub const MAX_EMAIL_LENGTH: usize = 254;
 
 /// The demo seed shipped with the repository (`demo/seed.json`).
 pub const DEMO_SEED: &str = include_str!("../../demo/seed.json");

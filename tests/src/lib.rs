@@ -35,8 +35,12 @@ pub const LIVE_STOREFRONT: &str = "live-storefront";
 const TOKEN_EVENT: &str = include_str!("../fixtures/apigw-v2-post-oauth-token.json");
 const WELL_KNOWN_EVENT: &str = include_str!("../fixtures/apigw-v2-get-well-known.json");
 
+/// The demo seed, parsed once per test process (its passwords take argon2id's time to hash).
 pub fn demo_catalog() -> Catalog {
-    parse_seed(DEMO_SEED).expect("the demo seed is valid")
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| parse_seed(DEMO_SEED).expect("the demo seed is valid"))
+        .clone()
 }
 
 /// One ES256 key set per test process (key generation is not free).
@@ -53,6 +57,8 @@ pub fn config(rate_limit: RateLimitPolicy) -> ServiceConfig {
         issuer: ISSUER.to_owned(),
         organization: demo_catalog().organization,
         rate_limit,
+        login_lockout: ServiceConfig::default_login_lockout(),
+        refresh_reuse_grace: ServiceConfig::default_refresh_reuse_grace(),
     }
 }
 
@@ -272,6 +278,9 @@ pub async fn spawn_server(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) ->
     let token = token_service(store, Arc::new(SystemClock), rate_limit);
     let functions = Arc::new(Functions {
         wellknown: WellKnown::new(&token.config, &token.keys),
+        revoke: gatehouse_revoke::RevokeService {
+            store: Arc::clone(&token.store),
+        },
         token,
     });
     tokio::spawn(gatehouse_cli::server::run(listener, functions));
@@ -315,5 +324,153 @@ pub async fn http_request(
         status,
         headers,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+// ---------------------------------------------------------------- faults ----------------------
+
+/// The embedded store with chosen operations failing as an unreachable DynamoDB would.
+pub struct FaultyStore {
+    pub inner: MemoryStore,
+    failing: std::sync::Mutex<std::collections::HashSet<&'static str>>,
+}
+
+impl FaultyStore {
+    pub fn new(inner: MemoryStore) -> Self {
+        Self {
+            inner,
+            failing: Default::default(),
+        }
+    }
+
+    /// Makes `operation` (a Store method name, or "*" for all) fail from now on.
+    pub fn fail(&self, operation: &'static str) {
+        self.failing.lock().unwrap().insert(operation);
+    }
+
+    pub fn heal(&self) {
+        self.failing.lock().unwrap().clear();
+    }
+
+    fn check(&self, operation: &'static str) -> Result<(), gatehouse_shared::store::StoreError> {
+        let failing = self.failing.lock().unwrap();
+        if failing.contains(operation) || failing.contains("*") {
+            return Err(gatehouse_shared::store::StoreError::Unavailable(
+                format!("dial tcp 10.0.0.1:443: connection refused ({operation} on table gatehouse-prod)").into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+mod faulty_store {
+    use super::FaultyStore;
+    use async_trait::async_trait;
+    use gatehouse_shared::model::*;
+    use gatehouse_shared::ratelimit::{RateLimitOutcome, RateLimitPolicy};
+    use gatehouse_shared::scope::ResourceRef;
+    use gatehouse_shared::secret::SecretHash;
+    use gatehouse_shared::seed::Catalog;
+    use gatehouse_shared::store::{Rotation, Store, StoreError};
+
+    #[async_trait]
+    impl Store for FaultyStore {
+        async fn find_application(
+            &self,
+            client_id: &str,
+        ) -> Result<Option<Application>, StoreError> {
+            self.check("find_application")?;
+            self.inner.find_application(client_id).await
+        }
+        async fn find_markets(
+            &self,
+            mode: Mode,
+            refs: &[ResourceRef],
+        ) -> Result<Vec<Market>, StoreError> {
+            self.check("find_markets")?;
+            self.inner.find_markets(mode, refs).await
+        }
+        async fn find_stock_locations(
+            &self,
+            mode: Mode,
+            refs: &[ResourceRef],
+        ) -> Result<Vec<StockLocation>, StoreError> {
+            self.check("find_stock_locations")?;
+            self.inner.find_stock_locations(mode, refs).await
+        }
+        async fn hit_rate_limit(
+            &self,
+            key: &str,
+            policy: &RateLimitPolicy,
+            now: u64,
+        ) -> Result<RateLimitOutcome, StoreError> {
+            self.check("hit_rate_limit")?;
+            self.inner.hit_rate_limit(key, policy, now).await
+        }
+        async fn clear_rate_limit(
+            &self,
+            key: &str,
+            policy: &RateLimitPolicy,
+        ) -> Result<(), StoreError> {
+            self.check("clear_rate_limit")?;
+            self.inner.clear_rate_limit(key, policy).await
+        }
+        async fn find_customer_by_email(
+            &self,
+            mode: Mode,
+            email: &str,
+        ) -> Result<Option<Customer>, StoreError> {
+            self.check("find_customer_by_email")?;
+            self.inner.find_customer_by_email(mode, email).await
+        }
+        async fn find_customer(
+            &self,
+            mode: Mode,
+            id: &str,
+        ) -> Result<Option<Customer>, StoreError> {
+            self.check("find_customer")?;
+            self.inner.find_customer(mode, id).await
+        }
+        async fn find_customer_group(
+            &self,
+            mode: Mode,
+            id: &str,
+        ) -> Result<Option<CustomerGroup>, StoreError> {
+            self.check("find_customer_group")?;
+            self.inner.find_customer_group(mode, id).await
+        }
+        async fn create_refresh_token(
+            &self,
+            record: &RefreshTokenRecord,
+        ) -> Result<(), StoreError> {
+            self.check("create_refresh_token")?;
+            self.inner.create_refresh_token(record).await
+        }
+        async fn find_refresh_token(
+            &self,
+            hash: &SecretHash,
+        ) -> Result<Option<RefreshTokenState>, StoreError> {
+            self.check("find_refresh_token")?;
+            self.inner.find_refresh_token(hash).await
+        }
+        async fn rotate_refresh_token(
+            &self,
+            presented: &SecretHash,
+            successor: &RefreshTokenRecord,
+            now: u64,
+        ) -> Result<Rotation, StoreError> {
+            self.check("rotate_refresh_token")?;
+            self.inner
+                .rotate_refresh_token(presented, successor, now)
+                .await
+        }
+        async fn revoke_refresh_family(&self, family_id: &str) -> Result<(), StoreError> {
+            self.check("revoke_refresh_family")?;
+            self.inner.revoke_refresh_family(family_id).await
+        }
+        async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
+            self.check("import")?;
+            self.inner.import(catalog).await
+        }
     }
 }

@@ -2,16 +2,11 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use futures::future::join_all;
 use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::model::Mode;
-use gatehouse_shared::model::{Application, Market, StockLocation};
-use gatehouse_shared::ratelimit::{RateLimitOutcome, RateLimitPolicy};
-use gatehouse_shared::scope::ResourceRef;
-use gatehouse_shared::seed::{parse_seed, Catalog};
+use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::seed::parse_seed;
 use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Store, StoreError};
 use gatehouse_tests::*;
 use gatehouse_token::handle;
 use serde_json::{json, Value};
@@ -324,11 +319,20 @@ async fn a_kind_using_a_grant_outside_the_table_is_an_unauthorized_client() {
 }
 
 #[tokio::test]
-async fn grants_not_yet_served_and_unknown_grants_are_unsupported_grant_type() {
+async fn authorization_code_not_yet_served_and_unknown_grants_are_unsupported_grant_type() {
+    let (status, _, body) = post(
+        TokenEvent::form(&[("grant_type", "authorization_code"), ("code", "abc")])
+            .basic(WEBAPP, WEBAPP_SECRET),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type")),
+        "{body}"
+    );
     for grant in [
-        "password",
-        "refresh_token",
         "implicit",
+        "client-credentials",
         "urn:ietf:params:oauth:grant-type:device_code",
     ] {
         let (status, headers, body) = post(TokenEvent::form(&[
@@ -475,47 +479,12 @@ async fn the_limit_is_per_ip_shared_by_test_and_live_and_counts_refused_requests
     assert_eq!(response.headers()["ratelimit-remaining"], "2");
 }
 
-/// A store whose every request fails, as DynamoDB does when it is unreachable.
-struct UnreachableStore;
-
-fn down() -> StoreError {
-    StoreError::Unavailable(
-        "dial tcp 10.0.0.1:443: connection refused (table gatehouse-prod)".into(),
-    )
-}
-
-#[async_trait]
-impl Store for UnreachableStore {
-    async fn find_application(&self, _: &str) -> Result<Option<Application>, StoreError> {
-        Err(down())
-    }
-    async fn find_markets(&self, _: Mode, _: &[ResourceRef]) -> Result<Vec<Market>, StoreError> {
-        Err(down())
-    }
-    async fn find_stock_locations(
-        &self,
-        _: Mode,
-        _: &[ResourceRef],
-    ) -> Result<Vec<StockLocation>, StoreError> {
-        Err(down())
-    }
-    async fn hit_rate_limit(
-        &self,
-        _: &str,
-        _: &RateLimitPolicy,
-        _: u64,
-    ) -> Result<RateLimitOutcome, StoreError> {
-        Err(down())
-    }
-    async fn import(&self, _: &Catalog) -> Result<(), StoreError> {
-        Err(down())
-    }
-}
-
 #[tokio::test]
 async fn a_storage_failure_is_a_503_with_retry_after_and_no_internals() {
+    let store = FaultyStore::new(MemoryStore::from_catalog(&demo_catalog()));
+    store.fail("*");
     let service = token_service(
-        Arc::new(UnreachableStore),
+        Arc::new(store),
         Arc::new(SystemClock),
         RateLimitPolicy::default(),
     );

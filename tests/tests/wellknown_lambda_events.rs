@@ -44,7 +44,11 @@ async fn the_server_metadata_follows_rfc_8414() {
     assert_eq!(body["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
     assert_eq!(
         body["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["client_credentials", "password", "refresh_token"])
+    );
+    assert_eq!(
+        body["revocation_endpoint"],
+        format!("{ISSUER}/oauth/revoke")
     );
     assert!(body["response_types_supported"].is_array());
     assert!(body["token_endpoint_auth_methods_supported"]

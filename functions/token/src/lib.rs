@@ -2,7 +2,6 @@
 //! `grant_type` to one module per grant.
 
 pub mod grants;
-pub mod request;
 
 use std::sync::Arc;
 
@@ -12,14 +11,14 @@ use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
 use gatehouse_shared::http::{client_ip, json_response};
 use gatehouse_shared::jwt::KeySet;
-use gatehouse_shared::model::ClientType;
+use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request, OAuthRequest};
 use gatehouse_shared::ratelimit::RateLimitOutcome;
-use gatehouse_shared::scope::{parse_scope, ScopeRequest};
+use gatehouse_shared::scope::{parse_scope, ScopeError, ScopeRequest};
 use gatehouse_shared::store::{ClientWithScope, Store, StoreError};
 use http::{HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
-use request::{parse_token_request, ClientCredentials, TokenRequest, MAX_CLIENT_ID_LENGTH};
+use grants::GrantRequest;
 
 /// Everything the token endpoint depends on, built once per cold start.
 pub struct TokenService {
@@ -27,52 +26,6 @@ pub struct TokenService {
     pub keys: Arc<KeySet>,
     pub clock: Arc<dyn Clock>,
     pub config: ServiceConfig,
-}
-
-fn storage_error(error: StoreError) -> ApiError {
-    match error {
-        StoreError::Unavailable(_) => ApiError::temporarily_unavailable(error),
-        StoreError::Corrupt { .. } => ApiError::server_error(error),
-    }
-}
-
-/// A client_id worth looking up: short and printable. Anything else cannot exist.
-fn lookup_id(credentials: &ClientCredentials) -> Option<&str> {
-    credentials
-        .client_id
-        .as_deref()
-        .filter(|id| id.len() <= MAX_CLIENT_ID_LENGTH && id.chars().all(|c| !c.is_control()))
-}
-
-/// RFC 6749 §2.3: confidential clients authenticate with their secret; public clients
-/// identify themselves with their client_id alone.
-fn authenticate(
-    credentials: &ClientCredentials,
-    found: Option<ClientWithScope>,
-) -> Result<ClientWithScope, ApiError> {
-    let refused = |description: &'static str| {
-        ApiError::new(ErrorCode::InvalidClient, description).with_basic_auth(credentials.via_basic)
-    };
-    if credentials.client_id.is_none() {
-        return Err(refused(
-            "client authentication failed: client_id is required",
-        ));
-    }
-    let client =
-        found.ok_or_else(|| ApiError::invalid_client().with_basic_auth(credentials.via_basic))?;
-    let application = &client.application;
-    match (
-        application.kind.client_type(),
-        &application.client_secret_hash,
-        &credentials.client_secret,
-    ) {
-        (ClientType::Public, _, None) => Ok(client),
-        (ClientType::Public, _, Some(_)) => Err(refused(
-            "client authentication failed: sales channels are public clients and send no client_secret",
-        )),
-        (ClientType::Confidential, Some(hash), Some(secret)) if hash.verify(secret) => Ok(client),
-        (ClientType::Confidential, _, _) => Err(ApiError::invalid_client().with_basic_auth(credentials.via_basic)),
-    }
 }
 
 fn rate_limit_headers(response: &mut Response<Body>, outcome: &RateLimitOutcome) {
@@ -96,25 +49,35 @@ fn too_many_requests(outcome: &RateLimitOutcome, service: &TokenService) -> ApiE
 }
 
 /// Authenticates the client, checks the grant table, and runs the grant.
-fn respond(
+async fn respond(
     service: &TokenService,
-    parsed: Result<TokenRequest, ApiError>,
-    scope: Option<Result<ScopeRequest, gatehouse_shared::scope::ScopeError>>,
+    parsed: Result<OAuthRequest, ApiError>,
+    scope: Option<Result<ScopeRequest, ScopeError>>,
     found: Option<Result<Option<ClientWithScope>, StoreError>>,
     now_millis: u64,
 ) -> Result<Response<Body>, ApiError> {
     let request = parsed?;
-    let grant = GrantType::parse(&request.grant_type).ok_or_else(|| {
+    let grant_type = request
+        .params
+        .get("grant_type")
+        .ok_or_else(|| ApiError::invalid_request("grant_type is required"))?;
+    let grant = GrantType::parse(grant_type).ok_or_else(|| {
         ApiError::new(
             ErrorCode::UnsupportedGrantType,
             format!(
                 "grant_type '{}' is not supported",
-                request.grant_type.chars().take(64).collect::<String>()
+                grant_type.chars().take(64).collect::<String>()
             ),
         )
     })?;
-    let found = found.transpose().map_err(storage_error)?.flatten();
-    let client = authenticate(&request.credentials, found)?;
+    let client = found.transpose()?.flatten();
+    authenticate(
+        &request.credentials,
+        client.as_ref().map(|c| &c.application),
+    )?;
+    let Some(client) = client else {
+        return Err(ApiError::invalid_client().with_basic_auth(request.credentials.via_basic));
+    };
     let kind = client.application.kind;
     if !kind_may_use_grant(kind, grant) {
         return Err(ApiError::new(
@@ -126,19 +89,25 @@ fn respond(
             ),
         ));
     }
-    let scope = scope.unwrap_or_else(|| Ok(ScopeRequest::default()));
-    let issued = match grant {
-        GrantType::ClientCredentials => {
-            grants::client_credentials::grant(service, &client, scope, now_millis)?
-        }
-        GrantType::Password | GrantType::AuthorizationCode | GrantType::RefreshToken => {
+    let grant_request = GrantRequest {
+        service,
+        client: &client,
+        params: &request.params,
+        scope: scope.unwrap_or_else(|| Ok(ScopeRequest::default())),
+        now_millis,
+    };
+    let response = match grant {
+        GrantType::ClientCredentials => grants::client_credentials::grant(grant_request).await?,
+        GrantType::Password => grants::password::grant(grant_request).await?,
+        GrantType::RefreshToken => grants::refresh_token::grant(grant_request).await?,
+        GrantType::AuthorizationCode => {
             return Err(ApiError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant_type '{}' is not supported yet", grant.as_str()),
             ));
         }
     };
-    Ok(json_response(StatusCode::OK, &issued.body()))
+    Ok(json_response(StatusCode::OK, &response.body()))
 }
 
 /// Handles one `POST /oauth/token`.
@@ -152,7 +121,7 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
     }
     let now_millis = service.clock.now_millis();
     let client_key = client_ip(&request).unwrap_or_else(|| "unknown".to_owned());
-    let parsed = parse_token_request(&request);
+    let parsed = parse_oauth_request(&request);
     let scope = parsed
         .as_ref()
         .ok()
@@ -180,10 +149,12 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
     );
     let outcome = match rate {
         Ok(outcome) => outcome,
-        Err(error) => return storage_error(error).into_response(),
+        Err(error) => return ApiError::from(error).into_response(),
     };
     let mut response = if outcome.allowed {
-        respond(service, parsed, scope, found, now_millis).unwrap_or_else(ApiError::into_response)
+        respond(service, parsed, scope, found, now_millis)
+            .await
+            .unwrap_or_else(ApiError::into_response)
     } else {
         too_many_requests(&outcome, service).into_response()
     };
@@ -199,7 +170,12 @@ mod tests {
     fn every_grant_the_metadata_advertises_is_dispatched_and_no_other() {
         use gatehouse_shared::grant::SERVED_GRANTS;
         for grant in GrantType::ALL {
-            let dispatched = matches!(grant, GrantType::ClientCredentials);
+            let dispatched = match grant {
+                GrantType::ClientCredentials | GrantType::Password | GrantType::RefreshToken => {
+                    true
+                }
+                GrantType::AuthorizationCode => false,
+            };
             assert_eq!(SERVED_GRANTS.contains(&grant), dispatched, "{grant:?}");
         }
     }

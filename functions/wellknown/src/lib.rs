@@ -29,6 +29,8 @@ impl WellKnown {
             "issuer": issuer,
             "token_endpoint": format!("{issuer}/oauth/token"),
             "jwks_uri": format!("{issuer}{JWKS_PATH}"),
+            "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "grant_types_supported": SERVED_GRANTS.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             // No authorization endpoint yet, hence no response types.

@@ -5,7 +5,14 @@
 //! | application | `APP#<client_id>` | `APP` | id, name, kind, mode, client_id, secret_hash?, token_lifetime?, redirect_uris |
 //! | market | `MARKET#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode, active, price_list_id, stock_location_ids, stock_location_numbers, customer_group_id? |
 //! | stock location | `STOCK_LOCATION#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode |
-//! | rate-limit window | `RATE#<client ip>` | `RATE#<limit>/<window seconds>` | t1..t<limit> (ms, newest first), expires_at |
+//! | rate-limit window | `RATE#<key>` | `RATE#<limit>/<window seconds>` | t1..t<limit> (ms, newest first), expires_at |
+//! | customer group | `CUSTOMER_GROUP#<mode>` | `id#<id>` | id, name, mode |
+//! | customer | `CUSTOMER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, password_hash (argon2id PHC), customer_group_id? |
+//! | refresh token | `REFRESH#<sha-256 of the token, hex>` | `REFRESH` | family_id, application_id, client_id, mode, owner_id, owner_type, market_id?, stock_location_ids, issued_at, valid_until (ms), consumed_at?, expires_at |
+//! | refresh family | `FAMILY#<family id>` | `FAMILY` | revoked, expires_at |
+//!
+//! Rate-limit keys are a client IP for the token endpoint's limit and
+//! `login:<mode>:<email>` for failed-login lockouts.
 //!
 //! Access patterns:
 //! - token request: one `BatchGetItem` (strongly consistent) fetches the application and every
@@ -20,6 +27,13 @@
 //!   condition and the write are one atomic step, so concurrent requests cannot both take the
 //!   last place. The first request from an address creates the item with a conditional put.
 //!   `expires_at` lets TTL delete idle windows; reads never depend on that deletion.
+//! - password grant: the customer is read by `email#` key, the refresh token written with its
+//!   new family in one transaction.
+//! - refresh grant: the token is read by its hash, then its family; the rotation is one
+//!   `TransactWriteItems`: the family must not be revoked (its TTL is extended), the presented
+//!   token must be unconsumed and unexpired (it is marked consumed), and the successor must not
+//!   exist (it is put). All or nothing, and of concurrent rotations exactly one commits.
+//! - revocation sets the family's `revoked`; every token of the family checks it.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -30,13 +44,17 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType,
     KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem,
+    TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 
-use super::{ClientWithScope, Store, StoreError};
+use super::{ClientWithScope, Rotation, Store, StoreError};
 use crate::lifetime::TokenLifetime;
-use crate::model::{Application, ApplicationKind, Market, Mode, StockLocation};
+use crate::model::{
+    email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, Mode, OwnerType,
+    RefreshTokenRecord, RefreshTokenState, StockLocation,
+};
+use crate::password::PasswordHash;
 use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use crate::scope::ResourceRef;
 use crate::secret::SecretHash;
@@ -338,6 +356,143 @@ fn location_from(item: &Item) -> Result<StockLocation, StoreError> {
         name: r.string("name")?,
         mode: r.mode()?,
     })
+}
+
+fn customer_partition(mode: Mode) -> String {
+    format!("CUSTOMER#{}", mode.as_str())
+}
+
+fn customer_items(customer: &Customer) -> Vec<Item> {
+    [
+        format!("email#{}", email_key(&customer.email)),
+        format!("id#{}", customer.id),
+    ]
+    .into_iter()
+    .map(|sort_key| {
+        let mut item = key(customer_partition(customer.mode), sort_key);
+        item.insert("type".into(), s("customer"));
+        item.insert("id".into(), s(&customer.id));
+        item.insert("mode".into(), s(customer.mode.as_str()));
+        item.insert("email".into(), s(&customer.email));
+        item.insert(
+            "password_hash".into(),
+            s(customer.password_hash.as_stored()),
+        );
+        if let Some(group) = &customer.customer_group_id {
+            item.insert("customer_group_id".into(), s(group));
+        }
+        item
+    })
+    .collect()
+}
+
+fn customer_from(item: &Item) -> Result<Customer, StoreError> {
+    let r = Reader { item };
+    Ok(Customer {
+        id: r.string("id")?,
+        mode: r.mode()?,
+        email: r.string("email")?,
+        password_hash: PasswordHash::from_stored(&r.string("password_hash")?)
+            .map_err(|e| r.corrupt(e.to_string()))?,
+        customer_group_id: r.optional_string("customer_group_id")?,
+    })
+}
+
+fn group_item(group: &CustomerGroup) -> Item {
+    let mut item = key(
+        format!("CUSTOMER_GROUP#{}", group.mode.as_str()),
+        format!("id#{}", group.id),
+    );
+    item.insert("type".into(), s("customer_group"));
+    item.insert("id".into(), s(&group.id));
+    item.insert("name".into(), s(&group.name));
+    item.insert("mode".into(), s(group.mode.as_str()));
+    item
+}
+
+fn group_from(item: &Item) -> Result<CustomerGroup, StoreError> {
+    let r = Reader { item };
+    Ok(CustomerGroup {
+        id: r.string("id")?,
+        name: r.string("name")?,
+        mode: r.mode()?,
+    })
+}
+
+fn refresh_key(hash: &SecretHash) -> Item {
+    let hex = hash.to_stored();
+    key(
+        format!("REFRESH#{}", hex.trim_start_matches("sha256:")),
+        "REFRESH".into(),
+    )
+}
+
+fn family_key(family_id: &str) -> Item {
+    key(format!("FAMILY#{family_id}"), "FAMILY".into())
+}
+
+/// TTL for a record that stops mattering at `millis`: a day later, so that a token presented
+/// just after it expired is still recognised (and refused) as expired rather than unknown.
+fn ttl_after(millis: u64) -> u64 {
+    millis / 1000 + 24 * 3600
+}
+
+fn refresh_item(record: &RefreshTokenRecord) -> Item {
+    let mut item = refresh_key(&record.token_hash);
+    item.insert("type".into(), s("refresh_token"));
+    item.insert("token_hash".into(), s(record.token_hash.to_stored()));
+    item.insert("family_id".into(), s(&record.family_id));
+    item.insert("application_id".into(), s(&record.application_id));
+    item.insert("client_id".into(), s(&record.client_id));
+    item.insert("mode".into(), s(record.mode.as_str()));
+    item.insert("owner_id".into(), s(&record.owner_id));
+    item.insert("owner_type".into(), s(record.owner_type.as_str()));
+    if let Some(market) = &record.market_id {
+        item.insert("market_id".into(), s(market));
+    }
+    item.insert(
+        "stock_location_ids".into(),
+        AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
+    );
+    item.insert("issued_at".into(), n(record.issued_at_millis));
+    item.insert("valid_until".into(), n(record.expires_at_millis));
+    if let Some(consumed) = record.consumed_at_millis {
+        item.insert("consumed_at".into(), n(consumed));
+    }
+    item.insert(TTL_ATTRIBUTE.into(), n(ttl_after(record.expires_at_millis)));
+    item
+}
+
+fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError> {
+    let r = Reader { item };
+    let owner_type = r.string("owner_type")?;
+    Ok(RefreshTokenRecord {
+        token_hash: SecretHash::from_stored(&r.string("token_hash")?)
+            .ok_or_else(|| r.corrupt("token_hash is malformed".into()))?,
+        family_id: r.string("family_id")?,
+        application_id: r.string("application_id")?,
+        client_id: r.string("client_id")?,
+        mode: r.mode()?,
+        owner_id: r.string("owner_id")?,
+        owner_type: OwnerType::parse(&owner_type)
+            .ok_or_else(|| r.corrupt(format!("unknown owner_type '{owner_type}'")))?,
+        market_id: r.optional_string("market_id")?,
+        stock_location_ids: r.string_list("stock_location_ids")?,
+        issued_at_millis: r.number("issued_at")?,
+        expires_at_millis: r.number("valid_until")?,
+        consumed_at_millis: match item.get("consumed_at") {
+            None => None,
+            Some(_) => Some(r.number("consumed_at")?),
+        },
+    })
+}
+
+fn family_item(family_id: &str, expires_at_millis: u64) -> Item {
+    let mut item = family_key(family_id);
+    item.insert("type".into(), s("refresh_family"));
+    item.insert("revoked".into(), AttributeValue::Bool(false));
+    item.insert(TTL_ATTRIBUTE.into(), n(ttl_after(expires_at_millis)));
+    item
 }
 
 fn item_type(item: &Item) -> Option<&str> {
@@ -794,6 +949,187 @@ impl Store for DynamoStore {
         ))
     }
 
+    async fn clear_rate_limit(
+        &self,
+        key: &str,
+        policy: &RateLimitPolicy,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(rate_key(key, policy)))
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+
+    async fn find_customer_by_email(
+        &self,
+        mode: Mode,
+        email: &str,
+    ) -> Result<Option<Customer>, StoreError> {
+        let item = self
+            .get(key(
+                customer_partition(mode),
+                format!("email#{}", email_key(email)),
+            ))
+            .await?;
+        item.as_ref().map(customer_from).transpose()
+    }
+
+    async fn find_customer(&self, mode: Mode, id: &str) -> Result<Option<Customer>, StoreError> {
+        let item = self
+            .get(key(customer_partition(mode), format!("id#{id}")))
+            .await?;
+        item.as_ref().map(customer_from).transpose()
+    }
+
+    async fn find_customer_group(
+        &self,
+        mode: Mode,
+        id: &str,
+    ) -> Result<Option<CustomerGroup>, StoreError> {
+        let item = self
+            .get(key(
+                format!("CUSTOMER_GROUP#{}", mode.as_str()),
+                format!("id#{id}"),
+            ))
+            .await?;
+        item.as_ref().map(group_from).transpose()
+    }
+
+    async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
+        let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
+            Ok(TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(PK)")
+                        .build()
+                        .map_err(build_error)?,
+                )
+                .build())
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(put(family_item(
+                &record.family_id,
+                record.expires_at_millis,
+            ))?)
+            .transact_items(put(refresh_item(record))?)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+
+    async fn find_refresh_token(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        let Some(item) = self.get(refresh_key(hash)).await? else {
+            return Ok(None);
+        };
+        let record = refresh_from(&item)?;
+        let family_revoked = match self.get(family_key(&record.family_id)).await? {
+            Some(family) => Reader { item: &family }.boolean("revoked")?,
+            // A family gone (TTL) is as good as revoked.
+            None => true,
+        };
+        Ok(Some(RefreshTokenState {
+            record,
+            family_revoked,
+        }))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented: &SecretHash,
+        successor: &RefreshTokenRecord,
+        now_millis: u64,
+    ) -> Result<Rotation, StoreError> {
+        // Two attempts: DynamoDB may cancel a transaction for a conflict with another one
+        // that itself failed, leaving the presented token still active.
+        for _ in 0..2 {
+            let family = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(family_key(&successor.family_id)))
+                .update_expression("SET expires_at = :expires")
+                .condition_expression("revoked = :false")
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .expression_attribute_values(":expires", n(ttl_after(successor.expires_at_millis)))
+                .build()
+                .map_err(build_error)?;
+            let consume = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(refresh_key(presented)))
+                .update_expression("SET consumed_at = :now")
+                .condition_expression(
+                    "attribute_exists(PK) AND attribute_not_exists(consumed_at) AND valid_until > :now AND family_id = :family",
+                )
+                .expression_attribute_values(":now", n(now_millis))
+                .expression_attribute_values(":family", s(&successor.family_id))
+                .build()
+                .map_err(build_error)?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(refresh_item(successor)))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(build_error)?;
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(family).build())
+                .transact_items(TransactWriteItem::builder().update(consume).build())
+                .transact_items(TransactWriteItem::builder().put(put).build())
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(Rotation::Rotated),
+                Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
+                    let state = self.find_refresh_token(presented).await?;
+                    let still_active = state.as_ref().is_some_and(|st| {
+                        st.record.consumed_at_millis.is_none()
+                            && !st.family_revoked
+                            && st.record.expires_at_millis > now_millis
+                            && st.record.family_id == successor.family_id
+                    });
+                    if !still_active {
+                        return Ok(Rotation::NotActive(state));
+                    }
+                }
+                Err(error) => return Err(StoreError::unavailable(error)),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "refresh token rotation kept conflicting".into(),
+        ))
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(family_key(family_id)))
+            .update_expression("SET revoked = :true")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Already gone: nothing left to revoke.
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
+    }
+
     async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
         for location in &catalog.stock_locations {
             let stale = self
@@ -816,6 +1152,29 @@ impl Store for DynamoStore {
                 )
                 .await?;
             self.put_copies(market_items(market), stale).await?;
+        }
+        for group in &catalog.customer_groups {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(group_item(group)))
+                .send()
+                .await
+                .map_err(StoreError::unavailable)?;
+        }
+        for customer in &catalog.customers {
+            let partition = customer_partition(customer.mode);
+            let mut stale = Vec::new();
+            if let Some(previous) = self
+                .get(key(partition.clone(), format!("id#{}", customer.id)))
+                .await?
+            {
+                let old_email = email_key(&Reader { item: &previous }.string("email")?);
+                if old_email != email_key(&customer.email) {
+                    stale.push(key(partition, format!("email#{old_email}")));
+                }
+            }
+            self.put_copies(customer_items(customer), stale).await?;
         }
         for application in &catalog.applications {
             self.client

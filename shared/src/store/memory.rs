@@ -5,10 +5,14 @@ use std::sync::{Mutex, RwLock};
 
 use async_trait::async_trait;
 
-use super::{Store, StoreError};
-use crate::model::{Application, Market, Mode, StockLocation};
+use super::{Rotation, Store, StoreError};
+use crate::model::{
+    email_key, Application, Customer, CustomerGroup, Market, Mode, RefreshTokenRecord,
+    RefreshTokenState, StockLocation,
+};
 use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use crate::scope::ResourceRef;
+use crate::secret::SecretHash;
 use crate::seed::Catalog;
 
 /// Rate-limit windows kept before idle ones are swept.
@@ -19,13 +23,53 @@ struct Records {
     applications: HashMap<String, Application>,
     markets: HashMap<String, Market>,
     stock_locations: HashMap<String, StockLocation>,
+    customer_groups: HashMap<(Mode, String), CustomerGroup>,
+    /// By environment and id.
+    customers: HashMap<(Mode, String), Customer>,
 }
+
+/// Refresh tokens by stored hash, and whether each family is revoked.
+#[derive(Default)]
+struct RefreshTokens {
+    tokens: HashMap<String, RefreshTokenRecord>,
+    revoked_families: HashMap<String, bool>,
+}
+
+impl RefreshTokens {
+    fn state(&self, hash: &SecretHash) -> Option<RefreshTokenState> {
+        let record = self.tokens.get(&hash.to_stored())?.clone();
+        let family_revoked = self
+            .revoked_families
+            .get(&record.family_id)
+            .copied()
+            .unwrap_or(true);
+        Some(RefreshTokenState {
+            record,
+            family_revoked,
+        })
+    }
+
+    /// Drops records that expired a while ago, as DynamoDB's TTL would.
+    fn sweep(&mut self, now_millis: u64) {
+        const KEEP_AFTER_EXPIRY_MILLIS: u64 = 24 * 3600 * 1000;
+        self.tokens
+            .retain(|_, t| t.expires_at_millis + KEEP_AFTER_EXPIRY_MILLIS > now_millis);
+        let live: std::collections::HashSet<String> =
+            self.tokens.values().map(|t| t.family_id.clone()).collect();
+        self.revoked_families
+            .retain(|family, _| live.contains(family));
+    }
+}
+
+/// Refresh tokens kept before expired ones are swept.
+const REFRESH_TOKENS_BEFORE_SWEEP: usize = 100_000;
 
 #[derive(Default)]
 pub struct MemoryStore {
     records: RwLock<Records>,
     /// Per client key and policy: accepted request times, newest first, at most `limit`.
     rate_windows: Mutex<HashMap<(String, u32, u64), Vec<u64>>>,
+    refresh_tokens: Mutex<RefreshTokens>,
 }
 
 impl MemoryStore {
@@ -55,6 +99,22 @@ impl MemoryStore {
                 .stock_locations
                 .insert(location.id.clone(), location.clone());
         }
+        for group in &catalog.customer_groups {
+            records
+                .customer_groups
+                .insert((group.mode, group.id.clone()), group.clone());
+        }
+        for customer in &catalog.customers {
+            records
+                .customers
+                .insert((customer.mode, customer.id.clone()), customer.clone());
+        }
+    }
+
+    fn refresh_tokens(&self) -> std::sync::MutexGuard<'_, RefreshTokens> {
+        self.refresh_tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -112,6 +172,99 @@ impl Store for MemoryStore {
             times.truncate(policy.limit as usize);
         }
         Ok(policy.outcome(allowed, times, now_millis))
+    }
+
+    async fn clear_rate_limit(
+        &self,
+        key: &str,
+        policy: &RateLimitPolicy,
+    ) -> Result<(), StoreError> {
+        let mut windows = self.rate_windows.lock().unwrap_or_else(|e| e.into_inner());
+        windows.remove(&(key.to_owned(), policy.limit, policy.window.as_secs()));
+        Ok(())
+    }
+
+    async fn find_customer_by_email(
+        &self,
+        mode: Mode,
+        email: &str,
+    ) -> Result<Option<Customer>, StoreError> {
+        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
+        let key = email_key(email);
+        Ok(records
+            .customers
+            .values()
+            .find(|c| c.mode == mode && email_key(&c.email) == key)
+            .cloned())
+    }
+
+    async fn find_customer(&self, mode: Mode, id: &str) -> Result<Option<Customer>, StoreError> {
+        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
+        Ok(records.customers.get(&(mode, id.to_owned())).cloned())
+    }
+
+    async fn find_customer_group(
+        &self,
+        mode: Mode,
+        id: &str,
+    ) -> Result<Option<CustomerGroup>, StoreError> {
+        let records = self.records.read().unwrap_or_else(|e| e.into_inner());
+        Ok(records.customer_groups.get(&(mode, id.to_owned())).cloned())
+    }
+
+    async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
+        let mut refresh = self.refresh_tokens();
+        if refresh.tokens.len() >= REFRESH_TOKENS_BEFORE_SWEEP {
+            refresh.sweep(record.issued_at_millis);
+        }
+        refresh
+            .revoked_families
+            .insert(record.family_id.clone(), false);
+        refresh
+            .tokens
+            .insert(record.token_hash.to_stored(), record.clone());
+        Ok(())
+    }
+
+    async fn find_refresh_token(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        Ok(self.refresh_tokens().state(hash))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented: &SecretHash,
+        successor: &RefreshTokenRecord,
+        now_millis: u64,
+    ) -> Result<Rotation, StoreError> {
+        let mut refresh = self.refresh_tokens();
+        let Some(state) = refresh.state(presented) else {
+            return Ok(Rotation::NotActive(None));
+        };
+        let active = state.record.consumed_at_millis.is_none()
+            && !state.family_revoked
+            && state.record.expires_at_millis > now_millis
+            && state.record.family_id == successor.family_id;
+        if !active {
+            return Ok(Rotation::NotActive(Some(state)));
+        }
+        if let Some(record) = refresh.tokens.get_mut(&presented.to_stored()) {
+            record.consumed_at_millis = Some(now_millis);
+        }
+        refresh
+            .tokens
+            .insert(successor.token_hash.to_stored(), successor.clone());
+        Ok(Rotation::Rotated)
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str) -> Result<(), StoreError> {
+        let mut refresh = self.refresh_tokens();
+        if let Some(revoked) = refresh.revoked_families.get_mut(family_id) {
+            *revoked = true;
+        }
+        Ok(())
     }
 
     async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {

@@ -7,9 +7,13 @@ pub mod memory;
 
 use async_trait::async_trait;
 
-use crate::model::{Application, Market, Mode, StockLocation};
+use crate::model::{
+    Application, Customer, CustomerGroup, Market, Mode, RefreshTokenRecord, RefreshTokenState,
+    StockLocation,
+};
 use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use crate::scope::ResourceRef;
+use crate::secret::SecretHash;
 use crate::seed::Catalog;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +24,16 @@ pub enum StoreError {
     /// A stored record cannot be read back: a bug or a bad import, not the client's fault.
     #[error("stored record {key} is not valid: {reason}")]
     Corrupt { key: String, reason: String },
+}
+
+/// The one mapping from storage trouble to what a client sees.
+impl From<StoreError> for crate::error::ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => crate::error::ApiError::temporarily_unavailable(error),
+            StoreError::Corrupt { .. } => crate::error::ApiError::server_error(error),
+        }
+    }
 }
 
 impl StoreError {
@@ -36,6 +50,15 @@ pub struct ClientWithScope {
     pub markets: Vec<Market>,
     /// Stock locations of the application's environment matching the requested references.
     pub stock_locations: Vec<StockLocation>,
+}
+
+/// The result of [`Store::rotate_refresh_token`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated,
+    /// The presented token could not be exchanged; its state as found afterwards (consumed,
+    /// revoked, expired), or None when it no longer exists.
+    NotActive(Option<RefreshTokenState>),
 }
 
 #[async_trait]
@@ -78,14 +101,59 @@ pub trait Store: Send + Sync {
         }))
     }
 
-    /// Counts one request from `client_key` against the sliding window, atomically: the
-    /// request is recorded only when admitted (see [`crate::ratelimit`]).
+    /// Counts one event for `key` against its sliding window, atomically: the event is recorded
+    /// only when admitted (see [`crate::ratelimit`]). Token requests per client IP and login
+    /// attempts per account each have their own keys.
     async fn hit_rate_limit(
         &self,
-        client_key: &str,
+        key: &str,
         policy: &RateLimitPolicy,
         now_millis: u64,
     ) -> Result<RateLimitOutcome, StoreError>;
+
+    /// Forgets every event counted for `key` under `policy` (after a successful login).
+    async fn clear_rate_limit(&self, key: &str, policy: &RateLimitPolicy)
+        -> Result<(), StoreError>;
+
+    /// A customer of one environment by email, case-insensitively.
+    async fn find_customer_by_email(
+        &self,
+        mode: Mode,
+        email: &str,
+    ) -> Result<Option<Customer>, StoreError>;
+
+    /// A customer of one environment by id.
+    async fn find_customer(&self, mode: Mode, id: &str) -> Result<Option<Customer>, StoreError>;
+
+    async fn find_customer_group(
+        &self,
+        mode: Mode,
+        id: &str,
+    ) -> Result<Option<CustomerGroup>, StoreError>;
+
+    /// Stores the first refresh token of a new family (a new login).
+    async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError>;
+
+    /// A refresh token by the hash of its value, whatever its state. Expiry is the caller's
+    /// to check: storage may keep expired records for a while.
+    async fn find_refresh_token(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<RefreshTokenState>, StoreError>;
+
+    /// Exchanges the presented token for `successor`, atomically: the presented token is
+    /// marked consumed and the successor stored only if, at that instant, the presented token
+    /// is unconsumed, unexpired at `now_millis` and its family is not revoked. Of concurrent
+    /// rotations of one token, exactly one succeeds.
+    async fn rotate_refresh_token(
+        &self,
+        presented: &SecretHash,
+        successor: &RefreshTokenRecord,
+        now_millis: u64,
+    ) -> Result<Rotation, StoreError>;
+
+    /// Revokes every token of a family, now and for good.
+    async fn revoke_refresh_family(&self, family_id: &str) -> Result<(), StoreError>;
 
     /// Writes every record of a catalog, replacing records with the same ids.
     async fn import(&self, catalog: &Catalog) -> Result<(), StoreError>;

@@ -2,18 +2,18 @@
 
 use gatehouse_shared::error::ApiError;
 use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::scope::{resolve_scope, ScopeContext, ScopeError, ScopeRequest};
-use gatehouse_shared::store::ClientWithScope;
+use gatehouse_shared::scope::{resolve_scope, ScopeContext};
 
-use super::{invalid_scope, issue_access_token, IssuedToken};
-use crate::TokenService;
+use super::{invalid_scope, issue_access_token, GrantRequest, TokenResponse};
 
-pub fn grant(
-    service: &TokenService,
-    client: &ClientWithScope,
-    scope: Result<ScopeRequest, ScopeError>,
-    now_millis: u64,
-) -> Result<IssuedToken, ApiError> {
+pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError> {
+    let GrantRequest {
+        service,
+        client,
+        scope,
+        now_millis,
+        ..
+    } = request;
     let application = &client.application;
     let requested = scope.map_err(invalid_scope)?;
     let context = ScopeContext {
@@ -29,5 +29,8 @@ pub fn grant(
         &client.stock_locations,
     )
     .map_err(invalid_scope)?;
-    issue_access_token(service, application, &granted, None, now_millis)
+    Ok(TokenResponse {
+        access: issue_access_token(service, application, &granted, None, now_millis)?,
+        owner: None,
+    })
 }

@@ -1,20 +1,44 @@
-//! One module per grant, behind one contract: given an authenticated client and the request,
-//! return the token response or the error to show.
+//! One module per grant, behind one contract: [`GrantRequest`] in, [`TokenResponse`] or the
+//! error to show out. Client authentication and the grant table were checked before.
 
 pub mod client_credentials;
+pub mod password;
+pub mod refresh_token;
 
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::jwt::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
-use gatehouse_shared::lifetime::access_token_lifetime;
-use gatehouse_shared::model::{Application, Mode};
-use gatehouse_shared::scope::{GrantedScope, ScopeError};
-use gatehouse_shared::secret::random_token;
+use gatehouse_shared::lifetime::{access_token_lifetime, REFRESH_TOKEN_LIFETIME};
+use gatehouse_shared::model::{Application, Mode, OwnerType, RefreshTokenRecord};
+use gatehouse_shared::oauth_request::Params;
+use gatehouse_shared::scope::{GrantedScope, ScopeError, ScopeRequest};
+use gatehouse_shared::secret::{random_token, SecretHash};
+use gatehouse_shared::store::ClientWithScope;
 use serde_json::json;
 
 use crate::TokenService;
 
+/// What every grant gets.
+pub struct GrantRequest<'a> {
+    pub service: &'a TokenService,
+    /// The authenticated client, with the scope records its request named.
+    pub client: &'a ClientWithScope,
+    pub params: &'a gatehouse_shared::oauth_request::Params,
+    pub scope: Result<ScopeRequest, ScopeError>,
+    pub now_millis: u64,
+}
+
 pub fn invalid_scope(error: ScopeError) -> ApiError {
     ApiError::new(ErrorCode::InvalidScope, error.to_string())
+}
+
+pub fn invalid_grant(description: &'static str) -> ApiError {
+    ApiError::new(ErrorCode::InvalidGrant, description)
+}
+
+pub fn required<'p>(params: &'p Params, name: &'static str) -> Result<&'p str, ApiError> {
+    params
+        .get(name)
+        .ok_or_else(|| ApiError::invalid_request(format!("{name} is required")))
 }
 
 /// A signed access token and what the response says about it.
@@ -25,16 +49,35 @@ pub struct IssuedToken {
     pub created_at: u64,
 }
 
-impl IssuedToken {
-    /// The RFC 6749 §5.1 body with the contract's `created_at`.
+/// The refresh token and owner that grants with an owner add to the response.
+pub struct OwnerTokens {
+    pub refresh_token: String,
+    pub owner_id: String,
+    pub owner_type: OwnerType,
+}
+
+pub struct TokenResponse {
+    pub access: IssuedToken,
+    pub owner: Option<OwnerTokens>,
+}
+
+impl TokenResponse {
+    /// The RFC 6749 §5.1 body with the contract's `created_at` and, for grants with an owner,
+    /// `refresh_token`, `owner_id` and `owner_type`.
     pub fn body(&self) -> serde_json::Value {
-        json!({
-            "access_token": self.access_token,
+        let mut body = json!({
+            "access_token": self.access.access_token,
             "token_type": "bearer",
-            "expires_in": self.expires_in,
-            "scope": self.scope,
-            "created_at": self.created_at,
-        })
+            "expires_in": self.access.expires_in,
+            "scope": self.access.scope,
+            "created_at": self.access.created_at,
+        });
+        if let Some(owner) = &self.owner {
+            body["refresh_token"] = json!(owner.refresh_token);
+            body["owner_id"] = json!(owner.owner_id);
+            body["owner_type"] = json!(owner.owner_type.as_str());
+        }
+        body
     }
 }
 
@@ -43,7 +86,7 @@ pub fn issue_access_token(
     service: &TokenService,
     application: &Application,
     scope: &GrantedScope,
-    owner: Option<OwnerClaim>,
+    owner: Option<(&str, OwnerType)>,
     now_millis: u64,
 ) -> Result<IssuedToken, ApiError> {
     let created_at = now_millis / 1000;
@@ -80,7 +123,10 @@ pub fn issue_access_token(
             public: application.is_public(),
         },
         market,
-        owner,
+        owner: owner.map(|(id, owner_type)| OwnerClaim {
+            id: id.to_owned(),
+            owner_type: owner_type.claim_name().to_owned(),
+        }),
     };
     let access_token = service.keys.sign(&claims).map_err(ApiError::server_error)?;
     Ok(IssuedToken {
@@ -89,4 +135,42 @@ pub fn issue_access_token(
         scope: claims.scope,
         created_at,
     })
+}
+
+/// A new refresh token value (256 random bits) and its record, bound to the application, the
+/// owner, the environment and `scope`. Only the record is stored: it keeps the value's hash.
+pub fn new_refresh_token(
+    application: &Application,
+    owner_id: &str,
+    owner_type: OwnerType,
+    family_id: &str,
+    scope: &GrantedScope,
+    now_millis: u64,
+) -> (String, RefreshTokenRecord) {
+    let value = random_token(32);
+    let (market_id, stock_location_ids) = match scope {
+        GrantedScope::AllMarkets => (None, vec![]),
+        GrantedScope::Market {
+            market,
+            stock_locations,
+        } => (
+            Some(market.id.clone()),
+            stock_locations.iter().map(|l| l.id.clone()).collect(),
+        ),
+    };
+    let record = RefreshTokenRecord {
+        token_hash: SecretHash::of(&value),
+        family_id: family_id.to_owned(),
+        application_id: application.id.clone(),
+        client_id: application.client_id.clone(),
+        mode: application.mode,
+        owner_id: owner_id.to_owned(),
+        owner_type,
+        market_id,
+        stock_location_ids,
+        issued_at_millis: now_millis,
+        expires_at_millis: now_millis + u64::from(REFRESH_TOKEN_LIFETIME) * 1000,
+        consumed_at_millis: None,
+    };
+    (value, record)
 }

@@ -1,10 +1,11 @@
-//! Reading a token request: the body (form or JSON, same fields) and client credentials (body
-//! or HTTP Basic), with every rule about malformed input answered as `invalid_request`.
+//! Reading an OAuth request to the token or revocation endpoint: the body (form or JSON, same
+//! fields) and client credentials (body or HTTP Basic), with every rule about malformed input
+//! answered as `invalid_request`.
 
+use crate::error::{ApiError, ErrorCode};
+use crate::http::body_bytes;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use gatehouse_shared::error::ApiError;
-use gatehouse_shared::http::body_bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use lambda_http::Request;
 
@@ -26,6 +27,8 @@ const KNOWN_PARAMETERS: &[&str] = &[
     "redirect_uri",
     "code_verifier",
     "refresh_token",
+    "token",
+    "token_type_hint",
 ];
 
 /// Request parameters in the order received.
@@ -69,9 +72,9 @@ pub struct ClientCredentials {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub struct TokenRequest {
-    pub grant_type: String,
+pub struct OAuthRequest {
     pub credentials: ClientCredentials,
+    /// Every parameter but `client_secret`.
     pub params: Params,
 }
 
@@ -162,7 +165,7 @@ fn parse_basic(request: &Request) -> Result<Option<(String, String)>, ApiError> 
     }
     let malformed = || {
         ApiError::new(
-            gatehouse_shared::error::ErrorCode::InvalidClient,
+            ErrorCode::InvalidClient,
             "client authentication failed: malformed Basic credentials",
         )
         .with_basic_auth(true)
@@ -171,7 +174,7 @@ fn parse_basic(request: &Request) -> Result<Option<(String, String)>, ApiError> 
     let (scheme, encoded) = value.trim().split_once(' ').ok_or_else(malformed)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(ApiError::new(
-            gatehouse_shared::error::ErrorCode::InvalidClient,
+            ErrorCode::InvalidClient,
             "client authentication failed: only the Basic scheme is accepted",
         )
         .with_basic_auth(true));
@@ -214,8 +217,8 @@ fn body_format(request: &Request) -> Result<BodyFormat, ApiError> {
     }
 }
 
-/// Reads a token request. Pure: no storage, no clock.
-pub fn parse_token_request(request: &Request) -> Result<TokenRequest, ApiError> {
+/// Reads a request's parameters and client credentials. Pure: no storage, no clock.
+pub fn parse_oauth_request(request: &Request) -> Result<OAuthRequest, ApiError> {
     let bytes = body_bytes(request);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::invalid_request(format!(
@@ -251,13 +254,49 @@ pub fn parse_token_request(request: &Request) -> Result<TokenRequest, ApiError> 
     };
     // The secret has no further use among the parameters; keep it out of them.
     params.0.retain(|(name, _)| name != "client_secret");
-    let grant_type = params
-        .get("grant_type")
-        .ok_or_else(|| ApiError::invalid_request("grant_type is required"))?
-        .to_owned();
-    Ok(TokenRequest {
-        grant_type,
+    Ok(OAuthRequest {
         credentials,
         params,
     })
+}
+
+/// A client_id worth looking up: short and printable. Anything else cannot exist.
+pub fn lookup_id(credentials: &ClientCredentials) -> Option<&str> {
+    credentials
+        .client_id
+        .as_deref()
+        .filter(|id| id.len() <= MAX_CLIENT_ID_LENGTH && id.chars().all(|c| !c.is_control()))
+}
+
+/// RFC 6749 §2.3: confidential clients authenticate with their secret; public clients
+/// identify themselves with their client_id alone.
+pub fn authenticate(
+    credentials: &ClientCredentials,
+    found: Option<&crate::model::Application>,
+) -> Result<(), ApiError> {
+    use crate::model::ClientType;
+    let refused = |description: &'static str| {
+        ApiError::new(ErrorCode::InvalidClient, description).with_basic_auth(credentials.via_basic)
+    };
+    if credentials.client_id.is_none() {
+        return Err(refused(
+            "client authentication failed: client_id is required",
+        ));
+    }
+    let application =
+        found.ok_or_else(|| ApiError::invalid_client().with_basic_auth(credentials.via_basic))?;
+    match (
+        application.kind.client_type(),
+        &application.client_secret_hash,
+        &credentials.client_secret,
+    ) {
+        (ClientType::Public, _, None) => Ok(()),
+        (ClientType::Public, _, Some(_)) => Err(refused(
+            "client authentication failed: sales channels are public clients and send no client_secret",
+        )),
+        (ClientType::Confidential, Some(hash), Some(secret)) if hash.verify(secret) => Ok(()),
+        (ClientType::Confidential, _, _) => {
+            Err(ApiError::invalid_client().with_basic_auth(credentials.via_basic))
+        }
+    }
 }

@@ -1,0 +1,73 @@
+//! `POST /oauth/revoke` (RFC 7009), also in the Commerce Layer form (JSON `client_id`, `token`,
+//! optional `client_secret`): revokes a refresh token and every token of its family.
+
+use std::sync::Arc;
+
+use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::http::json_response;
+use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
+use gatehouse_shared::secret::SecretHash;
+use gatehouse_shared::store::Store;
+use http::{HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+pub struct RevokeService {
+    pub store: Arc<dyn Store>,
+}
+
+async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiError> {
+    let request = parse_oauth_request(request)?;
+    let token = request
+        .params
+        .get("token")
+        .ok_or_else(|| ApiError::invalid_request("token is required"))?;
+    let application = match lookup_id(&request.credentials) {
+        Some(id) => service.store.find_application(id).await?,
+        None => None,
+    };
+    // RFC 7009 §2.1: "The authorization server first validates the client credentials (in
+    // case of a confidential client) and then verifies whether the token was issued to the
+    // client making the revocation request."
+    authenticate(&request.credentials, application.as_ref())?;
+    let Some(application) = application else {
+        return Err(ApiError::invalid_client());
+    };
+    let Some(state) = service
+        .store
+        .find_refresh_token(&SecretHash::of(token))
+        .await?
+    else {
+        // RFC 7009 §2.2: "invalid tokens do not cause an error response", an access token
+        // (they are not revoked) and an unknown string included.
+        return Ok(());
+    };
+    if state.record.client_id != application.client_id {
+        return Err(ApiError::new(
+            ErrorCode::TokenOfAnotherClient,
+            "this token was not issued to this client",
+        ));
+    }
+    if !state.family_revoked {
+        service
+            .store
+            .revoke_refresh_family(&state.record.family_id)
+            .await?;
+        tracing::info!(family = %state.record.family_id, client_id = %application.client_id, "refresh token family revoked");
+    }
+    Ok(())
+}
+
+pub async fn handle(request: Request, service: &RevokeService) -> Response<Body> {
+    if request.method() != Method::POST {
+        let mut response = ApiError::new(ErrorCode::MethodNotAllowed, "use POST").into_response();
+        response
+            .headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    match revoke(&request, service).await {
+        Ok(()) => json_response(StatusCode::OK, &json!({})),
+        Err(error) => error.into_response(),
+    }
+}

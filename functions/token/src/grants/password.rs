@@ -1,0 +1,109 @@
+//! RFC 6749 §4.3, the resource owner password credentials grant: a sales channel logs a
+//! customer in with email and password, and gets a refresh token to keep them logged in.
+
+use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::grant::GrantType;
+use gatehouse_shared::model::{email_key, OwnerType};
+use gatehouse_shared::password::verify_or_dummy;
+use gatehouse_shared::scope::{resolve_scope, ScopeContext};
+use gatehouse_shared::secret::random_token;
+use gatehouse_shared::seed::MAX_EMAIL_LENGTH;
+
+use super::{
+    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, required, GrantRequest,
+    OwnerTokens, TokenResponse,
+};
+
+/// One answer for an unknown email and a wrong password, so that nobody learns which emails
+/// have accounts.
+const BAD_CREDENTIALS: &str = "the email or password is not valid";
+
+pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError> {
+    let GrantRequest {
+        service,
+        client,
+        params,
+        scope,
+        now_millis,
+    } = request;
+    let application = &client.application;
+    let store = &service.store;
+    let email = required(params, "username")?;
+    let password = required(params, "password")?;
+    let requested = scope.map_err(invalid_scope)?;
+    if email.len() > MAX_EMAIL_LENGTH {
+        return Err(invalid_grant(BAD_CREDENTIALS));
+    }
+
+    // Every attempt takes a place in the account's window before the password is checked, so
+    // that parallel guesses cannot outrun the lock; a successful login frees them all.
+    let lockout = &service.config.login_lockout;
+    let attempts_key = format!("login:{}:{}", application.mode.as_str(), email_key(email));
+    let attempt = store
+        .hit_rate_limit(&attempts_key, lockout, now_millis)
+        .await?;
+    if !attempt.allowed {
+        let mut locked = ApiError::new(
+            ErrorCode::InvalidGrant,
+            format!(
+                "this account is locked after {} failed logins in {} minutes: try again in {} seconds",
+                lockout.limit,
+                lockout.window.as_secs() / 60,
+                attempt.reset_seconds
+            ),
+        );
+        locked.retry_after = Some(attempt.reset_seconds);
+        return Err(locked);
+    }
+
+    let customer = store
+        .find_customer_by_email(application.mode, email)
+        .await?;
+    // An unknown email is checked against a dummy hash: the same work, the same time.
+    if !verify_or_dummy(customer.as_ref().map(|c| &c.password_hash), password) {
+        return Err(invalid_grant(BAD_CREDENTIALS));
+    }
+    let Some(customer) = customer else {
+        return Err(invalid_grant(BAD_CREDENTIALS));
+    };
+    store.clear_rate_limit(&attempts_key, lockout).await?;
+
+    let context = ScopeContext {
+        kind: application.kind,
+        mode: application.mode,
+        grant: GrantType::Password,
+        owner_customer_group: customer.customer_group_id.as_deref(),
+    };
+    let granted = resolve_scope(
+        &requested,
+        &context,
+        &client.markets,
+        &client.stock_locations,
+    )
+    .map_err(invalid_scope)?;
+    let access = issue_access_token(
+        service,
+        application,
+        &granted,
+        Some((&customer.id, OwnerType::Customer)),
+        now_millis,
+    )?;
+    let family_id = random_token(16);
+    let (refresh_token, record) = new_refresh_token(
+        application,
+        &customer.id,
+        OwnerType::Customer,
+        &family_id,
+        &granted,
+        now_millis,
+    );
+    store.create_refresh_token(&record).await?;
+    Ok(TokenResponse {
+        access,
+        owner: Some(OwnerTokens {
+            refresh_token,
+            owner_id: customer.id,
+            owner_type: OwnerType::Customer,
+        }),
+    })
+}

@@ -1,0 +1,223 @@
+//! RFC 6749 §6, refreshing an access token. Every use rotates the refresh token; presenting a
+//! consumed one again is taken for theft and revokes its whole family, except within a short
+//! grace period after the exchange, where it is taken for a retry (a lost response, a second
+//! browser tab) and only refused.
+
+use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::grant::GrantType;
+use gatehouse_shared::model::{OwnerType, RefreshTokenRecord};
+use gatehouse_shared::scope::{
+    resolve_scope, GrantedScope, ResourceRef, ScopeContext, ScopeRequest,
+};
+use gatehouse_shared::secret::SecretHash;
+use gatehouse_shared::store::Rotation;
+
+use super::{
+    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, required, GrantRequest,
+    OwnerTokens, TokenResponse,
+};
+use crate::TokenService;
+
+const NOT_VALID: &str = "the refresh token is not valid";
+
+/// What to answer for a consumed token presented again.
+async fn reuse(
+    service: &TokenService,
+    record: &RefreshTokenRecord,
+    consumed_at: u64,
+    now: u64,
+) -> ApiError {
+    let grace = service.config.refresh_reuse_grace.as_millis() as u64;
+    if now < consumed_at.saturating_add(grace) {
+        return invalid_grant(
+            "this refresh token was just exchanged for a new one: use the new one",
+        );
+    }
+    match service.store.revoke_refresh_family(&record.family_id).await {
+        Ok(()) => {
+            tracing::warn!(family = %record.family_id, client_id = %record.client_id, "refresh token reuse: family revoked");
+            invalid_grant("this refresh token was already used: every token of this login is now revoked, log in again")
+        }
+        Err(error) => error.into(),
+    }
+}
+
+/// Is `narrower` within `original`? The same market, and stock locations within the original's
+/// (any of the market's when the original named none).
+fn within(narrower: &GrantedScope, original: &GrantedScope) -> bool {
+    match (original, narrower) {
+        (GrantedScope::AllMarkets, _) => true,
+        (GrantedScope::Market { .. }, GrantedScope::AllMarkets) => false,
+        (
+            GrantedScope::Market {
+                market: a,
+                stock_locations: allowed,
+            },
+            GrantedScope::Market {
+                market: b,
+                stock_locations: asked,
+            },
+        ) => {
+            a.id == b.id
+                && (allowed.is_empty()
+                    || (!asked.is_empty()
+                        && asked.iter().all(|l| allowed.iter().any(|k| k.id == l.id))))
+        }
+    }
+}
+
+pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError> {
+    let GrantRequest {
+        service,
+        client,
+        params,
+        scope,
+        now_millis,
+    } = request;
+    let application = &client.application;
+    let store = &service.store;
+    let presented = SecretHash::of(required(params, "refresh_token")?);
+    let requested = scope.map_err(invalid_scope)?;
+
+    let state = store
+        .find_refresh_token(&presented)
+        .await?
+        .ok_or_else(|| invalid_grant(NOT_VALID))?;
+    let record = &state.record;
+    // RFC 6749 §6: "ensure that the refresh token was issued to the authenticated client".
+    if record.client_id != application.client_id || record.mode != application.mode {
+        return Err(invalid_grant(NOT_VALID));
+    }
+    if state.family_revoked {
+        return Err(invalid_grant("the refresh token has been revoked"));
+    }
+    if let Some(consumed_at) = record.consumed_at_millis {
+        return Err(reuse(service, record, consumed_at, now_millis).await);
+    }
+    if record.expires_at_millis <= now_millis {
+        return Err(invalid_grant("the refresh token has expired"));
+    }
+
+    // The owner and the original scope as they are now: the market must still be active and
+    // the customer still in its group.
+    let owner_group = match record.owner_type {
+        OwnerType::Customer => {
+            store
+                .find_customer(application.mode, &record.owner_id)
+                .await?
+                .ok_or_else(|| invalid_grant("the refresh token's owner no longer exists"))?
+                .customer_group_id
+        }
+        OwnerType::User => None,
+    };
+    let context = ScopeContext {
+        kind: application.kind,
+        mode: application.mode,
+        grant: GrantType::RefreshToken,
+        owner_customer_group: owner_group.as_deref(),
+    };
+    let original_request = ScopeRequest {
+        markets: record
+            .market_id
+            .iter()
+            .cloned()
+            .map(ResourceRef::Id)
+            .collect(),
+        all_markets: record.market_id.is_none(),
+        stock_locations: record
+            .stock_location_ids
+            .iter()
+            .cloned()
+            .map(ResourceRef::Id)
+            .collect(),
+    };
+    let (original_markets, original_locations) = match &record.market_id {
+        Some(_) => (
+            store
+                .find_markets(application.mode, &original_request.markets)
+                .await?,
+            store
+                .find_stock_locations(application.mode, &original_request.stock_locations)
+                .await?,
+        ),
+        None => (vec![], vec![]),
+    };
+    let original = resolve_scope(
+        &original_request,
+        &context,
+        &original_markets,
+        &original_locations,
+    )
+    .map_err(|e| invalid_grant_scope(e.to_string()))?;
+    // RFC 6749 §6: a requested scope "MUST NOT include any scope not originally granted".
+    let granted = if requested.is_empty() {
+        original.clone()
+    } else {
+        let asked = resolve_scope(
+            &requested,
+            &context,
+            &client.markets,
+            &client.stock_locations,
+        )
+        .map_err(invalid_scope)?;
+        if !within(&asked, &original) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidScope,
+                format!(
+                    "the requested scope {} is wider than the original grant {}",
+                    asked.to_scope_string(),
+                    original.to_scope_string()
+                ),
+            ));
+        }
+        asked
+    };
+
+    let access = issue_access_token(
+        service,
+        application,
+        &granted,
+        Some((&record.owner_id, record.owner_type)),
+        now_millis,
+    )?;
+    // RFC 6749 §6: the new refresh token's scope is "identical to that of the refresh token
+    // included by the client", however narrow this access token is.
+    let (refresh_token, successor) = new_refresh_token(
+        application,
+        &record.owner_id,
+        record.owner_type,
+        &record.family_id,
+        &original,
+        now_millis,
+    );
+    match store
+        .rotate_refresh_token(&presented, &successor, now_millis)
+        .await?
+    {
+        Rotation::Rotated => Ok(TokenResponse {
+            access,
+            owner: Some(OwnerTokens {
+                refresh_token,
+                owner_id: record.owner_id.clone(),
+                owner_type: record.owner_type,
+            }),
+        }),
+        // Another request exchanged it first, or it was revoked meanwhile.
+        Rotation::NotActive(Some(now_state)) => match now_state.record.consumed_at_millis {
+            Some(consumed_at) if !now_state.family_revoked => {
+                Err(reuse(service, &now_state.record, consumed_at, now_millis).await)
+            }
+            _ => Err(invalid_grant("the refresh token has been revoked")),
+        },
+        Rotation::NotActive(None) => Err(invalid_grant(NOT_VALID)),
+    }
+}
+
+/// The original grant no longer holds (market disabled, customer left the group): the refresh
+/// token cannot be used for it any more.
+fn invalid_grant_scope(reason: String) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidGrant,
+        format!("the refresh token's scope no longer holds: {reason}"),
+    )
+}
