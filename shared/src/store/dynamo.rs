@@ -1098,7 +1098,7 @@ impl Store for DynamoStore {
                             && st.record.family_id == successor.family_id
                     });
                     if !still_active {
-                        return Ok(Rotation::NotActive(state));
+                        return Ok(Rotation::NotActive(state.map(Box::new)));
                     }
                 }
                 Err(error) => return Err(StoreError::unavailable(error)),

@@ -248,7 +248,7 @@ impl Store for MemoryStore {
             && state.record.expires_at_millis > now_millis
             && state.record.family_id == successor.family_id;
         if !active {
-            return Ok(Rotation::NotActive(Some(state)));
+            return Ok(Rotation::NotActive(Some(Box::new(state))));
         }
         if let Some(record) = refresh.tokens.get_mut(&presented.to_stored()) {
             record.consumed_at_millis = Some(now_millis);

@@ -58,7 +58,7 @@ pub enum Rotation {
     Rotated,
     /// The presented token could not be exchanged; its state as found afterwards (consumed,
     /// revoked, expired), or None when it no longer exists.
-    NotActive(Option<RefreshTokenState>),
+    NotActive(Option<Box<RefreshTokenState>>),
 }
 
 #[async_trait]
