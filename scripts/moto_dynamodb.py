@@ -6,6 +6,11 @@ DynamoDB applies writes to an item one after another, which is what Gatehouse's 
 conditional writes rely on. Serializing requests makes moto behave as DynamoDB does there, so
 the concurrency tests check our code rather than moto's thread safety.
 
+moto also walks a parsed update expression recursively (it deep-copies the syntax tree), so a
+rate-limit window of the largest supported size (300 clauses) exceeds Python's default
+recursion limit; real DynamoDB takes such expressions (they are under its 4 KB limit). The limit
+and the threads' stack are raised to match.
+
 Usage: python3 scripts/moto_dynamodb.py [port]   (default 5055, on 127.0.0.1)
 """
 
@@ -15,6 +20,9 @@ import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
+
+sys.setrecursionlimit(20_000)
+threading.stack_size(256 * 1024 * 1024)
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 5055
 os.environ.setdefault("MOTO_PORT", str(port))

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
-use gatehouse_shared::model::{ApplicationKind, Mode};
+use gatehouse_shared::model::{ApplicationKind, Mode, OwnerType, RefreshTokenRecord};
 use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::scope::ResourceRef::{self, Code, Id, Number};
+use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::Rotation;
 use gatehouse_shared::store::Store;
 use gatehouse_tests::*;
 
@@ -329,6 +331,278 @@ async fn an_expired_window_that_ttl_has_not_deleted_counts_for_nothing(store: Ar
     assert_eq!(a_day_later.remaining, 1);
 }
 
+async fn customers_are_found_by_email_case_insensitively_and_by_id_within_their_environment(
+    store: Arc<dyn Store>,
+) {
+    let alice = store
+        .find_customer_by_email(Mode::Test, "ALICE@Example.com")
+        .await
+        .unwrap()
+        .expect("alice");
+    assert_eq!(
+        (alice.id.as_str(), alice.customer_group_id.as_deref()),
+        ("cus_alice", Some("cg_vip"))
+    );
+    assert!(alice.password_hash.verify("alice-demo-password"));
+    assert!(!alice.password_hash.verify("bob-demo-password"));
+    assert_eq!(
+        store
+            .find_customer(Mode::Test, "cus_bob")
+            .await
+            .unwrap()
+            .unwrap()
+            .email,
+        "bob@example.com"
+    );
+    assert!(store
+        .find_customer_by_email(Mode::Live, "alice@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .find_customer(Mode::Live, "cus_alice")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .find_customer_by_email(Mode::Test, "carol@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    let group = store
+        .find_customer_group(Mode::Test, "cg_vip")
+        .await
+        .unwrap()
+        .expect("group");
+    assert_eq!(group.name, "VIP club");
+    assert!(store
+        .find_customer_group(Mode::Live, "cg_vip")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn importing_a_customer_again_replaces_their_email_and_group(store: Arc<dyn Store>) {
+    let mut catalog = demo_catalog();
+    let alice = catalog
+        .customers
+        .iter_mut()
+        .find(|c| c.id == "cus_alice")
+        .unwrap();
+    alice.email = "alice.new@example.com".into();
+    alice.customer_group_id = None;
+    store.import(&catalog).await.unwrap();
+    assert!(store
+        .find_customer_by_email(Mode::Test, "alice@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    let alice = store
+        .find_customer_by_email(Mode::Test, "Alice.New@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alice.customer_group_id, None);
+}
+
+async fn clearing_a_window_forgets_its_events(store: Arc<dyn Store>) {
+    let policy = RateLimitPolicy::new(2, 900).unwrap();
+    let key = "login:test:alice@example.com";
+    for _ in 0..2 {
+        assert!(
+            store
+                .hit_rate_limit(key, &policy, T0)
+                .await
+                .unwrap()
+                .allowed
+        );
+    }
+    assert!(
+        !store
+            .hit_rate_limit(key, &policy, T0)
+            .await
+            .unwrap()
+            .allowed
+    );
+    store.clear_rate_limit(key, &policy).await.unwrap();
+    assert_eq!(
+        store
+            .hit_rate_limit(key, &policy, T0)
+            .await
+            .unwrap()
+            .remaining,
+        1
+    );
+    store
+        .clear_rate_limit("login:test:never-seen", &policy)
+        .await
+        .unwrap();
+}
+
+fn refresh_record(value: &str, family: &str, issued_at: u64) -> RefreshTokenRecord {
+    RefreshTokenRecord {
+        token_hash: SecretHash::of(value),
+        family_id: family.to_owned(),
+        application_id: "app_storefront".into(),
+        client_id: STOREFRONT.into(),
+        mode: Mode::Test,
+        owner_id: "cus_alice".into(),
+        owner_type: OwnerType::Customer,
+        market_id: Some("mkt_vip".into()),
+        stock_location_ids: vec!["sl_ams".into()],
+        issued_at_millis: issued_at,
+        expires_at_millis: issued_at + 14 * 86_400_000,
+        consumed_at_millis: None,
+    }
+}
+
+async fn refresh_tokens_are_stored_by_hash_with_their_binding(store: Arc<dyn Store>) {
+    let record = refresh_record("first", "family-1", T0);
+    store.create_refresh_token(&record).await.unwrap();
+    let state = store
+        .find_refresh_token(&SecretHash::of("first"))
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(state.record, record);
+    assert!(!state.family_revoked);
+    assert!(store
+        .find_refresh_token(&SecretHash::of("other"))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
+    store: Arc<dyn Store>,
+) {
+    store
+        .create_refresh_token(&refresh_record("first", "family-1", T0))
+        .await
+        .unwrap();
+    let second = refresh_record("second", "family-1", T0 + 1_000);
+    assert_eq!(
+        store
+            .rotate_refresh_token(&SecretHash::of("first"), &second, T0 + 1_000)
+            .await
+            .unwrap(),
+        Rotation::Rotated
+    );
+    let first = store
+        .find_refresh_token(&SecretHash::of("first"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.record.consumed_at_millis, Some(T0 + 1_000));
+    assert_eq!(
+        store
+            .find_refresh_token(&SecretHash::of("second"))
+            .await
+            .unwrap()
+            .unwrap()
+            .record,
+        second
+    );
+    let third = refresh_record("third", "family-1", T0 + 2_000);
+    match store
+        .rotate_refresh_token(&SecretHash::of("first"), &third, T0 + 2_000)
+        .await
+        .unwrap()
+    {
+        Rotation::NotActive(Some(state)) => {
+            assert_eq!(state.record.consumed_at_millis, Some(T0 + 1_000))
+        }
+        other => panic!("a consumed token rotated again: {other:?}"),
+    }
+    assert!(
+        store
+            .find_refresh_token(&SecretHash::of("third"))
+            .await
+            .unwrap()
+            .is_none(),
+        "no successor stored"
+    );
+    assert!(matches!(
+        store
+            .rotate_refresh_token(&SecretHash::of("unknown"), &third, T0)
+            .await
+            .unwrap(),
+        Rotation::NotActive(None)
+    ));
+}
+
+async fn expired_tokens_and_revoked_families_do_not_rotate(store: Arc<dyn Store>) {
+    let record = refresh_record("old", "family-old", T0);
+    store.create_refresh_token(&record).await.unwrap();
+    let late = refresh_record("late", "family-old", record.expires_at_millis);
+    assert!(matches!(
+        store
+            .rotate_refresh_token(&SecretHash::of("old"), &late, record.expires_at_millis)
+            .await
+            .unwrap(),
+        Rotation::NotActive(Some(_))
+    ));
+    store
+        .create_refresh_token(&refresh_record("a", "family-2", T0))
+        .await
+        .unwrap();
+    let b = refresh_record("b", "family-2", T0 + 1);
+    assert_eq!(
+        store
+            .rotate_refresh_token(&SecretHash::of("a"), &b, T0 + 1)
+            .await
+            .unwrap(),
+        Rotation::Rotated
+    );
+    store.revoke_refresh_family("family-2").await.unwrap();
+    for value in ["a", "b"] {
+        assert!(
+            store
+                .find_refresh_token(&SecretHash::of(value))
+                .await
+                .unwrap()
+                .unwrap()
+                .family_revoked,
+            "{value}"
+        );
+    }
+    let c = refresh_record("c", "family-2", T0 + 2);
+    assert!(matches!(
+        store.rotate_refresh_token(&SecretHash::of("b"), &c, T0 + 2).await.unwrap(),
+        Rotation::NotActive(Some(state)) if state.family_revoked
+    ));
+    store.revoke_refresh_family("no-such-family").await.unwrap();
+}
+
+async fn of_ten_concurrent_rotations_of_one_token_exactly_one_wins(store: Arc<dyn Store>) {
+    store
+        .create_refresh_token(&refresh_record("contested", "family-c", T0))
+        .await
+        .unwrap();
+    let successors: Vec<RefreshTokenRecord> = (0..10)
+        .map(|i| refresh_record(&format!("successor-{i}"), "family-c", T0 + 1))
+        .collect();
+    let contested = SecretHash::of("contested");
+    let rotations = successors
+        .iter()
+        .map(|successor| store.rotate_refresh_token(&contested, successor, T0 + 1));
+    let outcomes = join_all(rotations).await;
+    let winners = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Rotation::Rotated)))
+        .count();
+    assert_eq!(winners, 1, "{outcomes:?}");
+    let mut stored = 0;
+    for i in 0..10 {
+        stored += store
+            .find_refresh_token(&SecretHash::of(&format!("successor-{i}")))
+            .await
+            .unwrap()
+            .is_some() as usize;
+    }
+    assert_eq!(stored, 1, "exactly one successor exists");
+}
+
 async fn memory() -> Option<Arc<dyn Store>> {
     Some(Arc::new(MemoryStore::from_catalog(&demo_catalog())))
 }
@@ -376,4 +650,11 @@ conformance!(
     the_rate_limit_holds_under_concurrent_requests,
     rate_limit_windows_are_per_key_and_per_policy,
     an_expired_window_that_ttl_has_not_deleted_counts_for_nothing,
+    customers_are_found_by_email_case_insensitively_and_by_id_within_their_environment,
+    importing_a_customer_again_replaces_their_email_and_group,
+    clearing_a_window_forgets_its_events,
+    refresh_tokens_are_stored_by_hash_with_their_binding,
+    rotation_consumes_the_presented_token_once_and_stores_its_successor,
+    expired_tokens_and_revoked_families_do_not_rotate,
+    of_ten_concurrent_rotations_of_one_token_exactly_one_wins,
 );

@@ -1,0 +1,646 @@
+//! Customers through the token and revocation functions (API Gateway v2 events): the password
+//! grant, refresh-token rotation and reuse detection, login lockout, and revocation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use gatehouse_revoke::RevokeService;
+use gatehouse_shared::clock::{Clock, ManualClock};
+use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::Store;
+use gatehouse_tests::*;
+use gatehouse_token::{handle, TokenService};
+use serde_json::{json, Value};
+
+const ALICE: (&str, &str) = ("alice@example.com", "alice-demo-password"); // in the VIP group
+const BOB: (&str, &str) = ("bob@example.com", "bob-demo-password"); // in no group
+
+struct Session {
+    service: TokenService,
+    revoke: RevokeService,
+    clock: Arc<ManualClock>,
+}
+
+impl Session {
+    fn on(store: Arc<dyn Store>) -> Self {
+        let clock = manual_clock();
+        let service = token_service(
+            Arc::clone(&store),
+            clock.clone(),
+            RateLimitPolicy::default(),
+        );
+        Self {
+            service,
+            revoke: RevokeService { store },
+            clock,
+        }
+    }
+
+    fn new() -> Self {
+        Self::on(Arc::new(MemoryStore::from_catalog(&demo_catalog())))
+    }
+
+    async fn post(&self, pairs: &[(&str, &str)]) -> (u16, http::HeaderMap, Value) {
+        let response = handle(TokenEvent::form(pairs).request(), &self.service).await;
+        (
+            response.status().as_u16(),
+            response.headers().clone(),
+            body_json(&response),
+        )
+    }
+
+    async fn login(&self, (email, password): (&str, &str), scope: &str) -> (u16, Value) {
+        let (status, _, body) = self
+            .post(&[
+                ("grant_type", "password"),
+                ("client_id", STOREFRONT),
+                ("username", email),
+                ("password", password),
+                ("scope", scope),
+            ])
+            .await;
+        (status, body)
+    }
+
+    async fn refresh(&self, refresh_token: &str, scope: Option<&str>) -> (u16, Value) {
+        let mut pairs = vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", STOREFRONT),
+            ("refresh_token", refresh_token),
+        ];
+        if let Some(scope) = scope {
+            pairs.push(("scope", scope));
+        }
+        let (status, _, body) = self.post(&pairs).await;
+        (status, body)
+    }
+
+    async fn revoke(&self, body: Value) -> (u16, Value) {
+        let response =
+            gatehouse_revoke::handle(TokenEvent::json(&body).request(), &self.revoke).await;
+        (response.status().as_u16(), body_json(&response))
+    }
+
+    fn advance(&self, duration: Duration) {
+        self.clock.advance_millis(duration.as_millis() as u64);
+    }
+}
+
+fn refresh_token(body: &Value) -> String {
+    body["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_customer_logs_in_and_gets_an_owned_token_with_a_refresh_token() {
+    let session = Session::new();
+    let (status, body) = session.login(BOB, "market:1001").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["owner_id"].as_str(), body["owner_type"].as_str()),
+        (Some("cus_bob"), Some("customer"))
+    );
+    assert_eq!(body["scope"], "market:1001");
+    assert_eq!(body["expires_in"], 14_400);
+    let refresh = refresh_token(&body);
+    assert!(refresh.len() >= 43, "at least 256 bits, base64url");
+    let claims = verify(body["access_token"].as_str().unwrap(), &test_keys());
+    let owner = claims.owner.expect("an owner claim");
+    assert_eq!(
+        (owner.id.as_str(), owner.owner_type.as_str()),
+        ("cus_bob", "Customer")
+    );
+    assert_eq!(claims.iat, session.clock.now_seconds());
+}
+
+#[tokio::test]
+async fn emails_match_whatever_their_case() {
+    let (status, body) = Session::new()
+        .login(("  Bob@Example.COM", BOB.1), "market:1001")
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
+    let session = Session::new();
+    let (s1, wrong_password) = session
+        .login((BOB.0, "not-bobs-password"), "market:1001")
+        .await;
+    let (s2, unknown_email) = session
+        .login(("nobody@example.com", BOB.1), "market:1001")
+        .await;
+    assert_eq!((s1, s2), (400, 400));
+    assert_eq!(wrong_password, unknown_email);
+    assert_eq!(wrong_password["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_private_market_is_granted_to_its_groups_customers_only() {
+    let session = Session::new();
+    let (status, body) = session.login(ALICE, "market:code:vip").await;
+    assert_eq!(
+        (status, body["scope"].as_str()),
+        (200, Some("market:1003")),
+        "{body}"
+    );
+    let (status, body) = session.login(BOB, "market:code:vip").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "{body}"
+    );
+    let (status, body) = session.login(BOB, "").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "a sales channel must scope a market: {body}"
+    );
+}
+
+#[tokio::test]
+async fn the_password_grant_needs_its_parameters_and_a_sales_channel() {
+    let session = Session::new();
+    let (status, _, body) = session
+        .post(&[
+            ("grant_type", "password"),
+            ("client_id", STOREFRONT),
+            ("username", BOB.0),
+            ("scope", "market:1001"),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    let (status, _, body) = session
+        .post(&[
+            ("grant_type", "password"),
+            ("client_id", STOREFRONT),
+            ("password", BOB.1),
+            ("scope", "market:1001"),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    let (status, body) = session
+        .login(
+            (&format!("{}@example.com", "x".repeat(300)), "p"),
+            "market:1001",
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn an_account_locks_after_the_configured_failures_and_unlocks_when_they_age_out() {
+    let mut session = Session::new();
+    session.service.config.login_lockout = RateLimitPolicy::new(3, 900).unwrap();
+    for _ in 0..3 {
+        assert_eq!(session.login((BOB.0, "wrong"), "market:1001").await.0, 400);
+    }
+    let response = handle(
+        TokenEvent::form(&[
+            ("grant_type", "password"),
+            ("client_id", STOREFRONT),
+            ("username", BOB.0),
+            ("password", BOB.1),
+            ("scope", "market:1001"),
+        ])
+        .request(),
+        &session.service,
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        400,
+        "locked even with the right password"
+    );
+    let body = body_json(&response);
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("locked"),
+        "{body}"
+    );
+    assert_eq!(response.headers()["retry-after"], "900");
+    // Another customer is not affected; an unknown email locks the same way.
+    assert_eq!(session.login(ALICE, "market:1001").await.0, 200);
+    session.advance(Duration::from_secs(900));
+    assert_eq!(session.login(BOB, "market:1001").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_successful_login_clears_the_failures() {
+    let mut session = Session::new();
+    session.service.config.login_lockout = RateLimitPolicy::new(3, 900).unwrap();
+    for _ in 0..2 {
+        assert_eq!(session.login((BOB.0, "wrong"), "market:1001").await.0, 400);
+    }
+    assert_eq!(session.login(BOB, "market:1001").await.0, 200);
+    for _ in 0..2 {
+        assert_eq!(session.login((BOB.0, "wrong"), "market:1001").await.0, 400);
+    }
+    assert_eq!(session.login(BOB, "market:1001").await.0, 200);
+}
+
+#[tokio::test]
+async fn each_refresh_rotates_the_token_and_keeps_the_scope() {
+    let session = Session::new();
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let first = refresh_token(&login);
+    session.advance(Duration::from_secs(60));
+    let (status, body) = session.refresh(&first, None).await;
+    assert_eq!(status, 200, "{body}");
+    let second = refresh_token(&body);
+    assert_ne!(first, second);
+    assert_eq!(
+        (body["scope"].as_str(), body["owner_id"].as_str()),
+        (Some("market:1001"), Some("cus_bob"))
+    );
+    let claims = verify(body["access_token"].as_str().unwrap(), &test_keys());
+    assert_eq!(claims.owner.unwrap().id, "cus_bob");
+    let (status, body) = session.refresh(&second, None).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_narrower_scope_may_be_asked_for_and_a_wider_one_is_refused() {
+    let session = Session::new();
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let (status, body) = session
+        .refresh(
+            &refresh_token(&login),
+            Some("market:1001 stock_location:code:ams"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["scope"].as_str()),
+        (200, Some("market:1001 stock_location:101")),
+        "{body}"
+    );
+    // RFC 6749 §6: the new refresh token keeps the original grant's scope.
+    let (status, body) = session.refresh(&refresh_token(&body), None).await;
+    assert_eq!(
+        (status, body["scope"].as_str()),
+        (200, Some("market:1001")),
+        "{body}"
+    );
+
+    let (_, narrow) = session.login(BOB, "market:1001 stock_location:101").await;
+    let narrow = refresh_token(&narrow);
+    for wider in [
+        "market:1001",
+        "market:1001 stock_location:102",
+        "market:1002",
+        "market:all",
+    ] {
+        let (status, body) = session.refresh(&narrow, Some(wider)).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_scope")),
+            "{wider}: {body}"
+        );
+    }
+    let (status, _) = session.refresh(&narrow, None).await;
+    assert_eq!(status, 200, "refused scopes did not consume the token");
+}
+
+#[tokio::test]
+async fn a_refresh_needs_the_market_still_active_and_the_customer_still_in_its_group() {
+    let store = Arc::new(MemoryStore::from_catalog(&demo_catalog()));
+    let session = Session::on(store.clone());
+    let (_, eu) = session.login(BOB, "market:1001").await;
+    let (_, vip) = session.login(ALICE, "market:1003").await;
+
+    let mut catalog = demo_catalog();
+    catalog
+        .markets
+        .iter_mut()
+        .find(|m| m.id == "mkt_eu")
+        .unwrap()
+        .active = false;
+    catalog
+        .customers
+        .iter_mut()
+        .find(|c| c.id == "cus_alice")
+        .unwrap()
+        .customer_group_id = None;
+    store.import(&catalog).await.unwrap();
+
+    let (status, body) = session.refresh(&refresh_token(&eu), None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("disabled"),
+        "{body}"
+    );
+    let (status, body) = session.refresh(&refresh_token(&vip), None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("private"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_works_only_for_its_own_application_and_until_it_expires() {
+    let session = Session::new();
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let token = refresh_token(&login);
+    let (status, _, body) = session
+        .post(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", LIVE_STOREFRONT),
+            ("refresh_token", &token),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (status, body) = session.refresh("made-up-token", None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (status, _, body) = session
+        .post(&[("grant_type", "refresh_token"), ("client_id", STOREFRONT)])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+
+    session.advance(Duration::from_secs(14 * 86_400));
+    let (status, body) = session.refresh(&token, None).await;
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (400, Some("the refresh token has expired")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn reuse_within_the_grace_period_is_refused_without_revoking_the_family() {
+    let session = Session::new();
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let first = refresh_token(&login);
+    let (_, body) = session.refresh(&first, None).await;
+    let second = refresh_token(&body);
+    session.advance(Duration::from_secs(9));
+    let (status, body) = session.refresh(&first, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("just exchanged"),
+        "{body}"
+    );
+    let (status, body) = session.refresh(&second, None).await;
+    assert_eq!(status, 200, "the family lives on: {body}");
+}
+
+#[tokio::test]
+async fn reuse_after_the_grace_period_revokes_every_token_of_the_family() {
+    let session = Session::new();
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let (_, other_login) = session.login(BOB, "market:1001").await;
+    let first = refresh_token(&login);
+    let (_, body) = session.refresh(&first, None).await;
+    let second = refresh_token(&body);
+    session.advance(Duration::from_secs(11));
+    let (status, body) = session.refresh(&first, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{body}"
+    );
+    let (status, body) = session.refresh(&second, None).await;
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (400, Some("the refresh token has been revoked")),
+        "{body}"
+    );
+    let (status, _) = session.refresh(&refresh_token(&other_login), None).await;
+    assert_eq!(
+        status, 200,
+        "another login of the same customer is another family"
+    );
+}
+
+#[tokio::test]
+async fn the_grace_period_is_configurable() {
+    let mut session = Session::new();
+    session.service.config.refresh_reuse_grace = Duration::ZERO;
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let first = refresh_token(&login);
+    let (_, body) = session.refresh(&first, None).await;
+    let (status, _) = session.refresh(&first, None).await;
+    assert_eq!(status, 400);
+    let (status, body) = session.refresh(&refresh_token(&body), None).await;
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (400, Some("the refresh token has been revoked"))
+    );
+}
+
+async fn ten_concurrent_refreshes_of_one_token(session: &Session) {
+    let (status, login) = session.login(BOB, "market:1001").await;
+    assert_eq!(status, 200, "{login}");
+    let token = refresh_token(&login);
+    let outcomes = join_all((0..10).map(|_| session.refresh(&token, None))).await;
+    let winners: Vec<&Value> = outcomes
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    for (status, body) in outcomes.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!(
+            (*status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{body}"
+        );
+    }
+    // The losers were retries within the grace period: the winner's token still works.
+    let (status, body) = session.refresh(&refresh_token(winners[0]), None).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn of_ten_concurrent_refreshes_exactly_one_succeeds_on_the_embedded_store() {
+    ten_concurrent_refreshes_of_one_token(&Session::new()).await;
+}
+
+#[tokio::test]
+async fn of_ten_concurrent_refreshes_exactly_one_succeeds_on_dynamodb() {
+    let Some(endpoint) =
+        moto_or_skip("of_ten_concurrent_refreshes_exactly_one_succeeds_on_dynamodb")
+    else {
+        return;
+    };
+    let store = fresh_dynamo_store(&endpoint).await;
+    store.import(&demo_catalog()).await.unwrap();
+    ten_concurrent_refreshes_of_one_token(&Session::on(Arc::new(store))).await;
+}
+
+#[tokio::test]
+async fn a_storage_failure_during_rotation_is_a_503_and_leaves_the_old_token_usable() {
+    let store = Arc::new(FaultyStore::new(MemoryStore::from_catalog(&demo_catalog())));
+    let session = Session::on(store.clone());
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let token = refresh_token(&login);
+    store.fail("rotate_refresh_token");
+    let response = handle(
+        TokenEvent::form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", STOREFRONT),
+            ("refresh_token", &token),
+        ])
+        .request(),
+        &session.service,
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(body_json(&response)["error"], "temporarily_unavailable");
+    store.heal();
+    let (status, body) = session.refresh(&token, None).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_revokes_its_family() {
+    let session = Session::new();
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let first = refresh_token(&login);
+    let (_, body) = session.refresh(&first, None).await;
+    let second = refresh_token(&body);
+    let (status, body) = session
+        .revoke(json!({"client_id": STOREFRONT, "token": first}))
+        .await;
+    assert_eq!((status, body), (200, json!({})));
+    let (status, body) = session.refresh(&second, None).await;
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (400, Some("the refresh token has been revoked")),
+        "{body}"
+    );
+    let (status, body) = session
+        .revoke(json!({"client_id": STOREFRONT, "token": second}))
+        .await;
+    assert_eq!(
+        (status, body),
+        (200, json!({})),
+        "an already revoked token is fine"
+    );
+}
+
+#[tokio::test]
+async fn revoking_an_unknown_token_answers_200_as_rfc_7009_asks() {
+    let session = Session::new();
+    for token in ["made-up", "eyJhbGciOiJFUzI1NiJ9.e30.sig"] {
+        let (status, body) = session
+            .revoke(json!({"client_id": STOREFRONT, "token": token}))
+            .await;
+        assert_eq!((status, body), (200, json!({})), "{token}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_of_another_application_is_refused_with_403_and_stays_valid() {
+    let session = Session::new();
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let token = refresh_token(&login);
+    let (status, body) = session
+        .revoke(
+            json!({"client_id": INTEGRATION, "client_secret": INTEGRATION_SECRET, "token": token}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("unauthorized_client")),
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["code"], "FORBIDDEN");
+    let (status, _) = session.refresh(&token, None).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn revocation_authenticates_the_client_and_needs_a_token() {
+    let session = Session::new();
+    let (status, body) = session
+        .revoke(json!({"client_id": INTEGRATION, "client_secret": "wrong", "token": "x"}))
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    let (status, body) = session.revoke(json!({"token": "x"})).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    let (status, body) = session.revoke(json!({"client_id": STOREFRONT})).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    // RFC 7009's own form: form body and HTTP Basic.
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let event = TokenEvent::form(&[
+        ("token", refresh_token(&login).as_str()),
+        ("token_type_hint", "refresh_token"),
+    ])
+    .basic(STOREFRONT, "");
+    let response = gatehouse_revoke::handle(event.request(), &session.revoke).await;
+    assert_eq!(response.status(), 200, "{}", body_json(&response));
+    assert_eq!(session.refresh(&refresh_token(&login), None).await.0, 400);
+}
