@@ -155,6 +155,23 @@ fn print_credentials(seed_text: &str) {
             secret
         );
     }
+    let customers = seed["customers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+    if !customers.is_empty() {
+        println!("Customers (password grant):");
+    }
+    for customer in customers {
+        println!(
+            "  {:<5} username={}  password={}  group={}",
+            customer["mode"].as_str().unwrap_or("?"),
+            customer["email"].as_str().unwrap_or("?"),
+            customer["password"].as_str().unwrap_or("?"),
+            customer["customer_group_id"].as_str().unwrap_or("none")
+        );
+    }
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
@@ -258,10 +275,12 @@ async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), 
     }
     store.import(&catalog).await?;
     println!(
-        "Imported {} applications, {} markets and {} stock locations into {table}",
+        "Imported {} applications, {} markets, {} stock locations, {} customer groups and {} customers into {table}",
         catalog.applications.len(),
         catalog.markets.len(),
-        catalog.stock_locations.len()
+        catalog.stock_locations.len(),
+        catalog.customer_groups.len(),
+        catalog.customers.len()
     );
     Ok(())
 }

@@ -185,3 +185,36 @@ def test_a_bad_seed_is_refused_with_the_path_of_the_field(tmp_path):
     process = subprocess.run([BIN, "serve", "--seed", str(path)], capture_output=True, text=True, timeout=30)
     assert process.returncode != 0
     assert "markets[0].colour: unknown field `colour`" in process.stderr
+
+
+def post_json(base, path, body):
+    request = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_a_customer_logs_in_refreshes_and_revokes_through_the_binary(server):
+    login = {"grant_type": "password", "client_id": "demo-storefront", "username": "alice@example.com",
+             "password": "alice-demo-password", "scope": "market:code:vip"}
+    status, _, body = post_token(server, login)
+    assert status == 200, body
+    assert (body["owner_id"], body["owner_type"], body["scope"]) == ("cus_alice", "customer", "market:1003")
+    claims = verified_claims(server, body["access_token"], "ES256")
+    assert claims["owner"] == {"id": "cus_alice", "type": "Customer"}
+
+    status, _, refreshed = post_token(
+        server, {"grant_type": "refresh_token", "client_id": "demo-storefront", "refresh_token": body["refresh_token"]}
+    )
+    assert status == 200, refreshed
+    assert refreshed["refresh_token"] != body["refresh_token"]
+
+    status, revoked = post_json(server, "/oauth/revoke", {"client_id": "demo-storefront", "token": refreshed["refresh_token"]})
+    assert (status, revoked) == (200, {})
+    status, _, refused = post_token(
+        server, {"grant_type": "refresh_token", "client_id": "demo-storefront", "refresh_token": refreshed["refresh_token"]}
+    )
+    assert (status, refused["error"]) == (400, "invalid_grant")
