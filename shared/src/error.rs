@@ -84,6 +84,8 @@ pub struct ApiError {
     pub basic_auth_used: bool,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u64>,
+    /// The methods a 405 names in `Allow`.
+    pub allow: Option<&'static str>,
     pub source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -94,6 +96,7 @@ impl ApiError {
             description: description.into(),
             basic_auth_used: false,
             retry_after: None,
+            allow: None,
             source: None,
         }
     }
@@ -125,6 +128,14 @@ impl ApiError {
         Self {
             source: Some(Box::new(source)),
             ..Self::new(ErrorCode::ServerError, "internal error")
+        }
+    }
+
+    /// A request with a method the endpoint does not serve; `allow` lists those it does.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(ErrorCode::MethodNotAllowed, format!("use {allow}"))
         }
     }
 
@@ -161,6 +172,9 @@ impl ApiError {
         }
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
     }

@@ -217,3 +217,14 @@ pub struct RefreshTokenState {
     /// The family was revoked: by reuse detection or by `POST /oauth/revoke`.
     pub family_revoked: bool,
 }
+
+impl RefreshTokenState {
+    /// May this token be exchanged, at `now_millis`, for a successor of `family_id`? Only
+    /// once, before it expires, while its family stands, and within its own family.
+    pub fn can_rotate_into(&self, family_id: &str, now_millis: u64) -> bool {
+        self.record.consumed_at_millis.is_none()
+            && !self.family_revoked
+            && self.record.expires_at_millis > now_millis
+            && self.record.family_id == family_id
+    }
+}

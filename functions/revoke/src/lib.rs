@@ -8,7 +8,7 @@ use gatehouse_shared::http::json_response;
 use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::Store;
-use http::{HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
@@ -60,11 +60,7 @@ async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiErr
 
 pub async fn handle(request: Request, service: &RevokeService) -> Response<Body> {
     if request.method() != Method::POST {
-        let mut response = ApiError::new(ErrorCode::MethodNotAllowed, "use POST").into_response();
-        response
-            .headers_mut()
-            .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return ApiError::method_not_allowed("POST").into_response();
     }
     match revoke(&request, service).await {
         Ok(()) => json_response(StatusCode::OK, &json!({})),

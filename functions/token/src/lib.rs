@@ -113,11 +113,7 @@ async fn respond(
 /// Handles one `POST /oauth/token`.
 pub async fn handle(request: Request, service: &TokenService) -> Response<Body> {
     if request.method() != Method::POST {
-        let mut response = ApiError::new(ErrorCode::MethodNotAllowed, "use POST").into_response();
-        response
-            .headers_mut()
-            .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return ApiError::method_not_allowed("POST").into_response();
     }
     let now_millis = service.clock.now_millis();
     let client_key = client_ip(&request).unwrap_or_else(|| "unknown".to_owned());

@@ -63,11 +63,7 @@ pub async fn handle(request: Request, documents: &WellKnown) -> Response<Body> {
         _ => return ApiError::new(ErrorCode::NotFound, "no such document").into_response(),
     };
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        let mut response = ApiError::new(ErrorCode::MethodNotAllowed, "use GET").into_response();
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+        return ApiError::method_not_allowed("GET, HEAD").into_response();
     }
     cacheable(document)
 }

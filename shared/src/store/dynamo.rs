@@ -1091,12 +1091,9 @@ impl Store for DynamoStore {
                 Ok(_) => return Ok(Rotation::Rotated),
                 Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
                     let state = self.find_refresh_token(presented).await?;
-                    let still_active = state.as_ref().is_some_and(|st| {
-                        st.record.consumed_at_millis.is_none()
-                            && !st.family_revoked
-                            && st.record.expires_at_millis > now_millis
-                            && st.record.family_id == successor.family_id
-                    });
+                    let still_active = state
+                        .as_ref()
+                        .is_some_and(|st| st.can_rotate_into(&successor.family_id, now_millis));
                     if !still_active {
                         return Ok(Rotation::NotActive(state.map(Box::new)));
                     }

@@ -243,11 +243,7 @@ impl Store for MemoryStore {
         let Some(state) = refresh.state(presented) else {
             return Ok(Rotation::NotActive(None));
         };
-        let active = state.record.consumed_at_millis.is_none()
-            && !state.family_revoked
-            && state.record.expires_at_millis > now_millis
-            && state.record.family_id == successor.family_id;
-        if !active {
+        if !state.can_rotate_into(&successor.family_id, now_millis) {
             return Ok(Rotation::NotActive(Some(Box::new(state))));
         }
         if let Some(record) = refresh.tokens.get_mut(&presented.to_stored()) {
