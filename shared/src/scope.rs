@@ -282,8 +282,9 @@ pub fn resolve_scope(
                     .find(|m| other.matches_market(m));
                 match (first_market, other_market) {
                     (Some(a), Some(b)) if a.id == b.id => {}
+                    (None, _) => return Err(ScopeError::MarketNotFound(first.clone())),
                     (Some(_), None) => return Err(ScopeError::MarketNotFound(other.clone())),
-                    _ => return Err(ScopeError::MoreThanOneMarket),
+                    (Some(_), Some(_)) => return Err(ScopeError::MoreThanOneMarket),
                 }
             }
             first
@@ -532,6 +533,16 @@ mod tests {
             ),
             (
                 Some("market:100 market:555"),
+                SalesChannel,
+                Err(ScopeError::MarketNotFound(Number(555))),
+            ),
+            (
+                Some("market:555 market:100"),
+                SalesChannel,
+                Err(ScopeError::MarketNotFound(Number(555))),
+            ),
+            (
+                Some("market:555 market:556"),
                 SalesChannel,
                 Err(ScopeError::MarketNotFound(Number(555))),
             ),

@@ -35,7 +35,7 @@
 //!   exist (it is put). All or nothing, and of concurrent rotations exactly one commits.
 //! - revocation sets the family's `revoked`; every token of the family checks it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -703,28 +703,25 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Keys of the copies an earlier import wrote under a number or code no longer in use.
-    async fn stale_copies(
+    /// The keys of every copy an earlier import wrote of the record `id`, in either
+    /// environment: read from its `id#` copy.
+    async fn previous_alias_keys(
         &self,
-        partition: String,
+        partition: fn(Mode) -> String,
         id: &str,
-        number: u64,
-        code: &str,
+        sort_keys: fn(&Item) -> Result<Vec<String>, StoreError>,
     ) -> Result<Vec<Item>, StoreError> {
-        let Some(previous) = self.get(key(partition.clone(), format!("id#{id}"))).await? else {
-            return Ok(vec![]);
-        };
-        let r = Reader { item: &previous };
-        let mut stale = Vec::new();
-        let old_number: u64 = r.number("number")?;
-        if old_number != number {
-            stale.push(key(partition.clone(), format!("number#{old_number}")));
+        let mut keys = Vec::new();
+        for mode in Mode::ALL {
+            if let Some(previous) = self.get(key(partition(mode), format!("id#{id}"))).await? {
+                keys.extend(
+                    sort_keys(&previous)?
+                        .into_iter()
+                        .map(|sort_key| key(partition(mode), sort_key)),
+                );
+            }
         }
-        let old_code = r.string("code")?;
-        if old_code != code {
-            stale.push(key(partition, format!("code#{old_code}")));
-        }
-        Ok(stale)
+        Ok(keys)
     }
 
     /// Creates a window item holding one accepted request. False when it already existed.
@@ -1079,14 +1076,31 @@ impl Store for DynamoStore {
                 .condition_expression("attribute_not_exists(PK)")
                 .build()
                 .map_err(build_error)?;
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(family).build())
-                .transact_items(TransactWriteItem::builder().update(consume).build())
-                .transact_items(TransactWriteItem::builder().put(put).build())
-                .send()
-                .await;
+            // One idempotency token per attempt: when an earlier send of this very transaction
+            // timed out but may still be committing, DynamoDB answers "in progress", and
+            // sending it again with the same token returns its outcome instead of a 503.
+            let idempotency_token = crate::secret::random_token(16);
+            let mut waits = 0u64;
+            let result = loop {
+                let result = self
+                    .client
+                    .transact_write_items()
+                    .client_request_token(&idempotency_token)
+                    .transact_items(TransactWriteItem::builder().update(family.clone()).build())
+                    .transact_items(TransactWriteItem::builder().update(consume.clone()).build())
+                    .transact_items(TransactWriteItem::builder().put(put.clone()).build())
+                    .send()
+                    .await;
+                match &result {
+                    Err(SdkError::ServiceError(e))
+                        if e.err().is_transaction_in_progress_exception() && waits < 3 =>
+                    {
+                        waits += 1;
+                        tokio::time::sleep(Duration::from_millis(250 * waits)).await;
+                    }
+                    _ => break result,
+                }
+            };
             match result {
                 Ok(_) => return Ok(Rotation::Rotated),
                 Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
@@ -1128,62 +1142,94 @@ impl Store for DynamoStore {
     }
 
     async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
+        // Each record with the keys of its copies from an earlier import, found through its
+        // `id#` copy in either environment (or, for an application, its `APPID#` pointer).
+        let mut records: Vec<(Vec<Item>, Vec<Item>)> = Vec::new();
         for location in &catalog.stock_locations {
-            let stale = self
-                .stale_copies(
-                    location_partition(location.mode),
-                    &location.id,
-                    location.number,
-                    &location.code,
-                )
+            let previous = self
+                .previous_alias_keys(location_partition, &location.id, alias_sort_keys)
                 .await?;
-            self.put_copies(location_items(location), stale).await?;
+            records.push((location_items(location), previous));
         }
         for market in &catalog.markets {
-            let stale = self
-                .stale_copies(
-                    market_partition(market.mode),
-                    &market.id,
-                    market.number,
-                    &market.code,
-                )
+            let previous = self
+                .previous_alias_keys(market_partition, &market.id, alias_sort_keys)
                 .await?;
-            self.put_copies(market_items(market), stale).await?;
+            records.push((market_items(market), previous));
         }
         for group in &catalog.customer_groups {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(group_item(group)))
-                .send()
-                .await
-                .map_err(StoreError::unavailable)?;
+            records.push((vec![group_item(group)], vec![]));
         }
         for customer in &catalog.customers {
-            let partition = customer_partition(customer.mode);
-            let mut stale = Vec::new();
-            if let Some(previous) = self
-                .get(key(partition.clone(), format!("id#{}", customer.id)))
-                .await?
-            {
-                let old_email = email_key(&Reader { item: &previous }.string("email")?);
-                if old_email != email_key(&customer.email) {
-                    stale.push(key(partition, format!("email#{old_email}")));
-                }
-            }
-            self.put_copies(customer_items(customer), stale).await?;
+            let previous = self
+                .previous_alias_keys(customer_partition, &customer.id, customer_sort_keys)
+                .await?;
+            records.push((customer_items(customer), previous));
         }
         for application in &catalog.applications {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(application_item(application)))
-                .send()
-                .await
-                .map_err(StoreError::unavailable)?;
+            let mut previous = Vec::new();
+            if let Some(pointer) = self.get(app_pointer_key(&application.id)).await? {
+                previous.push(app_key(&Reader { item: &pointer }.string("client_id")?));
+            }
+            records.push((
+                vec![application_item(application), app_pointer_item(application)],
+                previous,
+            ));
+        }
+        // A key this catalog writes is never stale, even when it was another record's before
+        // (two markets swapping numbers, a customer taking over an email).
+        let written: HashSet<String> = records
+            .iter()
+            .flat_map(|(items, _)| items.iter().map(key_string))
+            .collect();
+        for (items, previous) in records {
+            let stale = previous
+                .into_iter()
+                .filter(|k| !written.contains(&key_string(k)))
+                .collect();
+            self.put_copies(items, stale).await?;
         }
         Ok(())
     }
+}
+
+/// The sort keys of a market's or stock location's copies, from one of them.
+fn alias_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
+    let r = Reader { item };
+    Ok(vec![
+        format!("number#{}", r.number::<u64>("number")?),
+        format!("code#{}", r.string("code")?),
+        format!("id#{}", r.string("id")?),
+    ])
+}
+
+/// The sort keys of a customer's copies, from one of them.
+fn customer_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
+    let r = Reader { item };
+    Ok(vec![
+        format!("email#{}", email_key(&r.string("email")?)),
+        format!("id#{}", r.string("id")?),
+    ])
+}
+
+fn key_string(item: &Item) -> String {
+    let part = |k: &str| match item.get(k) {
+        Some(AttributeValue::S(v)) => v.as_str(),
+        _ => "",
+    };
+    format!("{}\u{0}{}", part("PK"), part("SK"))
+}
+
+/// Which application an id had, so that a changed client_id does not leave the old one live.
+fn app_pointer_key(application_id: &str) -> Item {
+    key(format!("APPID#{application_id}"), "APPID".into())
+}
+
+fn app_pointer_item(application: &Application) -> Item {
+    let mut item = app_pointer_key(&application.id);
+    item.insert("type".into(), s("application_pointer"));
+    item.insert("client_id".into(), s(&application.client_id));
+    item
 }
 
 #[cfg(test)]

@@ -100,11 +100,14 @@ impl MemoryStore {
                 .insert(location.id.clone(), location.clone());
         }
         for group in &catalog.customer_groups {
+            // A record that changed environment leaves the other one.
+            records.customer_groups.retain(|(_, id), _| *id != group.id);
             records
                 .customer_groups
                 .insert((group.mode, group.id.clone()), group.clone());
         }
         for customer in &catalog.customers {
+            records.customers.retain(|(_, id), _| *id != customer.id);
             records
                 .customers
                 .insert((customer.mode, customer.id.clone()), customer.clone());
@@ -161,8 +164,12 @@ impl Store for MemoryStore {
     ) -> Result<RateLimitOutcome, StoreError> {
         let mut windows = self.rate_windows.lock().unwrap_or_else(|e| e.into_inner());
         if windows.len() >= RATE_WINDOWS_BEFORE_SWEEP {
-            let cutoff = policy.cutoff(now_millis);
-            windows.retain(|_, times| times.first().is_some_and(|&t| t > cutoff));
+            // Each window by its own length: a login lockout outlives a token-rate window.
+            windows.retain(|(_, _, window_seconds), times| {
+                times
+                    .first()
+                    .is_some_and(|&newest| newest + window_seconds * 1000 > now_millis)
+            });
         }
         let key = (client_key.to_owned(), policy.limit, policy.window.as_secs());
         let times = windows.entry(key).or_default();
@@ -266,5 +273,43 @@ impl Store for MemoryStore {
     async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
         self.load(catalog);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sweeping_idle_windows_keeps_a_longer_window_alive_for_its_own_length() {
+        let store = MemoryStore::new();
+        let short = RateLimitPolicy::new(30, 60).unwrap();
+        let lockout = RateLimitPolicy::new(2, 900).unwrap();
+        let t0 = 1_000_000_000;
+        store
+            .hit_rate_limit("login:test:a@b.c", &lockout, t0)
+            .await
+            .unwrap();
+        store
+            .hit_rate_limit("login:test:a@b.c", &lockout, t0)
+            .await
+            .unwrap();
+        for i in 0..RATE_WINDOWS_BEFORE_SWEEP {
+            store
+                .hit_rate_limit(&format!("198.51.100.{i}"), &short, t0)
+                .await
+                .unwrap();
+        }
+        // Two minutes on, a token request sweeps: the 60 s windows go, the lockout stays.
+        store
+            .hit_rate_limit("203.0.113.1", &short, t0 + 120_000)
+            .await
+            .unwrap();
+        assert!(store.rate_windows.lock().unwrap().len() < 10);
+        let locked = store
+            .hit_rate_limit("login:test:a@b.c", &lockout, t0 + 120_000)
+            .await
+            .unwrap();
+        assert!(!locked.allowed, "the lockout survived the sweep");
     }
 }
