@@ -3,6 +3,7 @@
 //! | item | PK | SK | attributes |
 //! |---|---|---|---|
 //! | application | `APP#<client_id>` | `APP` | id, name, kind, mode, client_id, secret_hash?, token_lifetime?, redirect_uris |
+//! | application pointer | `APPID#<application id>` | `APPID` | client_id (so a re-import that changes it retires the old one) |
 //! | market | `MARKET#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode, active, price_list_id, stock_location_ids, stock_location_numbers, customer_group_id? |
 //! | stock location | `STOCK_LOCATION#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode |
 //! | rate-limit window | `RATE#<key>` | `RATE#<limit>/<window seconds>` | t1..t<limit> (ms, newest first), expires_at |
@@ -20,7 +21,9 @@
 //!   environment is the application's, unknown until it is read); concurrently, one
 //!   `UpdateItem` counts the request against its rate-limit window. Two requests in all.
 //! - markets and stock locations are stored once per way of naming them, so that every scope
-//!   syntax is a key lookup; `import` writes the copies of one record in one transaction.
+//!   syntax is a key lookup; `import` writes the copies of one record in one transaction, and
+//!   deletes in it the copies of that record's former names (number, code, email, client_id,
+//!   environment) unless the same import writes them for another record.
 //! - rate limit: the window item holds the last `limit` accepted request times as a shift
 //!   register. One conditional `UpdateItem` admits a request only when `t<limit>` (the oldest
 //!   kept) is outside the window, shifting every time down one place and writing `t1`. The
