@@ -52,6 +52,9 @@ enum Command {
         #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS512"])]
         algorithm: String,
     },
+    /// Print the public keys (PUBLIC KEY PEM) of the keys in FILE, or on standard input, for
+    /// GATEHOUSE_PUBLISHED_KEYS.
+    PublicKey { file: Option<PathBuf> },
 }
 
 #[derive(clap::Args)]
@@ -211,7 +214,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         _ => Arc::new(MemoryStore::from_catalog(&catalog)),
     };
     let functions = Arc::new(Functions {
-        wellknown: WellKnown::new(&config, &keys),
+        wellknown: WellKnown::new(&config, keys.jwks()),
         revoke: RevokeService {
             store: Arc::clone(&store),
         },
@@ -285,6 +288,16 @@ async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), 
     Ok(())
 }
 
+fn public_key(file: Option<&Path>) -> Result<(), Failure> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        None => std::io::read_to_string(std::io::stdin())?,
+    };
+    print!("{}", gatehouse_shared::jwt::public_pem(&text)?);
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber_init();
@@ -295,6 +308,7 @@ async fn main() -> ExitCode {
             dynamodb_endpoint,
             table,
         } => import(&seed, dynamodb_endpoint.as_deref(), &table).await,
+        Command::PublicKey { file } => public_key(file.as_deref()),
         Command::Keygen { algorithm } => {
             let algorithm = SigningAlgorithm::parse(&algorithm).expect("clap checked the value");
             print!("{}", generate_private_key_pem(algorithm));

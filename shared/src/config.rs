@@ -9,6 +9,7 @@ pub mod vars {
     pub const ORGANIZATION_ID: &str = "GATEHOUSE_ORGANIZATION_ID";
     pub const ORGANIZATION_SLUG: &str = "GATEHOUSE_ORGANIZATION_SLUG";
     pub const SIGNING_KEYS: &str = "GATEHOUSE_SIGNING_KEYS";
+    pub const PUBLISHED_KEYS: &str = "GATEHOUSE_PUBLISHED_KEYS";
     pub const TABLE: &str = "GATEHOUSE_TABLE";
     pub const RATE_LIMIT: &str = "GATEHOUSE_RATE_LIMIT";
     pub const RATE_LIMIT_WINDOW: &str = "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS";

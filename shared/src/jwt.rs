@@ -51,6 +51,8 @@ pub enum KeyError {
     Pem(#[from] pem::PemError),
     #[error("no private key to sign with: give at least one PRIVATE KEY block")]
     NoPrivateKey,
+    #[error("PEM block {index} is a private key: only PUBLIC KEY blocks are published (see `gatehouse public-key`)")]
+    PrivateKeyNotAllowed { index: usize },
     #[error("PEM block {index} ({tag}) is not a P-256 EC or RSA (2048 bits or more) key")]
     Unsupported { index: usize, tag: String },
     #[error("PEM block {index}: {source}")]
@@ -103,84 +105,173 @@ fn pkcs8_algorithm(der: &[u8]) -> Option<SigningAlgorithm> {
     }
 }
 
-impl KeySet {
-    /// Reads one or more PEM blocks: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY` (SEC1) and
-    /// `RSA PRIVATE KEY` (PKCS#1) sign and are published; `PUBLIC KEY` is only published.
-    /// The first private key signs. EC keys sign with ES256, RSA keys with RS512.
-    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
-        let blocks = pem::parse_many(text)?;
-        if blocks.is_empty() {
-            return Err(KeyError::Empty);
+/// One key read from a PEM block.
+struct ParsedKey {
+    /// The public JWK, with its `kid`.
+    jwk: Jwk,
+    /// The public key as X.509 SubjectPublicKeyInfo DER (a `PUBLIC KEY` PEM block's content).
+    public_spki: Vec<u8>,
+    /// Present for private keys.
+    signing: Option<SigningKey>,
+}
+
+/// The public half of a private key, as SubjectPublicKeyInfo DER.
+fn public_spki(algorithm: SigningAlgorithm, block: &pem::Pem) -> Option<Vec<u8>> {
+    use aws_lc_rs::encoding::PublicKeyX509Der;
+    use aws_lc_rs::signature::KeyPair;
+    match algorithm {
+        SigningAlgorithm::Es256 => {
+            let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, block.contents())
+                .ok()?;
+            let der: PublicKeyX509Der = pair.public_key().as_der().ok()?;
+            Some(der.as_ref().to_vec())
         }
-        let mut signing = None;
-        let mut published = Vec::new();
-        for (index, block) in blocks.iter().enumerate() {
-            let unsupported = || KeyError::Unsupported {
-                index,
-                tag: block.tag().to_owned(),
+        SigningAlgorithm::Rs512 => {
+            let pair = match block.tag() {
+                "RSA PRIVATE KEY" => aws_lc_rs::rsa::KeyPair::from_der(block.contents()).ok()?,
+                _ => aws_lc_rs::rsa::KeyPair::from_pkcs8(block.contents()).ok()?,
             };
-            let jwt_error = |source| KeyError::Jwt { index, source };
-            let private = match block.tag() {
-                "PRIVATE KEY" => Some((
-                    pkcs8_algorithm(block.contents()).ok_or_else(unsupported)?,
-                    block.clone(),
-                )),
-                "EC PRIVATE KEY" => {
-                    let pair = EcdsaKeyPair::from_private_key_der(
-                        &ECDSA_P256_SHA256_FIXED_SIGNING,
-                        block.contents(),
-                    )
-                    .map_err(|_| unsupported())?;
-                    let pkcs8 = pair.to_pkcs8v1().map_err(|_| unsupported())?;
-                    Some((
-                        SigningAlgorithm::Es256,
-                        pem::Pem::new("PRIVATE KEY", pkcs8.as_ref().to_vec()),
-                    ))
+            let der: PublicKeyX509Der = pair.public_key().as_der().ok()?;
+            Some(der.as_ref().to_vec())
+        }
+    }
+}
+
+/// Reads every PEM block of `text`: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY` (SEC1) and
+/// `RSA PRIVATE KEY` (PKCS#1) can sign; `PUBLIC KEY` can only be published. EC keys are
+/// P-256 for ES256, RSA keys are for RS512.
+fn parse_keys(text: &str) -> Result<Vec<ParsedKey>, KeyError> {
+    let blocks = pem::parse_many(text)?;
+    if blocks.is_empty() {
+        return Err(KeyError::Empty);
+    }
+    let mut keys = Vec::new();
+    for (index, block) in blocks.iter().enumerate() {
+        let unsupported = || KeyError::Unsupported {
+            index,
+            tag: block.tag().to_owned(),
+        };
+        let jwt_error = |source| KeyError::Jwt { index, source };
+        let private = match block.tag() {
+            "PRIVATE KEY" => Some((
+                pkcs8_algorithm(block.contents()).ok_or_else(unsupported)?,
+                block.clone(),
+            )),
+            "EC PRIVATE KEY" => {
+                let pair = EcdsaKeyPair::from_private_key_der(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    block.contents(),
+                )
+                .map_err(|_| unsupported())?;
+                let pkcs8 = pair.to_pkcs8v1().map_err(|_| unsupported())?;
+                Some((
+                    SigningAlgorithm::Es256,
+                    pem::Pem::new("PRIVATE KEY", pkcs8.as_ref().to_vec()),
+                ))
+            }
+            "RSA PRIVATE KEY" => Some((SigningAlgorithm::Rs512, block.clone())),
+            "PUBLIC KEY" => None,
+            _ => return Err(unsupported()),
+        };
+        let key = match private {
+            Some((algorithm, normalized)) => {
+                let pem_text = pem::encode(&normalized);
+                let encoding_key = match algorithm {
+                    SigningAlgorithm::Es256 => EncodingKey::from_ec_pem(pem_text.as_bytes()),
+                    SigningAlgorithm::Rs512 => EncodingKey::from_rsa_pem(pem_text.as_bytes()),
                 }
-                "RSA PRIVATE KEY" => Some((SigningAlgorithm::Rs512, block.clone())),
-                "PUBLIC KEY" => None,
-                _ => return Err(unsupported()),
-            };
-            match private {
-                Some((algorithm, normalized)) => {
-                    let pem_text = pem::encode(&normalized);
-                    let encoding_key = match algorithm {
-                        SigningAlgorithm::Es256 => EncodingKey::from_ec_pem(pem_text.as_bytes()),
-                        SigningAlgorithm::Rs512 => EncodingKey::from_rsa_pem(pem_text.as_bytes()),
-                    }
+                .map_err(jwt_error)?;
+                let jwk = Jwk::from_encoding_key(&encoding_key, algorithm.jwt_algorithm())
                     .map_err(jwt_error)?;
-                    let jwk = Jwk::from_encoding_key(&encoding_key, algorithm.jwt_algorithm())
-                        .map_err(jwt_error)?;
-                    let (kid, jwk) = public_jwk(jwk, index)?;
-                    let key = SigningKey {
-                        algorithm,
-                        kid,
-                        encoding_key,
-                    };
-                    // Sign once now, so that a bad key fails at start and not at a request.
-                    jsonwebtoken::encode(&key.header(), &serde_json::json!({}), &key.encoding_key)
-                        .map_err(jwt_error)?;
-                    published.push(jwk);
-                    if signing.is_none() {
-                        signing = Some(key);
-                    }
-                }
-                None => {
-                    let pem_text = pem::encode(block);
-                    let (decoding_key, algorithm) =
-                        match DecodingKey::from_ec_pem(pem_text.as_bytes()) {
-                            Ok(key) => (key, Algorithm::ES256),
-                            Err(_) => (
-                                DecodingKey::from_rsa_pem(pem_text.as_bytes())
-                                    .map_err(|_| unsupported())?,
-                                Algorithm::RS512,
-                            ),
-                        };
-                    let jwk = Jwk::from_decoding_key(&decoding_key, Some(algorithm))
-                        .map_err(jwt_error)?;
-                    published.push(public_jwk(jwk, index)?.1);
+                let (kid, jwk) = public_jwk(jwk, index)?;
+                let signing = SigningKey {
+                    algorithm,
+                    kid,
+                    encoding_key,
+                };
+                // Sign once now, so that a bad key fails at start and not at a request.
+                jsonwebtoken::encode(
+                    &signing.header(),
+                    &serde_json::json!({}),
+                    &signing.encoding_key,
+                )
+                .map_err(jwt_error)?;
+                let public_spki = public_spki(algorithm, &normalized).ok_or_else(unsupported)?;
+                ParsedKey {
+                    jwk,
+                    public_spki,
+                    signing: Some(signing),
                 }
             }
+            None => {
+                let pem_text = pem::encode(block);
+                let (decoding_key, algorithm) = match DecodingKey::from_ec_pem(pem_text.as_bytes())
+                {
+                    Ok(key) => (key, Algorithm::ES256),
+                    Err(_) => (
+                        DecodingKey::from_rsa_pem(pem_text.as_bytes())
+                            .map_err(|_| unsupported())?,
+                        Algorithm::RS512,
+                    ),
+                };
+                let jwk =
+                    Jwk::from_decoding_key(&decoding_key, Some(algorithm)).map_err(jwt_error)?;
+                ParsedKey {
+                    jwk: public_jwk(jwk, index)?.1,
+                    public_spki: block.contents().to_vec(),
+                    signing: None,
+                }
+            }
+        };
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// `PUBLIC KEY` PEM blocks for every key in `text`, private or public: what the well-known
+/// function publishes (`gatehouse public-key`).
+pub fn public_pem(text: &str) -> Result<String, KeyError> {
+    Ok(parse_keys(text)?
+        .iter()
+        .map(|key| pem::encode(&pem::Pem::new("PUBLIC KEY", key.public_spki.clone())))
+        .collect())
+}
+
+/// The keys the well-known function publishes. Built from public keys only: that function
+/// never needs, so never gets, a private key.
+#[derive(Debug)]
+pub struct PublishedKeys {
+    published: Vec<Jwk>,
+}
+
+impl PublishedKeys {
+    pub fn from_public_pem(text: &str) -> Result<Self, KeyError> {
+        let keys = parse_keys(text)?;
+        if let Some(index) = keys.iter().position(|k| k.signing.is_some()) {
+            return Err(KeyError::PrivateKeyNotAllowed { index });
+        }
+        Ok(Self {
+            published: keys.into_iter().map(|k| k.jwk).collect(),
+        })
+    }
+
+    /// The JWK Set document (RFC 7517 §5).
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({ "keys": self.published })
+    }
+}
+
+impl KeySet {
+    /// Reads one or more PEM blocks (see [`parse_keys`]). The first private key signs; every
+    /// key is published by [`KeySet::jwks`].
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        let mut signing = None;
+        let mut published = Vec::new();
+        for key in parse_keys(text)? {
+            if signing.is_none() {
+                signing = key.signing;
+            }
+            published.push(key.jwk);
         }
         let signing = signing.ok_or(KeyError::NoPrivateKey)?;
         Ok(Self { signing, published })
@@ -353,6 +444,36 @@ mod tests {
         assert_eq!(published.len(), 2);
         assert_eq!(published[0]["kid"], keys.signing_key().kid.as_str());
         assert_eq!(published[1]["kty"], "RSA");
+    }
+
+    #[test]
+    fn public_keys_derived_from_private_ones_publish_the_same_jwks() {
+        for algorithm in [SigningAlgorithm::Es256, SigningAlgorithm::Rs512] {
+            let private = generate_private_key_pem(algorithm);
+            let keys = KeySet::from_pem(&private).unwrap();
+            let public = public_pem(&private).unwrap();
+            assert!(
+                public.starts_with("-----BEGIN PUBLIC KEY-----") && !public.contains("PRIVATE")
+            );
+            let published = PublishedKeys::from_public_pem(&public).unwrap();
+            assert_eq!(published.jwks(), keys.jwks(), "{algorithm:?}");
+            assert_eq!(
+                public_pem(&public).unwrap(),
+                public,
+                "public keys pass through"
+            );
+        }
+    }
+
+    #[test]
+    fn the_published_keys_refuse_private_key_material() {
+        let private = generate_private_key_pem(SigningAlgorithm::Es256);
+        let public = public_pem(&generate_private_key_pem(SigningAlgorithm::Es256)).unwrap();
+        let mixed = format!("{public}{private}");
+        assert!(matches!(
+            PublishedKeys::from_public_pem(&mixed),
+            Err(KeyError::PrivateKeyNotAllowed { index: 1 })
+        ));
     }
 
     #[test]

@@ -218,3 +218,23 @@ def test_a_customer_logs_in_refreshes_and_revokes_through_the_binary(server):
         server, {"grant_type": "refresh_token", "client_id": "demo-storefront", "refresh_token": refreshed["refresh_token"]}
     )
     assert (status, refused["error"]) == (400, "invalid_grant")
+
+
+def test_keygen_and_public_key_make_the_two_deployment_parameters(tmp_path):
+    private = subprocess.run([BIN, "keygen", "--algorithm", "RS512"], capture_output=True, text=True, check=True).stdout
+    assert private.startswith("-----BEGIN PRIVATE KEY-----")
+    key_file = tmp_path / "signing-key.pem"
+    key_file.write_text(private)
+    public = subprocess.run([BIN, "public-key", str(key_file)], capture_output=True, text=True, check=True).stdout
+    assert public.startswith("-----BEGIN PUBLIC KEY-----") and "PRIVATE" not in public
+    from_stdin = subprocess.run([BIN, "public-key"], input=private, capture_output=True, text=True, check=True).stdout
+    assert from_stdin == public
+    # The key the server signs with is the one the public key describes.
+    process, base = serve(tmp_path, "--signing-keys", str(key_file))
+    try:
+        _, _, body = post_token(base, {"grant_type": "client_credentials", "client_id": "demo-storefront", "scope": "market:1001"})
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+        jwt.decode(body["access_token"], load_pem_public_key(public.encode()), algorithms=["RS512"], issuer=base)
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -277,7 +277,7 @@ pub async fn spawn_server(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) ->
     let address = listener.local_addr().unwrap();
     let token = token_service(store, Arc::new(SystemClock), rate_limit);
     let functions = Arc::new(Functions {
-        wellknown: WellKnown::new(&token.config, &token.keys),
+        wellknown: WellKnown::new(&token.config, token.keys.jwks()),
         revoke: gatehouse_revoke::RevokeService {
             store: Arc::clone(&token.store),
         },

@@ -4,7 +4,7 @@ use gatehouse_tests::*;
 use gatehouse_wellknown::{handle, WellKnown};
 
 fn documents() -> WellKnown {
-    WellKnown::new(&config(Default::default()), &test_keys())
+    WellKnown::new(&config(Default::default()), test_keys().jwks())
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@ use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::SERVED_GRANTS;
 use gatehouse_shared::http::json_response;
-use gatehouse_shared::jwt::KeySet;
 use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -23,7 +22,8 @@ pub struct WellKnown {
 }
 
 impl WellKnown {
-    pub fn new(config: &ServiceConfig, keys: &KeySet) -> Self {
+    /// `jwks` is the JWK Set to publish ([`gatehouse_shared::jwt::PublishedKeys::jwks`]).
+    pub fn new(config: &ServiceConfig, jwks: serde_json::Value) -> Self {
         let issuer = &config.issuer;
         let metadata = json!({
             "issuer": issuer,
@@ -37,10 +37,7 @@ impl WellKnown {
             "response_types_supported": [],
             "scopes_supported": ["market:all"],
         });
-        Self {
-            jwks: keys.jwks(),
-            metadata,
-        }
+        Self { jwks, metadata }
     }
 }
 

@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use gatehouse_shared::config::{required_env, vars, ServiceConfig};
-use gatehouse_shared::jwt::KeySet;
+use gatehouse_shared::jwt::PublishedKeys;
 use gatehouse_wellknown::{handle, WellKnown};
 use lambda_http::{service_fn, Error, Request};
 
@@ -12,8 +12,9 @@ use lambda_http::{service_fn, Error, Request};
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = ServiceConfig::from_env()?;
-    let keys = KeySet::from_pem(&required_env(vars::SIGNING_KEYS)?)?;
-    let documents = Arc::new(WellKnown::new(&config, &keys));
+    // Public keys only: this function publishes keys and never signs.
+    let keys = PublishedKeys::from_public_pem(&required_env(vars::PUBLISHED_KEYS)?)?;
+    let documents = Arc::new(WellKnown::new(&config, keys.jwks()));
     lambda_http::run(service_fn(move |request: Request| {
         let documents = Arc::clone(&documents);
         async move { Ok::<_, Infallible>(handle(request, &documents).await) }
