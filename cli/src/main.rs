@@ -11,9 +11,12 @@ use gatehouse_cli::server;
 use gatehouse_revoke::RevokeService;
 use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::{
-    normalize_issuer, rate_limit_error, vars, ServiceConfig, MAX_REFRESH_REUSE_GRACE_SECONDS,
+    normalize_issuer, rate_limit_error, vars, ServiceConfig, DEFAULT_LOGIN_FAILURE_LIMIT,
+    DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+    MAX_REFRESH_REUSE_GRACE_SECONDS,
 };
 use gatehouse_shared::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
+use gatehouse_shared::ratelimit;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::seed::{parse_seed, Catalog, DEMO_SEED};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
@@ -68,20 +71,20 @@ struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1")]
     host: std::net::IpAddr,
     /// Token requests accepted per client IP in any window (at most 300).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = ratelimit::DEFAULT_LIMIT)]
     rate_limit: u32,
     /// The rate-limit window, in seconds.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = ratelimit::DEFAULT_WINDOW_SECONDS)]
     rate_limit_window: u64,
     /// Login attempts per customer account before it is locked for the rest of the window.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = DEFAULT_LOGIN_FAILURE_LIMIT)]
     login_failure_limit: u32,
     /// The login-lockout window, in seconds.
-    #[arg(long, default_value_t = 900)]
+    #[arg(long, default_value_t = DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS)]
     login_failure_window: u64,
     /// Seconds after a refresh token's exchange in which presenting it again is refused
     /// without revoking its family (at most 30).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = DEFAULT_REFRESH_REUSE_GRACE_SECONDS)]
     refresh_reuse_grace: u64,
     /// Serve from DynamoDB at this endpoint instead of the embedded store (needs --table).
     #[arg(long, requires = "table")]
@@ -203,6 +206,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         refresh_reuse_grace: std::time::Duration::from_secs(args.refresh_reuse_grace),
     };
     let keys = Arc::new(load_keys(&args)?);
+    gatehouse_shared::password::dummy_hash();
     let store: Arc<dyn Store> = match (&args.dynamodb_endpoint, &args.table) {
         (Some(endpoint), Some(table)) => {
             let store = DynamoStore::new(dynamo::client(Some(endpoint)).await, table);

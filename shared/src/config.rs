@@ -43,15 +43,24 @@ pub struct ServiceConfig {
 
 /// The longest refresh-token reuse grace period allowed.
 pub const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
+/// Login attempts per account in the lockout window, by default.
+pub const DEFAULT_LOGIN_FAILURE_LIMIT: u32 = 10;
+/// The lockout window, by default (15 minutes).
+pub const DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS: u64 = 15 * 60;
+/// The refresh-token reuse grace period, by default.
+pub const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 10;
 
-/// The defaults of the policies that are not the deployment's own business.
 impl ServiceConfig {
     pub fn default_login_lockout() -> RateLimitPolicy {
-        RateLimitPolicy::new(10, 15 * 60).expect("valid default")
+        RateLimitPolicy::new(
+            DEFAULT_LOGIN_FAILURE_LIMIT,
+            DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS,
+        )
+        .expect("valid default")
     }
 
     pub fn default_refresh_reuse_grace() -> std::time::Duration {
-        std::time::Duration::from_secs(10)
+        std::time::Duration::from_secs(DEFAULT_REFRESH_REUSE_GRACE_SECONDS)
     }
 }
 
@@ -122,13 +131,21 @@ impl ServiceConfig {
             slug: required(env, vars::ORGANIZATION_SLUG)?,
         };
         let rate_limit = RateLimitPolicy::new(
-            number(env, vars::RATE_LIMIT, 30)?,
-            number(env, vars::RATE_LIMIT_WINDOW, 60)?,
+            number(env, vars::RATE_LIMIT, crate::ratelimit::DEFAULT_LIMIT)?,
+            number(
+                env,
+                vars::RATE_LIMIT_WINDOW,
+                crate::ratelimit::DEFAULT_WINDOW_SECONDS,
+            )?,
         )
         .map_err(rate_limit_error)?;
         let login_lockout = RateLimitPolicy::new(
-            number(env, vars::LOGIN_FAILURE_LIMIT, 10)?,
-            number(env, vars::LOGIN_FAILURE_WINDOW, 900)?,
+            number(env, vars::LOGIN_FAILURE_LIMIT, DEFAULT_LOGIN_FAILURE_LIMIT)?,
+            number(
+                env,
+                vars::LOGIN_FAILURE_WINDOW,
+                DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS,
+            )?,
         )
         .map_err(|error| ConfigError::Invalid {
             name: match error {
@@ -137,7 +154,11 @@ impl ServiceConfig {
             },
             reason: error.to_string(),
         })?;
-        let grace: u64 = number(env, vars::REFRESH_REUSE_GRACE, 10)?;
+        let grace: u64 = number(
+            env,
+            vars::REFRESH_REUSE_GRACE,
+            DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+        )?;
         if grace > MAX_REFRESH_REUSE_GRACE_SECONDS {
             return Err(ConfigError::Invalid {
                 name: vars::REFRESH_REUSE_GRACE,

@@ -262,8 +262,8 @@ impl PublishedKeys {
 }
 
 impl KeySet {
-    /// Reads one or more PEM blocks (see [`parse_keys`]). The first private key signs; every
-    /// key is published by [`KeySet::jwks`].
+    /// Reads one or more PEM blocks: private keys in any of the forms above, and public keys.
+    /// The first private key signs; every key is published by [`KeySet::jwks`].
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
         let mut signing = None;
         let mut published = Vec::new();

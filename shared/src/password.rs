@@ -71,15 +71,20 @@ impl fmt::Debug for PasswordHash {
 /// Checks a password against a hash, or, when there is no account, against a fixed dummy hash,
 /// so that an unknown email costs the same time as a wrong password.
 pub fn verify_or_dummy(hash: Option<&PasswordHash>, password: &str) -> bool {
-    static DUMMY: OnceLock<PasswordHash> = OnceLock::new();
     match hash {
         Some(hash) => hash.verify(password),
         None => {
-            let dummy = DUMMY.get_or_init(|| PasswordHash::of("gatehouse dummy password"));
-            dummy.verify(password);
+            dummy_hash().verify(password);
             false
         }
     }
+}
+
+/// The dummy hash, made once. Call at cold start, so that no request pays for making it (and
+/// the first unknown email does not stand out by its time).
+pub fn dummy_hash() -> &'static PasswordHash {
+    static DUMMY: OnceLock<PasswordHash> = OnceLock::new();
+    DUMMY.get_or_init(|| PasswordHash::of("gatehouse dummy password"))
 }
 
 #[cfg(test)]

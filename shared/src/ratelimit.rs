@@ -21,12 +21,15 @@ pub struct RateLimitPolicy {
     pub window: Duration,
 }
 
+/// DESIGN.md: the token endpoint accepts 30 requests per client IP in any sliding 60 seconds.
+pub const DEFAULT_LIMIT: u32 = 30;
+pub const DEFAULT_WINDOW_SECONDS: u64 = 60;
+
 impl Default for RateLimitPolicy {
-    /// DESIGN.md: 30 requests in any sliding 60 seconds.
     fn default() -> Self {
         Self {
-            limit: 30,
-            window: Duration::from_secs(60),
+            limit: DEFAULT_LIMIT,
+            window: Duration::from_secs(DEFAULT_WINDOW_SECONDS),
         }
     }
 }

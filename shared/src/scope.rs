@@ -5,7 +5,7 @@
 //! `stock_location:<number>`, `stock_location:id:<id>`, `stock_location:code:<code>`.
 //!
 //! Parsing is pure; resolving takes the markets and stock locations that storage found for the
-//! references (see [`ScopeRequest::market_refs`]) and applies the rules, again without I/O.
+//! references (the fields of [`ScopeRequest`]) and applies the rules, again without I/O.
 
 use std::fmt;
 
@@ -66,14 +66,6 @@ pub struct ScopeRequest {
 }
 
 impl ScopeRequest {
-    pub fn market_refs(&self) -> &[ResourceRef] {
-        &self.markets
-    }
-
-    pub fn stock_location_refs(&self) -> &[ResourceRef] {
-        &self.stock_locations
-    }
-
     pub fn is_empty(&self) -> bool {
         self.markets.is_empty() && !self.all_markets && self.stock_locations.is_empty()
     }

@@ -126,7 +126,7 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
         let request = parsed.as_ref().ok()?;
         let id = lookup_id(&request.credentials)?;
         let (markets, locations) = match &scope {
-            Some(Ok(scope)) => (scope.market_refs(), scope.stock_location_refs()),
+            Some(Ok(scope)) => (&scope.markets[..], &scope.stock_locations[..]),
             _ => (&[][..], &[][..]),
         };
         Some(

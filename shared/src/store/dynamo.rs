@@ -6,7 +6,7 @@
 //! | application pointer | `APPID#<application id>` | `APPID` | client_id (so a re-import that changes it retires the old one) |
 //! | market | `MARKET#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode, active, price_list_id, stock_location_ids, stock_location_numbers, customer_group_id? |
 //! | stock location | `STOCK_LOCATION#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode |
-//! | rate-limit window | `RATE#<key>` | `RATE#<limit>/<window seconds>` | t1..t<limit> (ms, newest first), expires_at |
+//! | rate-limit window | `RATE#<key>` | `RATE#<limit>/<window seconds>` | `t1`..`t<limit>` (ms, newest first), expires_at |
 //! | customer group | `CUSTOMER_GROUP#<mode>` | `id#<id>` | id, name, mode |
 //! | customer | `CUSTOMER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, password_hash (argon2id PHC), customer_group_id? |
 //! | refresh token | `REFRESH#<sha-256 of the token, hex>` | `REFRESH` | family_id, application_id, client_id, mode, owner_id, owner_type, market_id?, stock_location_ids, issued_at, valid_until (ms), consumed_at?, expires_at |
