@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use futures::future::join_all;
 use gatehouse_shared::model::{ApplicationKind, Mode, OwnerType, RefreshTokenRecord};
 use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::scope::ResourceRef::{self, Code, Id, Number};
@@ -13,7 +12,11 @@ use gatehouse_shared::store::Rotation;
 use gatehouse_shared::store::Store;
 use gatehouse_tests::*;
 
-const T0: u64 = 1_795_870_800_000;
+/// The suite's "now": the real time of the test run (see `test_start_millis`), never a date
+/// written into the test.
+fn t0() -> u64 {
+    test_start_millis()
+}
 
 fn ids<T>(records: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
     let mut ids: Vec<String> = records.iter().map(|r| id(r).to_owned()).collect();
@@ -386,30 +389,37 @@ async fn a_record_moved_to_the_other_environment_leaves_the_first(store: Arc<dyn
 async fn the_rate_limit_admits_exactly_the_limit_per_sliding_window(store: Arc<dyn Store>) {
     let policy = RateLimitPolicy::new(3, 60).unwrap();
     let hit = |at: u64| store.hit_rate_limit("192.0.2.1", &policy, at);
-    let first = hit(T0).await.unwrap();
+    let first = hit(t0()).await.unwrap();
     assert!(first.allowed);
     assert_eq!(
         (first.limit, first.remaining, first.reset_seconds),
         (3, 2, 60)
     );
-    assert!(hit(T0 + 10_000).await.unwrap().allowed);
-    assert_eq!(hit(T0 + 20_000).await.unwrap().remaining, 0);
-    let refused = hit(T0 + 30_000).await.unwrap();
+    assert!(hit(t0() + 10_000).await.unwrap().allowed);
+    assert_eq!(hit(t0() + 20_000).await.unwrap().remaining, 0);
+    let refused = hit(t0() + 30_000).await.unwrap();
     assert!(!refused.allowed);
     assert_eq!((refused.remaining, refused.reset_seconds), (0, 30));
-    // Refused requests are not counted: the first place frees at T0 + 60 s exactly.
-    assert!(!hit(T0 + 59_999).await.unwrap().allowed);
-    let admitted = hit(T0 + 60_000).await.unwrap();
+    // Refused requests are not counted: the first place frees at t0 + 60 s exactly.
+    assert!(!hit(t0() + 59_999).await.unwrap().allowed);
+    let admitted = hit(t0() + 60_000).await.unwrap();
     assert!(admitted.allowed);
     assert_eq!(admitted.remaining, 0);
-    assert!(!hit(T0 + 60_001).await.unwrap().allowed);
-    assert!(hit(T0 + 70_000).await.unwrap().allowed);
+    assert!(!hit(t0() + 60_001).await.unwrap().allowed);
+    assert!(hit(t0() + 70_000).await.unwrap().allowed);
 }
 
 async fn the_rate_limit_holds_under_concurrent_requests(store: Arc<dyn Store>) {
     let policy = RateLimitPolicy::new(10, 60).unwrap();
-    let hits = (0..25).map(|i| store.hit_rate_limit("192.0.2.9", &policy, T0 + i));
-    let outcomes = join_all(hits).await;
+    let outcomes = race(25, |i| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .hit_rate_limit("192.0.2.9", &policy, t0() + i as u64)
+                .await
+        }
+    })
+    .await;
     let allowed = outcomes
         .iter()
         .filter(|o| o.as_ref().unwrap().allowed)
@@ -422,35 +432,35 @@ async fn rate_limit_windows_are_per_key_and_per_policy(store: Arc<dyn Store>) {
     let two = RateLimitPolicy::new(2, 60).unwrap();
     assert!(
         store
-            .hit_rate_limit("192.0.2.1", &one, T0)
+            .hit_rate_limit("192.0.2.1", &one, t0())
             .await
             .unwrap()
             .allowed
     );
     assert!(
         !store
-            .hit_rate_limit("192.0.2.1", &one, T0)
+            .hit_rate_limit("192.0.2.1", &one, t0())
             .await
             .unwrap()
             .allowed
     );
     assert!(
         store
-            .hit_rate_limit("192.0.2.2", &one, T0)
+            .hit_rate_limit("192.0.2.2", &one, t0())
             .await
             .unwrap()
             .allowed
     );
     assert!(
         store
-            .hit_rate_limit("2001:db8::1", &one, T0)
+            .hit_rate_limit("2001:db8::1", &one, t0())
             .await
             .unwrap()
             .allowed
     );
     assert!(
         store
-            .hit_rate_limit("192.0.2.1", &two, T0)
+            .hit_rate_limit("192.0.2.1", &two, t0())
             .await
             .unwrap()
             .allowed
@@ -461,12 +471,12 @@ async fn an_expired_window_that_ttl_has_not_deleted_counts_for_nothing(store: Ar
     let policy = RateLimitPolicy::new(2, 60).unwrap();
     for _ in 0..3 {
         store
-            .hit_rate_limit("192.0.2.5", &policy, T0)
+            .hit_rate_limit("192.0.2.5", &policy, t0())
             .await
             .unwrap();
     }
     let a_day_later = store
-        .hit_rate_limit("192.0.2.5", &policy, T0 + 86_400_000)
+        .hit_rate_limit("192.0.2.5", &policy, t0() + 86_400_000)
         .await
         .unwrap();
     assert!(a_day_later.allowed);
@@ -553,7 +563,7 @@ async fn clearing_a_window_forgets_its_events(store: Arc<dyn Store>) {
     for _ in 0..2 {
         assert!(
             store
-                .hit_rate_limit(key, &policy, T0)
+                .hit_rate_limit(key, &policy, t0())
                 .await
                 .unwrap()
                 .allowed
@@ -561,7 +571,7 @@ async fn clearing_a_window_forgets_its_events(store: Arc<dyn Store>) {
     }
     assert!(
         !store
-            .hit_rate_limit(key, &policy, T0)
+            .hit_rate_limit(key, &policy, t0())
             .await
             .unwrap()
             .allowed
@@ -569,7 +579,7 @@ async fn clearing_a_window_forgets_its_events(store: Arc<dyn Store>) {
     store.clear_rate_limit(key, &policy).await.unwrap();
     assert_eq!(
         store
-            .hit_rate_limit(key, &policy, T0)
+            .hit_rate_limit(key, &policy, t0())
             .await
             .unwrap()
             .remaining,
@@ -599,7 +609,7 @@ fn refresh_record(value: &str, family: &str, issued_at: u64) -> RefreshTokenReco
 }
 
 async fn refresh_tokens_are_stored_by_hash_with_their_binding(store: Arc<dyn Store>) {
-    let record = refresh_record("first", "family-1", T0);
+    let record = refresh_record("first", "family-1", t0());
     store.create_refresh_token(&record).await.unwrap();
     let state = store
         .find_refresh_token(&SecretHash::of("first"))
@@ -619,13 +629,13 @@ async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
     store: Arc<dyn Store>,
 ) {
     store
-        .create_refresh_token(&refresh_record("first", "family-1", T0))
+        .create_refresh_token(&refresh_record("first", "family-1", t0()))
         .await
         .unwrap();
-    let second = refresh_record("second", "family-1", T0 + 1_000);
+    let second = refresh_record("second", "family-1", t0() + 1_000);
     assert_eq!(
         store
-            .rotate_refresh_token(&SecretHash::of("first"), &second, T0 + 1_000)
+            .rotate_refresh_token(&SecretHash::of("first"), &second, t0() + 1_000)
             .await
             .unwrap(),
         Rotation::Rotated
@@ -635,7 +645,7 @@ async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(first.record.consumed_at_millis, Some(T0 + 1_000));
+    assert_eq!(first.record.consumed_at_millis, Some(t0() + 1_000));
     assert_eq!(
         store
             .find_refresh_token(&SecretHash::of("second"))
@@ -645,14 +655,14 @@ async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
             .record,
         second
     );
-    let third = refresh_record("third", "family-1", T0 + 2_000);
+    let third = refresh_record("third", "family-1", t0() + 2_000);
     match store
-        .rotate_refresh_token(&SecretHash::of("first"), &third, T0 + 2_000)
+        .rotate_refresh_token(&SecretHash::of("first"), &third, t0() + 2_000)
         .await
         .unwrap()
     {
         Rotation::NotActive(Some(state)) => {
-            assert_eq!(state.record.consumed_at_millis, Some(T0 + 1_000))
+            assert_eq!(state.record.consumed_at_millis, Some(t0() + 1_000))
         }
         other => panic!("a consumed token rotated again: {other:?}"),
     }
@@ -666,7 +676,7 @@ async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
     );
     assert!(matches!(
         store
-            .rotate_refresh_token(&SecretHash::of("unknown"), &third, T0)
+            .rotate_refresh_token(&SecretHash::of("unknown"), &third, t0())
             .await
             .unwrap(),
         Rotation::NotActive(None)
@@ -674,7 +684,7 @@ async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
 }
 
 async fn expired_tokens_and_revoked_families_do_not_rotate(store: Arc<dyn Store>) {
-    let record = refresh_record("old", "family-old", T0);
+    let record = refresh_record("old", "family-old", t0());
     store.create_refresh_token(&record).await.unwrap();
     let late = refresh_record("late", "family-old", record.expires_at_millis);
     assert!(matches!(
@@ -685,13 +695,13 @@ async fn expired_tokens_and_revoked_families_do_not_rotate(store: Arc<dyn Store>
         Rotation::NotActive(Some(_))
     ));
     store
-        .create_refresh_token(&refresh_record("a", "family-2", T0))
+        .create_refresh_token(&refresh_record("a", "family-2", t0()))
         .await
         .unwrap();
-    let b = refresh_record("b", "family-2", T0 + 1);
+    let b = refresh_record("b", "family-2", t0() + 1);
     assert_eq!(
         store
-            .rotate_refresh_token(&SecretHash::of("a"), &b, T0 + 1)
+            .rotate_refresh_token(&SecretHash::of("a"), &b, t0() + 1)
             .await
             .unwrap(),
         Rotation::Rotated
@@ -708,9 +718,9 @@ async fn expired_tokens_and_revoked_families_do_not_rotate(store: Arc<dyn Store>
             "{value}"
         );
     }
-    let c = refresh_record("c", "family-2", T0 + 2);
+    let c = refresh_record("c", "family-2", t0() + 2);
     assert!(matches!(
-        store.rotate_refresh_token(&SecretHash::of("b"), &c, T0 + 2).await.unwrap(),
+        store.rotate_refresh_token(&SecretHash::of("b"), &c, t0() + 2).await.unwrap(),
         Rotation::NotActive(Some(state)) if state.family_revoked
     ));
     store.revoke_refresh_family("no-such-family").await.unwrap();
@@ -718,17 +728,21 @@ async fn expired_tokens_and_revoked_families_do_not_rotate(store: Arc<dyn Store>
 
 async fn of_ten_concurrent_rotations_of_one_token_exactly_one_wins(store: Arc<dyn Store>) {
     store
-        .create_refresh_token(&refresh_record("contested", "family-c", T0))
+        .create_refresh_token(&refresh_record("contested", "family-c", t0()))
         .await
         .unwrap();
     let successors: Vec<RefreshTokenRecord> = (0..10)
-        .map(|i| refresh_record(&format!("successor-{i}"), "family-c", T0 + 1))
+        .map(|i| refresh_record(&format!("successor-{i}"), "family-c", t0() + 1))
         .collect();
-    let contested = SecretHash::of("contested");
-    let rotations = successors
-        .iter()
-        .map(|successor| store.rotate_refresh_token(&contested, successor, T0 + 1));
-    let outcomes = join_all(rotations).await;
+    let outcomes = race(10, |i| {
+        let (store, successor) = (Arc::clone(&store), successors[i].clone());
+        async move {
+            store
+                .rotate_refresh_token(&SecretHash::of("contested"), &successor, t0() + 1)
+                .await
+        }
+    })
+    .await;
     let winners = outcomes
         .iter()
         .filter(|o| matches!(o, Ok(Rotation::Rotated)))
@@ -745,37 +759,30 @@ async fn of_ten_concurrent_rotations_of_one_token_exactly_one_wins(store: Arc<dy
     assert_eq!(stored, 1, "exactly one successor exists");
 }
 
-async fn memory() -> Option<Arc<dyn Store>> {
-    Some(Arc::new(MemoryStore::from_catalog(&demo_catalog())))
+async fn memory() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::from_catalog(&demo_catalog()))
 }
 
-async fn dynamodb(test: &str) -> Option<Arc<dyn Store>> {
-    let endpoint = moto_or_skip(test)?;
-    let store = fresh_dynamo_store(&endpoint).await;
-    store
-        .import(&demo_catalog())
-        .await
-        .expect("demo catalog imported");
-    Some(Arc::new(store))
+async fn dynamodb() -> Arc<dyn Store> {
+    Arc::new(demo_dynamo_store().await)
 }
 
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod embedded {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $check() {
-                    super::$check(super::memory().await.unwrap()).await;
+                    super::$check(super::memory().await).await;
                 }
             )*
         }
         mod dynamodb {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
                 async fn $check() {
-                    if let Some(store) = super::dynamodb(stringify!($check)).await {
-                        super::$check(store).await;
-                    }
+                    super::$check(super::dynamodb().await).await;
                 }
             )*
         }

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use futures::future::join_all;
 use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::seed::parse_seed;
@@ -48,7 +47,11 @@ async fn a_sales_channel_gets_a_market_scoped_token_with_the_contracts_claims() 
     assert_eq!(body["expires_in"], 14_400);
     assert_eq!(body["scope"], "market:1001");
     assert!(body.get("refresh_token").is_none() && body.get("owner_id").is_none());
-    let claims = verify(body["access_token"].as_str().unwrap(), &service.keys);
+    let claims = verify(
+        body["access_token"].as_str().unwrap(),
+        &service.keys,
+        service.clock.as_ref(),
+    );
     assert_eq!(body["created_at"], claims.iat);
     assert_eq!(claims.exp, claims.iat + 14_400);
     assert_eq!(claims.iss, ISSUER);
@@ -87,7 +90,11 @@ async fn a_stock_location_in_scope_narrows_the_market_claim_and_the_scope_is_nor
     let (status, _, body) = storefront("stock_location:code:ber market:code:eu").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scope"], "market:1001 stock_location:102");
-    let claims = verify(body["access_token"].as_str().unwrap(), &test_keys());
+    let claims = verify(
+        body["access_token"].as_str().unwrap(),
+        &test_keys(),
+        &SystemClock,
+    );
     assert_eq!(
         claims.market.unwrap().stock_location_ids,
         vec!["sl_ber".to_owned()]
@@ -104,7 +111,11 @@ async fn an_integration_without_scope_gets_market_all_and_its_own_lifetime() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scope"], "market:all");
     assert_eq!(body["expires_in"], 86_400);
-    let claims = verify(body["access_token"].as_str().unwrap(), &test_keys());
+    let claims = verify(
+        body["access_token"].as_str().unwrap(),
+        &test_keys(),
+        &SystemClock,
+    );
     assert!(claims.market.is_none());
     assert!(!claims.application.public);
 }
@@ -165,7 +176,14 @@ async fn a_test_application_never_reaches_live_records_and_a_live_one_gets_live_
     ]))
     .await;
     assert_eq!(status, 200, "{body}");
-    assert!(!verify(body["access_token"].as_str().unwrap(), &test_keys()).test);
+    assert!(
+        !verify(
+            body["access_token"].as_str().unwrap(),
+            &test_keys(),
+            &SystemClock
+        )
+        .test
+    );
     let (status, _, _) = post(TokenEvent::form(&[
         ("grant_type", "client_credentials"),
         ("client_id", LIVE_STOREFRONT),
@@ -414,20 +432,21 @@ async fn unrecognized_parameters_and_null_values_are_ignored_as_rfc_6749_asks() 
     assert_eq!(status, 200, "{body}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_40_from_one_ip_20_at_a_time_gets_exactly_30_tokens_and_10_retry_afters() {
-    let service = demo_service();
+    let service = Arc::new(demo_service());
     let mut statuses = Vec::new();
     for _ in 0..2 {
-        let wave = (0..20).map(|_| {
+        let wave = race(20, |_| {
+            let service = Arc::clone(&service);
             let event = TokenEvent::form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", STOREFRONT),
                 ("scope", "market:1001"),
             ]);
-            handle(event.request(), &service)
+            async move { handle(event.request(), &service).await }
         });
-        for response in join_all(wave).await {
+        for response in wave.await {
             if response.status() == 429 {
                 let retry: u64 = response.headers()["retry-after"]
                     .to_str()
