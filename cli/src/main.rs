@@ -21,8 +21,8 @@ use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::seed::{parse_seed, Catalog, DEMO_SEED};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
-use gatehouse_token::TokenService;
+use gatehouse_shared::store::{Clients, Import, Store};
+use gatehouse_token::{TokenService, TokenStorage};
 use gatehouse_wellknown::WellKnown;
 
 #[derive(Parser)]
@@ -220,10 +220,11 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let functions = Arc::new(Functions {
         wellknown: WellKnown::new(&config, keys.jwks()),
         revoke: RevokeService {
-            store: Arc::clone(&store),
+            clients: store.clone(),
+            refresh_tokens: store.clone(),
         },
         token: TokenService {
-            store,
+            storage: TokenStorage::from(store),
             keys: Arc::clone(&keys),
             clock: Arc::new(SystemClock),
             config: config.clone(),

@@ -16,8 +16,8 @@ use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::seed::{parse_seed, Catalog, DEMO_SEED};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
-use gatehouse_token::TokenService;
+use gatehouse_shared::store::{Import, Store};
+use gatehouse_token::{TokenService, TokenStorage};
 use gatehouse_wellknown::WellKnown;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -68,10 +68,18 @@ pub fn token_service(
     rate_limit: RateLimitPolicy,
 ) -> TokenService {
     TokenService {
-        store,
+        storage: TokenStorage::from(store),
         keys: test_keys(),
         clock,
         config: config(rate_limit),
+    }
+}
+
+/// The revocation function on `store`.
+pub fn revoke_service(store: Arc<dyn Store>) -> gatehouse_revoke::RevokeService {
+    gatehouse_revoke::RevokeService {
+        clients: store.clone(),
+        refresh_tokens: store,
     }
 }
 
@@ -322,13 +330,10 @@ pub async fn fresh_dynamo_store(endpoint: &str) -> DynamoStore {
 pub async fn spawn_server(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let token = token_service(store, Arc::new(SystemClock), rate_limit);
     let functions = Arc::new(Functions {
-        wellknown: WellKnown::new(&token.config, token.keys.jwks()),
-        revoke: gatehouse_revoke::RevokeService {
-            store: Arc::clone(&token.store),
-        },
-        token,
+        revoke: revoke_service(store.clone()),
+        token: token_service(store, Arc::new(SystemClock), rate_limit),
+        wellknown: WellKnown::new(&config(rate_limit), test_keys().jwks()),
     });
     tokio::spawn(gatehouse_cli::server::run(listener, functions));
     address
@@ -418,10 +423,10 @@ mod faulty_store {
     use gatehouse_shared::scope::ResourceRef;
     use gatehouse_shared::secret::SecretHash;
     use gatehouse_shared::seed::Catalog;
-    use gatehouse_shared::store::{Rotation, Store, StoreError};
+    use gatehouse_shared::store::*;
 
     #[async_trait]
-    impl Store for FaultyStore {
+    impl Clients for FaultyStore {
         async fn find_application(
             &self,
             client_id: &str,
@@ -445,6 +450,10 @@ mod faulty_store {
             self.check("find_stock_locations")?;
             self.inner.find_stock_locations(mode, refs).await
         }
+    }
+
+    #[async_trait]
+    impl RateLimits for FaultyStore {
         async fn hit_rate_limit(
             &self,
             key: &str,
@@ -462,6 +471,10 @@ mod faulty_store {
             self.check("clear_rate_limit")?;
             self.inner.clear_rate_limit(key, policy).await
         }
+    }
+
+    #[async_trait]
+    impl Customers for FaultyStore {
         async fn find_customer_by_email(
             &self,
             mode: Mode,
@@ -486,6 +499,10 @@ mod faulty_store {
             self.check("find_customer_group")?;
             self.inner.find_customer_group(mode, id).await
         }
+    }
+
+    #[async_trait]
+    impl RefreshTokens for FaultyStore {
         async fn create_refresh_token(
             &self,
             record: &RefreshTokenRecord,
@@ -515,6 +532,10 @@ mod faulty_store {
             self.check("revoke_refresh_family")?;
             self.inner.revoke_refresh_family(family_id).await
         }
+    }
+
+    #[async_trait]
+    impl Import for FaultyStore {
         async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
             self.check("import")?;
             self.inner.import(catalog).await

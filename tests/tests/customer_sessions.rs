@@ -8,7 +8,7 @@ use gatehouse_revoke::RevokeService;
 use gatehouse_shared::clock::{Clock, ManualClock};
 use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
+use gatehouse_shared::store::{Import, Store};
 use gatehouse_tests::*;
 use gatehouse_token::{handle, TokenService};
 use serde_json::{json, Value};
@@ -32,7 +32,7 @@ impl Session {
         );
         Self {
             service,
-            revoke: RevokeService { store },
+            revoke: revoke_service(store),
             clock,
         }
     }

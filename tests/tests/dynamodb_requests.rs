@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use gatehouse_shared::store::Store;
+use gatehouse_shared::store::Import;
 use gatehouse_tests::*;
 use gatehouse_token::handle;
 

@@ -522,3 +522,102 @@ async fn a_storage_failure_is_a_503_with_retry_after_and_no_internals() {
     );
     assert!(!body.to_string().contains("10.0.0.1") && !body.to_string().contains("gatehouse-prod"));
 }
+
+#[tokio::test]
+async fn of_two_faults_in_one_request_the_earlier_in_the_documented_order_is_reported() {
+    // The order (functions/token/src/request.rs, Incoming::admit): body, grant_type, storage,
+    // client authentication, the grant table, the grant's own fields, the scope's syntax.
+    let cases: Vec<(&str, TokenEvent, u16, &str, &str)> = vec![
+        (
+            "no grant_type and an unknown client",
+            TokenEvent::form(&[("client_id", "nobody")]),
+            400,
+            "invalid_request",
+            "grant_type is required",
+        ),
+        (
+            "an unknown grant and an unknown client",
+            TokenEvent::form(&[("grant_type", "magic"), ("client_id", "nobody")]),
+            400,
+            "unsupported_grant_type",
+            "grant_type 'magic' is not supported",
+        ),
+        (
+            "a wrong secret and a grant outside the table",
+            TokenEvent::form(&[("grant_type", "client_credentials")]).basic(WEBAPP, "wrong"),
+            401,
+            "invalid_client",
+            "",
+        ),
+        (
+            "a grant outside the table and missing fields",
+            TokenEvent::form(&[("grant_type", "password")]).basic(INTEGRATION, INTEGRATION_SECRET),
+            400,
+            "unauthorized_client",
+            "",
+        ),
+        (
+            "a missing username and a malformed scope",
+            TokenEvent::form(&[
+                ("grant_type", "password"),
+                ("client_id", STOREFRONT),
+                ("password", "x"),
+                ("scope", "warehouse:1"),
+            ]),
+            400,
+            "invalid_request",
+            "username is required",
+        ),
+        (
+            "a missing refresh_token and a malformed scope",
+            TokenEvent::form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", STOREFRONT),
+                ("scope", "warehouse:1"),
+            ]),
+            400,
+            "invalid_request",
+            "refresh_token is required",
+        ),
+        (
+            "a malformed scope and a wrong password",
+            TokenEvent::form(&[
+                ("grant_type", "password"),
+                ("client_id", STOREFRONT),
+                ("username", "alice@example.com"),
+                ("password", "wrong"),
+                ("scope", "warehouse:1"),
+            ]),
+            400,
+            "invalid_scope",
+            "",
+        ),
+    ];
+    for (name, event, status, error, description) in cases {
+        let (got, headers, body) = post(event).await;
+        assert_eq!(got, status, "{name}: {body}");
+        assert_eq!(assert_error_format(got, &headers, &body), error, "{name}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .starts_with(description),
+            "{name}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn storage_trouble_is_reported_before_client_authentication() {
+    let store = FaultyStore::new(MemoryStore::from_catalog(&demo_catalog()));
+    store.fail("find_application");
+    let service = token_service(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        RateLimitPolicy::default(),
+    );
+    let event = TokenEvent::form(&[("grant_type", "client_credentials")])
+        .basic(INTEGRATION, "a wrong secret");
+    let response = handle(event.request(), &service).await;
+    assert_eq!(response.status(), 503);
+}

@@ -7,13 +7,15 @@ use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::http::json_response;
 use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
 use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::store::Store;
+use gatehouse_shared::store::{Clients, RefreshTokens};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
+/// What revocation depends on: the client that asks, and the refresh tokens.
 pub struct RevokeService {
-    pub store: Arc<dyn Store>,
+    pub clients: Arc<dyn Clients>,
+    pub refresh_tokens: Arc<dyn RefreshTokens>,
 }
 
 async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiError> {
@@ -23,7 +25,7 @@ async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiErr
         .get("token")
         .ok_or_else(|| ApiError::invalid_request("token is required"))?;
     let application = match lookup_id(&request.credentials) {
-        Some(id) => service.store.find_application(id).await?,
+        Some(id) => service.clients.find_application(id).await?,
         None => None,
     };
     // RFC 7009 §2.1: "The authorization server first validates the client credentials (in
@@ -34,7 +36,7 @@ async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiErr
         return Err(ApiError::invalid_client());
     };
     let Some(state) = service
-        .store
+        .refresh_tokens
         .find_refresh_token(&SecretHash::of(token))
         .await?
     else {
@@ -50,7 +52,7 @@ async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiErr
     }
     if !state.family_revoked {
         service
-            .store
+            .refresh_tokens
             .revoke_refresh_family(&state.record.family_id)
             .await?;
         tracing::info!(family = %state.record.family_id, client_id = %application.client_id, "refresh token family revoked");

@@ -12,9 +12,10 @@ use lambda_http::{service_fn, Error, Request};
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let table = required_env(vars::TABLE)?;
-    let store = DynamoStore::new(dynamo::client(None).await, table);
+    let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
     let service = Arc::new(RevokeService {
-        store: Arc::new(store),
+        clients: store.clone(),
+        refresh_tokens: store,
     });
     lambda_http::run(service_fn(move |request: Request| {
         let service = Arc::clone(&service);

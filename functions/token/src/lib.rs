@@ -2,30 +2,67 @@
 //! `grant_type` to one module per grant.
 
 pub mod grants;
+pub mod request;
 
 use std::sync::Arc;
 
 use gatehouse_shared::clock::Clock;
 use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
 use gatehouse_shared::http::{client_ip, json_response};
 use gatehouse_shared::jwt::KeySet;
-use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request, OAuthRequest};
 use gatehouse_shared::ratelimit::RateLimitOutcome;
-use gatehouse_shared::scope::{parse_scope, ScopeError, ScopeRequest};
-use gatehouse_shared::store::{ClientWithScope, Store, StoreError};
+use gatehouse_shared::store::{
+    ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, Store, StoreError,
+};
 use http::{HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 use grants::GrantRequest;
+use request::{Grant, Incoming, TokenRequest};
 
 /// Everything the token endpoint depends on, built once per cold start.
 pub struct TokenService {
-    pub store: Arc<dyn Store>,
+    pub storage: TokenStorage,
     pub keys: Arc<KeySet>,
     pub clock: Arc<dyn Clock>,
     pub config: ServiceConfig,
+}
+
+/// The storage concerns the token endpoint uses, each on its own.
+#[derive(Clone)]
+pub struct TokenStorage {
+    pub clients: Arc<dyn Clients>,
+    pub customers: Arc<dyn Customers>,
+    pub rate_limits: Arc<dyn RateLimits>,
+    pub refresh_tokens: Arc<dyn RefreshTokens>,
+}
+
+impl TokenStorage {
+    /// Every concern from one backend.
+    pub fn on<S>(store: Arc<S>) -> Self
+    where
+        S: Clients + Customers + RateLimits + RefreshTokens + 'static,
+    {
+        Self {
+            clients: store.clone(),
+            customers: store.clone(),
+            rate_limits: store.clone(),
+            refresh_tokens: store,
+        }
+    }
+}
+
+/// Every concern from a backend chosen at run time (`gatehouse serve`, tests).
+impl From<Arc<dyn Store>> for TokenStorage {
+    fn from(store: Arc<dyn Store>) -> Self {
+        Self {
+            clients: store.clone(),
+            customers: store.clone(),
+            rate_limits: store.clone(),
+            refresh_tokens: store,
+        }
+    }
 }
 
 fn rate_limit_headers(response: &mut Response<Body>, outcome: &RateLimitOutcome) {
@@ -48,63 +85,31 @@ fn too_many_requests(outcome: &RateLimitOutcome, service: &TokenService) -> ApiE
     error
 }
 
-/// Authenticates the client, checks the grant table, and runs the grant.
+/// Admits the request (see [`Incoming::admit`] for the order of its checks) and runs its grant.
 async fn respond(
     service: &TokenService,
-    parsed: Result<OAuthRequest, ApiError>,
-    scope: Option<Result<ScopeRequest, ScopeError>>,
+    incoming: Incoming,
     found: Option<Result<Option<ClientWithScope>, StoreError>>,
     now_millis: u64,
 ) -> Result<Response<Body>, ApiError> {
-    let request = parsed?;
-    let grant_type = request
-        .params
-        .get("grant_type")
-        .ok_or_else(|| ApiError::invalid_request("grant_type is required"))?;
-    let grant = GrantType::parse(grant_type).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::UnsupportedGrantType,
-            format!(
-                "grant_type '{}' is not supported",
-                grant_type.chars().take(64).collect::<String>()
-            ),
-        )
-    })?;
-    let client = found.transpose()?.flatten();
-    authenticate(
-        &request.credentials,
-        client.as_ref().map(|c| &c.application),
-    )?;
-    let Some(client) = client else {
-        return Err(ApiError::invalid_client().with_basic_auth(request.credentials.via_basic));
-    };
-    let kind = client.application.kind;
-    if !kind_may_use_grant(kind, grant) {
-        return Err(ApiError::new(
-            ErrorCode::UnauthorizedClient,
-            format!(
-                "{} applications may not use the {} grant",
-                kind.as_str(),
-                grant.as_str()
-            ),
-        ));
-    }
-    let grant_request = GrantRequest {
+    let TokenRequest {
+        client,
+        grant,
+        scope,
+    } = incoming.admit(found)?;
+    let request = GrantRequest {
         service,
         client: &client,
-        params: &request.params,
-        scope: scope.unwrap_or_else(|| Ok(ScopeRequest::default())),
+        scope: &scope,
         now_millis,
     };
-    let response = match grant {
-        GrantType::ClientCredentials => grants::client_credentials::grant(grant_request).await?,
-        GrantType::Password => grants::password::grant(grant_request).await?,
-        GrantType::RefreshToken => grants::refresh_token::grant(grant_request).await?,
-        GrantType::AuthorizationCode => {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("grant_type '{}' is not supported yet", grant.as_str()),
-            ));
+    let response = match &grant {
+        Grant::ClientCredentials => grants::client_credentials::grant(request).await?,
+        Grant::Password { username, password } => {
+            grants::password::grant(request, username, password).await?
+        }
+        Grant::RefreshToken { refresh_token } => {
+            grants::refresh_token::grant(request, refresh_token).await?
         }
     };
     Ok(json_response(StatusCode::OK, &response.body()))
@@ -117,30 +122,24 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
     }
     let now_millis = service.clock.now_millis();
     let client_key = client_ip(&request).unwrap_or_else(|| "unknown".to_owned());
-    let parsed = parse_oauth_request(&request);
-    let scope = parsed
-        .as_ref()
-        .ok()
-        .map(|r| parse_scope(r.params.get("scope")));
+    let incoming = Incoming::read(&request);
     let lookup = async {
-        let request = parsed.as_ref().ok()?;
-        let id = lookup_id(&request.credentials)?;
-        let (markets, locations) = match &scope {
-            Some(Ok(scope)) => (&scope.markets[..], &scope.stock_locations[..]),
-            _ => (&[][..], &[][..]),
-        };
+        let (id, markets, locations) = incoming.lookup()?;
         Some(
             service
-                .store
+                .storage
+                .clients
                 .find_client_with_scope(id, markets, locations)
                 .await,
         )
     };
     // The two storage requests of the warm path, sent together.
     let (rate, found) = futures::join!(
-        service
-            .store
-            .hit_rate_limit(&client_key, &service.config.rate_limit, now_millis),
+        service.storage.rate_limits.hit_rate_limit(
+            &client_key,
+            &service.config.rate_limit,
+            now_millis
+        ),
         lookup
     );
     let outcome = match rate {
@@ -148,7 +147,7 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
         Err(error) => return ApiError::from(error).into_response(),
     };
     let mut response = if outcome.allowed {
-        respond(service, parsed, scope, found, now_millis)
+        respond(service, incoming, found, now_millis)
             .await
             .unwrap_or_else(ApiError::into_response)
     } else {
@@ -161,6 +160,7 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gatehouse_shared::grant::GrantType;
 
     #[test]
     fn every_grant_the_metadata_advertises_is_dispatched_and_no_other() {

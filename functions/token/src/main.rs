@@ -7,7 +7,7 @@ use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::{required_env, vars, ServiceConfig};
 use gatehouse_shared::jwt::KeySet;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use gatehouse_token::{handle, TokenService};
+use gatehouse_token::{handle, TokenService, TokenStorage};
 use lambda_http::{service_fn, Error, Request};
 
 #[tokio::main]
@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
     let table = required_env(vars::TABLE)?;
     let store = DynamoStore::new(dynamo::client(None).await, table);
     let service = Arc::new(TokenService {
-        store: Arc::new(store),
+        storage: TokenStorage::on(Arc::new(store)),
         keys: Arc::new(keys),
         clock: Arc::new(SystemClock),
         config,

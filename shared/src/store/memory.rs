@@ -5,7 +5,7 @@ use std::sync::{Mutex, RwLock};
 
 use async_trait::async_trait;
 
-use super::{Rotation, Store, StoreError};
+use super::{Clients, Customers, Import, RateLimits, RefreshTokens, Rotation, StoreError};
 use crate::model::{
     email_key, Application, Customer, CustomerGroup, Market, Mode, RefreshTokenRecord,
     RefreshTokenState, StockLocation,
@@ -30,12 +30,12 @@ struct Records {
 
 /// Refresh tokens by stored hash, and whether each family is revoked.
 #[derive(Default)]
-struct RefreshTokens {
+struct RefreshTokenTable {
     tokens: HashMap<String, RefreshTokenRecord>,
     revoked_families: HashMap<String, bool>,
 }
 
-impl RefreshTokens {
+impl RefreshTokenTable {
     fn state(&self, hash: &SecretHash) -> Option<RefreshTokenState> {
         let record = self.tokens.get(&hash.to_stored())?.clone();
         let family_revoked = self
@@ -69,7 +69,7 @@ pub struct MemoryStore {
     records: RwLock<Records>,
     /// Per client key and policy: accepted request times, newest first, at most `limit`.
     rate_windows: Mutex<HashMap<(String, u32, u64), Vec<u64>>>,
-    refresh_tokens: Mutex<RefreshTokens>,
+    refresh_tokens: Mutex<RefreshTokenTable>,
 }
 
 impl MemoryStore {
@@ -114,7 +114,7 @@ impl MemoryStore {
         }
     }
 
-    fn refresh_tokens(&self) -> std::sync::MutexGuard<'_, RefreshTokens> {
+    fn refresh_tokens(&self) -> std::sync::MutexGuard<'_, RefreshTokenTable> {
         self.refresh_tokens
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -122,7 +122,7 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl Clients for MemoryStore {
     async fn find_application(&self, client_id: &str) -> Result<Option<Application>, StoreError> {
         let records = self.records.read().unwrap_or_else(|e| e.into_inner());
         Ok(records.applications.get(client_id).cloned())
@@ -155,7 +155,10 @@ impl Store for MemoryStore {
             .cloned()
             .collect())
     }
+}
 
+#[async_trait]
+impl RateLimits for MemoryStore {
     async fn hit_rate_limit(
         &self,
         client_key: &str,
@@ -190,7 +193,10 @@ impl Store for MemoryStore {
         windows.remove(&(key.to_owned(), policy.limit, policy.window.as_secs()));
         Ok(())
     }
+}
 
+#[async_trait]
+impl Customers for MemoryStore {
     async fn find_customer_by_email(
         &self,
         mode: Mode,
@@ -218,7 +224,10 @@ impl Store for MemoryStore {
         let records = self.records.read().unwrap_or_else(|e| e.into_inner());
         Ok(records.customer_groups.get(&(mode, id.to_owned())).cloned())
     }
+}
 
+#[async_trait]
+impl RefreshTokens for MemoryStore {
     async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
         let mut refresh = self.refresh_tokens();
         if refresh.tokens.len() >= REFRESH_TOKENS_BEFORE_SWEEP {
@@ -269,7 +278,10 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
+}
 
+#[async_trait]
+impl Import for MemoryStore {
     async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
         self.load(catalog);
         Ok(())

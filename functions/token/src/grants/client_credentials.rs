@@ -15,20 +15,14 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
         ..
     } = request;
     let application = &client.application;
-    let requested = scope.map_err(invalid_scope)?;
     let context = ScopeContext {
         kind: application.kind,
         mode: application.mode,
         grant: GrantType::ClientCredentials,
         owner_customer_group: None,
     };
-    let granted = resolve_scope(
-        &requested,
-        &context,
-        &client.markets,
-        &client.stock_locations,
-    )
-    .map_err(invalid_scope)?;
+    let granted = resolve_scope(scope, &context, &client.markets, &client.stock_locations)
+        .map_err(invalid_scope)?;
     Ok(TokenResponse {
         access: issue_access_token(service, application, &granted, None, now_millis)?,
         owner: None,

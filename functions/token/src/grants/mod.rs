@@ -9,7 +9,6 @@ use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::jwt::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
 use gatehouse_shared::lifetime::{access_token_lifetime, REFRESH_TOKEN_LIFETIME};
 use gatehouse_shared::model::{Application, Mode, OwnerType, RefreshTokenRecord};
-use gatehouse_shared::oauth_request::Params;
 use gatehouse_shared::scope::{GrantedScope, ScopeError, ScopeRequest};
 use gatehouse_shared::secret::{random_token, SecretHash};
 use gatehouse_shared::store::ClientWithScope;
@@ -17,13 +16,15 @@ use serde_json::json;
 
 use crate::TokenService;
 
-/// What every grant gets.
+/// What every grant gets: an admitted request (see [`crate::request`]). A grant's own fields
+/// come beside it, already present.
+#[derive(Clone, Copy)]
 pub struct GrantRequest<'a> {
     pub service: &'a TokenService,
     /// The authenticated client, with the scope records its request named.
     pub client: &'a ClientWithScope,
-    pub params: &'a gatehouse_shared::oauth_request::Params,
-    pub scope: Result<ScopeRequest, ScopeError>,
+    /// Syntactically valid; each grant decides what of it may be granted.
+    pub scope: &'a ScopeRequest,
     pub now_millis: u64,
 }
 
@@ -33,12 +34,6 @@ pub fn invalid_scope(error: ScopeError) -> ApiError {
 
 pub fn invalid_grant(description: &'static str) -> ApiError {
     ApiError::new(ErrorCode::InvalidGrant, description)
-}
-
-pub fn required<'p>(params: &'p Params, name: &'static str) -> Result<&'p str, ApiError> {
-    params
-        .get(name)
-        .ok_or_else(|| ApiError::invalid_request(format!("{name} is required")))
 }
 
 /// A signed access token and what the response says about it.

@@ -10,27 +10,27 @@ use gatehouse_shared::secret::random_token;
 use gatehouse_shared::seed::MAX_EMAIL_LENGTH;
 
 use super::{
-    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, required, GrantRequest,
-    OwnerTokens, TokenResponse,
+    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerTokens,
+    TokenResponse,
 };
 
 /// One answer for an unknown email and a wrong password, so that nobody learns which emails
 /// have accounts.
 const BAD_CREDENTIALS: &str = "the email or password is not valid";
 
-pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError> {
+pub async fn grant(
+    request: GrantRequest<'_>,
+    email: &str,
+    password: &str,
+) -> Result<TokenResponse, ApiError> {
     let GrantRequest {
         service,
         client,
-        params,
         scope,
         now_millis,
     } = request;
     let application = &client.application;
-    let store = &service.store;
-    let email = required(params, "username")?;
-    let password = required(params, "password")?;
-    let requested = scope.map_err(invalid_scope)?;
+    let storage = &service.storage;
     if email.len() > MAX_EMAIL_LENGTH {
         return Err(invalid_grant(BAD_CREDENTIALS));
     }
@@ -39,7 +39,8 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
     // that parallel guesses cannot outrun the lock; a successful login frees them all.
     let lockout = &service.config.login_lockout;
     let attempts_key = format!("login:{}:{}", application.mode.as_str(), email_key(email));
-    let attempt = store
+    let attempt = storage
+        .rate_limits
         .hit_rate_limit(&attempts_key, lockout, now_millis)
         .await?;
     if !attempt.allowed {
@@ -56,7 +57,8 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
         return Err(locked);
     }
 
-    let customer = store
+    let customer = storage
+        .customers
         .find_customer_by_email(application.mode, email)
         .await?;
     // An unknown email is checked against a dummy hash: the same work, the same time.
@@ -66,7 +68,10 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
     let Some(customer) = customer else {
         return Err(invalid_grant(BAD_CREDENTIALS));
     };
-    store.clear_rate_limit(&attempts_key, lockout).await?;
+    storage
+        .rate_limits
+        .clear_rate_limit(&attempts_key, lockout)
+        .await?;
 
     let context = ScopeContext {
         kind: application.kind,
@@ -74,13 +79,8 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
         grant: GrantType::Password,
         owner_customer_group: customer.customer_group_id.as_deref(),
     };
-    let granted = resolve_scope(
-        &requested,
-        &context,
-        &client.markets,
-        &client.stock_locations,
-    )
-    .map_err(invalid_scope)?;
+    let granted = resolve_scope(scope, &context, &client.markets, &client.stock_locations)
+        .map_err(invalid_scope)?;
     let access = issue_access_token(
         service,
         application,
@@ -97,7 +97,7 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
         &granted,
         now_millis,
     );
-    store.create_refresh_token(&record).await?;
+    storage.refresh_tokens.create_refresh_token(&record).await?;
     Ok(TokenResponse {
         access,
         owner: Some(OwnerTokens {

@@ -13,8 +13,8 @@ use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::Rotation;
 
 use super::{
-    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, required, GrantRequest,
-    OwnerTokens, TokenResponse,
+    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerTokens,
+    TokenResponse,
 };
 use crate::TokenService;
 
@@ -33,7 +33,12 @@ async fn reuse(
             "this refresh token was just exchanged for a new one: use the new one",
         );
     }
-    match service.store.revoke_refresh_family(&record.family_id).await {
+    match service
+        .storage
+        .refresh_tokens
+        .revoke_refresh_family(&record.family_id)
+        .await
+    {
         Ok(()) => {
             tracing::warn!(family = %record.family_id, client_id = %record.client_id, "refresh token reuse: family revoked");
             invalid_grant("this refresh token was already used: every token of this login is now revoked, log in again")
@@ -66,20 +71,22 @@ fn within(narrower: &GrantedScope, original: &GrantedScope) -> bool {
     }
 }
 
-pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError> {
+pub async fn grant(
+    request: GrantRequest<'_>,
+    refresh_token: &str,
+) -> Result<TokenResponse, ApiError> {
     let GrantRequest {
         service,
         client,
-        params,
-        scope,
+        scope: requested,
         now_millis,
     } = request;
     let application = &client.application;
-    let store = &service.store;
-    let presented = SecretHash::of(required(params, "refresh_token")?);
-    let requested = scope.map_err(invalid_scope)?;
+    let storage = &service.storage;
+    let presented = SecretHash::of(refresh_token);
 
-    let state = store
+    let state = storage
+        .refresh_tokens
         .find_refresh_token(&presented)
         .await?
         .ok_or_else(|| invalid_grant(NOT_VALID))?;
@@ -102,7 +109,8 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
     // the customer still in its group.
     let owner_group = match record.owner_type {
         OwnerType::Customer => {
-            store
+            storage
+                .customers
                 .find_customer(application.mode, &record.owner_id)
                 .await?
                 .ok_or_else(|| invalid_grant("the refresh token's owner no longer exists"))?
@@ -133,10 +141,12 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
     };
     let (original_markets, original_locations) = match &record.market_id {
         Some(_) => (
-            store
+            storage
+                .clients
                 .find_markets(application.mode, &original_request.markets)
                 .await?,
-            store
+            storage
+                .clients
                 .find_stock_locations(application.mode, &original_request.stock_locations)
                 .await?,
         ),
@@ -154,7 +164,7 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
         original.clone()
     } else {
         let asked = resolve_scope(
-            &requested,
+            requested,
             &context,
             &client.markets,
             &client.stock_locations,
@@ -190,7 +200,8 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
         &original,
         now_millis,
     );
-    match store
+    match storage
+        .refresh_tokens
         .rotate_refresh_token(&presented, &successor, now_millis)
         .await?
     {

@@ -1,0 +1,140 @@
+//! A token request, read once into types: the grant with its own fields, and an already-valid
+//! scope. [`Incoming::admit`] is the one place that says in which order a request's errors are
+//! reported.
+
+use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
+use gatehouse_shared::oauth_request::{
+    authenticate, lookup_id, parse_oauth_request, OAuthRequest, Params,
+};
+use gatehouse_shared::scope::{parse_scope, ResourceRef, ScopeError, ScopeRequest};
+use gatehouse_shared::store::{ClientWithScope, StoreError};
+use lambda_http::Request;
+
+/// A grant with the fields it needs, each present.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Grant {
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+    /// RFC 6749 §4.3: a customer's email (`username`) and password.
+    Password { username: String, password: String },
+    /// RFC 6749 §6.
+    RefreshToken { refresh_token: String },
+}
+
+impl Grant {
+    /// The fields of `grant` from the request's parameters.
+    fn read(grant: GrantType, params: &Params) -> Result<Self, ApiError> {
+        let required = |name: &'static str| {
+            params
+                .get(name)
+                .map(str::to_owned)
+                .ok_or_else(|| ApiError::invalid_request(format!("{name} is required")))
+        };
+        match grant {
+            GrantType::ClientCredentials => Ok(Self::ClientCredentials),
+            GrantType::Password => Ok(Self::Password {
+                username: required("username")?,
+                password: required("password")?,
+            }),
+            GrantType::RefreshToken => Ok(Self::RefreshToken {
+                refresh_token: required("refresh_token")?,
+            }),
+            GrantType::AuthorizationCode => Err(ApiError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant_type '{}' is not supported yet", grant.as_str()),
+            )),
+        }
+    }
+}
+
+/// A request that passed every check common to all grants.
+#[derive(Debug)]
+pub struct TokenRequest {
+    /// The authenticated client, with the scope records its request named.
+    pub client: ClientWithScope,
+    pub grant: Grant,
+    /// Syntactically valid; whether it may be granted is each grant's rule.
+    pub scope: ScopeRequest,
+}
+
+/// What is read from a request before storage is asked, so that the client and its scope
+/// records are fetched in the same round trip as the rate-limit count. Nothing is reported
+/// yet: errors wait for [`Incoming::admit`], which reports them in the contract's order.
+pub struct Incoming {
+    request: Result<OAuthRequest, ApiError>,
+    scope: Result<ScopeRequest, ScopeError>,
+}
+
+impl Incoming {
+    pub fn read(request: &Request) -> Self {
+        let request = parse_oauth_request(request);
+        let scope = match &request {
+            Ok(request) => parse_scope(request.params.get("scope")),
+            Err(_) => Ok(ScopeRequest::default()),
+        };
+        Self { request, scope }
+    }
+
+    /// The client id to look up, with the markets and stock locations its scope names (none
+    /// when the scope does not parse), when the request names a client at all.
+    pub fn lookup(&self) -> Option<(&str, &[ResourceRef], &[ResourceRef])> {
+        let id = lookup_id(&self.request.as_ref().ok()?.credentials)?;
+        Some(match &self.scope {
+            Ok(scope) => (id, &scope.markets[..], &scope.stock_locations[..]),
+            Err(_) => (id, &[][..], &[][..]),
+        })
+    }
+
+    /// Checks the request against what storage `found` for [`Incoming::lookup`], reporting
+    /// the first error in this order: an unreadable body; a missing or unknown `grant_type`;
+    /// storage trouble; client authentication; the grant table; the grant's own fields; the
+    /// scope's syntax.
+    pub fn admit(
+        self,
+        found: Option<Result<Option<ClientWithScope>, StoreError>>,
+    ) -> Result<TokenRequest, ApiError> {
+        let request = self.request?;
+        let grant_type = request
+            .params
+            .get("grant_type")
+            .ok_or_else(|| ApiError::invalid_request("grant_type is required"))?;
+        let grant_type = GrantType::parse(grant_type).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!(
+                    "grant_type '{}' is not supported",
+                    grant_type.chars().take(64).collect::<String>()
+                ),
+            )
+        })?;
+        let client = found.transpose()?.flatten();
+        authenticate(
+            &request.credentials,
+            client.as_ref().map(|c| &c.application),
+        )?;
+        let Some(client) = client else {
+            return Err(ApiError::invalid_client().with_basic_auth(request.credentials.via_basic));
+        };
+        let kind = client.application.kind;
+        if !kind_may_use_grant(kind, grant_type) {
+            return Err(ApiError::new(
+                ErrorCode::UnauthorizedClient,
+                format!(
+                    "{} applications may not use the {} grant",
+                    kind.as_str(),
+                    grant_type.as_str()
+                ),
+            ));
+        }
+        let grant = Grant::read(grant_type, &request.params)?;
+        let scope = self
+            .scope
+            .map_err(|error| ApiError::new(ErrorCode::InvalidScope, error.to_string()))?;
+        Ok(TokenRequest {
+            client,
+            grant,
+            scope,
+        })
+    }
+}

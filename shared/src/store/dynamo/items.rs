@@ -1,0 +1,341 @@
+//! Records as items and back. Reading names the item and the attribute in every error, so that
+//! a bad import or a bug shows where it is.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::keys::*;
+use super::reader::Reader;
+use crate::lifetime::TokenLifetime;
+use crate::model::{
+    email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, OwnerType,
+    RefreshTokenRecord, StockLocation,
+};
+use crate::password::PasswordHash;
+use crate::scope::ResourceRef;
+use crate::secret::SecretHash;
+use crate::store::StoreError;
+
+pub(super) fn application_item(app: &Application) -> Item {
+    let mut item = app_key(&app.client_id);
+    item.insert("type".into(), s("application"));
+    item.insert("id".into(), s(&app.id));
+    item.insert("name".into(), s(&app.name));
+    item.insert("kind".into(), s(app.kind.as_str()));
+    item.insert("mode".into(), s(app.mode.as_str()));
+    item.insert("client_id".into(), s(&app.client_id));
+    if let Some(hash) = &app.client_secret_hash {
+        item.insert("secret_hash".into(), s(hash.to_stored()));
+    }
+    if let Some(lifetime) = app.token_lifetime {
+        item.insert("token_lifetime".into(), n(lifetime.seconds()));
+    }
+    item.insert(
+        "redirect_uris".into(),
+        AttributeValue::L(app.redirect_uris.iter().map(s).collect()),
+    );
+    item
+}
+
+pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
+    let r = Reader { item };
+    let kind = r.string("kind")?;
+    let kind =
+        ApplicationKind::parse(&kind).ok_or_else(|| r.corrupt(format!("unknown kind '{kind}'")))?;
+    let client_secret_hash = match r.optional_string("secret_hash")? {
+        None => None,
+        Some(stored) => Some(
+            SecretHash::from_stored(&stored)
+                .ok_or_else(|| r.corrupt("secret_hash is malformed".into()))?,
+        ),
+    };
+    let token_lifetime = match item.get("token_lifetime") {
+        None => None,
+        Some(_) => Some(
+            TokenLifetime::try_from(r.number::<i64>("token_lifetime")?)
+                .map_err(|e| r.corrupt(e.to_string()))?,
+        ),
+    };
+    Ok(Application {
+        id: r.string("id")?,
+        name: r.string("name")?,
+        kind,
+        mode: r.mode()?,
+        client_id: r.string("client_id")?,
+        client_secret_hash,
+        token_lifetime,
+        redirect_uris: r.string_list("redirect_uris")?,
+    })
+}
+
+pub(super) fn market_items(market: &Market) -> Vec<Item> {
+    let sort_keys = [
+        ResourceRef::Number(market.number),
+        ResourceRef::Code(market.code.clone()),
+        ResourceRef::Id(market.id.clone()),
+    ];
+    sort_keys
+        .iter()
+        .map(|reference| {
+            let mut item = key(market_partition(market.mode), ref_sort_key(reference));
+            item.insert("type".into(), s("market"));
+            item.insert("id".into(), s(&market.id));
+            item.insert("number".into(), n(market.number));
+            item.insert("code".into(), s(&market.code));
+            item.insert("name".into(), s(&market.name));
+            item.insert("mode".into(), s(market.mode.as_str()));
+            item.insert("active".into(), AttributeValue::Bool(market.active));
+            item.insert("price_list_id".into(), s(&market.price_list_id));
+            item.insert(
+                "stock_location_ids".into(),
+                AttributeValue::L(market.stock_location_ids.iter().map(s).collect()),
+            );
+            item.insert(
+                "stock_location_numbers".into(),
+                AttributeValue::L(market.stock_location_numbers.iter().map(n).collect()),
+            );
+            if let Some(group) = &market.customer_group_id {
+                item.insert("customer_group_id".into(), s(group));
+            }
+            item
+        })
+        .collect()
+}
+
+pub(super) fn market_from(item: &Item) -> Result<Market, StoreError> {
+    let r = Reader { item };
+    Ok(Market {
+        id: r.string("id")?,
+        number: r.number("number")?,
+        code: r.string("code")?,
+        name: r.string("name")?,
+        mode: r.mode()?,
+        active: r.boolean("active")?,
+        price_list_id: r.string("price_list_id")?,
+        stock_location_ids: r.string_list("stock_location_ids")?,
+        stock_location_numbers: r.number_list("stock_location_numbers")?,
+        customer_group_id: r.optional_string("customer_group_id")?,
+    })
+}
+
+pub(super) fn location_items(location: &StockLocation) -> Vec<Item> {
+    [
+        ResourceRef::Number(location.number),
+        ResourceRef::Code(location.code.clone()),
+        ResourceRef::Id(location.id.clone()),
+    ]
+    .iter()
+    .map(|reference| {
+        let mut item = key(location_partition(location.mode), ref_sort_key(reference));
+        item.insert("type".into(), s("stock_location"));
+        item.insert("id".into(), s(&location.id));
+        item.insert("number".into(), n(location.number));
+        item.insert("code".into(), s(&location.code));
+        item.insert("name".into(), s(&location.name));
+        item.insert("mode".into(), s(location.mode.as_str()));
+        item
+    })
+    .collect()
+}
+
+pub(super) fn location_from(item: &Item) -> Result<StockLocation, StoreError> {
+    let r = Reader { item };
+    Ok(StockLocation {
+        id: r.string("id")?,
+        number: r.number("number")?,
+        code: r.string("code")?,
+        name: r.string("name")?,
+        mode: r.mode()?,
+    })
+}
+
+pub(super) fn customer_items(customer: &Customer) -> Vec<Item> {
+    [
+        format!("email#{}", email_key(&customer.email)),
+        format!("id#{}", customer.id),
+    ]
+    .into_iter()
+    .map(|sort_key| {
+        let mut item = key(customer_partition(customer.mode), sort_key);
+        item.insert("type".into(), s("customer"));
+        item.insert("id".into(), s(&customer.id));
+        item.insert("mode".into(), s(customer.mode.as_str()));
+        item.insert("email".into(), s(&customer.email));
+        item.insert(
+            "password_hash".into(),
+            s(customer.password_hash.as_stored()),
+        );
+        if let Some(group) = &customer.customer_group_id {
+            item.insert("customer_group_id".into(), s(group));
+        }
+        item
+    })
+    .collect()
+}
+
+pub(super) fn customer_from(item: &Item) -> Result<Customer, StoreError> {
+    let r = Reader { item };
+    Ok(Customer {
+        id: r.string("id")?,
+        mode: r.mode()?,
+        email: r.string("email")?,
+        password_hash: PasswordHash::from_stored(&r.string("password_hash")?)
+            .map_err(|e| r.corrupt(e.to_string()))?,
+        customer_group_id: r.optional_string("customer_group_id")?,
+    })
+}
+
+pub(super) fn group_item(group: &CustomerGroup) -> Item {
+    let mut item = key(
+        format!("CUSTOMER_GROUP#{}", group.mode.as_str()),
+        format!("id#{}", group.id),
+    );
+    item.insert("type".into(), s("customer_group"));
+    item.insert("id".into(), s(&group.id));
+    item.insert("name".into(), s(&group.name));
+    item.insert("mode".into(), s(group.mode.as_str()));
+    item
+}
+
+pub(super) fn group_from(item: &Item) -> Result<CustomerGroup, StoreError> {
+    let r = Reader { item };
+    Ok(CustomerGroup {
+        id: r.string("id")?,
+        name: r.string("name")?,
+        mode: r.mode()?,
+    })
+}
+
+/// TTL for a record that stops mattering at `millis`: a day later, so that a token presented
+/// just after it expired is still recognised (and refused) as expired rather than unknown.
+pub(super) fn ttl_after(millis: u64) -> u64 {
+    millis / 1000 + 24 * 3600
+}
+
+pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
+    let mut item = refresh_key(&record.token_hash);
+    item.insert("type".into(), s("refresh_token"));
+    item.insert("token_hash".into(), s(record.token_hash.to_stored()));
+    item.insert("family_id".into(), s(&record.family_id));
+    item.insert("application_id".into(), s(&record.application_id));
+    item.insert("client_id".into(), s(&record.client_id));
+    item.insert("mode".into(), s(record.mode.as_str()));
+    item.insert("owner_id".into(), s(&record.owner_id));
+    item.insert("owner_type".into(), s(record.owner_type.as_str()));
+    if let Some(market) = &record.market_id {
+        item.insert("market_id".into(), s(market));
+    }
+    item.insert(
+        "stock_location_ids".into(),
+        AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
+    );
+    item.insert("issued_at".into(), n(record.issued_at_millis));
+    item.insert("valid_until".into(), n(record.expires_at_millis));
+    if let Some(consumed) = record.consumed_at_millis {
+        item.insert("consumed_at".into(), n(consumed));
+    }
+    item.insert(TTL_ATTRIBUTE.into(), n(ttl_after(record.expires_at_millis)));
+    item
+}
+
+pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError> {
+    let r = Reader { item };
+    let owner_type = r.string("owner_type")?;
+    Ok(RefreshTokenRecord {
+        token_hash: SecretHash::from_stored(&r.string("token_hash")?)
+            .ok_or_else(|| r.corrupt("token_hash is malformed".into()))?,
+        family_id: r.string("family_id")?,
+        application_id: r.string("application_id")?,
+        client_id: r.string("client_id")?,
+        mode: r.mode()?,
+        owner_id: r.string("owner_id")?,
+        owner_type: OwnerType::parse(&owner_type)
+            .ok_or_else(|| r.corrupt(format!("unknown owner_type '{owner_type}'")))?,
+        market_id: r.optional_string("market_id")?,
+        stock_location_ids: r.string_list("stock_location_ids")?,
+        issued_at_millis: r.number("issued_at")?,
+        expires_at_millis: r.number("valid_until")?,
+        consumed_at_millis: match item.get("consumed_at") {
+            None => None,
+            Some(_) => Some(r.number("consumed_at")?),
+        },
+    })
+}
+
+pub(super) fn family_item(family_id: &str, expires_at_millis: u64) -> Item {
+    let mut item = family_key(family_id);
+    item.insert("type".into(), s("refresh_family"));
+    item.insert("revoked".into(), AttributeValue::Bool(false));
+    item.insert(TTL_ATTRIBUTE.into(), n(ttl_after(expires_at_millis)));
+    item
+}
+
+pub(super) fn item_type(item: &Item) -> Option<&str> {
+    match item.get("type") {
+        Some(AttributeValue::S(t)) => Some(t.as_str()),
+        _ => None,
+    }
+}
+
+/// The sort keys of a market's or stock location's copies, from one of them.
+pub(super) fn alias_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
+    let r = Reader { item };
+    Ok(vec![
+        format!("number#{}", r.number::<u64>("number")?),
+        format!("code#{}", r.string("code")?),
+        format!("id#{}", r.string("id")?),
+    ])
+}
+
+/// The sort keys of a customer's copies, from one of them.
+pub(super) fn customer_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
+    let r = Reader { item };
+    Ok(vec![
+        format!("email#{}", email_key(&r.string("email")?)),
+        format!("id#{}", r.string("id")?),
+    ])
+}
+
+pub(super) fn app_pointer_item(application: &Application) -> Item {
+    let mut item = app_pointer_key(&application.id);
+    item.insert("type".into(), s("application_pointer"));
+    item.insert("client_id".into(), s(&application.client_id));
+    item
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_survive_the_round_trip_through_items() {
+        let catalog = crate::seed::parse_seed(crate::seed::DEMO_SEED).unwrap();
+        for app in &catalog.applications {
+            assert_eq!(&application_from(&application_item(app)).unwrap(), app);
+        }
+        for market in &catalog.markets {
+            for item in market_items(market) {
+                assert_eq!(&market_from(&item).unwrap(), market);
+            }
+        }
+        for location in &catalog.stock_locations {
+            for item in location_items(location) {
+                assert_eq!(&location_from(&item).unwrap(), location);
+            }
+        }
+    }
+
+    #[test]
+    fn a_corrupt_item_is_an_error_that_names_it() {
+        let mut item = application_item(
+            &crate::seed::parse_seed(crate::seed::DEMO_SEED)
+                .unwrap()
+                .applications[0],
+        );
+        item.insert("kind".into(), s("robot"));
+        let error = application_from(&item).unwrap_err().to_string();
+        assert!(
+            error.contains("APP#demo-storefront/APP") && error.contains("robot"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! The key schema: partition (`PK`) and sort (`SK`) keys of every item type (see the table in
+//! the module's documentation), and small attribute constructors.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::model::Mode;
+use crate::ratelimit::RateLimitPolicy;
+use crate::scope::ResourceRef;
+use crate::secret::SecretHash;
+
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(super) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(super) fn key(pk: String, sk: String) -> Item {
+    HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
+}
+
+pub(super) fn app_key(client_id: &str) -> Item {
+    key(format!("APP#{client_id}"), "APP".into())
+}
+
+pub(super) fn ref_sort_key(reference: &ResourceRef) -> String {
+    match reference {
+        ResourceRef::Number(number) => format!("number#{number}"),
+        ResourceRef::Code(code) => format!("code#{code}"),
+        ResourceRef::Id(id) => format!("id#{id}"),
+    }
+}
+
+pub(super) fn market_partition(mode: Mode) -> String {
+    format!("MARKET#{}", mode.as_str())
+}
+
+pub(super) fn location_partition(mode: Mode) -> String {
+    format!("STOCK_LOCATION#{}", mode.as_str())
+}
+
+pub(super) fn rate_key(client_key: &str, policy: &RateLimitPolicy) -> Item {
+    key(
+        format!("RATE#{client_key}"),
+        format!("RATE#{}/{}", policy.limit, policy.window.as_secs()),
+    )
+}
+
+pub(super) fn customer_partition(mode: Mode) -> String {
+    format!("CUSTOMER#{}", mode.as_str())
+}
+
+pub(super) fn refresh_key(hash: &SecretHash) -> Item {
+    let hex = hash.to_stored();
+    key(
+        format!("REFRESH#{}", hex.trim_start_matches("sha256:")),
+        "REFRESH".into(),
+    )
+}
+
+pub(super) fn family_key(family_id: &str) -> Item {
+    key(format!("FAMILY#{family_id}"), "FAMILY".into())
+}
+
+pub(super) fn key_string(item: &Item) -> String {
+    let part = |k: &str| match item.get(k) {
+        Some(AttributeValue::S(v)) => v.as_str(),
+        _ => "",
+    };
+    format!("{}\u{0}{}", part("PK"), part("SK"))
+}
+
+/// Which application an id had, so that a changed client_id does not leave the old one live.
+pub(super) fn app_pointer_key(application_id: &str) -> Item {
+    key(format!("APPID#{application_id}"), "APPID".into())
+}

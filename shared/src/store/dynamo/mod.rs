@@ -1,0 +1,141 @@
+//! The DynamoDB store: one table, string keys `PK` and `SK`, TTL attribute `expires_at`.
+//!
+//! | item | PK | SK | attributes |
+//! |---|---|---|---|
+//! | application | `APP#<client_id>` | `APP` | id, name, kind, mode, client_id, secret_hash?, token_lifetime?, redirect_uris |
+//! | application pointer | `APPID#<application id>` | `APPID` | client_id (so a re-import that changes it retires the old one) |
+//! | market | `MARKET#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode, active, price_list_id, stock_location_ids, stock_location_numbers, customer_group_id? |
+//! | stock location | `STOCK_LOCATION#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode |
+//! | rate-limit window | `RATE#<key>` | `RATE#<limit>/<window seconds>` | `t1`..`t<limit>` (ms, newest first), expires_at |
+//! | customer group | `CUSTOMER_GROUP#<mode>` | `id#<id>` | id, name, mode |
+//! | customer | `CUSTOMER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, password_hash (argon2id PHC), customer_group_id? |
+//! | refresh token | `REFRESH#<sha-256 of the token, hex>` | `REFRESH` | family_id, application_id, client_id, mode, owner_id, owner_type, market_id?, stock_location_ids, issued_at, valid_until (ms), consumed_at?, expires_at |
+//! | refresh family | `FAMILY#<family id>` | `FAMILY` | revoked, expires_at |
+//!
+//! Rate-limit keys are a client IP for the token endpoint's limit and
+//! `login:<mode>:<email>` for failed-login lockouts.
+//!
+//! Access patterns:
+//! - token request: one `BatchGetItem` (strongly consistent) fetches the application and every
+//!   market and stock location the scope names, under each syntax, in both environments (the
+//!   environment is the application's, unknown until it is read); concurrently, one
+//!   `UpdateItem` counts the request against its rate-limit window. Two requests in all.
+//! - markets and stock locations are stored once per way of naming them, so that every scope
+//!   syntax is a key lookup; `import` writes the copies of one record in one transaction, and
+//!   deletes in it the copies of that record's former names (number, code, email, client_id,
+//!   environment) unless the same import writes them for another record.
+//! - rate limit: the window item holds the last `limit` accepted request times as a shift
+//!   register. One conditional `UpdateItem` admits a request only when `t<limit>` (the oldest
+//!   kept) is outside the window, shifting every time down one place and writing `t1`. The
+//!   condition and the write are one atomic step, so concurrent requests cannot both take the
+//!   last place. The first request from an address creates the item with a conditional put.
+//!   `expires_at` lets TTL delete idle windows; reads never depend on that deletion.
+//! - password grant: the customer is read by `email#` key, the refresh token written with its
+//!   new family in one transaction.
+//! - refresh grant: the token is read by its hash, then its family; the rotation is one
+//!   `TransactWriteItems`: the family must not be revoked (its TTL is extended), the presented
+//!   token must be unconsumed and unexpired (it is marked consumed), and the successor must not
+//!   exist (it is put). All or nothing, and of concurrent rotations exactly one commits.
+//! - revocation sets the family's `revoked`; every token of the family checks it.
+//!
+//! The code is laid out by concern, like the traits it implements: `client.rs` builds the SDK
+//! client, `keys.rs` is the key schema, `items.rs` encodes records as items and reads them
+//! back (with `reader.rs`), and `clients.rs`, `customers.rs`, `rate_limits.rs`, `refresh_tokens.rs` and
+//! `admin.rs` (table creation and import) each implement one storage trait.
+
+mod admin;
+mod client;
+mod clients;
+mod customers;
+mod items;
+mod keys;
+mod rate_limits;
+mod reader;
+mod refresh_tokens;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use aws_sdk_dynamodb::Client;
+
+pub use client::client;
+pub use keys::TTL_ATTRIBUTE;
+
+use super::StoreError;
+use keys::Item;
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+pub(super) fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::unavailable(error)
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Strongly consistent BatchGetItem of distinct keys, following UnprocessedKeys.
+    pub(super) async fn batch_get(&self, mut keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        keys.sort_by_key(|k| format!("{:?}{:?}", k.get("PK"), k.get("SK")));
+        keys.dedup();
+        let mut found = Vec::new();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error)?,
+        );
+        for attempt in 0..6u32 {
+            let Some(request) = pending.take() else { break };
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
+            }
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(StoreError::unavailable)?;
+            if let Some(items) = output.responses().and_then(|r| r.get(&self.table)) {
+                found.extend(items.iter().cloned());
+            }
+            pending = output
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .filter(|k| !k.keys().is_empty())
+                .cloned();
+        }
+        if pending.is_some() {
+            return Err(StoreError::Unavailable(
+                "DynamoDB left keys unprocessed".into(),
+            ));
+        }
+        Ok(found)
+    }
+
+    pub(super) async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(output.item().cloned())
+    }
+}

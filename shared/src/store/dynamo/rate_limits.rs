@@ -1,0 +1,181 @@
+//! [`RateLimits`] on DynamoDB: the window is a shift register of the last `limit` accepted
+//! times, moved by one conditional `UpdateItem`.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+
+use super::keys::*;
+use super::DynamoStore;
+use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
+use crate::store::{RateLimits, StoreError};
+
+/// The accepted request times of a rate-limit window item, newest first.
+fn window_times(item: &Item, limit: u32) -> Vec<u64> {
+    (1..=limit)
+        .map(|i| match item.get(&format!("t{i}")) {
+            Some(AttributeValue::N(value)) => value.parse().unwrap_or(0),
+            _ => 0,
+        })
+        .collect()
+}
+
+/// `SET t<limit> = t<limit-1>, …, t2 = t1, t1 = :now, expires_at = :expires`: one shift of
+/// the window, evaluated against the item as it was before the update.
+fn shift_expression(limit: u32) -> String {
+    let mut expression = String::from("SET ");
+    for i in (2..=limit).rev() {
+        expression.push_str(&format!("t{i} = t{}, ", i - 1));
+    }
+    expression.push_str("t1 = :now, expires_at = :expires");
+    expression
+}
+
+impl DynamoStore {
+    /// Creates a window item holding one accepted request. False when it already existed.
+    async fn create_window(
+        &self,
+        key: Item,
+        policy: &RateLimitPolicy,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let mut item = key;
+        item.insert("t1".into(), n(now));
+        for i in 2..=policy.limit {
+            item.insert(format!("t{i}"), n(0));
+        }
+        item.insert(TTL_ATTRIBUTE.into(), n(expiry_seconds(policy, now)));
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
+    }
+}
+
+fn expiry_seconds(policy: &RateLimitPolicy, now_millis: u64) -> u64 {
+    (now_millis + policy.window_millis()).div_ceil(1000) + 1
+}
+
+#[async_trait]
+impl RateLimits for DynamoStore {
+    async fn hit_rate_limit(
+        &self,
+        client_key: &str,
+        policy: &RateLimitPolicy,
+        now_millis: u64,
+    ) -> Result<RateLimitOutcome, StoreError> {
+        let limit = policy.limit;
+        let oldest = format!("t{limit}");
+        // A handful of rounds covers the one race there is: two first requests creating the item.
+        for _ in 0..4 {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(rate_key(client_key, policy)))
+                .update_expression(shift_expression(limit))
+                .condition_expression("attribute_exists(#oldest) AND #oldest <= :cutoff")
+                .expression_attribute_names("#oldest", &oldest)
+                .expression_attribute_values(":now", n(now_millis))
+                .expression_attribute_values(":cutoff", n(policy.cutoff(now_millis)))
+                .expression_attribute_values(":expires", n(expiry_seconds(policy, now_millis)))
+                .return_values(ReturnValue::AllNew)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let previous = match result {
+                Ok(output) => {
+                    let times = output
+                        .attributes()
+                        .map(|item| window_times(item, limit))
+                        .unwrap_or_default();
+                    return Ok(policy.outcome(true, &times, now_millis));
+                }
+                Err(SdkError::ServiceError(e))
+                    if e.err().is_conditional_check_failed_exception() =>
+                {
+                    match e.err() {
+                        UpdateItemError::ConditionalCheckFailedException(failed) => {
+                            failed.item().cloned()
+                        }
+                        _ => None,
+                    }
+                }
+                Err(error) => return Err(StoreError::unavailable(error)),
+            };
+            let previous = match previous {
+                Some(item) => item,
+                // No old item came back: most likely there is none yet, so create the window.
+                None => {
+                    if self
+                        .create_window(rate_key(client_key, policy), policy, now_millis)
+                        .await?
+                    {
+                        return Ok(policy.outcome(true, &[now_millis], now_millis));
+                    }
+                    // It exists after all (created meanwhile, or an API that returns no old item).
+                    match self.get(rate_key(client_key, policy)).await? {
+                        Some(item) => item,
+                        None => continue,
+                    }
+                }
+            };
+            let times = window_times(&previous, limit);
+            if !policy.admits(&times, now_millis) {
+                return Ok(policy.outcome(false, &times, now_millis));
+            }
+            // The window moved between the update and the read: try again.
+        }
+        Err(StoreError::Unavailable(
+            "rate-limit window kept changing under contention".into(),
+        ))
+    }
+
+    async fn clear_rate_limit(
+        &self,
+        key: &str,
+        policy: &RateLimitPolicy,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(rate_key(key, policy)))
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shift_expression_moves_every_time_down_one_place() {
+        assert_eq!(shift_expression(1), "SET t1 = :now, expires_at = :expires");
+        assert_eq!(
+            shift_expression(3),
+            "SET t3 = t2, t2 = t1, t1 = :now, expires_at = :expires"
+        );
+    }
+
+    #[test]
+    fn the_largest_window_fits_dynamodbs_4_kb_expression_limit() {
+        assert!(shift_expression(crate::ratelimit::MAX_LIMIT).len() < 4096);
+    }
+}

@@ -1,0 +1,164 @@
+//! [`RefreshTokens`] on DynamoDB: a token item per hash and a family item per login; rotation
+//! is one `TransactWriteItems`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+
+use super::items::*;
+use super::keys::*;
+use super::reader::Reader;
+use super::{build_error, DynamoStore};
+use crate::model::{RefreshTokenRecord, RefreshTokenState};
+use crate::secret::SecretHash;
+use crate::store::{RefreshTokens, Rotation, StoreError};
+
+#[async_trait]
+impl RefreshTokens for DynamoStore {
+    async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
+        let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
+            Ok(TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(PK)")
+                        .build()
+                        .map_err(build_error)?,
+                )
+                .build())
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(put(family_item(
+                &record.family_id,
+                record.expires_at_millis,
+            ))?)
+            .transact_items(put(refresh_item(record))?)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+
+    async fn find_refresh_token(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        let Some(item) = self.get(refresh_key(hash)).await? else {
+            return Ok(None);
+        };
+        let record = refresh_from(&item)?;
+        let family_revoked = match self.get(family_key(&record.family_id)).await? {
+            Some(family) => Reader { item: &family }.boolean("revoked")?,
+            // A family gone (TTL) is as good as revoked.
+            None => true,
+        };
+        Ok(Some(RefreshTokenState {
+            record,
+            family_revoked,
+        }))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented: &SecretHash,
+        successor: &RefreshTokenRecord,
+        now_millis: u64,
+    ) -> Result<Rotation, StoreError> {
+        // Two attempts: DynamoDB may cancel a transaction for a conflict with another one
+        // that itself failed, leaving the presented token still active.
+        for _ in 0..2 {
+            let family = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(family_key(&successor.family_id)))
+                .update_expression("SET expires_at = :expires")
+                .condition_expression("revoked = :false")
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .expression_attribute_values(":expires", n(ttl_after(successor.expires_at_millis)))
+                .build()
+                .map_err(build_error)?;
+            let consume = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(refresh_key(presented)))
+                .update_expression("SET consumed_at = :now")
+                .condition_expression(
+                    "attribute_exists(PK) AND attribute_not_exists(consumed_at) AND valid_until > :now AND family_id = :family",
+                )
+                .expression_attribute_values(":now", n(now_millis))
+                .expression_attribute_values(":family", s(&successor.family_id))
+                .build()
+                .map_err(build_error)?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(refresh_item(successor)))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(build_error)?;
+            // One idempotency token per attempt: when an earlier send of this very transaction
+            // timed out but may still be committing, DynamoDB answers "in progress", and
+            // sending it again with the same token returns its outcome instead of a 503.
+            let idempotency_token = crate::secret::random_token(16);
+            let mut waits = 0u64;
+            let result = loop {
+                let result = self
+                    .client
+                    .transact_write_items()
+                    .client_request_token(&idempotency_token)
+                    .transact_items(TransactWriteItem::builder().update(family.clone()).build())
+                    .transact_items(TransactWriteItem::builder().update(consume.clone()).build())
+                    .transact_items(TransactWriteItem::builder().put(put.clone()).build())
+                    .send()
+                    .await;
+                match &result {
+                    Err(SdkError::ServiceError(e))
+                        if e.err().is_transaction_in_progress_exception() && waits < 3 =>
+                    {
+                        waits += 1;
+                        tokio::time::sleep(Duration::from_millis(250 * waits)).await;
+                    }
+                    _ => break result,
+                }
+            };
+            match result {
+                Ok(_) => return Ok(Rotation::Rotated),
+                Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
+                    let state = self.find_refresh_token(presented).await?;
+                    let still_active = state
+                        .as_ref()
+                        .is_some_and(|st| st.can_rotate_into(&successor.family_id, now_millis));
+                    if !still_active {
+                        return Ok(Rotation::NotActive(state.map(Box::new)));
+                    }
+                }
+                Err(error) => return Err(StoreError::unavailable(error)),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "refresh token rotation kept conflicting".into(),
+        ))
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(family_key(family_id)))
+            .update_expression("SET revoked = :true")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Already gone: nothing left to revoke.
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
+    }
+}

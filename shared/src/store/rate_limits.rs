@@ -1,0 +1,24 @@
+//! Sliding-window counters, one per key: token requests per client IP, login attempts per
+//! account. The rule itself is pure and lives in [`crate::ratelimit`].
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
+
+#[async_trait]
+pub trait RateLimits: Send + Sync {
+    /// Counts one event for `key` against its sliding window, atomically: the event is recorded
+    /// only when admitted (see [`crate::ratelimit`]). Token requests per client IP and login
+    /// attempts per account each have their own keys.
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        policy: &RateLimitPolicy,
+        now_millis: u64,
+    ) -> Result<RateLimitOutcome, StoreError>;
+
+    /// Forgets every event counted for `key` under `policy` (after a successful login).
+    async fn clear_rate_limit(&self, key: &str, policy: &RateLimitPolicy)
+        -> Result<(), StoreError>;
+}

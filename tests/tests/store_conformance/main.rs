@@ -1,0 +1,72 @@
+//! One conformance suite, run against every store: the embedded one and DynamoDB (moto's
+//! server, a fresh table per test). One file per storage concern; each check takes the one
+//! trait it exercises (import checks take the whole store, to read back what was written).
+
+use std::sync::Arc;
+
+use gatehouse_shared::model::{ApplicationKind, Mode, OwnerType, RefreshTokenRecord};
+use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::scope::ResourceRef::{self, Code, Id, Number};
+use gatehouse_shared::secret::SecretHash;
+use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::{Clients, Customers, RateLimits, RefreshTokens, Rotation, Store};
+use gatehouse_tests::*;
+
+/// The suite's "now": the real time of the test run (see `test_start_millis`), never a date
+/// written into the test.
+fn t0() -> u64 {
+    test_start_millis()
+}
+
+fn ids<T>(records: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
+    let mut ids: Vec<String> = records.iter().map(|r| id(r).to_owned()).collect();
+    ids.sort();
+    ids
+}
+
+async fn market_ids(store: &dyn Clients, mode: Mode, refs: &[ResourceRef]) -> Vec<String> {
+    ids(&store.find_markets(mode, refs).await.unwrap(), |m| &m.id)
+}
+
+async fn location_ids(store: &dyn Clients, mode: Mode, refs: &[ResourceRef]) -> Vec<String> {
+    ids(
+        &store.find_stock_locations(mode, refs).await.unwrap(),
+        |l| &l.id,
+    )
+}
+
+async fn memory() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::from_catalog(&demo_catalog()))
+}
+
+async fn dynamodb() -> Arc<dyn Store> {
+    Arc::new(demo_dynamo_store().await)
+}
+
+macro_rules! conformance {
+    ($($check:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(crate::memory().await).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+                async fn $check() {
+                    super::$check(crate::dynamodb().await).await;
+                }
+            )*
+        }
+    };
+}
+
+mod clients;
+mod customers;
+mod import;
+mod rate_limits;
+mod refresh_tokens;
