@@ -45,6 +45,17 @@ impl Params {
             .map(|(_, value)| value.as_str())
     }
 
+    /// Parameters from name-value pairs, refused as a body would be when one is repeated.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, ApiError> {
+        let mut params = Self::default();
+        for (name, value) in pairs {
+            params.push(name.to_owned(), value.to_owned())?;
+        }
+        Ok(params)
+    }
+
     fn push(&mut self, name: String, value: String) -> Result<(), ApiError> {
         // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once."
         if self.0.iter().any(|(key, _)| *key == name) {

@@ -156,23 +156,3 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
     rate_limit_headers(&mut response, &outcome);
     response
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use gatehouse_shared::grant::GrantType;
-
-    #[test]
-    fn every_grant_the_metadata_advertises_is_dispatched_and_no_other() {
-        use gatehouse_shared::grant::SERVED_GRANTS;
-        for grant in GrantType::ALL {
-            let dispatched = match grant {
-                GrantType::ClientCredentials | GrantType::Password | GrantType::RefreshToken => {
-                    true
-                }
-                GrantType::AuthorizationCode => false,
-            };
-            assert_eq!(SERVED_GRANTS.contains(&grant), dispatched, "{grant:?}");
-        }
-    }
-}

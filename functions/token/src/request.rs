@@ -138,3 +138,53 @@ impl Incoming {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatehouse_shared::grant::SERVED_GRANTS;
+
+    #[test]
+    fn every_grant_the_metadata_advertises_is_read_and_no_other() {
+        let params = Params::from_pairs([
+            ("username", "a@b.c"),
+            ("password", "p"),
+            ("refresh_token", "r"),
+            ("code", "c"),
+            ("redirect_uri", "https://x"),
+        ])
+        .unwrap();
+        for grant in GrantType::ALL {
+            assert_eq!(
+                Grant::read(grant, &params).is_ok(),
+                SERVED_GRANTS.contains(&grant),
+                "{grant:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_grant_names_the_first_field_it_misses() {
+        let none = Params::default();
+        let cases = [
+            (GrantType::ClientCredentials, None),
+            (GrantType::Password, Some("username is required")),
+            (GrantType::RefreshToken, Some("refresh_token is required")),
+        ];
+        for (grant, missing) in cases {
+            let read = Grant::read(grant, &none);
+            assert_eq!(
+                read.as_ref().err().map(|e| e.description.as_ref()),
+                missing,
+                "{grant:?}"
+            );
+        }
+        let only_username = Params::from_pairs([("username", "a@b.c")]).unwrap();
+        assert_eq!(
+            Grant::read(GrantType::Password, &only_username)
+                .unwrap_err()
+                .description,
+            "password is required"
+        );
+    }
+}
