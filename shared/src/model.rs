@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::UnixMillis;
 use crate::lifetime::TokenLifetime;
 use crate::secret::SecretHash;
 
@@ -204,10 +205,10 @@ pub struct RefreshTokenRecord {
     /// The scope of the original grant: its market (by id) and stock locations (by id).
     pub market_id: Option<String>,
     pub stock_location_ids: Vec<String>,
-    pub issued_at_millis: u64,
-    pub expires_at_millis: u64,
+    pub issued_at: UnixMillis,
+    pub expires_at: UnixMillis,
     /// When it was exchanged for its successor.
-    pub consumed_at_millis: Option<u64>,
+    pub consumed_at: Option<UnixMillis>,
 }
 
 /// What a presented refresh token turned out to be.
@@ -219,12 +220,12 @@ pub struct RefreshTokenState {
 }
 
 impl RefreshTokenState {
-    /// May this token be exchanged, at `now_millis`, for a successor of `family_id`? Only
-    /// once, before it expires, while its family stands, and within its own family.
-    pub fn can_rotate_into(&self, family_id: &str, now_millis: u64) -> bool {
-        self.record.consumed_at_millis.is_none()
+    /// May this token be exchanged, at `now`, for a successor of `family_id`? Only once,
+    /// before it expires, while its family stands, and within its own family.
+    pub fn can_rotate_into(&self, family_id: &str, now: UnixMillis) -> bool {
+        self.record.consumed_at.is_none()
             && !self.family_revoked
-            && self.record.expires_at_millis > now_millis
+            && self.record.expires_at > now
             && self.record.family_id == family_id
     }
 }

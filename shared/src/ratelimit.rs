@@ -11,6 +11,8 @@
 
 use std::time::Duration;
 
+use crate::clock::UnixMillis;
+
 /// The largest limit the DynamoDB store can keep in one item's update expression
 /// (DynamoDB caps expressions at 4 KB).
 pub const MAX_LIMIT: u32 = 300;
@@ -56,33 +58,29 @@ impl RateLimitPolicy {
         })
     }
 
-    pub fn window_millis(&self) -> u64 {
-        self.window.as_millis() as u64
+    /// A request at or before this instant is outside the window ending `now`.
+    pub fn cutoff(&self, now: UnixMillis) -> UnixMillis {
+        now.saturating_sub(self.window)
     }
 
-    /// A timestamp at or before this instant is outside the window ending `now`.
-    pub fn cutoff(&self, now_millis: u64) -> u64 {
-        now_millis.saturating_sub(self.window_millis())
-    }
-
-    /// Decides a request from the accepted timestamps stored before it (newest first, at most
-    /// `limit` of them), as both stores do atomically.
-    pub fn admits(&self, recent_newest_first: &[u64], now_millis: u64) -> bool {
+    /// Decides a request from the accepted request times stored before it (newest first, at
+    /// most `limit` of them), as both stores do atomically.
+    pub fn admits(&self, recent_newest_first: &[UnixMillis], now: UnixMillis) -> bool {
         match recent_newest_first.get(self.limit as usize - 1) {
             None => true,
-            Some(&oldest_kept) => oldest_kept <= self.cutoff(now_millis),
+            Some(&oldest_kept) => oldest_kept <= self.cutoff(now),
         }
     }
 
-    /// What to tell the client, from the timestamps stored after the decision (newest first).
+    /// What to tell the client, from the times stored after the decision (newest first).
     pub fn outcome(
         &self,
         allowed: bool,
-        recent_newest_first: &[u64],
-        now: u64,
+        recent_newest_first: &[UnixMillis],
+        now: UnixMillis,
     ) -> RateLimitOutcome {
         let cutoff = self.cutoff(now);
-        let in_window: Vec<u64> = recent_newest_first
+        let in_window: Vec<UnixMillis> = recent_newest_first
             .iter()
             .copied()
             .filter(|&t| t > cutoff)
@@ -91,9 +89,7 @@ impl RateLimitPolicy {
         let remaining = self.limit.saturating_sub(in_window.len() as u32);
         // Seconds until the oldest counted request leaves the window and frees a place.
         let reset_seconds = match in_window.last() {
-            Some(&oldest) => (oldest + self.window_millis())
-                .saturating_sub(now)
-                .div_ceil(1000),
+            Some(&oldest) => (oldest + self.window).since(now).as_millis().div_ceil(1000) as u64,
             None => 0,
         };
         RateLimitOutcome {
@@ -136,8 +132,9 @@ mod tests {
             (1, &[now - 60_001], true),
         ];
         for (limit, recent, admitted) in cases {
+            let recent: Vec<UnixMillis> = recent.iter().copied().map(UnixMillis).collect();
             assert_eq!(
-                policy(limit).admits(recent, now),
+                policy(limit).admits(&recent, UnixMillis(now)),
                 admitted,
                 "{limit} {recent:?}"
             );
@@ -146,9 +143,10 @@ mod tests {
 
     #[test]
     fn the_outcome_reports_remaining_and_seconds_until_a_place_frees() {
-        let now = 1_000_000;
+        let at = |millis_before_now: u64| UnixMillis(1_000_000 - millis_before_now);
+        let now = at(0);
         let p = policy(3);
-        let full = p.outcome(false, &[now - 1_000, now - 2_000, now - 10_500], now);
+        let full = p.outcome(false, &[at(1_000), at(2_000), at(10_500)], now);
         assert_eq!(
             full,
             RateLimitOutcome {
@@ -158,7 +156,7 @@ mod tests {
                 reset_seconds: 50
             }
         );
-        let one_used = p.outcome(true, &[now, now - 70_000], now);
+        let one_used = p.outcome(true, &[now, at(70_000)], now);
         assert_eq!(
             one_used,
             RateLimitOutcome {

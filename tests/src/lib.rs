@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use gatehouse_cli::router::Functions;
-use gatehouse_shared::clock::{Clock, ManualClock, SystemClock};
+use gatehouse_shared::clock::{Clock, ManualClock, SystemClock, UnixMillis};
 use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::jwt::{
     generate_private_key_pem, AccessTokenClaims, KeySet, SigningAlgorithm,
@@ -96,14 +96,14 @@ pub fn demo_service() -> TokenService {
 /// seconds (so that JWT `iat` and `created_at` equal it exactly). Every manual clock starts
 /// here and every check a test makes on time reads a clock, so no test depends on the date on
 /// which it runs; `scripts/test` proves it by running the suite again a year ahead.
-pub fn test_start_millis() -> u64 {
-    static START: OnceLock<u64> = OnceLock::new();
-    *START.get_or_init(|| SystemClock.now_millis() / 1000 * 1000)
+pub fn test_start() -> UnixMillis {
+    static START: OnceLock<UnixMillis> = OnceLock::new();
+    *START.get_or_init(|| UnixMillis(SystemClock.now().floor_seconds().0 * 1000))
 }
 
-/// A clock that starts at [`test_start_millis`] and moves only when the test moves it.
+/// A clock that starts at [`test_start`] and moves only when the test moves it.
 pub fn manual_clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::at_millis(test_start_millis()))
+    Arc::new(ManualClock::at(test_start()))
 }
 
 /// An API Gateway HTTP API (v2) event for `POST /oauth/token`, from the fixture.
@@ -237,7 +237,7 @@ pub fn verify(token: &str, keys: &KeySet, clock: &dyn Clock) -> AccessTokenClaim
     )
     .expect("the token verifies")
     .claims;
-    let now = clock.now_seconds();
+    let now = clock.now().floor_seconds().0;
     assert!(
         claims.iat <= now && now < claims.exp,
         "the token is valid now ({now}): iat {} exp {}",
@@ -458,7 +458,7 @@ mod faulty_store {
             &self,
             key: &str,
             policy: &RateLimitPolicy,
-            now: u64,
+            now: gatehouse_shared::clock::UnixMillis,
         ) -> Result<RateLimitOutcome, StoreError> {
             self.check("hit_rate_limit")?;
             self.inner.hit_rate_limit(key, policy, now).await
@@ -521,7 +521,7 @@ mod faulty_store {
             &self,
             presented: &SecretHash,
             successor: &RefreshTokenRecord,
-            now: u64,
+            now: gatehouse_shared::clock::UnixMillis,
         ) -> Result<Rotation, StoreError> {
             self.check("rotate_refresh_token")?;
             self.inner

@@ -1,6 +1,7 @@
 //! The token function called directly with API Gateway HTTP API (v2) events.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
@@ -489,9 +490,9 @@ async fn the_limit_is_per_ip_shared_by_test_and_live_and_counts_refused_requests
     assert_eq!(send(STOREFRONT, "198.51.100.1").await.status(), 200);
     assert_eq!(send(STOREFRONT, "198.51.100.1").await.status(), 429);
     assert_eq!(send(STOREFRONT, "198.51.100.2").await.status(), 200);
-    clock.advance_millis(59_999);
+    clock.advance(Duration::from_millis(59_999));
     assert_eq!(send(STOREFRONT, "198.51.100.1").await.status(), 429);
-    clock.advance_millis(1);
+    clock.advance(Duration::from_millis(1));
     // All three counted requests came at the same instant, so all three have left the window.
     let response = send(STOREFRONT, "198.51.100.1").await;
     assert_eq!(response.status(), 200);

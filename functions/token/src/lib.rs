@@ -6,7 +6,7 @@ pub mod request;
 
 use std::sync::Arc;
 
-use gatehouse_shared::clock::Clock;
+use gatehouse_shared::clock::{Clock, UnixMillis};
 use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::http::{client_ip, json_response};
@@ -90,7 +90,7 @@ async fn respond(
     service: &TokenService,
     incoming: Incoming,
     found: Option<Result<Option<ClientWithScope>, StoreError>>,
-    now_millis: u64,
+    now: UnixMillis,
 ) -> Result<Response<Body>, ApiError> {
     let TokenRequest {
         client,
@@ -101,7 +101,7 @@ async fn respond(
         service,
         client: &client,
         scope: &scope,
-        now_millis,
+        now,
     };
     let response = match &grant {
         Grant::ClientCredentials => grants::client_credentials::grant(request).await?,
@@ -120,7 +120,7 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
     if request.method() != Method::POST {
         return ApiError::method_not_allowed("POST").into_response();
     }
-    let now_millis = service.clock.now_millis();
+    let now = service.clock.now();
     let client_key = client_ip(&request).unwrap_or_else(|| "unknown".to_owned());
     let incoming = Incoming::read(&request);
     let lookup = async {
@@ -135,11 +135,10 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
     };
     // The two storage requests of the warm path, sent together.
     let (rate, found) = futures::join!(
-        service.storage.rate_limits.hit_rate_limit(
-            &client_key,
-            &service.config.rate_limit,
-            now_millis
-        ),
+        service
+            .storage
+            .rate_limits
+            .hit_rate_limit(&client_key, &service.config.rate_limit, now),
         lookup
     );
     let outcome = match rate {
@@ -147,7 +146,7 @@ pub async fn handle(request: Request, service: &TokenService) -> Response<Body> 
         Err(error) => return ApiError::from(error).into_response(),
     };
     let mut response = if outcome.allowed {
-        respond(service, incoming, found, now_millis)
+        respond(service, incoming, found, now)
             .await
             .unwrap_or_else(ApiError::into_response)
     } else {

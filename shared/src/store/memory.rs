@@ -2,10 +2,12 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use super::{Clients, Customers, Import, RateLimits, RefreshTokens, Rotation, StoreError};
+use crate::clock::UnixMillis;
 use crate::model::{
     email_key, Application, Customer, CustomerGroup, Market, Mode, RefreshTokenRecord,
     RefreshTokenState, StockLocation,
@@ -50,10 +52,10 @@ impl RefreshTokenTable {
     }
 
     /// Drops records that expired a while ago, as DynamoDB's TTL would.
-    fn sweep(&mut self, now_millis: u64) {
-        const KEEP_AFTER_EXPIRY_MILLIS: u64 = 24 * 3600 * 1000;
+    fn sweep(&mut self, now: UnixMillis) {
+        const KEEP_AFTER_EXPIRY: Duration = Duration::from_secs(24 * 3600);
         self.tokens
-            .retain(|_, t| t.expires_at_millis + KEEP_AFTER_EXPIRY_MILLIS > now_millis);
+            .retain(|_, t| t.expires_at + KEEP_AFTER_EXPIRY > now);
         let live: std::collections::HashSet<String> =
             self.tokens.values().map(|t| t.family_id.clone()).collect();
         self.revoked_families
@@ -68,7 +70,7 @@ const REFRESH_TOKENS_BEFORE_SWEEP: usize = 100_000;
 pub struct MemoryStore {
     records: RwLock<Records>,
     /// Per client key and policy: accepted request times, newest first, at most `limit`.
-    rate_windows: Mutex<HashMap<(String, u32, u64), Vec<u64>>>,
+    rate_windows: Mutex<HashMap<(String, u32, u64), Vec<UnixMillis>>>,
     refresh_tokens: Mutex<RefreshTokenTable>,
 }
 
@@ -163,7 +165,7 @@ impl RateLimits for MemoryStore {
         &self,
         client_key: &str,
         policy: &RateLimitPolicy,
-        now_millis: u64,
+        now: UnixMillis,
     ) -> Result<RateLimitOutcome, StoreError> {
         let mut windows = self.rate_windows.lock().unwrap_or_else(|e| e.into_inner());
         if windows.len() >= RATE_WINDOWS_BEFORE_SWEEP {
@@ -171,17 +173,17 @@ impl RateLimits for MemoryStore {
             windows.retain(|(_, _, window_seconds), times| {
                 times
                     .first()
-                    .is_some_and(|&newest| newest + window_seconds * 1000 > now_millis)
+                    .is_some_and(|&newest| newest + Duration::from_secs(*window_seconds) > now)
             });
         }
         let key = (client_key.to_owned(), policy.limit, policy.window.as_secs());
         let times = windows.entry(key).or_default();
-        let allowed = policy.admits(times, now_millis);
+        let allowed = policy.admits(times, now);
         if allowed {
-            times.insert(0, now_millis);
+            times.insert(0, now);
             times.truncate(policy.limit as usize);
         }
-        Ok(policy.outcome(allowed, times, now_millis))
+        Ok(policy.outcome(allowed, times, now))
     }
 
     async fn clear_rate_limit(
@@ -231,7 +233,7 @@ impl RefreshTokens for MemoryStore {
     async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
         let mut refresh = self.refresh_tokens();
         if refresh.tokens.len() >= REFRESH_TOKENS_BEFORE_SWEEP {
-            refresh.sweep(record.issued_at_millis);
+            refresh.sweep(record.issued_at);
         }
         refresh
             .revoked_families
@@ -253,17 +255,17 @@ impl RefreshTokens for MemoryStore {
         &self,
         presented: &SecretHash,
         successor: &RefreshTokenRecord,
-        now_millis: u64,
+        now: UnixMillis,
     ) -> Result<Rotation, StoreError> {
         let mut refresh = self.refresh_tokens();
         let Some(state) = refresh.state(presented) else {
             return Ok(Rotation::NotActive(None));
         };
-        if !state.can_rotate_into(&successor.family_id, now_millis) {
+        if !state.can_rotate_into(&successor.family_id, now) {
             return Ok(Rotation::NotActive(Some(Box::new(state))));
         }
         if let Some(record) = refresh.tokens.get_mut(&presented.to_stored()) {
-            record.consumed_at_millis = Some(now_millis);
+            record.consumed_at = Some(now);
         }
         refresh
             .tokens
@@ -297,7 +299,7 @@ mod tests {
         let store = MemoryStore::new();
         let short = RateLimitPolicy::new(30, 60).unwrap();
         let lockout = RateLimitPolicy::new(2, 900).unwrap();
-        let t0 = 1_000_000_000;
+        let t0 = UnixMillis(1_000_000_000);
         store
             .hit_rate_limit("login:test:a@b.c", &lockout, t0)
             .await
@@ -314,12 +316,12 @@ mod tests {
         }
         // Two minutes on, a token request sweeps: the 60 s windows go, the lockout stays.
         store
-            .hit_rate_limit("203.0.113.1", &short, t0 + 120_000)
+            .hit_rate_limit("203.0.113.1", &short, t0 + Duration::from_secs(120))
             .await
             .unwrap();
         assert!(store.rate_windows.lock().unwrap().len() < 10);
         let locked = store
-            .hit_rate_limit("login:test:a@b.c", &lockout, t0 + 120_000)
+            .hit_rate_limit("login:test:a@b.c", &lockout, t0 + Duration::from_secs(120))
             .await
             .unwrap();
         assert!(!locked.allowed, "the lockout survived the sweep");

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use crate::clock::UnixMillis;
 use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 
 #[async_trait]
@@ -15,7 +16,7 @@ pub trait RateLimits: Send + Sync {
         &self,
         key: &str,
         policy: &RateLimitPolicy,
-        now_millis: u64,
+        now: UnixMillis,
     ) -> Result<RateLimitOutcome, StoreError>;
 
     /// Forgets every event counted for `key` under `policy` (after a successful login).

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use crate::clock::UnixMillis;
 use crate::model::{RefreshTokenRecord, RefreshTokenState};
 use crate::secret::SecretHash;
 
@@ -30,13 +31,13 @@ pub trait RefreshTokens: Send + Sync {
 
     /// Exchanges the presented token for `successor`, atomically: the presented token is
     /// marked consumed and the successor stored only if, at that instant, the presented token
-    /// is unconsumed, unexpired at `now_millis` and its family is not revoked. Of concurrent
+    /// is unconsumed, unexpired at `now` and its family is not revoked. Of concurrent
     /// rotations of one token, exactly one succeeds.
     async fn rotate_refresh_token(
         &self,
         presented: &SecretHash,
         successor: &RefreshTokenRecord,
-        now_millis: u64,
+        now: UnixMillis,
     ) -> Result<Rotation, StoreError>;
 
     /// Revokes every token of a family, now and for good.

@@ -3,6 +3,9 @@
 //! trait it exercises (import checks take the whole store, to read back what was written).
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use gatehouse_shared::clock::UnixMillis;
 
 use gatehouse_shared::model::{ApplicationKind, Mode, OwnerType, RefreshTokenRecord};
 use gatehouse_shared::ratelimit::RateLimitPolicy;
@@ -12,10 +15,15 @@ use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_shared::store::{Clients, Customers, RateLimits, RefreshTokens, Rotation, Store};
 use gatehouse_tests::*;
 
-/// The suite's "now": the real time of the test run (see `test_start_millis`), never a date
+/// The suite's "now": the real time of the test run (see `test_start`), never a date
 /// written into the test.
-fn t0() -> u64 {
-    test_start_millis()
+fn t0() -> UnixMillis {
+    test_start()
+}
+
+/// `offset` milliseconds after [`t0`].
+fn at(offset: u64) -> UnixMillis {
+    t0() + Duration::from_millis(offset)
 }
 
 fn ids<T>(records: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {

@@ -4,25 +4,25 @@ use super::*;
 
 async fn the_rate_limit_admits_exactly_the_limit_per_sliding_window(store: Arc<dyn RateLimits>) {
     let policy = RateLimitPolicy::new(3, 60).unwrap();
-    let hit = |at: u64| store.hit_rate_limit("192.0.2.1", &policy, at);
+    let hit = |instant: UnixMillis| store.hit_rate_limit("192.0.2.1", &policy, instant);
     let first = hit(t0()).await.unwrap();
     assert!(first.allowed);
     assert_eq!(
         (first.limit, first.remaining, first.reset_seconds),
         (3, 2, 60)
     );
-    assert!(hit(t0() + 10_000).await.unwrap().allowed);
-    assert_eq!(hit(t0() + 20_000).await.unwrap().remaining, 0);
-    let refused = hit(t0() + 30_000).await.unwrap();
+    assert!(hit(at(10_000)).await.unwrap().allowed);
+    assert_eq!(hit(at(20_000)).await.unwrap().remaining, 0);
+    let refused = hit(at(30_000)).await.unwrap();
     assert!(!refused.allowed);
     assert_eq!((refused.remaining, refused.reset_seconds), (0, 30));
     // Refused requests are not counted: the first place frees at t0 + 60 s exactly.
-    assert!(!hit(t0() + 59_999).await.unwrap().allowed);
-    let admitted = hit(t0() + 60_000).await.unwrap();
+    assert!(!hit(at(59_999)).await.unwrap().allowed);
+    let admitted = hit(at(60_000)).await.unwrap();
     assert!(admitted.allowed);
     assert_eq!(admitted.remaining, 0);
-    assert!(!hit(t0() + 60_001).await.unwrap().allowed);
-    assert!(hit(t0() + 70_000).await.unwrap().allowed);
+    assert!(!hit(at(60_001)).await.unwrap().allowed);
+    assert!(hit(at(70_000)).await.unwrap().allowed);
 }
 
 async fn the_rate_limit_holds_under_concurrent_requests(store: Arc<dyn RateLimits>) {
@@ -31,7 +31,7 @@ async fn the_rate_limit_holds_under_concurrent_requests(store: Arc<dyn RateLimit
         let store = Arc::clone(&store);
         async move {
             store
-                .hit_rate_limit("192.0.2.9", &policy, t0() + i as u64)
+                .hit_rate_limit("192.0.2.9", &policy, at(i as u64))
                 .await
         }
     })
@@ -92,7 +92,7 @@ async fn an_expired_window_that_ttl_has_not_deleted_counts_for_nothing(store: Ar
             .unwrap();
     }
     let a_day_later = store
-        .hit_rate_limit("192.0.2.5", &policy, t0() + 86_400_000)
+        .hit_rate_limit("192.0.2.5", &policy, at(86_400_000))
         .await
         .unwrap();
     assert!(a_day_later.allowed);

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn refresh_record(value: &str, family: &str, issued_at: u64) -> RefreshTokenRecord {
+fn refresh_record(value: &str, family: &str, issued_at: UnixMillis) -> RefreshTokenRecord {
     RefreshTokenRecord {
         token_hash: SecretHash::of(value),
         family_id: family.to_owned(),
@@ -13,9 +13,9 @@ fn refresh_record(value: &str, family: &str, issued_at: u64) -> RefreshTokenReco
         owner_type: OwnerType::Customer,
         market_id: Some("mkt_vip".into()),
         stock_location_ids: vec!["sl_ams".into()],
-        issued_at_millis: issued_at,
-        expires_at_millis: issued_at + 14 * 86_400_000,
-        consumed_at_millis: None,
+        issued_at,
+        expires_at: issued_at + Duration::from_secs(14 * 86_400),
+        consumed_at: None,
     }
 }
 
@@ -43,10 +43,10 @@ async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
         .create_refresh_token(&refresh_record("first", "family-1", t0()))
         .await
         .unwrap();
-    let second = refresh_record("second", "family-1", t0() + 1_000);
+    let second = refresh_record("second", "family-1", at(1_000));
     assert_eq!(
         store
-            .rotate_refresh_token(&SecretHash::of("first"), &second, t0() + 1_000)
+            .rotate_refresh_token(&SecretHash::of("first"), &second, at(1_000))
             .await
             .unwrap(),
         Rotation::Rotated
@@ -56,7 +56,7 @@ async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(first.record.consumed_at_millis, Some(t0() + 1_000));
+    assert_eq!(first.record.consumed_at, Some(at(1_000)));
     assert_eq!(
         store
             .find_refresh_token(&SecretHash::of("second"))
@@ -66,14 +66,14 @@ async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
             .record,
         second
     );
-    let third = refresh_record("third", "family-1", t0() + 2_000);
+    let third = refresh_record("third", "family-1", at(2_000));
     match store
-        .rotate_refresh_token(&SecretHash::of("first"), &third, t0() + 2_000)
+        .rotate_refresh_token(&SecretHash::of("first"), &third, at(2_000))
         .await
         .unwrap()
     {
         Rotation::NotActive(Some(state)) => {
-            assert_eq!(state.record.consumed_at_millis, Some(t0() + 1_000))
+            assert_eq!(state.record.consumed_at, Some(at(1_000)))
         }
         other => panic!("a consumed token rotated again: {other:?}"),
     }
@@ -97,10 +97,10 @@ async fn rotation_consumes_the_presented_token_once_and_stores_its_successor(
 async fn expired_tokens_and_revoked_families_do_not_rotate(store: Arc<dyn RefreshTokens>) {
     let record = refresh_record("old", "family-old", t0());
     store.create_refresh_token(&record).await.unwrap();
-    let late = refresh_record("late", "family-old", record.expires_at_millis);
+    let late = refresh_record("late", "family-old", record.expires_at);
     assert!(matches!(
         store
-            .rotate_refresh_token(&SecretHash::of("old"), &late, record.expires_at_millis)
+            .rotate_refresh_token(&SecretHash::of("old"), &late, record.expires_at)
             .await
             .unwrap(),
         Rotation::NotActive(Some(_))
@@ -109,10 +109,10 @@ async fn expired_tokens_and_revoked_families_do_not_rotate(store: Arc<dyn Refres
         .create_refresh_token(&refresh_record("a", "family-2", t0()))
         .await
         .unwrap();
-    let b = refresh_record("b", "family-2", t0() + 1);
+    let b = refresh_record("b", "family-2", at(1));
     assert_eq!(
         store
-            .rotate_refresh_token(&SecretHash::of("a"), &b, t0() + 1)
+            .rotate_refresh_token(&SecretHash::of("a"), &b, at(1))
             .await
             .unwrap(),
         Rotation::Rotated
@@ -129,9 +129,9 @@ async fn expired_tokens_and_revoked_families_do_not_rotate(store: Arc<dyn Refres
             "{value}"
         );
     }
-    let c = refresh_record("c", "family-2", t0() + 2);
+    let c = refresh_record("c", "family-2", at(2));
     assert!(matches!(
-        store.rotate_refresh_token(&SecretHash::of("b"), &c, t0() + 2).await.unwrap(),
+        store.rotate_refresh_token(&SecretHash::of("b"), &c, at(2)).await.unwrap(),
         Rotation::NotActive(Some(state)) if state.family_revoked
     ));
     store.revoke_refresh_family("no-such-family").await.unwrap();
@@ -143,13 +143,13 @@ async fn of_ten_concurrent_rotations_of_one_token_exactly_one_wins(store: Arc<dy
         .await
         .unwrap();
     let successors: Vec<RefreshTokenRecord> = (0..10)
-        .map(|i| refresh_record(&format!("successor-{i}"), "family-c", t0() + 1))
+        .map(|i| refresh_record(&format!("successor-{i}"), "family-c", at(1)))
         .collect();
     let outcomes = race(10, |i| {
         let (store, successor) = (Arc::clone(&store), successors[i].clone());
         async move {
             store
-                .rotate_refresh_token(&SecretHash::of("contested"), &successor, t0() + 1)
+                .rotate_refresh_token(&SecretHash::of("contested"), &successor, at(1))
                 .await
         }
     })

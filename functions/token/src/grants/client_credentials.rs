@@ -11,7 +11,7 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
         service,
         client,
         scope,
-        now_millis,
+        now,
         ..
     } = request;
     let application = &client.application;
@@ -24,7 +24,7 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
     let granted = resolve_scope(scope, &context, &client.markets, &client.stock_locations)
         .map_err(invalid_scope)?;
     Ok(TokenResponse {
-        access: issue_access_token(service, application, &granted, None, now_millis)?,
+        access: issue_access_token(service, application, &granted, None, now)?,
         owner: None,
     })
 }

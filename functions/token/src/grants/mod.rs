@@ -5,6 +5,9 @@ pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
 
+use std::time::Duration;
+
+use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::jwt::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
 use gatehouse_shared::lifetime::{access_token_lifetime, REFRESH_TOKEN_LIFETIME};
@@ -25,7 +28,7 @@ pub struct GrantRequest<'a> {
     pub client: &'a ClientWithScope,
     /// Syntactically valid; each grant decides what of it may be granted.
     pub scope: &'a ScopeRequest,
-    pub now_millis: u64,
+    pub now: UnixMillis,
 }
 
 pub fn invalid_scope(error: ScopeError) -> ApiError {
@@ -82,9 +85,9 @@ pub fn issue_access_token(
     application: &Application,
     scope: &GrantedScope,
     owner: Option<(&str, OwnerType)>,
-    now_millis: u64,
+    now: UnixMillis,
 ) -> Result<IssuedToken, ApiError> {
-    let created_at = now_millis / 1000;
+    let created_at = now.floor_seconds().0;
     let expires_in = access_token_lifetime(application.kind, application.token_lifetime);
     let market = match scope {
         GrantedScope::AllMarkets => None,
@@ -140,7 +143,7 @@ pub fn new_refresh_token(
     owner_type: OwnerType,
     family_id: &str,
     scope: &GrantedScope,
-    now_millis: u64,
+    now: UnixMillis,
 ) -> (String, RefreshTokenRecord) {
     let value = random_token(32);
     let (market_id, stock_location_ids) = match scope {
@@ -163,9 +166,9 @@ pub fn new_refresh_token(
         owner_type,
         market_id,
         stock_location_ids,
-        issued_at_millis: now_millis,
-        expires_at_millis: now_millis + u64::from(REFRESH_TOKEN_LIFETIME) * 1000,
-        consumed_at_millis: None,
+        issued_at: now,
+        expires_at: now + Duration::from_secs(REFRESH_TOKEN_LIFETIME.into()),
+        consumed_at: None,
     };
     (value, record)
 }

@@ -27,7 +27,7 @@ pub async fn grant(
         service,
         client,
         scope,
-        now_millis,
+        now,
     } = request;
     let application = &client.application;
     let storage = &service.storage;
@@ -41,7 +41,7 @@ pub async fn grant(
     let attempts_key = format!("login:{}:{}", application.mode.as_str(), email_key(email));
     let attempt = storage
         .rate_limits
-        .hit_rate_limit(&attempts_key, lockout, now_millis)
+        .hit_rate_limit(&attempts_key, lockout, now)
         .await?;
     if !attempt.allowed {
         let mut locked = ApiError::new(
@@ -86,7 +86,7 @@ pub async fn grant(
         application,
         &granted,
         Some((&customer.id, OwnerType::Customer)),
-        now_millis,
+        now,
     )?;
     let family_id = random_token(16);
     let (refresh_token, record) = new_refresh_token(
@@ -95,7 +95,7 @@ pub async fn grant(
         OwnerType::Customer,
         &family_id,
         &granted,
-        now_millis,
+        now,
     );
     storage.refresh_tokens.create_refresh_token(&record).await?;
     Ok(TokenResponse {

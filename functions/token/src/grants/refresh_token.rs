@@ -3,6 +3,7 @@
 //! grace period after the exchange, where it is taken for a retry (a lost response, a second
 //! browser tab) and only refused.
 
+use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::model::{OwnerType, RefreshTokenRecord};
@@ -24,11 +25,10 @@ const NOT_VALID: &str = "the refresh token is not valid";
 async fn reuse(
     service: &TokenService,
     record: &RefreshTokenRecord,
-    consumed_at: u64,
-    now: u64,
+    consumed_at: UnixMillis,
+    now: UnixMillis,
 ) -> ApiError {
-    let grace = service.config.refresh_reuse_grace.as_millis() as u64;
-    if now < consumed_at.saturating_add(grace) {
+    if now < consumed_at + service.config.refresh_reuse_grace {
         return invalid_grant(
             "this refresh token was just exchanged for a new one: use the new one",
         );
@@ -79,7 +79,7 @@ pub async fn grant(
         service,
         client,
         scope: requested,
-        now_millis,
+        now,
     } = request;
     let application = &client.application;
     let storage = &service.storage;
@@ -98,10 +98,10 @@ pub async fn grant(
     if state.family_revoked {
         return Err(invalid_grant("the refresh token has been revoked"));
     }
-    if let Some(consumed_at) = record.consumed_at_millis {
-        return Err(reuse(service, record, consumed_at, now_millis).await);
+    if let Some(consumed_at) = record.consumed_at {
+        return Err(reuse(service, record, consumed_at, now).await);
     }
-    if record.expires_at_millis <= now_millis {
+    if record.expires_at <= now {
         return Err(invalid_grant("the refresh token has expired"));
     }
 
@@ -188,7 +188,7 @@ pub async fn grant(
         application,
         &granted,
         Some((&record.owner_id, record.owner_type)),
-        now_millis,
+        now,
     )?;
     // RFC 6749 §6: the new refresh token's scope is "identical to that of the refresh token
     // included by the client", however narrow this access token is.
@@ -198,11 +198,11 @@ pub async fn grant(
         record.owner_type,
         &record.family_id,
         &original,
-        now_millis,
+        now,
     );
     match storage
         .refresh_tokens
-        .rotate_refresh_token(&presented, &successor, now_millis)
+        .rotate_refresh_token(&presented, &successor, now)
         .await?
     {
         Rotation::Rotated => Ok(TokenResponse {
@@ -214,9 +214,9 @@ pub async fn grant(
             }),
         }),
         // Another request exchanged it first, or it was revoked meanwhile.
-        Rotation::NotActive(Some(now_state)) => match now_state.record.consumed_at_millis {
+        Rotation::NotActive(Some(now_state)) => match now_state.record.consumed_at {
             Some(consumed_at) if !now_state.family_revoked => {
-                Err(reuse(service, &now_state.record, consumed_at, now_millis).await)
+                Err(reuse(service, &now_state.record, consumed_at, now).await)
             }
             _ => Err(invalid_grant("the refresh token has been revoked")),
         },

@@ -1,10 +1,13 @@
 //! Records as items and back. Reading names the item and the attribute in every error, so that
 //! a bad import or a bug shows where it is.
 
+use std::time::Duration;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::keys::*;
 use super::reader::Reader;
+use crate::clock::{UnixMillis, UnixSeconds};
 use crate::lifetime::TokenLifetime;
 use crate::model::{
     email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, OwnerType,
@@ -205,10 +208,10 @@ pub(super) fn group_from(item: &Item) -> Result<CustomerGroup, StoreError> {
     })
 }
 
-/// TTL for a record that stops mattering at `millis`: a day later, so that a token presented
+/// TTL for a record that stops mattering at `instant`: a day later, so that a token presented
 /// just after it expired is still recognised (and refused) as expired rather than unknown.
-pub(super) fn ttl_after(millis: u64) -> u64 {
-    millis / 1000 + 24 * 3600
+pub(super) fn ttl_after(instant: UnixMillis) -> UnixSeconds {
+    instant.ceil_seconds() + Duration::from_secs(24 * 3600)
 }
 
 pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
@@ -228,12 +231,12 @@ pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
         "stock_location_ids".into(),
         AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
     );
-    item.insert("issued_at".into(), n(record.issued_at_millis));
-    item.insert("valid_until".into(), n(record.expires_at_millis));
-    if let Some(consumed) = record.consumed_at_millis {
-        item.insert("consumed_at".into(), n(consumed));
+    item.insert("issued_at".into(), millis(record.issued_at));
+    item.insert("valid_until".into(), millis(record.expires_at));
+    if let Some(consumed) = record.consumed_at {
+        item.insert("consumed_at".into(), millis(consumed));
     }
-    item.insert(TTL_ATTRIBUTE.into(), n(ttl_after(record.expires_at_millis)));
+    item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(record.expires_at)));
     item
 }
 
@@ -252,20 +255,20 @@ pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError
             .ok_or_else(|| r.corrupt(format!("unknown owner_type '{owner_type}'")))?,
         market_id: r.optional_string("market_id")?,
         stock_location_ids: r.string_list("stock_location_ids")?,
-        issued_at_millis: r.number("issued_at")?,
-        expires_at_millis: r.number("valid_until")?,
-        consumed_at_millis: match item.get("consumed_at") {
+        issued_at: UnixMillis(r.number("issued_at")?),
+        expires_at: UnixMillis(r.number("valid_until")?),
+        consumed_at: match item.get("consumed_at") {
             None => None,
-            Some(_) => Some(r.number("consumed_at")?),
+            Some(_) => Some(UnixMillis(r.number("consumed_at")?)),
         },
     })
 }
 
-pub(super) fn family_item(family_id: &str, expires_at_millis: u64) -> Item {
+pub(super) fn family_item(family_id: &str, expires_at: UnixMillis) -> Item {
     let mut item = family_key(family_id);
     item.insert("type".into(), s("refresh_family"));
     item.insert("revoked".into(), AttributeValue::Bool(false));
-    item.insert(TTL_ATTRIBUTE.into(), n(ttl_after(expires_at_millis)));
+    item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(expires_at)));
     item
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::clock::{UnixMillis, UnixSeconds};
 use crate::model::Mode;
 use crate::ratelimit::RateLimitPolicy;
 use crate::scope::ResourceRef;
@@ -20,6 +21,16 @@ pub(super) fn s(value: impl Into<String>) -> AttributeValue {
 
 pub(super) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+/// A time kept in milliseconds (records, rate-limit windows).
+pub(super) fn millis(instant: UnixMillis) -> AttributeValue {
+    n(instant.0)
+}
+
+/// A time in seconds: what DynamoDB's TTL reads from [`TTL_ATTRIBUTE`].
+pub(super) fn seconds(instant: UnixSeconds) -> AttributeValue {
+    n(instant.0)
 }
 
 pub(super) fn key(pk: String, sk: String) -> Item {

@@ -8,15 +8,18 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 
 use super::keys::*;
 use super::DynamoStore;
+use std::time::Duration;
+
+use crate::clock::{UnixMillis, UnixSeconds};
 use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use crate::store::{RateLimits, StoreError};
 
 /// The accepted request times of a rate-limit window item, newest first.
-fn window_times(item: &Item, limit: u32) -> Vec<u64> {
+fn window_times(item: &Item, limit: u32) -> Vec<UnixMillis> {
     (1..=limit)
         .map(|i| match item.get(&format!("t{i}")) {
-            Some(AttributeValue::N(value)) => value.parse().unwrap_or(0),
-            _ => 0,
+            Some(AttributeValue::N(value)) => UnixMillis(value.parse().unwrap_or(0)),
+            _ => UnixMillis(0),
         })
         .collect()
 }
@@ -38,14 +41,14 @@ impl DynamoStore {
         &self,
         key: Item,
         policy: &RateLimitPolicy,
-        now: u64,
+        now: UnixMillis,
     ) -> Result<bool, StoreError> {
         let mut item = key;
-        item.insert("t1".into(), n(now));
+        item.insert("t1".into(), millis(now));
         for i in 2..=policy.limit {
             item.insert(format!("t{i}"), n(0));
         }
-        item.insert(TTL_ATTRIBUTE.into(), n(expiry_seconds(policy, now)));
+        item.insert(TTL_ATTRIBUTE.into(), seconds(expiry(policy, now)));
         match self
             .client
             .put_item()
@@ -64,8 +67,9 @@ impl DynamoStore {
     }
 }
 
-fn expiry_seconds(policy: &RateLimitPolicy, now_millis: u64) -> u64 {
-    (now_millis + policy.window_millis()).div_ceil(1000) + 1
+/// When TTL may delete a window last written at `now`: a second after its last request left it.
+fn expiry(policy: &RateLimitPolicy, now: UnixMillis) -> UnixSeconds {
+    (now + policy.window).ceil_seconds() + Duration::from_secs(1)
 }
 
 #[async_trait]
@@ -74,7 +78,7 @@ impl RateLimits for DynamoStore {
         &self,
         client_key: &str,
         policy: &RateLimitPolicy,
-        now_millis: u64,
+        now: UnixMillis,
     ) -> Result<RateLimitOutcome, StoreError> {
         let limit = policy.limit;
         let oldest = format!("t{limit}");
@@ -88,9 +92,9 @@ impl RateLimits for DynamoStore {
                 .update_expression(shift_expression(limit))
                 .condition_expression("attribute_exists(#oldest) AND #oldest <= :cutoff")
                 .expression_attribute_names("#oldest", &oldest)
-                .expression_attribute_values(":now", n(now_millis))
-                .expression_attribute_values(":cutoff", n(policy.cutoff(now_millis)))
-                .expression_attribute_values(":expires", n(expiry_seconds(policy, now_millis)))
+                .expression_attribute_values(":now", millis(now))
+                .expression_attribute_values(":cutoff", millis(policy.cutoff(now)))
+                .expression_attribute_values(":expires", seconds(expiry(policy, now)))
                 .return_values(ReturnValue::AllNew)
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
@@ -103,7 +107,7 @@ impl RateLimits for DynamoStore {
                         .attributes()
                         .map(|item| window_times(item, limit))
                         .unwrap_or_default();
-                    return Ok(policy.outcome(true, &times, now_millis));
+                    return Ok(policy.outcome(true, &times, now));
                 }
                 Err(SdkError::ServiceError(e))
                     if e.err().is_conditional_check_failed_exception() =>
@@ -122,10 +126,10 @@ impl RateLimits for DynamoStore {
                 // No old item came back: most likely there is none yet, so create the window.
                 None => {
                     if self
-                        .create_window(rate_key(client_key, policy), policy, now_millis)
+                        .create_window(rate_key(client_key, policy), policy, now)
                         .await?
                     {
-                        return Ok(policy.outcome(true, &[now_millis], now_millis));
+                        return Ok(policy.outcome(true, &[now], now));
                     }
                     // It exists after all (created meanwhile, or an API that returns no old item).
                     match self.get(rate_key(client_key, policy)).await? {
@@ -135,8 +139,8 @@ impl RateLimits for DynamoStore {
                 }
             };
             let times = window_times(&previous, limit);
-            if !policy.admits(&times, now_millis) {
-                return Ok(policy.outcome(false, &times, now_millis));
+            if !policy.admits(&times, now) {
+                return Ok(policy.outcome(false, &times, now));
             }
             // The window moved between the update and the read: try again.
         }

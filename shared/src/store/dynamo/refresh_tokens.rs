@@ -11,6 +11,7 @@ use super::items::*;
 use super::keys::*;
 use super::reader::Reader;
 use super::{build_error, DynamoStore};
+use crate::clock::UnixMillis;
 use crate::model::{RefreshTokenRecord, RefreshTokenState};
 use crate::secret::SecretHash;
 use crate::store::{RefreshTokens, Rotation, StoreError};
@@ -32,10 +33,7 @@ impl RefreshTokens for DynamoStore {
         };
         self.client
             .transact_write_items()
-            .transact_items(put(family_item(
-                &record.family_id,
-                record.expires_at_millis,
-            ))?)
+            .transact_items(put(family_item(&record.family_id, record.expires_at))?)
             .transact_items(put(refresh_item(record))?)
             .send()
             .await
@@ -66,7 +64,7 @@ impl RefreshTokens for DynamoStore {
         &self,
         presented: &SecretHash,
         successor: &RefreshTokenRecord,
-        now_millis: u64,
+        now: UnixMillis,
     ) -> Result<Rotation, StoreError> {
         // Two attempts: DynamoDB may cancel a transaction for a conflict with another one
         // that itself failed, leaving the presented token still active.
@@ -77,7 +75,7 @@ impl RefreshTokens for DynamoStore {
                 .update_expression("SET expires_at = :expires")
                 .condition_expression("revoked = :false")
                 .expression_attribute_values(":false", AttributeValue::Bool(false))
-                .expression_attribute_values(":expires", n(ttl_after(successor.expires_at_millis)))
+                .expression_attribute_values(":expires", seconds(ttl_after(successor.expires_at)))
                 .build()
                 .map_err(build_error)?;
             let consume = Update::builder()
@@ -87,7 +85,7 @@ impl RefreshTokens for DynamoStore {
                 .condition_expression(
                     "attribute_exists(PK) AND attribute_not_exists(consumed_at) AND valid_until > :now AND family_id = :family",
                 )
-                .expression_attribute_values(":now", n(now_millis))
+                .expression_attribute_values(":now", millis(now))
                 .expression_attribute_values(":family", s(&successor.family_id))
                 .build()
                 .map_err(build_error)?;
@@ -128,7 +126,7 @@ impl RefreshTokens for DynamoStore {
                     let state = self.find_refresh_token(presented).await?;
                     let still_active = state
                         .as_ref()
-                        .is_some_and(|st| st.can_rotate_into(&successor.family_id, now_millis));
+                        .is_some_and(|st| st.can_rotate_into(&successor.family_id, now));
                     if !still_active {
                         return Ok(Rotation::NotActive(state.map(Box::new)));
                     }
