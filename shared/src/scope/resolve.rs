@@ -1,0 +1,140 @@
+//! The rules that turn a requested scope into a granted one.
+
+use super::{ScopeError, ScopeRequest};
+use crate::grant::GrantType;
+use crate::model::{ApplicationKind, Market, Mode, StockLocation};
+
+/// Who is asking, for the rules that depend on it.
+#[derive(Clone, Copy, Debug)]
+pub struct ScopeContext<'a> {
+    pub kind: ApplicationKind,
+    pub mode: Mode,
+    pub grant: GrantType,
+    /// The customer group of the token's owner, for the password grant.
+    pub owner_customer_group: Option<&'a str>,
+}
+
+/// The scope a token is granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrantedScope {
+    /// No market restriction (integrations and webapps without a scope).
+    AllMarkets,
+    /// One market and, optionally, some of its stock locations (sorted by number).
+    Market {
+        market: Box<Market>,
+        stock_locations: Vec<StockLocation>,
+    },
+}
+
+impl GrantedScope {
+    /// The normalized scope string: `market:all`, or `market:<number>` followed by the
+    /// stock locations by ascending number.
+    pub fn to_scope_string(&self) -> String {
+        match self {
+            GrantedScope::AllMarkets => "market:all".to_owned(),
+            GrantedScope::Market {
+                market,
+                stock_locations,
+            } => {
+                let mut scope = format!("market:{}", market.number);
+                for location in stock_locations {
+                    scope.push_str(&format!(" stock_location:{}", location.number));
+                }
+                scope
+            }
+        }
+    }
+
+    pub fn market(&self) -> Option<&Market> {
+        match self {
+            GrantedScope::AllMarkets => None,
+            GrantedScope::Market { market, .. } => Some(market),
+        }
+    }
+}
+
+/// Is this market open to this request? A private market only to its own customers: through
+/// the password grant, and through refresh tokens for as long as the customer stays in the group.
+fn market_open_to(market: &Market, context: &ScopeContext<'_>) -> bool {
+    match (&market.customer_group_id, context.grant) {
+        (None, _) => true,
+        (Some(group), GrantType::Password | GrantType::RefreshToken) => {
+            context.owner_customer_group == Some(group.as_str())
+        }
+        (Some(_), GrantType::ClientCredentials | GrantType::AuthorizationCode) => false,
+    }
+}
+
+/// Applies the scope rules. `markets` and `stock_locations` are what storage found for the
+/// request's references, in any environment: records of another environment count as absent.
+pub fn resolve_scope(
+    request: &ScopeRequest,
+    context: &ScopeContext<'_>,
+    markets: &[Market],
+    stock_locations: &[StockLocation],
+) -> Result<GrantedScope, ScopeError> {
+    let in_mode = |market: &&Market| market.mode == context.mode;
+    let market_ref = match request.markets.as_slice() {
+        [] => {
+            return match context.kind {
+                ApplicationKind::SalesChannel => Err(ScopeError::SalesChannelNeedsMarket),
+                ApplicationKind::Integration | ApplicationKind::Webapp => {
+                    Ok(GrantedScope::AllMarkets)
+                }
+            };
+        }
+        [first, rest @ ..] => {
+            // Several references may name the same market (`market:1 market:code:eu`).
+            let first_market = markets
+                .iter()
+                .filter(in_mode)
+                .find(|m| first.matches_market(m));
+            for other in rest {
+                let other_market = markets
+                    .iter()
+                    .filter(in_mode)
+                    .find(|m| other.matches_market(m));
+                match (first_market, other_market) {
+                    (Some(a), Some(b)) if a.id == b.id => {}
+                    (None, _) => return Err(ScopeError::MarketNotFound(first.clone())),
+                    (Some(_), None) => return Err(ScopeError::MarketNotFound(other.clone())),
+                    (Some(_), Some(_)) => return Err(ScopeError::MoreThanOneMarket),
+                }
+            }
+            first
+        }
+    };
+    let market = markets
+        .iter()
+        .filter(in_mode)
+        .find(|m| market_ref.matches_market(m))
+        .ok_or_else(|| ScopeError::MarketNotFound(market_ref.clone()))?;
+    if !market.active {
+        return Err(ScopeError::MarketDisabled(market_ref.clone()));
+    }
+    if !market_open_to(market, context) {
+        return Err(ScopeError::MarketPrivate(market_ref.clone()));
+    }
+    let mut granted_locations: Vec<StockLocation> = Vec::new();
+    for location_ref in &request.stock_locations {
+        let location = stock_locations
+            .iter()
+            .filter(|l| l.mode == context.mode)
+            .find(|l| location_ref.matches_stock_location(l))
+            .ok_or_else(|| ScopeError::StockLocationNotFound(location_ref.clone()))?;
+        if !market.stock_location_ids.contains(&location.id) {
+            return Err(ScopeError::StockLocationNotInMarket {
+                location: location_ref.clone(),
+                market: market_ref.clone(),
+            });
+        }
+        if !granted_locations.iter().any(|l| l.id == location.id) {
+            granted_locations.push(location.clone());
+        }
+    }
+    granted_locations.sort_by_key(|l| l.number);
+    Ok(GrantedScope::Market {
+        market: Box::new(market.clone()),
+        stock_locations: granted_locations,
+    })
+}
