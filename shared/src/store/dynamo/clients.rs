@@ -10,6 +10,35 @@ use crate::model::{Application, Market, Mode, StockLocation};
 use crate::scope::ResourceRef;
 use crate::store::{ClientWithScope, Clients, StoreError};
 
+impl DynamoStore {
+    /// The records of one partition that any of `refs` names (each is stored under every name
+    /// it has), once each, by id.
+    async fn find_aliased<T>(
+        &self,
+        partition: String,
+        refs: &[ResourceRef],
+        from: fn(&Item) -> Result<T, StoreError>,
+        id: fn(&T) -> &str,
+    ) -> Result<Vec<T>, StoreError> {
+        if refs.is_empty() {
+            return Ok(vec![]);
+        }
+        let keys = refs
+            .iter()
+            .map(|r| key(partition.clone(), ref_sort_key(r)))
+            .collect();
+        let mut records: Vec<T> = self
+            .batch_get(keys)
+            .await?
+            .iter()
+            .map(from)
+            .collect::<Result<_, _>>()?;
+        records.sort_by(|a, b| id(a).cmp(id(b)));
+        records.dedup_by(|a, b| id(a) == id(b));
+        Ok(records)
+    }
+}
+
 #[async_trait]
 impl Clients for DynamoStore {
     async fn find_application(&self, client_id: &str) -> Result<Option<Application>, StoreError> {
@@ -24,22 +53,8 @@ impl Clients for DynamoStore {
         mode: Mode,
         refs: &[ResourceRef],
     ) -> Result<Vec<Market>, StoreError> {
-        if refs.is_empty() {
-            return Ok(vec![]);
-        }
-        let keys = refs
-            .iter()
-            .map(|r| key(market_partition(mode), ref_sort_key(r)))
-            .collect();
-        let mut markets: Vec<Market> = self
-            .batch_get(keys)
-            .await?
-            .iter()
-            .map(market_from)
-            .collect::<Result<_, _>>()?;
-        markets.sort_by(|a, b| a.id.cmp(&b.id));
-        markets.dedup_by(|a, b| a.id == b.id);
-        Ok(markets)
+        self.find_aliased(market_partition(mode), refs, market_from, |m| &m.id)
+            .await
     }
 
     async fn find_stock_locations(
@@ -47,22 +62,8 @@ impl Clients for DynamoStore {
         mode: Mode,
         refs: &[ResourceRef],
     ) -> Result<Vec<StockLocation>, StoreError> {
-        if refs.is_empty() {
-            return Ok(vec![]);
-        }
-        let keys = refs
-            .iter()
-            .map(|r| key(location_partition(mode), ref_sort_key(r)))
-            .collect();
-        let mut locations: Vec<StockLocation> = self
-            .batch_get(keys)
-            .await?
-            .iter()
-            .map(location_from)
-            .collect::<Result<_, _>>()?;
-        locations.sort_by(|a, b| a.id.cmp(&b.id));
-        locations.dedup_by(|a, b| a.id == b.id);
-        Ok(locations)
+        self.find_aliased(location_partition(mode), refs, location_from, |l| &l.id)
+            .await
     }
 
     async fn find_client_with_scope(
