@@ -53,6 +53,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::{ClientWithScope, Rotation, Store, StoreError};
 use crate::lifetime::TokenLifetime;
+use crate::model::Catalog;
 use crate::model::{
     email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, Mode, OwnerType,
     RefreshTokenRecord, RefreshTokenState, StockLocation,
@@ -61,7 +62,6 @@ use crate::password::PasswordHash;
 use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use crate::scope::ResourceRef;
 use crate::secret::SecretHash;
-use crate::seed::Catalog;
 
 type Item = HashMap<String, AttributeValue>;
 

@@ -6,6 +6,7 @@ use std::sync::{Mutex, RwLock};
 use async_trait::async_trait;
 
 use super::{Rotation, Store, StoreError};
+use crate::model::Catalog;
 use crate::model::{
     email_key, Application, Customer, CustomerGroup, Market, Mode, RefreshTokenRecord,
     RefreshTokenState, StockLocation,
@@ -13,7 +14,6 @@ use crate::model::{
 use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use crate::scope::ResourceRef;
 use crate::secret::SecretHash;
-use crate::seed::Catalog;
 
 /// Rate-limit windows kept before idle ones are swept.
 const RATE_WINDOWS_BEFORE_SWEEP: usize = 10_000;

@@ -7,6 +7,7 @@ pub mod memory;
 
 use async_trait::async_trait;
 
+use crate::model::Catalog;
 use crate::model::{
     Application, Customer, CustomerGroup, Market, Mode, RefreshTokenRecord, RefreshTokenState,
     StockLocation,
@@ -14,7 +15,6 @@ use crate::model::{
 use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use crate::scope::ResourceRef;
 use crate::secret::SecretHash;
-use crate::seed::Catalog;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
