@@ -16,9 +16,10 @@ use gatehouse_shared::config::{
     MAX_REFRESH_REUSE_GRACE_SECONDS,
 };
 use gatehouse_shared::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
+use gatehouse_shared::model::Catalog;
 use gatehouse_shared::ratelimit;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::seed::{parse_seed, Catalog, DEMO_SEED};
+use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_shared::store::{Clients, Import, Store};

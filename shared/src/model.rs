@@ -1,5 +1,6 @@
-//! The records Gatehouse keeps: applications, markets and stock locations, each in one
-//! environment (`Mode`) of the deployment's one organization.
+//! The records Gatehouse keeps: applications, markets, stock locations, customers and refresh
+//! tokens, each in one environment (`Mode`) of the deployment's one organization, and the
+//! [`Catalog`] a seed loads.
 
 use serde::{Deserialize, Serialize};
 
@@ -151,10 +152,27 @@ pub struct Customer {
     pub customer_group_id: Option<String>,
 }
 
+/// The longest email address accepted (RFC 5321's path limit), in seeds and at login.
+pub const MAX_EMAIL_LENGTH: usize = 254;
+
 /// The form an email is looked up by: trimmed and lowercased, so that `Alice@Example.com` and
 /// `alice@example.com` are one customer.
 pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// What the stores keep, from a valid seed ([`crate::seed::parse_seed`]). Collections not yet
+/// served by any endpoint (users, price lists, SKUs, prices, stock items) are checked by the
+/// seed but not carried here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    pub organization: Organization,
+    pub applications: Vec<Application>,
+    pub markets: Vec<Market>,
+    pub stock_locations: Vec<StockLocation>,
+    pub customer_groups: Vec<CustomerGroup>,
+    /// Passwords hashed with argon2id.
+    pub customers: Vec<Customer>,
 }
 
 /// Who a token acts for.

@@ -12,8 +12,9 @@ use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::jwt::{
     generate_private_key_pem, AccessTokenClaims, KeySet, SigningAlgorithm,
 };
+use gatehouse_shared::model::Catalog;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::seed::{parse_seed, Catalog, DEMO_SEED};
+use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_shared::store::{Import, Store};
@@ -418,11 +419,11 @@ impl FaultyStore {
 mod faulty_store {
     use super::FaultyStore;
     use async_trait::async_trait;
+    use gatehouse_shared::model::Catalog;
     use gatehouse_shared::model::*;
     use gatehouse_shared::ratelimit::{RateLimitOutcome, RateLimitPolicy};
     use gatehouse_shared::scope::ResourceRef;
     use gatehouse_shared::secret::SecretHash;
-    use gatehouse_shared::seed::Catalog;
     use gatehouse_shared::store::*;
 
     #[async_trait]

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::seed::Catalog;
+use crate::model::Catalog;
 
 #[async_trait]
 pub trait Import: Send + Sync {

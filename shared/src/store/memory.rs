@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use super::{Clients, Customers, Import, RateLimits, RefreshTokens, Rotation, StoreError};
 use crate::clock::UnixMillis;
+use crate::model::Catalog;
 use crate::model::{
     email_key, Application, Customer, CustomerGroup, Market, Mode, RefreshTokenRecord,
     RefreshTokenState, StockLocation,
@@ -15,7 +16,6 @@ use crate::model::{
 use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use crate::scope::ResourceRef;
 use crate::secret::SecretHash;
-use crate::seed::Catalog;
 
 /// Rate-limit windows kept before idle ones are swept.
 const RATE_WINDOWS_BEFORE_SWEEP: usize = 10_000;

@@ -3,11 +3,11 @@
 
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::GrantType;
+use gatehouse_shared::model::MAX_EMAIL_LENGTH;
 use gatehouse_shared::model::{email_key, OwnerType};
 use gatehouse_shared::password::verify_or_dummy;
 use gatehouse_shared::scope::{resolve_scope, ScopeContext};
 use gatehouse_shared::secret::random_token;
-use gatehouse_shared::seed::MAX_EMAIL_LENGTH;
 
 use super::{
     invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerTokens,

@@ -13,8 +13,8 @@ use super::items::*;
 use super::keys::*;
 use super::reader::Reader;
 use super::{build_error, DynamoStore};
+use crate::model::Catalog;
 use crate::model::Mode;
-use crate::seed::Catalog;
 use crate::store::{Import, StoreError};
 
 impl DynamoStore {

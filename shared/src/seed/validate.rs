@@ -1,0 +1,406 @@
+//! The seed's rules: one function per collection, and [`Known`] for the references between
+//! collections.
+//!
+//! Collections are checked in an order in which every reference points at a collection already
+//! checked (price lists and customer groups, stock locations, markets, ..., SKUs, prices, stock
+//! items), and each record's references are checked with the record. So the problems come out
+//! collection by collection, each collection's in the order of its records.
+
+use std::collections::{HashMap, HashSet};
+
+use super::format::{
+    SeedApplication, SeedCustomer, SeedCustomerGroup, SeedFile, SeedMarket, SeedOrganization,
+    SeedPrice, SeedPriceList, SeedSku, SeedStockItem, SeedStockLocation, SeedUser,
+};
+use super::{Problems, SeedError};
+use crate::lifetime::TokenLifetime;
+use crate::model::{
+    email_key, Application, Catalog, ClientType, Customer, CustomerGroup, Market, Mode,
+    Organization, StockLocation,
+};
+use crate::password::PasswordHash;
+use crate::secret::{SecretHash, MIN_SECRET_LENGTH};
+
+pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
+    let mut problems = Problems::default();
+    let mut known = Known::default();
+    let organization = organization(&mut problems, &seed.organization);
+    price_lists(&mut problems, &mut known, &seed.price_lists);
+    let customer_groups = customer_groups(&mut problems, &mut known, &seed.customer_groups);
+    let stock_locations = stock_locations(&mut problems, &mut known, &seed.stock_locations);
+    let markets = markets(&mut problems, &known, &seed.markets);
+    let applications = applications(&mut problems, &seed.applications);
+    customers(&mut problems, &known, &seed.customers);
+    users(&mut problems, &seed.users);
+    skus(&mut problems, &mut known, &seed.skus);
+    prices(&mut problems, &known, &seed.prices);
+    stock_items(&mut problems, &known, &seed.stock_items);
+    if !problems.0.is_empty() {
+        return Err(SeedError(problems.0));
+    }
+    // Hashing is deliberately slow, so it waits until the seed is known to be valid.
+    let customers = seed
+        .customers
+        .iter()
+        .map(|customer| Customer {
+            id: customer.id.clone(),
+            mode: customer.mode,
+            email: customer.email.trim().to_owned(),
+            password_hash: PasswordHash::of(&customer.password),
+            customer_group_id: customer.customer_group_id.clone(),
+        })
+        .collect();
+    Ok(Catalog {
+        organization,
+        applications,
+        markets,
+        stock_locations,
+        customer_groups,
+        customers,
+    })
+}
+
+/// What the collections checked so far define, and the checks of references to them: every
+/// reference points at a record of its own record's environment.
+#[derive(Default)]
+struct Known<'a> {
+    price_lists: HashSet<(Mode, &'a str)>,
+    customer_groups: HashSet<(Mode, &'a str)>,
+    /// Stock location ids by number.
+    stock_locations: HashMap<(Mode, u64), &'a str>,
+    /// SKU codes.
+    skus: HashSet<(Mode, &'a str)>,
+}
+
+impl Known<'_> {
+    fn price_list(&self, problems: &mut Problems, path: String, mode: Mode, id: &str) {
+        if !self.price_lists.contains(&(mode, id)) {
+            problems.add(
+                path,
+                format!("no price list '{id}' in {} mode", mode.as_str()),
+            );
+        }
+    }
+
+    fn customer_group(&self, problems: &mut Problems, path: String, mode: Mode, id: &str) {
+        if !self.customer_groups.contains(&(mode, id)) {
+            problems.add(
+                path,
+                format!("no customer group '{id}' in {} mode", mode.as_str()),
+            );
+        }
+    }
+
+    fn sku(&self, problems: &mut Problems, path: String, mode: Mode, code: &str) {
+        if !self.skus.contains(&(mode, code)) {
+            problems.add(path, format!("no sku '{code}' in {} mode", mode.as_str()));
+        }
+    }
+
+    /// The id of the stock location with this number.
+    fn stock_location(
+        &self,
+        problems: &mut Problems,
+        path: String,
+        mode: Mode,
+        number: u64,
+    ) -> Option<&str> {
+        let id = self.stock_locations.get(&(mode, number)).copied();
+        if id.is_none() {
+            problems.add(
+                path,
+                format!(
+                    "no stock location number {number} in {} mode",
+                    mode.as_str()
+                ),
+            );
+        }
+        id
+    }
+}
+
+fn organization(problems: &mut Problems, organization: &SeedOrganization) -> Organization {
+    problems.non_empty("organization.id".into(), &organization.id);
+    problems.non_empty("organization.slug".into(), &organization.slug);
+    Organization {
+        id: organization.id.clone(),
+        slug: organization.slug.clone(),
+    }
+}
+
+fn price_lists<'a>(problems: &mut Problems, known: &mut Known<'a>, lists: &'a [SeedPriceList]) {
+    let mut ids = HashSet::new();
+    for (i, list) in lists.iter().enumerate() {
+        problems.id(&mut ids, "price_lists", i, &list.id);
+        if list.currency.len() != 3 || !list.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            problems.add(
+                format!("price_lists[{i}].currency"),
+                "must be an ISO 4217 code such as EUR",
+            );
+        }
+        known.price_lists.insert((list.mode, &list.id));
+    }
+}
+
+fn customer_groups<'a>(
+    problems: &mut Problems,
+    known: &mut Known<'a>,
+    groups: &'a [SeedCustomerGroup],
+) -> Vec<CustomerGroup> {
+    let mut ids = HashSet::new();
+    let mut customer_groups = Vec::new();
+    for (i, group) in groups.iter().enumerate() {
+        problems.id(&mut ids, "customer_groups", i, &group.id);
+        known.customer_groups.insert((group.mode, &group.id));
+        customer_groups.push(CustomerGroup {
+            id: group.id.clone(),
+            name: group.name.clone(),
+            mode: group.mode,
+        });
+    }
+    customer_groups
+}
+
+fn stock_locations<'a>(
+    problems: &mut Problems,
+    known: &mut Known<'a>,
+    locations: &'a [SeedStockLocation],
+) -> Vec<StockLocation> {
+    let mut ids = HashSet::new();
+    let mut numbers = HashSet::new();
+    let mut codes = HashSet::new();
+    let mut stock_locations = Vec::new();
+    for (i, location) in locations.iter().enumerate() {
+        let path = |field: &str| format!("stock_locations[{i}].{field}");
+        problems.id(&mut ids, "stock_locations", i, &location.id);
+        problems.non_empty(path("code"), &location.code);
+        let mode = location.mode;
+        problems.unique(
+            &mut numbers,
+            (mode, location.number),
+            path("number"),
+            "number",
+        );
+        problems.unique(&mut codes, (mode, &location.code), path("code"), "code");
+        known
+            .stock_locations
+            .insert((mode, location.number), &location.id);
+        stock_locations.push(StockLocation {
+            id: location.id.clone(),
+            number: location.number,
+            code: location.code.clone(),
+            name: location.name.clone(),
+            mode,
+        });
+    }
+    stock_locations
+}
+
+fn markets(problems: &mut Problems, known: &Known<'_>, markets: &[SeedMarket]) -> Vec<Market> {
+    let mut ids = HashSet::new();
+    let mut numbers = HashSet::new();
+    let mut codes = HashSet::new();
+    let mut resolved = Vec::new();
+    for (i, market) in markets.iter().enumerate() {
+        let path = |field: &str| format!("markets[{i}].{field}");
+        let mode = market.mode;
+        problems.id(&mut ids, "markets", i, &market.id);
+        problems.non_empty(path("code"), &market.code);
+        problems.unique(
+            &mut numbers,
+            (mode, market.number),
+            path("number"),
+            "number",
+        );
+        problems.unique(&mut codes, (mode, &market.code), path("code"), "code");
+        known.price_list(problems, path("price_list_id"), mode, &market.price_list_id);
+        if let Some(group) = &market.customer_group_id {
+            known.customer_group(problems, path("customer_group_id"), mode, group);
+        }
+        let mut stock_location_ids = Vec::new();
+        let mut numbers_seen = HashSet::new();
+        for (j, number) in market.stock_location_numbers.iter().enumerate() {
+            let location_path = format!("markets[{i}].stock_location_numbers[{j}]");
+            if !numbers_seen.insert(*number) {
+                problems.add(location_path, "stock location listed twice");
+                continue;
+            }
+            let id = known.stock_location(problems, location_path, mode, *number);
+            stock_location_ids.extend(id.map(str::to_owned));
+        }
+        resolved.push(Market {
+            id: market.id.clone(),
+            number: market.number,
+            code: market.code.clone(),
+            name: market.name.clone(),
+            mode,
+            active: market.active,
+            price_list_id: market.price_list_id.clone(),
+            stock_location_numbers: market.stock_location_numbers.clone(),
+            stock_location_ids,
+            customer_group_id: market.customer_group_id.clone(),
+        });
+    }
+    resolved
+}
+
+fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Application> {
+    let mut ids = HashSet::new();
+    let mut client_ids = HashSet::new();
+    let mut applications = Vec::new();
+    for (i, app) in apps.iter().enumerate() {
+        let path = |field: &str| format!("applications[{i}].{field}");
+        problems.id(&mut ids, "applications", i, &app.id);
+        problems.non_empty(path("client_id"), &app.client_id);
+        // client_id is unique across both environments: a token request names no environment.
+        problems.unique(
+            &mut client_ids,
+            &app.client_id,
+            path("client_id"),
+            "client_id",
+        );
+        let client_secret_hash = client_secret_hash(problems, path("client_secret"), app);
+        let token_lifetime = match app.token_lifetime.map(TokenLifetime::try_from) {
+            None => None,
+            Some(Ok(lifetime)) => Some(lifetime),
+            Some(Err(error)) => {
+                problems.add(path("token_lifetime"), error.to_string());
+                None
+            }
+        };
+        for (j, uri) in app.redirect_uris.iter().enumerate() {
+            if !is_acceptable_redirect_uri(uri) {
+                problems.add(
+                    format!("applications[{i}].redirect_uris[{j}]"),
+                    "must be an absolute https URL without fragment (http only for localhost)",
+                );
+            }
+        }
+        applications.push(Application {
+            id: app.id.clone(),
+            name: app.name.clone(),
+            kind: app.kind,
+            mode: app.mode,
+            client_id: app.client_id.clone(),
+            client_secret_hash,
+            token_lifetime,
+            redirect_uris: app.redirect_uris.clone(),
+        });
+    }
+    applications
+}
+
+fn is_acceptable_redirect_uri(uri: &str) -> bool {
+    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"];
+    (uri.starts_with("https://") && uri.len() > "https://".len() && !uri.contains('#'))
+        || local.iter().any(|prefix| {
+            uri.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        })
+}
+
+/// Public clients have no secret; confidential ones a long one, kept only as its hash.
+fn client_secret_hash(
+    problems: &mut Problems,
+    path: String,
+    app: &SeedApplication,
+) -> Option<SecretHash> {
+    match (app.kind.client_type(), &app.client_secret) {
+        (ClientType::Public, None) => None,
+        (ClientType::Public, Some(_)) => {
+            problems.add(
+                path,
+                "sales channels are public clients: client_secret must be null",
+            );
+            None
+        }
+        (ClientType::Confidential, None) => {
+            problems.add(
+                path,
+                format!("{} applications need a client_secret", app.kind.as_str()),
+            );
+            None
+        }
+        (ClientType::Confidential, Some(secret)) => {
+            if secret.chars().count() < MIN_SECRET_LENGTH {
+                problems.add(
+                    path,
+                    format!("must be at least {MIN_SECRET_LENGTH} characters of high-entropy text"),
+                );
+            }
+            Some(SecretHash::of(secret))
+        }
+    }
+}
+
+/// Checks the customers; their passwords are hashed by [`validate`] once all is well.
+fn customers(problems: &mut Problems, known: &Known<'_>, customers: &[SeedCustomer]) {
+    let mut ids = HashSet::new();
+    let mut emails = HashSet::new();
+    for (i, customer) in customers.iter().enumerate() {
+        let path = |field: &str| format!("customers[{i}].{field}");
+        problems.id(&mut ids, "customers", i, &customer.id);
+        problems.email(path("email"), &customer.email);
+        let key = (customer.mode, email_key(&customer.email));
+        problems.unique(&mut emails, key, path("email"), "email");
+        problems.non_empty(path("password"), &customer.password);
+        if let Some(group) = &customer.customer_group_id {
+            known.customer_group(problems, path("customer_group_id"), customer.mode, group);
+        }
+    }
+}
+
+fn users(problems: &mut Problems, users: &[SeedUser]) {
+    let mut ids = HashSet::new();
+    let mut emails = HashSet::new();
+    for (i, user) in users.iter().enumerate() {
+        let path = |field: &str| format!("users[{i}].{field}");
+        problems.id(&mut ids, "users", i, &user.id);
+        problems.email(path("email"), &user.email);
+        let key = (user.mode, email_key(&user.email));
+        problems.unique(&mut emails, key, path("email"), "email");
+        problems.non_empty(path("password"), &user.password);
+    }
+}
+
+fn skus<'a>(problems: &mut Problems, known: &mut Known<'a>, skus: &'a [SeedSku]) {
+    let mut ids = HashSet::new();
+    for (i, sku) in skus.iter().enumerate() {
+        problems.id(&mut ids, "skus", i, &sku.id);
+        problems.non_empty(format!("skus[{i}].code"), &sku.code);
+        let key = (sku.mode, sku.code.as_str());
+        problems.unique(&mut known.skus, key, format!("skus[{i}].code"), "code");
+    }
+}
+
+fn prices(problems: &mut Problems, known: &Known<'_>, prices: &[SeedPrice]) {
+    let mut ids = HashSet::new();
+    for (i, price) in prices.iter().enumerate() {
+        let path = |field: &str| format!("prices[{i}].{field}");
+        problems.id(&mut ids, "prices", i, &price.id);
+        known.sku(problems, path("sku_code"), price.mode, &price.sku_code);
+        known.price_list(
+            problems,
+            path("price_list_id"),
+            price.mode,
+            &price.price_list_id,
+        );
+        if price.amount_cents < 0 {
+            problems.add(path("amount_cents"), "must not be negative");
+        }
+    }
+}
+
+fn stock_items(problems: &mut Problems, known: &Known<'_>, items: &[SeedStockItem]) {
+    let mut ids = HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = |field: &str| format!("stock_items[{i}].{field}");
+        problems.id(&mut ids, "stock_items", i, &item.id);
+        known.sku(problems, path("sku_code"), item.mode, &item.sku_code);
+        let number = item.stock_location_number;
+        known.stock_location(problems, path("stock_location_number"), item.mode, number);
+        if item.quantity < 0 {
+            problems.add(path("quantity"), "must not be negative");
+        }
+    }
+}
