@@ -13,6 +13,7 @@ pub mod lifetime;
 pub mod model;
 pub mod oauth_request;
 pub mod password;
+pub mod pkce;
 pub mod ratelimit;
 pub mod scope;
 pub mod secret;

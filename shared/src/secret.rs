@@ -56,6 +56,11 @@ impl fmt::Debug for SecretHash {
     }
 }
 
+/// Whether two byte strings are equal, in time that depends on their lengths only.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
 /// `n` random bytes from the operating system, base64url without padding.
 pub fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];

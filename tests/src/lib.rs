@@ -536,6 +536,51 @@ mod faulty_store {
     }
 
     #[async_trait]
+    impl Users for FaultyStore {
+        async fn find_user_by_email(
+            &self,
+            mode: Mode,
+            email: &str,
+        ) -> Result<Option<User>, StoreError> {
+            self.check("find_user_by_email")?;
+            self.inner.find_user_by_email(mode, email).await
+        }
+        async fn find_user(&self, mode: Mode, id: &str) -> Result<Option<User>, StoreError> {
+            self.check("find_user")?;
+            self.inner.find_user(mode, id).await
+        }
+    }
+
+    #[async_trait]
+    impl AuthorizationCodes for FaultyStore {
+        async fn create_authorization_code(
+            &self,
+            record: &AuthorizationCodeRecord,
+        ) -> Result<(), StoreError> {
+            self.check("create_authorization_code")?;
+            self.inner.create_authorization_code(record).await
+        }
+        async fn find_authorization_code(
+            &self,
+            hash: &SecretHash,
+        ) -> Result<Option<AuthorizationCodeRecord>, StoreError> {
+            self.check("find_authorization_code")?;
+            self.inner.find_authorization_code(hash).await
+        }
+        async fn redeem_authorization_code(
+            &self,
+            code: &SecretHash,
+            first_refresh_token: &RefreshTokenRecord,
+            now: gatehouse_shared::clock::UnixMillis,
+        ) -> Result<Redemption, StoreError> {
+            self.check("redeem_authorization_code")?;
+            self.inner
+                .redeem_authorization_code(code, first_refresh_token, now)
+                .await
+        }
+    }
+
+    #[async_trait]
     impl Import for FaultyStore {
         async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
             self.check("import")?;

@@ -101,6 +101,9 @@ pub struct SeedUser {
     pub mode: Mode,
     pub email: String,
     pub password: String,
+    /// Shown on the sign-in page's account; optional.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

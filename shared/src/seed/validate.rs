@@ -16,7 +16,7 @@ use super::{Problems, SeedError};
 use crate::lifetime::TokenLifetime;
 use crate::model::{
     email_key, Application, Catalog, ClientType, Customer, CustomerGroup, Market, Mode,
-    Organization, StockLocation,
+    Organization, StockLocation, User,
 };
 use crate::password::PasswordHash;
 use crate::secret::{SecretHash, MIN_SECRET_LENGTH};
@@ -50,6 +50,17 @@ pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
             customer_group_id: customer.customer_group_id.clone(),
         })
         .collect();
+    let users = seed
+        .users
+        .iter()
+        .map(|user| User {
+            id: user.id.clone(),
+            mode: user.mode,
+            email: user.email.trim().to_owned(),
+            name: user.name.clone(),
+            password_hash: PasswordHash::of(&user.password),
+        })
+        .collect();
     Ok(Catalog {
         organization,
         applications,
@@ -57,6 +68,7 @@ pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
         stock_locations,
         customer_groups,
         customers,
+        users,
     })
 }
 

@@ -10,12 +10,14 @@
 //! | [`Customers`]: customers and their groups | token (password, refresh) |
 //! | [`RateLimits`]: sliding windows per key | token (per IP, login lockout) |
 //! | [`RefreshTokens`]: rotation, reuse, families | token, revoke |
+//! | [`Users`]: the organization's members | authorize, token (refresh) |
+//! | [`AuthorizationCodes`]: single-use codes, redeemed with their first refresh token | authorize, token |
 //! | [`Import`]: loading a seed catalog | the `gatehouse` command |
 //!
-//! New concerns (authorization codes, users, catalog reads) follow the same pattern: a trait
-//! in a file of its own here, an `impl` in `memory.rs` and in `dynamo/<concern>.rs`, and a
-//! file in the conformance suite.
+//! A new concern follows the same pattern: a trait in a file of its own here, an `impl` in
+//! `memory.rs` and in `dynamo/<concern>.rs`, and a file in the conformance suite.
 
+pub mod authorization_codes;
 pub mod clients;
 pub mod customers;
 pub mod dynamo;
@@ -23,12 +25,15 @@ pub mod import;
 pub mod memory;
 pub mod rate_limits;
 pub mod refresh_tokens;
+pub mod users;
 
+pub use authorization_codes::{AuthorizationCodes, Redemption};
 pub use clients::{ClientWithScope, Clients};
 pub use customers::Customers;
 pub use import::Import;
 pub use rate_limits::RateLimits;
 pub use refresh_tokens::{RefreshTokens, Rotation};
+pub use users::Users;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -58,6 +63,19 @@ impl StoreError {
 
 /// A backend with every concern: what `gatehouse serve` and the tests wire. Functions name
 /// the concerns they use instead.
-pub trait Store: Clients + Customers + RateLimits + RefreshTokens + Import {}
+pub trait Store:
+    Clients + Customers + Users + RateLimits + RefreshTokens + AuthorizationCodes + Import
+{
+}
 
-impl<T: Clients + Customers + RateLimits + RefreshTokens + Import + ?Sized> Store for T {}
+impl<T> Store for T where
+    T: Clients
+        + Customers
+        + Users
+        + RateLimits
+        + RefreshTokens
+        + AuthorizationCodes
+        + Import
+        + ?Sized
+{
+}

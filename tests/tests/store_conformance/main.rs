@@ -12,7 +12,9 @@ use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::scope::ResourceRef::{self, Code, Id, Number};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Clients, Customers, RateLimits, RefreshTokens, Rotation, Store};
+use gatehouse_shared::store::{
+    Clients, Customers, RateLimits, RefreshTokens, Rotation, Store, Users,
+};
 use gatehouse_tests::*;
 
 /// The suite's "now": the real time of the test run (see `test_start`), never a date
@@ -73,8 +75,10 @@ macro_rules! conformance {
     };
 }
 
+mod authorization_codes;
 mod clients;
 mod customers;
 mod import;
 mod rate_limits;
 mod refresh_tokens;
+mod users;

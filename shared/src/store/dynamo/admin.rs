@@ -177,6 +177,12 @@ impl Import for DynamoStore {
                 .await?;
             records.push((customer_items(customer), previous));
         }
+        for user in &catalog.users {
+            let previous = self
+                .previous_alias_keys(user_partition, &user.id, customer_sort_keys)
+                .await?;
+            records.push((user_items(user), previous));
+        }
         for application in &catalog.applications {
             let mut previous = Vec::new();
             if let Some(pointer) = self.get(app_pointer_key(&application.id)).await? {

@@ -1,17 +1,13 @@
 //! Records as items and back. Reading names the item and the attribute in every error, so that
 //! a bad import or a bug shows where it is.
 
-use std::time::Duration;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::keys::*;
 use super::reader::Reader;
-use crate::clock::{UnixMillis, UnixSeconds};
 use crate::lifetime::TokenLifetime;
 use crate::model::{
-    email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, OwnerType,
-    RefreshTokenRecord, StockLocation,
+    email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, StockLocation, User,
 };
 use crate::password::PasswordHash;
 use crate::scope::ResourceRef;
@@ -208,68 +204,38 @@ pub(super) fn group_from(item: &Item) -> Result<CustomerGroup, StoreError> {
     })
 }
 
-/// TTL for a record that stops mattering at `instant`: a day later, so that a token presented
-/// just after it expired is still recognised (and refused) as expired rather than unknown.
-pub(super) fn ttl_after(instant: UnixMillis) -> UnixSeconds {
-    instant.ceil_seconds() + Duration::from_secs(24 * 3600)
-}
-
-pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
-    let mut item = refresh_key(&record.token_hash);
-    item.insert("type".into(), s("refresh_token"));
-    item.insert("token_hash".into(), s(record.token_hash.to_stored()));
-    item.insert("family_id".into(), s(&record.family_id));
-    item.insert("application_id".into(), s(&record.application_id));
-    item.insert("client_id".into(), s(&record.client_id));
-    item.insert("mode".into(), s(record.mode.as_str()));
-    item.insert("owner_id".into(), s(&record.owner_id));
-    item.insert("owner_type".into(), s(record.owner_type.as_str()));
-    if let Some(market) = &record.market_id {
-        item.insert("market_id".into(), s(market));
-    }
-    item.insert(
-        "stock_location_ids".into(),
-        AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
-    );
-    item.insert("issued_at".into(), millis(record.issued_at));
-    item.insert("valid_until".into(), millis(record.expires_at));
-    if let Some(consumed) = record.consumed_at {
-        item.insert("consumed_at".into(), millis(consumed));
-    }
-    item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(record.expires_at)));
-    item
-}
-
-pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError> {
-    let r = Reader { item };
-    let owner_type = r.string("owner_type")?;
-    Ok(RefreshTokenRecord {
-        token_hash: SecretHash::from_stored(&r.string("token_hash")?)
-            .ok_or_else(|| r.corrupt("token_hash is malformed".into()))?,
-        family_id: r.string("family_id")?,
-        application_id: r.string("application_id")?,
-        client_id: r.string("client_id")?,
-        mode: r.mode()?,
-        owner_id: r.string("owner_id")?,
-        owner_type: OwnerType::parse(&owner_type)
-            .ok_or_else(|| r.corrupt(format!("unknown owner_type '{owner_type}'")))?,
-        market_id: r.optional_string("market_id")?,
-        stock_location_ids: r.string_list("stock_location_ids")?,
-        issued_at: UnixMillis(r.number("issued_at")?),
-        expires_at: UnixMillis(r.number("valid_until")?),
-        consumed_at: match item.get("consumed_at") {
-            None => None,
-            Some(_) => Some(UnixMillis(r.number("consumed_at")?)),
-        },
+/// A user is stored twice, under its email and under its id, like a customer.
+pub(super) fn user_items(user: &User) -> Vec<Item> {
+    [
+        format!("email#{}", email_key(&user.email)),
+        format!("id#{}", user.id),
+    ]
+    .into_iter()
+    .map(|sort_key| {
+        let mut item = key(user_partition(user.mode), sort_key);
+        item.insert("type".into(), s("user"));
+        item.insert("id".into(), s(&user.id));
+        item.insert("mode".into(), s(user.mode.as_str()));
+        item.insert("email".into(), s(&user.email));
+        if let Some(name) = &user.name {
+            item.insert("name".into(), s(name));
+        }
+        item.insert("password_hash".into(), s(user.password_hash.as_stored()));
+        item
     })
+    .collect()
 }
 
-pub(super) fn family_item(family_id: &str, expires_at: UnixMillis) -> Item {
-    let mut item = family_key(family_id);
-    item.insert("type".into(), s("refresh_family"));
-    item.insert("revoked".into(), AttributeValue::Bool(false));
-    item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(expires_at)));
-    item
+pub(super) fn user_from(item: &Item) -> Result<User, StoreError> {
+    let r = Reader { item };
+    Ok(User {
+        id: r.string("id")?,
+        mode: r.mode()?,
+        email: r.string("email")?,
+        name: r.optional_string("name")?,
+        password_hash: PasswordHash::from_stored(&r.string("password_hash")?)
+            .map_err(|e| r.corrupt(e.to_string()))?,
+    })
 }
 
 pub(super) fn item_type(item: &Item) -> Option<&str> {
@@ -289,7 +255,7 @@ pub(super) fn alias_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
     ])
 }
 
-/// The sort keys of a customer's copies, from one of them.
+/// The sort keys of a customer's or user's copies, from one of them.
 pub(super) fn customer_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
     let r = Reader { item };
     Ok(vec![

@@ -64,6 +64,18 @@ pub(super) fn rate_key(client_key: &str, policy: &RateLimitPolicy) -> Item {
     )
 }
 
+pub(super) fn user_partition(mode: Mode) -> String {
+    format!("USER#{}", mode.as_str())
+}
+
+pub(super) fn code_key(hash: &SecretHash) -> Item {
+    let hex = hash.to_stored();
+    key(
+        format!("CODE#{}", hex.trim_start_matches("sha256:")),
+        "CODE".into(),
+    )
+}
+
 pub(super) fn customer_partition(mode: Mode) -> String {
     format!("CUSTOMER#{}", mode.as_str())
 }

@@ -11,6 +11,8 @@
 //! | customer | `CUSTOMER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, password_hash (argon2id PHC), customer_group_id? |
 //! | refresh token | `REFRESH#<sha-256 of the token, hex>` | `REFRESH` | family_id, application_id, client_id, mode, owner_id, owner_type, market_id?, stock_location_ids, issued_at, valid_until (ms), consumed_at?, expires_at |
 //! | refresh family | `FAMILY#<family id>` | `FAMILY` | revoked, expires_at |
+//! | user | `USER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, name?, password_hash (argon2id PHC) |
+//! | authorization code | `CODE#<sha-256 of the code, hex>` | `CODE` | application_id, client_id, mode, user_id, redirect_uri, market_id?, stock_location_ids, code_challenge?, family_id, issued_at, valid_until (ms), consumed_at?, expires_at |
 //!
 //! Rate-limit keys are a client IP for the token endpoint's limit and
 //! `login:<mode>:<email>` for failed-login lockouts.
@@ -37,13 +39,18 @@
 //!   token must be unconsumed and unexpired (it is marked consumed), and the successor must not
 //!   exist (it is put). All or nothing, and of concurrent rotations exactly one commits.
 //! - revocation sets the family's `revoked`; every token of the family checks it.
+//! - authorization code: read by its hash; redeemed by one `TransactWriteItems` that marks it
+//!   consumed (only if unconsumed, unexpired and of the same client and family) and puts the
+//!   first refresh token and its family, so that a replay finds a family to revoke.
+//! - sign-in: the user is read by `email#` key.
 //!
 //! The code is laid out by concern, like the traits it implements: `client.rs` builds the SDK
 //! client, `keys.rs` is the key schema, `items.rs` encodes records as items and reads them
-//! back (with `reader.rs`), and `clients.rs`, `customers.rs`, `rate_limits.rs`, `refresh_tokens.rs` and
+//! back (with `reader.rs`; `token_items.rs` for refresh tokens and codes), and `clients.rs`, `customers.rs`, `rate_limits.rs`, `refresh_tokens.rs` and
 //! `admin.rs` (table creation and import) each implement one storage trait.
 
 mod admin;
+mod authorization_codes;
 mod client;
 mod clients;
 mod customers;
@@ -52,6 +59,8 @@ mod keys;
 mod rate_limits;
 mod reader;
 mod refresh_tokens;
+mod token_items;
+mod users;
 
 use std::time::Duration;
 

@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
-use super::items::*;
 use super::keys::*;
 use super::reader::Reader;
+use super::token_items::*;
 use super::{build_error, DynamoStore};
 use crate::clock::UnixMillis;
 use crate::model::{RefreshTokenRecord, RefreshTokenState};

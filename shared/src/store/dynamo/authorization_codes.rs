@@ -1,0 +1,93 @@
+//! [`AuthorizationCodes`] on DynamoDB: a code item per hash; redemption is one
+//! `TransactWriteItems` with the first refresh token of the code's family.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+
+use super::keys::*;
+use super::token_items::*;
+use super::{build_error, DynamoStore};
+use crate::clock::UnixMillis;
+use crate::model::{AuthorizationCodeRecord, RefreshTokenRecord};
+use crate::secret::SecretHash;
+use crate::store::{AuthorizationCodes, Redemption, StoreError};
+
+#[async_trait]
+impl AuthorizationCodes for DynamoStore {
+    async fn create_authorization_code(
+        &self,
+        record: &AuthorizationCodeRecord,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(code_item(record)))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+
+    async fn find_authorization_code(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<AuthorizationCodeRecord>, StoreError> {
+        let item = self.get(code_key(hash)).await?;
+        item.as_ref().map(code_from).transpose()
+    }
+
+    async fn redeem_authorization_code(
+        &self,
+        code: &SecretHash,
+        first_refresh_token: &RefreshTokenRecord,
+        now: UnixMillis,
+    ) -> Result<Redemption, StoreError> {
+        let consume = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(code_key(code)))
+            .update_expression("SET consumed_at = :now")
+            .condition_expression(
+                "attribute_exists(PK) AND attribute_not_exists(consumed_at) AND valid_until > :now \
+                 AND client_id = :client AND family_id = :family",
+            )
+            .expression_attribute_values(":now", millis(now))
+            .expression_attribute_values(":client", s(&first_refresh_token.client_id))
+            .expression_attribute_values(":family", s(&first_refresh_token.family_id))
+            .build()
+            .map_err(build_error)?;
+        let put = |item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(build_error)
+        };
+        let family = put(family_item(
+            &first_refresh_token.family_id,
+            first_refresh_token.expires_at,
+        ))?;
+        let token = put(refresh_item(first_refresh_token))?;
+        // One idempotency token: a resend after a timeout returns the first send's outcome
+        // instead of failing on the code it consumed itself.
+        let result = self
+            .client
+            .transact_write_items()
+            .client_request_token(crate::secret::random_token(16))
+            .transact_items(TransactWriteItem::builder().update(consume).build())
+            .transact_items(TransactWriteItem::builder().put(family).build())
+            .transact_items(TransactWriteItem::builder().put(token).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Redemption::Redeemed),
+            Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
+                let found = self.find_authorization_code(code).await?;
+                Ok(Redemption::NotActive(found.map(Box::new)))
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
+    }
+}
