@@ -78,11 +78,12 @@ mod tests {
 
     #[test]
     fn challenges_are_accepted_only_as_s256_and_well_formed() {
-        let cases: [(
-            Option<&str>,
-            Option<&str>,
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
             Result<Option<String>, PkceError>,
-        ); 7] = [
+        );
+        let cases: [Case; 7] = [
             (None, None, Ok(None)),
             (
                 Some(CHALLENGE),
