@@ -2,6 +2,7 @@
 
 use crate::model::Organization;
 use crate::ratelimit::{RateLimitPolicy, RateLimitPolicyError};
+use crate::url_rules::is_https_or_loopback_http;
 
 /// Environment variables Gatehouse reads (documented in the README).
 pub mod vars {
@@ -87,14 +88,12 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-/// Checks an issuer URL: https, or http on a loopback host for local runs. RFC 8414 §2: the
-/// issuer "has no query or fragment components".
+/// Checks an issuer URL: https, or http on a loopback host for local runs (the rule redirect
+/// URIs follow too, [`is_https_or_loopback_http`]). RFC 8414 §2: the issuer "has no query or
+/// fragment components".
 pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
     let issuer = issuer.trim().trim_end_matches('/');
-    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
-        .iter()
-        .any(|prefix| issuer.starts_with(prefix));
-    if !(issuer.starts_with("https://") || local) {
+    if !is_https_or_loopback_http(issuer) {
         return Err("must be an https URL (http only on localhost)".into());
     }
     if issuer.contains(['?', '#']) {
@@ -212,12 +211,28 @@ mod tests {
     }
 
     #[test]
+    fn a_loopback_issuer_may_use_http_with_a_port() {
+        for issuer in [
+            "http://localhost:3000",
+            "http://127.0.0.1:3000/",
+            "http://[::1]:8080",
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs[0] = (vars::ISSUER, issuer);
+            let config = ServiceConfig::from_lookup(&lookup(&pairs)).unwrap();
+            assert_eq!(config.issuer, issuer.trim_end_matches('/'));
+        }
+    }
+
+    #[test]
     fn missing_or_invalid_settings_name_the_variable() {
         let missing = ServiceConfig::from_lookup(&lookup(&BASE[1..])).unwrap_err();
         assert_eq!(missing.to_string(), "GATEHOUSE_ISSUER is not set");
         let cases = [
             (vars::ISSUER, "http://auth.example.com"),
             (vars::ISSUER, "https://auth.example.com?x=1"),
+            (vars::ISSUER, "http://localhost.evil.example"),
+            (vars::ISSUER, "http://127.0.0.1.nip.io"),
             (vars::RATE_LIMIT, "lots"),
             (vars::RATE_LIMIT, "0"),
             (vars::RATE_LIMIT_WINDOW, "0"),

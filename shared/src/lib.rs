@@ -18,3 +18,4 @@ pub mod scope;
 pub mod secret;
 pub mod seed;
 pub mod store;
+pub mod url_rules;
