@@ -19,6 +19,8 @@ pub mod vars {
     pub const REFRESH_REUSE_GRACE: &str = "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS";
 }
 
+/// A setting that is missing or not valid. Each names its variable, so that a caller that
+/// takes the settings from elsewhere (the CLI, from flags) can report them under its own names.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0} is not set")]
@@ -102,10 +104,15 @@ pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
     Ok(issuer.to_owned())
 }
 
-pub fn rate_limit_error(error: RateLimitPolicyError) -> ConfigError {
+/// A policy error, blamed on the variable that set the part at fault.
+fn policy_error(
+    error: RateLimitPolicyError,
+    limit: &'static str,
+    window: &'static str,
+) -> ConfigError {
     let name = match error {
-        RateLimitPolicyError::Limit(_) => vars::RATE_LIMIT,
-        RateLimitPolicyError::Window(_) => vars::RATE_LIMIT_WINDOW,
+        RateLimitPolicyError::Limit(_) => limit,
+        RateLimitPolicyError::Window(_) => window,
     };
     ConfigError::Invalid {
         name,
@@ -137,7 +144,7 @@ impl ServiceConfig {
                 crate::ratelimit::DEFAULT_WINDOW_SECONDS,
             )?,
         )
-        .map_err(rate_limit_error)?;
+        .map_err(|error| policy_error(error, vars::RATE_LIMIT, vars::RATE_LIMIT_WINDOW))?;
         let login_lockout = RateLimitPolicy::new(
             number(env, vars::LOGIN_FAILURE_LIMIT, DEFAULT_LOGIN_FAILURE_LIMIT)?,
             number(
@@ -146,12 +153,8 @@ impl ServiceConfig {
                 DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS,
             )?,
         )
-        .map_err(|error| ConfigError::Invalid {
-            name: match error {
-                RateLimitPolicyError::Limit(_) => vars::LOGIN_FAILURE_LIMIT,
-                RateLimitPolicyError::Window(_) => vars::LOGIN_FAILURE_WINDOW,
-            },
-            reason: error.to_string(),
+        .map_err(|error| {
+            policy_error(error, vars::LOGIN_FAILURE_LIMIT, vars::LOGIN_FAILURE_WINDOW)
         })?;
         let grace: u64 = number(
             env,
