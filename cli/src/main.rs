@@ -137,7 +137,6 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let (seed_text, catalog) = read_seed(args.seed.as_deref())?;
     let config = service_config(&args, &catalog.organization)?;
     let keys = Arc::new(load_keys(&args)?);
-    gatehouse_shared::password::dummy_hash();
     let store: Arc<dyn Store> = match (&args.dynamodb_endpoint, &args.table) {
         (Some(endpoint), Some(table)) => {
             let store = DynamoStore::new(dynamo::client(Some(endpoint)).await, table);
