@@ -6,19 +6,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use gatehouse_cli::config::{service_config, ServeArgs};
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
 use gatehouse_revoke::RevokeService;
 use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{
-    normalize_issuer, rate_limit_error, vars, ServiceConfig, DEFAULT_LOGIN_FAILURE_LIMIT,
-    DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
-    MAX_REFRESH_REUSE_GRACE_SECONDS,
-};
+use gatehouse_shared::config::vars;
 use gatehouse_shared::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
 use gatehouse_shared::model::Catalog;
-use gatehouse_shared::ratelimit;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_shared::store::memory::MemoryStore;
@@ -59,49 +54,6 @@ enum Command {
     /// Print the public keys (PUBLIC KEY PEM) of the keys in FILE, or on standard input, for
     /// GATEHOUSE_PUBLISHED_KEYS.
     PublicKey { file: Option<PathBuf> },
-}
-
-#[derive(clap::Args)]
-struct ServeArgs {
-    /// Seed file for the embedded store (default: the demo seed). With DynamoDB, only its
-    /// organization is read.
-    #[arg(long)]
-    seed: Option<PathBuf>,
-    #[arg(long, default_value_t = 3000)]
-    port: u16,
-    #[arg(long, default_value = "127.0.0.1")]
-    host: std::net::IpAddr,
-    /// Token requests accepted per client IP in any window (at most 300).
-    #[arg(long, default_value_t = ratelimit::DEFAULT_LIMIT)]
-    rate_limit: u32,
-    /// The rate-limit window, in seconds.
-    #[arg(long, default_value_t = ratelimit::DEFAULT_WINDOW_SECONDS)]
-    rate_limit_window: u64,
-    /// Login attempts per customer account before it is locked for the rest of the window.
-    #[arg(long, default_value_t = DEFAULT_LOGIN_FAILURE_LIMIT)]
-    login_failure_limit: u32,
-    /// The login-lockout window, in seconds.
-    #[arg(long, default_value_t = DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS)]
-    login_failure_window: u64,
-    /// Seconds after a refresh token's exchange in which presenting it again is refused
-    /// without revoking its family (at most 30).
-    #[arg(long, default_value_t = DEFAULT_REFRESH_REUSE_GRACE_SECONDS)]
-    refresh_reuse_grace: u64,
-    /// Serve from DynamoDB at this endpoint instead of the embedded store (needs --table).
-    #[arg(long, requires = "table")]
-    dynamodb_endpoint: Option<String>,
-    #[arg(long, requires = "dynamodb_endpoint")]
-    table: Option<String>,
-    /// PEM file of signing keys. Default: $GATEHOUSE_SIGNING_KEYS, else a development key
-    /// generated once and kept in .gatehouse/.
-    #[arg(long)]
-    signing_keys: Option<PathBuf>,
-    /// Algorithm of the generated development key.
-    #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS512"])]
-    algorithm: String,
-    /// The `iss` claim and base URL (default: http://<host>:<port>).
-    #[arg(long)]
-    issuer: Option<String>,
 }
 
 type Failure = Box<dyn std::error::Error>;
@@ -183,31 +135,8 @@ fn print_credentials(seed_text: &str) {
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let (seed_text, catalog) = read_seed(args.seed.as_deref())?;
-    let rate_limit =
-        RateLimitPolicy::new(args.rate_limit, args.rate_limit_window).map_err(rate_limit_error)?;
-    let issuer = normalize_issuer(&args.issuer.clone().unwrap_or_else(|| match args.host {
-        std::net::IpAddr::V6(host) => format!("http://[{host}]:{}", args.port),
-        std::net::IpAddr::V4(host) => format!("http://{host}:{}", args.port),
-    }))
-    .map_err(|reason| format!("--issuer {reason}"))?;
-    let login_lockout =
-        RateLimitPolicy::new(args.login_failure_limit, args.login_failure_window)
-            .map_err(|e| format!("--login-failure-limit/--login-failure-window: {e}"))?;
-    if args.refresh_reuse_grace > MAX_REFRESH_REUSE_GRACE_SECONDS {
-        return Err(format!(
-            "--refresh-reuse-grace is at most {MAX_REFRESH_REUSE_GRACE_SECONDS} seconds"
-        )
-        .into());
-    }
-    let config = ServiceConfig {
-        issuer,
-        organization: catalog.organization.clone(),
-        rate_limit,
-        login_lockout,
-        refresh_reuse_grace: std::time::Duration::from_secs(args.refresh_reuse_grace),
-    };
+    let config = service_config(&args, &catalog.organization)?;
     let keys = Arc::new(load_keys(&args)?);
-    gatehouse_shared::password::dummy_hash();
     let store: Arc<dyn Store> = match (&args.dynamodb_endpoint, &args.table) {
         (Some(endpoint), Some(table)) => {
             let store = DynamoStore::new(dynamo::client(Some(endpoint)).await, table);
@@ -258,8 +187,8 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     );
     println!(
         "Rate limit: {} token requests per client IP in any {} s",
-        rate_limit.limit,
-        rate_limit.window.as_secs()
+        config.rate_limit.limit,
+        config.rate_limit.window.as_secs()
     );
     print_credentials(&seed_text);
     println!(
@@ -306,7 +235,7 @@ fn public_key(file: Option<&Path>) -> Result<(), Failure> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber_init();
+    init_logging();
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Import {
@@ -330,10 +259,20 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, at the level RUST_LOG asks for (warnings by default).
-fn tracing_subscriber_init() {
-    if std::env::var_os("RUST_LOG").is_none() {
-        std::env::set_var("RUST_LOG", "warn");
-    }
-    lambda_http::tracing::init_default_subscriber();
+/// Logs go to stderr, at the level RUST_LOG asks for (warnings by default). The subscriber is
+/// built here rather than by setting RUST_LOG for lambda_http's default one (which also writes
+/// to stdout, where `keygen` and `public-key` print keys): changing the environment of a
+/// running multi-threaded process is unsound.
+fn init_logging() {
+    use lambda_http::tracing::subscriber::{filter::LevelFilter, EnvFilter};
+    lambda_http::tracing::subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::builder()
+                .with_default_directive(LevelFilter::WARN.into())
+                .from_env_lossy(),
+        )
+        .init();
 }

@@ -2,6 +2,7 @@
 
 use crate::model::Organization;
 use crate::ratelimit::{RateLimitPolicy, RateLimitPolicyError};
+use crate::url_rules::is_https_or_loopback_http;
 
 /// Environment variables Gatehouse reads (documented in the README).
 pub mod vars {
@@ -18,6 +19,8 @@ pub mod vars {
     pub const REFRESH_REUSE_GRACE: &str = "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS";
 }
 
+/// A setting that is missing or not valid. Each names its variable, so that a caller that
+/// takes the settings from elsewhere (the CLI, from flags) can report them under its own names.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0} is not set")]
@@ -87,14 +90,12 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-/// Checks an issuer URL: https, or http on a loopback host for local runs. RFC 8414 §2: the
-/// issuer "has no query or fragment components".
+/// Checks an issuer URL: https, or http on a loopback host for local runs (the rule redirect
+/// URIs follow too, [`is_https_or_loopback_http`]). RFC 8414 §2: the issuer "has no query or
+/// fragment components".
 pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
     let issuer = issuer.trim().trim_end_matches('/');
-    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
-        .iter()
-        .any(|prefix| issuer.starts_with(prefix));
-    if !(issuer.starts_with("https://") || local) {
+    if !is_https_or_loopback_http(issuer) {
         return Err("must be an https URL (http only on localhost)".into());
     }
     if issuer.contains(['?', '#']) {
@@ -103,10 +104,15 @@ pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
     Ok(issuer.to_owned())
 }
 
-pub fn rate_limit_error(error: RateLimitPolicyError) -> ConfigError {
+/// A policy error, blamed on the variable that set the part at fault.
+fn policy_error(
+    error: RateLimitPolicyError,
+    limit: &'static str,
+    window: &'static str,
+) -> ConfigError {
     let name = match error {
-        RateLimitPolicyError::Limit(_) => vars::RATE_LIMIT,
-        RateLimitPolicyError::Window(_) => vars::RATE_LIMIT_WINDOW,
+        RateLimitPolicyError::Limit(_) => limit,
+        RateLimitPolicyError::Window(_) => window,
     };
     ConfigError::Invalid {
         name,
@@ -138,7 +144,7 @@ impl ServiceConfig {
                 crate::ratelimit::DEFAULT_WINDOW_SECONDS,
             )?,
         )
-        .map_err(rate_limit_error)?;
+        .map_err(|error| policy_error(error, vars::RATE_LIMIT, vars::RATE_LIMIT_WINDOW))?;
         let login_lockout = RateLimitPolicy::new(
             number(env, vars::LOGIN_FAILURE_LIMIT, DEFAULT_LOGIN_FAILURE_LIMIT)?,
             number(
@@ -147,12 +153,8 @@ impl ServiceConfig {
                 DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS,
             )?,
         )
-        .map_err(|error| ConfigError::Invalid {
-            name: match error {
-                RateLimitPolicyError::Limit(_) => vars::LOGIN_FAILURE_LIMIT,
-                RateLimitPolicyError::Window(_) => vars::LOGIN_FAILURE_WINDOW,
-            },
-            reason: error.to_string(),
+        .map_err(|error| {
+            policy_error(error, vars::LOGIN_FAILURE_LIMIT, vars::LOGIN_FAILURE_WINDOW)
         })?;
         let grace: u64 = number(
             env,
@@ -212,12 +214,28 @@ mod tests {
     }
 
     #[test]
+    fn a_loopback_issuer_may_use_http_with_a_port() {
+        for issuer in [
+            "http://localhost:3000",
+            "http://127.0.0.1:3000/",
+            "http://[::1]:8080",
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs[0] = (vars::ISSUER, issuer);
+            let config = ServiceConfig::from_lookup(&lookup(&pairs)).unwrap();
+            assert_eq!(config.issuer, issuer.trim_end_matches('/'));
+        }
+    }
+
+    #[test]
     fn missing_or_invalid_settings_name_the_variable() {
         let missing = ServiceConfig::from_lookup(&lookup(&BASE[1..])).unwrap_err();
         assert_eq!(missing.to_string(), "GATEHOUSE_ISSUER is not set");
         let cases = [
             (vars::ISSUER, "http://auth.example.com"),
             (vars::ISSUER, "https://auth.example.com?x=1"),
+            (vars::ISSUER, "http://localhost.evil.example"),
+            (vars::ISSUER, "http://127.0.0.1.nip.io"),
             (vars::RATE_LIMIT, "lots"),
             (vars::RATE_LIMIT, "0"),
             (vars::RATE_LIMIT_WINDOW, "0"),

@@ -19,3 +19,4 @@ pub mod scope;
 pub mod secret;
 pub mod seed;
 pub mod store;
+pub mod url_rules;

@@ -4,9 +4,12 @@
 //! memory, an iteration count of 2, and 1 degree of parallelism." Those are the parameters
 //! here (m = 19456 KiB, t = 2, p = 1). Verification reads the parameters stored in each hash,
 //! so they can be raised later without invalidating existing hashes.
+//!
+//! An argon2 run takes tens of milliseconds of CPU on purpose; request handlers use the async
+//! wrappers ([`verify_or_dummy_async`], [`hash_async`]), which run it on tokio's blocking pool
+//! so that it does not hold up the other requests an async worker thread serves.
 
 use std::fmt;
-use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash as Phc, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -53,12 +56,16 @@ impl PasswordHash {
     }
 
     pub fn verify(&self, password: &str) -> bool {
-        match Phc::new(&self.0) {
-            Ok(phc) => Argon2::default()
-                .verify_password(password.as_bytes(), &phc)
-                .is_ok(),
-            Err(_) => false,
-        }
+        verify_phc(&self.0, password)
+    }
+}
+
+fn verify_phc(stored: &str, password: &str) -> bool {
+    match Phc::new(stored) {
+        Ok(phc) => Argon2::default()
+            .verify_password(password.as_bytes(), &phc)
+            .is_ok(),
+        Err(_) => false,
     }
 }
 
@@ -68,23 +75,46 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
-/// Checks a password against a hash, or, when there is no account, against a fixed dummy hash,
-/// so that an unknown email costs the same time as a wrong password.
+/// The hash an unknown email's password is checked against, so that the check costs what a
+/// real customer's does (same algorithm, parameters, salt and output lengths; a test holds it
+/// to [`MEMORY_KIB`], [`ITERATIONS`] and [`PARALLELISM`]) and no email stands out by its
+/// response time. Made once by [`PasswordHash::of`] from 32 random bytes that were then thrown
+/// away, so no password verifies against it; a constant, so that no cold start spends an
+/// argon2 run making it.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$CUfno6D9DkyFr9utmT4LUA$RB7wQQQLiUlqiN1F/jxPNu/A9QN5b71sOyxMj3znfBE";
+
+/// Checks a password against a hash, or, when there is no account, against [`DUMMY_HASH`], so
+/// that an unknown email costs the same time as a wrong password. Blocks for an argon2 run: in
+/// async code, use [`verify_or_dummy_async`].
 pub fn verify_or_dummy(hash: Option<&PasswordHash>, password: &str) -> bool {
     match hash {
         Some(hash) => hash.verify(password),
         None => {
-            dummy_hash().verify(password);
+            // black_box: the result is ignored, but the work must be done, for the timing.
+            std::hint::black_box(verify_phc(DUMMY_HASH, password));
             false
         }
     }
 }
 
-/// The dummy hash, made once. Call at cold start, so that no request pays for making it (and
-/// the first unknown email does not stand out by its time).
-pub fn dummy_hash() -> &'static PasswordHash {
-    static DUMMY: OnceLock<PasswordHash> = OnceLock::new();
-    DUMMY.get_or_init(|| PasswordHash::of("gatehouse dummy password"))
+/// [`verify_or_dummy`], run on tokio's blocking pool.
+pub async fn verify_or_dummy_async(hash: Option<PasswordHash>, password: String) -> bool {
+    off_async_threads(move || verify_or_dummy(hash.as_ref(), &password)).await
+}
+
+/// [`PasswordHash::of`], run on tokio's blocking pool.
+pub async fn hash_async(password: String) -> PasswordHash {
+    off_async_threads(move || PasswordHash::of(&password)).await
+}
+
+async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        // A panic in the work is the caller's, as if the work had run inline.
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => panic!("the tokio runtime shut down during a password check"),
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +152,54 @@ mod tests {
 
     #[test]
     fn an_unknown_account_never_verifies_whatever_the_password() {
-        assert!(!verify_or_dummy(None, "gatehouse dummy password"));
-        assert!(!verify_or_dummy(None, ""));
+        for password in [
+            "",
+            " ",
+            "password",
+            "123456",
+            "gatehouse dummy password",
+            "dummy",
+            DUMMY_HASH,
+        ] {
+            assert!(!verify_or_dummy(None, password), "{password:?}");
+            assert!(!verify_phc(DUMMY_HASH, password), "{password:?}");
+        }
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_customers_hash_costs() {
+        let dummy = Phc::new(DUMMY_HASH).expect("a PHC string");
+        let real_hash = PasswordHash::of("a real customer's password");
+        let real = Phc::new(real_hash.as_stored()).unwrap();
+        assert_eq!(dummy.algorithm.as_str(), "argon2id");
+        assert_eq!(dummy.version, Some(0x13));
+        let expected = [("m", MEMORY_KIB), ("t", ITERATIONS), ("p", PARALLELISM)];
+        for (name, value) in expected {
+            assert_eq!(
+                dummy.params.get_decimal(name),
+                Some(value),
+                "dummy hash {name}"
+            );
+        }
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(
+            dummy.salt.map(|salt| salt.len()),
+            real.salt.map(|salt| salt.len())
+        );
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert!(PasswordHash::from_stored(DUMMY_HASH).is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_async_wrappers_hash_and_verify_like_the_blocking_functions() {
+        let hash = hash_async("correct horse".to_owned()).await;
+        assert!(hash
+            .as_stored()
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_or_dummy_async(Some(hash.clone()), "correct horse".to_owned()).await);
+        assert!(!verify_or_dummy_async(Some(hash), "wrong horse".to_owned()).await);
+        assert!(!verify_or_dummy_async(None, "correct horse".to_owned()).await);
     }
 }

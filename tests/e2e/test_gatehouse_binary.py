@@ -195,6 +195,20 @@ def test_a_bad_seed_is_refused_with_the_path_of_the_field(tmp_path):
     assert "markets[0].colour: unknown field `colour`" in process.stderr
 
 
+def test_a_bad_flag_is_refused_under_the_name_of_the_flag(tmp_path):
+    process = subprocess.run(
+        [BIN, "serve", "--port", str(free_port()), "--rate-limit", "1000"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=30,
+    )
+    assert process.returncode != 0
+    assert (
+        "gatehouse: --rate-limit: the rate limit must be from 1 to 300 requests per window, got 1000"
+        in process.stderr
+    )
+    assert "GATEHOUSE_RATE_LIMIT" not in process.stderr
+    assert not (tmp_path / ".gatehouse").exists(), "refused before making a development key"
+
+
 def post_json(base, path, body):
     request = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(), method="POST")
     request.add_header("Content-Type", "application/json")

@@ -15,7 +15,6 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = ServiceConfig::from_env()?;
     let keys = KeySet::from_pem(&required_env(vars::SIGNING_KEYS)?)?;
-    gatehouse_shared::password::dummy_hash();
     let table = required_env(vars::TABLE)?;
     let store = DynamoStore::new(dynamo::client(None).await, table);
     let service = Arc::new(TokenService {

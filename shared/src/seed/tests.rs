@@ -76,6 +76,8 @@ fn broken_rules_are_each_reported_at_their_path() {
         (with(minimal(), "/applications/0/token_lifetime", json!(7199)), "applications[0].token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 7199"),
         (with(minimal(), "/applications/0/token_lifetime", json!(31_536_001)), "applications[0].token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 31536001"),
         (with(minimal(), "/applications/0/redirect_uris", json!(["http://evil.example/cb"])), "applications[0].redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost)"),
+        (with(minimal(), "/applications/0/redirect_uris", json!(["http://localhost.evil.example/cb"])), "applications[0].redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost)"),
+        (with(minimal(), "/applications/0/redirect_uris", json!(["https://x", "http://localhost:3000/cb#f"])), "applications[0].redirect_uris[1]: must be an absolute https URL without fragment (http only for localhost)"),
         (with(minimal(), "/applications/0/client_id", json!("")), "applications[0].client_id: must not be empty"),
         (with(minimal(), "/markets/0/mode", json!("staging")), "markets[0].mode: unknown variant `staging`, expected `test` or `live`"),
         (with(minimal(), "/markets/0/number", json!(-1)), "markets[0].number: invalid value: integer `-1`, expected u64"),
@@ -87,6 +89,18 @@ fn broken_rules_are_each_reported_at_their_path() {
             "expected {expected:?} in {found:?}"
         );
     }
+}
+
+#[test]
+fn redirect_uris_may_be_https_anywhere_or_http_on_a_loopback_host() {
+    let uris = json!([
+        "https://shop.example/cb?x=1",
+        "http://localhost:3000/cb",
+        "http://127.0.0.1/cb",
+        "http://[::1]:8080/cb"
+    ]);
+    let seed = with(minimal(), "/applications/0/redirect_uris", uris);
+    assert_eq!(problems(seed), Vec::<String>::new());
 }
 
 #[test]

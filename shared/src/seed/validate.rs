@@ -20,6 +20,7 @@ use crate::model::{
 };
 use crate::password::PasswordHash;
 use crate::secret::{SecretHash, MIN_SECRET_LENGTH};
+use crate::url_rules::is_https_or_loopback_http;
 
 pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
     let mut problems = Problems::default();
@@ -281,7 +282,7 @@ fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Applic
             }
         };
         for (j, uri) in app.redirect_uris.iter().enumerate() {
-            if !is_acceptable_redirect_uri(uri) {
+            if !is_https_or_loopback_http(uri) || uri.contains('#') {
                 problems.add(
                     format!("applications[{i}].redirect_uris[{j}]"),
                     "must be an absolute https URL without fragment (http only for localhost)",
@@ -300,15 +301,6 @@ fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Applic
         });
     }
     applications
-}
-
-fn is_acceptable_redirect_uri(uri: &str) -> bool {
-    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"];
-    (uri.starts_with("https://") && uri.len() > "https://".len() && !uri.contains('#'))
-        || local.iter().any(|prefix| {
-            uri.strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
-        })
 }
 
 /// Public clients have no secret; confidential ones a long one, kept only as its hash.

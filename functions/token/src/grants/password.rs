@@ -5,7 +5,7 @@ use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::model::MAX_EMAIL_LENGTH;
 use gatehouse_shared::model::{email_key, OwnerType};
-use gatehouse_shared::password::verify_or_dummy;
+use gatehouse_shared::password::verify_or_dummy_async;
 use gatehouse_shared::scope::{resolve_scope, ScopeContext};
 use gatehouse_shared::secret::random_token;
 
@@ -61,8 +61,10 @@ pub async fn grant(
         .customers
         .find_customer_by_email(application.mode, email)
         .await?;
-    // An unknown email is checked against a dummy hash: the same work, the same time.
-    if !verify_or_dummy(customer.as_ref().map(|c| &c.password_hash), password) {
+    // An unknown email is checked against a dummy hash: the same work, the same time. On the
+    // blocking pool, so that argon2 does not stall the requests sharing this thread.
+    let hash = customer.as_ref().map(|c| c.password_hash.clone());
+    if !verify_or_dummy_async(hash, password.to_owned()).await {
         return Err(invalid_grant(BAD_CREDENTIALS));
     }
     let Some(customer) = customer else {

@@ -1,16 +1,15 @@
-//! Access tokens: JWTs signed with ES256 (default) or RS512, `kid` = RFC 7638 thumbprint.
-//!
-//! Keys come from configuration as PEM blocks. The first private key signs; every key, private
-//! or public-only, is published at `/.well-known/jwks.json`, so that a new key can be published
-//! before it signs and an old one can stay published until its tokens have expired.
+//! Key sets from PEM: the signing key and the published JWKS ([`KeySet`]), the public keys the
+//! well-known function publishes ([`PublishedKeys`]), and the one rule for which keys are
+//! usable at all ([`public_key_algorithm`]).
 
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, ParsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
+};
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
-use serde::{Deserialize, Serialize};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header};
 
-use crate::model::{ApplicationKind, Organization};
+use super::claims::AccessTokenClaims;
 
 /// The signing algorithms Gatehouse offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,10 +34,10 @@ impl SigningAlgorithm {
         }
     }
 
-    pub fn jwt_algorithm(self) -> Algorithm {
+    pub fn jwt_algorithm(self) -> jsonwebtoken::Algorithm {
         match self {
-            Self::Es256 => Algorithm::ES256,
-            Self::Rs512 => Algorithm::RS512,
+            Self::Es256 => jsonwebtoken::Algorithm::ES256,
+            Self::Rs512 => jsonwebtoken::Algorithm::RS512,
         }
     }
 }
@@ -94,6 +93,24 @@ fn public_jwk(mut jwk: Jwk, index: usize) -> Result<(String, Jwk), KeyError> {
     Ok((kid, jwk))
 }
 
+/// The smallest RSA modulus accepted, in bits.
+const MIN_RSA_BITS: usize = 2048;
+
+/// The one rule for which keys Gatehouse signs with or publishes, applied to the public half
+/// (SubjectPublicKeyInfo DER) of every key, private or public: a P-256 EC key is for ES256, an
+/// RSA key of at least [`MIN_RSA_BITS`] (and, as aws-lc-rs has it, at most 8192) for RS512.
+/// Anything else, a P-384 EC key or a 1024-bit RSA key among them, is for nothing.
+fn public_key_algorithm(spki: &[u8]) -> Option<SigningAlgorithm> {
+    // Parsing for P-256 verification checks the curve named in the key.
+    if ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, spki).is_ok() {
+        return Some(SigningAlgorithm::Es256);
+    }
+    // aws-lc-rs's RSA public key type checks the size as its RSA key pairs do; the comparison
+    // states the rule here rather than leaving it to the library.
+    let rsa = aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki).ok()?;
+    (rsa.key_size_bits() >= MIN_RSA_BITS).then_some(SigningAlgorithm::Rs512)
+}
+
 /// Which algorithm a PKCS#8 private key is for, by trying it with each.
 fn pkcs8_algorithm(der: &[u8]) -> Option<SigningAlgorithm> {
     if EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).is_ok() {
@@ -138,8 +155,8 @@ fn public_spki(algorithm: SigningAlgorithm, block: &pem::Pem) -> Option<Vec<u8>>
 }
 
 /// Reads every PEM block of `text`: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY` (SEC1) and
-/// `RSA PRIVATE KEY` (PKCS#1) can sign; `PUBLIC KEY` can only be published. EC keys are
-/// P-256 for ES256, RSA keys are for RS512.
+/// `RSA PRIVATE KEY` (PKCS#1) can sign; `PUBLIC KEY` can only be published. Either way the
+/// key's public half must pass [`public_key_algorithm`].
 fn parse_keys(text: &str) -> Result<Vec<ParsedKey>, KeyError> {
     let blocks = pem::parse_many(text)?;
     if blocks.is_empty() {
@@ -175,6 +192,10 @@ fn parse_keys(text: &str) -> Result<Vec<ParsedKey>, KeyError> {
         };
         let key = match private {
             Some((algorithm, normalized)) => {
+                let public_spki = public_spki(algorithm, &normalized).ok_or_else(unsupported)?;
+                if public_key_algorithm(&public_spki) != Some(algorithm) {
+                    return Err(unsupported());
+                }
                 let pem_text = pem::encode(&normalized);
                 let encoding_key = match algorithm {
                     SigningAlgorithm::Es256 => EncodingKey::from_ec_pem(pem_text.as_bytes()),
@@ -196,7 +217,6 @@ fn parse_keys(text: &str) -> Result<Vec<ParsedKey>, KeyError> {
                     &signing.encoding_key,
                 )
                 .map_err(jwt_error)?;
-                let public_spki = public_spki(algorithm, &normalized).ok_or_else(unsupported)?;
                 ParsedKey {
                     jwk,
                     public_spki,
@@ -204,18 +224,15 @@ fn parse_keys(text: &str) -> Result<Vec<ParsedKey>, KeyError> {
                 }
             }
             None => {
+                let algorithm = public_key_algorithm(block.contents()).ok_or_else(unsupported)?;
                 let pem_text = pem::encode(block);
-                let (decoding_key, algorithm) = match DecodingKey::from_ec_pem(pem_text.as_bytes())
-                {
-                    Ok(key) => (key, Algorithm::ES256),
-                    Err(_) => (
-                        DecodingKey::from_rsa_pem(pem_text.as_bytes())
-                            .map_err(|_| unsupported())?,
-                        Algorithm::RS512,
-                    ),
-                };
-                let jwk =
-                    Jwk::from_decoding_key(&decoding_key, Some(algorithm)).map_err(jwt_error)?;
+                let decoding_key = match algorithm {
+                    SigningAlgorithm::Es256 => DecodingKey::from_ec_pem(pem_text.as_bytes()),
+                    SigningAlgorithm::Rs512 => DecodingKey::from_rsa_pem(pem_text.as_bytes()),
+                }
+                .map_err(|_| unsupported())?;
+                let jwk = Jwk::from_decoding_key(&decoding_key, Some(algorithm.jwt_algorithm()))
+                    .map_err(jwt_error)?;
                 ParsedKey {
                     jwk: public_jwk(jwk, index)?.1,
                     public_spki: block.contents().to_vec(),
@@ -296,202 +313,5 @@ impl SigningKey {
         let mut header = Header::new(self.algorithm.jwt_algorithm());
         header.kid = Some(self.kid.clone());
         header
-    }
-}
-
-/// A new private key in PKCS#8 PEM: P-256 for ES256, 2048-bit RSA for RS512.
-pub fn generate_private_key_pem(algorithm: SigningAlgorithm) -> String {
-    let der = match algorithm {
-        SigningAlgorithm::Es256 => {
-            let rng = aws_lc_rs::rand::SystemRandom::new();
-            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                .expect("P-256 key generation failed")
-                .as_ref()
-                .to_vec()
-        }
-        SigningAlgorithm::Rs512 => {
-            let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
-                .expect("RSA key generation failed");
-            AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
-                .expect("RSA key serialization failed")
-                .as_ref()
-                .to_vec()
-        }
-    };
-    pem::encode(&pem::Pem::new("PRIVATE KEY", der))
-}
-
-/// The access token's claims (DESIGN.md "Access tokens").
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessTokenClaims {
-    pub iss: String,
-    pub iat: u64,
-    pub exp: u64,
-    pub jti: String,
-    pub scope: String,
-    /// The application's environment: true in test mode.
-    pub test: bool,
-    pub organization: Organization,
-    pub application: ApplicationClaim,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub market: Option<MarketClaim>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub owner: Option<OwnerClaim>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApplicationClaim {
-    pub id: String,
-    pub client_id: String,
-    pub kind: ApplicationKind,
-    pub public: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MarketClaim {
-    pub id: String,
-    pub number: u64,
-    pub price_list_id: String,
-    /// The market's stock locations, or only those in scope when the scope names some.
-    pub stock_location_ids: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OwnerClaim {
-    pub id: String,
-    /// `Customer` or `User`.
-    #[serde(rename = "type")]
-    pub owner_type: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use jsonwebtoken::{decode, Validation};
-
-    fn claims() -> AccessTokenClaims {
-        AccessTokenClaims {
-            iss: "https://auth.example".into(),
-            iat: 1,
-            exp: 4_000_000_000,
-            jti: "j".into(),
-            scope: "market:all".into(),
-            test: true,
-            organization: Organization {
-                id: "o".into(),
-                slug: "acme".into(),
-            },
-            application: ApplicationClaim {
-                id: "a".into(),
-                client_id: "c".into(),
-                kind: ApplicationKind::Integration,
-                public: false,
-            },
-            market: None,
-            owner: None,
-        }
-    }
-
-    fn verify_with_jwks(keys: &KeySet, token: &str) -> AccessTokenClaims {
-        let header = jsonwebtoken::decode_header(token).unwrap();
-        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(keys.jwks()).unwrap();
-        let jwk = jwks
-            .find(header.kid.as_deref().unwrap())
-            .expect("kid published");
-        let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&["https://auth.example"]);
-        decode::<AccessTokenClaims>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
-            .unwrap()
-            .claims
-    }
-
-    #[test]
-    fn tokens_signed_with_each_algorithm_verify_against_the_published_jwks() {
-        for algorithm in [SigningAlgorithm::Es256, SigningAlgorithm::Rs512] {
-            let keys = KeySet::from_pem(&generate_private_key_pem(algorithm)).unwrap();
-            assert_eq!(keys.signing_key().algorithm, algorithm);
-            let token = keys.sign(&claims()).unwrap();
-            let header = jsonwebtoken::decode_header(&token).unwrap();
-            assert_eq!(header.alg, algorithm.jwt_algorithm());
-            assert_eq!(verify_with_jwks(&keys, &token), claims());
-        }
-    }
-
-    #[test]
-    fn the_kid_is_the_rfc_7638_thumbprint_of_the_public_key() {
-        let keys = KeySet::from_pem(&generate_private_key_pem(SigningAlgorithm::Es256)).unwrap();
-        let jwk = &keys.jwks()["keys"][0];
-        let canonical = format!(
-            r#"{{"crv":"P-256","kty":"EC","x":{},"y":{}}}"#,
-            jwk["x"], jwk["y"]
-        );
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
-        use base64::Engine;
-        let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
-        assert_eq!(keys.signing_key().kid, expected);
-        assert_eq!(jwk["kid"], expected);
-        assert_eq!(jwk["use"], "sig");
-        assert_eq!(jwk["alg"], "ES256");
-    }
-
-    #[test]
-    fn several_keys_are_published_and_the_first_private_key_signs() {
-        let new = generate_private_key_pem(SigningAlgorithm::Es256);
-        let old = generate_private_key_pem(SigningAlgorithm::Rs512);
-        let keys = KeySet::from_pem(&format!("{new}\n{old}")).unwrap();
-        assert_eq!(keys.signing_key().algorithm, SigningAlgorithm::Es256);
-        let published = keys.jwks()["keys"].as_array().unwrap().clone();
-        assert_eq!(published.len(), 2);
-        assert_eq!(published[0]["kid"], keys.signing_key().kid.as_str());
-        assert_eq!(published[1]["kty"], "RSA");
-    }
-
-    #[test]
-    fn public_keys_derived_from_private_ones_publish_the_same_jwks() {
-        for algorithm in [SigningAlgorithm::Es256, SigningAlgorithm::Rs512] {
-            let private = generate_private_key_pem(algorithm);
-            let keys = KeySet::from_pem(&private).unwrap();
-            let public = public_pem(&private).unwrap();
-            assert!(
-                public.starts_with("-----BEGIN PUBLIC KEY-----") && !public.contains("PRIVATE")
-            );
-            let published = PublishedKeys::from_public_pem(&public).unwrap();
-            assert_eq!(published.jwks(), keys.jwks(), "{algorithm:?}");
-            assert_eq!(
-                public_pem(&public).unwrap(),
-                public,
-                "public keys pass through"
-            );
-        }
-    }
-
-    #[test]
-    fn the_published_keys_refuse_private_key_material() {
-        let private = generate_private_key_pem(SigningAlgorithm::Es256);
-        let public = public_pem(&generate_private_key_pem(SigningAlgorithm::Es256)).unwrap();
-        let mixed = format!("{public}{private}");
-        assert!(matches!(
-            PublishedKeys::from_public_pem(&mixed),
-            Err(KeyError::PrivateKeyNotAllowed { index: 1 })
-        ));
-    }
-
-    #[test]
-    fn unusable_key_material_is_refused_with_a_reason() {
-        assert!(matches!(KeySet::from_pem(""), Err(KeyError::Empty)));
-        assert!(matches!(
-            KeySet::from_pem("not a pem"),
-            Err(KeyError::Empty)
-        ));
-        let garbage = pem::encode(&pem::Pem::new("PRIVATE KEY", vec![1, 2, 3]));
-        assert!(matches!(
-            KeySet::from_pem(&garbage),
-            Err(KeyError::Unsupported { .. })
-        ));
-        let cert = pem::encode(&pem::Pem::new("CERTIFICATE", vec![1, 2, 3]));
-        assert!(matches!(
-            KeySet::from_pem(&cert),
-            Err(KeyError::Unsupported { .. })
-        ));
     }
 }

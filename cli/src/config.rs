@@ -1,0 +1,217 @@
+//! `gatehouse serve`'s flags, and its [`ServiceConfig`] built from them by the function the
+//! Lambda functions use, [`ServiceConfig::from_lookup`]: the flags become the `GATEHOUSE_*`
+//! settings they stand for, so every default, range and message is the Lambdas' own. Only the
+//! names differ, so an error about a setting is reported under its flag ([`FLAGS`]).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use gatehouse_shared::config::{
+    vars, ConfigError, ServiceConfig, DEFAULT_LOGIN_FAILURE_LIMIT,
+    DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+};
+use gatehouse_shared::model::Organization;
+use gatehouse_shared::ratelimit;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Seed file for the embedded store (default: the demo seed). With DynamoDB, only its
+    /// organization is read.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Token requests accepted per client IP in any window (at most 300).
+    #[arg(long, default_value_t = ratelimit::DEFAULT_LIMIT)]
+    pub rate_limit: u32,
+    /// The rate-limit window, in seconds.
+    #[arg(long, default_value_t = ratelimit::DEFAULT_WINDOW_SECONDS)]
+    pub rate_limit_window: u64,
+    /// Login attempts per customer account before it is locked for the rest of the window.
+    #[arg(long, default_value_t = DEFAULT_LOGIN_FAILURE_LIMIT)]
+    pub login_failure_limit: u32,
+    /// The login-lockout window, in seconds.
+    #[arg(long, default_value_t = DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS)]
+    pub login_failure_window: u64,
+    /// Seconds after a refresh token's exchange in which presenting it again is refused
+    /// without revoking its family (at most 30).
+    #[arg(long, default_value_t = DEFAULT_REFRESH_REUSE_GRACE_SECONDS)]
+    pub refresh_reuse_grace: u64,
+    /// Serve from DynamoDB at this endpoint instead of the embedded store (needs --table).
+    #[arg(long, requires = "table")]
+    pub dynamodb_endpoint: Option<String>,
+    #[arg(long, requires = "dynamodb_endpoint")]
+    pub table: Option<String>,
+    /// PEM file of signing keys. Default: $GATEHOUSE_SIGNING_KEYS, else a development key
+    /// generated once and kept in .gatehouse/.
+    #[arg(long)]
+    pub signing_keys: Option<PathBuf>,
+    /// Algorithm of the generated development key.
+    #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS512"])]
+    pub algorithm: String,
+    /// The `iss` claim and base URL (default: http://<host>:<port>).
+    #[arg(long)]
+    pub issuer: Option<String>,
+}
+
+/// Every setting `gatehouse serve` hands to [`ServiceConfig::from_lookup`], and the flag it
+/// comes from. The organization comes from the seed file.
+pub const FLAGS: [(&str, &str); 8] = [
+    (vars::ISSUER, "--issuer"),
+    (vars::ORGANIZATION_ID, "--seed"),
+    (vars::ORGANIZATION_SLUG, "--seed"),
+    (vars::RATE_LIMIT, "--rate-limit"),
+    (vars::RATE_LIMIT_WINDOW, "--rate-limit-window"),
+    (vars::LOGIN_FAILURE_LIMIT, "--login-failure-limit"),
+    (vars::LOGIN_FAILURE_WINDOW, "--login-failure-window"),
+    (vars::REFRESH_REUSE_GRACE, "--refresh-reuse-grace"),
+];
+
+/// The flag a setting comes from; the variable's own name for a setting without one.
+pub fn flag_for(variable: &str) -> &str {
+    FLAGS
+        .iter()
+        .find(|(name, _)| *name == variable)
+        .map_or(variable, |(_, flag)| flag)
+}
+
+/// A configuration error, told in terms of the command line.
+pub fn flag_error(error: &ConfigError) -> String {
+    match error {
+        ConfigError::Missing(name) => format!("{} is required", flag_for(name)),
+        ConfigError::Invalid { name, reason } => format!("{}: {reason}", flag_for(name)),
+    }
+}
+
+/// The flags as the `GATEHOUSE_*` settings they stand for.
+fn settings(args: &ServeArgs, organization: &Organization) -> HashMap<&'static str, String> {
+    let issuer = args.issuer.clone().unwrap_or_else(|| match args.host {
+        std::net::IpAddr::V6(host) => format!("http://[{host}]:{}", args.port),
+        std::net::IpAddr::V4(host) => format!("http://{host}:{}", args.port),
+    });
+    HashMap::from([
+        (vars::ISSUER, issuer),
+        (vars::ORGANIZATION_ID, organization.id.clone()),
+        (vars::ORGANIZATION_SLUG, organization.slug.clone()),
+        (vars::RATE_LIMIT, args.rate_limit.to_string()),
+        (vars::RATE_LIMIT_WINDOW, args.rate_limit_window.to_string()),
+        (
+            vars::LOGIN_FAILURE_LIMIT,
+            args.login_failure_limit.to_string(),
+        ),
+        (
+            vars::LOGIN_FAILURE_WINDOW,
+            args.login_failure_window.to_string(),
+        ),
+        (
+            vars::REFRESH_REUSE_GRACE,
+            args.refresh_reuse_grace.to_string(),
+        ),
+    ])
+}
+
+/// `gatehouse serve`'s configuration, through the Lambdas' own path; errors name the flag.
+pub fn service_config(
+    args: &ServeArgs,
+    organization: &Organization,
+) -> Result<ServiceConfig, String> {
+    let settings = settings(args, organization);
+    ServiceConfig::from_lookup(&|name| settings.get(name).cloned())
+        .map_err(|error| flag_error(&error))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn organization() -> Organization {
+        Organization {
+            id: "org".into(),
+            slug: "acme".into(),
+        }
+    }
+
+    fn config_from(flags: &[&str]) -> Result<ServiceConfig, String> {
+        let serve = Serve::try_parse_from(std::iter::once("serve").chain(flags.iter().copied()))
+            .expect("the flags parse");
+        service_config(&serve.args, &organization())
+    }
+
+    #[test]
+    fn every_setting_the_shared_configuration_reads_comes_from_a_flag_that_exists() {
+        let serve = Serve::try_parse_from(["serve"]).unwrap();
+        let settings = settings(&serve.args, &organization());
+        let read = RefCell::new(Vec::new());
+        ServiceConfig::from_lookup(&|name| {
+            read.borrow_mut().push(name.to_owned());
+            settings.get(name).cloned()
+        })
+        .unwrap();
+        let command = Serve::command();
+        for name in read.into_inner() {
+            let flag = flag_for(&name);
+            let long = flag
+                .strip_prefix("--")
+                .unwrap_or_else(|| panic!("{name} has no flag"));
+            assert!(
+                command
+                    .get_arguments()
+                    .any(|arg| arg.get_long() == Some(long)),
+                "{name} maps to {flag}, which `gatehouse serve` does not have"
+            );
+        }
+    }
+
+    #[test]
+    fn a_setting_without_a_flag_keeps_its_variable_name() {
+        assert_eq!(flag_for(vars::RATE_LIMIT), "--rate-limit");
+        assert_eq!(flag_for(vars::TABLE), vars::TABLE);
+        assert_eq!(
+            flag_error(&ConfigError::Missing(vars::ISSUER)),
+            "--issuer is required"
+        );
+    }
+
+    #[test]
+    fn the_defaults_are_the_lambdas_defaults() {
+        let config = config_from(&[]).unwrap();
+        assert_eq!(config.issuer, "http://127.0.0.1:3000");
+        assert_eq!(config.organization, organization());
+        assert_eq!(config.rate_limit, ratelimit::RateLimitPolicy::default());
+        assert_eq!(config.login_lockout, ServiceConfig::default_login_lockout());
+        assert_eq!(
+            config.refresh_reuse_grace,
+            ServiceConfig::default_refresh_reuse_grace()
+        );
+        let config = config_from(&["--host", "::1", "--port", "8080"]).unwrap();
+        assert_eq!(config.issuer, "http://[::1]:8080");
+    }
+
+    #[test]
+    fn an_invalid_flag_is_reported_under_its_own_name() {
+        let cases: [(&[&str], &str); 7] = [
+            (&["--rate-limit", "1000"], "--rate-limit: the rate limit must be from 1 to 300 requests per window, got 1000"),
+            (&["--rate-limit", "0"], "--rate-limit: the rate limit must be from 1 to 300 requests per window, got 0"),
+            (&["--rate-limit-window", "0"], "--rate-limit-window: the rate-limit window must be from 1 to 3600 seconds, got 0"),
+            (&["--login-failure-limit", "301"], "--login-failure-limit: the rate limit must be from 1 to 300 requests per window, got 301"),
+            (&["--login-failure-window", "7200"], "--login-failure-window: the rate-limit window must be from 1 to 3600 seconds, got 7200"),
+            (&["--refresh-reuse-grace", "31"], "--refresh-reuse-grace: at most 30 seconds, got 31"),
+            (&["--issuer", "http://localhost.evil.example"], "--issuer: must be an https URL (http only on localhost)"),
+        ];
+        for (flags, expected) in cases {
+            assert_eq!(config_from(flags).unwrap_err(), expected, "{flags:?}");
+        }
+    }
+}
