@@ -1,0 +1,227 @@
+//! The records Gatehouse keeps: applications, markets, stock locations, customers and refresh
+//! tokens, each in one environment (`Mode`) of the deployment's one organization, and the
+//! [`Catalog`] a seed loads.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lifetime::TokenLifetime;
+use crate::secret::SecretHash;
+
+mod tokens;
+
+pub use tokens::{
+    AuthorizationCodeRecord, CodePresentation, CodeRefusal, RefreshTokenRecord, RefreshTokenState,
+};
+
+/// The two fully separate environments of an organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Test,
+    Live,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 2] = [Mode::Test, Mode::Live];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Test => "test",
+            Mode::Live => "live",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Mode> {
+        match value {
+            "test" => Some(Mode::Test),
+            "live" => Some(Mode::Live),
+            _ => None,
+        }
+    }
+}
+
+/// The three kinds of API client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationKind {
+    SalesChannel,
+    Integration,
+    Webapp,
+}
+
+impl ApplicationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationKind::SalesChannel => "sales_channel",
+            ApplicationKind::Integration => "integration",
+            ApplicationKind::Webapp => "webapp",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ApplicationKind> {
+        match value {
+            "sales_channel" => Some(ApplicationKind::SalesChannel),
+            "integration" => Some(ApplicationKind::Integration),
+            "webapp" => Some(ApplicationKind::Webapp),
+            _ => None,
+        }
+    }
+
+    /// RFC 6749 §2.1 client types. Sales channels run in browsers and apps, where no secret
+    /// stays secret, so they are public; the other kinds are confidential.
+    pub fn client_type(self) -> ClientType {
+        match self {
+            ApplicationKind::SalesChannel => ClientType::Public,
+            ApplicationKind::Integration | ApplicationKind::Webapp => ClientType::Confidential,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientType {
+    /// Authenticates with its client_id alone and has no secret.
+    Public,
+    /// Must authenticate with its client_secret.
+    Confidential,
+}
+
+/// The one organization a deployment serves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub slug: String,
+}
+
+/// An API client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Application {
+    pub id: String,
+    pub name: String,
+    pub kind: ApplicationKind,
+    pub mode: Mode,
+    pub client_id: String,
+    /// Present exactly when the kind is confidential.
+    pub client_secret_hash: Option<SecretHash>,
+    /// The application's own access-token lifetime, when it set one.
+    pub token_lifetime: Option<TokenLifetime>,
+    pub redirect_uris: Vec<String>,
+}
+
+impl Application {
+    pub fn is_public(&self) -> bool {
+        self.kind.client_type() == ClientType::Public
+    }
+}
+
+/// A market, with the ids and numbers of its stock locations resolved at load time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Market {
+    pub id: String,
+    pub number: u64,
+    pub code: String,
+    pub name: String,
+    pub mode: Mode,
+    pub active: bool,
+    pub price_list_id: String,
+    pub stock_location_ids: Vec<String>,
+    pub stock_location_numbers: Vec<u64>,
+    /// A market tied to a customer group is private to that group.
+    pub customer_group_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockLocation {
+    pub id: String,
+    pub number: u64,
+    pub code: String,
+    pub name: String,
+    pub mode: Mode,
+}
+
+/// A customer group: markets tied to one are private to its customers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerGroup {
+    pub id: String,
+    pub name: String,
+    pub mode: Mode,
+}
+
+/// A shopper who logs in through a sales channel with the password grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Customer {
+    pub id: String,
+    pub mode: Mode,
+    /// As registered. Lookups use [`email_key`], so emails match case-insensitively.
+    pub email: String,
+    pub password_hash: crate::password::PasswordHash,
+    pub customer_group_id: Option<String>,
+}
+
+/// The longest email address accepted (RFC 5321's path limit), in seeds and at login.
+pub const MAX_EMAIL_LENGTH: usize = 254;
+
+/// The form an email is looked up by: trimmed and lowercased, so that `Alice@Example.com` and
+/// `alice@example.com` are one customer.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// What the stores keep, from a valid seed ([`crate::seed::parse_seed`]). Collections not yet
+/// served by any endpoint (price lists, SKUs, prices, stock items) are checked by the seed but
+/// not carried here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    pub organization: Organization,
+    pub applications: Vec<Application>,
+    pub markets: Vec<Market>,
+    pub stock_locations: Vec<StockLocation>,
+    pub customer_groups: Vec<CustomerGroup>,
+    /// Passwords hashed with argon2id.
+    pub customers: Vec<Customer>,
+    /// Passwords hashed with argon2id.
+    pub users: Vec<User>,
+}
+
+/// Who a token acts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OwnerType {
+    Customer,
+    User,
+}
+
+impl OwnerType {
+    /// The response's `owner_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerType::Customer => "customer",
+            OwnerType::User => "user",
+        }
+    }
+
+    /// The JWT's `owner.type`.
+    pub fn claim_name(self) -> &'static str {
+        match self {
+            OwnerType::Customer => "Customer",
+            OwnerType::User => "User",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "customer" => Some(OwnerType::Customer),
+            "user" => Some(OwnerType::User),
+            _ => None,
+        }
+    }
+}
+
+/// A member of the organization, who signs in to webapps (the authorization code grant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub mode: Mode,
+    /// As registered. Lookups use [`email_key`], so emails match case-insensitively.
+    pub email: String,
+    pub name: Option<String>,
+    pub password_hash: crate::password::PasswordHash,
+}
