@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use gatehouse_authorize::AuthorizeService;
 use gatehouse_cli::config::{service_config, ServeArgs};
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
@@ -153,6 +154,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
             clients: store.clone(),
             refresh_tokens: store.clone(),
         },
+        authorize: AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone()),
         token: TokenService {
             storage: TokenStorage::from(store),
             keys: Arc::clone(&keys),

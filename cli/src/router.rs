@@ -1,5 +1,6 @@
 //! Routes a request to the function that API Gateway would invoke for it (see template.yaml).
 
+use gatehouse_authorize::{AuthorizeService, AUTHORIZE_PATH};
 use gatehouse_revoke::RevokeService;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_token::TokenService;
@@ -11,12 +12,14 @@ pub struct Functions {
     pub token: TokenService,
     pub revoke: RevokeService,
     pub wellknown: WellKnown,
+    pub authorize: AuthorizeService,
 }
 
 pub async fn route(request: Request, functions: &Functions) -> Response<Body> {
     match request.uri().path() {
         "/oauth/token" => gatehouse_token::handle(request, &functions.token).await,
         "/oauth/revoke" => gatehouse_revoke::handle(request, &functions.revoke).await,
+        AUTHORIZE_PATH => gatehouse_authorize::handle(request, &functions.authorize).await,
         JWKS_PATH | METADATA_PATH => {
             gatehouse_wellknown::handle(request, &functions.wellknown).await
         }

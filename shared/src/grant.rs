@@ -44,6 +44,7 @@ pub const SERVED_GRANTS: &[GrantType] = &[
     GrantType::ClientCredentials,
     GrantType::Password,
     GrantType::RefreshToken,
+    GrantType::AuthorizationCode,
 ];
 
 /// May an application of this kind use this grant?

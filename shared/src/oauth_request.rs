@@ -99,7 +99,9 @@ fn form_decode(raw: &str) -> Option<String> {
         .map(|decoded| decoded.into_owned())
 }
 
-fn parse_form(body: &str) -> Result<Params, ApiError> {
+/// Parameters from an `application/x-www-form-urlencoded` string (a body or a query),
+/// refusing repeated ones.
+pub fn parse_form(body: &str) -> Result<Params, ApiError> {
     let mut params = Params::default();
     for pair in body.split('&').filter(|pair| !pair.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));

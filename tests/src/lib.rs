@@ -332,6 +332,11 @@ pub async fn spawn_server(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) ->
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let functions = Arc::new(Functions {
+        authorize: gatehouse_authorize::AuthorizeService::on_store(
+            store.clone(),
+            Arc::new(SystemClock),
+            config(rate_limit),
+        ),
         revoke: revoke_service(store.clone()),
         token: token_service(store, Arc::new(SystemClock), rate_limit),
         wellknown: WellKnown::new(&config(rate_limit), test_keys().jwks()),

@@ -117,7 +117,7 @@ async fn unknown_paths_wrong_methods_and_oversized_bodies_get_documented_errors(
         RateLimitPolicy::default(),
     )
     .await;
-    let not_found = http_request(address, "GET", "/oauth/authorize", &[], "").await;
+    let not_found = http_request(address, "GET", "/oauth/device", &[], "").await;
     assert_eq!(
         assert_error_format(404, &not_found.headers, &not_found.body),
         "not_found"

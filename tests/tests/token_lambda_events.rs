@@ -338,17 +338,7 @@ async fn a_kind_using_a_grant_outside_the_table_is_an_unauthorized_client() {
 }
 
 #[tokio::test]
-async fn authorization_code_not_yet_served_and_unknown_grants_are_unsupported_grant_type() {
-    let (status, _, body) = post(
-        TokenEvent::form(&[("grant_type", "authorization_code"), ("code", "abc")])
-            .basic(WEBAPP, WEBAPP_SECRET),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type")),
-        "{body}"
-    );
+async fn unknown_grants_are_unsupported_grant_type() {
     for grant in [
         "implicit",
         "client-credentials",

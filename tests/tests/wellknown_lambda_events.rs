@@ -44,13 +44,30 @@ async fn the_server_metadata_follows_rfc_8414() {
     assert_eq!(body["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
     assert_eq!(
         body["grant_types_supported"],
-        serde_json::json!(["client_credentials", "password", "refresh_token"])
+        serde_json::json!([
+            "client_credentials",
+            "password",
+            "refresh_token",
+            "authorization_code"
+        ])
     );
+    assert_eq!(
+        body["authorization_endpoint"],
+        format!("{ISSUER}/oauth/authorize")
+    );
+    assert_eq!(
+        body["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        body["response_types_supported"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(body["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         body["revocation_endpoint"],
         format!("{ISSUER}/oauth/revoke")
     );
-    assert!(body["response_types_supported"].is_array());
     assert!(body["token_endpoint_auth_methods_supported"]
         .as_array()
         .unwrap()

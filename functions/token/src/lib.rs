@@ -13,7 +13,8 @@ use gatehouse_shared::http::{client_ip, json_response};
 use gatehouse_shared::jwt::KeySet;
 use gatehouse_shared::ratelimit::RateLimitOutcome;
 use gatehouse_shared::store::{
-    ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, Store, StoreError,
+    AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, Store,
+    StoreError, Users,
 };
 use http::{HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -34,21 +35,25 @@ pub struct TokenService {
 pub struct TokenStorage {
     pub clients: Arc<dyn Clients>,
     pub customers: Arc<dyn Customers>,
+    pub users: Arc<dyn Users>,
     pub rate_limits: Arc<dyn RateLimits>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
+    pub authorization_codes: Arc<dyn AuthorizationCodes>,
 }
 
 impl TokenStorage {
     /// Every concern from one backend.
     pub fn on<S>(store: Arc<S>) -> Self
     where
-        S: Clients + Customers + RateLimits + RefreshTokens + 'static,
+        S: Clients + Customers + Users + RateLimits + RefreshTokens + AuthorizationCodes + 'static,
     {
         Self {
             clients: store.clone(),
             customers: store.clone(),
+            users: store.clone(),
             rate_limits: store.clone(),
-            refresh_tokens: store,
+            refresh_tokens: store.clone(),
+            authorization_codes: store,
         }
     }
 }
@@ -59,8 +64,10 @@ impl From<Arc<dyn Store>> for TokenStorage {
         Self {
             clients: store.clone(),
             customers: store.clone(),
+            users: store.clone(),
             rate_limits: store.clone(),
-            refresh_tokens: store,
+            refresh_tokens: store.clone(),
+            authorization_codes: store,
         }
     }
 }
@@ -110,6 +117,18 @@ async fn respond(
         }
         Grant::RefreshToken { refresh_token } => {
             grants::refresh_token::grant(request, refresh_token).await?
+        }
+        Grant::AuthorizationCode {
+            code,
+            redirect_uri,
+            verifier_challenge,
+        } => {
+            let presented = grants::authorization_code::Presented {
+                code,
+                redirect_uri,
+                verifier_challenge: verifier_challenge.as_deref(),
+            };
+            grants::authorization_code::grant(request, presented).await?
         }
     };
     Ok(json_response(StatusCode::OK, &response.body()))

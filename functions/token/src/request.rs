@@ -7,6 +7,7 @@ use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
 use gatehouse_shared::oauth_request::{
     authenticate, lookup_id, parse_oauth_request, OAuthRequest, Params,
 };
+use gatehouse_shared::pkce::s256_challenge;
 use gatehouse_shared::scope::{parse_scope, ResourceRef, ScopeError, ScopeRequest};
 use gatehouse_shared::store::{ClientWithScope, StoreError};
 use lambda_http::Request;
@@ -20,6 +21,13 @@ pub enum Grant {
     Password { username: String, password: String },
     /// RFC 6749 §6.
     RefreshToken { refresh_token: String },
+    /// RFC 6749 §4.1.3, with PKCE (RFC 7636 §4.5).
+    AuthorizationCode {
+        code: String,
+        redirect_uri: String,
+        /// The S256 challenge of the `code_verifier` sent, if one was sent.
+        verifier_challenge: Option<String>,
+    },
 }
 
 impl Grant {
@@ -40,10 +48,15 @@ impl Grant {
             GrantType::RefreshToken => Ok(Self::RefreshToken {
                 refresh_token: required("refresh_token")?,
             }),
-            GrantType::AuthorizationCode => Err(ApiError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("grant_type '{}' is not supported yet", grant.as_str()),
-            )),
+            GrantType::AuthorizationCode => Ok(Self::AuthorizationCode {
+                code: required("code")?,
+                redirect_uri: required("redirect_uri")?,
+                verifier_challenge: params
+                    .get("code_verifier")
+                    .map(s256_challenge)
+                    .transpose()
+                    .map_err(|error| ApiError::invalid_request(error.to_string()))?,
+            }),
         }
     }
 }
@@ -170,6 +183,7 @@ mod tests {
             (GrantType::ClientCredentials, None),
             (GrantType::Password, Some("username is required")),
             (GrantType::RefreshToken, Some("refresh_token is required")),
+            (GrantType::AuthorizationCode, Some("code is required")),
         ];
         for (grant, missing) in cases {
             let read = Grant::read(grant, &none);

@@ -33,8 +33,12 @@ impl WellKnown {
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "grant_types_supported": SERVED_GRANTS.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            // No authorization endpoint yet, hence no response types.
-            "response_types_supported": [],
+            "authorization_endpoint": format!("{issuer}/oauth/authorize"),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "code_challenge_methods_supported": gatehouse_shared::pkce::METHODS_SUPPORTED,
+            // RFC 9207: authorization responses carry `iss`.
+            "authorization_response_iss_parameter_supported": true,
             "scopes_supported": ["market:all"],
         });
         Self { jwks, metadata }

@@ -1,6 +1,7 @@
 //! One module per grant, behind one contract: [`GrantRequest`] in, [`TokenResponse`] or the
 //! error to show out. Client authentication and the grant table were checked before.
 
+pub mod authorization_code;
 pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;

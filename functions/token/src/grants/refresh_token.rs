@@ -105,8 +105,8 @@ pub async fn grant(
         return Err(invalid_grant("the refresh token has expired"));
     }
 
-    // The owner and the original scope as they are now: the market must still be active and
-    // the customer still in its group.
+    // The owner and the original scope as they are now: the market must still be active, the
+    // customer still in its group, the user still a member.
     let owner_group = match record.owner_type {
         OwnerType::Customer => {
             storage
@@ -116,7 +116,14 @@ pub async fn grant(
                 .ok_or_else(|| invalid_grant("the refresh token's owner no longer exists"))?
                 .customer_group_id
         }
-        OwnerType::User => None,
+        OwnerType::User => {
+            storage
+                .users
+                .find_user(application.mode, &record.owner_id)
+                .await?
+                .ok_or_else(|| invalid_grant("the refresh token's owner no longer exists"))?;
+            None
+        }
     };
     let context = ScopeContext {
         kind: application.kind,

@@ -1,0 +1,388 @@
+//! `GET /oauth/authorize` shows the sign-in page of the authorization code flow (RFC 6749
+//! §4.1) to an organization user; `POST /oauth/authorize` signs them in and sends them back to
+//! the webapp with a code, or with an error.
+
+pub mod csrf;
+pub mod page;
+pub mod request;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatehouse_shared::clock::Clock;
+use gatehouse_shared::config::ServiceConfig;
+use gatehouse_shared::error::ApiError;
+use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
+use gatehouse_shared::model::{email_key, AuthorizationCodeRecord, MAX_EMAIL_LENGTH};
+use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
+use gatehouse_shared::password::verify_or_dummy_async;
+use gatehouse_shared::scope::GrantedScope;
+use gatehouse_shared::secret::{random_token, SecretHash};
+use gatehouse_shared::store::{AuthorizationCodes, Clients, RateLimits, Store, Users};
+use http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+
+use csrf::CsrfCookie;
+use request::{AuthorizationRequest, Refusal};
+
+pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
+
+/// Everything the authorize endpoint depends on, built once per cold start.
+pub struct AuthorizeService {
+    pub clients: Arc<dyn Clients>,
+    pub users: Arc<dyn Users>,
+    pub rate_limits: Arc<dyn RateLimits>,
+    pub codes: Arc<dyn AuthorizationCodes>,
+    pub clock: Arc<dyn Clock>,
+    pub config: ServiceConfig,
+}
+
+impl AuthorizeService {
+    /// Every storage concern from one backend.
+    pub fn on<S>(store: Arc<S>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self
+    where
+        S: Clients + Users + RateLimits + AuthorizationCodes + 'static,
+    {
+        Self {
+            clients: store.clone(),
+            users: store.clone(),
+            rate_limits: store.clone(),
+            codes: store,
+            clock,
+            config,
+        }
+    }
+
+    /// Every storage concern from a backend chosen at run time (`gatehouse serve`, tests).
+    pub fn on_store(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
+        Self {
+            clients: store.clone(),
+            users: store.clone(),
+            rate_limits: store.clone(),
+            codes: store,
+            clock,
+            config,
+        }
+    }
+
+    fn csrf(&self) -> CsrfCookie {
+        CsrfCookie::for_issuer(&self.config.issuer)
+    }
+}
+
+/// One answer for an unknown email and a wrong password, so that nobody learns which emails
+/// have accounts.
+const BAD_CREDENTIALS: &str = "The email or password is not valid.";
+
+fn error_page(service: &AuthorizeService, status: u16, message: &str) -> Response<Body> {
+    page::respond(
+        status,
+        page::error(&service.config.organization.slug, message),
+        None,
+    )
+}
+
+/// `uri` with `pairs` added to its query.
+fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        query.append_pair(name, value);
+    }
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{}", query.finish())
+}
+
+/// A redirect back to the client. RFC 9700 §4.11: 303, so that the browser does not repost
+/// the form (and the password) to the client. RFC 9207: `iss` names who answers.
+fn redirect_back<'a>(
+    service: &'a AuthorizeService,
+    redirect_uri: &str,
+    state: Option<&'a str>,
+    mut pairs: Vec<(&'a str, &'a str)>,
+) -> Response<Body> {
+    if let Some(state) = state {
+        pairs.push(("state", state));
+    }
+    pairs.push(("iss", &service.config.issuer));
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    let headers = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(&with_query(redirect_uri, &pairs)) {
+        headers.insert(header::LOCATION, location);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn refused(service: &AuthorizeService, refusal: Refusal) -> Response<Body> {
+    match refusal {
+        Refusal::Page { status, message } => error_page(service, status, &message),
+        Refusal::Redirect {
+            redirect_uri,
+            state,
+            error,
+            description,
+        } => redirect_back(
+            service,
+            &redirect_uri,
+            state.as_deref(),
+            vec![("error", error), ("error_description", &description)],
+        ),
+        Refusal::Unavailable(error) => {
+            tracing::error!(error = %error, "authorize: storage unavailable");
+            let mut response = error_page(
+                service,
+                503,
+                "Sign-in is unavailable for a moment. Try again in a few seconds.",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+/// The sign-in page for a checked request, with a CSRF cookie.
+fn sign_in_page(
+    service: &AuthorizeService,
+    request: &AuthorizationRequest,
+    headers: &http::HeaderMap,
+    status: u16,
+    email: &str,
+    alert: Option<&str>,
+) -> Response<Body> {
+    let csrf = service.csrf();
+    let (value, new) = csrf.value(headers);
+    let markup = page::sign_in(
+        request,
+        &page::SignIn {
+            organization: &service.config.organization.slug,
+            csrf: &value,
+            email,
+            alert,
+        },
+    );
+    let mut response = page::respond(status, markup, Some(&request.redirect_uri));
+    if new {
+        if let Ok(cookie) = HeaderValue::from_str(&csrf.set_cookie(&value)) {
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+    }
+    response
+}
+
+async fn show(request: &Request, service: &AuthorizeService) -> Response<Body> {
+    let params = match parse_form(request.uri().query().unwrap_or("")) {
+        Ok(params) => params,
+        Err(error) => return error_page(service, 400, &error.description),
+    };
+    match request::check(&params, service).await {
+        Ok(checked) => sign_in_page(service, &checked, request.headers(), 200, "", None),
+        Err(refusal) => refused(service, refusal),
+    }
+}
+
+fn form_params(request: &Request) -> Result<Params, ApiError> {
+    let body = gatehouse_shared::http::body_bytes(request);
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::invalid_request("the form is too large"));
+    }
+    let body = std::str::from_utf8(body)
+        .map_err(|_| ApiError::invalid_request("the form is not valid UTF-8"))?;
+    parse_form(body)
+}
+
+async fn submit(request: &Request, service: &AuthorizeService) -> Response<Body> {
+    let form = match form_params(request) {
+        Ok(form) => form,
+        Err(error) => return error_page(service, 400, &error.description),
+    };
+    // The request's own parameters come back as hidden fields: checked again, never trusted.
+    let checked = match request::check(&form, service).await {
+        Ok(checked) => checked,
+        Err(refusal) => return refused(service, refusal),
+    };
+    let headers = request.headers();
+    let email = form.get("email").unwrap_or("").trim();
+    if !service.csrf().verify(headers, form.get("csrf")) {
+        return sign_in_page(
+            service,
+            &checked,
+            headers,
+            403,
+            email,
+            Some("This page expired. Sign in again."),
+        );
+    }
+    if form.get("action") == Some("deny") {
+        return redirect_back(
+            service,
+            &checked.redirect_uri,
+            checked.state.as_deref(),
+            vec![
+                ("error", "access_denied"),
+                ("error_description", "the user declined to sign in"),
+            ],
+        );
+    }
+    let password = form.get("password").unwrap_or("");
+    if email.is_empty() || password.is_empty() {
+        return sign_in_page(
+            service,
+            &checked,
+            headers,
+            400,
+            email,
+            Some("Enter your email and password."),
+        );
+    }
+    match sign_in(service, &checked, email, password).await {
+        Ok(SignedIn::User(user_id)) => match issue_code(service, &checked, &user_id).await {
+            Ok(code) => redirect_back(
+                service,
+                &checked.redirect_uri,
+                checked.state.as_deref(),
+                vec![("code", &code)],
+            ),
+            Err(error) => refused(service, Refusal::Unavailable(error)),
+        },
+        Ok(SignedIn::Refused) => sign_in_page(
+            service,
+            &checked,
+            headers,
+            401,
+            email,
+            Some(BAD_CREDENTIALS),
+        ),
+        Ok(SignedIn::Locked(retry_after)) => {
+            let message = format!(
+                "Too many failed sign-ins for this account. Try again in {} seconds.",
+                retry_after.max(1)
+            );
+            let mut response = sign_in_page(service, &checked, headers, 429, email, Some(&message));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+            response
+        }
+        Err(error) => refused(service, Refusal::Unavailable(error)),
+    }
+}
+
+enum SignedIn {
+    User(String),
+    Refused,
+    /// Locked out; seconds until an attempt is allowed again.
+    Locked(u64),
+}
+
+/// Checks a user's email and password, with the customers' rules: every attempt counts
+/// against the account before the password is checked, an unknown email costs a dummy hash,
+/// and a success clears the count.
+async fn sign_in(
+    service: &AuthorizeService,
+    request: &AuthorizationRequest,
+    email: &str,
+    password: &str,
+) -> Result<SignedIn, ApiError> {
+    if email.len() > MAX_EMAIL_LENGTH {
+        return Ok(SignedIn::Refused);
+    }
+    let mode = request.application.mode;
+    let lockout = &service.config.login_lockout;
+    let attempts_key = format!("user-login:{}:{}", mode.as_str(), email_key(email));
+    let now = service.clock.now();
+    let attempt = service
+        .rate_limits
+        .hit_rate_limit(&attempts_key, lockout, now)
+        .await?;
+    if !attempt.allowed {
+        return Ok(SignedIn::Locked(attempt.reset_seconds));
+    }
+    let user = service.users.find_user_by_email(mode, email).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    if !verify_or_dummy_async(hash, password.to_owned()).await {
+        return Ok(SignedIn::Refused);
+    }
+    let Some(user) = user else {
+        return Ok(SignedIn::Refused);
+    };
+    service
+        .rate_limits
+        .clear_rate_limit(&attempts_key, lockout)
+        .await?;
+    Ok(SignedIn::User(user.id))
+}
+
+/// A new code for the signed-in user (256 random bits, stored only as its hash).
+async fn issue_code(
+    service: &AuthorizeService,
+    request: &AuthorizationRequest,
+    user_id: &str,
+) -> Result<String, ApiError> {
+    let code = random_token(32);
+    let now = service.clock.now();
+    let (market_id, stock_location_ids) = match &request.scope {
+        GrantedScope::AllMarkets => (None, vec![]),
+        GrantedScope::Market {
+            market,
+            stock_locations,
+        } => (
+            Some(market.id.clone()),
+            stock_locations.iter().map(|l| l.id.clone()).collect(),
+        ),
+    };
+    let application = &request.application;
+    let record = AuthorizationCodeRecord {
+        code_hash: SecretHash::of(&code),
+        application_id: application.id.clone(),
+        client_id: application.client_id.clone(),
+        mode: application.mode,
+        user_id: user_id.to_owned(),
+        redirect_uri: request.redirect_uri.clone(),
+        market_id,
+        stock_location_ids,
+        code_challenge: request.code_challenge.clone(),
+        family_id: random_token(16),
+        issued_at: now,
+        expires_at: now + Duration::from_secs(AUTHORIZATION_CODE_LIFETIME.into()),
+        consumed_at: None,
+    };
+    service.codes.create_authorization_code(&record).await?;
+    tracing::info!(client_id = %application.client_id, user_id, "authorization code issued");
+    Ok(code)
+}
+
+/// Handles `GET` and `POST /oauth/authorize`.
+pub async fn handle(request: Request, service: &AuthorizeService) -> Response<Body> {
+    match *request.method() {
+        Method::GET | Method::HEAD => show(&request, service).await,
+        Method::POST => submit(&request, service).await,
+        _ => ApiError::method_not_allowed("GET, POST").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_added_to_the_redirect_uris_own_query() {
+        assert_eq!(
+            with_query(
+                "https://app.example/cb",
+                &[("code", "a b"), ("state", "x&y")]
+            ),
+            "https://app.example/cb?code=a+b&state=x%26y"
+        );
+        assert_eq!(
+            with_query("https://app.example/cb?tenant=1", &[("code", "c")]),
+            "https://app.example/cb?tenant=1&code=c"
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! The authorization request (RFC 6749 §4.1.1), checked in two tiers. Until the client and its
+//! redirect URI are known good, an error is shown on a page and never redirected: RFC 6749
+//! §4.1.2.1 says the server "MUST NOT automatically redirect the user-agent to the invalid
+//! redirection URI", and anything else would make Gatehouse an open redirector. After that,
+//! errors go back to the client's redirect URI with `error`, `error_description` and `state`.
+
+use gatehouse_shared::error::ApiError;
+use gatehouse_shared::grant::GrantType;
+use gatehouse_shared::model::{Application, ApplicationKind, Market, StockLocation};
+use gatehouse_shared::oauth_request::Params;
+use gatehouse_shared::pkce::parse_challenge;
+use gatehouse_shared::scope::{parse_scope, resolve_scope, GrantedScope, ScopeContext};
+
+use crate::AuthorizeService;
+
+/// The parameters of an authorization request, carried from the page to its form as hidden
+/// fields and checked again when the form comes back.
+pub const REQUEST_PARAMETERS: [&str; 7] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+/// A request that passed every check: what the sign-in page shows and a code is bound to.
+#[derive(Debug)]
+pub struct AuthorizationRequest {
+    pub application: Application,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub scope: GrantedScope,
+    pub code_challenge: Option<String>,
+    /// The request's own parameters, for the form's hidden fields.
+    pub parameters: Vec<(&'static str, String)>,
+}
+
+/// Why a request cannot go on.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The client or its redirect URI cannot be trusted: a page, never a redirect.
+    Page { status: u16, message: String },
+    /// Sent back to the client (RFC 6749 §4.1.2.1).
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: &'static str,
+        description: String,
+    },
+    /// Storage failed: try again later.
+    Unavailable(ApiError),
+}
+
+fn page(status: u16, message: impl Into<String>) -> Refusal {
+    Refusal::Page {
+        status,
+        message: message.into(),
+    }
+}
+
+/// Checks an authorization request's parameters, looking up the client and the markets and
+/// stock locations its scope names in one storage request.
+pub async fn check(
+    params: &Params,
+    service: &AuthorizeService,
+) -> Result<AuthorizationRequest, Refusal> {
+    let client_id = params.get("client_id").ok_or_else(|| {
+        page(
+            400,
+            "The request names no application (client_id is missing).",
+        )
+    })?;
+    let requested_scope = parse_scope(params.get("scope"));
+    let (markets, locations) = match &requested_scope {
+        Ok(scope) => (&scope.markets[..], &scope.stock_locations[..]),
+        Err(_) => (&[][..], &[][..]),
+    };
+    let client = service
+        .clients
+        .find_client_with_scope(client_id, markets, locations)
+        .await
+        .map_err(|error| Refusal::Unavailable(error.into()))?
+        .filter(|client| client.application.kind == ApplicationKind::Webapp)
+        .ok_or_else(|| {
+            page(
+                400,
+                "No web application is registered under this client_id.",
+            )
+        })?;
+    // RFC 9700 §4.1.3: redirect URIs are compared by exact string match.
+    let redirect_uri = params
+        .get("redirect_uri")
+        .ok_or_else(|| page(400, "The request has no redirect_uri."))?;
+    if !client
+        .application
+        .redirect_uris
+        .iter()
+        .any(|r| r == redirect_uri)
+    {
+        return Err(page(
+            400,
+            "The redirect_uri is not one this application registered, so you are not sent back to it.",
+        ));
+    }
+
+    let state = params.get("state").map(str::to_owned);
+    let back = |error: &'static str, description: String| Refusal::Redirect {
+        redirect_uri: redirect_uri.to_owned(),
+        state: state.clone(),
+        error,
+        description,
+    };
+    match params.get("response_type") {
+        Some("code") => {}
+        Some(_) => {
+            return Err(back(
+                "unsupported_response_type",
+                "response_type must be code".into(),
+            ))
+        }
+        None => return Err(back("invalid_request", "response_type is required".into())),
+    }
+    let code_challenge = parse_challenge(
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    )
+    .map_err(|error| back("invalid_request", error.to_string()))?;
+    let requested = requested_scope.map_err(|error| back("invalid_scope", error.to_string()))?;
+    let context = ScopeContext {
+        kind: client.application.kind,
+        mode: client.application.mode,
+        grant: GrantType::AuthorizationCode,
+        owner_customer_group: None,
+    };
+    let scope = resolve_scope(
+        &requested,
+        &context,
+        &client.markets,
+        &client.stock_locations,
+    )
+    .map_err(|error| back("invalid_scope", error.to_string()))?;
+    let parameters = REQUEST_PARAMETERS
+        .iter()
+        .filter_map(|name| params.get(name).map(|value| (*name, value.to_owned())))
+        .collect();
+    Ok(AuthorizationRequest {
+        application: client.application,
+        redirect_uri: redirect_uri.to_owned(),
+        state,
+        scope,
+        code_challenge,
+        parameters,
+    })
+}
+
+/// What the page says the application will get, one line each.
+pub fn describe_scope(scope: &GrantedScope) -> Vec<String> {
+    fn location(location: &StockLocation) -> String {
+        format!(
+            "Stock in {} (stock location {})",
+            location.name, location.number
+        )
+    }
+    fn market(market: &Market) -> String {
+        format!("The {} market (market {})", market.name, market.number)
+    }
+    match scope {
+        GrantedScope::AllMarkets => vec!["Every market of the organization".to_owned()],
+        GrantedScope::Market {
+            market: m,
+            stock_locations,
+        } => std::iter::once(market(m))
+            .chain(stock_locations.iter().map(location))
+            .collect(),
+    }
+}

@@ -1,0 +1,187 @@
+//! RFC 6749 §4.1.3, the authorization code grant, for webapps: a code from
+//! `/oauth/authorize` for a user's access token and refresh token, with PKCE (RFC 7636).
+
+use gatehouse_shared::error::ApiError;
+use gatehouse_shared::grant::GrantType;
+use gatehouse_shared::model::{AuthorizationCodeRecord, CodePresentation, CodeRefusal, OwnerType};
+use gatehouse_shared::scope::{resolve_scope, ResourceRef, ScopeContext, ScopeRequest};
+use gatehouse_shared::secret::SecretHash;
+use gatehouse_shared::store::Redemption;
+
+use super::{
+    invalid_grant, issue_access_token, new_refresh_token, GrantRequest, OwnerTokens, TokenResponse,
+};
+use crate::TokenService;
+
+/// What the token request presents with its code.
+pub struct Presented<'a> {
+    pub code: &'a str,
+    pub redirect_uri: &'a str,
+    /// The S256 challenge of the `code_verifier` sent, if one was sent.
+    pub verifier_challenge: Option<&'a str>,
+}
+
+const NOT_VALID: &str = "the authorization code is not valid";
+
+/// The answer to each refusal. A replay also revokes what the code issued: RFC 6749 §4.1.2:
+/// "If an authorization code is used more than once, the authorization server MUST deny the
+/// request and SHOULD revoke (when possible) all tokens previously issued based on that
+/// authorization code." Access tokens are stateless and run out by themselves; the refresh
+/// token family the code started is revoked.
+async fn refuse(
+    service: &TokenService,
+    record: &AuthorizationCodeRecord,
+    refusal: CodeRefusal,
+) -> ApiError {
+    match refusal {
+        CodeRefusal::AlreadyUsed => {
+            let revoked = service
+                .storage
+                .refresh_tokens
+                .revoke_refresh_family(&record.family_id)
+                .await;
+            match revoked {
+                Ok(()) => {
+                    tracing::warn!(client_id = %record.client_id, family = %record.family_id, "authorization code replayed: its tokens are revoked");
+                    invalid_grant("the authorization code was already used: the tokens issued from it are revoked")
+                }
+                Err(error) => error.into(),
+            }
+        }
+        CodeRefusal::Expired => invalid_grant("the authorization code has expired"),
+        CodeRefusal::OtherClient => invalid_grant(NOT_VALID),
+        CodeRefusal::RedirectUriMismatch => {
+            invalid_grant("redirect_uri is not the one of the authorization request")
+        }
+        CodeRefusal::VerifierMissing => invalid_grant(
+            "code_verifier is required: the authorization request sent a code_challenge",
+        ),
+        CodeRefusal::VerifierWithoutChallenge => invalid_grant(
+            "code_verifier was sent but the authorization request had no code_challenge",
+        ),
+        CodeRefusal::VerifierMismatch => {
+            invalid_grant("code_verifier does not match the code_challenge")
+        }
+    }
+}
+
+pub async fn grant(
+    request: GrantRequest<'_>,
+    presented: Presented<'_>,
+) -> Result<TokenResponse, ApiError> {
+    let GrantRequest {
+        service,
+        client,
+        now,
+        ..
+    } = request;
+    let application = &client.application;
+    let storage = &service.storage;
+    let hash = SecretHash::of(presented.code);
+    let presentation = CodePresentation {
+        client_id: &application.client_id,
+        redirect_uri: presented.redirect_uri,
+        verifier_challenge: presented.verifier_challenge,
+    };
+
+    let record = storage
+        .authorization_codes
+        .find_authorization_code(&hash)
+        .await?
+        .filter(|record| record.mode == application.mode)
+        .ok_or_else(|| invalid_grant(NOT_VALID))?;
+    if let Some(refusal) = record.refusal(&presentation, now) {
+        return Err(refuse(service, &record, refusal).await);
+    }
+
+    // The user and the approved scope as they are now: the user still a member, the market
+    // still active. Both reads are independent, so they go together.
+    let original = ScopeRequest {
+        markets: record
+            .market_id
+            .iter()
+            .cloned()
+            .map(ResourceRef::Id)
+            .collect(),
+        all_markets: record.market_id.is_none(),
+        stock_locations: record
+            .stock_location_ids
+            .iter()
+            .cloned()
+            .map(ResourceRef::Id)
+            .collect(),
+    };
+    let scope_records = async {
+        if record.market_id.is_none() {
+            return Ok((vec![], vec![]));
+        }
+        futures::try_join!(
+            storage
+                .clients
+                .find_markets(application.mode, &original.markets),
+            storage
+                .clients
+                .find_stock_locations(application.mode, &original.stock_locations),
+        )
+    };
+    let (user, (markets, locations)) = futures::try_join!(
+        storage.users.find_user(application.mode, &record.user_id),
+        scope_records
+    )?;
+    let user = user.ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
+    let context = ScopeContext {
+        kind: application.kind,
+        mode: application.mode,
+        grant: GrantType::AuthorizationCode,
+        owner_customer_group: None,
+    };
+    let granted = resolve_scope(&original, &context, &markets, &locations)
+        .map_err(|e| invalid_grant_owned(format!("the approved scope no longer holds: {e}")))?;
+
+    let access = issue_access_token(
+        service,
+        application,
+        &granted,
+        Some((&user.id, OwnerType::User)),
+        now,
+    )?;
+    let (refresh_token, first) = new_refresh_token(
+        application,
+        &user.id,
+        OwnerType::User,
+        &record.family_id,
+        &granted,
+        now,
+    );
+    match storage
+        .authorization_codes
+        .redeem_authorization_code(&hash, &first, now)
+        .await?
+    {
+        Redemption::Redeemed => Ok(TokenResponse {
+            access,
+            owner: Some(OwnerTokens {
+                refresh_token,
+                owner_id: user.id,
+                owner_type: OwnerType::User,
+            }),
+        }),
+        // Another request redeemed it first (a replay: the winner's tokens are revoked), or it
+        // expired meanwhile.
+        Redemption::NotActive(Some(now_record)) => match now_record.refusal(&presentation, now) {
+            Some(refusal) => Err(refuse(service, &now_record, refusal).await),
+            None => Err(gatehouse_shared::store::StoreError::Unavailable(
+                "the code's redemption conflicted with another transaction".into(),
+            )
+            .into()),
+        },
+        Redemption::NotActive(None) => Err(invalid_grant(NOT_VALID)),
+    }
+}
+
+fn invalid_grant_owned(description: String) -> ApiError {
+    ApiError::new(
+        gatehouse_shared::error::ErrorCode::InvalidGrant,
+        description,
+    )
+}
