@@ -170,6 +170,11 @@ impl TokenEvent {
         self
     }
 
+    /// The event as JSON, to build events for other routes from.
+    pub fn event(&self) -> &Value {
+        &self.event
+    }
+
     pub fn request(&self) -> Request {
         lambda_http::request::from_str(&self.event.to_string())
             .expect("a valid API Gateway v2 event")

@@ -164,10 +164,12 @@ pub fn describe_scope(scope: &GrantedScope) -> Vec<String> {
         )
     }
     fn market(market: &Market) -> String {
-        format!("The {} market (market {})", market.name, market.number)
+        format!("{} (market {})", market.name, market.number)
     }
     match scope {
-        GrantedScope::AllMarkets => vec!["Every market of the organization".to_owned()],
+        GrantedScope::AllMarkets => {
+            vec!["Every market of the organization (market:all)".to_owned()]
+        }
         GrantedScope::Market {
             market: m,
             stock_locations,

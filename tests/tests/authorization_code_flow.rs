@@ -1,0 +1,683 @@
+//! Webapps: the authorization code flow through the authorize and token functions (API
+//! Gateway v2 events), on both stores: the sign-in page, its refusals, the code exchange with
+//! PKCE, every refusal of a code, and refresh.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatehouse_authorize::AuthorizeService;
+use gatehouse_shared::clock::ManualClock;
+use gatehouse_shared::model::Catalog;
+use gatehouse_shared::pkce::s256_challenge;
+use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
+use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::{Import, Store};
+use gatehouse_tests::*;
+use gatehouse_token::TokenService;
+use lambda_http::{Body, Response};
+use serde_json::{json, Value};
+
+const REDIRECT: &str = "http://localhost:8080/callback";
+const ADMIN: (&str, &str) = ("admin@example.com", "admin-demo-password");
+const OTHER_WEBAPP: &str = "other-webapp";
+const OTHER_WEBAPP_SECRET: &str = "other-webapp-secret-change-me-0123456789abcdef";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+/// The demo seed and a second webapp with the same redirect URI.
+fn catalog() -> Catalog {
+    let mut seed: Value = serde_json::from_str(DEMO_SEED).unwrap();
+    seed["applications"].as_array_mut().unwrap().push(json!({
+        "id": "app_other", "mode": "test", "name": "Other webapp", "kind": "webapp",
+        "client_id": OTHER_WEBAPP, "client_secret": OTHER_WEBAPP_SECRET,
+        "token_lifetime": null, "redirect_uris": [REDIRECT]
+    }));
+    parse_seed(&seed.to_string()).unwrap()
+}
+
+struct Flow {
+    authorize: AuthorizeService,
+    token: TokenService,
+    clock: Arc<ManualClock>,
+}
+
+/// An API Gateway v2 event for `/oauth/authorize`.
+fn authorize_event(method: &str, query: &str, body: Option<&str>, cookie: Option<&str>) -> Value {
+    let mut event = TokenEvent::new().method(method).event().clone();
+    event["rawPath"] = json!("/oauth/authorize");
+    event["requestContext"]["http"]["path"] = json!("/oauth/authorize");
+    event["routeKey"] = json!(format!("{method} /oauth/authorize"));
+    event["rawQueryString"] = json!(query);
+    match body {
+        Some(body) => {
+            event["body"] = json!(body);
+            event["headers"]["content-type"] = json!("application/x-www-form-urlencoded");
+        }
+        None => {
+            event["body"] = Value::Null;
+            event["headers"]
+                .as_object_mut()
+                .unwrap()
+                .remove("content-type");
+        }
+    }
+    if let Some(cookie) = cookie {
+        event["cookies"] = json!([cookie]);
+    }
+    event
+}
+
+fn query(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn text(response: &Response<Body>) -> String {
+    String::from_utf8_lossy(response.body().as_ref()).into_owned()
+}
+
+fn header<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The query parameters of a redirect's Location.
+fn location_params(response: &Response<Body>) -> Vec<(String, String)> {
+    let location = header(response, "location").expect("a Location header");
+    let (base, query) = location.split_once('?').expect("a query");
+    assert!(base == REDIRECT, "{location}");
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The value of the page's hidden `csrf` field.
+fn csrf_field(page: &str) -> String {
+    let start = page.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
+    page[start..start + 43].to_owned()
+}
+
+/// `name=value` of the Set-Cookie header, as a browser would send it back.
+fn cookie_of(response: &Response<Body>) -> String {
+    header(response, "set-cookie")
+        .expect("a Set-Cookie header")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn authorize_params(client_id: &str, challenge: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut params = vec![
+        ("response_type", "code".to_owned()),
+        ("client_id", client_id.to_owned()),
+        ("redirect_uri", REDIRECT.to_owned()),
+        ("scope", "market:code:eu".to_owned()),
+        ("state", "xyz-<state>&".to_owned()),
+    ];
+    if let Some(challenge) = challenge {
+        params.push(("code_challenge", challenge.to_owned()));
+        params.push(("code_challenge_method", "S256".to_owned()));
+    }
+    params
+}
+
+impl Flow {
+    async fn on(store: Arc<dyn Store>) -> Self {
+        let clock = manual_clock();
+        Self {
+            authorize: AuthorizeService::on_store(
+                store.clone(),
+                clock.clone(),
+                config(RateLimitPolicy::default()),
+            ),
+            token: token_service(store, clock.clone(), RateLimitPolicy::default()),
+            clock,
+        }
+    }
+
+    async fn get(&self, query: &str) -> Response<Body> {
+        let event = authorize_event("GET", query, None, None);
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        gatehouse_authorize::handle(request, &self.authorize).await
+    }
+
+    async fn post(&self, form: &str, cookie: Option<&str>) -> Response<Body> {
+        let event = authorize_event("POST", "", Some(form), cookie);
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        gatehouse_authorize::handle(request, &self.authorize).await
+    }
+
+    /// Opens the page, then submits its form with `email`, `password` and `action`.
+    async fn sign_in(
+        &self,
+        params: &[(&'static str, String)],
+        (email, password): (&str, &str),
+        action: &str,
+    ) -> Response<Body> {
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = self.get(&query(&pairs)).await;
+        assert_eq!(page.status(), 200, "{}", text(&page));
+        let csrf = csrf_field(&text(&page));
+        let mut form = pairs.clone();
+        form.extend([
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("action", action),
+        ]);
+        self.post(&query(&form), Some(&cookie_of(&page))).await
+    }
+
+    /// A code for the demo admin, approved for the demo webapp.
+    async fn code(&self, challenge: Option<&str>) -> String {
+        let response = self
+            .sign_in(&authorize_params(WEBAPP, challenge), ADMIN, "allow")
+            .await;
+        assert_eq!(response.status(), 303, "{}", text(&response));
+        let params = location_params(&response);
+        assert_eq!(param(&params, "state"), Some("xyz-<state>&"));
+        assert_eq!(param(&params, "iss"), Some(ISSUER));
+        param(&params, "code").expect("a code").to_owned()
+    }
+
+    async fn exchange(
+        &self,
+        (client, secret): (&str, &str),
+        code: &str,
+        redirect_uri: &str,
+        verifier: Option<&str>,
+    ) -> (u16, Value) {
+        let mut pairs = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ];
+        if let Some(verifier) = verifier {
+            pairs.push(("code_verifier", verifier));
+        }
+        let event = TokenEvent::form(&pairs).basic(client, secret);
+        let response = gatehouse_token::handle(event.request(), &self.token).await;
+        (response.status().as_u16(), body_json(&response))
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
+        let event = TokenEvent::form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .basic(WEBAPP, WEBAPP_SECRET);
+        let response = gatehouse_token::handle(event.request(), &self.token).await;
+        (response.status().as_u16(), body_json(&response))
+    }
+}
+
+fn refused_with(outcome: &(u16, Value), error: &str, description_part: &str) {
+    let (status, body) = outcome;
+    assert_eq!(
+        (*status, body["error"].as_str()),
+        (400, Some(error)),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains(description_part),
+        "{body}"
+    );
+}
+
+// ---------------------------------------------------------------- the flow ----------------
+
+async fn a_user_signs_in_and_the_webapp_exchanges_the_code_with_pkce_for_owned_tokens(
+    store: Arc<dyn Store>,
+) {
+    let flow = Flow::on(store).await;
+    let challenge = s256_challenge(VERIFIER).unwrap();
+    let code = flow.code(Some(&challenge)).await;
+    let (status, body) = flow
+        .exchange((WEBAPP, WEBAPP_SECRET), &code, REDIRECT, Some(VERIFIER))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "market:1001");
+    assert_eq!(body["expires_in"], 7200);
+    assert_eq!(body["owner_id"], "usr_admin");
+    assert_eq!(body["owner_type"], "user");
+    let claims = verify(
+        body["access_token"].as_str().unwrap(),
+        &test_keys(),
+        flow.clock.as_ref(),
+    );
+    let owner = claims.owner.expect("an owner");
+    assert_eq!(
+        (owner.id.as_str(), owner.owner_type.as_str()),
+        ("usr_admin", "User")
+    );
+    assert_eq!(claims.application.client_id, WEBAPP);
+    assert_eq!(claims.exp - claims.iat, 7200);
+    assert!(claims.test);
+
+    // Refresh, with the client secret, rotates as for sales channels.
+    flow.clock.advance(Duration::from_secs(60));
+    let (status, refreshed) = flow.refresh(body["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["owner_type"], "user");
+    assert_ne!(refreshed["refresh_token"], body["refresh_token"]);
+    let without_secret = TokenEvent::form(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", WEBAPP),
+        (
+            "refresh_token",
+            refreshed["refresh_token"].as_str().unwrap(),
+        ),
+    ]);
+    let response = gatehouse_token::handle(without_secret.request(), &flow.token).await;
+    assert_eq!(response.status(), 401);
+}
+
+async fn a_second_use_of_a_code_is_refused_and_revokes_the_tokens_it_issued(store: Arc<dyn Store>) {
+    let flow = Flow::on(store).await;
+    let code = flow.code(None).await;
+    let (status, first) = flow
+        .exchange((WEBAPP, WEBAPP_SECRET), &code, REDIRECT, None)
+        .await;
+    assert_eq!(status, 200, "{first}");
+    let again = flow
+        .exchange((WEBAPP, WEBAPP_SECRET), &code, REDIRECT, None)
+        .await;
+    refused_with(&again, "invalid_grant", "already used");
+    let refresh = flow.refresh(first["refresh_token"].as_str().unwrap()).await;
+    refused_with(&refresh, "invalid_grant", "revoked");
+}
+
+async fn of_ten_concurrent_exchanges_of_one_code_exactly_one_succeeds(store: Arc<dyn Store>) {
+    let flow = Arc::new(Flow::on(store).await);
+    let code = flow.code(None).await;
+    let outcomes = race(10, |_| {
+        let (flow, code) = (Arc::clone(&flow), code.clone());
+        async move {
+            flow.exchange((WEBAPP, WEBAPP_SECRET), &code, REDIRECT, None)
+                .await
+        }
+    })
+    .await;
+    let winners = outcomes.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(winners, 1, "{outcomes:?}");
+    for (status, body) in outcomes.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!(
+            (*status, body["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+    }
+}
+
+async fn every_broken_binding_of_a_code_is_refused_and_leaves_it_unused(store: Arc<dyn Store>) {
+    let flow = Flow::on(store).await;
+    let challenge = s256_challenge(VERIFIER).unwrap();
+    let code = flow.code(Some(&challenge)).await;
+    let webapp = (WEBAPP, WEBAPP_SECRET);
+    let other_verifier = "a".repeat(43);
+    refused_with(
+        &flow
+            .exchange(webapp, "not-a-code", REDIRECT, Some(VERIFIER))
+            .await,
+        "invalid_grant",
+        "not valid",
+    );
+    refused_with(
+        &flow
+            .exchange(
+                (OTHER_WEBAPP, OTHER_WEBAPP_SECRET),
+                &code,
+                REDIRECT,
+                Some(VERIFIER),
+            )
+            .await,
+        "invalid_grant",
+        "not valid",
+    );
+    refused_with(
+        &flow
+            .exchange(
+                webapp,
+                &code,
+                "http://localhost:8080/callback/",
+                Some(VERIFIER),
+            )
+            .await,
+        "invalid_grant",
+        "redirect_uri",
+    );
+    refused_with(
+        &flow.exchange(webapp, &code, REDIRECT, None).await,
+        "invalid_grant",
+        "code_verifier is required",
+    );
+    refused_with(
+        &flow
+            .exchange(webapp, &code, REDIRECT, Some(&other_verifier))
+            .await,
+        "invalid_grant",
+        "does not match",
+    );
+    refused_with(
+        &flow.exchange(webapp, &code, REDIRECT, Some("short")).await,
+        "invalid_request",
+        "code_verifier must be",
+    );
+    let (status, body) = flow.exchange(webapp, &code, "", Some(VERIFIER)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    // None of that used the code up.
+    let (status, body) = flow.exchange(webapp, &code, REDIRECT, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn a_verifier_for_a_code_without_a_challenge_is_a_refused_downgrade(store: Arc<dyn Store>) {
+    let flow = Flow::on(store).await;
+    let code = flow.code(None).await;
+    refused_with(
+        &flow
+            .exchange((WEBAPP, WEBAPP_SECRET), &code, REDIRECT, Some(VERIFIER))
+            .await,
+        "invalid_grant",
+        "no code_challenge",
+    );
+}
+
+async fn a_code_expires_after_ten_minutes(store: Arc<dyn Store>) {
+    let flow = Flow::on(store).await;
+    let code = flow.code(None).await;
+    flow.clock.advance(Duration::from_secs(600));
+    refused_with(
+        &flow
+            .exchange((WEBAPP, WEBAPP_SECRET), &code, REDIRECT, None)
+            .await,
+        "invalid_grant",
+        "expired",
+    );
+}
+
+// ---------------------------------------------------------------- the page ----------------
+
+async fn the_sign_in_page_is_protected_escaped_and_names_the_app_and_scope(store: Arc<dyn Store>) {
+    let flow = Flow::on(store).await;
+    let params = authorize_params(WEBAPP, None);
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = flow.get(&query(&pairs)).await;
+    assert_eq!(page.status(), 200);
+    let csp = header(&page, "content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert!(
+        csp.contains("form-action 'self' http://localhost:8080"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(header(&page, "x-frame-options"), Some("DENY"));
+    assert_eq!(header(&page, "cache-control"), Some("no-store"));
+    assert_eq!(
+        header(&page, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let cookie = header(&page, "set-cookie").unwrap();
+    assert!(cookie.starts_with("__Host-gatehouse-csrf="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Secure")
+    );
+    let html = text(&page);
+    assert!(
+        html.contains("Sign in to continue to Demo back office"),
+        "{html}"
+    );
+    assert!(html.contains("Europe (market 1001)"), "{html}");
+    assert!(!html.contains("<script"), "no script at all");
+    assert!(
+        html.contains("xyz-&lt;state&gt;&amp;"),
+        "the state is escaped"
+    );
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "no external asset"
+    );
+}
+
+async fn an_untrusted_client_or_redirect_uri_gets_an_error_page_and_never_a_redirect(
+    store: Arc<dyn Store>,
+) {
+    let flow = Flow::on(store).await;
+    let cases: [(&str, &[(&str, &str)]); 6] = [
+        (
+            "no client_id",
+            &[("response_type", "code"), ("redirect_uri", REDIRECT)],
+        ),
+        (
+            "an unknown client",
+            &[
+                ("response_type", "code"),
+                ("client_id", "nobody"),
+                ("redirect_uri", REDIRECT),
+            ],
+        ),
+        (
+            "a sales channel",
+            &[
+                ("response_type", "code"),
+                ("client_id", STOREFRONT),
+                ("redirect_uri", REDIRECT),
+            ],
+        ),
+        (
+            "no redirect_uri",
+            &[("response_type", "code"), ("client_id", WEBAPP)],
+        ),
+        (
+            "an unregistered redirect_uri",
+            &[
+                ("response_type", "code"),
+                ("client_id", WEBAPP),
+                ("redirect_uri", "https://evil.example/cb"),
+            ],
+        ),
+        (
+            "a redirect_uri that only starts like one",
+            &[
+                ("response_type", "code"),
+                ("client_id", WEBAPP),
+                ("redirect_uri", "http://localhost:8080/callback.evil"),
+            ],
+        ),
+    ];
+    for (name, pairs) in cases {
+        for response in [
+            flow.get(&query(pairs)).await,
+            flow.post(&query(pairs), None).await,
+        ] {
+            assert_eq!(response.status(), 400, "{name}");
+            assert!(header(&response, "location").is_none(), "{name}");
+            assert!(
+                text(&response).contains("This sign-in link does not work"),
+                "{name}"
+            );
+            assert_eq!(header(&response, "x-frame-options"), Some("DENY"), "{name}");
+        }
+    }
+}
+
+async fn other_errors_go_back_to_the_client_with_their_state(store: Arc<dyn Store>) {
+    let flow = Flow::on(store).await;
+    let base = [
+        ("client_id", WEBAPP),
+        ("redirect_uri", REDIRECT),
+        ("state", "s1"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = base.to_vec();
+        pairs.extend_from_slice(extra);
+        query(&pairs)
+    };
+    let cases: [(&[(&str, &str)], &str); 7] = [
+        (&[("response_type", "token")], "unsupported_response_type"),
+        (&[], "invalid_request"),
+        (
+            &[
+                ("response_type", "code"),
+                (
+                    "code_challenge",
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
+            ],
+            "invalid_request",
+        ),
+        (
+            &[
+                ("response_type", "code"),
+                (
+                    "code_challenge",
+                    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                ),
+                ("code_challenge_method", "plain"),
+            ],
+            "invalid_request",
+        ),
+        (
+            &[("response_type", "code"), ("scope", "market:1003")],
+            "invalid_scope",
+        ),
+        (
+            &[("response_type", "code"), ("scope", "market:9999")],
+            "invalid_scope",
+        ),
+        (
+            &[("response_type", "code"), ("scope", "warehouse:1")],
+            "invalid_scope",
+        ),
+    ];
+    for (extra, error) in cases {
+        let response = flow.get(&with(extra)).await;
+        assert_eq!(response.status(), 303, "{extra:?}: {}", text(&response));
+        let params = location_params(&response);
+        assert_eq!(param(&params, "error"), Some(error), "{extra:?}");
+        assert_eq!(param(&params, "state"), Some("s1"));
+        assert_eq!(param(&params, "iss"), Some(ISSUER));
+        assert!(param(&params, "error_description").is_some_and(|d| !d.is_empty()));
+        assert!(param(&params, "code").is_none());
+    }
+}
+
+async fn a_form_without_its_csrf_cookie_is_refused(store: Arc<dyn Store>) {
+    let flow = Flow::on(store).await;
+    let params = authorize_params(WEBAPP, None);
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = flow.get(&query(&pairs)).await;
+    let csrf = csrf_field(&text(&page));
+    let mut form = pairs.clone();
+    form.extend([
+        ("csrf", csrf.as_str()),
+        ("email", ADMIN.0),
+        ("password", ADMIN.1),
+    ]);
+    let forged_value = format!("__Host-gatehouse-csrf={}", "A".repeat(43));
+    for cookie in [None, Some(forged_value.as_str())] {
+        let response = flow.post(&query(&form), cookie).await;
+        assert_eq!(response.status(), 403);
+        assert!(header(&response, "location").is_none());
+        assert!(text(&response).contains("This page expired"));
+    }
+}
+
+async fn wrong_passwords_and_unknown_emails_get_one_answer_until_the_account_locks(
+    store: Arc<dyn Store>,
+) {
+    let flow = Flow::on(store).await;
+    let params = authorize_params(WEBAPP, None);
+    let unknown = flow
+        .sign_in(&params, ("nobody@example.com", "whatever"), "allow")
+        .await;
+    assert_eq!(unknown.status(), 401);
+    assert!(text(&unknown).contains("The email or password is not valid."));
+    for _ in 0..10 {
+        let wrong = flow
+            .sign_in(&params, (ADMIN.0, "wrong password"), "allow")
+            .await;
+        assert_eq!(wrong.status(), 401);
+        assert!(text(&wrong).contains("The email or password is not valid."));
+        assert!(header(&wrong, "location").is_none());
+    }
+    let locked = flow.sign_in(&params, ADMIN, "allow").await;
+    assert_eq!(locked.status(), 429, "the right password, but locked");
+    assert!(header(&locked, "retry-after").is_some());
+    flow.clock.advance(Duration::from_secs(15 * 60));
+    assert_eq!(flow.sign_in(&params, ADMIN, "allow").await.status(), 303);
+}
+
+async fn cancel_sends_the_user_back_with_access_denied(store: Arc<dyn Store>) {
+    let flow = Flow::on(store).await;
+    let response = flow
+        .sign_in(&authorize_params(WEBAPP, None), ("", ""), "deny")
+        .await;
+    assert_eq!(response.status(), 303);
+    let params = location_params(&response);
+    assert_eq!(param(&params, "error"), Some("access_denied"));
+    assert_eq!(param(&params, "state"), Some("xyz-<state>&"));
+}
+
+async fn memory() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::from_catalog(&catalog()))
+}
+
+async fn dynamodb() -> Arc<dyn Store> {
+    let store = fresh_dynamo_store(&dynamodb_endpoint()).await;
+    store.import(&catalog()).await.expect("catalog imported");
+    Arc::new(store)
+}
+
+macro_rules! on_both_stores {
+    ($($check:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(super::memory().await).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+                async fn $check() {
+                    super::$check(super::dynamodb().await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    a_user_signs_in_and_the_webapp_exchanges_the_code_with_pkce_for_owned_tokens,
+    a_second_use_of_a_code_is_refused_and_revokes_the_tokens_it_issued,
+    of_ten_concurrent_exchanges_of_one_code_exactly_one_succeeds,
+    every_broken_binding_of_a_code_is_refused_and_leaves_it_unused,
+    a_verifier_for_a_code_without_a_challenge_is_a_refused_downgrade,
+    a_code_expires_after_ten_minutes,
+    the_sign_in_page_is_protected_escaped_and_names_the_app_and_scope,
+    an_untrusted_client_or_redirect_uri_gets_an_error_page_and_never_a_redirect,
+    other_errors_go_back_to_the_client_with_their_state,
+    a_form_without_its_csrf_cookie_is_refused,
+    wrong_passwords_and_unknown_emails_get_one_answer_until_the_account_locks,
+    cancel_sends_the_user_back_with_access_denied,
+);
