@@ -132,6 +132,22 @@ fn print_credentials(seed_text: &str) {
             customer["customer_group_id"].as_str().unwrap_or("none")
         );
     }
+    let users = seed["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+    if !users.is_empty() {
+        println!("Users (sign in to webapps at /oauth/authorize):");
+    }
+    for user in users {
+        println!(
+            "  {:<5} email={}  password={}",
+            user["mode"].as_str().unwrap_or("?"),
+            user["email"].as_str().unwrap_or("?"),
+            user["password"].as_str().unwrap_or("?"),
+        );
+    }
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
