@@ -16,7 +16,6 @@ use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
 use gatehouse_shared::model::{email_key, AuthorizationCodeRecord, MAX_EMAIL_LENGTH};
 use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_shared::password::verify_or_dummy_async;
-use gatehouse_shared::scope::GrantedScope;
 use gatehouse_shared::secret::{random_token, SecretHash};
 use gatehouse_shared::store::{AuthorizationCodes, Clients, RateLimits, Store, Users};
 use http::{header, HeaderValue, Method, StatusCode};
@@ -327,16 +326,7 @@ async fn issue_code(
 ) -> Result<String, ApiError> {
     let code = random_token(32);
     let now = service.clock.now();
-    let (market_id, stock_location_ids) = match &request.scope {
-        GrantedScope::AllMarkets => (None, vec![]),
-        GrantedScope::Market {
-            market,
-            stock_locations,
-        } => (
-            Some(market.id.clone()),
-            stock_locations.iter().map(|l| l.id.clone()).collect(),
-        ),
-    };
+    let (market_id, stock_location_ids) = request.scope.stored_ids();
     let application = &request.application;
     let record = AuthorizationCodeRecord {
         code_hash: SecretHash::of(&code),

@@ -72,6 +72,22 @@ pub struct ScopeRequest {
 }
 
 impl ScopeRequest {
+    /// The request for a grant kept as ids ([`GrantedScope::stored_ids`]), to check it again.
+    pub fn by_ids(market_id: Option<&str>, stock_location_ids: &[String]) -> Self {
+        Self {
+            markets: market_id
+                .map(|id| ResourceRef::Id(id.to_owned()))
+                .into_iter()
+                .collect(),
+            all_markets: market_id.is_none(),
+            stock_locations: stock_location_ids
+                .iter()
+                .cloned()
+                .map(ResourceRef::Id)
+                .collect(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.markets.is_empty() && !self.all_markets && self.stock_locations.is_empty()
     }

@@ -45,6 +45,21 @@ impl GrantedScope {
         }
     }
 
+    /// How records that carry a grant (refresh tokens, authorization codes) keep it: the
+    /// market's id and the stock locations' ids, none for all markets.
+    pub fn stored_ids(&self) -> (Option<String>, Vec<String>) {
+        match self {
+            GrantedScope::AllMarkets => (None, vec![]),
+            GrantedScope::Market {
+                market,
+                stock_locations,
+            } => (
+                Some(market.id.clone()),
+                stock_locations.iter().map(|l| l.id.clone()).collect(),
+            ),
+        }
+    }
+
     pub fn market(&self) -> Option<&Market> {
         match self {
             GrantedScope::AllMarkets => None,

@@ -4,12 +4,13 @@
 use gatehouse_shared::error::ApiError;
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::model::{AuthorizationCodeRecord, CodePresentation, CodeRefusal, OwnerType};
-use gatehouse_shared::scope::{resolve_scope, ResourceRef, ScopeContext, ScopeRequest};
+use gatehouse_shared::scope::{resolve_scope, ScopeContext};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::Redemption;
 
 use super::{
-    invalid_grant, issue_access_token, new_refresh_token, GrantRequest, OwnerTokens, TokenResponse,
+    invalid_grant, issue_access_token, new_refresh_token, stored_scope, GrantRequest, OwnerTokens,
+    TokenResponse,
 };
 use crate::TokenService;
 
@@ -96,38 +97,20 @@ pub async fn grant(
 
     // The user and the approved scope as they are now: the user still a member, the market
     // still active. Both reads are independent, so they go together.
-    let original = ScopeRequest {
-        markets: record
-            .market_id
-            .iter()
-            .cloned()
-            .map(ResourceRef::Id)
-            .collect(),
-        all_markets: record.market_id.is_none(),
-        stock_locations: record
-            .stock_location_ids
-            .iter()
-            .cloned()
-            .map(ResourceRef::Id)
-            .collect(),
+    let user = async {
+        storage
+            .users
+            .find_user(application.mode, &record.user_id)
+            .await
+            .map_err(ApiError::from)
     };
-    let scope_records = async {
-        if record.market_id.is_none() {
-            return Ok((vec![], vec![]));
-        }
-        futures::try_join!(
-            storage
-                .clients
-                .find_markets(application.mode, &original.markets),
-            storage
-                .clients
-                .find_stock_locations(application.mode, &original.stock_locations),
-        )
-    };
-    let (user, (markets, locations)) = futures::try_join!(
-        storage.users.find_user(application.mode, &record.user_id),
-        scope_records
-    )?;
+    let scope = stored_scope(
+        service,
+        application.mode,
+        record.market_id.as_deref(),
+        &record.stock_location_ids,
+    );
+    let (user, (original, markets, locations)) = futures::try_join!(user, scope)?;
     let user = user.ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
     let context = ScopeContext {
         kind: application.kind,

@@ -12,7 +12,9 @@ use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::jwt::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
 use gatehouse_shared::lifetime::{access_token_lifetime, REFRESH_TOKEN_LIFETIME};
-use gatehouse_shared::model::{Application, Mode, OwnerType, RefreshTokenRecord};
+use gatehouse_shared::model::{
+    Application, Market, Mode, OwnerType, RefreshTokenRecord, StockLocation,
+};
 use gatehouse_shared::scope::{GrantedScope, ScopeError, ScopeRequest};
 use gatehouse_shared::secret::{random_token, SecretHash};
 use gatehouse_shared::store::ClientWithScope;
@@ -38,6 +40,27 @@ pub fn invalid_scope(error: ScopeError) -> ApiError {
 
 pub fn invalid_grant(description: &'static str) -> ApiError {
     ApiError::new(ErrorCode::InvalidGrant, description)
+}
+
+/// The markets and stock locations a stored grant (`market_id`, `stock_location_ids`) names,
+/// as they are now, with the request that names them: to check the grant again before it is
+/// extended. The two reads go together.
+pub async fn stored_scope(
+    service: &TokenService,
+    mode: Mode,
+    market_id: Option<&str>,
+    stock_location_ids: &[String],
+) -> Result<(ScopeRequest, Vec<Market>, Vec<StockLocation>), ApiError> {
+    let request = ScopeRequest::by_ids(market_id, stock_location_ids);
+    if market_id.is_none() {
+        return Ok((request, vec![], vec![]));
+    }
+    let clients = &service.storage.clients;
+    let (markets, locations) = futures::try_join!(
+        clients.find_markets(mode, &request.markets),
+        clients.find_stock_locations(mode, &request.stock_locations),
+    )?;
+    Ok((request, markets, locations))
 }
 
 /// A signed access token and what the response says about it.
@@ -147,16 +170,7 @@ pub fn new_refresh_token(
     now: UnixMillis,
 ) -> (String, RefreshTokenRecord) {
     let value = random_token(32);
-    let (market_id, stock_location_ids) = match scope {
-        GrantedScope::AllMarkets => (None, vec![]),
-        GrantedScope::Market {
-            market,
-            stock_locations,
-        } => (
-            Some(market.id.clone()),
-            stock_locations.iter().map(|l| l.id.clone()).collect(),
-        ),
-    };
+    let (market_id, stock_location_ids) = scope.stored_ids();
     let record = RefreshTokenRecord {
         token_hash: SecretHash::of(&value),
         family_id: family_id.to_owned(),

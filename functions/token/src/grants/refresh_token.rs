@@ -7,15 +7,13 @@ use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::model::{OwnerType, RefreshTokenRecord};
-use gatehouse_shared::scope::{
-    resolve_scope, GrantedScope, ResourceRef, ScopeContext, ScopeRequest,
-};
+use gatehouse_shared::scope::{resolve_scope, GrantedScope, ScopeContext};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::Rotation;
 
 use super::{
-    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerTokens,
-    TokenResponse,
+    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, stored_scope,
+    GrantRequest, OwnerTokens, TokenResponse,
 };
 use crate::TokenService;
 
@@ -131,34 +129,13 @@ pub async fn grant(
         grant: GrantType::RefreshToken,
         owner_customer_group: owner_group.as_deref(),
     };
-    let original_request = ScopeRequest {
-        markets: record
-            .market_id
-            .iter()
-            .cloned()
-            .map(ResourceRef::Id)
-            .collect(),
-        all_markets: record.market_id.is_none(),
-        stock_locations: record
-            .stock_location_ids
-            .iter()
-            .cloned()
-            .map(ResourceRef::Id)
-            .collect(),
-    };
-    let (original_markets, original_locations) = match &record.market_id {
-        Some(_) => (
-            storage
-                .clients
-                .find_markets(application.mode, &original_request.markets)
-                .await?,
-            storage
-                .clients
-                .find_stock_locations(application.mode, &original_request.stock_locations)
-                .await?,
-        ),
-        None => (vec![], vec![]),
-    };
+    let (original_request, original_markets, original_locations) = stored_scope(
+        service,
+        application.mode,
+        record.market_id.as_deref(),
+        &record.stock_location_ids,
+    )
+    .await?;
     let original = resolve_scope(
         &original_request,
         &context,
