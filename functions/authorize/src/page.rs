@@ -40,9 +40,9 @@ input[type=email],input[type=password]{width:100%;padding:11px 12px;margin:0 0 1
  border:1px solid #cfd6e1;border-radius:9px;font:inherit;color:inherit;background:#fff}
 input:focus{outline:none;border-color:#2f5bea;box-shadow:0 0 0 3px rgba(47,91,234,.18)}
 .actions{display:flex;gap:10px;margin-top:6px}
-button{flex:1;padding:11px 14px;border-radius:9px;font:inherit;font-weight:600;cursor:pointer;
- border:1px solid transparent}
-.primary{background:#2f5bea;color:#fff}
+button{padding:11px 16px;border-radius:9px;font:inherit;font-weight:600;cursor:pointer;
+ border:1px solid transparent;white-space:nowrap}
+.primary{flex:1;background:#2f5bea;color:#fff}
 .primary:hover{background:#2549c4}
 .secondary{background:#fff;color:#1d2433;border-color:#cfd6e1}
 .secondary:hover{background:#f6f8fb}
