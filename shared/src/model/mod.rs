@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::lifetime::TokenLifetime;
 use crate::secret::SecretHash;
 
+mod catalog;
 mod tokens;
 
+pub use catalog::{CatalogView, Price, PriceList, Sku, StockItem};
 pub use tokens::{
     AuthorizationCodeRecord, CodePresentation, CodeRefusal, RefreshTokenRecord, RefreshTokenState,
 };
@@ -166,9 +168,7 @@ pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// What the stores keep, from a valid seed ([`crate::seed::parse_seed`]). Collections not yet
-/// served by any endpoint (price lists, SKUs, prices, stock items) are checked by the seed but
-/// not carried here.
+/// What the stores keep, from a valid seed ([`crate::seed::parse_seed`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
     pub organization: Organization,
@@ -180,6 +180,10 @@ pub struct Catalog {
     pub customers: Vec<Customer>,
     /// Passwords hashed with argon2id.
     pub users: Vec<User>,
+    pub price_lists: Vec<PriceList>,
+    pub skus: Vec<Sku>,
+    pub prices: Vec<Price>,
+    pub stock_items: Vec<StockItem>,
 }
 
 /// Who a token acts for.

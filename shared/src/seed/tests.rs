@@ -235,3 +235,33 @@ fn every_problem_is_reported_at_once_in_the_order_of_the_file() {
     ];
     assert_eq!(problems(seed), expected);
 }
+
+#[test]
+fn the_demo_seeds_catalog_is_carried_with_stock_locations_resolved_to_ids() {
+    let catalog = parse_seed(DEMO_SEED).unwrap();
+    assert_eq!(catalog.price_lists.len(), 4);
+    assert_eq!(catalog.skus.len(), 3);
+    assert_eq!(catalog.prices.len(), 4);
+    let mug = catalog
+        .stock_items
+        .iter()
+        .find(|item| item.id == "si_mug_ber")
+        .expect("the mug's stock item");
+    assert_eq!(
+        (
+            mug.stock_location_id.as_str(),
+            mug.stock_location_number,
+            mug.quantity
+        ),
+        ("sl_ber", 102, 0)
+    );
+    let tshirt_eur = catalog
+        .prices
+        .iter()
+        .find(|p| p.id == "pr_tshirt_eur")
+        .unwrap();
+    assert_eq!(
+        (tshirt_eur.price_list_id.as_str(), tshirt_eur.amount_cents),
+        ("pl_eur", 2500)
+    );
+}

@@ -16,7 +16,7 @@ use super::{Problems, SeedError};
 use crate::lifetime::TokenLifetime;
 use crate::model::{
     email_key, Application, Catalog, ClientType, Customer, CustomerGroup, Market, Mode,
-    Organization, StockLocation, User,
+    Organization, Price, PriceList, Sku, StockItem, StockLocation, User,
 };
 use crate::password::PasswordHash;
 use crate::secret::{SecretHash, MIN_SECRET_LENGTH};
@@ -26,16 +26,16 @@ pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
     let mut problems = Problems::default();
     let mut known = Known::default();
     let organization = organization(&mut problems, &seed.organization);
-    price_lists(&mut problems, &mut known, &seed.price_lists);
+    let price_lists = price_lists(&mut problems, &mut known, &seed.price_lists);
     let customer_groups = customer_groups(&mut problems, &mut known, &seed.customer_groups);
     let stock_locations = stock_locations(&mut problems, &mut known, &seed.stock_locations);
     let markets = markets(&mut problems, &known, &seed.markets);
     let applications = applications(&mut problems, &seed.applications);
     customers(&mut problems, &known, &seed.customers);
     users(&mut problems, &seed.users);
-    skus(&mut problems, &mut known, &seed.skus);
-    prices(&mut problems, &known, &seed.prices);
-    stock_items(&mut problems, &known, &seed.stock_items);
+    let skus = skus(&mut problems, &mut known, &seed.skus);
+    let prices = prices(&mut problems, &known, &seed.prices);
+    let stock_items = stock_items(&mut problems, &known, &seed.stock_items);
     if !problems.0.is_empty() {
         return Err(SeedError(problems.0));
     }
@@ -70,6 +70,10 @@ pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
         customer_groups,
         customers,
         users,
+        price_lists,
+        skus,
+        prices,
+        stock_items,
     })
 }
 
@@ -141,8 +145,13 @@ fn organization(problems: &mut Problems, organization: &SeedOrganization) -> Org
     }
 }
 
-fn price_lists<'a>(problems: &mut Problems, known: &mut Known<'a>, lists: &'a [SeedPriceList]) {
+fn price_lists<'a>(
+    problems: &mut Problems,
+    known: &mut Known<'a>,
+    lists: &'a [SeedPriceList],
+) -> Vec<PriceList> {
     let mut ids = HashSet::new();
+    let mut price_lists = Vec::new();
     for (i, list) in lists.iter().enumerate() {
         problems.id(&mut ids, "price_lists", i, &list.id);
         if list.currency.len() != 3 || !list.currency.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -152,7 +161,14 @@ fn price_lists<'a>(problems: &mut Problems, known: &mut Known<'a>, lists: &'a [S
             );
         }
         known.price_lists.insert((list.mode, &list.id));
+        price_lists.push(PriceList {
+            id: list.id.clone(),
+            mode: list.mode,
+            name: list.name.clone(),
+            currency: list.currency.clone(),
+        });
     }
+    price_lists
 }
 
 fn customer_groups<'a>(
@@ -367,7 +383,7 @@ fn users(problems: &mut Problems, users: &[SeedUser]) {
     }
 }
 
-fn skus<'a>(problems: &mut Problems, known: &mut Known<'a>, skus: &'a [SeedSku]) {
+fn skus<'a>(problems: &mut Problems, known: &mut Known<'a>, skus: &'a [SeedSku]) -> Vec<Sku> {
     let mut ids = HashSet::new();
     for (i, sku) in skus.iter().enumerate() {
         problems.id(&mut ids, "skus", i, &sku.id);
@@ -375,10 +391,19 @@ fn skus<'a>(problems: &mut Problems, known: &mut Known<'a>, skus: &'a [SeedSku])
         let key = (sku.mode, sku.code.as_str());
         problems.unique(&mut known.skus, key, format!("skus[{i}].code"), "code");
     }
+    skus.iter()
+        .map(|sku| Sku {
+            id: sku.id.clone(),
+            mode: sku.mode,
+            code: sku.code.clone(),
+            name: sku.name.clone(),
+        })
+        .collect()
 }
 
-fn prices(problems: &mut Problems, known: &Known<'_>, prices: &[SeedPrice]) {
+fn prices(problems: &mut Problems, known: &Known<'_>, prices: &[SeedPrice]) -> Vec<Price> {
     let mut ids = HashSet::new();
+    let mut records = Vec::new();
     for (i, price) in prices.iter().enumerate() {
         let path = |field: &str| format!("prices[{i}].{field}");
         problems.id(&mut ids, "prices", i, &price.id);
@@ -389,22 +414,48 @@ fn prices(problems: &mut Problems, known: &Known<'_>, prices: &[SeedPrice]) {
             price.mode,
             &price.price_list_id,
         );
-        if price.amount_cents < 0 {
-            problems.add(path("amount_cents"), "must not be negative");
+        match u64::try_from(price.amount_cents) {
+            Ok(amount_cents) => records.push(Price {
+                id: price.id.clone(),
+                mode: price.mode,
+                sku_code: price.sku_code.clone(),
+                price_list_id: price.price_list_id.clone(),
+                amount_cents,
+            }),
+            Err(_) => problems.add(path("amount_cents"), "must not be negative"),
         }
     }
+    records
 }
 
-fn stock_items(problems: &mut Problems, known: &Known<'_>, items: &[SeedStockItem]) {
+fn stock_items(
+    problems: &mut Problems,
+    known: &Known<'_>,
+    items: &[SeedStockItem],
+) -> Vec<StockItem> {
     let mut ids = HashSet::new();
+    let mut records = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let path = |field: &str| format!("stock_items[{i}].{field}");
         problems.id(&mut ids, "stock_items", i, &item.id);
         known.sku(problems, path("sku_code"), item.mode, &item.sku_code);
         let number = item.stock_location_number;
-        known.stock_location(problems, path("stock_location_number"), item.mode, number);
-        if item.quantity < 0 {
+        let location =
+            known.stock_location(problems, path("stock_location_number"), item.mode, number);
+        let quantity = u64::try_from(item.quantity);
+        if quantity.is_err() {
             problems.add(path("quantity"), "must not be negative");
         }
+        if let (Some(location), Ok(quantity)) = (location, quantity) {
+            records.push(StockItem {
+                id: item.id.clone(),
+                mode: item.mode,
+                sku_code: item.sku_code.clone(),
+                stock_location_id: location.to_owned(),
+                stock_location_number: number,
+                quantity,
+            });
+        }
     }
+    records
 }
