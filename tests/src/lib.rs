@@ -591,6 +591,54 @@ mod faulty_store {
     }
 
     #[async_trait]
+    impl CatalogReads for FaultyStore {
+        async fn list_markets(
+            &self,
+            mode: Mode,
+            page: PageRequest,
+        ) -> Result<Page<Market>, StoreError> {
+            self.check("list_markets")?;
+            self.inner.list_markets(mode, page).await
+        }
+        async fn list_skus(
+            &self,
+            view: &CatalogView,
+            page: PageRequest,
+        ) -> Result<Page<Sku>, StoreError> {
+            self.check("list_skus")?;
+            self.inner.list_skus(view, page).await
+        }
+        async fn find_sku(&self, view: &CatalogView, id: &str) -> Result<Option<Sku>, StoreError> {
+            self.check("find_sku")?;
+            self.inner.find_sku(view, id).await
+        }
+        async fn find_sku_by_code(
+            &self,
+            view: &CatalogView,
+            code: &str,
+        ) -> Result<Option<Sku>, StoreError> {
+            self.check("find_sku_by_code")?;
+            self.inner.find_sku_by_code(view, code).await
+        }
+        async fn list_prices(
+            &self,
+            view: &CatalogView,
+            page: PageRequest,
+        ) -> Result<Page<Price>, StoreError> {
+            self.check("list_prices")?;
+            self.inner.list_prices(view, page).await
+        }
+        async fn list_stock_items(
+            &self,
+            view: &CatalogView,
+            page: PageRequest,
+        ) -> Result<Page<StockItem>, StoreError> {
+            self.check("list_stock_items")?;
+            self.inner.list_stock_items(view, page).await
+        }
+    }
+
+    #[async_trait]
     impl Import for FaultyStore {
         async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
             self.check("import")?;

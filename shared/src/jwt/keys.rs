@@ -6,7 +6,7 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::{
     EcdsaKeyPair, ParsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
 };
-use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header};
 
 use super::claims::AccessTokenClaims;
@@ -245,6 +245,45 @@ fn parse_keys(text: &str) -> Result<Vec<ParsedKey>, KeyError> {
     Ok(keys)
 }
 
+/// A published key as a token verifier needs it: its `kid`, the one algorithm it is pinned to
+/// (never the one a token's header names), and the key itself.
+#[derive(Clone, Debug)]
+pub struct VerificationKey {
+    pub kid: String,
+    pub algorithm: SigningAlgorithm,
+    pub key: DecodingKey,
+}
+
+/// The verification keys of published JWKs. The algorithm follows from the key, by the rule of
+/// [`public_key_algorithm`]: a P-256 EC key verifies ES256 only, an RSA key RS512 only.
+fn verification_keys(published: &[Jwk]) -> Result<Vec<VerificationKey>, KeyError> {
+    published
+        .iter()
+        .enumerate()
+        .map(|(index, jwk)| {
+            let unsupported = || KeyError::Unsupported {
+                index,
+                tag: "JWK".to_owned(),
+            };
+            let algorithm = match &jwk.algorithm {
+                AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
+                    SigningAlgorithm::Es256
+                }
+                AlgorithmParameters::RSA(_) => SigningAlgorithm::Rs512,
+                _ => return Err(unsupported()),
+            };
+            let kid = jwk.common.key_id.clone().ok_or_else(unsupported)?;
+            let key =
+                DecodingKey::from_jwk(jwk).map_err(|source| KeyError::Jwt { index, source })?;
+            Ok(VerificationKey {
+                kid,
+                algorithm,
+                key,
+            })
+        })
+        .collect()
+}
+
 /// `PUBLIC KEY` PEM blocks for every key in `text`, private or public: what the well-known
 /// function publishes (`gatehouse public-key`).
 pub fn public_pem(text: &str) -> Result<String, KeyError> {
@@ -276,6 +315,11 @@ impl PublishedKeys {
     pub fn jwks(&self) -> serde_json::Value {
         serde_json::json!({ "keys": self.published })
     }
+
+    /// Every published key, to verify access tokens with (`crate::bearer::BearerVerifier`).
+    pub fn verification_keys(&self) -> Result<Vec<VerificationKey>, KeyError> {
+        verification_keys(&self.published)
+    }
 }
 
 impl KeySet {
@@ -301,6 +345,11 @@ impl KeySet {
     /// The JWK Set document (RFC 7517 §5).
     pub fn jwks(&self) -> serde_json::Value {
         serde_json::json!({ "keys": self.published })
+    }
+
+    /// Every published key, the signing one among them, to verify access tokens with.
+    pub fn verification_keys(&self) -> Result<Vec<VerificationKey>, KeyError> {
+        verification_keys(&self.published)
     }
 
     pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, jsonwebtoken::errors::Error> {

@@ -16,4 +16,6 @@ mod tests;
 pub use claims::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
 #[cfg(any(test, feature = "keygen"))]
 pub use generate::generate_private_key_pem;
-pub use keys::{public_pem, KeyError, KeySet, PublishedKeys, SigningAlgorithm, SigningKey};
+pub use keys::{
+    public_pem, KeyError, KeySet, PublishedKeys, SigningAlgorithm, SigningKey, VerificationKey,
+};

@@ -54,6 +54,8 @@ pub enum CatalogView {
         price_list_id: String,
         /// The market's stock locations, or only those in scope when the scope names some.
         stock_location_ids: Vec<String>,
+        /// The scope names stock locations: the view is narrowed to them.
+        narrowed: bool,
     },
 }
 
@@ -70,6 +72,7 @@ impl CatalogView {
             } else {
                 scoped_locations.to_vec()
             },
+            narrowed: !scoped_locations.is_empty(),
         }
     }
 
@@ -160,6 +163,7 @@ mod tests {
             market_id: "mkt_eu".into(),
             price_list_id: "pl_eur".into(),
             stock_location_ids: locations.iter().map(|l| l.to_string()).collect(),
+            narrowed: true,
         }
     }
 

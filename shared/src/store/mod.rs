@@ -12,12 +12,14 @@
 //! | [`RefreshTokens`]: rotation, reuse, families | token, revoke |
 //! | [`Users`]: the organization's members | authorize, token (refresh) |
 //! | [`AuthorizationCodes`]: single-use codes, redeemed with their first refresh token | authorize, token |
+//! | [`CatalogReads`]: markets, SKUs, prices, stock items as a token's view shows them | api |
 //! | [`Import`]: loading a seed catalog | the `gatehouse` command |
 //!
 //! A new concern follows the same pattern: a trait in a file of its own here, an `impl` in
 //! `memory.rs` and in `dynamo/<concern>.rs`, and a file in the conformance suite.
 
 pub mod authorization_codes;
+pub mod catalog;
 pub mod clients;
 pub mod customers;
 pub mod dynamo;
@@ -28,6 +30,7 @@ pub mod refresh_tokens;
 pub mod users;
 
 pub use authorization_codes::{AuthorizationCodes, Redemption};
+pub use catalog::{CatalogReads, Page, PageRequest};
 pub use clients::{ClientWithScope, Clients};
 pub use customers::Customers;
 pub use import::Import;
@@ -64,7 +67,14 @@ impl StoreError {
 /// A backend with every concern: what `gatehouse serve` and the tests wire. Functions name
 /// the concerns they use instead.
 pub trait Store:
-    Clients + Customers + Users + RateLimits + RefreshTokens + AuthorizationCodes + Import
+    Clients
+    + Customers
+    + Users
+    + RateLimits
+    + RefreshTokens
+    + AuthorizationCodes
+    + CatalogReads
+    + Import
 {
 }
 
@@ -75,6 +85,7 @@ impl<T> Store for T where
         + RateLimits
         + RefreshTokens
         + AuthorizationCodes
+        + CatalogReads
         + Import
         + ?Sized
 {

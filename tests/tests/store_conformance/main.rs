@@ -13,7 +13,7 @@ use gatehouse_shared::scope::ResourceRef::{self, Code, Id, Number};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_shared::store::{
-    Clients, Customers, RateLimits, RefreshTokens, Rotation, Store, Users,
+    CatalogReads, Clients, Customers, Page, RateLimits, RefreshTokens, Rotation, Store, Users,
 };
 use gatehouse_tests::*;
 
@@ -76,6 +76,7 @@ macro_rules! conformance {
 }
 
 mod authorization_codes;
+mod catalog;
 mod clients;
 mod customers;
 mod import;

@@ -206,6 +206,6 @@ impl Import for DynamoStore {
                 .collect();
             self.put_copies(items, stale).await?;
         }
-        Ok(())
+        self.import_catalog(catalog).await
     }
 }

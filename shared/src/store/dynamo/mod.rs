@@ -51,6 +51,9 @@
 
 mod admin;
 mod authorization_codes;
+mod catalog;
+mod catalog_import;
+mod catalog_items;
 mod client;
 mod clients;
 mod customers;

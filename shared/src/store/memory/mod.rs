@@ -3,6 +3,7 @@
 //! and authorization codes in `tokens.rs`, under one lock so that redeeming a code and starting
 //! its family is one step.
 
+mod catalog;
 mod rate_limits;
 mod tokens;
 
@@ -14,7 +15,8 @@ use async_trait::async_trait;
 use super::{Clients, Customers, Import, StoreError, Users};
 use crate::clock::UnixMillis;
 use crate::model::{
-    email_key, Application, Catalog, Customer, CustomerGroup, Market, Mode, StockLocation, User,
+    email_key, Application, Catalog, Customer, CustomerGroup, Market, Mode, Price, Sku, StockItem,
+    StockLocation, User,
 };
 use crate::scope::ResourceRef;
 
@@ -28,6 +30,10 @@ struct Records {
     customers: HashMap<(Mode, String), Customer>,
     /// By environment and id.
     users: HashMap<(Mode, String), User>,
+    /// The catalog, by id (ids are unique across both environments).
+    skus: HashMap<String, Sku>,
+    prices: HashMap<String, Price>,
+    stock_items: HashMap<String, StockItem>,
 }
 
 #[derive(Default)]
@@ -81,6 +87,15 @@ impl MemoryStore {
             records
                 .customers
                 .insert((customer.mode, customer.id.clone()), customer.clone());
+        }
+        for sku in &catalog.skus {
+            records.skus.insert(sku.id.clone(), sku.clone());
+        }
+        for price in &catalog.prices {
+            records.prices.insert(price.id.clone(), price.clone());
+        }
+        for item in &catalog.stock_items {
+            records.stock_items.insert(item.id.clone(), item.clone());
         }
         for user in &catalog.users {
             records.users.retain(|(_, id), _| *id != user.id);
