@@ -6,11 +6,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use gatehouse_api::ApiService;
 use gatehouse_authorize::AuthorizeService;
 use gatehouse_cli::config::{service_config, ServeArgs};
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
 use gatehouse_revoke::RevokeService;
+use gatehouse_shared::bearer::BearerVerifier;
 use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::vars;
 use gatehouse_shared::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
@@ -171,6 +173,12 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
             refresh_tokens: store.clone(),
         },
         authorize: AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone()),
+        api: ApiService::on_store(
+            store.clone(),
+            BearerVerifier::new(keys.verification_keys()?, config.issuer.clone()),
+            Arc::new(SystemClock),
+            config.issuer.clone(),
+        ),
         token: TokenService {
             storage: TokenStorage::from(store),
             keys: Arc::clone(&keys),

@@ -1,5 +1,6 @@
 //! Routes a request to the function that API Gateway would invoke for it (see template.yaml).
 
+use gatehouse_api::ApiService;
 use gatehouse_authorize::{AuthorizeService, AUTHORIZE_PATH};
 use gatehouse_revoke::RevokeService;
 use gatehouse_shared::error::{ApiError, ErrorCode};
@@ -13,6 +14,7 @@ pub struct Functions {
     pub revoke: RevokeService,
     pub wellknown: WellKnown,
     pub authorize: AuthorizeService,
+    pub api: ApiService,
 }
 
 pub async fn route(request: Request, functions: &Functions) -> Response<Body> {
@@ -20,6 +22,7 @@ pub async fn route(request: Request, functions: &Functions) -> Response<Body> {
         "/oauth/token" => gatehouse_token::handle(request, &functions.token).await,
         "/oauth/revoke" => gatehouse_revoke::handle(request, &functions.revoke).await,
         AUTHORIZE_PATH => gatehouse_authorize::handle(request, &functions.authorize).await,
+        path if path.starts_with("/api/") => gatehouse_api::handle(request, &functions.api).await,
         JWKS_PATH | METADATA_PATH => {
             gatehouse_wellknown::handle(request, &functions.wellknown).await
         }

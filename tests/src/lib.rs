@@ -76,6 +76,15 @@ pub fn token_service(
     }
 }
 
+/// The API function on `store`, verifying tokens of [`test_keys`].
+pub fn api_service(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> gatehouse_api::ApiService {
+    let verifier = gatehouse_shared::bearer::BearerVerifier::new(
+        test_keys().verification_keys().expect("test keys"),
+        ISSUER,
+    );
+    gatehouse_api::ApiService::on_store(store, verifier, clock, ISSUER.to_owned())
+}
+
 /// The revocation function on `store`.
 pub fn revoke_service(store: Arc<dyn Store>) -> gatehouse_revoke::RevokeService {
     gatehouse_revoke::RevokeService {
@@ -337,6 +346,7 @@ pub async fn spawn_server(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) ->
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let functions = Arc::new(Functions {
+        api: api_service(store.clone(), Arc::new(SystemClock)),
         authorize: gatehouse_authorize::AuthorizeService::on_store(
             store.clone(),
             Arc::new(SystemClock),

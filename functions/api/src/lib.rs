@@ -1,0 +1,317 @@
+//! `GET /api/...`: the read side of the commerce API, filtered by the bearer token's scope.
+//! `markets`, `skus` (`filter[code_eq]`), `prices` and `stock_items`, each a JSON:API list
+//! with `page[number]` / `page[size]`, and `markets/{id}` and `skus/{id}`.
+//!
+//! What a token sees: its environment's records only; with `market:all` all of them; with a
+//! market, that market, the SKUs sellable there, its price list's prices and its stock
+//! locations' stock items, narrowed to the scoped stock locations when the scope names some
+//! (see [`CatalogView`]). The market is read again at each request: a market disabled since
+//! the token was issued gives it no data (422).
+
+pub mod document;
+
+use std::sync::Arc;
+
+use gatehouse_shared::bearer::BearerVerifier;
+use gatehouse_shared::clock::Clock;
+use gatehouse_shared::jwt::AccessTokenClaims;
+use gatehouse_shared::model::{CatalogView, Market};
+use gatehouse_shared::oauth_request::parse_form;
+use gatehouse_shared::scope::ResourceRef;
+use gatehouse_shared::store::catalog::MAX_PAGE_SIZE;
+use gatehouse_shared::store::{CatalogReads, Clients, Page, PageRequest, Store, StoreError};
+use http::Method;
+use lambda_http::{Body, Request, Response};
+
+/// The page size when the request names none.
+pub const DEFAULT_PAGE_SIZE: u64 = 10;
+
+/// Everything the API depends on, built once per cold start.
+pub struct ApiService {
+    pub clients: Arc<dyn Clients>,
+    pub catalog: Arc<dyn CatalogReads>,
+    pub verifier: BearerVerifier,
+    pub clock: Arc<dyn Clock>,
+    /// The public base URL, for links.
+    pub base_url: String,
+}
+
+impl ApiService {
+    pub fn on<S>(
+        store: Arc<S>,
+        verifier: BearerVerifier,
+        clock: Arc<dyn Clock>,
+        base_url: String,
+    ) -> Self
+    where
+        S: Clients + CatalogReads + 'static,
+    {
+        Self {
+            clients: store.clone(),
+            catalog: store,
+            verifier,
+            clock,
+            base_url,
+        }
+    }
+
+    pub fn on_store(
+        store: Arc<dyn Store>,
+        verifier: BearerVerifier,
+        clock: Arc<dyn Clock>,
+        base_url: String,
+    ) -> Self {
+        Self {
+            clients: store.clone(),
+            catalog: store,
+            verifier,
+            clock,
+            base_url,
+        }
+    }
+}
+
+fn not_found() -> Response<Body> {
+    document::error(404, "Not found", "NOT_FOUND", "no such record")
+}
+
+fn bad_request(detail: &str) -> Response<Body> {
+    document::error(400, "Bad request", "BAD_REQUEST", detail)
+}
+
+fn unavailable(error: StoreError) -> Response<Body> {
+    tracing::error!(error = %error, "api: storage unavailable");
+    let mut response = document::error(
+        503,
+        "Temporarily unavailable",
+        "SERVICE_UNAVAILABLE",
+        "storage is unavailable for a moment; try again",
+    );
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    response
+}
+
+/// Why a token's view cannot be built.
+enum ViewError {
+    /// The market is not in the token's environment: the token does not belong here.
+    OtherEnvironment,
+    Disabled(u64),
+    Storage(StoreError),
+}
+
+/// The token's market as it is now, and the view it gives.
+async fn view_of(
+    claims: &AccessTokenClaims,
+    service: &ApiService,
+) -> Result<(CatalogView, Option<Market>), ViewError> {
+    let mode = claims.mode();
+    let Some(claim) = &claims.market else {
+        return Ok((CatalogView::All { mode }, None));
+    };
+    let market = service
+        .clients
+        .find_markets(mode, &[ResourceRef::Id(claim.id.clone())])
+        .await
+        .map_err(ViewError::Storage)?
+        .into_iter()
+        .next()
+        .ok_or(ViewError::OtherEnvironment)?;
+    if !market.active {
+        return Err(ViewError::Disabled(market.number));
+    }
+    // The claim lists the scoped stock locations when the scope names some.
+    let narrowed = claims
+        .scope
+        .split(' ')
+        .any(|t| t.starts_with("stock_location:"));
+    let scoped = if narrowed {
+        claim.stock_location_ids.clone()
+    } else {
+        vec![]
+    };
+    Ok((CatalogView::of_market(&market, &scoped), Some(market)))
+}
+
+/// `page[number]`, `page[size]`, `filter[code_eq]` and the parameters to keep in links.
+struct Query {
+    page: PageRequest,
+    code_eq: Option<String>,
+    kept: String,
+}
+
+/// The query's parameters, or what is wrong with them.
+fn query(request: &Request) -> Result<Query, String> {
+    let params = parse_form(request.uri().query().unwrap_or(""))
+        .map_err(|error| error.description.into_owned())?;
+    let number = |name: &str, default: u64, max: u64| -> Result<u64, String> {
+        match params.get(name) {
+            None => Ok(default),
+            Some(value) => value
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| format!("{name} must be a whole number from 1 to {max}")),
+        }
+    };
+    let page = PageRequest {
+        number: number("page[number]", 1, 1_000_000)?,
+        size: number("page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?,
+    };
+    let code_eq = params.get("filter[code_eq]").map(str::to_owned);
+    let kept = code_eq
+        .as_deref()
+        .map(|code| format!("filter%5Bcode_eq%5D={}", encode(code)))
+        .unwrap_or_default();
+    Ok(Query {
+        page,
+        code_eq,
+        kept,
+    })
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A list from `load`, as a JSON:API document.
+async fn list<T: document::Resource, F>(
+    service: &ApiService,
+    request: &Request,
+    load: impl FnOnce(PageRequest, Option<String>) -> F,
+) -> Response<Body>
+where
+    F: std::future::Future<Output = Result<Page<T>, StoreError>>,
+{
+    let query = match query(request) {
+        Ok(query) => query,
+        Err(detail) => return bad_request(&detail),
+    };
+    match load(query.page, query.code_eq).await {
+        Ok(page) => document::list(&page, query.page, &service.base_url, &query.kept),
+        Err(error) => unavailable(error),
+    }
+}
+
+/// Handles one `GET /api/...`.
+pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let mut response = document::error(
+            405,
+            "Method not allowed",
+            "METHOD_NOT_ALLOWED",
+            "only GET is served here",
+        );
+        response.headers_mut().insert(
+            http::header::ALLOW,
+            http::HeaderValue::from_static("GET, HEAD"),
+        );
+        return response;
+    }
+    let authorization = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    let claims = match service
+        .verifier
+        .verify(authorization, service.clock.as_ref())
+    {
+        Ok(claims) => claims,
+        Err(error) => return error.into_response(),
+    };
+    let (view, market) = match view_of(&claims, service).await {
+        Ok(view) => view,
+        Err(ViewError::OtherEnvironment) => {
+            return gatehouse_shared::bearer::BearerError::Malformed(
+                "the token's market is not in its environment",
+            )
+            .into_response()
+        }
+        Err(ViewError::Disabled(number)) => {
+            return document::error(
+                422,
+                "Market disabled",
+                "MARKET_DISABLED",
+                &format!("market:{number} has been disabled: this token gets no data from it"),
+            )
+        }
+        Err(ViewError::Storage(error)) => return unavailable(error),
+    };
+    let path = request.uri().path().trim_end_matches('/').to_owned();
+    let segments: Vec<&str> = path.split('/').skip(2).collect();
+    let catalog = &service.catalog;
+    let base = &service.base_url;
+    match segments.as_slice() {
+        ["markets"] => {
+            list(service, &request, |page, _| async move {
+                match &market {
+                    // A market token sees its market alone.
+                    Some(market) => Ok(gatehouse_shared::store::catalog::page_of(
+                        vec![market.clone()],
+                        page,
+                    )),
+                    None => catalog.list_markets(view.mode(), page).await,
+                }
+            })
+            .await
+        }
+        ["markets", id] => {
+            let found = match &market {
+                Some(market) => Ok((market.id == *id).then(|| market.clone())),
+                None => service
+                    .clients
+                    .find_markets(view.mode(), &[ResourceRef::Id((*id).to_owned())])
+                    .await
+                    .map(|markets| markets.into_iter().next()),
+            };
+            match found {
+                Ok(Some(market)) => document::single(&market, base),
+                Ok(None) => not_found(),
+                Err(error) => unavailable(error),
+            }
+        }
+        ["skus"] => {
+            list(service, &request, |page, code| async move {
+                match code {
+                    Some(code) => {
+                        let found = catalog.find_sku_by_code(&view, &code).await?;
+                        Ok(gatehouse_shared::store::catalog::page_of(
+                            found.into_iter().collect(),
+                            page,
+                        ))
+                    }
+                    None => catalog.list_skus(&view, page).await,
+                }
+            })
+            .await
+        }
+        ["skus", id] => match catalog.find_sku(&view, id).await {
+            Ok(Some(sku)) => document::single(&sku, base),
+            Ok(None) => not_found(),
+            Err(error) => unavailable(error),
+        },
+        ["prices"] => {
+            list(service, &request, |page, _| {
+                catalog.list_prices(&view, page)
+            })
+            .await
+        }
+        ["stock_items"] => {
+            list(service, &request, |page, _| {
+                catalog.list_stock_items(&view, page)
+            })
+            .await
+        }
+        _ => document::error(404, "Not found", "NOT_FOUND", "no such endpoint"),
+    }
+}

@@ -1,0 +1,402 @@
+//! The resource API through Lambda events, on both stores: what tokens of a sales channel
+//! (market:1001), of a sales channel narrowed to a stock location (market:1001
+//! stock_location:102) and of an integration (market:all) see of a catalog where two markets
+//! share a SKU, one SKU is priced but not stocked, one is stocked but not priced in market 1001,
+//! and one is stocked only at a location of the other market.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatehouse_api::ApiService;
+use gatehouse_shared::clock::ManualClock;
+use gatehouse_shared::model::Catalog;
+use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
+use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::{Import, Store};
+use gatehouse_tests::*;
+use gatehouse_token::TokenService;
+use lambda_http::{Body, Response};
+use serde_json::{json, Value};
+
+/// The demo seed plus a SKU priced in EUR but stocked nowhere, and one priced in EUR and USD
+/// but stocked only in New York (market 1002's location).
+fn seed() -> Value {
+    let mut seed: Value = serde_json::from_str(DEMO_SEED).unwrap();
+    let skus = seed["skus"].as_array_mut().unwrap();
+    skus.push(json!({"id": "sku_priced_only", "mode": "test", "code": "PRICED-ONLY", "name": "Priced, never stocked"}));
+    skus.push(json!({"id": "sku_us_only", "mode": "test", "code": "US-ONLY", "name": "Stocked in New York only"}));
+    let prices = seed["prices"].as_array_mut().unwrap();
+    prices.push(json!({"id": "pr_priced_only_eur", "mode": "test", "sku_code": "PRICED-ONLY", "price_list_id": "pl_eur", "amount_cents": 100}));
+    prices.push(json!({"id": "pr_us_only_eur", "mode": "test", "sku_code": "US-ONLY", "price_list_id": "pl_eur", "amount_cents": 100}));
+    prices.push(json!({"id": "pr_us_only_usd", "mode": "test", "sku_code": "US-ONLY", "price_list_id": "pl_usd", "amount_cents": 110}));
+    seed["stock_items"].as_array_mut().unwrap().push(
+        json!({"id": "si_us_only_nyc", "mode": "test", "sku_code": "US-ONLY", "stock_location_number": 103, "quantity": 7}),
+    );
+    seed
+}
+
+fn catalog(seed: &Value) -> Catalog {
+    parse_seed(&seed.to_string()).unwrap()
+}
+
+struct Api {
+    store: Arc<dyn Store>,
+    token: TokenService,
+    api: ApiService,
+    clock: Arc<ManualClock>,
+}
+
+impl Api {
+    fn on(store: Arc<dyn Store>) -> Self {
+        let clock = manual_clock();
+        Self {
+            token: token_service(store.clone(), clock.clone(), RateLimitPolicy::default()),
+            api: api_service(store.clone(), clock.clone()),
+            store,
+            clock,
+        }
+    }
+
+    async fn token(&self, client: &str, secret: Option<&str>, scope: &str) -> String {
+        let mut pairs = vec![("grant_type", "client_credentials"), ("scope", scope)];
+        let event = match secret {
+            Some(secret) => TokenEvent::form(&pairs).basic(client, secret),
+            None => {
+                pairs.push(("client_id", client));
+                TokenEvent::form(&pairs)
+            }
+        };
+        let response = gatehouse_token::handle(event.request(), &self.token).await;
+        let body = body_json(&response);
+        body["access_token"].as_str().expect("a token").to_owned()
+    }
+
+    async fn storefront(&self) -> String {
+        self.token(STOREFRONT, None, "market:1001").await
+    }
+
+    async fn narrowed(&self) -> String {
+        self.token(STOREFRONT, None, "market:1001 stock_location:102")
+            .await
+    }
+
+    async fn integration(&self) -> String {
+        self.token(INTEGRATION, Some(INTEGRATION_SECRET), "").await
+    }
+
+    async fn get(&self, token: Option<&str>, path_and_query: &str) -> Response<Body> {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let mut event = TokenEvent::new().method("GET").event().clone();
+        event["rawPath"] = json!(path);
+        event["requestContext"]["http"]["path"] = json!(path);
+        event["routeKey"] = json!("GET /api/{proxy+}");
+        event["rawQueryString"] = json!(query);
+        event["body"] = Value::Null;
+        let headers = event["headers"].as_object_mut().unwrap();
+        headers.remove("content-type");
+        if let Some(token) = token {
+            headers.insert("authorization".into(), json!(format!("Bearer {token}")));
+        }
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        gatehouse_api::handle(request, &self.api).await
+    }
+
+    async fn ids(&self, token: &str, path: &str) -> Vec<String> {
+        let response = self.get(Some(token), path).await;
+        assert_eq!(response.status(), 200, "{path}: {}", body_json(&response));
+        let body = body_json(&response);
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+async fn skus_are_those_sellable_in_the_tokens_market_and_locations(store: Arc<dyn Store>) {
+    let api = Api::on(store);
+    let (storefront, narrowed, integration) = (
+        api.storefront().await,
+        api.narrowed().await,
+        api.integration().await,
+    );
+    assert_eq!(
+        api.ids(&storefront, "/api/skus").await,
+        ["sku_mug", "sku_tshirt"]
+    );
+    assert_eq!(api.ids(&narrowed, "/api/skus").await, ["sku_mug"]);
+    assert_eq!(
+        api.ids(&integration, "/api/skus").await,
+        [
+            "sku_cap",
+            "sku_mug",
+            "sku_priced_only",
+            "sku_tshirt",
+            "sku_us_only"
+        ]
+    );
+    // By id: a SKU the market does not sell is not found for that token.
+    for (token, id, status) in [
+        (&storefront, "sku_tshirt", 200),
+        (&storefront, "sku_cap", 404),
+        (&storefront, "sku_priced_only", 404),
+        (&storefront, "sku_us_only", 404),
+        (&narrowed, "sku_tshirt", 404),
+        (&narrowed, "sku_mug", 200),
+        (&integration, "sku_cap", 200),
+        (&integration, "sku_nope", 404),
+    ] {
+        let response = api.get(Some(token), &format!("/api/skus/{id}")).await;
+        assert_eq!(response.status(), status, "{id}");
+        if status == 200 {
+            let body = body_json(&response);
+            assert_eq!(
+                (body["data"]["type"].as_str(), body["data"]["id"].as_str()),
+                (Some("skus"), Some(id))
+            );
+        } else {
+            assert_eq!(body_json(&response)["errors"][0]["code"], "NOT_FOUND");
+        }
+    }
+    // filter[code_eq]
+    assert_eq!(
+        api.ids(&storefront, "/api/skus?filter[code_eq]=TSHIRT-BLK-M")
+            .await,
+        ["sku_tshirt"]
+    );
+    assert!(api
+        .ids(&storefront, "/api/skus?filter[code_eq]=CAP-RED")
+        .await
+        .is_empty());
+    assert_eq!(
+        api.ids(&integration, "/api/skus?filter%5Bcode_eq%5D=CAP-RED")
+            .await,
+        ["sku_cap"]
+    );
+}
+
+async fn prices_and_stock_items_are_those_of_the_tokens_market(store: Arc<dyn Store>) {
+    let api = Api::on(store);
+    let (storefront, narrowed, integration) = (
+        api.storefront().await,
+        api.narrowed().await,
+        api.integration().await,
+    );
+    assert_eq!(
+        api.ids(&storefront, "/api/prices").await,
+        [
+            "pr_mug_eur",
+            "pr_priced_only_eur",
+            "pr_tshirt_eur",
+            "pr_us_only_eur"
+        ]
+    );
+    assert_eq!(api.ids(&narrowed, "/api/prices").await.len(), 4);
+    assert_eq!(api.ids(&integration, "/api/prices").await.len(), 7);
+    assert_eq!(
+        api.ids(&storefront, "/api/stock_items").await,
+        ["si_cap_ams", "si_tshirt_ams", "si_mug_ber"]
+    );
+    assert_eq!(api.ids(&narrowed, "/api/stock_items").await, ["si_mug_ber"]);
+    assert_eq!(api.ids(&integration, "/api/stock_items").await.len(), 5);
+    assert_eq!(api.ids(&storefront, "/api/markets").await, ["mkt_eu"]);
+    assert_eq!(
+        api.ids(&integration, "/api/markets").await,
+        ["mkt_eu", "mkt_us", "mkt_vip", "mkt_outlet"]
+    );
+    assert_eq!(
+        api.get(Some(&storefront), "/api/markets/mkt_us")
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        api.get(Some(&storefront), "/api/markets/mkt_eu")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        api.get(Some(&integration), "/api/markets/mkt_us")
+            .await
+            .status(),
+        200
+    );
+}
+
+async fn lists_are_paged_with_links_and_a_record_count(store: Arc<dyn Store>) {
+    let api = Api::on(store);
+    let integration = api.integration().await;
+    let response = api
+        .get(Some(&integration), "/api/skus?page[number]=2&page[size]=2")
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.api+json"
+    );
+    let body = body_json(&response);
+    let ids: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["sku_priced_only", "sku_tshirt"]);
+    assert_eq!(body["meta"], json!({"record_count": 5, "page_count": 3}));
+    let link = |name: &str| body["links"][name].as_str().map(str::to_owned);
+    assert_eq!(
+        link("next").unwrap(),
+        format!("{ISSUER}/api/skus?page%5Bnumber%5D=3&page%5Bsize%5D=2")
+    );
+    assert_eq!(
+        link("prev").unwrap(),
+        format!("{ISSUER}/api/skus?page%5Bnumber%5D=1&page%5Bsize%5D=2")
+    );
+    assert_eq!(
+        link("last").unwrap(),
+        format!("{ISSUER}/api/skus?page%5Bnumber%5D=3&page%5Bsize%5D=2")
+    );
+    let last = body_json(
+        &api.get(Some(&integration), "/api/skus?page[number]=3&page[size]=2")
+            .await,
+    );
+    assert_eq!(last["data"].as_array().unwrap().len(), 1);
+    assert!(last["links"].get("next").is_none());
+    // The market's stock items across its two locations' pages.
+    let storefront = api.storefront().await;
+    assert_eq!(
+        api.ids(&storefront, "/api/stock_items?page[size]=2&page[number]=2")
+            .await,
+        ["si_mug_ber"]
+    );
+    for bad in [
+        "page[size]=0",
+        "page[size]=101",
+        "page[number]=0",
+        "page[number]=x",
+    ] {
+        let response = api
+            .get(Some(&integration), &format!("/api/skus?{bad}"))
+            .await;
+        assert_eq!(response.status(), 400, "{bad}");
+        assert_eq!(body_json(&response)["errors"][0]["code"], "BAD_REQUEST");
+    }
+}
+
+async fn a_disabled_market_gives_its_tokens_no_data(store: Arc<dyn Store>) {
+    let api = Api::on(store);
+    let storefront = api.storefront().await;
+    let mut seed = seed();
+    seed["markets"][0]["active"] = json!(false);
+    api.store.import(&catalog(&seed)).await.unwrap();
+    for path in [
+        "/api/skus",
+        "/api/prices",
+        "/api/stock_items",
+        "/api/markets",
+        "/api/skus/sku_mug",
+    ] {
+        let response = api.get(Some(&storefront), path).await;
+        assert_eq!(response.status(), 422, "{path}");
+        let body = body_json(&response);
+        assert_eq!(body["errors"][0]["code"], "MARKET_DISABLED");
+        assert_eq!(body["errors"][0]["status"], "422");
+    }
+}
+
+async fn environments_never_mix(store: Arc<dyn Store>) {
+    let api = Api::on(store);
+    let live = api.token(LIVE_STOREFRONT, None, "market:2001").await;
+    assert!(api.ids(&live, "/api/skus").await.is_empty());
+    assert!(api.ids(&live, "/api/stock_items").await.is_empty());
+    assert_eq!(api.ids(&live, "/api/markets").await, ["mkt_live_eu"]);
+    assert_eq!(
+        api.get(Some(&live), "/api/skus/sku_mug").await.status(),
+        404
+    );
+    assert_eq!(
+        api.get(Some(&live), "/api/markets/mkt_eu").await.status(),
+        404
+    );
+}
+
+async fn bad_tokens_get_a_401_invalid_token(store: Arc<dyn Store>) {
+    let api = Api::on(store);
+    let storefront = api.storefront().await;
+    let expired = {
+        api.clock.advance(Duration::from_secs(14_400 + 61));
+        api.get(Some(&storefront), "/api/skus").await
+    };
+    for (name, response) in [
+        ("no token", api.get(None, "/api/skus").await),
+        ("garbage", api.get(Some("not.a.token"), "/api/skus").await),
+        ("expired", expired),
+    ] {
+        assert_eq!(response.status(), 401, "{name}");
+        assert!(
+            response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer"),
+            "{name}"
+        );
+        let body = body_json(&response);
+        assert_eq!(body["errors"][0]["code"], "INVALID_TOKEN", "{name}");
+        assert_eq!(body["errors"][0]["title"], "Invalid token", "{name}");
+        assert_eq!(body["errors"][0]["status"], "401", "{name}");
+    }
+    let integration = api.integration().await;
+    assert_eq!(
+        api.get(Some(&integration), "/api/orders").await.status(),
+        404
+    );
+}
+
+async fn memory() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::from_catalog(&catalog(&seed())))
+}
+
+async fn dynamodb() -> Arc<dyn Store> {
+    let store = fresh_dynamo_store(&dynamodb_endpoint()).await;
+    store
+        .import(&catalog(&seed()))
+        .await
+        .expect("catalog imported");
+    Arc::new(store)
+}
+
+macro_rules! on_both_stores {
+    ($($check:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(super::memory().await).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+                async fn $check() {
+                    super::$check(super::dynamodb().await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    skus_are_those_sellable_in_the_tokens_market_and_locations,
+    prices_and_stock_items_are_those_of_the_tokens_market,
+    lists_are_paged_with_links_and_a_record_count,
+    a_disabled_market_gives_its_tokens_no_data,
+    environments_never_mix,
+    bad_tokens_get_a_401_invalid_token,
+);
