@@ -278,7 +278,14 @@ pub fn lookup_id(credentials: &ClientCredentials) -> Option<&str> {
     credentials
         .client_id
         .as_deref()
-        .filter(|id| id.len() <= MAX_CLIENT_ID_LENGTH && id.chars().all(|c| !c.is_control()))
+        .filter(|id| is_lookup_key(id))
+}
+
+/// Whether `key` (an id, client_id or code from a request) could name a stored record: short
+/// and printable. Anything else cannot exist, and is not sent to storage, whose keys have a
+/// size limit (a longer one would come back as a storage error, not as "not found").
+pub fn is_lookup_key(key: &str) -> bool {
+    key.len() <= MAX_CLIENT_ID_LENGTH && key.chars().all(|c| !c.is_control())
 }
 
 /// RFC 6749 §2.3: confidential clients authenticate with their secret; public clients

@@ -459,7 +459,16 @@ async fn an_untrusted_client_or_redirect_uri_gets_an_error_page_and_never_a_redi
     store: Arc<dyn Store>,
 ) {
     let flow = Flow::on(store).await;
-    let cases: [(&str, &[(&str, &str)]); 6] = [
+    let long_client_id = "c".repeat(3000);
+    let cases: [(&str, &[(&str, &str)]); 7] = [
+        (
+            "a client_id no record could have",
+            &[
+                ("response_type", "code"),
+                ("client_id", &long_client_id),
+                ("redirect_uri", REDIRECT),
+            ],
+        ),
         (
             "no client_id",
             &[("response_type", "code"), ("redirect_uri", REDIRECT)],

@@ -357,6 +357,26 @@ async fn bad_tokens_get_a_401_invalid_token(store: Arc<dyn Store>) {
     );
 }
 
+async fn ids_and_codes_that_cannot_exist_are_not_found_without_a_storage_error(
+    store: Arc<dyn Store>,
+) {
+    let api = Api::on(store);
+    let integration = api.integration().await;
+    let long = "x".repeat(3000);
+    for path in [format!("/api/skus/{long}"), format!("/api/markets/{long}")] {
+        let response = api.get(Some(&integration), &path).await;
+        assert_eq!(response.status(), 404, "{}", body_json(&response));
+    }
+    let response = api
+        .get(
+            Some(&integration),
+            &format!("/api/skus?filter[code_eq]={long}"),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{}", body_json(&response));
+    assert_eq!(body_json(&response)["meta"]["record_count"], 0);
+}
+
 async fn memory() -> Arc<dyn Store> {
     Arc::new(MemoryStore::from_catalog(&catalog(&seed())))
 }
@@ -399,4 +419,5 @@ on_both_stores!(
     a_disabled_market_gives_its_tokens_no_data,
     environments_never_mix,
     bad_tokens_get_a_401_invalid_token,
+    ids_and_codes_that_cannot_exist_are_not_found_without_a_storage_error,
 );

@@ -16,7 +16,7 @@ use gatehouse_shared::bearer::BearerVerifier;
 use gatehouse_shared::clock::Clock;
 use gatehouse_shared::jwt::AccessTokenClaims;
 use gatehouse_shared::model::{CatalogView, Market};
-use gatehouse_shared::oauth_request::parse_form;
+use gatehouse_shared::oauth_request::{is_lookup_key, parse_form};
 use gatehouse_shared::scope::ResourceRef;
 use gatehouse_shared::store::catalog::MAX_PAGE_SIZE;
 use gatehouse_shared::store::{CatalogReads, Clients, Page, PageRequest, Store, StoreError};
@@ -249,6 +249,11 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
     };
     let path = request.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.split('/').skip(2).collect();
+    // An id or code that could not name a record is not found, without asking storage.
+    let unfit = |value: &str| !is_lookup_key(value);
+    if segments.get(1).is_some_and(|id| unfit(id)) {
+        return not_found();
+    }
     let catalog = &service.catalog;
     let base = &service.base_url;
     match segments.as_slice() {
@@ -283,6 +288,10 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
         ["skus"] => {
             list(service, &request, |page, code| async move {
                 match code {
+                    Some(code) if unfit(&code) => Ok(Page {
+                        records: vec![],
+                        record_count: 0,
+                    }),
                     Some(code) => {
                         let found = catalog.find_sku_by_code(&view, &code).await?;
                         Ok(gatehouse_shared::store::catalog::page_of(

@@ -7,7 +7,7 @@
 use gatehouse_shared::error::ApiError;
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::model::{Application, ApplicationKind, Market, StockLocation};
-use gatehouse_shared::oauth_request::Params;
+use gatehouse_shared::oauth_request::{is_lookup_key, Params};
 use gatehouse_shared::pkce::parse_challenge;
 use gatehouse_shared::scope::{parse_scope, resolve_scope, GrantedScope, ScopeContext};
 
@@ -72,6 +72,12 @@ pub async fn check(
             "The request names no application (client_id is missing).",
         )
     })?;
+    if !is_lookup_key(client_id) {
+        return Err(page(
+            400,
+            "No web application is registered under this client_id.",
+        ));
+    }
     let requested_scope = parse_scope(params.get("scope"));
     let (markets, locations) = match &requested_scope {
         Ok(scope) => (&scope.markets[..], &scope.stock_locations[..]),
