@@ -140,7 +140,7 @@ impl DynamoStore {
         let stock = self
             .records(canonical_partition("STOCK_ITEM", mode), stock_from)
             .await?;
-        let listings = listings(mode, &markets, &skus, &prices, &stock);
+        let listings = listings(&markets, &skus, &prices, &stock);
 
         let index_key = key(format!("LISTS#{}", mode.as_str()), "LISTS".into());
         let previous: BTreeSet<String> = match self.get(index_key.clone()).await? {

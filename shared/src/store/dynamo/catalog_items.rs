@@ -161,7 +161,6 @@ impl Listing {
 
 /// Every listing of one environment, from all its catalog records.
 pub(super) fn listings(
-    mode: Mode,
     markets: &[Market],
     skus: &[Sku],
     prices: &[Price],
@@ -247,7 +246,6 @@ pub(super) fn listings(
         listing.location_number = Some(number);
         listings.insert(format!("stock@{id}"), listing);
     }
-    let _ = mode;
     listings
 }
 
