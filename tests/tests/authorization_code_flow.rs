@@ -654,29 +654,7 @@ async fn dynamodb() -> Arc<dyn Store> {
     Arc::new(store)
 }
 
-macro_rules! on_both_stores {
-    ($($check:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check(super::memory().await).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
-                async fn $check() {
-                    super::$check(super::dynamodb().await).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+on_both_stores!(crate::memory, crate::dynamodb;
     a_user_signs_in_and_the_webapp_exchanges_the_code_with_pkce_for_owned_tokens,
     a_second_use_of_a_code_is_refused_and_revokes_the_tokens_it_issued,
     of_ten_concurrent_exchanges_of_one_code_exactly_one_succeeds,

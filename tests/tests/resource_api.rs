@@ -390,29 +390,7 @@ async fn dynamodb() -> Arc<dyn Store> {
     Arc::new(store)
 }
 
-macro_rules! on_both_stores {
-    ($($check:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check(super::memory().await).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
-                async fn $check() {
-                    super::$check(super::dynamodb().await).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+on_both_stores!(crate::memory, crate::dynamodb;
     skus_are_those_sellable_in_the_tokens_market_and_locations,
     prices_and_stock_items_are_those_of_the_tokens_market,
     lists_are_paged_with_links_and_a_record_count,

@@ -53,25 +53,10 @@ async fn dynamodb() -> Arc<dyn Store> {
     Arc::new(demo_dynamo_store().await)
 }
 
+/// The conformance checks of one concern, on both stores.
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check(crate::memory().await).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
-                async fn $check() {
-                    super::$check(crate::dynamodb().await).await;
-                }
-            )*
-        }
+        gatehouse_tests::on_both_stores!(crate::memory, crate::dynamodb; $($check),*);
     };
 }
 
