@@ -434,9 +434,7 @@ async fn the_sign_in_page_is_protected_escaped_and_names_the_app_and_scope(store
     let cookie = header(&page, "set-cookie").unwrap();
     assert!(cookie.starts_with("__Host-gatehouse-csrf="), "{cookie}");
     assert!(
-        cookie.contains("HttpOnly")
-            && cookie.contains("SameSite=Strict")
-            && cookie.contains("Secure")
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure")
     );
     let html = text(&page);
     assert!(
@@ -445,6 +443,13 @@ async fn the_sign_in_page_is_protected_escaped_and_names_the_app_and_scope(store
     );
     assert!(html.contains("Europe (market 1001)"), "{html}");
     assert!(!html.contains("<script"), "no script at all");
+    // Enter in a field submits with the form's first submit button: it must be "allow".
+    let first_button = html.find("<button").expect("a button");
+    assert!(
+        html[first_button..]
+            .starts_with(r#"<button class="primary" type="submit" name="action" value="allow""#),
+        "{html}"
+    );
     assert!(
         html.contains("xyz-&lt;state&gt;&amp;"),
         "the state is escaped"

@@ -1,7 +1,9 @@
 //! Cross-site request forgery protection for the sign-in form: a double-submit cookie. The
 //! page sets a random value in a cookie and in a hidden field; a POST is taken only when both
-//! are present and equal. Another site can make a browser send the cookie only on a same-site
-//! request (`SameSite=Strict`), and can read neither it nor the page.
+//! are present and equal. Another site can read neither the cookie nor the page, and a browser
+//! does not send the cookie with a cross-site POST (`SameSite=Lax`). Lax, not Strict: the user
+//! arrives from the client's site, and a Strict cookie would not come with that navigation, so
+//! each arrival would replace the cookie and a second tab's form would expire the first's.
 //!
 //! On an https issuer the cookie is a `__Host-` cookie: `Secure`, `Path=/`, no `Domain`, so a
 //! sibling subdomain cannot plant one (the weakness of a plain double-submit cookie). On a
@@ -64,7 +66,7 @@ impl CsrfCookie {
     pub fn set_cookie(self, value: &str) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
         format!(
-            "{}={value}; Path=/; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Strict{secure}",
+            "{}={value}; Path=/; Max-Age={MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax{secure}",
             self.name()
         )
     }
@@ -106,7 +108,7 @@ mod tests {
         let set = https.set_cookie("v");
         assert!(set.starts_with("__Host-gatehouse-csrf=v; Path=/;"), "{set}");
         assert!(
-            set.contains("; Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict")
+            set.contains("; Secure") && set.contains("HttpOnly") && set.contains("SameSite=Lax")
         );
         let value = random_token(32);
         // A cookie without the prefix (one a subdomain could set) is not the one read.

@@ -39,7 +39,7 @@ label{display:block;font-weight:600;font-size:14px;margin:0 0 6px}
 input[type=email],input[type=password]{width:100%;padding:11px 12px;margin:0 0 16px;
  border:1px solid #cfd6e1;border-radius:9px;font:inherit;color:inherit;background:#fff}
 input:focus{outline:none;border-color:#2f5bea;box-shadow:0 0 0 3px rgba(47,91,234,.18)}
-.actions{display:flex;gap:10px;margin-top:6px}
+.actions{display:flex;flex-direction:row-reverse;gap:10px;margin-top:6px}
 button{padding:11px 16px;border-radius:9px;font:inherit;font-weight:600;cursor:pointer;
  border:1px solid transparent;white-space:nowrap}
 .primary{flex:1;background:#2f5bea;color:#fff}
@@ -131,9 +131,11 @@ pub fn sign_in(request: &AuthorizationRequest, page: &SignIn<'_>) -> Markup {
                     label for="password" { "Password" }
                     input id="password" type="password" name="password"
                         autocomplete="current-password" required autofocus[!page.email.is_empty()];
+                    // Enter in a field submits with the form's first button: allow comes first in
+                    // the document, and the stylesheet shows it on the right.
                     div class="actions" {
-                        button class="secondary" type="submit" name="action" value="deny" formnovalidate { "Cancel" }
                         button class="primary" type="submit" name="action" value="allow" { "Sign in and allow" }
+                        button class="secondary" type="submit" name="action" value="deny" formnovalidate { "Cancel" }
                     }
                 }
             }

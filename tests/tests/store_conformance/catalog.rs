@@ -201,6 +201,18 @@ async fn stock_items_are_those_of_the_views_locations_across_pages(store: Arc<dy
     );
     let all = CatalogView::All { mode: Mode::Test };
     assert_eq!(ids(store.list_stock_items(&all, ALL).await.unwrap()).1, 4);
+    // A market with no stock location has no stock items (and asks storage for no keys).
+    let no_locations = CatalogView::Market {
+        mode: Mode::Test,
+        market_id: "mkt_bare".into(),
+        price_list_id: "pl_eur".into(),
+        stock_location_ids: vec![],
+        narrowed: false,
+    };
+    assert_eq!(
+        ids(store.list_stock_items(&no_locations, ALL).await.unwrap()),
+        (vec![], 0)
+    );
 }
 
 conformance!(

@@ -151,7 +151,11 @@ impl DynamoStore {
             None => BTreeSet::new(),
         };
         let names: BTreeSet<String> = listings.keys().cloned().collect();
-        for name in previous.union(&names) {
+        // The index names every listing that may exist before any is written, so that an
+        // import that stops half-way leaves none that a later one would not know to clean.
+        let every: BTreeSet<String> = previous.union(&names).cloned().collect();
+        self.write_listing_index(index_key.clone(), &every).await?;
+        for name in &every {
             let partition = listing_partition(mode, name);
             let items = listings
                 .get(name)
@@ -167,7 +171,14 @@ impl DynamoStore {
                 .collect();
             self.batch_write(items, stale).await?;
         }
-        let mut index = index_key;
+        self.write_listing_index(index_key, &names).await
+    }
+
+    async fn write_listing_index(
+        &self,
+        mut index: Item,
+        names: &BTreeSet<String>,
+    ) -> Result<(), StoreError> {
         index.insert("type".into(), s("listing_index"));
         index.insert(
             "names".into(),

@@ -74,6 +74,9 @@ pub use client::client;
 pub use keys::TTL_ATTRIBUTE;
 
 use super::StoreError;
+
+/// DynamoDB's limit of keys in one BatchGetItem.
+const BATCH_GET_LIMIT: usize = 100;
 use keys::Item;
 
 pub struct DynamoStore {
@@ -97,10 +100,22 @@ impl DynamoStore {
         &self.table
     }
 
-    /// Strongly consistent BatchGetItem of distinct keys, following UnprocessedKeys.
+    /// Strongly consistent BatchGetItem of distinct keys, following UnprocessedKeys. DynamoDB
+    /// refuses a request with no key or with more than 100: none is sent for no key, and more
+    /// go in several requests.
     pub(super) async fn batch_get(&self, mut keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         keys.sort_by_key(|k| format!("{:?}{:?}", k.get("PK"), k.get("SK")));
         keys.dedup();
+        if keys.len() > BATCH_GET_LIMIT {
+            let mut found = Vec::new();
+            for chunk in keys.chunks(BATCH_GET_LIMIT) {
+                found.extend(Box::pin(self.batch_get(chunk.to_vec())).await?);
+            }
+            return Ok(found);
+        }
+        if keys.is_empty() {
+            return Ok(vec![]);
+        }
         let mut found = Vec::new();
         let mut pending = Some(
             KeysAndAttributes::builder()
