@@ -6,6 +6,7 @@
 //! ([`validate`]), and all violations are reported at once, each with its path. Secrets arrive
 //! in plain text and leave this module hashed, in a [`Catalog`](crate::model::Catalog).
 
+mod catalog;
 mod format;
 #[cfg(test)]
 mod tests;

@@ -8,15 +8,16 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::catalog::{price_lists, prices, skus, stock_items};
 use super::format::{
     SeedApplication, SeedCustomer, SeedCustomerGroup, SeedFile, SeedMarket, SeedOrganization,
-    SeedPrice, SeedPriceList, SeedSku, SeedStockItem, SeedStockLocation, SeedUser,
+    SeedStockLocation, SeedUser,
 };
 use super::{Problems, SeedError};
 use crate::lifetime::TokenLifetime;
 use crate::model::{
     email_key, Application, Catalog, ClientType, Customer, CustomerGroup, Market, Mode,
-    Organization, Price, PriceList, Sku, StockItem, StockLocation, User,
+    Organization, StockLocation, User,
 };
 use crate::password::PasswordHash;
 use crate::secret::{SecretHash, MIN_SECRET_LENGTH};
@@ -80,17 +81,17 @@ pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
 /// What the collections checked so far define, and the checks of references to them: every
 /// reference points at a record of its own record's environment.
 #[derive(Default)]
-struct Known<'a> {
-    price_lists: HashSet<(Mode, &'a str)>,
-    customer_groups: HashSet<(Mode, &'a str)>,
+pub(super) struct Known<'a> {
+    pub(super) price_lists: HashSet<(Mode, &'a str)>,
+    pub(super) customer_groups: HashSet<(Mode, &'a str)>,
     /// Stock location ids by number.
-    stock_locations: HashMap<(Mode, u64), &'a str>,
+    pub(super) stock_locations: HashMap<(Mode, u64), &'a str>,
     /// SKU codes.
-    skus: HashSet<(Mode, &'a str)>,
+    pub(super) skus: HashSet<(Mode, &'a str)>,
 }
 
 impl Known<'_> {
-    fn price_list(&self, problems: &mut Problems, path: String, mode: Mode, id: &str) {
+    pub(super) fn price_list(&self, problems: &mut Problems, path: String, mode: Mode, id: &str) {
         if !self.price_lists.contains(&(mode, id)) {
             problems.add(
                 path,
@@ -108,14 +109,14 @@ impl Known<'_> {
         }
     }
 
-    fn sku(&self, problems: &mut Problems, path: String, mode: Mode, code: &str) {
+    pub(super) fn sku(&self, problems: &mut Problems, path: String, mode: Mode, code: &str) {
         if !self.skus.contains(&(mode, code)) {
             problems.add(path, format!("no sku '{code}' in {} mode", mode.as_str()));
         }
     }
 
     /// The id of the stock location with this number.
-    fn stock_location(
+    pub(super) fn stock_location(
         &self,
         problems: &mut Problems,
         path: String,
@@ -143,32 +144,6 @@ fn organization(problems: &mut Problems, organization: &SeedOrganization) -> Org
         id: organization.id.clone(),
         slug: organization.slug.clone(),
     }
-}
-
-fn price_lists<'a>(
-    problems: &mut Problems,
-    known: &mut Known<'a>,
-    lists: &'a [SeedPriceList],
-) -> Vec<PriceList> {
-    let mut ids = HashSet::new();
-    let mut price_lists = Vec::new();
-    for (i, list) in lists.iter().enumerate() {
-        problems.id(&mut ids, "price_lists", i, &list.id);
-        if list.currency.len() != 3 || !list.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            problems.add(
-                format!("price_lists[{i}].currency"),
-                "must be an ISO 4217 code such as EUR",
-            );
-        }
-        known.price_lists.insert((list.mode, &list.id));
-        price_lists.push(PriceList {
-            id: list.id.clone(),
-            mode: list.mode,
-            name: list.name.clone(),
-            currency: list.currency.clone(),
-        });
-    }
-    price_lists
 }
 
 fn customer_groups<'a>(
@@ -381,81 +356,4 @@ fn users(problems: &mut Problems, users: &[SeedUser]) {
         problems.unique(&mut emails, key, path("email"), "email");
         problems.non_empty(path("password"), &user.password);
     }
-}
-
-fn skus<'a>(problems: &mut Problems, known: &mut Known<'a>, skus: &'a [SeedSku]) -> Vec<Sku> {
-    let mut ids = HashSet::new();
-    for (i, sku) in skus.iter().enumerate() {
-        problems.id(&mut ids, "skus", i, &sku.id);
-        problems.non_empty(format!("skus[{i}].code"), &sku.code);
-        let key = (sku.mode, sku.code.as_str());
-        problems.unique(&mut known.skus, key, format!("skus[{i}].code"), "code");
-    }
-    skus.iter()
-        .map(|sku| Sku {
-            id: sku.id.clone(),
-            mode: sku.mode,
-            code: sku.code.clone(),
-            name: sku.name.clone(),
-        })
-        .collect()
-}
-
-fn prices(problems: &mut Problems, known: &Known<'_>, prices: &[SeedPrice]) -> Vec<Price> {
-    let mut ids = HashSet::new();
-    let mut records = Vec::new();
-    for (i, price) in prices.iter().enumerate() {
-        let path = |field: &str| format!("prices[{i}].{field}");
-        problems.id(&mut ids, "prices", i, &price.id);
-        known.sku(problems, path("sku_code"), price.mode, &price.sku_code);
-        known.price_list(
-            problems,
-            path("price_list_id"),
-            price.mode,
-            &price.price_list_id,
-        );
-        match u64::try_from(price.amount_cents) {
-            Ok(amount_cents) => records.push(Price {
-                id: price.id.clone(),
-                mode: price.mode,
-                sku_code: price.sku_code.clone(),
-                price_list_id: price.price_list_id.clone(),
-                amount_cents,
-            }),
-            Err(_) => problems.add(path("amount_cents"), "must not be negative"),
-        }
-    }
-    records
-}
-
-fn stock_items(
-    problems: &mut Problems,
-    known: &Known<'_>,
-    items: &[SeedStockItem],
-) -> Vec<StockItem> {
-    let mut ids = HashSet::new();
-    let mut records = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let path = |field: &str| format!("stock_items[{i}].{field}");
-        problems.id(&mut ids, "stock_items", i, &item.id);
-        known.sku(problems, path("sku_code"), item.mode, &item.sku_code);
-        let number = item.stock_location_number;
-        let location =
-            known.stock_location(problems, path("stock_location_number"), item.mode, number);
-        let quantity = u64::try_from(item.quantity);
-        if quantity.is_err() {
-            problems.add(path("quantity"), "must not be negative");
-        }
-        if let (Some(location), Ok(quantity)) = (location, quantity) {
-            records.push(StockItem {
-                id: item.id.clone(),
-                mode: item.mode,
-                sku_code: item.sku_code.clone(),
-                stock_location_id: location.to_owned(),
-                stock_location_number: number,
-                quantity,
-            });
-        }
-    }
-    records
 }
