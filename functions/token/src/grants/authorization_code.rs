@@ -119,7 +119,7 @@ pub async fn grant(
         owner_customer_group: None,
     };
     let granted = resolve_scope(&original, &context, &markets, &locations)
-        .map_err(|e| invalid_grant_owned(format!("the approved scope no longer holds: {e}")))?;
+        .map_err(|e| invalid_grant(format!("the approved scope no longer holds: {e}")))?;
 
     let access = issue_access_token(
         service,
@@ -160,11 +160,4 @@ pub async fn grant(
         },
         Redemption::NotActive(None) => Err(invalid_grant(NOT_VALID)),
     }
-}
-
-fn invalid_grant_owned(description: String) -> ApiError {
-    ApiError::new(
-        gatehouse_shared::error::ErrorCode::InvalidGrant,
-        description,
-    )
 }

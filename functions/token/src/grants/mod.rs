@@ -38,7 +38,7 @@ pub fn invalid_scope(error: ScopeError) -> ApiError {
     ApiError::new(ErrorCode::InvalidScope, error.to_string())
 }
 
-pub fn invalid_grant(description: &'static str) -> ApiError {
+pub fn invalid_grant(description: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
     ApiError::new(ErrorCode::InvalidGrant, description)
 }
 
