@@ -54,11 +54,15 @@ pub struct ServeArgs {
     /// The `iss` claim and base URL (default: http://<host>:<port>).
     #[arg(long)]
     pub issuer: Option<String>,
+    /// Browser origins allowed to call /oauth/token and /oauth/revoke, comma-separated
+    /// (e.g. http://localhost:5173); none by default.
+    #[arg(long, default_value = "")]
+    pub cors_allowed_origins: String,
 }
 
 /// Every setting `gatehouse serve` hands to [`ServiceConfig::from_lookup`], and the flag it
 /// comes from. The organization comes from the seed file.
-pub const FLAGS: [(&str, &str); 8] = [
+pub const FLAGS: [(&str, &str); 9] = [
     (vars::ISSUER, "--issuer"),
     (vars::ORGANIZATION_ID, "--seed"),
     (vars::ORGANIZATION_SLUG, "--seed"),
@@ -67,6 +71,7 @@ pub const FLAGS: [(&str, &str); 8] = [
     (vars::LOGIN_FAILURE_LIMIT, "--login-failure-limit"),
     (vars::LOGIN_FAILURE_WINDOW, "--login-failure-window"),
     (vars::REFRESH_REUSE_GRACE, "--refresh-reuse-grace"),
+    (vars::CORS_ALLOWED_ORIGINS, "--cors-allowed-origins"),
 ];
 
 /// The flag a setting comes from; the variable's own name for a setting without one.
@@ -82,6 +87,9 @@ pub fn flag_error(error: &ConfigError) -> String {
     match error {
         ConfigError::Missing(name) => format!("{} is required", flag_for(name)),
         ConfigError::Invalid { name, reason } => format!("{}: {reason}", flag_for(name)),
+        ConfigError::MissingEither(one, other) => {
+            format!("set {} or {}", flag_for(one), flag_for(other))
+        }
     }
 }
 
@@ -108,6 +116,10 @@ fn settings(args: &ServeArgs, organization: &Organization) -> HashMap<&'static s
         (
             vars::REFRESH_REUSE_GRACE,
             args.refresh_reuse_grace.to_string(),
+        ),
+        (
+            vars::CORS_ALLOWED_ORIGINS,
+            args.cors_allowed_origins.clone(),
         ),
     ])
 }

@@ -49,14 +49,28 @@ enum Command {
         #[arg(long)]
         table: String,
     },
-    /// Print a new private signing key (PKCS#8 PEM) for GATEHOUSE_SIGNING_KEYS.
-    Keygen {
+    /// Make and show signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new private signing key (PKCS#8 PEM): the secret of
+    /// GATEHOUSE_SIGNING_KEYS_SECRET_ARN in AWS, or GATEHOUSE_SIGNING_KEYS locally.
+    Generate {
         #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS512"])]
         algorithm: String,
     },
-    /// Print the public keys (PUBLIC KEY PEM) of the keys in FILE, or on standard input, for
-    /// GATEHOUSE_PUBLISHED_KEYS.
-    PublicKey { file: Option<PathBuf> },
+    /// Print the public keys of the keys in FILES (PEM, private or public), or on standard
+    /// input, for GATEHOUSE_PUBLISHED_KEYS.
+    Public {
+        files: Vec<PathBuf>,
+        /// One line (base64 DER, comma-separated) instead of PEM: the form the template's
+        /// PublishedKeys parameter takes, since SAM CLI cuts parameter values at spaces.
+        #[arg(long)]
+        one_line: bool,
+    },
 }
 
 type Failure = Box<dyn std::error::Error>;
@@ -171,6 +185,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         revoke: RevokeService {
             clients: store.clone(),
             refresh_tokens: store.clone(),
+            cors: config.cors.clone(),
         },
         authorize: AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone()),
         api: ApiService::on_store(
@@ -249,13 +264,22 @@ async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), 
     Ok(())
 }
 
-fn public_key(file: Option<&Path>) -> Result<(), Failure> {
-    let text = match file {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        None => std::io::read_to_string(std::io::stdin())?,
-    };
-    print!("{}", gatehouse_shared::jwt::public_pem(&text)?);
+fn public_keys(files: &[PathBuf], one_line: bool) -> Result<(), Failure> {
+    let mut text = String::new();
+    for path in files {
+        text.push_str(
+            &std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        );
+    }
+    if files.is_empty() {
+        text = std::io::read_to_string(std::io::stdin())?;
+    }
+    if one_line {
+        println!("{}", gatehouse_shared::jwt::public_one_line(&text)?);
+    } else {
+        print!("{}", gatehouse_shared::jwt::public_pem(&text)?);
+    }
     Ok(())
 }
 
@@ -269,8 +293,8 @@ async fn main() -> ExitCode {
             dynamodb_endpoint,
             table,
         } => import(&seed, dynamodb_endpoint.as_deref(), &table).await,
-        Command::PublicKey { file } => public_key(file.as_deref()),
-        Command::Keygen { algorithm } => {
+        Command::Keys(KeysCommand::Public { files, one_line }) => public_keys(&files, one_line),
+        Command::Keys(KeysCommand::Generate { algorithm }) => {
             let algorithm = SigningAlgorithm::parse(&algorithm).expect("clap checked the value");
             print!("{}", generate_private_key_pem(algorithm));
             Ok(())
@@ -287,7 +311,7 @@ async fn main() -> ExitCode {
 
 /// Logs go to stderr, at the level RUST_LOG asks for (warnings by default). The subscriber is
 /// built here rather than by setting RUST_LOG for lambda_http's default one (which also writes
-/// to stdout, where `keygen` and `public-key` print keys): changing the environment of a
+/// to stdout, where `keys generate` and `keys public` print keys): changing the environment of a
 /// running multi-threaded process is unsound.
 fn init_logging() {
     use lambda_http::tracing::subscriber::{filter::LevelFilter, EnvFilter};

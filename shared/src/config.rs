@@ -1,5 +1,6 @@
 //! Configuration read once per cold start from the environment.
 
+use crate::cors::CorsPolicy;
 use crate::model::Organization;
 use crate::ratelimit::{RateLimitPolicy, RateLimitPolicyError};
 use crate::url_rules::is_https_or_loopback_http;
@@ -10,6 +11,7 @@ pub mod vars {
     pub const ORGANIZATION_ID: &str = "GATEHOUSE_ORGANIZATION_ID";
     pub const ORGANIZATION_SLUG: &str = "GATEHOUSE_ORGANIZATION_SLUG";
     pub const SIGNING_KEYS: &str = "GATEHOUSE_SIGNING_KEYS";
+    pub const SIGNING_KEYS_SECRET_ARN: &str = "GATEHOUSE_SIGNING_KEYS_SECRET_ARN";
     pub const PUBLISHED_KEYS: &str = "GATEHOUSE_PUBLISHED_KEYS";
     pub const TABLE: &str = "GATEHOUSE_TABLE";
     pub const RATE_LIMIT: &str = "GATEHOUSE_RATE_LIMIT";
@@ -17,6 +19,7 @@ pub mod vars {
     pub const LOGIN_FAILURE_LIMIT: &str = "GATEHOUSE_LOGIN_FAILURE_LIMIT";
     pub const LOGIN_FAILURE_WINDOW: &str = "GATEHOUSE_LOGIN_FAILURE_WINDOW_SECONDS";
     pub const REFRESH_REUSE_GRACE: &str = "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS";
+    pub const CORS_ALLOWED_ORIGINS: &str = "GATEHOUSE_CORS_ALLOWED_ORIGINS";
 }
 
 /// A setting that is missing or not valid. Each names its variable, so that a caller that
@@ -27,6 +30,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is not valid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    #[error("set {0} or {1}")]
+    MissingEither(&'static str, &'static str),
 }
 
 /// What every function needs to know about the deployment.
@@ -42,6 +47,8 @@ pub struct ServiceConfig {
     /// How long after a refresh token was exchanged presenting it again is taken for a retry
     /// (refused, family kept) rather than for theft (refused, family revoked).
     pub refresh_reuse_grace: std::time::Duration,
+    /// Browser origins allowed to call the token and revocation endpoints (none by default).
+    pub cors: CorsPolicy,
 }
 
 /// The longest refresh-token reuse grace period allowed.
@@ -167,12 +174,18 @@ impl ServiceConfig {
                 reason: format!("at most {MAX_REFRESH_REUSE_GRACE_SECONDS} seconds, got {grace}"),
             });
         }
+        let cors = CorsPolicy::parse(&env(vars::CORS_ALLOWED_ORIGINS).unwrap_or_default())
+            .map_err(|reason| ConfigError::Invalid {
+                name: vars::CORS_ALLOWED_ORIGINS,
+                reason,
+            })?;
         Ok(Self {
             issuer,
             organization,
             rate_limit,
             login_lockout,
             refresh_reuse_grace: std::time::Duration::from_secs(grace),
+            cors,
         })
     }
 }
@@ -242,6 +255,8 @@ mod tests {
             (vars::LOGIN_FAILURE_LIMIT, "0"),
             (vars::LOGIN_FAILURE_WINDOW, "7200"),
             (vars::REFRESH_REUSE_GRACE, "31"),
+            (vars::CORS_ALLOWED_ORIGINS, "*"),
+            (vars::CORS_ALLOWED_ORIGINS, "https://shop.example.com/"),
         ];
         for (name, value) in cases {
             let mut pairs = BASE.to_vec();

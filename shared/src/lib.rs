@@ -6,9 +6,11 @@
 pub mod bearer;
 pub mod clock;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod grant;
 pub mod http;
+pub mod init;
 pub mod jwt;
 pub mod lifetime;
 pub mod model;
@@ -18,6 +20,9 @@ pub mod pkce;
 pub mod ratelimit;
 pub mod scope;
 pub mod secret;
+#[cfg(feature = "secrets-manager")]
+pub mod secrets_manager;
 pub mod seed;
+pub mod signing_keys;
 pub mod store;
 pub mod url_rules;

@@ -242,15 +242,19 @@ def test_a_customer_logs_in_refreshes_and_revokes_through_the_binary(server):
     assert (status, refused["error"]) == (400, "invalid_grant")
 
 
-def test_keygen_and_public_key_make_the_two_deployment_parameters(tmp_path):
-    private = subprocess.run([BIN, "keygen", "--algorithm", "RS512"], capture_output=True, text=True, check=True).stdout
+def test_keys_generate_and_keys_public_make_the_key_secret_and_the_published_keys(tmp_path):
+    private = subprocess.run([BIN, "keys", "generate", "--algorithm", "RS512"], capture_output=True, text=True, check=True).stdout
     assert private.startswith("-----BEGIN PRIVATE KEY-----")
     key_file = tmp_path / "signing-key.pem"
     key_file.write_text(private)
-    public = subprocess.run([BIN, "public-key", str(key_file)], capture_output=True, text=True, check=True).stdout
+    public = subprocess.run([BIN, "keys", "public", str(key_file)], capture_output=True, text=True, check=True).stdout
     assert public.startswith("-----BEGIN PUBLIC KEY-----") and "PRIVATE" not in public
-    from_stdin = subprocess.run([BIN, "public-key"], input=private, capture_output=True, text=True, check=True).stdout
+    from_stdin = subprocess.run([BIN, "keys", "public"], input=private, capture_output=True, text=True, check=True).stdout
     assert from_stdin == public
+    # The one-line form is the same key, with nothing SAM CLI would cut a parameter at.
+    one_line = subprocess.run([BIN, "keys", "public", "--one-line", str(key_file)], capture_output=True, text=True, check=True).stdout.strip()
+    assert not any(c in one_line for c in ' \n"\'')
+    assert "".join(public.splitlines()[1:-1]) == one_line
     # The key the server signs with is the one the public key describes.
     process, base = serve(tmp_path, "--signing-keys", str(key_file))
     try:

@@ -60,6 +60,7 @@ pub fn config(rate_limit: RateLimitPolicy) -> ServiceConfig {
         rate_limit,
         login_lockout: ServiceConfig::default_login_lockout(),
         refresh_reuse_grace: ServiceConfig::default_refresh_reuse_grace(),
+        cors: Default::default(),
     }
 }
 
@@ -90,6 +91,7 @@ pub fn revoke_service(store: Arc<dyn Store>) -> gatehouse_revoke::RevokeService 
     gatehouse_revoke::RevokeService {
         clients: store.clone(),
         refresh_tokens: store,
+        cors: Default::default(),
     }
 }
 

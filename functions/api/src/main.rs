@@ -7,25 +7,41 @@ use std::sync::Arc;
 use gatehouse_api::{handle, ApiService};
 use gatehouse_shared::bearer::BearerVerifier;
 use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{required_env, vars, ServiceConfig};
-use gatehouse_shared::jwt::PublishedKeys;
+use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
+use gatehouse_shared::init::exit_at_init;
+use gatehouse_shared::signing_keys::load_published_keys;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use lambda_http::{service_fn, Error, Request};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let config = ServiceConfig::from_env()?;
-    let keys = PublishedKeys::from_public_pem(&required_env(vars::PUBLISHED_KEYS)?)?;
-    let verifier = BearerVerifier::new(keys.verification_keys()?, config.issuer.clone());
+async fn init() -> Result<ApiService, ConfigError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let config = ServiceConfig::from_lookup(&env)?;
+    let keys = load_published_keys(&env)?;
+    let verification_keys = keys
+        .verification_keys()
+        .map_err(|error| ConfigError::Invalid {
+            name: vars::PUBLISHED_KEYS,
+            reason: error.to_string(),
+        })?;
+    let verifier = BearerVerifier::new(verification_keys, config.issuer.clone());
     let table = required_env(vars::TABLE)?;
     let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
-    let service = Arc::new(ApiService::on(
+    Ok(ApiService::on(
         store,
         verifier,
         Arc::new(SystemClock),
         config.issuer,
-    ));
+    ))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let service = Arc::new(
+        init()
+            .await
+            .unwrap_or_else(|error| exit_at_init("api", &error)),
+    );
     lambda_http::run(service_fn(move |request: Request| {
         let service = Arc::clone(&service);
         async move { Ok::<_, Infallible>(handle(request, &service).await) }

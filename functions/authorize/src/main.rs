@@ -5,17 +5,26 @@ use std::sync::Arc;
 
 use gatehouse_authorize::{handle, AuthorizeService};
 use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{required_env, vars, ServiceConfig};
+use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
+use gatehouse_shared::init::exit_at_init;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use lambda_http::{service_fn, Error, Request};
+
+async fn init() -> Result<AuthorizeService, ConfigError> {
+    let config = ServiceConfig::from_env()?;
+    let table = required_env(vars::TABLE)?;
+    let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
+    Ok(AuthorizeService::on(store, Arc::new(SystemClock), config))
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = ServiceConfig::from_env()?;
-    let table = required_env(vars::TABLE)?;
-    let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
-    let service = Arc::new(AuthorizeService::on(store, Arc::new(SystemClock), config));
+    let service = Arc::new(
+        init()
+            .await
+            .unwrap_or_else(|error| exit_at_init("authorize", &error)),
+    );
     lambda_http::run(service_fn(move |request: Request| {
         let service = Arc::clone(&service);
         async move { Ok::<_, Infallible>(handle(request, &service).await) }

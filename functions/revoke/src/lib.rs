@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use gatehouse_shared::cors::CorsPolicy;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::http::json_response;
 use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
@@ -16,6 +17,8 @@ use serde_json::json;
 pub struct RevokeService {
     pub clients: Arc<dyn Clients>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
+    /// Browser origins allowed to call this endpoint, as for the token endpoint.
+    pub cors: CorsPolicy,
 }
 
 async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiError> {
@@ -60,7 +63,15 @@ async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiErr
     Ok(())
 }
 
+/// Handles one request to `/oauth/revoke`: `POST`, and the CORS preflight for it.
 pub async fn handle(request: Request, service: &RevokeService) -> Response<Body> {
+    service
+        .cors
+        .serve(request, |request| revoke_request(request, service))
+        .await
+}
+
+async fn revoke_request(request: Request, service: &RevokeService) -> Response<Body> {
     if request.method() != Method::POST {
         return ApiError::method_not_allowed("POST").into_response();
     }

@@ -134,8 +134,14 @@ async fn respond(
     Ok(json_response(StatusCode::OK, &response.body()))
 }
 
-/// Handles one `POST /oauth/token`.
+/// Handles one request to `/oauth/token`: `POST`, and the CORS preflight for it.
 pub async fn handle(request: Request, service: &TokenService) -> Response<Body> {
+    let cors = &service.config.cors;
+    cors.serve(request, |request| token(request, service)).await
+}
+
+/// One `POST /oauth/token`.
+async fn token(request: Request, service: &TokenService) -> Response<Body> {
     if request.method() != Method::POST {
         return ApiError::method_not_allowed("POST").into_response();
     }

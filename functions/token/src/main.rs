@@ -4,25 +4,35 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{required_env, vars, ServiceConfig};
-use gatehouse_shared::jwt::KeySet;
+use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
+use gatehouse_shared::init::exit_at_init;
+use gatehouse_shared::signing_keys::load_signing_keys;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_token::{handle, TokenService, TokenStorage};
 use lambda_http::{service_fn, Error, Request};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let config = ServiceConfig::from_env()?;
-    let keys = KeySet::from_pem(&required_env(vars::SIGNING_KEYS)?)?;
+async fn init() -> Result<TokenService, ConfigError> {
+    let env = |name: &str| std::env::var(name).ok();
+    let config = ServiceConfig::from_lookup(&env)?;
     let table = required_env(vars::TABLE)?;
+    let keys = load_signing_keys(&env).await?;
     let store = DynamoStore::new(dynamo::client(None).await, table);
-    let service = Arc::new(TokenService {
+    Ok(TokenService {
         storage: TokenStorage::on(Arc::new(store)),
         keys: Arc::new(keys),
         clock: Arc::new(SystemClock),
         config,
-    });
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let service = Arc::new(
+        init()
+            .await
+            .unwrap_or_else(|error| exit_at_init("token", &error)),
+    );
     lambda_http::run(service_fn(move |request: Request| {
         let service = Arc::clone(&service);
         async move { Ok::<_, Infallible>(handle(request, &service).await) }

@@ -50,10 +50,12 @@ pub enum KeyError {
     Pem(#[from] pem::PemError),
     #[error("no private key to sign with: give at least one PRIVATE KEY block")]
     NoPrivateKey,
-    #[error("PEM block {index} is a private key: only PUBLIC KEY blocks are published (see `gatehouse public-key`)")]
+    #[error("PEM block {index} is a private key: only PUBLIC KEY blocks are published (see `gatehouse keys public`)")]
     PrivateKeyNotAllowed { index: usize },
     #[error("PEM block {index} ({tag}) is not a P-256 EC or RSA (2048 bits or more) key")]
     Unsupported { index: usize, tag: String },
+    #[error("published key {index} of the one-line form is not base64 DER: {reason}")]
+    OneLine { index: usize, reason: String },
     #[error("PEM block {index}: {source}")]
     Jwt {
         index: usize,
@@ -285,7 +287,7 @@ fn verification_keys(published: &[Jwk]) -> Result<Vec<VerificationKey>, KeyError
 }
 
 /// `PUBLIC KEY` PEM blocks for every key in `text`, private or public: what the well-known
-/// function publishes (`gatehouse public-key`).
+/// function publishes (`gatehouse keys public`).
 pub fn public_pem(text: &str) -> Result<String, KeyError> {
     Ok(parse_keys(text)?
         .iter()
@@ -301,6 +303,23 @@ pub struct PublishedKeys {
 }
 
 impl PublishedKeys {
+    /// Reads the published keys from configuration: `PUBLIC KEY` PEM blocks, or the same keys
+    /// in the one-line form (`super::compact`) that a template parameter can carry.
+    pub fn from_config(text: &str) -> Result<Self, KeyError> {
+        if super::compact::is_pem(text) {
+            Self::from_public_pem(text)
+        } else {
+            Self::from_public_pem(&super::compact::one_line_to_pem(text)?)
+        }
+    }
+
+    /// Whether the key with this `kid` is published: a key must be before it signs.
+    pub fn publishes(&self, kid: &str) -> bool {
+        self.published
+            .iter()
+            .any(|jwk| jwk.common.key_id.as_deref() == Some(kid))
+    }
+
     pub fn from_public_pem(text: &str) -> Result<Self, KeyError> {
         let keys = parse_keys(text)?;
         if let Some(index) = keys.iter().position(|k| k.signing.is_some()) {

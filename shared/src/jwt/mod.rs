@@ -7,6 +7,7 @@
 //! the `keygen` feature (the CLI and the tests), and into this crate's own tests.
 
 mod claims;
+mod compact;
 #[cfg(any(test, feature = "keygen"))]
 mod generate;
 mod keys;
@@ -14,6 +15,7 @@ mod keys;
 mod tests;
 
 pub use claims::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
+pub use compact::public_one_line;
 #[cfg(any(test, feature = "keygen"))]
 pub use generate::generate_private_key_pem;
 pub use keys::{
