@@ -124,7 +124,19 @@ pub struct TokenEvent {
 }
 
 impl TokenEvent {
+    /// The fixture's event (a client_credentials request for the demo storefront, as the
+    /// README's `cargo lambda invoke` sends it) with no body: each test writes its own.
     pub fn new() -> Self {
+        let mut event: Value = serde_json::from_str(TOKEN_EVENT).unwrap();
+        event["headers"]
+            .as_object_mut()
+            .unwrap()
+            .remove("content-type");
+        Self { event }.body("")
+    }
+
+    /// The fixture's event as it is in the file.
+    pub fn fixture() -> Self {
         Self {
             event: serde_json::from_str(TOKEN_EVENT).unwrap(),
         }

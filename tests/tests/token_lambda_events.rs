@@ -612,3 +612,46 @@ async fn storage_trouble_is_reported_before_client_authentication() {
     let response = handle(event.request(), &service).await;
     assert_eq!(response.status(), 503);
 }
+
+#[tokio::test]
+async fn the_fixture_event_that_the_readme_invokes_gets_a_token() {
+    let (status, _, body) = post(TokenEvent::fixture()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "market:1001");
+}
+
+#[tokio::test]
+async fn a_browser_storefront_on_an_allowed_origin_passes_the_preflight_and_reads_the_token() {
+    let mut service = demo_service();
+    service.config.cors =
+        gatehouse_shared::cors::CorsPolicy::parse("https://shop.example.com").unwrap();
+    let preflight = TokenEvent::new()
+        .method("OPTIONS")
+        .header("origin", "https://shop.example.com")
+        .header("access-control-request-method", "POST");
+    let response = handle(preflight.request(), &service).await;
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://shop.example.com"
+    );
+    assert_eq!(response.headers()["access-control-allow-methods"], "POST");
+    let request = TokenEvent::form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", STOREFRONT),
+        ("scope", "market:1001"),
+    ])
+    .header("origin", "https://shop.example.com");
+    let response = handle(request.request(), &service).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://shop.example.com"
+    );
+    // By default no origin is allowed: the same preflight gets no Access-Control-Allow-Origin.
+    let response = handle(preflight.request(), &demo_service()).await;
+    assert_eq!(response.status().as_u16(), 204);
+    assert!(!response
+        .headers()
+        .contains_key("access-control-allow-origin"));
+}
