@@ -1,7 +1,9 @@
 //! Where a function's keys come from, read once per cold start.
 //!
 //! In AWS the token function's private keys live in Secrets Manager, named by ARN
-//! (`GATEHOUSE_SIGNING_KEYS_SECRET_ARN`): never in a template parameter or an environment
+//! (`GATEHOUSE_SIGNING_KEYS_SECRET_ARN`, and optionally the version to read,
+//! `GATEHOUSE_SIGNING_KEYS_SECRET_VERSION`, so that a deployment says which key it signs with
+//! and a rollback brings the old one back): never in a template parameter or an environment
 //! variable, where they would show in the console and in every `GetFunctionConfiguration`.
 //! Locally, the PEM text itself (`GATEHOUSE_SIGNING_KEYS`) is simpler. The published keys are
 //! public, so they are configuration (`GATEHOUSE_PUBLISHED_KEYS`), as PEM or in the one-line form
@@ -32,7 +34,7 @@ pub async fn load_signing_keys(
         }
         (Some(arn), None) => (
             vars::SIGNING_KEYS_SECRET_ARN,
-            secret_text(&arn)
+            secret_text(&arn, set(env, vars::SIGNING_KEYS_SECRET_VERSION).as_deref())
                 .await
                 .map_err(|reason| ConfigError::Invalid {
                     name: vars::SIGNING_KEYS_SECRET_ARN,
@@ -79,12 +81,12 @@ pub fn load_published_keys(
 }
 
 #[cfg(feature = "secrets-manager")]
-async fn secret_text(arn: &str) -> Result<String, String> {
-    crate::secrets_manager::secret_string(arn).await
+async fn secret_text(arn: &str, version_id: Option<&str>) -> Result<String, String> {
+    crate::secrets_manager::secret_string(arn, version_id).await
 }
 
 #[cfg(not(feature = "secrets-manager"))]
-async fn secret_text(_arn: &str) -> Result<String, String> {
+async fn secret_text(_arn: &str, _version_id: Option<&str>) -> Result<String, String> {
     Err("this build does not read Secrets Manager (the `secrets-manager` feature)".into())
 }
 
