@@ -12,6 +12,7 @@ pub mod http;
 pub mod jwt;
 pub mod lifetime;
 pub mod model;
+pub mod observe;
 pub mod oauth_request;
 pub mod password;
 pub mod pkce;

@@ -14,7 +14,7 @@ use lambda_http::{service_fn, Error, Request};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let observer = gatehouse_shared::observe::init::lambda()?;
     let config = ServiceConfig::from_env()?;
     let keys = PublishedKeys::from_public_pem(&required_env(vars::PUBLISHED_KEYS)?)?;
     let verifier = BearerVerifier::new(keys.verification_keys()?, config.issuer.clone());
@@ -28,7 +28,11 @@ async fn main() -> Result<(), Error> {
     ));
     lambda_http::run(service_fn(move |request: Request| {
         let service = Arc::clone(&service);
-        async move { Ok::<_, Infallible>(handle(request, &service).await) }
+        let observer = observer.clone();
+        async move {
+            let response = observer.observe(request, |r| handle(r, &service)).await;
+            Ok::<_, Infallible>(response)
+        }
     }))
     .await
 }

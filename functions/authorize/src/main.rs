@@ -11,14 +11,18 @@ use lambda_http::{service_fn, Error, Request};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let observer = gatehouse_shared::observe::init::lambda()?;
     let config = ServiceConfig::from_env()?;
     let table = required_env(vars::TABLE)?;
     let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
     let service = Arc::new(AuthorizeService::on(store, Arc::new(SystemClock), config));
     lambda_http::run(service_fn(move |request: Request| {
         let service = Arc::clone(&service);
-        async move { Ok::<_, Infallible>(handle(request, &service).await) }
+        let observer = observer.clone();
+        async move {
+            let response = observer.observe(request, |r| handle(r, &service)).await;
+            Ok::<_, Infallible>(response)
+        }
     }))
     .await
 }

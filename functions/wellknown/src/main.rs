@@ -10,14 +10,18 @@ use lambda_http::{service_fn, Error, Request};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let observer = gatehouse_shared::observe::init::lambda()?;
     let config = ServiceConfig::from_env()?;
     // Public keys only: this function publishes keys and never signs.
     let keys = PublishedKeys::from_public_pem(&required_env(vars::PUBLISHED_KEYS)?)?;
     let documents = Arc::new(WellKnown::new(&config, keys.jwks()));
     lambda_http::run(service_fn(move |request: Request| {
         let documents = Arc::clone(&documents);
-        async move { Ok::<_, Infallible>(handle(request, &documents).await) }
+        let observer = observer.clone();
+        async move {
+            let response = observer.observe(request, |r| handle(r, &documents)).await;
+            Ok::<_, Infallible>(response)
+        }
     }))
     .await
 }
