@@ -77,7 +77,12 @@ async fn serve_one(
 
 /// Serves until the task is dropped, with request lines and no metrics.
 pub async fn run(listener: TcpListener, functions: Arc<Functions>) {
-    run_observed(listener, functions, Observer::new(MetricsOutput::Off, "gatehouse-serve")).await
+    run_observed(
+        listener,
+        functions,
+        Observer::new(MetricsOutput::Off, "gatehouse-serve"),
+    )
+    .await
 }
 
 /// Serves until the task is dropped, each request observed by `observer`.

@@ -16,9 +16,9 @@ use gatehouse_shared::bearer::BearerVerifier;
 use gatehouse_shared::clock::Clock;
 use gatehouse_shared::jwt::AccessTokenClaims;
 use gatehouse_shared::model::{CatalogView, Market};
+use gatehouse_shared::oauth_request::{is_lookup_key, parse_form};
 use gatehouse_shared::observe::facts::refused;
 use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::oauth_request::{is_lookup_key, parse_form};
 use gatehouse_shared::scope::ResourceRef;
 use gatehouse_shared::store::catalog::MAX_PAGE_SIZE;
 use gatehouse_shared::store::{CatalogReads, Clients, Page, PageRequest, Store, StoreError};
@@ -326,12 +326,7 @@ async fn respond(
             Ok(None) => not_found(),
             Err(error) => unavailable(error),
         },
-        ["prices"] => {
-            list(service, request, |page, _| {
-                catalog.list_prices(&view, page)
-            })
-            .await
-        }
+        ["prices"] => list(service, request, |page, _| catalog.list_prices(&view, page)).await,
         ["stock_items"] => {
             list(service, request, |page, _| {
                 catalog.list_stock_items(&view, page)

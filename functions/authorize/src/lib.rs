@@ -12,12 +12,12 @@ use std::time::Duration;
 use gatehouse_shared::clock::Clock;
 use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::ApiError;
-use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
 use gatehouse_shared::grant::GrantType;
+use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
 use gatehouse_shared::model::{email_key, AuthorizationCodeRecord, MAX_EMAIL_LENGTH};
+use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_shared::observe::facts::{self as observe, Limit};
 use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_shared::password::verify_or_dummy_async;
 use gatehouse_shared::secret::{random_token, SecretHash};
 use gatehouse_shared::store::{AuthorizationCodes, Clients, RateLimits, Store, Users};
@@ -122,10 +122,9 @@ fn redirect_back<'a>(
 
 fn refused(service: &AuthorizeService, refusal: Refusal) -> Response<Body> {
     match refusal {
-        Refusal::Page { status, message } => observe::refused(
-            error_page(service, status, &message),
-            "invalid_request",
-        ),
+        Refusal::Page { status, message } => {
+            observe::refused(error_page(service, status, &message), "invalid_request")
+        }
         Refusal::Redirect {
             redirect_uri,
             state,
@@ -226,7 +225,10 @@ async fn submit(request: &Request, service: &AuthorizeService) -> Response<Body>
         Ok(checked) => checked,
         Err(refusal) => return refused(service, refusal),
     };
-    about(sign_in_form(request, service, &form, &checked).await, &checked)
+    about(
+        sign_in_form(request, service, &form, &checked).await,
+        &checked,
+    )
 }
 
 /// The answer to a sign-in form whose request checked.

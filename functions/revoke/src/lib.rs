@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::http::json_response;
-use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
+use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::{Clients, RefreshTokens};
 use http::{Method, StatusCode};

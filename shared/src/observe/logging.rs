@@ -201,8 +201,16 @@ mod tests {
     #[test]
     fn a_bad_setting_names_its_variable_and_the_reason() {
         let cases = [
-            (LOG_FORMAT_VAR, "xml", "GATEHOUSE_LOG_FORMAT is not valid: 'xml'"),
-            (RUST_LOG_VAR, "info,gatehouse=loud", "RUST_LOG is not valid: "),
+            (
+                LOG_FORMAT_VAR,
+                "xml",
+                "GATEHOUSE_LOG_FORMAT is not valid: 'xml'",
+            ),
+            (
+                RUST_LOG_VAR,
+                "info,gatehouse=loud",
+                "RUST_LOG is not valid: ",
+            ),
         ];
         for (name, value, start) in cases {
             let error = settings(Host::Lambda, &[(name, value)])

@@ -62,7 +62,8 @@ impl Meter {
 
     fn attempt_ended(&self) {
         self.ended.set(self.ended.get() + 1);
-        self.end_nanos.set(self.end_nanos.get() + self.since_origin());
+        self.end_nanos
+            .set(self.end_nanos.get() + self.since_origin());
     }
 
     /// What was measured; an attempt still open (its request was dropped mid-flight) counts
