@@ -198,6 +198,69 @@ mod tests {
         }
     }
 
+    /// The lines `settings` produce for a few events, one per target and level.
+    fn lines_of(settings: &LogSettings) -> Vec<String> {
+        use std::sync::{Arc, Mutex};
+        let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let writer = {
+            let buffer = Arc::clone(&buffer);
+            move || Capture(Arc::clone(&buffer))
+        };
+        struct Capture(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Capture {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        tracing::subscriber::with_default(subscriber(settings, writer).unwrap(), || {
+            tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "wire trace");
+            tracing::debug!(target: "aws_smithy_runtime::client::orchestrator", "wire debug");
+            tracing::trace!(target: "aws_sigv4::http_request::sign", "wire trace");
+            tracing::trace!(target: "gatehouse_token", "own trace");
+        });
+        let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn no_rust_log_directive_raises_the_wire_crates_above_debug() {
+        let settings = LogSettings {
+            format: LogFormat::Json,
+            directives: "trace,aws_smithy_runtime=trace,aws_sigv4=trace".to_owned(),
+        };
+        let lines = lines_of(&settings);
+        let messages: Vec<String> = lines
+            .iter()
+            .map(|line| {
+                let line: serde_json::Value = serde_json::from_str(line).unwrap();
+                assert!(line["timestamp"].is_string(), "{line}");
+                line["message"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(messages, ["wire debug", "own trace"]);
+    }
+
+    #[test]
+    fn text_lines_carry_a_timestamp_too() {
+        let settings = LogSettings {
+            format: LogFormat::Text,
+            directives: "info,gatehouse_token=trace".to_owned(),
+        };
+        let lines = lines_of(&settings);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        // 2026-01-02T03:04:05.678901Z  TRACE gatehouse_token: own trace
+        let stamp = lines[0].split_whitespace().next().unwrap();
+        assert!(
+            stamp.len() >= 20 && stamp.ends_with('Z') && stamp.contains('T'),
+            "{lines:?}"
+        );
+        assert!(lines[0].ends_with("own trace"), "{lines:?}");
+    }
+
     #[test]
     fn a_bad_setting_names_its_variable_and_the_reason() {
         let cases = [

@@ -98,10 +98,140 @@ pub fn emf_document(record: &RequestRecord, function: &str, now: UnixMillis) -> 
         root.insert("RateLimited".into(), json!(1));
     }
     root.insert("request_id".into(), json!(record.request_id));
+    root.insert("route".into(), json!(record.route));
     root.insert("status".into(), json!(record.status));
     root.insert(
         "_aws".into(),
         json!({"Timestamp": now.0, "CloudWatchMetrics": directives}),
     );
     Value::Object(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::grant::GrantType;
+    use crate::model::ApplicationKind;
+    use crate::observe::facts::{Limit, RequestFacts};
+    use crate::observe::storage_timing::StorageUse;
+
+    fn record(status: u16, facts: RequestFacts) -> RequestRecord {
+        RequestRecord {
+            request_id: "req-1".into(),
+            method: http::Method::POST,
+            route: "/oauth/token".into(),
+            status,
+            latency: Duration::from_millis(12),
+            facts,
+            storage: StorageUse {
+                requests: 2,
+                latency: Duration::from_micros(7_500),
+            },
+        }
+    }
+
+    /// The directives' (dimensions, metric names), in order.
+    fn directives(document: &Value) -> Vec<(Vec<String>, Vec<String>)> {
+        let strings = |value: &Value, key: Option<&str>| -> Vec<String> {
+            value
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| key.map_or(v, |k| &v[k]).as_str().unwrap().to_owned())
+                .collect()
+        };
+        document["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                assert_eq!(d["Namespace"], NAMESPACE);
+                (
+                    strings(&d["Dimensions"][0], None),
+                    strings(&d["Metrics"], Some("Name")),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_issued_token_is_counted_by_grant_and_kind_with_its_storage_use() {
+        let facts = RequestFacts {
+            grant: Some(GrantType::Password),
+            client_id: Some("demo-storefront".into()),
+            kind: Some(ApplicationKind::SalesChannel),
+            token_issued: true,
+            ..RequestFacts::default()
+        };
+        let text = emf_document(
+            &record(200, facts),
+            "token-fn",
+            UnixMillis(1_700_000_000_123),
+        )
+        .to_string();
+        let document: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(document["_aws"]["Timestamp"], 1_700_000_000_123u64);
+        assert_eq!(
+            directives(&document),
+            [
+                (
+                    vec!["Function".to_owned()],
+                    vec!["StorageLatency".to_owned(), "StorageRequests".to_owned()]
+                ),
+                (
+                    vec!["Grant".to_owned(), "ApplicationKind".to_owned()],
+                    vec!["TokensIssued".to_owned()]
+                ),
+            ]
+        );
+        assert_eq!(document["Function"], "token-fn");
+        assert_eq!(document["StorageLatency"], 7.5);
+        assert_eq!(document["StorageRequests"], 2);
+        assert_eq!(document["Grant"], "password");
+        assert_eq!(document["ApplicationKind"], "sales_channel");
+        assert_eq!(document["TokensIssued"], 1);
+        // The client id is no dimension and no property: anyone can vary it.
+        assert!(!text.contains("demo-storefront"), "{text}");
+    }
+
+    #[test]
+    fn a_rate_limited_refusal_is_counted_by_error_and_limit() {
+        let facts = RequestFacts {
+            error: Some("too_many_requests".into()),
+            rate_limited: Some(Limit::TokenRequests),
+            ..RequestFacts::default()
+        };
+        let document = emf_document(&record(429, facts), "token-fn", UnixMillis(1));
+        let names: Vec<_> = directives(&document).into_iter().map(|(d, _)| d).collect();
+        assert_eq!(names, [vec!["Function"], vec!["Error"], vec!["Limit"]]);
+        assert_eq!(document["Error"], "too_many_requests");
+        assert_eq!(document["Refusals"], 1);
+        assert_eq!(document["Limit"], "token_requests");
+        assert_eq!(document["RateLimited"], 1);
+        assert!(document.get("TokensIssued").is_none());
+    }
+
+    #[test]
+    fn the_metrics_switch_reads_emf_or_off_and_names_itself_when_wrong() {
+        let env = |value: &'static str| move |_: &str| Some(value.to_owned());
+        assert_eq!(
+            MetricsOutput::from_lookup(&env("EMF"), MetricsOutput::Off).unwrap(),
+            MetricsOutput::Emf
+        );
+        assert_eq!(
+            MetricsOutput::from_lookup(&env("off"), MetricsOutput::Emf).unwrap(),
+            MetricsOutput::Off
+        );
+        assert_eq!(
+            MetricsOutput::from_lookup(&|_| None, MetricsOutput::Emf).unwrap(),
+            MetricsOutput::Emf
+        );
+        let error = MetricsOutput::from_lookup(&env("statsd"), MetricsOutput::Off).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "GATEHOUSE_METRICS is not valid: 'statsd' is neither emf nor off"
+        );
+    }
 }
