@@ -214,6 +214,15 @@ mod tests {
     }
 
     #[test]
+    fn a_grants_debug_form_shows_none_of_its_fields() {
+        let grant = Grant::Password {
+            username: "a@b.c".into(),
+            password: "hunter2".into(),
+        };
+        assert_eq!(format!("{grant:?}"), "Password(..)");
+    }
+
+    #[test]
     fn each_grant_names_the_first_field_it_misses() {
         let none = Params::default();
         let cases = [
