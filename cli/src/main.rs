@@ -167,6 +167,7 @@ fn print_credentials(seed_text: &str) {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let observer = gatehouse_shared::observe::init::serve()?;
     let (seed_text, catalog) = read_seed(args.seed.as_deref())?;
     let config = service_config(&args, &catalog.organization)?;
     let keys = Arc::new(load_keys(&args)?);
@@ -237,7 +238,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         config.issuer
     );
     tokio::select! {
-        _ = server::run(listener, functions) => {}
+        _ = server::run_observed(listener, functions, observer) => {}
         _ = tokio::signal::ctrl_c() => println!("Stopping."),
     }
     Ok(())
@@ -285,7 +286,11 @@ fn public_keys(files: &[PathBuf], one_line: bool) -> Result<(), Failure> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging();
+    // Logs go to stderr (see observe::init::cli): stdout carries keys and the start banner.
+    if let Err(error) = gatehouse_shared::observe::init::cli() {
+        eprintln!("gatehouse: {error}");
+        return ExitCode::FAILURE;
+    }
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Import {
@@ -307,22 +312,4 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stderr, at the level RUST_LOG asks for (warnings by default). The subscriber is
-/// built here rather than by setting RUST_LOG for lambda_http's default one (which also writes
-/// to stdout, where `keys generate` and `keys public` print keys): changing the environment of a
-/// running multi-threaded process is unsound.
-fn init_logging() {
-    use lambda_http::tracing::subscriber::{filter::LevelFilter, EnvFilter};
-    lambda_http::tracing::subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::builder()
-                .with_default_directive(LevelFilter::WARN.into())
-                .from_env_lossy(),
-        )
-        .init();
 }

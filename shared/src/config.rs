@@ -25,7 +25,7 @@ pub mod vars {
 
 /// A setting that is missing or not valid. Each names its variable, so that a caller that
 /// takes the settings from elsewhere (the CLI, from flags) can report them under its own names.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ConfigError {
     #[error("{0} is not set")]
     Missing(&'static str),
@@ -33,6 +33,14 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
     #[error("set {0} or {1}")]
     MissingEither(&'static str, &'static str),
+}
+
+/// As its message: a function whose start fails returns this from `main`, and Rust prints
+/// the error's Debug form, which should then read as the variable and the reason.
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// What every function needs to know about the deployment.

@@ -87,6 +87,8 @@ pub struct ApiError {
     /// The methods a 405 names in `Allow`.
     pub allow: Option<&'static str>,
     pub source: Option<Box<dyn StdError + Send + Sync>>,
+    /// The limit that refused the request, for the request line and the metrics.
+    pub limited_by: Option<crate::observe::facts::Limit>,
 }
 
 impl ApiError {
@@ -98,6 +100,7 @@ impl ApiError {
             retry_after: None,
             allow: None,
             source: None,
+            limited_by: None,
         }
     }
 
@@ -147,10 +150,13 @@ impl ApiError {
     /// The one mapping from error to HTTP response.
     pub fn into_response(self) -> Response<Body> {
         let status = self.code.status();
+        // The source's messages only, never its Debug form: an SDK error's Debug holds the
+        // raw HTTP response, body included.
+        let source = self.source.as_deref().map(|source| error_chain(source));
         if status.is_server_error() {
-            tracing::error!(error = self.code.as_str(), source = ?self.source, "request failed");
-        } else if let Some(source) = &self.source {
-            tracing::info!(error = self.code.as_str(), source = ?source, "request refused");
+            tracing::error!(error = self.code.as_str(), source, "request failed");
+        } else if let Some(source) = source {
+            tracing::info!(error = self.code.as_str(), source, "request refused");
         }
         let body = json!({
             "error": self.code.as_str(),
@@ -176,8 +182,27 @@ impl ApiError {
         if let Some(allow) = self.allow {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
+        let facts = crate::observe::RequestFacts::of(&mut response);
+        facts.refused(self.code.as_str());
+        facts.rate_limited = self.limited_by;
         response
     }
+}
+
+/// An error and its sources' messages, `outer: inner: innermost`.
+pub fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let message = inner.to_string();
+        // Some errors repeat their source's message in their own.
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = inner.source();
+    }
+    text
 }
 
 impl std::fmt::Display for ApiError {

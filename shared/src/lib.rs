@@ -15,6 +15,7 @@ pub mod jwt;
 pub mod lifetime;
 pub mod model;
 pub mod oauth_request;
+pub mod observe;
 pub mod password;
 pub mod pkce;
 pub mod ratelimit;

@@ -31,9 +31,18 @@ const KNOWN_PARAMETERS: &[&str] = &[
     "token_type_hint",
 ];
 
-/// Request parameters in the order received.
-#[derive(Debug, Default, PartialEq, Eq)]
+/// Request parameters in the order received. Their Debug form shows the names only: the
+/// values include passwords, codes and tokens.
+#[derive(Default, PartialEq, Eq)]
 pub struct Params(Vec<(String, String)>);
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Params")
+            .field(&self.0.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .finish()
+    }
+}
 
 impl Params {
     /// RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were
@@ -73,13 +82,24 @@ fn shorten(text: &str) -> String {
     text.chars().take(64).collect()
 }
 
-/// How the client identified itself.
-#[derive(Debug, PartialEq, Eq)]
+/// How the client identified itself. Its Debug form tells whether a secret was sent, not
+/// which.
+#[derive(PartialEq, Eq)]
 pub struct ClientCredentials {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     /// RFC 6749 §5.2: a 401 must then carry `WWW-Authenticate`.
     pub via_basic: bool,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| ".."))
+            .field("via_basic", &self.via_basic)
+            .finish()
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -318,5 +338,32 @@ pub fn authenticate(
         (ClientType::Confidential, _, _) => {
             Err(ApiError::invalid_client().with_basic_auth(credentials.via_basic))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_forms_name_the_parameters_but_show_no_secret() {
+        let request = OAuthRequest {
+            credentials: ClientCredentials {
+                client_id: Some("demo-integration".into()),
+                client_secret: Some("the-client-secret".into()),
+                via_basic: true,
+            },
+            params: Params::from_pairs([("grant_type", "password"), ("password", "hunter2")])
+                .unwrap(),
+        };
+        let debug = format!("{request:?}");
+        assert!(
+            debug.contains("demo-integration") && debug.contains("\"password\""),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("the-client-secret") && !debug.contains("hunter2"),
+            "{debug}"
+        );
     }
 }

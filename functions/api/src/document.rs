@@ -136,7 +136,7 @@ pub fn list<T: Resource>(
 /// A JSON:API error.
 pub fn error(status: u16, title: &str, code: &str, detail: &str) -> Response<Body> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    respond(
+    let response = respond(
         status,
         &json!({
             "errors": [{
@@ -146,5 +146,8 @@ pub fn error(status: u16, title: &str, code: &str, detail: &str) -> Response<Bod
                 "status": status.as_str(),
             }],
         }),
-    )
+    );
+    // The JSON:API code (`MARKET_DISABLED`) is the request line's error code, in snake case
+    // like the OAuth ones.
+    gatehouse_shared::observe::facts::refused(response, &code.to_ascii_lowercase())
 }

@@ -17,6 +17,8 @@ use gatehouse_shared::clock::Clock;
 use gatehouse_shared::jwt::AccessTokenClaims;
 use gatehouse_shared::model::{CatalogView, Market};
 use gatehouse_shared::oauth_request::{is_lookup_key, parse_form};
+use gatehouse_shared::observe::facts::refused;
+use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::scope::ResourceRef;
 use gatehouse_shared::store::catalog::MAX_PAGE_SIZE;
 use gatehouse_shared::store::{CatalogReads, Clients, Page, PageRequest, Store, StoreError};
@@ -227,15 +229,30 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
         .verify(authorization, service.clock.as_ref())
     {
         Ok(claims) => claims,
-        Err(error) => return error.into_response(),
+        Err(error) => return refused(error.into_response(), "invalid_token"),
     };
-    let (view, market) = match view_of(&claims, service).await {
+    let mut response = respond(&request, service, &claims).await;
+    let application = &claims.application;
+    RequestFacts::of(&mut response).client(&application.client_id, application.kind);
+    response
+}
+
+/// The answer to a request whose token verified.
+async fn respond(
+    request: &Request,
+    service: &ApiService,
+    claims: &AccessTokenClaims,
+) -> Response<Body> {
+    let (view, market) = match view_of(claims, service).await {
         Ok(view) => view,
         Err(ViewError::OtherEnvironment) => {
-            return gatehouse_shared::bearer::BearerError::Malformed(
-                "the token's market is not in its environment",
+            return refused(
+                gatehouse_shared::bearer::BearerError::Malformed(
+                    "the token's market is not in its environment",
+                )
+                .into_response(),
+                "invalid_token",
             )
-            .into_response()
         }
         Err(ViewError::Disabled(number)) => {
             return document::error(
@@ -258,7 +275,7 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
     let base = &service.base_url;
     match segments.as_slice() {
         ["markets"] => {
-            list(service, &request, |page, _| async move {
+            list(service, request, |page, _| async move {
                 match &market {
                     // A market token sees its market alone.
                     Some(market) => Ok(gatehouse_shared::store::catalog::page_of(
@@ -286,7 +303,7 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
             }
         }
         ["skus"] => {
-            list(service, &request, |page, code| async move {
+            list(service, request, |page, code| async move {
                 match code {
                     Some(code) if unfit(&code) => Ok(Page {
                         records: vec![],
@@ -309,14 +326,9 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
             Ok(None) => not_found(),
             Err(error) => unavailable(error),
         },
-        ["prices"] => {
-            list(service, &request, |page, _| {
-                catalog.list_prices(&view, page)
-            })
-            .await
-        }
+        ["prices"] => list(service, request, |page, _| catalog.list_prices(&view, page)).await,
         ["stock_items"] => {
-            list(service, &request, |page, _| {
+            list(service, request, |page, _| {
                 catalog.list_stock_items(&view, page)
             })
             .await

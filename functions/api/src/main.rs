@@ -36,7 +36,8 @@ async fn init() -> Result<ApiService, ConfigError> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let observer = gatehouse_shared::observe::init::lambda()
+        .unwrap_or_else(|error| exit_at_init("api", &error));
     let service = Arc::new(
         init()
             .await
@@ -44,7 +45,11 @@ async fn main() -> Result<(), Error> {
     );
     lambda_http::run(service_fn(move |request: Request| {
         let service = Arc::clone(&service);
-        async move { Ok::<_, Infallible>(handle(request, &service).await) }
+        let observer = observer.clone();
+        async move {
+            let response = observer.observe(request, |r| handle(r, &service)).await;
+            Ok::<_, Infallible>(response)
+        }
     }))
     .await
 }

@@ -12,9 +12,12 @@ use std::time::Duration;
 use gatehouse_shared::clock::Clock;
 use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::ApiError;
+use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
 use gatehouse_shared::model::{email_key, AuthorizationCodeRecord, MAX_EMAIL_LENGTH};
 use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
+use gatehouse_shared::observe::facts::{self as observe, Limit};
+use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::password::verify_or_dummy_async;
 use gatehouse_shared::secret::{random_token, SecretHash};
 use gatehouse_shared::store::{AuthorizationCodes, Clients, RateLimits, Store, Users};
@@ -119,17 +122,22 @@ fn redirect_back<'a>(
 
 fn refused(service: &AuthorizeService, refusal: Refusal) -> Response<Body> {
     match refusal {
-        Refusal::Page { status, message } => error_page(service, status, &message),
+        Refusal::Page { status, message } => {
+            observe::refused(error_page(service, status, &message), "invalid_request")
+        }
         Refusal::Redirect {
             redirect_uri,
             state,
             error,
             description,
-        } => redirect_back(
-            service,
-            &redirect_uri,
-            state.as_deref(),
-            vec![("error", error), ("error_description", &description)],
+        } => observe::refused(
+            redirect_back(
+                service,
+                &redirect_uri,
+                state.as_deref(),
+                vec![("error", error), ("error_description", &description)],
+            ),
+            error,
         ),
         Refusal::Unavailable(error) => {
             tracing::error!(error = %error, "authorize: storage unavailable");
@@ -141,9 +149,17 @@ fn refused(service: &AuthorizeService, refusal: Refusal) -> Response<Body> {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            response
+            observe::refused(response, "temporarily_unavailable")
         }
     }
+}
+
+/// `response` with the client of a checked request, for the request line.
+fn about(mut response: Response<Body>, request: &AuthorizationRequest) -> Response<Body> {
+    let facts = RequestFacts::of(&mut response);
+    facts.grant = Some(GrantType::AuthorizationCode);
+    facts.client(&request.application.client_id, request.application.kind);
+    response
 }
 
 /// The sign-in page for a checked request, with a CSRF cookie.
@@ -181,7 +197,10 @@ async fn show(request: &Request, service: &AuthorizeService) -> Response<Body> {
         Err(error) => return error_page(service, 400, &error.description),
     };
     match request::check(&params, service).await {
-        Ok(checked) => sign_in_page(service, &checked, request.headers(), 200, "", None),
+        Ok(checked) => about(
+            sign_in_page(service, &checked, request.headers(), 200, "", None),
+            &checked,
+        ),
         Err(refusal) => refused(service, refusal),
     }
 }
@@ -206,20 +225,34 @@ async fn submit(request: &Request, service: &AuthorizeService) -> Response<Body>
         Ok(checked) => checked,
         Err(refusal) => return refused(service, refusal),
     };
+    about(
+        sign_in_form(request, service, &form, &checked).await,
+        &checked,
+    )
+}
+
+/// The answer to a sign-in form whose request checked.
+async fn sign_in_form(
+    request: &Request,
+    service: &AuthorizeService,
+    form: &Params,
+    checked: &AuthorizationRequest,
+) -> Response<Body> {
     let headers = request.headers();
     let email = form.get("email").unwrap_or("").trim();
     if !service.csrf().verify(headers, form.get("csrf")) {
-        return sign_in_page(
+        let page = sign_in_page(
             service,
-            &checked,
+            checked,
             headers,
             403,
             email,
             Some("This page expired. Sign in again."),
         );
+        return observe::refused(page, "csrf_expired");
     }
     if form.get("action") == Some("deny") {
-        return redirect_back(
+        let back = redirect_back(
             service,
             &checked.redirect_uri,
             checked.state.as_deref(),
@@ -228,20 +261,22 @@ async fn submit(request: &Request, service: &AuthorizeService) -> Response<Body>
                 ("error_description", "the user declined to sign in"),
             ],
         );
+        return observe::refused(back, "access_denied");
     }
     let password = form.get("password").unwrap_or("");
     if email.is_empty() || password.is_empty() {
-        return sign_in_page(
+        let page = sign_in_page(
             service,
-            &checked,
+            checked,
             headers,
             400,
             email,
             Some("Enter your email and password."),
         );
+        return observe::refused(page, "invalid_request");
     }
-    match sign_in(service, &checked, email, password).await {
-        Ok(SignedIn::User(user_id)) => match issue_code(service, &checked, &user_id).await {
+    match sign_in(service, checked, email, password).await {
+        Ok(SignedIn::User(user_id)) => match issue_code(service, checked, &user_id).await {
             Ok(code) => redirect_back(
                 service,
                 &checked.redirect_uri,
@@ -250,24 +285,21 @@ async fn submit(request: &Request, service: &AuthorizeService) -> Response<Body>
             ),
             Err(error) => refused(service, Refusal::Unavailable(error)),
         },
-        Ok(SignedIn::Refused) => sign_in_page(
-            service,
-            &checked,
-            headers,
-            401,
-            email,
-            Some(BAD_CREDENTIALS),
+        Ok(SignedIn::Refused) => observe::refused(
+            sign_in_page(service, checked, headers, 401, email, Some(BAD_CREDENTIALS)),
+            "access_denied",
         ),
         Ok(SignedIn::Locked(retry_after)) => {
             let message = format!(
                 "Too many failed sign-ins for this account. Try again in {} seconds.",
                 retry_after.max(1)
             );
-            let mut response = sign_in_page(service, &checked, headers, 429, email, Some(&message));
+            let mut response = sign_in_page(service, checked, headers, 429, email, Some(&message));
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
-            response
+            RequestFacts::of(&mut response).rate_limited = Some(Limit::SignIn);
+            observe::refused(response, "too_many_requests")
         }
         Err(error) => refused(service, Refusal::Unavailable(error)),
     }

@@ -19,7 +19,8 @@ async fn init() -> Result<AuthorizeService, ConfigError> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let observer = gatehouse_shared::observe::init::lambda()
+        .unwrap_or_else(|error| exit_at_init("authorize", &error));
     let service = Arc::new(
         init()
             .await
@@ -27,7 +28,11 @@ async fn main() -> Result<(), Error> {
     );
     lambda_http::run(service_fn(move |request: Request| {
         let service = Arc::clone(&service);
-        async move { Ok::<_, Infallible>(handle(request, &service).await) }
+        let observer = observer.clone();
+        async move {
+            let response = observer.observe(request, |r| handle(r, &service)).await;
+            Ok::<_, Infallible>(response)
+        }
     }))
     .await
 }

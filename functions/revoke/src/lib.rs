@@ -7,6 +7,7 @@ use gatehouse_shared::cors::CorsPolicy;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::http::json_response;
 use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
+use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::{Clients, RefreshTokens};
 use http::{Method, StatusCode};
@@ -21,7 +22,12 @@ pub struct RevokeService {
     pub cors: CorsPolicy,
 }
 
-async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiError> {
+/// Revokes the token the request names; `facts` learns the client when storage knows it.
+async fn revoke(
+    request: &Request,
+    service: &RevokeService,
+    facts: &mut RequestFacts,
+) -> Result<(), ApiError> {
     let request = parse_oauth_request(request)?;
     let token = request
         .params
@@ -34,6 +40,9 @@ async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiErr
     // RFC 7009 §2.1: "The authorization server first validates the client credentials (in
     // case of a confidential client) and then verifies whether the token was issued to the
     // client making the revocation request."
+    if let Some(application) = &application {
+        facts.client(&application.client_id, application.kind);
+    }
     authenticate(&request.credentials, application.as_ref())?;
     let Some(application) = application else {
         return Err(ApiError::invalid_client());
@@ -75,8 +84,13 @@ async fn revoke_request(request: Request, service: &RevokeService) -> Response<B
     if request.method() != Method::POST {
         return ApiError::method_not_allowed("POST").into_response();
     }
-    match revoke(&request, service).await {
+    let mut facts = RequestFacts::default();
+    let mut response = match revoke(&request, service, &mut facts).await {
         Ok(()) => json_response(StatusCode::OK, &json!({})),
         Err(error) => error.into_response(),
-    }
+    };
+    let reported = RequestFacts::of(&mut response);
+    reported.client_id = facts.client_id;
+    reported.kind = facts.kind;
+    response
 }

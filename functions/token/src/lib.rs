@@ -11,6 +11,8 @@ use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::http::{client_ip, json_response};
 use gatehouse_shared::jwt::KeySet;
+use gatehouse_shared::observe::facts::Limit;
+use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::ratelimit::RateLimitOutcome;
 use gatehouse_shared::store::{
     AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, Store,
@@ -89,6 +91,7 @@ fn too_many_requests(outcome: &RateLimitOutcome, service: &TokenService) -> ApiE
         ),
     );
     error.retry_after = Some(outcome.reset_seconds.max(1));
+    error.limited_by = Some(Limit::TokenRequests);
     error
 }
 
@@ -166,9 +169,10 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
             .hit_rate_limit(&client_key, &service.config.rate_limit, now),
         lookup
     );
+    let facts = incoming.facts(found.as_ref());
     let outcome = match rate {
         Ok(outcome) => outcome,
-        Err(error) => return ApiError::from(error).into_response(),
+        Err(error) => return with_facts(ApiError::from(error).into_response(), facts),
     };
     let mut response = if outcome.allowed {
         respond(service, incoming, found, now)
@@ -178,5 +182,17 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
         too_many_requests(&outcome, service).into_response()
     };
     rate_limit_headers(&mut response, &outcome);
+    with_facts(response, facts)
+}
+
+/// `response` with what the request line says of a token request: its grant and client, and
+/// whether a token was issued. The password grant's lockout and refusals report themselves.
+fn with_facts(mut response: Response<Body>, known: RequestFacts) -> Response<Body> {
+    let issued = response.status() == StatusCode::OK;
+    let facts = RequestFacts::of(&mut response);
+    facts.grant = known.grant;
+    facts.client_id = known.client_id;
+    facts.kind = known.kind;
+    facts.token_issued = issued;
     response
 }

@@ -7,13 +7,15 @@ use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
 use gatehouse_shared::oauth_request::{
     authenticate, lookup_id, parse_oauth_request, OAuthRequest, Params,
 };
+use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::pkce::s256_challenge;
 use gatehouse_shared::scope::{parse_scope, ResourceRef, ScopeError, ScopeRequest};
 use gatehouse_shared::store::{ClientWithScope, StoreError};
 use lambda_http::Request;
 
-/// A grant with the fields it needs, each present.
-#[derive(Debug, PartialEq, Eq)]
+/// A grant with the fields it needs, each present. Its Debug form names the grant only: the
+/// fields are a password, a refresh token or a code.
+#[derive(PartialEq, Eq)]
 pub enum Grant {
     /// RFC 6749 §4.4.
     ClientCredentials,
@@ -28,6 +30,18 @@ pub enum Grant {
         /// The S256 challenge of the `code_verifier` sent, if one was sent.
         verifier_challenge: Option<String>,
     },
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Grant::ClientCredentials => "ClientCredentials",
+            Grant::Password { .. } => "Password",
+            Grant::RefreshToken { .. } => "RefreshToken",
+            Grant::AuthorizationCode { .. } => "AuthorizationCode",
+        };
+        write!(f, "{name}(..)")
+    }
 }
 
 impl Grant {
@@ -97,6 +111,29 @@ impl Incoming {
             Ok(scope) => (id, &scope.markets[..], &scope.stock_locations[..]),
             Err(_) => (id, &[][..], &[][..]),
         })
+    }
+
+    /// What the request line may say of this request before it is answered: the grant it
+    /// names when that is a known one, and the application storage `found` (never the
+    /// client id as sent, which could be anything).
+    pub fn facts(
+        &self,
+        found: Option<&Result<Option<ClientWithScope>, StoreError>>,
+    ) -> RequestFacts {
+        let grant = self
+            .request
+            .as_ref()
+            .ok()
+            .and_then(|request| request.params.get("grant_type"))
+            .and_then(GrantType::parse);
+        let mut facts = RequestFacts {
+            grant,
+            ..RequestFacts::default()
+        };
+        if let Some(Ok(Some(client))) = found {
+            facts.client(&client.application.client_id, client.application.kind);
+        }
+        facts
     }
 
     /// Checks the request against what storage `found` for [`Incoming::lookup`], reporting
@@ -174,6 +211,15 @@ mod tests {
                 "{grant:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_grants_debug_form_shows_none_of_its_fields() {
+        let grant = Grant::Password {
+            username: "a@b.c".into(),
+            password: "hunter2".into(),
+        };
+        assert_eq!(format!("{grant:?}"), "Password(..)");
     }
 
     #[test]

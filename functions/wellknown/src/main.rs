@@ -19,11 +19,16 @@ fn init() -> Result<WellKnown, ConfigError> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let observer = gatehouse_shared::observe::init::lambda()
+        .unwrap_or_else(|error| exit_at_init("wellknown", &error));
     let documents = Arc::new(init().unwrap_or_else(|error| exit_at_init("wellknown", &error)));
     lambda_http::run(service_fn(move |request: Request| {
         let documents = Arc::clone(&documents);
-        async move { Ok::<_, Infallible>(handle(request, &documents).await) }
+        let observer = observer.clone();
+        async move {
+            let response = observer.observe(request, |r| handle(r, &documents)).await;
+            Ok::<_, Infallible>(response)
+        }
     }))
     .await
 }

@@ -5,6 +5,7 @@ use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::model::MAX_EMAIL_LENGTH;
 use gatehouse_shared::model::{email_key, OwnerType};
+use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::password::verify_or_dummy_async;
 use gatehouse_shared::scope::{resolve_scope, ScopeContext};
 use gatehouse_shared::secret::random_token;
@@ -54,6 +55,7 @@ pub async fn grant(
             ),
         );
         locked.retry_after = Some(attempt.reset_seconds);
+        locked.limited_by = Some(Limit::SignIn);
         return Err(locked);
     }
 

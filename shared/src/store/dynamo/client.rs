@@ -4,8 +4,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 
+use crate::observe::storage_timing::StorageTiming;
+
 /// Builds a DynamoDB client once per cold start. `endpoint` points it at a local DynamoDB API
 /// (moto); then, with no AWS credentials in the environment, placeholder ones are used.
+/// Every attempt is timed for the request that makes it ([`StorageTiming`]).
 pub async fn client(endpoint: Option<&str>) -> Client {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
@@ -31,5 +34,8 @@ pub async fn client(endpoint: Option<&str>) -> Client {
             loader = loader.region(aws_config::Region::new("us-east-1"));
         }
     }
-    Client::new(&loader.load().await)
+    let config = aws_sdk_dynamodb::config::Builder::from(&loader.load().await)
+        .interceptor(StorageTiming)
+        .build();
+    Client::from_conf(config)
 }
