@@ -195,6 +195,30 @@ def test_a_bad_seed_is_refused_with_the_path_of_the_field(tmp_path):
     assert "markets[0].colour: unknown field `colour`" in process.stderr
 
 
+def test_serve_answers_cors_preflights_as_the_deployed_functions_do(tmp_path):
+    process, base = serve(tmp_path, "--cors-allowed-origins", "https://shop.example.com")
+    try:
+        for path in ("/oauth/token", "/oauth/revoke"):
+            for origin, allowed in (("https://shop.example.com", True), ("https://evil.example", False)):
+                request = urllib.request.Request(f"{base}{path}", method="OPTIONS")
+                request.add_header("Origin", origin)
+                request.add_header("Access-Control-Request-Method", "POST")
+                with urllib.request.urlopen(request) as response:
+                    assert response.status == 204
+                    assert response.headers.get("Access-Control-Allow-Origin") == (origin if allowed else None)
+        request = urllib.request.Request(
+            f"{base}/oauth/token",
+            data=urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "demo-storefront", "scope": "market:1001"}).encode(),
+            method="POST",
+        )
+        request.add_header("Origin", "https://shop.example.com")
+        with urllib.request.urlopen(request) as response:
+            assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def test_a_bad_flag_is_refused_under_the_name_of_the_flag(tmp_path):
     process = subprocess.run(
         [BIN, "serve", "--port", str(free_port()), "--rate-limit", "1000"],

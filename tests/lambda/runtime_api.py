@@ -28,6 +28,7 @@ class RuntimeApi:
         self.results = {}
         self.init_errors = []
         self.next_calls = 0
+        self.last_request_id = None
         self.arrived = threading.Condition()
         api = self
 
@@ -89,6 +90,7 @@ class RuntimeApi:
         """Hands `event` to the function and returns its result: ("response", payload) or
         ("error", payload)."""
         request_id = str(uuid.uuid4())
+        self.last_request_id = request_id
         self.events.put((request_id, event))
         deadline = time.time() + timeout
         with self.arrived:
@@ -141,6 +143,19 @@ class Function:
             command_for(bootstrap), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         self.output = ""
+
+    def json_lines(self):
+        """What the function wrote so far that parses as JSON objects (log lines, EMF)."""
+        self.finish()
+        lines = []
+        for line in self.output.splitlines():
+            try:
+                document = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(document, dict):
+                lines.append(document)
+        return lines
 
     def invoke(self, event):
         if self.process.poll() is not None:

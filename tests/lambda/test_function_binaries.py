@@ -151,6 +151,20 @@ def test_a_token_from_the_key_in_secrets_manager_verifies_with_the_published_jwk
     assert headers["cache-control"] == "no-store"
     issued = json.loads(body)
     assert issued["scope"] == "market:1001"
+    request_id = token.api.last_request_id
+    logs = token.json_lines()
+    request_lines = [
+        {**line, **line.get("fields", {})} for line in logs if line.get("target") == "gatehouse::request"
+    ]
+    assert len(request_lines) == 1, logs
+    line = request_lines[0]
+    assert (line["request_id"], line["route"], line["status"], line["grant"], line["client_id"]) == (
+        request_id, "/oauth/token", 200, "client_credentials", "demo-storefront",
+    ), line
+    assert "timestamp" in line and line["latency_ms"] >= 0
+    emf = [doc for doc in logs if "_aws" in doc and "TokensIssued" in doc]
+    assert [(doc["Grant"], doc["ApplicationKind"]) for doc in emf] == [("client_credentials", "sales_channel")], logs
+    assert issued["access_token"] not in token.output
 
     wellknown = start("wellknown")
     status, _, body = answer(wellknown, event("GET", "/.well-known/jwks.json"))
@@ -184,6 +198,10 @@ def test_a_customer_logs_in_refreshes_and_revokes_through_the_token_and_revoke_b
         token, form("POST", "/oauth/token", {"grant_type": "refresh_token", "client_id": "demo-storefront", "refresh_token": refresh})
     )
     assert (status, json.loads(body)["error"]) == (400, "invalid_grant")
+    token.finish()
+    revoke.finish()
+    for secret in ("alice-demo-password", refresh):
+        assert secret not in token.output and secret not in revoke.output
 
 
 def test_an_integration_authenticates_with_basic_and_a_wrong_secret_is_refused(start):
@@ -196,6 +214,9 @@ def test_an_integration_authenticates_with_basic_and_a_wrong_secret_is_refused(s
     status, headers, body = answer(token, form("POST", "/oauth/token", fields, {"authorization": bad}))
     assert (status, json.loads(body)["error"]) == (401, "invalid_client")
     assert "www-authenticate" in headers
+    token.finish()
+    for secret in (INTEGRATION_SECRET, good.split()[1], "wrong-secret-wrong-secret"):
+        assert secret not in token.output
 
 
 def test_the_sign_in_page_and_the_metadata_are_served(start):
@@ -269,3 +290,26 @@ def test_the_token_function_refuses_to_sign_with_a_key_it_does_not_publish(deplo
     code, output = function.wait_for_exit()
     assert code != 0
     assert "GATEHOUSE_PUBLISHED_KEYS is not valid: the signing key" in output, output
+
+
+def test_the_jwks_publishes_every_configured_key_so_a_next_key_can_be_published_before_it_signs(deployment, start):
+    next_key = cli("keys", "generate", "--algorithm", "RS512")
+    key_file = os.path.join(ROOT, "target", f"lambda-test-next-{uuid.uuid4().hex[:8]}.pem")
+    with open(key_file, "w") as f:
+        f.write(next_key)
+    try:
+        next_public = cli("keys", "public", "--one-line", key_file).strip()
+    finally:
+        os.remove(key_file)
+    both = deployment["wellknown"]["GATEHOUSE_PUBLISHED_KEYS"] + "," + next_public
+    wellknown = start("wellknown", {**deployment["wellknown"], "GATEHOUSE_PUBLISHED_KEYS": both})
+    status, _, body = answer(wellknown, event("GET", "/.well-known/jwks.json"))
+    assert status == 200, body
+    keys = json.loads(body)["keys"]
+    assert sorted(k["kty"] for k in keys) == ["EC", "RSA"] and len({k["kid"] for k in keys}) == 2
+    # The token function still signs with the current key, and starts with both published.
+    token = start("token", {**deployment["token"], "GATEHOUSE_PUBLISHED_KEYS": both})
+    status, _, body = answer(token, EVENT)
+    assert status == 200, body
+    kid = jwt.get_unverified_header(json.loads(body)["access_token"])["kid"]
+    assert kid in {k["kid"] for k in keys if k["kty"] == "EC"}
