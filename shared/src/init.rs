@@ -49,3 +49,36 @@ fn report_init_error(address: &str, message: &str) -> std::io::Result<()> {
     stream.read_to_end(&mut answer)?;
     Ok(())
 }
+
+/// Every function's `main` after its own wiring: starts logging and metrics, builds the
+/// function's dependencies with `init` (once per cold start; a bad setting ends the cold start
+/// through [`exit_at_init`]), then serves the Lambda Runtime API, one request line and one
+/// metrics document per invocation.
+pub async fn run_function<S, H, Fut>(
+    function: &'static str,
+    init: impl std::future::Future<Output = Result<S, crate::config::ConfigError>>,
+    handle: H,
+) -> Result<(), lambda_http::Error>
+where
+    S: Send + Sync + 'static,
+    H: Fn(lambda_http::Request, std::sync::Arc<S>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send,
+{
+    let observer =
+        crate::observe::init::lambda().unwrap_or_else(|error| exit_at_init(function, &error));
+    let service = std::sync::Arc::new(
+        init.await
+            .unwrap_or_else(|error| exit_at_init(function, &error)),
+    );
+    let handle = std::sync::Arc::new(handle);
+    lambda_http::run(lambda_http::service_fn(move |request| {
+        let service = std::sync::Arc::clone(&service);
+        let observer = observer.clone();
+        let handle = std::sync::Arc::clone(&handle);
+        async move {
+            let response = observer.observe(request, |r| handle(r, service)).await;
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    }))
+    .await
+}

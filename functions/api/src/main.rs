@@ -1,17 +1,16 @@
 //! The API Lambda: configuration, published keys and the DynamoDB client are built once per
 //! cold start.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use gatehouse_api::{handle, ApiService};
 use gatehouse_shared::bearer::BearerVerifier;
 use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
-use gatehouse_shared::init::exit_at_init;
+use gatehouse_shared::init::run_function;
 use gatehouse_shared::signing_keys::load_published_keys;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use lambda_http::{service_fn, Error, Request};
+use lambda_http::Error;
 
 async fn init() -> Result<ApiService, ConfigError> {
     let env = |name: &str| std::env::var(name).ok();
@@ -36,20 +35,8 @@ async fn init() -> Result<ApiService, ConfigError> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let observer = gatehouse_shared::observe::init::lambda()
-        .unwrap_or_else(|error| exit_at_init("api", &error));
-    let service = Arc::new(
-        init()
-            .await
-            .unwrap_or_else(|error| exit_at_init("api", &error)),
-    );
-    lambda_http::run(service_fn(move |request: Request| {
-        let service = Arc::clone(&service);
-        let observer = observer.clone();
-        async move {
-            let response = observer.observe(request, |r| handle(r, &service)).await;
-            Ok::<_, Infallible>(response)
-        }
-    }))
+    run_function("api", init(), |request, service| async move {
+        handle(request, &service).await
+    })
     .await
 }

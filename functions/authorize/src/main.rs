@@ -1,14 +1,13 @@
 //! The authorize Lambda: configuration and the DynamoDB client are built once per cold start.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use gatehouse_authorize::{handle, AuthorizeService};
 use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
-use gatehouse_shared::init::exit_at_init;
+use gatehouse_shared::init::run_function;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use lambda_http::{service_fn, Error, Request};
+use lambda_http::Error;
 
 async fn init() -> Result<AuthorizeService, ConfigError> {
     let config = ServiceConfig::from_env()?;
@@ -19,20 +18,8 @@ async fn init() -> Result<AuthorizeService, ConfigError> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let observer = gatehouse_shared::observe::init::lambda()
-        .unwrap_or_else(|error| exit_at_init("authorize", &error));
-    let service = Arc::new(
-        init()
-            .await
-            .unwrap_or_else(|error| exit_at_init("authorize", &error)),
-    );
-    lambda_http::run(service_fn(move |request: Request| {
-        let service = Arc::clone(&service);
-        let observer = observer.clone();
-        async move {
-            let response = observer.observe(request, |r| handle(r, &service)).await;
-            Ok::<_, Infallible>(response)
-        }
-    }))
+    run_function("authorize", init(), |request, service| async move {
+        handle(request, &service).await
+    })
     .await
 }

@@ -1,13 +1,12 @@
 //! The revocation Lambda: configuration and the DynamoDB client are built once per cold start.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use gatehouse_revoke::{handle, RevokeService};
 use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
-use gatehouse_shared::init::exit_at_init;
+use gatehouse_shared::init::run_function;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use lambda_http::{service_fn, Error, Request};
+use lambda_http::Error;
 
 async fn init() -> Result<RevokeService, ConfigError> {
     let config = ServiceConfig::from_env()?;
@@ -22,20 +21,8 @@ async fn init() -> Result<RevokeService, ConfigError> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let observer = gatehouse_shared::observe::init::lambda()
-        .unwrap_or_else(|error| exit_at_init("revoke", &error));
-    let service = Arc::new(
-        init()
-            .await
-            .unwrap_or_else(|error| exit_at_init("revoke", &error)),
-    );
-    lambda_http::run(service_fn(move |request: Request| {
-        let service = Arc::clone(&service);
-        let observer = observer.clone();
-        async move {
-            let response = observer.observe(request, |r| handle(r, &service)).await;
-            Ok::<_, Infallible>(response)
-        }
-    }))
+    run_function("revoke", init(), |request, service| async move {
+        handle(request, &service).await
+    })
     .await
 }
