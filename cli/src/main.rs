@@ -171,6 +171,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         revoke: RevokeService {
             clients: store.clone(),
             refresh_tokens: store.clone(),
+            clock: Arc::new(SystemClock),
         },
         authorize: AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone()),
         api: ApiService::on_store(

@@ -86,10 +86,14 @@ pub fn api_service(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> gatehouse_ap
 }
 
 /// The revocation function on `store`.
-pub fn revoke_service(store: Arc<dyn Store>) -> gatehouse_revoke::RevokeService {
+pub fn revoke_service(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> gatehouse_revoke::RevokeService {
     gatehouse_revoke::RevokeService {
         clients: store.clone(),
         refresh_tokens: store,
+        clock,
     }
 }
 
@@ -379,7 +383,7 @@ pub async fn spawn_server(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) ->
             Arc::new(SystemClock),
             config(rate_limit),
         ),
-        revoke: revoke_service(store.clone()),
+        revoke: revoke_service(store.clone(), Arc::new(SystemClock)),
         token: token_service(store, Arc::new(SystemClock), rate_limit),
         wellknown: WellKnown::new(&config(rate_limit), test_keys().jwks()),
     });

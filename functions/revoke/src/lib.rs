@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use gatehouse_shared::clock::Clock;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::http::json_response;
 use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
@@ -12,10 +13,12 @@ use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-/// What revocation depends on: the client that asks, and the refresh tokens.
+/// What revocation depends on: the client that asks, the refresh tokens, and the clock that
+/// says whether a rotated-out client secret is still accepted.
 pub struct RevokeService {
     pub clients: Arc<dyn Clients>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
+    pub clock: Arc<dyn Clock>,
 }
 
 async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiError> {
@@ -31,7 +34,11 @@ async fn revoke(request: &Request, service: &RevokeService) -> Result<(), ApiErr
     // RFC 7009 §2.1: "The authorization server first validates the client credentials (in
     // case of a confidential client) and then verifies whether the token was issued to the
     // client making the revocation request."
-    authenticate(&request.credentials, application.as_ref())?;
+    authenticate(
+        &request.credentials,
+        application.as_ref(),
+        service.clock.now(),
+    )?;
     let Some(application) = application else {
         return Err(ApiError::invalid_client());
     };

@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use gatehouse_revoke::{handle, RevokeService};
+use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::{required_env, vars};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use lambda_http::{service_fn, Error, Request};
@@ -16,6 +17,7 @@ async fn main() -> Result<(), Error> {
     let service = Arc::new(RevokeService {
         clients: store.clone(),
         refresh_tokens: store,
+        clock: Arc::new(SystemClock),
     });
     lambda_http::run(service_fn(move |request: Request| {
         let service = Arc::clone(&service);
