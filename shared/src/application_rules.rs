@@ -286,7 +286,12 @@ mod tests {
     #[test]
     fn grant_types_are_a_non_empty_subset_of_the_kinds_grants() {
         use GrantType::*;
-        let cases: [(ApplicationKind, &[&str], Result<Vec<GrantType>, &str>); 8] = [
+        type Case<'a> = (
+            ApplicationKind,
+            &'a [&'a str],
+            Result<Vec<GrantType>, &'a str>,
+        );
+        let cases: [Case; 8] = [
             (
                 SalesChannel,
                 &["refresh_token", "password"],

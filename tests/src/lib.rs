@@ -680,6 +680,76 @@ mod faulty_store {
     }
 
     #[async_trait]
+    impl Administration for FaultyStore {
+        async fn list_applications(
+            &self,
+            mode: Option<Mode>,
+        ) -> Result<Vec<Application>, AdminError> {
+            self.check("list_applications")?;
+            self.inner.list_applications(mode).await
+        }
+        async fn application(&self, client_id: &str) -> Result<Application, AdminError> {
+            self.check("application")?;
+            self.inner.application(client_id).await
+        }
+        async fn create_application(
+            &self,
+            application: &Application,
+            change: &ChangeContext,
+        ) -> Result<(), AdminError> {
+            self.check("create_application")?;
+            self.inner.create_application(application, change).await
+        }
+        async fn update_application(
+            &self,
+            client_id: &str,
+            kind: ApplicationKind,
+            update: &ApplicationUpdate,
+            change: &ChangeContext,
+        ) -> Result<Application, AdminError> {
+            self.check("update_application")?;
+            self.inner
+                .update_application(client_id, kind, update, change)
+                .await
+        }
+        async fn delete_application(
+            &self,
+            client_id: &str,
+            change: &ChangeContext,
+        ) -> Result<(), AdminError> {
+            self.check("delete_application")?;
+            self.inner.delete_application(client_id, change).await
+        }
+        async fn rotate_client_secret(
+            &self,
+            client_id: &str,
+            new_secret: &SecretHash,
+            previous_valid_until: gatehouse_shared::clock::UnixSeconds,
+            change: &ChangeContext,
+        ) -> Result<Application, AdminError> {
+            self.check("rotate_client_secret")?;
+            self.inner
+                .rotate_client_secret(client_id, new_secret, previous_valid_until, change)
+                .await
+        }
+        async fn set_market_active(
+            &self,
+            market_id: &str,
+            active: bool,
+            change: &ChangeContext,
+        ) -> Result<Market, AdminError> {
+            self.check("set_market_active")?;
+            self.inner
+                .set_market_active(market_id, active, change)
+                .await
+        }
+        async fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
+            self.check("audit_log")?;
+            self.inner.audit_log(limit).await
+        }
+    }
+
+    #[async_trait]
     impl Import for FaultyStore {
         async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
             self.check("import")?;

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification, TransactWriteItem,
 };
 
+use super::admin_items::app_index_item;
 use super::items::*;
 use super::keys::*;
 use super::reader::Reader;
@@ -186,10 +187,16 @@ impl Import for DynamoStore {
         for application in &catalog.applications {
             let mut previous = Vec::new();
             if let Some(pointer) = self.get(app_pointer_key(&application.id)).await? {
-                previous.push(app_key(&Reader { item: &pointer }.string("client_id")?));
+                let client_id = Reader { item: &pointer }.string("client_id")?;
+                previous.push(app_key(&client_id));
+                previous.push(app_index_key(&client_id));
             }
             records.push((
-                vec![application_item(application), app_pointer_item(application)],
+                vec![
+                    application_item(application),
+                    app_pointer_item(application),
+                    app_index_item(application),
+                ],
                 previous,
             ));
         }

@@ -335,6 +335,38 @@ mod tests {
     }
 
     #[test]
+    fn administered_fields_survive_the_round_trip_and_an_old_item_reads_as_enabled() {
+        let mut app = crate::seed::parse_seed(crate::seed::DEMO_SEED)
+            .unwrap()
+            .applications[0]
+            .clone();
+        app.enabled = false;
+        app.grant_types = Some(vec![GrantType::Password, GrantType::RefreshToken]);
+        app.previous_client_secret = Some(PreviousSecret {
+            hash: SecretHash::of("old"),
+            valid_until: UnixSeconds(1_800_000_000),
+        });
+        assert_eq!(application_from(&application_item(&app)).unwrap(), app);
+        let mut old = application_item(&app);
+        old.remove("enabled");
+        assert!(application_from(&old).unwrap().enabled);
+        for (attribute, bad) in [
+            ("enabled", s("yes")),
+            ("grant_types", AttributeValue::L(vec![s("implicit")])),
+            ("previous_secret_hash", s("md5:00")),
+            ("previous_secret_valid_until", s("soon")),
+        ] {
+            let mut item = application_item(&app);
+            item.insert(attribute.into(), bad);
+            let error = application_from(&item).unwrap_err();
+            assert!(
+                matches!(error, StoreError::Corrupt { .. }),
+                "{attribute}: {error}"
+            );
+        }
+    }
+
+    #[test]
     fn a_corrupt_item_is_an_error_that_names_it() {
         let mut item = application_item(
             &crate::seed::parse_seed(crate::seed::DEMO_SEED)
