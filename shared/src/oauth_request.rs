@@ -47,6 +47,11 @@ impl Params {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The names of the parameters, in the order received.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(name, _)| name.as_str())
+    }
+
     /// Parameters from name-value pairs, refused as a body would be when one is repeated.
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,

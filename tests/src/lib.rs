@@ -97,6 +97,20 @@ pub fn revoke_service(
     }
 }
 
+/// The admin commands on `store`, with the default rotation overlap (24 hours).
+pub fn admin_service(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> gatehouse_admin::AdminService {
+    gatehouse_admin::AdminService {
+        store,
+        clock,
+        rotation_overlap: Duration::from_secs(
+            gatehouse_shared::config::DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
+        ),
+    }
+}
+
 /// The token service on the embedded store loaded with the demo seed, real clock, default limit.
 pub fn demo_service() -> TokenService {
     token_service(
@@ -374,9 +388,19 @@ pub async fn fresh_dynamo_store(endpoint: &str) -> DynamoStore {
 
 /// Starts the local server in process on a free port.
 pub async fn spawn_server(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) -> SocketAddr {
+    spawn_server_with_admin(store, rate_limit, None).await
+}
+
+/// Starts the local server in process on a free port, serving `admin` under `/admin/`.
+pub async fn spawn_server_with_admin(
+    store: Arc<dyn Store>,
+    rate_limit: RateLimitPolicy,
+    admin: Option<gatehouse_admin::AdminApi>,
+) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let functions = Arc::new(Functions {
+        admin,
         api: api_service(store.clone(), Arc::new(SystemClock)),
         authorize: gatehouse_authorize::AuthorizeService::on_store(
             store.clone(),
