@@ -223,6 +223,41 @@ pub fn well_known_event(path: &str) -> Request {
     lambda_http::request::from_str(&event.to_string()).unwrap()
 }
 
+/// The IAM identity the admin API tests sign as.
+pub const ADMIN_CALLER_ARN: &str = "arn:aws:iam::123456789012:user/ops-alice";
+
+/// An API Gateway v2 event for the admin API: `method` on `path` (with an optional query),
+/// a JSON body, and the IAM identity API Gateway found in the request's signature (None: an
+/// unsigned request, which API Gateway would not let through).
+pub fn admin_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<&Value>,
+    caller: Option<&str>,
+) -> Request {
+    let mut event = TokenEvent::new().method(method).event().clone();
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["routeKey"] = json!("ANY /admin/{proxy+}");
+    event["rawQueryString"] = json!(query);
+    match body {
+        Some(body) => {
+            event["body"] = json!(body.to_string());
+            event["headers"]["content-type"] = json!("application/json");
+        }
+        None => event["body"] = Value::Null,
+    }
+    if let Some(arn) = caller {
+        event["requestContext"]["authorizer"] = json!({"iam": {
+            "accessKey": "AKIAIOSFODNN7EXAMPLE", "accountId": "123456789012",
+            "callerId": "AIDACKCEVSQ6C2EXAMPLE", "principalOrgId": null,
+            "userArn": arn, "userId": "AIDACKCEVSQ6C2EXAMPLE"
+        }});
+    }
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
 pub fn form_encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
