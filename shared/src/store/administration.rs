@@ -31,6 +31,33 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
+/// The refusals both stores answer with, worded once.
+impl AdminError {
+    pub fn no_application(client_id: &str) -> Self {
+        Self::NotFound(format!("no application has client_id '{client_id}'"))
+    }
+
+    pub fn no_market(market_id: &str) -> Self {
+        Self::NotFound(format!("no market has id '{market_id}'"))
+    }
+
+    pub fn client_id_taken(client_id: &str) -> Self {
+        Self::Conflict(format!("client_id '{client_id}' is already taken"))
+    }
+
+    pub fn public_client(client_id: &str) -> Self {
+        Self::Conflict(format!(
+            "application '{client_id}' is a public client and has no secret"
+        ))
+    }
+
+    pub fn changed_meanwhile(client_id: &str) -> Self {
+        Self::Conflict(format!(
+            "application '{client_id}' changed while it was updated; try again"
+        ))
+    }
+}
+
 /// Who makes a change, and when (from the injected clock).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeContext {

@@ -23,16 +23,6 @@ use crate::store::{
     StoreError,
 };
 
-fn no_application(client_id: &str) -> AdminError {
-    AdminError::NotFound(format!("no application has client_id '{client_id}'"))
-}
-
-fn changed_meanwhile(client_id: &str) -> AdminError {
-    AdminError::Conflict(format!(
-        "application '{client_id}' changed while it was updated; try again"
-    ))
-}
-
 /// A condition and the values it names, for one write of a transaction.
 pub(super) struct Condition {
     pub expression: &'static str,
@@ -155,8 +145,8 @@ impl DynamoStore {
     /// Why a transaction on an application was cancelled, read from the table.
     async fn cancelled(&self, client_id: &str) -> AdminError {
         match self.find_app(client_id).await {
-            Ok(None) => no_application(client_id),
-            Ok(Some(_)) => changed_meanwhile(client_id),
+            Ok(None) => AdminError::no_application(client_id),
+            Ok(Some(_)) => AdminError::changed_meanwhile(client_id),
             Err(error) => error.into(),
         }
     }
@@ -165,7 +155,7 @@ impl DynamoStore {
     async fn after_change(&self, client_id: &str) -> Result<Application, AdminError> {
         self.find_app(client_id)
             .await?
-            .ok_or_else(|| no_application(client_id))
+            .ok_or_else(|| AdminError::no_application(client_id))
     }
 }
 
@@ -246,7 +236,7 @@ impl Administration for DynamoStore {
     async fn application(&self, client_id: &str) -> Result<Application, AdminError> {
         self.find_app(client_id)
             .await?
-            .ok_or_else(|| no_application(client_id))
+            .ok_or_else(|| AdminError::no_application(client_id))
     }
 
     async fn create_application(
@@ -272,7 +262,7 @@ impl Administration for DynamoStore {
             return Ok(());
         }
         Err(match self.find_app(client_id).await? {
-            Some(_) => AdminError::Conflict(format!("client_id '{client_id}' is already taken")),
+            Some(_) => AdminError::client_id_taken(client_id),
             None => AdminError::Conflict(format!(
                 "application id '{}' is already taken, or another change got in the way; try again",
                 application.id
@@ -378,11 +368,11 @@ impl Administration for DynamoStore {
         ];
         if !self.transact(writes).await? {
             return Err(match self.find_app(client_id).await? {
-                None => no_application(client_id),
-                Some(app) if app.client_secret_hash.is_none() => AdminError::Conflict(format!(
-                    "application '{client_id}' is a public client and has no secret"
-                )),
-                Some(_) => changed_meanwhile(client_id),
+                None => AdminError::no_application(client_id),
+                Some(app) if app.client_secret_hash.is_none() => {
+                    AdminError::public_client(client_id)
+                }
+                Some(_) => AdminError::changed_meanwhile(client_id),
             });
         }
         self.after_change(client_id).await

@@ -54,9 +54,7 @@ impl DynamoStore {
         change: &ChangeContext,
     ) -> Result<Market, AdminError> {
         let Some(mut market) = self.market_by_id(market_id).await? else {
-            return Err(AdminError::NotFound(format!(
-                "no market has id '{market_id}'"
-            )));
+            return Err(AdminError::no_market(market_id));
         };
         market.active = active;
         let mut copies: Vec<Item> = market_items(&market).iter().map(key_of).collect();

@@ -12,15 +12,11 @@ use crate::store::{
     AdminError, Administration, ApplicationUpdate, AuditAction, AuditRecord, ChangeContext,
 };
 
-fn no_application(client_id: &str) -> AdminError {
-    AdminError::NotFound(format!("no application has client_id '{client_id}'"))
-}
-
 impl Records {
     fn application_mut(&mut self, client_id: &str) -> Result<&mut Application, AdminError> {
         self.applications
             .get_mut(client_id)
-            .ok_or_else(|| no_application(client_id))
+            .ok_or_else(|| AdminError::no_application(client_id))
     }
 }
 
@@ -43,7 +39,7 @@ impl Administration for MemoryStore {
             .applications
             .get(client_id)
             .cloned()
-            .ok_or_else(|| no_application(client_id))
+            .ok_or_else(|| AdminError::no_application(client_id))
     }
 
     async fn create_application(
@@ -53,10 +49,7 @@ impl Administration for MemoryStore {
     ) -> Result<(), AdminError> {
         let mut records = self.records_mut();
         if records.applications.contains_key(&application.client_id) {
-            return Err(AdminError::Conflict(format!(
-                "client_id '{}' is already taken",
-                application.client_id
-            )));
+            return Err(AdminError::client_id_taken(&application.client_id));
         }
         if records
             .applications
@@ -90,9 +83,7 @@ impl Administration for MemoryStore {
         let mut records = self.records_mut();
         let application = records.application_mut(client_id)?;
         if application.kind != kind {
-            return Err(AdminError::Conflict(format!(
-                "application '{client_id}' changed while it was updated; try again"
-            )));
+            return Err(AdminError::changed_meanwhile(client_id));
         }
         update.apply_to(application);
         let updated = application.clone();
@@ -114,7 +105,7 @@ impl Administration for MemoryStore {
         let deleted = records
             .applications
             .remove(client_id)
-            .ok_or_else(|| no_application(client_id))?;
+            .ok_or_else(|| AdminError::no_application(client_id))?;
         records.audit.push(AuditRecord::of(
             change,
             AuditAction::ApplicationDeleted,
@@ -135,9 +126,7 @@ impl Administration for MemoryStore {
         let application = records.application_mut(client_id)?;
         let Some(current) = application.client_secret_hash.replace(new_secret.clone()) else {
             application.client_secret_hash = None;
-            return Err(AdminError::Conflict(format!(
-                "application '{client_id}' is a public client and has no secret"
-            )));
+            return Err(AdminError::public_client(client_id));
         };
         application.previous_client_secret = Some(PreviousSecret {
             hash: current,
@@ -163,7 +152,7 @@ impl Administration for MemoryStore {
         let market = records
             .markets
             .get_mut(market_id)
-            .ok_or_else(|| AdminError::NotFound(format!("no market has id '{market_id}'")))?;
+            .ok_or_else(|| AdminError::no_market(market_id))?;
         market.active = active;
         let changed = market.clone();
         records.audit.push(market_record(change, &changed));
