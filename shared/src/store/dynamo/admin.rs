@@ -49,7 +49,8 @@ impl DynamoStore {
                 .build()
                 .map_err(build_error)
         };
-        self.client
+        let created = self
+            .client
             .create_table()
             .table_name(&self.table)
             .attribute_definitions(attribute("PK")?)
@@ -58,8 +59,18 @@ impl DynamoStore {
             .key_schema(key_element("SK", KeyType::Range)?)
             .billing_mode(BillingMode::PayPerRequest)
             .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+            .await;
+        match created {
+            Ok(_) => {}
+            // The SDK retries a request whose answer it did not get; the retry of a
+            // CreateTable that went through finds the table there. It did not exist when
+            // described above, so it was created now all the same.
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) => {}
+            Err(error) => return Err(StoreError::unavailable(error)),
+        }
         for _ in 0..120 {
             let description = self
                 .client
