@@ -9,12 +9,12 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::administration::Condition;
 use super::catalog_import::key_of;
 use super::catalog_items::listing_partition;
 use super::items::*;
 use super::keys::*;
 use super::reader::Reader;
+use super::transactions::Condition;
 use super::DynamoStore;
 use crate::model::{Market, Mode};
 use crate::store::administration::market_record;

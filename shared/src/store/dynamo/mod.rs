@@ -74,6 +74,7 @@ mod rate_limits;
 mod reader;
 mod refresh_tokens;
 mod token_items;
+mod transactions;
 mod users;
 
 use std::time::Duration;
