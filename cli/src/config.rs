@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use gatehouse_shared::config::{
     vars, ConfigError, ServiceConfig, DEFAULT_LOGIN_FAILURE_LIMIT,
     DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+    DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
 };
 use gatehouse_shared::model::Organization;
 use gatehouse_shared::ratelimit;
@@ -58,6 +59,13 @@ pub struct ServeArgs {
     /// (e.g. http://localhost:5173); none by default.
     #[arg(long, default_value = "")]
     pub cors_allowed_origins: String,
+    /// Serve the admin API under /admin/ to `Authorization: Bearer <this token>` (at least 32
+    /// characters). Without it, /admin/ does not exist.
+    #[arg(long, env = vars::ADMIN_TOKEN, hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Seconds a client secret replaced by a rotation stays valid, unless the rotation says.
+    #[arg(long, env = vars::SECRET_ROTATION_OVERLAP, default_value_t = DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS)]
+    pub secret_rotation_overlap: u64,
 }
 
 /// Every setting `gatehouse serve` hands to [`ServiceConfig::from_lookup`], and the flag it

@@ -1,6 +1,9 @@
 //! The `gatehouse` command's library: the local router and server, so that tests can start
-//! the same server in process, and `serve`'s flags and the configuration built from them.
+//! the same server in process, `serve`'s flags and the configuration built from them, and the
+//! admin commands (`apps`, `markets`, `audit`).
 
+pub mod admin;
+pub mod admin_output;
 pub mod config;
 pub mod router;
 pub mod server;

@@ -6,21 +6,24 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use gatehouse_admin::{AdminAccess, AdminApi, AdminService, AdminToken};
 use gatehouse_api::ApiService;
 use gatehouse_authorize::AuthorizeService;
+use gatehouse_cli::admin::{self, AdminCommand};
+use gatehouse_cli::admin_output::application_line;
 use gatehouse_cli::config::{service_config, ServeArgs};
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
 use gatehouse_revoke::RevokeService;
 use gatehouse_shared::bearer::BearerVerifier;
 use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::vars;
+use gatehouse_shared::config::{secret_rotation_overlap, vars};
 use gatehouse_shared::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
 use gatehouse_shared::model::Catalog;
 use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Clients, Import, Store};
+use gatehouse_shared::store::{Administration, Clients, Import, Store};
 use gatehouse_token::{TokenService, TokenStorage};
 use gatehouse_wellknown::WellKnown;
 
@@ -52,6 +55,8 @@ enum Command {
     /// Make and show signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    #[command(flatten)]
+    Admin(AdminCommand),
 }
 
 #[derive(Subcommand)]
@@ -112,8 +117,24 @@ fn load_keys(args: &ServeArgs) -> Result<KeySet, Failure> {
     Ok(KeySet::from_pem(&std::fs::read_to_string(&path)?)?)
 }
 
-/// The seed's applications with the secrets as written in the file, for the start banner.
-fn print_credentials(seed_text: &str) {
+/// The start banner's applications: what the store holds, by client id, never a secret.
+async fn print_applications(store: &dyn Administration) {
+    println!("Applications:");
+    match store.list_applications(None).await {
+        Ok(applications) if applications.is_empty() => println!("  none"),
+        Ok(applications) => {
+            for application in &applications {
+                println!("  {}", application_line(application));
+            }
+        }
+        Err(error) => println!("  (cannot list them: {error})"),
+    }
+}
+
+/// The demo seed's applications with their secrets, and its customers and users with their
+/// passwords, for the start banner: they are published in the repository anyway. No other
+/// seed's secrets are ever printed.
+fn print_demo_credentials(seed_text: &str) {
     let Ok(seed) = serde_json::from_str::<serde_json::Value>(seed_text) else {
         return;
     };
@@ -166,6 +187,24 @@ fn print_credentials(seed_text: &str) {
     }
 }
 
+/// The admin API of `gatehouse serve`, when an admin token is configured.
+fn admin_api(args: &ServeArgs, store: &Arc<dyn Store>) -> Result<Option<AdminApi>, Failure> {
+    let Some(token) = &args.admin_token else {
+        return Ok(None);
+    };
+    let token = AdminToken::new(token).map_err(|e| format!("--admin-token: {e}"))?;
+    let rotation_overlap = secret_rotation_overlap(args.secret_rotation_overlap)
+        .map_err(|e| format!("--secret-rotation-overlap: {e}"))?;
+    Ok(Some(AdminApi {
+        service: AdminService {
+            store: store.clone(),
+            clock: Arc::new(SystemClock),
+            rotation_overlap,
+        },
+        access: AdminAccess::Token(token),
+    }))
+}
+
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let observer = gatehouse_shared::observe::init::serve()?;
     let (seed_text, catalog) = read_seed(args.seed.as_deref())?;
@@ -181,12 +220,16 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         }
         _ => Arc::new(MemoryStore::from_catalog(&catalog)),
     };
+    let admin = admin_api(&args, &store)?;
+    let admin_served = admin.is_some();
     let functions = Arc::new(Functions {
+        admin,
         wellknown: WellKnown::new(&config, keys.jwks()),
         revoke: RevokeService {
             clients: store.clone(),
             refresh_tokens: store.clone(),
             cors: config.cors.clone(),
+            clock: Arc::new(SystemClock),
         },
         authorize: AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone()),
         api: ApiService::on_store(
@@ -196,7 +239,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
             config.issuer.clone(),
         ),
         token: TokenService {
-            storage: TokenStorage::from(store),
+            storage: TokenStorage::from(store.clone()),
             keys: Arc::clone(&keys),
             clock: Arc::new(SystemClock),
             config: config.clone(),
@@ -232,7 +275,18 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         config.rate_limit.limit,
         config.rate_limit.window.as_secs()
     );
-    print_credentials(&seed_text);
+    // The demo seed's secrets are public (they are in the repository); any other store's are not.
+    if args.dynamodb_endpoint.is_none() && seed_text == DEMO_SEED {
+        print_demo_credentials(&seed_text);
+    } else {
+        print_applications(store.as_ref()).await;
+    }
+    if admin_served {
+        println!(
+            "Admin API: {}/admin/ with Authorization: Bearer <the admin token>",
+            config.issuer
+        );
+    }
     println!(
         "Try: curl -s {}/oauth/token -d grant_type=client_credentials -d client_id=demo-storefront -d scope=market:1001",
         config.issuer
@@ -299,6 +353,7 @@ async fn main() -> ExitCode {
             table,
         } => import(&seed, dynamodb_endpoint.as_deref(), &table).await,
         Command::Keys(KeysCommand::Public { files, one_line }) => public_keys(&files, one_line),
+        Command::Admin(command) => admin::run(command, &mut std::io::stdout()).await,
         Command::Keys(KeysCommand::Generate { algorithm }) => {
             let algorithm = SigningAlgorithm::parse(&algorithm).expect("clap checked the value");
             print!("{}", generate_private_key_pem(algorithm));

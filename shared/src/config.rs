@@ -21,6 +21,8 @@ pub mod vars {
     pub const LOGIN_FAILURE_WINDOW: &str = "GATEHOUSE_LOGIN_FAILURE_WINDOW_SECONDS";
     pub const REFRESH_REUSE_GRACE: &str = "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS";
     pub const CORS_ALLOWED_ORIGINS: &str = "GATEHOUSE_CORS_ALLOWED_ORIGINS";
+    pub const SECRET_ROTATION_OVERLAP: &str = "GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS";
+    pub const ADMIN_TOKEN: &str = "GATEHOUSE_ADMIN_TOKEN";
 }
 
 /// A setting that is missing or not valid. Each names its variable, so that a caller that
@@ -199,6 +201,31 @@ impl ServiceConfig {
     }
 }
 
+/// How long a client secret replaced by a rotation stays valid, by default (24 hours).
+pub const DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS: u64 = 24 * 3600;
+/// The longest overlap allowed (30 days): a leaked secret must not outlive its rotation long.
+pub const MAX_SECRET_ROTATION_OVERLAP_SECONDS: u64 = 30 * 24 * 3600;
+
+/// Checks a secret-rotation overlap, from configuration or from a request.
+pub fn secret_rotation_overlap(seconds: u64) -> Result<std::time::Duration, String> {
+    if seconds > MAX_SECRET_ROTATION_OVERLAP_SECONDS {
+        return Err(format!(
+            "must be from 0 to {MAX_SECRET_ROTATION_OVERLAP_SECONDS} seconds, got {seconds}"
+        ));
+    }
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+/// The default secret-rotation overlap of the admin function and commands
+/// (`GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS`).
+pub fn secret_rotation_overlap_from_lookup(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<std::time::Duration, ConfigError> {
+    let name = vars::SECRET_ROTATION_OVERLAP;
+    secret_rotation_overlap(number(env, name, DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS)?)
+        .map_err(|reason| ConfigError::Invalid { name, reason })
+}
+
 /// Reads a required variable, for the functions' wiring.
 pub fn required_env(name: &'static str) -> Result<String, ConfigError> {
     required(&|n| std::env::var(n).ok(), name)
@@ -246,6 +273,26 @@ mod tests {
             pairs[0] = (vars::ISSUER, issuer);
             let config = ServiceConfig::from_lookup(&lookup(&pairs)).unwrap();
             assert_eq!(config.issuer, issuer.trim_end_matches('/'));
+        }
+    }
+
+    #[test]
+    fn the_rotation_overlap_defaults_to_a_day_and_is_at_most_30_days() {
+        let overlap = |value: Option<&str>| {
+            let pairs: Vec<(&str, &str)> = value
+                .map(|v| vec![(vars::SECRET_ROTATION_OVERLAP, v)])
+                .unwrap_or_default();
+            secret_rotation_overlap_from_lookup(&lookup(&pairs)).map(|d| d.as_secs())
+        };
+        assert_eq!(overlap(None).unwrap(), 86_400);
+        assert_eq!(overlap(Some("0")).unwrap(), 0);
+        assert_eq!(overlap(Some("2592000")).unwrap(), 2_592_000);
+        for bad in ["2592001", "-1", "a day"] {
+            let error = overlap(Some(bad)).unwrap_err().to_string();
+            assert!(
+                error.starts_with(vars::SECRET_ROTATION_OVERLAP),
+                "{bad}: {error}"
+            );
         }
     }
 

@@ -26,6 +26,14 @@ pub enum ErrorCode {
     ServerError,
     NotFound,
     MethodNotAllowed,
+    /// Admin API: no or wrong admin credentials.
+    Unauthorized,
+    /// Admin API: the caller is known but not allowed (no IAM identity behind API Gateway).
+    Forbidden,
+    /// Admin API: the change contradicts what is stored (a client_id already taken).
+    Conflict,
+    /// Admin API: a body larger than the endpoint accepts.
+    PayloadTooLarge,
 }
 
 impl ErrorCode {
@@ -45,6 +53,10 @@ impl ErrorCode {
             ErrorCode::ServerError => "server_error",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
         }
     }
 
@@ -62,6 +74,10 @@ impl ErrorCode {
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 }
@@ -238,6 +254,10 @@ mod tests {
             (ErrorCode::ServerError, 500, "INTERNAL_SERVER_ERROR"),
             (ErrorCode::NotFound, 404, "NOT_FOUND"),
             (ErrorCode::MethodNotAllowed, 405, "METHOD_NOT_ALLOWED"),
+            (ErrorCode::Unauthorized, 401, "UNAUTHORIZED"),
+            (ErrorCode::Forbidden, 403, "FORBIDDEN"),
+            (ErrorCode::Conflict, 409, "CONFLICT"),
+            (ErrorCode::PayloadTooLarge, 413, "PAYLOAD_TOO_LARGE"),
         ];
         for (code, status, jsonapi) in cases {
             let response = ApiError::new(code, "why").into_response();

@@ -3,6 +3,7 @@
 //! The pure rules (`scope`, `lifetime`, `grant`, `ratelimit`) do no I/O and are table-tested;
 //! `store` holds the storage traits and their DynamoDB and embedded implementations.
 
+pub mod application_rules;
 pub mod bearer;
 pub mod clock;
 pub mod config;

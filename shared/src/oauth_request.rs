@@ -2,8 +2,10 @@
 //! fields) and client credentials (body or HTTP Basic), with every rule about malformed input
 //! answered as `invalid_request`.
 
+use crate::clock::UnixMillis;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::body_bytes;
+use crate::model::Application;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
@@ -52,6 +54,11 @@ impl Params {
             .iter()
             .find(|(key, value)| key == name && !value.is_empty())
             .map(|(_, value)| value.as_str())
+    }
+
+    /// The names of the parameters, in the order received.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(name, _)| name.as_str())
     }
 
     /// Parameters from name-value pairs, refused as a body would be when one is repeated.
@@ -308,11 +315,14 @@ pub fn is_lookup_key(key: &str) -> bool {
     key.len() <= MAX_CLIENT_ID_LENGTH && key.chars().all(|c| !c.is_control())
 }
 
-/// RFC 6749 §2.3: confidential clients authenticate with their secret; public clients
-/// identify themselves with their client_id alone.
+/// RFC 6749 §2.3: confidential clients authenticate with their secret (or, for a while after
+/// a rotation, with the previous one: see [`Application::secret_matches`]); public clients
+/// identify themselves with their client_id alone. A disabled application is refused exactly
+/// like an unknown one, so that the answer does not tell it exists.
 pub fn authenticate(
     credentials: &ClientCredentials,
-    found: Option<&crate::model::Application>,
+    found: Option<&Application>,
+    now: UnixMillis,
 ) -> Result<(), ApiError> {
     use crate::model::ClientType;
     let refused = |description: &'static str| {
@@ -323,19 +333,18 @@ pub fn authenticate(
             "client authentication failed: client_id is required",
         ));
     }
-    let application =
-        found.ok_or_else(|| ApiError::invalid_client().with_basic_auth(credentials.via_basic))?;
-    match (
-        application.kind.client_type(),
-        &application.client_secret_hash,
-        &credentials.client_secret,
-    ) {
-        (ClientType::Public, _, None) => Ok(()),
-        (ClientType::Public, _, Some(_)) => Err(refused(
+    let application = found
+        .filter(|application| application.enabled)
+        .ok_or_else(|| ApiError::invalid_client().with_basic_auth(credentials.via_basic))?;
+    match (application.kind.client_type(), &credentials.client_secret) {
+        (ClientType::Public, None) => Ok(()),
+        (ClientType::Public, Some(_)) => Err(refused(
             "client authentication failed: sales channels are public clients and send no client_secret",
         )),
-        (ClientType::Confidential, Some(hash), Some(secret)) if hash.verify(secret) => Ok(()),
-        (ClientType::Confidential, _, _) => {
+        (ClientType::Confidential, Some(secret)) if application.secret_matches(secret, now) => {
+            Ok(())
+        }
+        (ClientType::Confidential, _) => {
             Err(ApiError::invalid_client().with_basic_auth(credentials.via_basic))
         }
     }

@@ -61,6 +61,15 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     constant_time::verify_slices_are_equal(a, b).is_ok()
 }
 
+/// The random bytes of a generated client secret: 256 bits, 43 base64url characters.
+pub const GENERATED_SECRET_BYTES: usize = 32;
+
+/// A new client secret, generated for an application by the server (created or rotated):
+/// 256 random bits as 43 URL-safe characters, shown once and stored only as its hash.
+pub fn generate_client_secret() -> String {
+    random_token(GENERATED_SECRET_BYTES)
+}
+
 /// `n` random bytes from the operating system, base64url without padding.
 pub fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];
@@ -93,6 +102,17 @@ mod tests {
         ] {
             assert_eq!(SecretHash::from_stored(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn generated_secrets_are_43_url_safe_characters_and_long_enough_for_a_seed() {
+        let secret = generate_client_secret();
+        assert_eq!(secret.len(), 43);
+        assert!(secret.len() >= MIN_SECRET_LENGTH);
+        assert!(secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert_ne!(secret, generate_client_secret());
     }
 
     #[test]

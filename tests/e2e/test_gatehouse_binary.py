@@ -185,6 +185,35 @@ def test_import_then_serve_from_dynamodb(tmp_path):
         process.wait(10)
 
 
+def test_the_banner_prints_secrets_for_the_demo_seed_only(tmp_path):
+    seed = json.load(open("demo/seed.json"))
+    seed["organization"]["slug"] = "custom"
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(seed))
+    banners = {}
+    for name, args in {"demo": [], "custom": ["--seed", str(path)]}.items():
+        process, _ = serve(tmp_path, *args)
+        process.terminate()
+        banners[name] = process.communicate(timeout=10)[0]
+    assert f"client_secret={INTEGRATION_SECRET}" in banners["demo"]
+    assert "password=alice-demo-password" in banners["demo"]
+    assert "client_id=demo-integration" in banners["custom"]
+    assert "client_secret" not in banners["custom"] and "password" not in banners["custom"]
+    assert INTEGRATION_SECRET not in banners["custom"]
+
+
+def test_serve_refuses_an_admin_token_shorter_than_32_characters(tmp_path):
+    process = subprocess.run(
+        [BIN, "serve", "--port", str(free_port()), "--admin-token", "too-short"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+    )
+    assert process.returncode != 0
+    assert "--admin-token: the admin token must be at least 32 characters" in process.stderr
+
+
 def test_a_bad_seed_is_refused_with_the_path_of_the_field(tmp_path):
     seed = json.load(open("demo/seed.json"))
     seed["markets"][0]["colour"] = "red"

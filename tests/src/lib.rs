@@ -87,11 +87,29 @@ pub fn api_service(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> gatehouse_ap
 }
 
 /// The revocation function on `store`.
-pub fn revoke_service(store: Arc<dyn Store>) -> gatehouse_revoke::RevokeService {
+pub fn revoke_service(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> gatehouse_revoke::RevokeService {
     gatehouse_revoke::RevokeService {
         clients: store.clone(),
         refresh_tokens: store,
         cors: Default::default(),
+        clock,
+    }
+}
+
+/// The admin commands on `store`, with the default rotation overlap (24 hours).
+pub fn admin_service(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> gatehouse_admin::AdminService {
+    gatehouse_admin::AdminService {
+        store,
+        clock,
+        rotation_overlap: Duration::from_secs(
+            gatehouse_shared::config::DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
+        ),
     }
 }
 
@@ -217,6 +235,41 @@ pub fn well_known_event(path: &str) -> Request {
     event["requestContext"]["http"]["path"] = json!(path);
     event["routeKey"] = json!(format!("GET {path}"));
     lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// The IAM identity the admin API tests sign as.
+pub const ADMIN_CALLER_ARN: &str = "arn:aws:iam::123456789012:user/ops-alice";
+
+/// An API Gateway v2 event for the admin API: `method` on `path` (with an optional query),
+/// a JSON body, and the IAM identity API Gateway found in the request's signature (None: an
+/// unsigned request, which API Gateway would not let through).
+pub fn admin_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<&Value>,
+    caller: Option<&str>,
+) -> Request {
+    let mut event = TokenEvent::new().method(method).event().clone();
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["routeKey"] = json!("ANY /admin/{proxy+}");
+    event["rawQueryString"] = json!(query);
+    match body {
+        Some(body) => {
+            event["body"] = json!(body.to_string());
+            event["headers"]["content-type"] = json!("application/json");
+        }
+        None => event["body"] = Value::Null,
+    }
+    if let Some(arn) = caller {
+        event["requestContext"]["authorizer"] = json!({"iam": {
+            "accessKey": "AKIAIOSFODNN7EXAMPLE", "accountId": "123456789012",
+            "callerId": "AIDACKCEVSQ6C2EXAMPLE", "principalOrgId": null,
+            "userArn": arn, "userId": "AIDACKCEVSQ6C2EXAMPLE"
+        }});
+    }
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
 }
 
 pub fn form_encode(value: &str) -> String {
@@ -384,16 +437,26 @@ pub async fn fresh_dynamo_store(endpoint: &str) -> DynamoStore {
 
 /// Starts the local server in process on a free port.
 pub async fn spawn_server(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) -> SocketAddr {
+    spawn_server_with_admin(store, rate_limit, None).await
+}
+
+/// Starts the local server in process on a free port, serving `admin` under `/admin/`.
+pub async fn spawn_server_with_admin(
+    store: Arc<dyn Store>,
+    rate_limit: RateLimitPolicy,
+    admin: Option<gatehouse_admin::AdminApi>,
+) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let functions = Arc::new(Functions {
+        admin,
         api: api_service(store.clone(), Arc::new(SystemClock)),
         authorize: gatehouse_authorize::AuthorizeService::on_store(
             store.clone(),
             Arc::new(SystemClock),
             config(rate_limit),
         ),
-        revoke: revoke_service(store.clone()),
+        revoke: revoke_service(store.clone(), Arc::new(SystemClock)),
         token: token_service(store, Arc::new(SystemClock), rate_limit),
         wellknown: WellKnown::new(&config(rate_limit), test_keys().jwks()),
     });
@@ -686,6 +749,76 @@ mod faulty_store {
         ) -> Result<Page<StockItem>, StoreError> {
             self.check("list_stock_items")?;
             self.inner.list_stock_items(view, page).await
+        }
+    }
+
+    #[async_trait]
+    impl Administration for FaultyStore {
+        async fn list_applications(
+            &self,
+            mode: Option<Mode>,
+        ) -> Result<Vec<Application>, AdminError> {
+            self.check("list_applications")?;
+            self.inner.list_applications(mode).await
+        }
+        async fn application(&self, client_id: &str) -> Result<Application, AdminError> {
+            self.check("application")?;
+            self.inner.application(client_id).await
+        }
+        async fn create_application(
+            &self,
+            application: &Application,
+            change: &ChangeContext,
+        ) -> Result<(), AdminError> {
+            self.check("create_application")?;
+            self.inner.create_application(application, change).await
+        }
+        async fn update_application(
+            &self,
+            client_id: &str,
+            kind: ApplicationKind,
+            update: &ApplicationUpdate,
+            change: &ChangeContext,
+        ) -> Result<Application, AdminError> {
+            self.check("update_application")?;
+            self.inner
+                .update_application(client_id, kind, update, change)
+                .await
+        }
+        async fn delete_application(
+            &self,
+            client_id: &str,
+            change: &ChangeContext,
+        ) -> Result<(), AdminError> {
+            self.check("delete_application")?;
+            self.inner.delete_application(client_id, change).await
+        }
+        async fn rotate_client_secret(
+            &self,
+            client_id: &str,
+            new_secret: &SecretHash,
+            previous_valid_until: gatehouse_shared::clock::UnixSeconds,
+            change: &ChangeContext,
+        ) -> Result<Application, AdminError> {
+            self.check("rotate_client_secret")?;
+            self.inner
+                .rotate_client_secret(client_id, new_secret, previous_valid_until, change)
+                .await
+        }
+        async fn set_market_active(
+            &self,
+            market_id: &str,
+            active: bool,
+            change: &ChangeContext,
+        ) -> Result<Market, AdminError> {
+            self.check("set_market_active")?;
+            self.inner
+                .set_market_active(market_id, active, change)
+                .await
+        }
+        async fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
+            self.check("audit_log")?;
+            self.inner.audit_log(limit).await
         }
     }
 

@@ -32,7 +32,7 @@ impl Session {
         );
         Self {
             service,
-            revoke: revoke_service(store),
+            revoke: revoke_service(store, clock.clone()),
             clock,
         }
     }

@@ -88,7 +88,10 @@ pub async fn check(
         .find_client_with_scope(client_id, markets, locations)
         .await
         .map_err(|error| Refusal::Unavailable(error.into()))?
-        .filter(|client| client.application.kind == ApplicationKind::Webapp)
+        // A disabled application is answered like an unknown one.
+        .filter(|client| {
+            client.application.kind == ApplicationKind::Webapp && client.application.enabled
+        })
         .ok_or_else(|| {
             page(
                 400,
@@ -118,6 +121,15 @@ pub async fn check(
         error,
         description,
     };
+    if !client
+        .application
+        .may_use_grant(GrantType::AuthorizationCode)
+    {
+        return Err(back(
+            "unauthorized_client",
+            "this application is not allowed the authorization_code grant".into(),
+        ));
+    }
     match params.get("response_type") {
         Some("code") => {}
         Some(_) => {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use gatehouse_shared::clock::Clock;
 use gatehouse_shared::cors::CorsPolicy;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::http::json_response;
@@ -14,12 +15,14 @@ use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-/// What revocation depends on: the client that asks, and the refresh tokens.
+/// What revocation depends on: the client that asks, the refresh tokens, and the clock that
+/// says whether a rotated-out client secret is still accepted.
 pub struct RevokeService {
     pub clients: Arc<dyn Clients>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
     /// Browser origins allowed to call this endpoint, as for the token endpoint.
     pub cors: CorsPolicy,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Revokes the token the request names; `facts` learns the client when storage knows it.
@@ -43,7 +46,11 @@ async fn revoke(
     if let Some(application) = &application {
         facts.client(&application.client_id, application.kind);
     }
-    authenticate(&request.credentials, application.as_ref())?;
+    authenticate(
+        &request.credentials,
+        application.as_ref(),
+        service.clock.now(),
+    )?;
     let Some(application) = application else {
         return Err(ApiError::invalid_client());
     };

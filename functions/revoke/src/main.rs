@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use gatehouse_revoke::{handle, RevokeService};
+use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
 use gatehouse_shared::init::run_function;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
@@ -16,6 +17,7 @@ async fn init() -> Result<RevokeService, ConfigError> {
         clients: store.clone(),
         refresh_tokens: store,
         cors: config.cors,
+        clock: Arc::new(SystemClock),
     })
 }
 

@@ -106,7 +106,7 @@ async fn respond(
         client,
         grant,
         scope,
-    } = incoming.admit(found)?;
+    } = incoming.admit(found, now)?;
     let request = GrantRequest {
         service,
         client: &client,

@@ -2,6 +2,7 @@
 //! scope. [`Incoming::admit`] is the one place that says in which order a request's errors are
 //! reported.
 
+use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
 use gatehouse_shared::oauth_request::{
@@ -143,6 +144,7 @@ impl Incoming {
     pub fn admit(
         self,
         found: Option<Result<Option<ClientWithScope>, StoreError>>,
+        now: UnixMillis,
     ) -> Result<TokenRequest, ApiError> {
         let request = self.request?;
         let grant_type = request
@@ -162,6 +164,7 @@ impl Incoming {
         authenticate(
             &request.credentials,
             client.as_ref().map(|c| &c.application),
+            now,
         )?;
         let Some(client) = client else {
             return Err(ApiError::invalid_client().with_basic_auth(request.credentials.via_basic));
@@ -173,6 +176,15 @@ impl Incoming {
                 format!(
                     "{} applications may not use the {} grant",
                     kind.as_str(),
+                    grant_type.as_str()
+                ),
+            ));
+        }
+        if !client.application.may_use_grant(grant_type) {
+            return Err(ApiError::new(
+                ErrorCode::UnauthorizedClient,
+                format!(
+                    "this application is not allowed the {} grant",
                     grant_type.as_str()
                 ),
             ));

@@ -4,11 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::grant::GrantType;
 use crate::lifetime::TokenLifetime;
 use crate::secret::SecretHash;
 
+mod application;
 mod catalog;
 mod tokens;
+
+pub use application::PreviousSecret;
 
 pub use catalog::{CatalogView, Price, PriceList, Sku, StockItem};
 pub use tokens::{
@@ -107,12 +111,14 @@ pub struct Application {
     /// The application's own access-token lifetime, when it set one.
     pub token_lifetime: Option<TokenLifetime>,
     pub redirect_uris: Vec<String>,
-}
-
-impl Application {
-    pub fn is_public(&self) -> bool {
-        self.kind.client_type() == ClientType::Public
-    }
+    /// A disabled application is treated everywhere as if it did not exist. Applications
+    /// loaded from a seed are enabled.
+    pub enabled: bool,
+    /// The secret before the last rotation, still accepted for a while so that deployed
+    /// clients can switch without an outage.
+    pub previous_client_secret: Option<PreviousSecret>,
+    /// The grants this application may use: a subset of its kind's. None: all of its kind's.
+    pub grant_types: Option<Vec<GrantType>>,
 }
 
 /// A market, with the ids and numbers of its stock locations resolved at load time.

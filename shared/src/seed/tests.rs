@@ -75,9 +75,9 @@ fn broken_rules_are_each_reported_at_their_path() {
         (with(minimal(), "/applications/0/kind", json!("integration")), "applications[0].client_secret: integration applications need a client_secret"),
         (with(minimal(), "/applications/0/token_lifetime", json!(7199)), "applications[0].token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 7199"),
         (with(minimal(), "/applications/0/token_lifetime", json!(31_536_001)), "applications[0].token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 31536001"),
-        (with(minimal(), "/applications/0/redirect_uris", json!(["http://evil.example/cb"])), "applications[0].redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost)"),
-        (with(minimal(), "/applications/0/redirect_uris", json!(["http://localhost.evil.example/cb"])), "applications[0].redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost)"),
-        (with(minimal(), "/applications/0/redirect_uris", json!(["https://x", "http://localhost:3000/cb#f"])), "applications[0].redirect_uris[1]: must be an absolute https URL without fragment (http only for localhost)"),
+        (with(webapp(), "/applications/0/redirect_uris", json!(["http://evil.example/cb"])), "applications[0].redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost)"),
+        (with(webapp(), "/applications/0/redirect_uris", json!(["http://localhost.evil.example/cb"])), "applications[0].redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost)"),
+        (with(webapp(), "/applications/0/redirect_uris", json!(["https://x", "http://localhost:3000/cb#f"])), "applications[0].redirect_uris[1]: must be an absolute https URL without fragment (http only for localhost)"),
         (with(minimal(), "/applications/0/client_id", json!("")), "applications[0].client_id: must not be empty"),
         (with(minimal(), "/markets/0/mode", json!("staging")), "markets[0].mode: unknown variant `staging`, expected `test` or `live`"),
         (with(minimal(), "/markets/0/number", json!(-1)), "markets[0].number: invalid value: integer `-1`, expected u64"),
@@ -99,8 +99,41 @@ fn redirect_uris_may_be_https_anywhere_or_http_on_a_loopback_host() {
         "http://127.0.0.1/cb",
         "http://[::1]:8080/cb"
     ]);
-    let seed = with(minimal(), "/applications/0/redirect_uris", uris);
+    let seed = with(webapp(), "/applications/0/redirect_uris", uris);
     assert_eq!(problems(seed), Vec::<String>::new());
+}
+
+/// The minimal seed with its application made a webapp, with a secret and a redirect URI.
+fn webapp() -> Value {
+    let seed = with(minimal(), "/applications/0/kind", json!("webapp"));
+    let seed = with(seed, "/applications/0/client_secret", json!("s".repeat(40)));
+    with(
+        seed,
+        "/applications/0/redirect_uris",
+        json!(["https://shop.example/cb"]),
+    )
+}
+
+#[test]
+fn webapps_need_a_redirect_uri_and_other_kinds_take_none() {
+    assert_eq!(problems(webapp()), Vec::<String>::new());
+    let cases = [
+        (
+            with(webapp(), "/applications/0/redirect_uris", json!([])),
+            "applications[0].redirect_uris: webapp applications need at least one redirect URI",
+        ),
+        (
+            with(minimal(), "/applications/0/redirect_uris", json!(["https://x"])),
+            "applications[0].redirect_uris: only webapps redirect: sales_channel applications take no redirect URIs",
+        ),
+        (
+            with(minimal(), "/applications/0/client_id", json!("a\u{7}b")),
+            "applications[0].client_id: must be at most 255 bytes, without control characters",
+        ),
+    ];
+    for (seed, expected) in cases {
+        assert_eq!(problems(seed), vec![expected.to_owned()]);
+    }
 }
 
 #[test]
@@ -202,6 +235,7 @@ fn every_problem_is_reported_at_once_in_the_order_of_the_file() {
         "applications[0].client_id: must not be empty",
         "applications[0].client_secret: sales channels are public clients: client_secret must be null",
         "applications[0].token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 5",
+        "applications[0].redirect_uris: only webapps redirect: sales_channel applications take no redirect URIs",
         "applications[0].redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost)",
         "applications[1].client_id: must not be empty",
         "applications[1].client_id: client_id is already used by another record",

@@ -14,14 +14,13 @@ use super::format::{
     SeedStockLocation, SeedUser,
 };
 use super::{Problems, SeedError};
-use crate::lifetime::TokenLifetime;
+use crate::application_rules::{self as rules, Violation};
 use crate::model::{
-    email_key, Application, Catalog, ClientType, Customer, CustomerGroup, Market, Mode,
-    Organization, StockLocation, User,
+    email_key, Application, Catalog, Customer, CustomerGroup, Market, Mode, Organization,
+    StockLocation, User,
 };
 use crate::password::PasswordHash;
-use crate::secret::{SecretHash, MIN_SECRET_LENGTH};
-use crate::url_rules::is_https_or_loopback_http;
+use crate::secret::SecretHash;
 
 pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
     let mut problems = Problems::default();
@@ -254,8 +253,13 @@ fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Applic
     let mut applications = Vec::new();
     for (i, app) in apps.iter().enumerate() {
         let path = |field: &str| format!("applications[{i}].{field}");
+        let report = |problems: &mut Problems, violation: Violation| {
+            problems.add(path(&violation.field), violation.message);
+        };
         problems.id(&mut ids, "applications", i, &app.id);
-        problems.non_empty(path("client_id"), &app.client_id);
+        if let Err(violation) = rules::client_id(&app.client_id) {
+            report(problems, violation);
+        }
         // client_id is unique across both environments: a token request names no environment.
         problems.unique(
             &mut client_ids,
@@ -263,22 +267,16 @@ fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Applic
             path("client_id"),
             "client_id",
         );
-        let client_secret_hash = client_secret_hash(problems, path("client_secret"), app);
-        let token_lifetime = match app.token_lifetime.map(TokenLifetime::try_from) {
-            None => None,
-            Some(Ok(lifetime)) => Some(lifetime),
-            Some(Err(error)) => {
-                problems.add(path("token_lifetime"), error.to_string());
+        if let Err(violation) = rules::supplied_secret(app.kind, app.client_secret.as_deref()) {
+            report(problems, violation);
+        }
+        let token_lifetime =
+            rules::token_lifetime(app.token_lifetime).unwrap_or_else(|violation| {
+                report(problems, violation);
                 None
-            }
-        };
-        for (j, uri) in app.redirect_uris.iter().enumerate() {
-            if !is_https_or_loopback_http(uri) || uri.contains('#') {
-                problems.add(
-                    format!("applications[{i}].redirect_uris[{j}]"),
-                    "must be an absolute https URL without fragment (http only for localhost)",
-                );
-            }
+            });
+        for violation in rules::redirect_uris(app.kind, &app.redirect_uris) {
+            report(problems, violation);
         }
         applications.push(Application {
             id: app.id.clone(),
@@ -286,46 +284,15 @@ fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Applic
             kind: app.kind,
             mode: app.mode,
             client_id: app.client_id.clone(),
-            client_secret_hash,
+            client_secret_hash: app.client_secret.as_deref().map(SecretHash::of),
             token_lifetime,
             redirect_uris: app.redirect_uris.clone(),
+            enabled: true,
+            previous_client_secret: None,
+            grant_types: None,
         });
     }
     applications
-}
-
-/// Public clients have no secret; confidential ones a long one, kept only as its hash.
-fn client_secret_hash(
-    problems: &mut Problems,
-    path: String,
-    app: &SeedApplication,
-) -> Option<SecretHash> {
-    match (app.kind.client_type(), &app.client_secret) {
-        (ClientType::Public, None) => None,
-        (ClientType::Public, Some(_)) => {
-            problems.add(
-                path,
-                "sales channels are public clients: client_secret must be null",
-            );
-            None
-        }
-        (ClientType::Confidential, None) => {
-            problems.add(
-                path,
-                format!("{} applications need a client_secret", app.kind.as_str()),
-            );
-            None
-        }
-        (ClientType::Confidential, Some(secret)) => {
-            if secret.chars().count() < MIN_SECRET_LENGTH {
-                problems.add(
-                    path,
-                    format!("must be at least {MIN_SECRET_LENGTH} characters of high-entropy text"),
-                );
-            }
-            Some(SecretHash::of(secret))
-        }
-    }
 }
 
 /// Checks the customers; their passwords are hashed by [`validate`] once all is well.

@@ -14,10 +14,12 @@
 //! | [`AuthorizationCodes`]: single-use codes, redeemed with their first refresh token | authorize, token |
 //! | [`CatalogReads`]: markets, SKUs, prices, stock items as a token's view shows them | api |
 //! | [`Import`]: loading a seed catalog | the `gatehouse` command |
+//! | [`Administration`]: applications, markets' state, the audit log | admin, the `gatehouse` command |
 //!
 //! A new concern follows the same pattern: a trait in a file of its own here, an `impl` in
 //! `memory.rs` and in `dynamo/<concern>.rs`, and a file in the conformance suite.
 
+pub mod administration;
 pub mod authorization_codes;
 pub mod catalog;
 pub mod clients;
@@ -29,6 +31,9 @@ pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod users;
 
+pub use administration::{
+    AdminError, Administration, ApplicationUpdate, AuditAction, AuditRecord, ChangeContext,
+};
 pub use authorization_codes::{AuthorizationCodes, Redemption};
 pub use catalog::{CatalogReads, Page, PageRequest};
 pub use clients::{ClientWithScope, Clients};
@@ -75,6 +80,7 @@ pub trait Store:
     + AuthorizationCodes
     + CatalogReads
     + Import
+    + Administration
 {
 }
 
@@ -87,6 +93,7 @@ impl<T> Store for T where
         + AuthorizationCodes
         + CatalogReads
         + Import
+        + Administration
         + ?Sized
 {
 }

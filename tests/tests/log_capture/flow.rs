@@ -43,7 +43,7 @@ impl Flow {
         let sink = Arc::clone(&metrics);
         Self {
             token: token_service(store.clone(), Arc::new(SystemClock), limit),
-            revoke: revoke_service(store.clone()),
+            revoke: revoke_service(store.clone(), Arc::new(SystemClock)),
             authorize: AuthorizeService::on_store(
                 store.clone(),
                 Arc::new(SystemClock),

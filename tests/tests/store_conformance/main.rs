@@ -60,6 +60,7 @@ macro_rules! conformance {
     };
 }
 
+mod administration;
 mod authorization_codes;
 mod catalog;
 mod clients;

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification, TransactWriteItem,
 };
 
+use super::admin_items::app_index_item;
 use super::items::*;
 use super::keys::*;
 use super::reader::Reader;
@@ -48,7 +49,8 @@ impl DynamoStore {
                 .build()
                 .map_err(build_error)
         };
-        self.client
+        let created = self
+            .client
             .create_table()
             .table_name(&self.table)
             .attribute_definitions(attribute("PK")?)
@@ -57,8 +59,18 @@ impl DynamoStore {
             .key_schema(key_element("SK", KeyType::Range)?)
             .billing_mode(BillingMode::PayPerRequest)
             .send()
-            .await
-            .map_err(StoreError::unavailable)?;
+            .await;
+        match created {
+            Ok(_) => {}
+            // The SDK retries a request whose answer it did not get; the retry of a
+            // CreateTable that went through finds the table there. It did not exist when
+            // described above, so it was created now all the same.
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) => {}
+            Err(error) => return Err(StoreError::unavailable(error)),
+        }
         for _ in 0..120 {
             let description = self
                 .client
@@ -186,10 +198,16 @@ impl Import for DynamoStore {
         for application in &catalog.applications {
             let mut previous = Vec::new();
             if let Some(pointer) = self.get(app_pointer_key(&application.id)).await? {
-                previous.push(app_key(&Reader { item: &pointer }.string("client_id")?));
+                let client_id = Reader { item: &pointer }.string("client_id")?;
+                previous.push(app_key(&client_id));
+                previous.push(app_index_key(&client_id));
             }
             records.push((
-                vec![application_item(application), app_pointer_item(application)],
+                vec![
+                    application_item(application),
+                    app_pointer_item(application),
+                    app_index_item(application),
+                ],
                 previous,
             ));
         }

@@ -19,7 +19,8 @@ use crate::store::StoreError;
 /// DynamoDB's limit of requests in one BatchWriteItem.
 const BATCH_WRITE_LIMIT: usize = 25;
 
-fn key_of(item: &Item) -> Item {
+/// The key attributes (`PK`, `SK`) of an item.
+pub(super) fn key_of(item: &Item) -> Item {
     item.iter()
         .filter(|(name, _)| *name == "PK" || *name == "SK")
         .map(|(name, value)| (name.clone(), value.clone()))

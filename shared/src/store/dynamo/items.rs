@@ -5,9 +5,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::keys::*;
 use super::reader::Reader;
+use crate::clock::UnixSeconds;
+use crate::grant::GrantType;
 use crate::lifetime::TokenLifetime;
 use crate::model::{
-    email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, StockLocation, User,
+    email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, PreviousSecret,
+    StockLocation, User,
 };
 use crate::password::PasswordHash;
 use crate::scope::ResourceRef;
@@ -32,6 +35,20 @@ pub(super) fn application_item(app: &Application) -> Item {
         "redirect_uris".into(),
         AttributeValue::L(app.redirect_uris.iter().map(s).collect()),
     );
+    item.insert("enabled".into(), AttributeValue::Bool(app.enabled));
+    if let Some(previous) = &app.previous_client_secret {
+        item.insert("previous_secret_hash".into(), s(previous.hash.to_stored()));
+        item.insert(
+            "previous_secret_valid_until".into(),
+            seconds(previous.valid_until),
+        );
+    }
+    if let Some(grants) = &app.grant_types {
+        item.insert(
+            "grant_types".into(),
+            AttributeValue::L(grants.iter().map(|g| s(g.as_str())).collect()),
+        );
+    }
     item
 }
 
@@ -54,6 +71,26 @@ pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
                 .map_err(|e| r.corrupt(e.to_string()))?,
         ),
     };
+    let previous_client_secret = match r.optional_string("previous_secret_hash")? {
+        None => None,
+        Some(stored) => Some(PreviousSecret {
+            hash: SecretHash::from_stored(&stored)
+                .ok_or_else(|| r.corrupt("previous_secret_hash is malformed".into()))?,
+            valid_until: UnixSeconds(r.number("previous_secret_valid_until")?),
+        }),
+    };
+    let grant_types = match item.get("grant_types") {
+        None => None,
+        Some(_) => Some(
+            r.string_list("grant_types")?
+                .iter()
+                .map(|name| {
+                    GrantType::parse(name)
+                        .ok_or_else(|| r.corrupt(format!("unknown grant type '{name}'")))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    };
     Ok(Application {
         id: r.string("id")?,
         name: r.string("name")?,
@@ -63,6 +100,10 @@ pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
         client_secret_hash,
         token_lifetime,
         redirect_uris: r.string_list("redirect_uris")?,
+        // Items written before applications could be disabled have no attribute: enabled.
+        enabled: r.optional_boolean("enabled")?.unwrap_or(true),
+        previous_client_secret,
+        grant_types,
     })
 }
 
@@ -290,6 +331,38 @@ mod tests {
             for item in location_items(location) {
                 assert_eq!(&location_from(&item).unwrap(), location);
             }
+        }
+    }
+
+    #[test]
+    fn administered_fields_survive_the_round_trip_and_an_old_item_reads_as_enabled() {
+        let mut app = crate::seed::parse_seed(crate::seed::DEMO_SEED)
+            .unwrap()
+            .applications[0]
+            .clone();
+        app.enabled = false;
+        app.grant_types = Some(vec![GrantType::Password, GrantType::RefreshToken]);
+        app.previous_client_secret = Some(PreviousSecret {
+            hash: SecretHash::of("old"),
+            valid_until: UnixSeconds(1_800_000_000),
+        });
+        assert_eq!(application_from(&application_item(&app)).unwrap(), app);
+        let mut old = application_item(&app);
+        old.remove("enabled");
+        assert!(application_from(&old).unwrap().enabled);
+        for (attribute, bad) in [
+            ("enabled", s("yes")),
+            ("grant_types", AttributeValue::L(vec![s("implicit")])),
+            ("previous_secret_hash", s("md5:00")),
+            ("previous_secret_valid_until", s("soon")),
+        ] {
+            let mut item = application_item(&app);
+            item.insert(attribute.into(), bad);
+            let error = application_from(&item).unwrap_err();
+            assert!(
+                matches!(error, StoreError::Corrupt { .. }),
+                "{attribute}: {error}"
+            );
         }
     }
 

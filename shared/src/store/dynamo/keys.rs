@@ -104,3 +104,20 @@ pub(super) fn key_string(item: &Item) -> String {
 pub(super) fn app_pointer_key(application_id: &str) -> Item {
     key(format!("APPID#{application_id}"), "APPID".into())
 }
+
+/// The partition that lists every application by client_id, so that listing them is a
+/// `Query` rather than a `Scan` of the whole table.
+pub(super) const APPLICATION_INDEX: &str = "APPLICATIONS";
+
+pub(super) fn app_index_key(client_id: &str) -> Item {
+    key(APPLICATION_INDEX.into(), format!("client#{client_id}"))
+}
+
+/// The partition of the audit log.
+pub(super) const AUDIT_PARTITION: &str = "AUDIT";
+
+/// An audit record's key: its time first (zero-padded milliseconds), so that the partition
+/// reads back in time order; its id after, so that records of one instant stay apart.
+pub(super) fn audit_key(at: UnixMillis, id: &str) -> Item {
+    key(AUDIT_PARTITION.into(), format!("at#{:020}#{id}", at.0))
+}

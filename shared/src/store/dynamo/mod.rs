@@ -2,8 +2,10 @@
 //!
 //! | item | PK | SK | attributes |
 //! |---|---|---|---|
-//! | application | `APP#<client_id>` | `APP` | id, name, kind, mode, client_id, secret_hash?, token_lifetime?, redirect_uris |
+//! | application | `APP#<client_id>` | `APP` | id, name, kind, mode, client_id, secret_hash?, token_lifetime?, redirect_uris, enabled (absent: true), previous_secret_hash?, previous_secret_valid_until? (s), grant_types? |
 //! | application pointer | `APPID#<application id>` | `APPID` | client_id (so a re-import that changes it retires the old one) |
+//! | application index entry | `APPLICATIONS` | `client#<client_id>` | client_id (so that listing applications is a `Query`, not a `Scan`) |
+//! | audit record | `AUDIT` | `at#<ms, 20 digits>#<id>` | id, at, actor, action, target, detail |
 //! | market | `MARKET#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode, active, price_list_id, stock_location_ids, stock_location_numbers, customer_group_id? |
 //! | stock location | `STOCK_LOCATION#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode |
 //! | rate-limit window | `RATE#<key>` | `RATE#<limit>/<window seconds>` | `t1`..`t<limit>` (ms, newest first), expires_at |
@@ -43,6 +45,12 @@
 //!   consumed (only if unconsumed, unexpired and of the same client and family) and puts the
 //!   first refresh token and its family, so that a replay finds a family to revoke.
 //! - sign-in: the user is read by `email#` key.
+//! - administration (`administration.rs`, `market_admin.rs`): each change is one
+//!   `TransactWriteItems` of the change, conditioned on what it changes (the application
+//!   exists, or does not yet; each market copy is still that market), and the put of its audit
+//!   record. Listing applications is a `Query` of the index partition and a `BatchGetItem`;
+//!   the audit log is a `Query` of its partition, newest first, with a `Limit`. A table
+//!   imported before the index existed lists its applications once it is imported again.
 //!
 //! The code is laid out by concern, like the traits it implements: `client.rs` builds the SDK
 //! client, `keys.rs` is the key schema, `items.rs` encodes records as items and reads them
@@ -50,6 +58,8 @@
 //! `admin.rs` (table creation and import) each implement one storage trait.
 
 mod admin;
+mod admin_items;
+mod administration;
 mod authorization_codes;
 mod catalog;
 mod catalog_import;
@@ -59,10 +69,12 @@ mod clients;
 mod customers;
 mod items;
 mod keys;
+mod market_admin;
 mod rate_limits;
 mod reader;
 mod refresh_tokens;
 mod token_items;
+mod transactions;
 mod users;
 
 use std::time::Duration;

@@ -58,6 +58,14 @@ impl Reader<'_> {
         }
     }
 
+    pub(super) fn optional_boolean(&self, attribute: &str) -> Result<Option<bool>, StoreError> {
+        match self.item.get(attribute) {
+            None => Ok(None),
+            Some(AttributeValue::Bool(value)) => Ok(Some(*value)),
+            _ => Err(self.corrupt(format!("{attribute} is not a boolean"))),
+        }
+    }
+
     pub(super) fn list(&self, attribute: &str) -> Result<&[AttributeValue], StoreError> {
         match self.item.get(attribute) {
             Some(AttributeValue::L(values)) => Ok(values),

@@ -3,6 +3,7 @@
 //! and authorization codes in `tokens.rs`, under one lock so that redeeming a code and starting
 //! its family is one step.
 
+mod administration;
 mod catalog;
 mod rate_limits;
 mod tokens;
@@ -34,6 +35,8 @@ struct Records {
     skus: HashMap<String, Sku>,
     prices: HashMap<String, Price>,
     stock_items: HashMap<String, StockItem>,
+    /// Administrative changes, oldest first.
+    audit: Vec<super::AuditRecord>,
 }
 
 #[derive(Default)]
@@ -59,8 +62,12 @@ impl MemoryStore {
         self.records.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn records_mut(&self) -> std::sync::RwLockWriteGuard<'_, Records> {
+        self.records.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn load(&self, catalog: &Catalog) {
-        let mut records = self.records.write().unwrap_or_else(|e| e.into_inner());
+        let mut records = self.records_mut();
         for application in &catalog.applications {
             records.applications.retain(|_, a| a.id != application.id);
             records

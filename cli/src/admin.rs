@@ -1,0 +1,298 @@
+//! `gatehouse apps|markets|audit`: the admin commands against a DynamoDB table. They call the
+//! admin function's own service ([`AdminService`]) directly, not through HTTP, so the rules,
+//! the atomic writes and the audit records are the admin API's. What they print is in
+//! `admin_output.rs`.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand, ValueEnum};
+use gatehouse_admin::{AdminService, ApplicationChanges, NewApplication};
+use gatehouse_shared::clock::SystemClock;
+use gatehouse_shared::config::{secret_rotation_overlap_from_lookup, vars};
+use gatehouse_shared::model::{ApplicationKind, Mode};
+use gatehouse_shared::store::dynamo::{self, DynamoStore};
+
+use crate::admin_output as output;
+
+type Failure = Box<dyn std::error::Error>;
+
+/// The admin commands, as `gatehouse` subcommands.
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Applications: list, show, create, update, enable, disable, delete, rotate-secret.
+    Apps {
+        #[command(subcommand)]
+        command: AppsCommand,
+        #[command(flatten)]
+        on: AdminTarget,
+    },
+    /// Markets: enable or disable one, by id.
+    Markets {
+        #[command(subcommand)]
+        command: MarketsCommand,
+        #[command(flatten)]
+        on: AdminTarget,
+    },
+    /// The audit log of administrative changes, newest first.
+    Audit {
+        /// How many records (1 to 1000).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        on: AdminTarget,
+    },
+}
+
+/// Which table, and who is acting. Accepted before or after the subcommand.
+#[derive(Args)]
+pub struct AdminTarget {
+    /// The DynamoDB table (default: $GATEHOUSE_TABLE).
+    #[arg(long, global = true, env = vars::TABLE)]
+    pub table: Option<String>,
+    /// A local DynamoDB API (e.g. moto); without it, the AWS default chain decides.
+    #[arg(long, global = true)]
+    pub dynamodb_endpoint: Option<String>,
+    /// Who the audit log names for the change (default: cli:$USER).
+    #[arg(long, global = true)]
+    pub actor: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Test,
+    Live,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(mode: ModeArg) -> Self {
+        match mode {
+            ModeArg::Test => Mode::Test,
+            ModeArg::Live => Mode::Live,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    SalesChannel,
+    Integration,
+    Webapp,
+}
+
+impl From<KindArg> for ApplicationKind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::SalesChannel => ApplicationKind::SalesChannel,
+            KindArg::Integration => ApplicationKind::Integration,
+            KindArg::Webapp => ApplicationKind::Webapp,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum AppsCommand {
+    /// Every application (client ids, never secrets).
+    List {
+        #[arg(long, value_enum)]
+        mode: Option<ModeArg>,
+    },
+    Show {
+        client_id: String,
+    },
+    /// Create an application; a confidential one's secret is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        #[arg(long, value_enum)]
+        mode: ModeArg,
+        /// Default: a random one.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Access-token lifetime in seconds, 7200 to 31536000 (default: the kind's).
+        #[arg(long)]
+        token_lifetime: Option<i64>,
+        /// A redirect URI (webapps: at least one); repeat for more.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// A grant the application may use (default: all of its kind's); repeat for more.
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+    },
+    /// Change an application's name, lifetime, redirect URIs or grant types.
+    Update {
+        client_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, conflicts_with = "default_token_lifetime")]
+        token_lifetime: Option<i64>,
+        /// Return to the kind's default lifetime.
+        #[arg(long)]
+        default_token_lifetime: bool,
+        /// The new redirect URIs (replacing all); repeat for more.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// The new grant types (replacing all); repeat for more.
+        #[arg(long = "grant-type", conflicts_with = "all_grant_types")]
+        grant_types: Vec<String>,
+        /// Return to every grant of the kind.
+        #[arg(long)]
+        all_grant_types: bool,
+    },
+    Enable {
+        client_id: String,
+    },
+    /// Disable an application: it is then refused like an unknown one.
+    Disable {
+        client_id: String,
+    },
+    Delete {
+        client_id: String,
+    },
+    /// A new secret, printed once; the current one stays valid for the overlap.
+    RotateSecret {
+        client_id: String,
+        /// Seconds the current secret stays valid (default:
+        /// $GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS, else 86400; 0: not at all).
+        #[arg(long)]
+        overlap_seconds: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MarketsCommand {
+    Enable { market_id: String },
+    Disable { market_id: String },
+}
+
+impl AdminTarget {
+    fn actor(&self) -> String {
+        self.actor.clone().unwrap_or_else(|| {
+            format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            )
+        })
+    }
+
+    async fn service(&self) -> Result<AdminService, Failure> {
+        let table = self
+            .table
+            .as_deref()
+            .ok_or("--table is required (or set GATEHOUSE_TABLE)")?;
+        let client = dynamo::client(self.dynamodb_endpoint.as_deref()).await;
+        let rotation_overlap = secret_rotation_overlap_from_lookup(&|n| std::env::var(n).ok())?;
+        Ok(AdminService {
+            store: Arc::new(DynamoStore::new(client, table)),
+            clock: Arc::new(SystemClock),
+            rotation_overlap,
+        })
+    }
+}
+
+/// Runs one admin command, printing its result to `out`.
+pub async fn run(command: AdminCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    match command {
+        AdminCommand::Apps { command, on } => {
+            apps(command, &on.service().await?, &on.actor(), out).await
+        }
+        AdminCommand::Markets { command, on } => {
+            let (market_id, active) = match command {
+                MarketsCommand::Enable { market_id } => (market_id, true),
+                MarketsCommand::Disable { market_id } => (market_id, false),
+            };
+            let service = on.service().await?;
+            let market = service
+                .set_market_active(&market_id, active, &on.actor())
+                .await?;
+            output::market(out, &market)
+        }
+        AdminCommand::Audit { limit, on } => {
+            let records = on.service().await?.audit(Some(limit)).await?;
+            output::audit(out, &records)
+        }
+    }
+}
+
+async fn apps(
+    command: AppsCommand,
+    service: &AdminService,
+    actor: &str,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    match command {
+        AppsCommand::List { mode } => {
+            output::applications(out, &service.list(mode.map(Mode::from)).await?)
+        }
+        AppsCommand::Show { client_id } => {
+            output::application(out, &service.show(&client_id).await?)
+        }
+        AppsCommand::Create {
+            name,
+            kind,
+            mode,
+            client_id,
+            token_lifetime,
+            redirect_uris,
+            grant_types,
+        } => {
+            let new = NewApplication {
+                name,
+                kind: kind.into(),
+                mode: mode.into(),
+                client_id,
+                token_lifetime,
+                redirect_uris,
+                grant_types: Some(grant_types).filter(|g| !g.is_empty()),
+            };
+            output::created(out, &service.create(new, actor).await?)
+        }
+        AppsCommand::Update {
+            client_id,
+            name,
+            token_lifetime,
+            default_token_lifetime,
+            redirect_uris,
+            grant_types,
+            all_grant_types,
+        } => {
+            let changes = ApplicationChanges {
+                name,
+                token_lifetime: match (token_lifetime, default_token_lifetime) {
+                    (_, true) => Some(None),
+                    (seconds, false) => seconds.map(Some),
+                },
+                redirect_uris: Some(redirect_uris).filter(|uris| !uris.is_empty()),
+                grant_types: match (grant_types.is_empty(), all_grant_types) {
+                    (_, true) => Some(None),
+                    (true, false) => None,
+                    (false, false) => Some(Some(grant_types)),
+                },
+                enabled: None,
+            };
+            output::application(out, &service.update(&client_id, changes, actor).await?)
+        }
+        AppsCommand::Enable { client_id } => {
+            output::application(out, &service.set_enabled(&client_id, true, actor).await?)
+        }
+        AppsCommand::Disable { client_id } => {
+            output::application(out, &service.set_enabled(&client_id, false, actor).await?)
+        }
+        AppsCommand::Delete { client_id } => {
+            service.delete(&client_id, actor).await?;
+            writeln!(out, "Deleted application {client_id}")?;
+            Ok(())
+        }
+        AppsCommand::RotateSecret {
+            client_id,
+            overlap_seconds,
+        } => output::rotated(
+            out,
+            &service
+                .rotate_secret(&client_id, overlap_seconds, actor)
+                .await?,
+        ),
+    }
+}

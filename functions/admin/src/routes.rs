@@ -1,0 +1,214 @@
+//! The admin API's routes: the request read into a command (path segments, query, a JSON body
+//! whose unknown fields are refused), the command run, its result written as JSON.
+
+use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::http::{body_bytes, json_response};
+use gatehouse_shared::model::Mode;
+use gatehouse_shared::oauth_request::{parse_form, Params};
+use http::header::CONTENT_TYPE;
+use http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::commands::{AdminService, ApplicationChanges, CommandError, NewApplication};
+use crate::{views, ADMIN_PREFIX};
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+enum Route {
+    Applications,
+    Application(String),
+    Secret(String),
+    Market(String),
+    Audit,
+}
+
+impl Route {
+    /// The route of a path, its segments percent-decoded (a client_id may hold any
+    /// printable character).
+    fn of(path: &str) -> Option<Route> {
+        let rest = path.strip_prefix(ADMIN_PREFIX)?;
+        let segments: Vec<String> = rest
+            .split('/')
+            .map(|segment| {
+                percent_encoding::percent_decode_str(segment)
+                    .decode_utf8()
+                    .ok()
+                    .map(|s| s.into_owned())
+            })
+            .collect::<Option<_>>()?;
+        let named = |name: &String| !name.is_empty();
+        match segments.as_slice() {
+            [first] if first == "applications" => Some(Route::Applications),
+            [first] if first == "audit" => Some(Route::Audit),
+            [first, id] if first == "applications" && named(id) => {
+                Some(Route::Application(id.clone()))
+            }
+            [first, id, last] if first == "applications" && named(id) && last == "secret" => {
+                Some(Route::Secret(id.clone()))
+            }
+            [first, id] if first == "markets" && named(id) => Some(Route::Market(id.clone())),
+            _ => None,
+        }
+    }
+
+    fn allow(&self) -> &'static str {
+        match self {
+            Route::Applications => "GET, POST",
+            Route::Application(_) => "GET, PATCH, DELETE",
+            Route::Secret(_) => "POST",
+            Route::Market(_) => "PATCH",
+            Route::Audit => "GET",
+        }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(error: CommandError) -> Self {
+        match error {
+            CommandError::Invalid(_) => ApiError::invalid_request(error.to_string()),
+            CommandError::NotFound(message) => ApiError::new(ErrorCode::NotFound, message),
+            CommandError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            CommandError::Store(error) => error.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateRequest {
+    #[serde(default)]
+    overlap_seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MarketChange {
+    active: bool,
+}
+
+/// The body as `T`: JSON, at most [`MAX_BODY_BYTES`], every field known. An empty body is
+/// `empty`'s answer, when the route allows one.
+fn json_body<T: DeserializeOwned>(request: &Request, empty: Option<T>) -> Result<T, ApiError> {
+    let bytes = body_bytes(request);
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    if bytes.is_empty() {
+        return empty.ok_or_else(|| ApiError::invalid_request("a JSON body is required"));
+    }
+    let media_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|value| value.trim().to_ascii_lowercase());
+    if media_type.as_deref() != Some("application/json") {
+        return Err(ApiError::invalid_request(
+            "Content-Type must be application/json",
+        ));
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let place = if path == "." { "the body".into() } else { path };
+        ApiError::invalid_request(format!("{place}: {}", error.into_inner()))
+    })
+}
+
+/// The query's parameters, refusing any not in `known`.
+fn query(request: &Request, known: &[&str]) -> Result<Params, ApiError> {
+    let params = parse_form(request.uri().query().unwrap_or(""))?;
+    if let Some(unknown) = params.names().find(|name| !known.contains(name)) {
+        let shown: String = unknown.chars().take(64).collect();
+        return Err(ApiError::invalid_request(format!(
+            "unknown query parameter '{shown}'"
+        )));
+    }
+    Ok(params)
+}
+
+fn ok(body: serde_json::Value) -> Response<Body> {
+    json_response(StatusCode::OK, &body)
+}
+
+pub(crate) async fn respond(
+    request: &Request,
+    service: &AdminService,
+    actor: &str,
+) -> Result<Response<Body>, ApiError> {
+    let route = Route::of(request.uri().path())
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such admin endpoint"))?;
+    let method = request.method();
+    let response = match (&route, method) {
+        (Route::Applications, &Method::GET) => {
+            let params = query(request, &["mode"])?;
+            let mode = match params.get("mode") {
+                None => None,
+                Some(mode) => Some(
+                    Mode::parse(mode)
+                        .ok_or_else(|| ApiError::invalid_request("mode must be test or live"))?,
+                ),
+            };
+            ok(views::applications(&service.list(mode).await?))
+        }
+        (Route::Applications, &Method::POST) => {
+            let new: NewApplication = json_body(request, None)?;
+            let created = service.create(new, actor).await?;
+            json_response(StatusCode::CREATED, &views::created(&created))
+        }
+        (Route::Application(client_id), &Method::GET) => {
+            ok(views::application(&service.show(client_id).await?))
+        }
+        (Route::Application(client_id), &Method::PATCH) => {
+            let changes: ApplicationChanges = json_body(request, None)?;
+            ok(views::application(
+                &service.update(client_id, changes, actor).await?,
+            ))
+        }
+        (Route::Application(client_id), &Method::DELETE) => {
+            service.delete(client_id, actor).await?;
+            let mut response = json_response(StatusCode::NO_CONTENT, &serde_json::Value::Null);
+            *response.body_mut() = Body::Empty;
+            response.headers_mut().remove(CONTENT_TYPE);
+            response
+        }
+        (Route::Secret(client_id), &Method::POST) => {
+            let rotate = json_body(
+                request,
+                Some(RotateRequest {
+                    overlap_seconds: None,
+                }),
+            )?;
+            let rotated = service
+                .rotate_secret(client_id, rotate.overlap_seconds, actor)
+                .await?;
+            ok(views::rotated(&rotated))
+        }
+        (Route::Market(market_id), &Method::PATCH) => {
+            let change: MarketChange = json_body(request, None)?;
+            ok(views::market(
+                &service
+                    .set_market_active(market_id, change.active, actor)
+                    .await?,
+            ))
+        }
+        (Route::Audit, &Method::GET) => {
+            let params = query(request, &["limit"])?;
+            let limit = match params.get("limit") {
+                None => None,
+                Some(limit) => Some(limit.parse().map_err(|_| {
+                    ApiError::invalid_request("limit must be a whole number from 1 to 1000")
+                })?),
+            };
+            ok(views::audit(&service.audit(limit).await?))
+        }
+        _ => return Err(ApiError::method_not_allowed(route.allow())),
+    };
+    Ok(response)
+}

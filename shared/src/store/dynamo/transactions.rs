@@ -1,0 +1,125 @@
+//! Writes of one `TransactWriteItems`, each with its condition, and the transaction that
+//! commits them together or not at all: the administration's building blocks.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+
+use super::admin_items::audit_item;
+use super::keys::Item;
+use super::{build_error, DynamoStore};
+use crate::store::{AuditRecord, StoreError};
+
+/// A condition and the values it names, for one write of a transaction.
+pub(super) struct Condition {
+    pub expression: &'static str,
+    pub values: Item,
+}
+
+impl Condition {
+    pub fn new(expression: &'static str) -> Self {
+        Self {
+            expression,
+            values: Item::new(),
+        }
+    }
+
+    pub fn with(mut self, name: &str, value: AttributeValue) -> Self {
+        self.values.insert(name.into(), value);
+        self
+    }
+}
+
+fn values(values: Item) -> Option<Item> {
+    Some(values).filter(|values| !values.is_empty())
+}
+
+impl DynamoStore {
+    pub(super) fn put_write(
+        &self,
+        item: Item,
+        condition: Condition,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_values(values(condition.values))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The put of an audit record, which never replaces another.
+    pub(super) fn audit_write(
+        &self,
+        record: &AuditRecord,
+    ) -> Result<TransactWriteItem, StoreError> {
+        self.put_write(
+            audit_item(record),
+            Condition::new("attribute_not_exists(PK)"),
+        )
+    }
+
+    pub(super) fn delete_write(
+        &self,
+        key: Item,
+        condition: Option<Condition>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let (expression, values) = match condition {
+            Some(condition) => (Some(condition.expression), self::values(condition.values)),
+            None => (None, None),
+        };
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .set_condition_expression(expression.map(str::to_owned))
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    pub(super) fn update_write(
+        &self,
+        key: Item,
+        expression: String,
+        names: HashMap<String, String>,
+        condition: Condition,
+        mut values: Item,
+    ) -> Result<TransactWriteItem, StoreError> {
+        values.extend(condition.values);
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(names).filter(|n| !n.is_empty()))
+            .set_expression_attribute_values(self::values(values))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Commits the writes together: `Ok(false)` when a condition failed (or another
+    /// transaction got in the way) and nothing was written.
+    pub(super) async fn transact(
+        &self,
+        writes: Vec<TransactWriteItem>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
+                Ok(false)
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
+    }
+}

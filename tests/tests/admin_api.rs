@@ -1,0 +1,391 @@
+//! The admin API through API Gateway v2 events (`handle` called as the Lambda runtime would),
+//! on both stores: what it answers, what it refuses and why, and the audit log it leaves.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatehouse_admin::{handle, AdminAccess, AdminApi};
+use gatehouse_shared::clock::ManualClock;
+use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_shared::store::Store;
+use gatehouse_tests::*;
+use serde_json::{json, Value};
+
+async fn memory() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::from_catalog(&demo_catalog()))
+}
+
+async fn dynamodb() -> Arc<dyn Store> {
+    Arc::new(demo_dynamo_store().await)
+}
+
+struct Admin {
+    api: AdminApi,
+    clock: Arc<ManualClock>,
+}
+
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl Admin {
+    fn on(store: Arc<dyn Store>) -> Self {
+        let clock = manual_clock();
+        Self {
+            api: AdminApi {
+                service: admin_service(store, clock.clone()),
+                access: AdminAccess::IamCaller,
+            },
+            clock,
+        }
+    }
+
+    async fn call(&self, method: &str, path: &str, query: &str, body: Option<Value>) -> Answer {
+        let request = admin_event(method, path, query, body.as_ref(), Some(ADMIN_CALLER_ARN));
+        self.send(request).await
+    }
+
+    async fn send(&self, request: lambda_http::Request) -> Answer {
+        let response = handle(request, &self.api).await;
+        let text = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        Answer {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        }
+    }
+
+    /// Asserts a refusal in the documented error format and returns its description.
+    async fn refused(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> String {
+        let answer = self.call(method, path, "", body).await;
+        assert_eq!(answer.status, status, "{method} {path}: {}", answer.text);
+        assert_error_format(status, &answer.headers, &answer.body);
+        answer.body["error_description"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+async fn an_application_is_created_listed_shown_updated_and_deleted(store: Arc<dyn Store>) {
+    let admin = Admin::on(store);
+    let created = admin
+        .call(
+            "POST",
+            "/admin/applications",
+            "",
+            Some(
+                json!({"name": "ERP", "kind": "integration", "mode": "live", "client_id": "erp",
+                        "token_lifetime": 86400}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let secret = created.body["client_secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 43);
+    assert_eq!(created.body["client_id"], "erp");
+    assert_eq!(created.body["public"], false);
+    assert_eq!(
+        created.body["allowed_grants"],
+        json!(["client_credentials"])
+    );
+    assert!(!created.text.contains("sha256") && !created.text.contains("hash"));
+
+    let live = admin
+        .call("GET", "/admin/applications", "mode=live", None)
+        .await;
+    let ids: Vec<&str> = live.body["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["erp", LIVE_STOREFRONT]);
+    let all = admin.call("GET", "/admin/applications", "", None).await;
+    assert_eq!(all.body["applications"].as_array().unwrap().len(), 5);
+    assert!(!all.text.contains(secret) && !all.text.contains("sha256"));
+
+    let shown = admin.call("GET", "/admin/applications/erp", "", None).await;
+    assert_eq!(shown.status, 200);
+    assert!(shown.body.get("client_secret").is_none());
+    assert_eq!(shown.body["access_token_lifetime"], 86400);
+
+    let updated = admin
+        .call(
+            "PATCH",
+            "/admin/applications/erp",
+            "",
+            Some(json!({"enabled": false, "token_lifetime": null, "name": "ERP (old)"})),
+        )
+        .await;
+    assert_eq!(updated.status, 200, "{}", updated.text);
+    assert_eq!(
+        (
+            &updated.body["enabled"],
+            &updated.body["token_lifetime"],
+            &updated.body["access_token_lifetime"],
+            &updated.body["name"]
+        ),
+        (
+            &json!(false),
+            &Value::Null,
+            &json!(7200),
+            &json!("ERP (old)")
+        )
+    );
+
+    let deleted = admin
+        .call("DELETE", "/admin/applications/erp", "", None)
+        .await;
+    assert_eq!((deleted.status, deleted.text.as_str()), (204, ""));
+    admin
+        .refused("GET", "/admin/applications/erp", None, 404)
+        .await;
+}
+
+async fn refused_input_is_answered_with_the_field_at_fault(store: Arc<dyn Store>) {
+    let admin = Admin::on(store.clone());
+    let app = |extra: Value| {
+        let mut body = json!({"name": "X", "kind": "webapp", "mode": "test",
+                              "redirect_uris": ["https://x.example/cb"]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        Some(body)
+    };
+    let cases: Vec<(Option<Value>, &str)> = vec![
+        (app(json!({"token_lifetime": 7199})), "token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 7199"),
+        (app(json!({"token_lifetime": 31_536_001})), "token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 31536001"),
+        (app(json!({"colour": "red"})), "colour: unknown field `colour`"),
+        (app(json!({"redirect_uris": []})), "redirect_uris: webapp applications need at least one redirect URI"),
+        (app(json!({"redirect_uris": ["http://evil.example/cb"]})), "redirect_uris[0]: must be an absolute https URL"),
+        (app(json!({"grant_types": ["client_credentials"]})), "grant_types: webapp applications may not use the client_credentials grant"),
+        (app(json!({"kind": "robot"})), "kind: unknown variant `robot`"),
+        (app(json!({"name": " "})), "name: must not be empty"),
+        (app(json!({"client_id": "a\u{1}b"})), "client_id: must be at most 255 bytes"),
+        (app(json!({"kind": "sales_channel"})), "redirect_uris: only webapps redirect"),
+        (Some(json!("an application")), "the body: invalid type: string"),
+        (None, "a JSON body is required"),
+    ];
+    for (body, expected) in cases {
+        let description = admin
+            .refused("POST", "/admin/applications", body.clone(), 400)
+            .await;
+        assert!(description.starts_with(expected), "{body:?}: {description}");
+    }
+    let taken = admin
+        .refused(
+            "POST",
+            "/admin/applications",
+            app(json!({"client_id": WEBAPP})),
+            409,
+        )
+        .await;
+    assert!(taken.contains(WEBAPP), "{taken}");
+    let nothing = admin
+        .refused(
+            "PATCH",
+            "/admin/applications/demo-webapp",
+            Some(json!({})),
+            400,
+        )
+        .await;
+    assert!(
+        nothing.starts_with("(body): nothing to change"),
+        "{nothing}"
+    );
+    let mut big = json!({"name": "x".repeat(17 * 1024), "kind": "integration", "mode": "test"});
+    admin
+        .refused("POST", "/admin/applications", Some(big.take()), 413)
+        .await;
+    admin.refused("GET", "/admin/nothing", None, 404).await;
+    admin
+        .refused("GET", "/admin/applications/nobody", None, 404)
+        .await;
+    let not_allowed = admin.call("PUT", "/admin/applications", "", None).await;
+    assert_eq!(not_allowed.status, 405);
+    assert_eq!(not_allowed.headers["allow"], "GET, POST");
+    for query in ["mode=staging", "colour=red"] {
+        let answer = admin.call("GET", "/admin/applications", query, None).await;
+        assert_eq!(answer.status, 400, "{query}");
+    }
+    let mut form = admin_event(
+        "POST",
+        "/admin/applications",
+        "",
+        app(json!({})).as_ref(),
+        Some(ADMIN_CALLER_ARN),
+    );
+    form.headers_mut().insert(
+        "content-type",
+        http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    assert_eq!(admin.send(form).await.status, 400);
+    // Nothing refused was recorded, nor created.
+    assert!(store.audit_log(10).await.unwrap().is_empty());
+    assert_eq!(store.list_applications(None).await.unwrap().len(), 4);
+}
+
+async fn a_request_without_an_iam_identity_is_forbidden_and_changes_nothing(store: Arc<dyn Store>) {
+    let admin = Admin::on(store.clone());
+    let unsigned = admin_event(
+        "PATCH",
+        "/admin/markets/mkt_eu",
+        "",
+        Some(&json!({"active": false})),
+        None,
+    );
+    let answer = admin.send(unsigned).await;
+    assert_eq!(answer.status, 403, "{}", answer.text);
+    assert_eq!(
+        assert_error_format(403, &answer.headers, &answer.body),
+        "forbidden"
+    );
+    let blank = admin_event("GET", "/admin/audit", "", None, Some(" "));
+    assert_eq!(admin.send(blank).await.status, 403);
+    assert!(store.audit_log(10).await.unwrap().is_empty());
+}
+
+async fn a_rotated_secret_is_answered_once_with_the_previous_ones_deadline(store: Arc<dyn Store>) {
+    let admin = Admin::on(store);
+    let now = test_start().floor_seconds().0;
+    let rotated = admin
+        .call(
+            "POST",
+            "/admin/applications/demo-integration/secret",
+            "",
+            Some(json!({"overlap_seconds": 3600})),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    assert_eq!(rotated.body["client_secret"].as_str().unwrap().len(), 43);
+    assert_eq!(rotated.body["previous_secret_valid_until"], now + 3600);
+    // Without a body, the configured default overlap: a day.
+    let by_default = admin
+        .call(
+            "POST",
+            "/admin/applications/demo-integration/secret",
+            "",
+            None,
+        )
+        .await;
+    assert_eq!(by_default.body["previous_secret_valid_until"], now + 86_400);
+    assert_ne!(
+        by_default.body["client_secret"],
+        rotated.body["client_secret"]
+    );
+    let shown = admin
+        .call("GET", "/admin/applications/demo-integration", "", None)
+        .await;
+    assert_eq!(shown.body["previous_secret_valid_until"], now + 86_400);
+    assert!(!shown
+        .text
+        .contains(rotated.body["client_secret"].as_str().unwrap()));
+
+    let too_long = admin
+        .refused(
+            "POST",
+            "/admin/applications/demo-integration/secret",
+            Some(json!({"overlap_seconds": 2_592_001})),
+            400,
+        )
+        .await;
+    assert!(
+        too_long.starts_with("overlap_seconds: must be from 0 to 2592000"),
+        "{too_long}"
+    );
+    let public = admin
+        .refused(
+            "POST",
+            "/admin/applications/demo-storefront/secret",
+            None,
+            409,
+        )
+        .await;
+    assert!(public.contains("public client"), "{public}");
+    admin
+        .refused("POST", "/admin/applications/nobody/secret", None, 404)
+        .await;
+}
+
+async fn markets_are_switched_and_every_change_is_audited_with_its_caller(store: Arc<dyn Store>) {
+    let admin = Admin::on(store);
+    let disabled = admin
+        .call(
+            "PATCH",
+            "/admin/markets/mkt_eu",
+            "",
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.text);
+    assert_eq!(
+        (&disabled.body["active"], &disabled.body["number"]),
+        (&json!(false), &json!(1001))
+    );
+    // Records of one millisecond come back in no particular order on DynamoDB.
+    admin.clock.advance(Duration::from_millis(1));
+    admin
+        .call(
+            "PATCH",
+            "/admin/applications/demo-webapp",
+            "",
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    let audit = admin.call("GET", "/admin/audit", "limit=1", None).await;
+    let records = audit.body["audit"].as_array().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["action"], "application.update");
+    assert_eq!(records[0]["target"], WEBAPP);
+    assert_eq!(records[0]["actor"], ADMIN_CALLER_ARN);
+    assert_eq!(records[0]["detail"], "enabled=false");
+    assert_eq!(records[0]["at"], test_start().0 + 1);
+    let all = admin.call("GET", "/admin/audit", "", None).await;
+    assert_eq!(all.body["audit"][1]["action"], "market.disable");
+    admin
+        .refused(
+            "PATCH",
+            "/admin/markets/mkt_nowhere",
+            Some(json!({"active": true})),
+            404,
+        )
+        .await;
+    admin
+        .refused(
+            "PATCH",
+            "/admin/markets/mkt_eu",
+            Some(json!({"active": "yes"})),
+            400,
+        )
+        .await;
+    for limit in ["0", "1001", "many"] {
+        let answer = admin
+            .call("GET", "/admin/audit", &format!("limit={limit}"), None)
+            .await;
+        assert_eq!(answer.status, 400, "{limit}");
+    }
+}
+
+on_both_stores!(crate::memory, crate::dynamodb;
+    an_application_is_created_listed_shown_updated_and_deleted,
+    refused_input_is_answered_with_the_field_at_fault,
+    a_request_without_an_iam_identity_is_forbidden_and_changes_nothing,
+    a_rotated_secret_is_answered_once_with_the_previous_ones_deadline,
+    markets_are_switched_and_every_change_is_audited_with_its_caller,
+);
+
+#[tokio::test]
+async fn storage_trouble_is_a_503_without_internals() {
+    let store = Arc::new(FaultyStore::new(MemoryStore::from_catalog(&demo_catalog())));
+    store.fail("*");
+    let admin = Admin::on(store);
+    let answer = admin.call("GET", "/admin/applications", "", None).await;
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.headers["retry-after"], "1");
+    assert!(!answer.text.contains("gatehouse-prod"), "{}", answer.text);
+}
