@@ -26,7 +26,7 @@ LAMBDA_DIR = os.environ.get("GATEHOUSE_LAMBDA_DIR", os.path.join(ROOT, "target",
 BIN = os.environ.get("GATEHOUSE_BIN", os.path.join(ROOT, "target", "debug", "gatehouse"))
 DYNAMODB = os.environ.get("GATEHOUSE_TEST_DYNAMODB_ENDPOINT")
 REQUIRED = any(os.environ.get(name, "") not in ("", "false") for name in ("CI", "GATEHOUSE_REQUIRE_LAMBDA"))
-FUNCTIONS = ["token", "revoke", "authorize", "api", "wellknown"]
+FUNCTIONS = ["token", "revoke", "authorize", "api", "wellknown", "admin"]
 ISSUER = "https://auth.example.com"
 INTEGRATION_SECRET = "demo-integration-secret-change-me-0123456789"
 
@@ -125,6 +125,7 @@ def deployment():
         "authorize": common,
         "api": {**common, "GATEHOUSE_PUBLISHED_KEYS": published},
         "wellknown": {**common, "GATEHOUSE_PUBLISHED_KEYS": published},
+        "admin": {**common, "GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS": "3600"},
         "public_pem": public_pem,
         "secret_arn": arn,
     }
@@ -264,6 +265,9 @@ def test_cors_preflights_are_answered_for_allowed_origins_only(deployment, start
         ("api", {"GATEHOUSE_PUBLISHED_KEYS": "-----BEGIN PUBLIC KEY-----"}, "GATEHOUSE_PUBLISHED_KEYS is not valid"),
         ("wellknown", {"GATEHOUSE_PUBLISHED_KEYS": None}, "GATEHOUSE_PUBLISHED_KEYS is not set"),
         ("token", {"GATEHOUSE_CORS_ALLOWED_ORIGINS": "*"}, "GATEHOUSE_CORS_ALLOWED_ORIGINS is not valid"),
+        ("admin", {"GATEHOUSE_TABLE": None}, "GATEHOUSE_TABLE is not set"),
+        ("admin", {"GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS": "a day"}, "GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS is not valid"),
+        ("api", {"RUST_LOG": "info,[unclosed"}, "RUST_LOG is not valid"),
     ],
 )
 def test_missing_or_bad_configuration_stops_the_cold_start_naming_the_variable(deployment, start, name, change, named):
@@ -313,3 +317,44 @@ def test_the_jwks_publishes_every_configured_key_so_a_next_key_can_be_published_
     assert status == 200, body
     kid = jwt.get_unverified_header(json.loads(body)["access_token"])["kid"]
     assert kid in {k["kid"] for k in keys if k["kty"] == "EC"}
+
+
+def iam_signed(e, arn="arn:aws:iam::123456789012:user/ops"):
+    """The event API Gateway sends once AWS_IAM authorization has checked the SigV4 signature."""
+    e["requestContext"]["authorizer"] = {"iam": {
+        "accessKey": "AKIAEXAMPLE", "accountId": "123456789012", "callerId": "AIDAEXAMPLE",
+        "principalOrgId": None, "userArn": arn, "userId": "AIDAEXAMPLE",
+    }}
+    return e
+
+
+def test_the_admin_function_rotates_a_secret_for_an_iam_caller_and_audits_it(deployment, start):
+    admin = start("admin")
+    status, _, body = answer(admin, iam_signed(event("GET", "/admin/applications", query="mode=test")))
+    assert status == 200, body
+    assert "demo-integration" in [a["client_id"] for a in json.loads(body)["applications"]]
+    assert "secret_hash" not in body and INTEGRATION_SECRET not in body
+
+    rotate = iam_signed(event("POST", "/admin/applications/demo-integration/secret", "{}",
+                              {"content-type": "application/json"}))
+    status, _, body = answer(admin, rotate)
+    assert status == 200, body
+    rotated = json.loads(body)
+    assert len(rotated["client_secret"]) >= 43 and rotated["previous_secret_valid_until"]
+
+    # The token function takes the new secret, and the old one within the overlap (3600 s).
+    token = start("token")
+    for secret in (rotated["client_secret"], INTEGRATION_SECRET):
+        basic = "Basic " + base64.b64encode(f"demo-integration:{secret}".encode()).decode()
+        status, _, body = answer(token, form("POST", "/oauth/token", {"grant_type": "client_credentials"}, {"authorization": basic}))
+        assert status == 200, body
+
+    status, _, body = answer(admin, iam_signed(event("GET", "/admin/audit", query="limit=5")))
+    assert status == 200, body
+    newest = json.loads(body)["audit"][0]
+    assert (newest["actor"], newest["target"]) == ("arn:aws:iam::123456789012:user/ops", "demo-integration")
+    # A request that API Gateway did not authorize with IAM is refused by the function too.
+    status, _, body = answer(admin, event("GET", "/admin/applications"))
+    assert status == 403, body
+    admin.finish()
+    assert rotated["client_secret"] not in admin.output
