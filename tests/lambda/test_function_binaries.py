@@ -82,8 +82,8 @@ def answer(function, e):
     return payload["statusCode"], {k.lower(): v for k, v in payload.get("headers", {}).items()}, body
 
 
-def cli(*args):
-    result = subprocess.run([BIN, *args], capture_output=True, text=True, cwd=ROOT)
+def cli(*args, stdin=None):
+    result = subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -97,14 +97,7 @@ def deployment():
     table = f"gatehouse-lambda-{uuid.uuid4().hex[:12]}"
     cli("import", "--seed", "demo/seed.json", "--dynamodb-endpoint", DYNAMODB, "--table", table)
     private = cli("keys", "generate")
-    key_file = os.path.join(ROOT, "target", f"lambda-test-key-{uuid.uuid4().hex[:8]}.pem")
-    with open(key_file, "w") as f:
-        f.write(private)
-    try:
-        published = cli("keys", "public", "--one-line", key_file).strip()
-        public_pem = cli("keys", "public", key_file)
-    finally:
-        os.remove(key_file)
+    published = cli("keys", "public", "--one-line", stdin=private).strip()
     secrets = boto3.client(
         "secretsmanager", endpoint_url=DYNAMODB, region_name="us-east-1",
         aws_access_key_id="testing", aws_secret_access_key="testing",
@@ -126,7 +119,6 @@ def deployment():
         "api": {**common, "GATEHOUSE_PUBLISHED_KEYS": published},
         "wellknown": {**common, "GATEHOUSE_PUBLISHED_KEYS": published},
         "admin": {**common, "GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS": "3600"},
-        "public_pem": public_pem,
         "secret_arn": arn,
     }
 
@@ -283,13 +275,7 @@ def test_missing_or_bad_configuration_stops_the_cold_start_naming_the_variable(d
 
 def test_the_token_function_refuses_to_sign_with_a_key_it_does_not_publish(deployment, start):
     other = cli("keys", "generate")
-    key_file = os.path.join(ROOT, "target", f"lambda-test-other-{uuid.uuid4().hex[:8]}.pem")
-    with open(key_file, "w") as f:
-        f.write(other)
-    try:
-        published = cli("keys", "public", "--one-line", key_file).strip()
-    finally:
-        os.remove(key_file)
+    published = cli("keys", "public", "--one-line", stdin=other).strip()
     function = start("token", {**deployment["token"], "GATEHOUSE_PUBLISHED_KEYS": published})
     code, output = function.wait_for_exit()
     assert code != 0
@@ -298,13 +284,7 @@ def test_the_token_function_refuses_to_sign_with_a_key_it_does_not_publish(deplo
 
 def test_the_jwks_publishes_every_configured_key_so_a_next_key_can_be_published_before_it_signs(deployment, start):
     next_key = cli("keys", "generate", "--algorithm", "RS512")
-    key_file = os.path.join(ROOT, "target", f"lambda-test-next-{uuid.uuid4().hex[:8]}.pem")
-    with open(key_file, "w") as f:
-        f.write(next_key)
-    try:
-        next_public = cli("keys", "public", "--one-line", key_file).strip()
-    finally:
-        os.remove(key_file)
+    next_public = cli("keys", "public", "--one-line", stdin=next_key).strip()
     both = deployment["wellknown"]["GATEHOUSE_PUBLISHED_KEYS"] + "," + next_public
     wellknown = start("wellknown", {**deployment["wellknown"], "GATEHOUSE_PUBLISHED_KEYS": both})
     status, _, body = answer(wellknown, event("GET", "/.well-known/jwks.json"))
