@@ -5,7 +5,8 @@
 //! `GATEHOUSE_SIGNING_KEYS_SECRET_VERSION`, so that a deployment says which key it signs with
 //! and a rollback brings the old one back): never in a template parameter or an environment
 //! variable, where they would show in the console and in every `GetFunctionConfiguration`.
-//! Locally, the PEM text itself (`GATEHOUSE_SIGNING_KEYS`) is simpler. The published keys are
+//! Locally, the PEM text itself (`GATEHOUSE_SIGNING_KEYS`) or a file of it
+//! (`GATEHOUSE_SIGNING_KEYS_FILE`) is simpler. The published keys are
 //! public, so they are configuration (`GATEHOUSE_PUBLISHED_KEYS`), as PEM or in the one-line form
 //! a template parameter can carry.
 
@@ -22,32 +23,47 @@ fn set(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
 pub async fn load_signing_keys(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<KeySet, ConfigError> {
-    let (name, text) = match (
-        set(env, vars::SIGNING_KEYS_SECRET_ARN),
-        set(env, vars::SIGNING_KEYS),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(ConfigError::Invalid {
-                name: vars::SIGNING_KEYS,
-                reason: format!("set only one of it and {}", vars::SIGNING_KEYS_SECRET_ARN),
-            })
-        }
-        (Some(arn), None) => (
-            vars::SIGNING_KEYS_SECRET_ARN,
-            secret_text(&arn, set(env, vars::SIGNING_KEYS_SECRET_VERSION).as_deref())
-                .await
-                .map_err(|reason| ConfigError::Invalid {
-                    name: vars::SIGNING_KEYS_SECRET_ARN,
-                    reason: format!("secret {arn}: {reason}"),
-                })?,
-        ),
-        (None, Some(pem)) => (vars::SIGNING_KEYS, pem),
-        (None, None) => {
-            return Err(ConfigError::MissingEither(
+    let arn = set(env, vars::SIGNING_KEYS_SECRET_ARN);
+    let pem = set(env, vars::SIGNING_KEYS);
+    let file = set(env, vars::SIGNING_KEYS_FILE);
+    if [arn.is_some(), pem.is_some(), file.is_some()]
+        .iter()
+        .filter(|given| **given)
+        .count()
+        > 1
+    {
+        return Err(ConfigError::Invalid {
+            name: vars::SIGNING_KEYS,
+            reason: format!(
+                "set only one of {}, {} and {}",
                 vars::SIGNING_KEYS_SECRET_ARN,
                 vars::SIGNING_KEYS,
-            ))
-        }
+                vars::SIGNING_KEYS_FILE
+            ),
+        });
+    }
+    let (name, text) = if let Some(arn) = arn {
+        let version = set(env, vars::SIGNING_KEYS_SECRET_VERSION);
+        let text = secret_text(&arn, version.as_deref())
+            .await
+            .map_err(|reason| ConfigError::Invalid {
+                name: vars::SIGNING_KEYS_SECRET_ARN,
+                reason: format!("secret {arn}: {reason}"),
+            })?;
+        (vars::SIGNING_KEYS_SECRET_ARN, text)
+    } else if let Some(pem) = pem {
+        (vars::SIGNING_KEYS, pem)
+    } else if let Some(path) = file {
+        let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Invalid {
+            name: vars::SIGNING_KEYS_FILE,
+            reason: format!("cannot read {path}: {error}"),
+        })?;
+        (vars::SIGNING_KEYS_FILE, text)
+    } else {
+        return Err(ConfigError::MissingEither(
+            vars::SIGNING_KEYS_SECRET_ARN,
+            vars::SIGNING_KEYS,
+        ));
     };
     let keys = KeySet::from_pem(&text).map_err(|error| ConfigError::Invalid {
         name,
@@ -158,6 +174,17 @@ mod tests {
                 "GATEHOUSE_SIGNING_KEYS is not valid:",
             ),
             (
+                vec![(vars::SIGNING_KEYS_FILE, "/nonexistent/signing-key.pem".into())],
+                "GATEHOUSE_SIGNING_KEYS_FILE is not valid: cannot read /nonexistent/signing-key.pem",
+            ),
+            (
+                vec![
+                    (vars::SIGNING_KEYS, pem.clone()),
+                    (vars::SIGNING_KEYS_FILE, "signing-key.pem".into()),
+                ],
+                "GATEHOUSE_SIGNING_KEYS is not valid: set only one",
+            ),
+            (
                 vec![(vars::SIGNING_KEYS, public_pem(&pem).unwrap())],
                 "GATEHOUSE_SIGNING_KEYS is not valid: no private key",
             ),
@@ -176,6 +203,29 @@ mod tests {
                 .to_string();
             assert!(error.starts_with(expected), "{error}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_signing_key_may_come_from_a_file_locally() {
+        let pem = generate_private_key_pem(SigningAlgorithm::Es256);
+        let path = std::env::temp_dir().join(format!(
+            "gatehouse-signing-key-{}.pem",
+            crate::secret::random_token(8)
+        ));
+        std::fs::write(&path, &pem).unwrap();
+        let from_file = load_signing_keys(&lookup(vec![(
+            vars::SIGNING_KEYS_FILE,
+            path.display().to_string(),
+        )]))
+        .await;
+        std::fs::remove_file(&path).unwrap();
+        let from_env = load_signing_keys(&lookup(vec![(vars::SIGNING_KEYS, pem)]))
+            .await
+            .unwrap();
+        assert_eq!(
+            from_file.unwrap().signing_key().kid,
+            from_env.signing_key().kid
+        );
     }
 
     #[test]
