@@ -80,16 +80,31 @@ impl RateLimitPolicy {
         now: UnixMillis,
     ) -> RateLimitOutcome {
         let cutoff = self.cutoff(now);
-        let in_window: Vec<UnixMillis> = recent_newest_first
-            .iter()
-            .copied()
-            .filter(|&t| t > cutoff)
-            .take(self.limit as usize)
-            .collect();
-        let remaining = self.limit.saturating_sub(in_window.len() as u32);
+        let mut in_window = 0;
+        let mut oldest_in_window = None;
+        for &time in recent_newest_first.iter().take(self.limit as usize) {
+            if time > cutoff {
+                in_window += 1;
+                oldest_in_window = Some(time);
+            }
+        }
+        self.outcome_of(allowed, in_window, oldest_in_window, now)
+    }
+
+    /// What to tell the client, from how many accepted requests are in the window ending `now`
+    /// (the one just accepted included) and the oldest of them.
+    pub fn outcome_of(
+        &self,
+        allowed: bool,
+        in_window: usize,
+        oldest_in_window: Option<UnixMillis>,
+        now: UnixMillis,
+    ) -> RateLimitOutcome {
+        let in_window = u32::try_from(in_window).unwrap_or(u32::MAX);
+        let remaining = self.limit.saturating_sub(in_window);
         // Seconds until the oldest counted request leaves the window and frees a place.
-        let reset_seconds = match in_window.last() {
-            Some(&oldest) => (oldest + self.window).since(now).as_millis().div_ceil(1000) as u64,
+        let reset_seconds = match oldest_in_window {
+            Some(oldest) => (oldest + self.window).since(now).as_millis().div_ceil(1000) as u64,
             None => 0,
         };
         RateLimitOutcome {

@@ -14,7 +14,6 @@ use std::sync::{Mutex, RwLock};
 use async_trait::async_trait;
 
 use super::{Clients, Customers, Import, StoreError, Users};
-use crate::clock::UnixMillis;
 use crate::model::{
     email_key, Application, Catalog, Customer, CustomerGroup, Market, Mode, Price, Sku, StockItem,
     StockLocation, User,
@@ -42,8 +41,8 @@ struct Records {
 #[derive(Default)]
 pub struct MemoryStore {
     records: RwLock<Records>,
-    /// Per client key and policy: accepted request times, newest first, at most `limit`.
-    rate_windows: Mutex<HashMap<(String, u32, u64), Vec<UnixMillis>>>,
+    /// Per client key and policy: accepted request times still in the window.
+    rate_windows: rate_limits::RateWindows,
     tokens: Mutex<tokens::TokenTable>,
 }
 
