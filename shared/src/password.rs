@@ -10,6 +10,7 @@
 //! so that it does not hold up the other requests an async worker thread serves.
 
 use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::password_hash::{PasswordHash as Phc, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -25,8 +26,20 @@ fn hasher() -> Argon2<'static> {
 }
 
 /// A password hash in PHC string form (`$argon2id$v=19$m=19456,t=2,p=1$…`).
-#[derive(Clone, PartialEq, Eq)]
-pub struct PasswordHash(String);
+///
+/// One made from a seed file's plain-text password ([`PasswordHash::deferred`]) is computed when
+/// it is first needed (a sign-in, or `gatehouse import` writing it out), not when the seed is
+/// read: hashing every seed password at start was most of `gatehouse serve`'s cold start (tens
+/// of milliseconds each, by design). Until then the password stays in memory, as it is in the
+/// seed file the process read. Clones share the one hash.
+#[derive(Clone)]
+pub struct PasswordHash(Arc<HashState>);
+
+struct HashState {
+    phc: OnceLock<String>,
+    /// The password of a deferred hash, taken when the hash is computed.
+    pending: Mutex<Option<String>>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not an argon2id PHC string")]
@@ -40,7 +53,22 @@ impl PasswordHash {
         let hash = hasher()
             .hash_password(password.as_bytes(), &salt)
             .expect("argon2 hashing with valid parameters");
-        Self(hash.to_string())
+        Self::computed(hash.to_string())
+    }
+
+    /// The hash of `password`, computed on first use (see the type's documentation).
+    pub fn deferred(password: &str) -> Self {
+        Self(Arc::new(HashState {
+            phc: OnceLock::new(),
+            pending: Mutex::new(Some(password.to_owned())),
+        }))
+    }
+
+    fn computed(phc: String) -> Self {
+        Self(Arc::new(HashState {
+            phc: OnceLock::from(phc),
+            pending: Mutex::new(None),
+        }))
     }
 
     pub fn from_stored(stored: &str) -> Result<Self, MalformedPasswordHash> {
@@ -48,17 +76,40 @@ impl PasswordHash {
         if phc.algorithm.as_str() != "argon2id" {
             return Err(MalformedPasswordHash);
         }
-        Ok(Self(stored.to_owned()))
+        Ok(Self::computed(stored.to_owned()))
     }
 
+    /// The PHC string, computing a deferred hash first (once, whoever asks first).
     pub fn as_stored(&self) -> &str {
-        &self.0
+        self.0.phc.get_or_init(|| {
+            let password = self
+                .0
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .expect("a deferred hash keeps its password until it is computed");
+            PasswordHash::of(&password).as_stored().to_owned()
+        })
+    }
+
+    /// Whether the hash exists yet (a deferred one does once something needed it).
+    pub fn is_computed(&self) -> bool {
+        self.0.phc.get().is_some()
     }
 
     pub fn verify(&self, password: &str) -> bool {
-        verify_phc(&self.0, password)
+        verify_phc(self.as_stored(), password)
     }
 }
+
+impl PartialEq for PasswordHash {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_stored() == other.as_stored()
+    }
+}
+
+impl Eq for PasswordHash {}
 
 fn verify_phc(stored: &str, password: &str) -> bool {
     match Phc::new(stored) {
@@ -133,6 +184,31 @@ mod tests {
             hash,
             PasswordHash::of("hunter2 is not a good password"),
             "salted"
+        );
+    }
+
+    #[test]
+    fn a_deferred_hash_is_computed_once_on_first_use_and_then_acts_as_any_other() {
+        let deferred = PasswordHash::deferred("a seed password");
+        let shared = deferred.clone();
+        assert!(
+            !deferred.is_computed(),
+            "nothing is hashed when the seed is read"
+        );
+        assert!(deferred.verify("a seed password"));
+        assert!(shared.is_computed(), "clones share the one hash");
+        assert!(!shared.verify("another password"));
+        let stored = deferred.as_stored().to_owned();
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
+        assert_eq!(shared.as_stored(), stored, "computed once");
+        assert_eq!(PasswordHash::from_stored(&stored).unwrap(), deferred);
+        assert_ne!(
+            PasswordHash::deferred("a seed password"),
+            deferred,
+            "each has its own salt"
         );
     }
 

@@ -36,7 +36,7 @@ pub const LIVE_STOREFRONT: &str = "live-storefront";
 const TOKEN_EVENT: &str = include_str!("../fixtures/apigw-v2-post-oauth-token.json");
 const WELL_KNOWN_EVENT: &str = include_str!("../fixtures/apigw-v2-get-well-known.json");
 
-/// The demo seed, parsed once per test process (its passwords take argon2id's time to hash).
+/// The demo seed, parsed once per test process (its passwords are hashed once, on first use).
 pub fn demo_catalog() -> Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG

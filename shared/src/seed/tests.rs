@@ -34,6 +34,26 @@ fn the_demo_seed_is_valid() {
 }
 
 #[test]
+fn reading_a_seed_hashes_no_password_until_one_is_used() {
+    let catalog = parse_seed(DEMO_SEED).unwrap();
+    let hashes: Vec<_> = catalog
+        .customers
+        .iter()
+        .map(|c| &c.password_hash)
+        .chain(catalog.users.iter().map(|u| &u.password_hash))
+        .collect();
+    assert!(!hashes.is_empty());
+    assert!(hashes.iter().all(|hash| !hash.is_computed()));
+    let alice = &catalog.customers[0];
+    assert!(
+        alice.password_hash.verify("alice-demo-password"),
+        "{}",
+        alice.email
+    );
+    assert!(alice.password_hash.is_computed());
+}
+
+#[test]
 fn a_minimal_seed_resolves_stock_location_numbers_to_ids_and_hashes_secrets() {
     let catalog = parse_seed(&minimal().to_string()).unwrap();
     assert_eq!(catalog.markets[0].stock_location_ids, vec!["sl".to_owned()]);

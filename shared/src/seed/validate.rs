@@ -47,7 +47,7 @@ pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
             id: customer.id.clone(),
             mode: customer.mode,
             email: customer.email.trim().to_owned(),
-            password_hash: PasswordHash::of(&customer.password),
+            password_hash: PasswordHash::deferred(&customer.password),
             customer_group_id: customer.customer_group_id.clone(),
         })
         .collect();
@@ -59,7 +59,7 @@ pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
             mode: user.mode,
             email: user.email.trim().to_owned(),
             name: user.name.clone(),
-            password_hash: PasswordHash::of(&user.password),
+            password_hash: PasswordHash::deferred(&user.password),
         })
         .collect();
     Ok(Catalog {
