@@ -10,6 +10,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod grant;
+pub mod grant_hint;
 pub mod http;
 pub mod init;
 pub mod jwt;

@@ -642,6 +642,28 @@ mod faulty_store {
             self.check("find_refresh_token")?;
             self.inner.find_refresh_token(hash).await
         }
+        async fn find_refresh_token_in_family(
+            &self,
+            hash: &SecretHash,
+            family_id: &str,
+        ) -> Result<Option<RefreshTokenState>, StoreError> {
+            self.check("find_refresh_token")?;
+            self.inner
+                .find_refresh_token_in_family(hash, family_id)
+                .await
+        }
+        async fn create_refresh_token_at_sign_in(
+            &self,
+            record: &RefreshTokenRecord,
+            lockout: &str,
+            policy: &gatehouse_shared::ratelimit::RateLimitPolicy,
+            now: gatehouse_shared::clock::UnixMillis,
+        ) -> Result<gatehouse_shared::store::SignIn, StoreError> {
+            self.check("create_refresh_token")?;
+            self.inner
+                .create_refresh_token_at_sign_in(record, lockout, policy, now)
+                .await
+        }
         async fn rotate_refresh_token(
             &self,
             presented: &SecretHash,

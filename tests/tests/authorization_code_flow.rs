@@ -245,6 +245,12 @@ async fn a_user_signs_in_and_the_webapp_exchanges_the_code_with_pkce_for_owned_t
     let flow = Flow::on(store).await;
     let challenge = s256_challenge(VERIFIER).unwrap();
     let code = flow.code(Some(&challenge)).await;
+    // The code names what its exchange reads, so that all of it is read in one round trip.
+    let hint = gatehouse_shared::grant_hint::GrantHint::of(&code).expect("a hint");
+    assert_eq!(
+        (hint.owner_id.as_str(), hint.market_id.as_deref()),
+        ("usr_admin", Some("mkt_eu"))
+    );
     let (status, body) = flow
         .exchange((WEBAPP, WEBAPP_SECRET), &code, REDIRECT, Some(VERIFIER))
         .await;

@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use gatehouse_revoke::RevokeService;
 use gatehouse_shared::clock::{Clock, ManualClock};
+use gatehouse_shared::grant_hint::GrantHint;
+use gatehouse_shared::model::{Mode, OwnerType, RefreshTokenRecord};
 use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Import, Store};
+use gatehouse_shared::store::{Import, RefreshTokens, Store};
 use gatehouse_tests::*;
 use gatehouse_token::{handle, TokenService};
 use serde_json::{json, Value};
@@ -245,6 +248,108 @@ async fn an_account_locks_after_the_configured_failures_and_unlocks_when_they_ag
     assert_eq!(session.login(ALICE, "market:1001").await.0, 200);
     session.advance(Duration::from_secs(900));
     assert_eq!(session.login(BOB, "market:1001").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_right_password_with_a_scope_it_may_not_have_is_told_so_only_while_the_window_has_room() {
+    let mut session = Session::new();
+    session.service.config.login_lockout = RateLimitPolicy::new(3, 900).unwrap();
+    // Bob is in no group: the VIP market (1003) is not his to ask for.
+    let (status, body) = session.login(BOB, "market:1003").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    for _ in 0..2 {
+        assert_eq!(session.login((BOB.0, "wrong"), "market:1001").await.0, 400);
+    }
+    // Three attempts counted (the scope error among them): now locked, and a right password
+    // with that scope must not tell a guesser it was right.
+    let (status, body) = session.login(BOB, "market:1003").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("locked"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_issued_without_a_hint_still_refreshes() {
+    let session = Session::new();
+    let (status, body) = session.login(BOB, "market:1001").await;
+    assert_eq!(status, 200, "{body}");
+    let hinted = refresh_token(&body);
+    let (secret, hint) = hinted.split_once('.').expect("new tokens carry a hint");
+    assert!(GrantHint::of(&hinted).is_some(), "{hint}");
+    // A value without its hint is another (unknown) token...
+    assert_eq!(session.refresh(secret, None).await.0, 400);
+    // ...and a token stored before hints existed is read the slower way.
+    let store = Arc::new(MemoryStore::from_catalog(&demo_catalog()));
+    let session = Session::on(store.clone());
+    let (_, body) = session.login(ALICE, "market:1003").await;
+    let record = store
+        .find_refresh_token(&SecretHash::of(&refresh_token(&body)))
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    let old_style = RefreshTokenRecord {
+        token_hash: SecretHash::of("an-old-style-token-without-any-hint-0123456789"),
+        family_id: format!("{}-old", record.family_id),
+        ..record
+    };
+    store.create_refresh_token(&old_style).await.unwrap();
+    let (status, body) = session
+        .refresh("an-old-style-token-without-any-hint-0123456789", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "market:1003");
+    assert!(
+        GrantHint::of(&refresh_token(&body)).is_some(),
+        "its successor has one"
+    );
+}
+
+#[tokio::test]
+async fn a_hint_that_names_other_records_than_the_tokens_own_is_not_believed() {
+    let store = Arc::new(MemoryStore::from_catalog(&demo_catalog()));
+    let session = Session::on(store.clone());
+    let (_, body) = session.login(BOB, "market:1001").await;
+    let record = store
+        .find_refresh_token(&SecretHash::of(&refresh_token(&body)))
+        .await
+        .unwrap()
+        .unwrap()
+        .record;
+    // A value whose hint names Alice and her VIP market, stored (hash and all) as Bob's token
+    // for market 1001: only a broken server could issue it, and it must still act as Bob's.
+    let lying = GrantHint {
+        mode: Mode::Test,
+        family_id: format!("{}-lying", record.family_id),
+        owner_id: "cus_alice".into(),
+        owner_type: OwnerType::Customer,
+        market_id: Some("mkt_vip".into()),
+        stock_location_ids: vec![],
+    }
+    .attach_to("lying-secret-0123456789".into());
+    store
+        .create_refresh_token(&RefreshTokenRecord {
+            token_hash: SecretHash::of(&lying),
+            family_id: format!("{}-lying", record.family_id),
+            ..record
+        })
+        .await
+        .unwrap();
+    let (status, body) = session.refresh(&lying, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["owner_id"], "cus_bob");
+    assert_eq!(body["scope"], "market:1001");
 }
 
 #[tokio::test]

@@ -1,16 +1,30 @@
 //! How many DynamoDB requests a token costs, counted at the HTTP layer of the SDK: the warm
-//! path (an address seen before) is two requests, one BatchGetItem and one UpdateItem.
+//! client_credentials path (an address seen before) is two requests, one BatchGetItem and one
+//! UpdateItem, sent together; every other grant takes at most two round trips (the requests
+//! sent together count as one; see `observe::storage_timing`).
+//!
+//! `scripts/bench` runs these with `--nocapture` and reads the `grant=` lines they print.
 
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use gatehouse_shared::clock::SystemClock;
+use std::time::Duration;
+
+use gatehouse_shared::clock::{Clock, SystemClock};
+use gatehouse_shared::grant_hint::GrantHint;
+use gatehouse_shared::model::{AuthorizationCodeRecord, Mode, OwnerType};
+use gatehouse_shared::observe::storage_timing::{measure, StorageUse};
+use gatehouse_shared::pkce::s256_challenge;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::secret::{random_token, SecretHash};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use gatehouse_shared::store::Import;
+use gatehouse_shared::store::{AuthorizationCodes, Import};
 use gatehouse_tests::*;
 use gatehouse_token::handle;
+use gatehouse_token::TokenService;
+use lambda_http::Request;
+use serde_json::Value;
 
 /// Records the operation (`X-Amz-Target`) of every HTTP request the SDK sends, retries included.
 #[derive(Debug, Clone, Default)]
@@ -85,4 +99,110 @@ async fn a_warm_client_credentials_token_costs_one_batch_get_and_one_update() {
         assert_eq!(handle(request(), &service).await.status(), 200);
         assert_eq!(log.take(), ["BatchGetItem", "UpdateItem"]);
     }
+}
+
+/// Runs one token request, measuring its storage use; fails unless it issued a token.
+async fn issue(service: &TokenService, request: Request) -> (Value, StorageUse) {
+    let (response, used) = measure(handle(request, service)).await;
+    let body = body_json(&response);
+    assert_eq!(response.status(), 200, "{body}");
+    (body, used)
+}
+
+fn report(grant: &str, used: StorageUse) {
+    // The line scripts/bench reads.
+    println!(
+        "grant={grant} requests={} rounds={}",
+        used.requests, used.rounds
+    );
+}
+
+/// A code as `/oauth/authorize` issues it (with its hint), for the demo admin and webapp.
+async fn authorization_code(
+    store: &DynamoStore,
+    now: gatehouse_shared::clock::UnixMillis,
+    verifier: &str,
+) -> String {
+    let family_id = random_token(16);
+    let code = GrantHint {
+        mode: Mode::Test,
+        family_id: family_id.clone(),
+        owner_id: "usr_admin".into(),
+        owner_type: OwnerType::User,
+        market_id: Some("mkt_eu".into()),
+        stock_location_ids: vec![],
+    }
+    .attach_to(random_token(32));
+    let record = AuthorizationCodeRecord {
+        code_hash: SecretHash::of(&code),
+        application_id: "app_webapp".into(),
+        client_id: WEBAPP.into(),
+        mode: Mode::Test,
+        user_id: "usr_admin".into(),
+        redirect_uri: "http://localhost:8080/callback".into(),
+        market_id: Some("mkt_eu".into()),
+        stock_location_ids: vec![],
+        code_challenge: Some(s256_challenge(verifier).unwrap()),
+        family_id,
+        issued_at: now,
+        expires_at: now + Duration::from_secs(600),
+        consumed_at: None,
+    };
+    store.create_authorization_code(&record).await.unwrap();
+    code
+}
+
+#[tokio::test]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn every_grant_on_a_warm_function_takes_at_most_two_round_trips() {
+    let store = Arc::new(demo_dynamo_store().await);
+    let clock = Arc::new(SystemClock);
+    let service = token_service(store.clone(), clock.clone(), RateLimitPolicy::default());
+    let client_credentials = || {
+        TokenEvent::form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", STOREFRONT),
+            ("scope", "market:code:eu"),
+        ])
+        .request()
+    };
+    // Warm: the function has served this address before.
+    issue(&service, client_credentials()).await;
+
+    let (_, used) = issue(&service, client_credentials()).await;
+    report("client_credentials", used);
+    assert_eq!((used.requests, used.rounds), (2, 1), "{used:?}");
+
+    let password = TokenEvent::form(&[
+        ("grant_type", "password"),
+        ("client_id", STOREFRONT),
+        ("username", "alice@example.com"),
+        ("password", "alice-demo-password"),
+        ("scope", "market:code:vip"),
+    ]);
+    let (login, used) = issue(&service, password.request()).await;
+    report("password", used);
+    assert!(used.rounds <= 2, "{used:?}");
+
+    let refresh = TokenEvent::form(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", STOREFRONT),
+        ("refresh_token", login["refresh_token"].as_str().unwrap()),
+    ]);
+    let (_, used) = issue(&service, refresh.request()).await;
+    report("refresh_token", used);
+    assert!(used.rounds <= 2, "{used:?}");
+
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let code = authorization_code(&store, clock.now(), verifier).await;
+    let exchange = TokenEvent::form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", "http://localhost:8080/callback"),
+        ("code_verifier", verifier),
+    ])
+    .basic(WEBAPP, WEBAPP_SECRET);
+    let (_, used) = issue(&service, exchange.request()).await;
+    report("authorization_code", used);
+    assert!(used.rounds <= 2, "{used:?}");
 }

@@ -13,8 +13,9 @@ use gatehouse_shared::clock::Clock;
 use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::ApiError;
 use gatehouse_shared::grant::GrantType;
+use gatehouse_shared::grant_hint::GrantHint;
 use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
-use gatehouse_shared::model::{email_key, AuthorizationCodeRecord, MAX_EMAIL_LENGTH};
+use gatehouse_shared::model::{email_key, AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENGTH};
 use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_shared::observe::facts::{self as observe, Limit};
 use gatehouse_shared::observe::RequestFacts;
@@ -350,16 +351,26 @@ async fn sign_in(
     Ok(SignedIn::User(user.id))
 }
 
-/// A new code for the signed-in user (256 random bits, stored only as its hash).
+/// A new code for the signed-in user (256 random bits, stored only as its hash), with the
+/// [`GrantHint`] that lets the token endpoint read what it needs in one round trip.
 async fn issue_code(
     service: &AuthorizeService,
     request: &AuthorizationRequest,
     user_id: &str,
 ) -> Result<String, ApiError> {
-    let code = random_token(32);
     let now = service.clock.now();
     let (market_id, stock_location_ids) = request.scope.stored_ids();
     let application = &request.application;
+    let family_id = random_token(16);
+    let code = GrantHint {
+        mode: application.mode,
+        family_id: family_id.clone(),
+        owner_id: user_id.to_owned(),
+        owner_type: OwnerType::User,
+        market_id: market_id.clone(),
+        stock_location_ids: stock_location_ids.clone(),
+    }
+    .attach_to(random_token(32));
     let record = AuthorizationCodeRecord {
         code_hash: SecretHash::of(&code),
         application_id: application.id.clone(),
@@ -370,7 +381,7 @@ async fn issue_code(
         market_id,
         stock_location_ids,
         code_challenge: request.code_challenge.clone(),
-        family_id: random_token(16),
+        family_id,
         issued_at: now,
         expires_at: now + Duration::from_secs(AUTHORIZATION_CODE_LIFETIME.into()),
         consumed_at: None,

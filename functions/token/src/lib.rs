@@ -2,6 +2,7 @@
 //! `grant_type` to one module per grant.
 
 pub mod grants;
+pub mod prefetch;
 pub mod request;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use http::{HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 use grants::GrantRequest;
+use prefetch::{prefetch, Prefetched};
 use request::{Grant, Incoming, TokenRequest};
 
 /// Everything the token endpoint depends on, built once per cold start.
@@ -100,6 +102,7 @@ async fn respond(
     service: &TokenService,
     incoming: Incoming,
     found: Option<Result<Option<ClientWithScope>, StoreError>>,
+    prefetched: Prefetched,
     now: UnixMillis,
 ) -> Result<Response<Body>, ApiError> {
     let TokenRequest {
@@ -116,10 +119,10 @@ async fn respond(
     let response = match &grant {
         Grant::ClientCredentials => grants::client_credentials::grant(request).await?,
         Grant::Password { username, password } => {
-            grants::password::grant(request, username, password).await?
+            grants::password::grant(request, username, password, prefetched).await?
         }
         Grant::RefreshToken { refresh_token } => {
-            grants::refresh_token::grant(request, refresh_token).await?
+            grants::refresh_token::grant(request, refresh_token, prefetched).await?
         }
         Grant::AuthorizationCode {
             code,
@@ -131,7 +134,7 @@ async fn respond(
                 redirect_uri,
                 verifier_challenge: verifier_challenge.as_deref(),
             };
-            grants::authorization_code::grant(request, presented).await?
+            grants::authorization_code::grant(request, presented, prefetched).await?
         }
     };
     Ok(json_response(StatusCode::OK, &response.body()))
@@ -161,13 +164,15 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
                 .await,
         )
     };
-    // The two storage requests of the warm path, sent together.
-    let (rate, found) = futures::join!(
+    // The warm path's storage requests, sent together: the rate-limit count, the client with
+    // its scope records and what the grant can read ahead (see `prefetch`).
+    let (rate, found, prefetched) = futures::join!(
         service
             .storage
             .rate_limits
             .hit_rate_limit(&client_key, &service.config.rate_limit, now),
-        lookup
+        lookup,
+        prefetch(service, incoming.prefetch_key()),
     );
     let facts = incoming.facts(found.as_ref());
     let outcome = match rate {
@@ -175,7 +180,7 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
         Err(error) => return with_facts(ApiError::from(error).into_response(), facts),
     };
     let mut response = if outcome.allowed {
-        respond(service, incoming, found, now)
+        respond(service, incoming, found, prefetched, now)
             .await
             .unwrap_or_else(ApiError::into_response)
     } else {

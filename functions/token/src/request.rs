@@ -5,6 +5,7 @@
 use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
+use gatehouse_shared::model::MAX_EMAIL_LENGTH;
 use gatehouse_shared::oauth_request::{
     authenticate, lookup_id, parse_oauth_request, OAuthRequest, Params,
 };
@@ -13,6 +14,8 @@ use gatehouse_shared::pkce::s256_challenge;
 use gatehouse_shared::scope::{parse_scope, ResourceRef, ScopeError, ScopeRequest};
 use gatehouse_shared::store::{ClientWithScope, StoreError};
 use lambda_http::Request;
+
+use crate::prefetch::PrefetchKey;
 
 /// A grant with the fields it needs, each present. Its Debug form names the grant only: the
 /// fields are a password, a refresh token or a code.
@@ -112,6 +115,22 @@ impl Incoming {
             Ok(scope) => (id, &scope.markets[..], &scope.stock_locations[..]),
             Err(_) => (id, &[][..], &[][..]),
         })
+    }
+
+    /// What the grant may read before the client is known (see [`crate::prefetch`]): the
+    /// field its grant reads first, when the request names a grant and has that field.
+    pub fn prefetch_key(&self) -> Option<PrefetchKey<'_>> {
+        let params = &self.request.as_ref().ok()?.params;
+        match GrantType::parse(params.get("grant_type")?)? {
+            // An email too long to be one is refused without a read.
+            GrantType::Password => params
+                .get("username")
+                .filter(|email| email.len() <= MAX_EMAIL_LENGTH)
+                .map(PrefetchKey::Email),
+            GrantType::RefreshToken => params.get("refresh_token").map(PrefetchKey::RefreshToken),
+            GrantType::AuthorizationCode => params.get("code").map(PrefetchKey::Code),
+            GrantType::ClientCredentials => None,
+        }
     }
 
     /// What the request line may say of this request before it is answered: the grant it

@@ -128,6 +128,7 @@ mod tests {
             storage: StorageUse {
                 requests: 2,
                 latency: Duration::from_micros(7_500),
+                rounds: 1,
             },
         }
     }

@@ -63,6 +63,7 @@ impl RequestRecord {
             error = error.as_deref(),
             rate_limited = self.facts.rate_limited.map(|l| l.as_str()),
             storage_requests = self.storage.requests,
+            storage_rounds = self.storage.rounds,
             storage_ms = millis(self.storage.latency),
             "request"
         );

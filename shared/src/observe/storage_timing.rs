@@ -19,6 +19,10 @@ pub struct StorageUse {
     pub requests: u32,
     /// The sum of the attempts' durations (attempts sent together each count in full).
     pub latency: Duration,
+    /// Sequential round trips: the times an attempt started while no other was in flight.
+    /// Requests sent together make one round; a request that waits for another's answer (or
+    /// a retry) starts the next. The request's storage latency is about this many round trips.
+    pub rounds: u32,
 }
 
 /// The meter of one request. Attempts of one request may overlap (the token endpoint sends two
@@ -31,6 +35,7 @@ struct Meter {
     origin: Instant,
     started: Cell<u32>,
     ended: Cell<u32>,
+    rounds: Cell<u32>,
     start_nanos: Cell<u128>,
     end_nanos: Cell<u128>,
 }
@@ -45,6 +50,7 @@ impl Meter {
             origin: Instant::now(),
             started: Cell::new(0),
             ended: Cell::new(0),
+            rounds: Cell::new(0),
             start_nanos: Cell::new(0),
             end_nanos: Cell::new(0),
         }
@@ -55,6 +61,9 @@ impl Meter {
     }
 
     fn attempt_started(&self) {
+        if self.started.get() == self.ended.get() {
+            self.rounds.set(self.rounds.get() + 1);
+        }
         self.started.set(self.started.get() + 1);
         self.start_nanos
             .set(self.start_nanos.get() + self.since_origin());
@@ -75,6 +84,7 @@ impl Meter {
         StorageUse {
             requests: self.started.get(),
             latency: Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX)),
+            rounds: self.rounds.get(),
         }
     }
 }
@@ -136,7 +146,25 @@ mod tests {
         })
         .await;
         assert_eq!(used.requests, 2);
+        assert_eq!(used.rounds, 1, "sent together, they are one round trip");
         assert!(used.latency >= Duration::from_millis(40), "{used:?}");
+    }
+
+    #[tokio::test]
+    async fn an_attempt_that_starts_after_every_other_ended_is_a_new_round() {
+        let (_, used) = measure(async {
+            METER.with(Meter::attempt_started);
+            METER.with(Meter::attempt_started);
+            METER.with(Meter::attempt_ended);
+            // Still one in flight: this one overlaps it.
+            METER.with(Meter::attempt_started);
+            METER.with(Meter::attempt_ended);
+            METER.with(Meter::attempt_ended);
+            METER.with(Meter::attempt_started);
+            METER.with(Meter::attempt_ended);
+        })
+        .await;
+        assert_eq!((used.requests, used.rounds), (4, 2));
     }
 
     #[tokio::test]

@@ -40,7 +40,7 @@ pub use clients::{ClientWithScope, Clients};
 pub use customers::Customers;
 pub use import::Import;
 pub use rate_limits::RateLimits;
-pub use refresh_tokens::{RefreshTokens, Rotation};
+pub use refresh_tokens::{RefreshTokens, Rotation, SignIn};
 pub use users::Users;
 
 #[derive(Debug, thiserror::Error)]

@@ -13,7 +13,8 @@ use gatehouse_shared::scope::ResourceRef::{self, Code, Id, Number};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_shared::store::{
-    CatalogReads, Clients, Customers, Page, RateLimits, RefreshTokens, Rotation, Store, Users,
+    CatalogReads, Clients, Customers, Page, RateLimits, RefreshTokens, Rotation, SignIn, Store,
+    Users,
 };
 use gatehouse_tests::*;
 

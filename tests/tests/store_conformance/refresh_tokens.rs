@@ -170,7 +170,118 @@ async fn of_ten_concurrent_rotations_of_one_token_exactly_one_wins(store: Arc<dy
     assert_eq!(stored, 1, "exactly one successor exists");
 }
 
+async fn a_token_read_beside_its_hinted_family_reads_as_it_does_alone(
+    store: Arc<dyn RefreshTokens>,
+) {
+    let record = refresh_record("hinted", "family-h", t0());
+    store.create_refresh_token(&record).await.unwrap();
+    let hash = SecretHash::of("hinted");
+    let alone = store.find_refresh_token(&hash).await.unwrap().unwrap();
+    assert!(!alone.family_revoked);
+    for hint in ["family-h", "family-of-someone-else"] {
+        let beside = store
+            .find_refresh_token_in_family(&hash, hint)
+            .await
+            .unwrap();
+        assert_eq!(beside.as_ref(), Some(&alone), "hint {hint}");
+    }
+    store.revoke_refresh_family("family-h").await.unwrap();
+    for hint in ["family-h", "family-of-someone-else"] {
+        let beside = store
+            .find_refresh_token_in_family(&hash, hint)
+            .await
+            .unwrap();
+        assert!(beside.unwrap().family_revoked, "hint {hint}");
+    }
+    assert_eq!(
+        store
+            .find_refresh_token_in_family(&SecretHash::of("unknown"), "family-h")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn a_sign_in_starts_a_family_and_clears_the_window_only_while_it_has_room(
+    store: Arc<dyn Store>,
+) {
+    let lockout = RateLimitPolicy::new(2, 900).unwrap();
+    let key = "login:test:alice@example.com";
+    // One failed attempt: room for one more. The sign-in succeeds and forgets it.
+    assert!(
+        store
+            .hit_rate_limit(key, &lockout, t0())
+            .await
+            .unwrap()
+            .allowed
+    );
+    let first = refresh_record("signed-in", "family-s1", at(1_000));
+    assert_eq!(
+        store
+            .create_refresh_token_at_sign_in(&first, key, &lockout, at(1_000))
+            .await
+            .unwrap(),
+        SignIn::Created
+    );
+    assert!(store
+        .find_refresh_token(&SecretHash::of("signed-in"))
+        .await
+        .unwrap()
+        .is_some());
+    let after = store
+        .hit_rate_limit(key, &lockout, at(2_000))
+        .await
+        .unwrap();
+    assert_eq!(after.remaining, 1, "the window was cleared: {after:?}");
+
+    // Now full: the right password is refused like a wrong one, and nothing is stored.
+    assert!(
+        store
+            .hit_rate_limit(key, &lockout, at(3_000))
+            .await
+            .unwrap()
+            .allowed
+    );
+    let locked_out = refresh_record("while-locked", "family-s2", at(4_000));
+    let outcome = store
+        .create_refresh_token_at_sign_in(&locked_out, key, &lockout, at(4_000))
+        .await
+        .unwrap();
+    let SignIn::Locked(attempt) = outcome else {
+        panic!("expected a lockout, got {outcome:?}");
+    };
+    assert!(!attempt.allowed);
+    assert_eq!(attempt.remaining, 0);
+    // The oldest attempt (at 2 s) leaves the 900 s window at 902 s: 898 s from 4 s.
+    assert_eq!(attempt.reset_seconds, 898);
+    assert!(store
+        .find_refresh_token(&SecretHash::of("while-locked"))
+        .await
+        .unwrap()
+        .is_none());
+
+    // Once the oldest attempt has left the window, there is room again.
+    let later = refresh_record("later", "family-s3", at(902_000));
+    assert_eq!(
+        store
+            .create_refresh_token_at_sign_in(&later, key, &lockout, at(902_000))
+            .await
+            .unwrap(),
+        SignIn::Created
+    );
+    assert_eq!(
+        store
+            .hit_rate_limit(key, &lockout, at(902_001))
+            .await
+            .unwrap()
+            .remaining,
+        1
+    );
+}
+
 conformance!(
+    a_token_read_beside_its_hinted_family_reads_as_it_does_alone,
+    a_sign_in_starts_a_family_and_clears_the_window_only_while_it_has_room,
     refresh_tokens_are_stored_by_hash_with_their_binding,
     rotation_consumes_the_presented_token_once_and_stores_its_successor,
     expired_tokens_and_revoked_families_do_not_rotate,

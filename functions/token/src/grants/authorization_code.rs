@@ -9,9 +9,10 @@ use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::Redemption;
 
 use super::{
-    invalid_grant, issue_access_token, new_refresh_token, stored_scope, GrantRequest, OwnerTokens,
-    TokenResponse,
+    invalid_grant, issue_access_token, new_refresh_token, owner_now, stored_scope, GrantRequest,
+    OwnerNow, OwnerTokens, TokenResponse,
 };
+use crate::prefetch::Prefetched;
 use crate::TokenService;
 
 /// What the token request presents with its code.
@@ -69,6 +70,7 @@ async fn refuse(
 pub async fn grant(
     request: GrantRequest<'_>,
     presented: Presented<'_>,
+    prefetched: Prefetched,
 ) -> Result<TokenResponse, ApiError> {
     let GrantRequest {
         service,
@@ -85,10 +87,17 @@ pub async fn grant(
         verifier_challenge: presented.verifier_challenge,
     };
 
-    let record = storage
-        .authorization_codes
-        .find_authorization_code(&hash)
-        .await?
+    let (record, ahead) = match prefetched {
+        Prefetched::Code { record, ahead } => (record?, ahead),
+        _ => (
+            storage
+                .authorization_codes
+                .find_authorization_code(&hash)
+                .await?,
+            None,
+        ),
+    };
+    let record = record
         .filter(|record| record.mode == application.mode)
         .ok_or_else(|| invalid_grant(NOT_VALID))?;
     if let Some(refusal) = record.refusal(&presentation, now) {
@@ -96,22 +105,31 @@ pub async fn grant(
     }
 
     // The user and the approved scope as they are now: the user still a member, the market
-    // still active. Both reads are independent, so they go together.
-    let user = async {
-        storage
-            .users
-            .find_user(application.mode, &record.user_id)
-            .await
-            .map_err(ApiError::from)
+    // still active. Read ahead when the code's hint named them; else both now, together.
+    let confirmed = ahead.and_then(|ahead| {
+        ahead.confirmed_by(
+            record.mode,
+            &record.family_id,
+            (&record.user_id, OwnerType::User),
+            record.market_id.as_deref(),
+            &record.stock_location_ids,
+        )
+    });
+    let (user, (original, markets, locations)) = match confirmed {
+        Some(read) => read?,
+        None => futures::try_join!(
+            owner_now(service, record.mode, OwnerType::User, &record.user_id),
+            stored_scope(
+                service,
+                record.mode,
+                record.market_id.as_deref(),
+                &record.stock_location_ids,
+            ),
+        )?,
     };
-    let scope = stored_scope(
-        service,
-        application.mode,
-        record.market_id.as_deref(),
-        &record.stock_location_ids,
-    );
-    let (user, (original, markets, locations)) = futures::try_join!(user, scope)?;
-    let user = user.ok_or_else(|| invalid_grant("the user of this code no longer exists"))?;
+    if user == OwnerNow::Gone {
+        return Err(invalid_grant("the user of this code no longer exists"));
+    }
     let context = ScopeContext {
         kind: application.kind,
         mode: application.mode,
@@ -125,12 +143,12 @@ pub async fn grant(
         service,
         application,
         &granted,
-        Some((&user.id, OwnerType::User)),
+        Some((&record.user_id, OwnerType::User)),
         now,
     )?;
     let (refresh_token, first) = new_refresh_token(
         application,
-        &user.id,
+        &record.user_id,
         OwnerType::User,
         &record.family_id,
         &granted,
@@ -145,7 +163,7 @@ pub async fn grant(
             access,
             owner: Some(OwnerTokens {
                 refresh_token,
-                owner_id: user.id,
+                owner_id: record.user_id.clone(),
                 owner_type: OwnerType::User,
             }),
         }),

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::grant_hint::GrantHint;
 use gatehouse_shared::jwt::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
 use gatehouse_shared::lifetime::{access_token_lifetime, REFRESH_TOKEN_LIFETIME};
 use gatehouse_shared::model::{
@@ -42,6 +43,10 @@ pub fn invalid_grant(description: impl Into<std::borrow::Cow<'static, str>>) -> 
     ApiError::new(ErrorCode::InvalidGrant, description)
 }
 
+/// A stored grant's scope as it is now: the request that names its records, and the markets
+/// and stock locations found.
+pub type StoredScope = (ScopeRequest, Vec<Market>, Vec<StockLocation>);
+
 /// The markets and stock locations a stored grant (`market_id`, `stock_location_ids`) names,
 /// as they are now, with the request that names them: to check the grant again before it is
 /// extended. The two reads go together.
@@ -50,7 +55,7 @@ pub async fn stored_scope(
     mode: Mode,
     market_id: Option<&str>,
     stock_location_ids: &[String],
-) -> Result<(ScopeRequest, Vec<Market>, Vec<StockLocation>), ApiError> {
+) -> Result<StoredScope, ApiError> {
     let request = ScopeRequest::by_ids(market_id, stock_location_ids);
     if market_id.is_none() {
         return Ok((request, vec![], vec![]));
@@ -61,6 +66,40 @@ pub async fn stored_scope(
         clients.find_stock_locations(mode, &request.stock_locations),
     )?;
     Ok((request, markets, locations))
+}
+
+/// What a grant needs to know of its owner now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnerNow {
+    /// Deleted since the grant.
+    Gone,
+    /// A customer, with the group their private markets depend on.
+    Customer {
+        group: Option<String>,
+    },
+    User,
+}
+
+/// Reads the owner of a stored grant.
+pub async fn owner_now(
+    service: &TokenService,
+    mode: Mode,
+    owner_type: OwnerType,
+    owner_id: &str,
+) -> Result<OwnerNow, ApiError> {
+    let storage = &service.storage;
+    Ok(match owner_type {
+        OwnerType::Customer => match storage.customers.find_customer(mode, owner_id).await? {
+            Some(customer) => OwnerNow::Customer {
+                group: customer.customer_group_id,
+            },
+            None => OwnerNow::Gone,
+        },
+        OwnerType::User => match storage.users.find_user(mode, owner_id).await? {
+            Some(_) => OwnerNow::User,
+            None => OwnerNow::Gone,
+        },
+    })
 }
 
 /// A signed access token and what the response says about it.
@@ -159,8 +198,9 @@ pub fn issue_access_token(
     })
 }
 
-/// A new refresh token value (256 random bits) and its record, bound to the application, the
-/// owner, the environment and `scope`. Only the record is stored: it keeps the value's hash.
+/// A new refresh token value (256 random bits and its [`GrantHint`]) and its record, bound to
+/// the application, the owner, the environment and `scope`. Only the record is stored: it
+/// keeps the value's hash.
 pub fn new_refresh_token(
     application: &Application,
     owner_id: &str,
@@ -169,8 +209,16 @@ pub fn new_refresh_token(
     scope: &GrantedScope,
     now: UnixMillis,
 ) -> (String, RefreshTokenRecord) {
-    let value = random_token(32);
     let (market_id, stock_location_ids) = scope.stored_ids();
+    let value = GrantHint {
+        mode: application.mode,
+        family_id: family_id.to_owned(),
+        owner_id: owner_id.to_owned(),
+        owner_type,
+        market_id: market_id.clone(),
+        stock_location_ids: stock_location_ids.clone(),
+    }
+    .attach_to(random_token(32));
     let record = RefreshTokenRecord {
         token_hash: SecretHash::of(&value),
         family_id: family_id.to_owned(),

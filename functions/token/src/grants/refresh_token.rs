@@ -6,15 +6,16 @@
 use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::model::{OwnerType, RefreshTokenRecord};
+use gatehouse_shared::model::RefreshTokenRecord;
 use gatehouse_shared::scope::{resolve_scope, GrantedScope, ScopeContext};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::Rotation;
 
 use super::{
-    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, stored_scope,
-    GrantRequest, OwnerTokens, TokenResponse,
+    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, owner_now, stored_scope,
+    GrantRequest, OwnerNow, OwnerTokens, TokenResponse,
 };
+use crate::prefetch::Prefetched;
 use crate::TokenService;
 
 const NOT_VALID: &str = "the refresh token is not valid";
@@ -72,6 +73,7 @@ fn within(narrower: &GrantedScope, original: &GrantedScope) -> bool {
 pub async fn grant(
     request: GrantRequest<'_>,
     refresh_token: &str,
+    prefetched: Prefetched,
 ) -> Result<TokenResponse, ApiError> {
     let GrantRequest {
         service,
@@ -83,11 +85,17 @@ pub async fn grant(
     let storage = &service.storage;
     let presented = SecretHash::of(refresh_token);
 
-    let state = storage
-        .refresh_tokens
-        .find_refresh_token(&presented)
-        .await?
-        .ok_or_else(|| invalid_grant(NOT_VALID))?;
+    let (state, ahead) = match prefetched {
+        Prefetched::RefreshToken { state, ahead } => (state?, ahead),
+        _ => (
+            storage
+                .refresh_tokens
+                .find_refresh_token(&presented)
+                .await?,
+            None,
+        ),
+    };
+    let state = state.ok_or_else(|| invalid_grant(NOT_VALID))?;
     let record = &state.record;
     // RFC 6749 §6: "ensure that the refresh token was issued to the authenticated client".
     if record.client_id != application.client_id || record.mode != application.mode {
@@ -104,24 +112,33 @@ pub async fn grant(
     }
 
     // The owner and the original scope as they are now: the market must still be active, the
-    // customer still in its group, the user still a member.
-    let owner_group = match record.owner_type {
-        OwnerType::Customer => {
-            storage
-                .customers
-                .find_customer(application.mode, &record.owner_id)
-                .await?
-                .ok_or_else(|| invalid_grant("the refresh token's owner no longer exists"))?
-                .customer_group_id
-        }
-        OwnerType::User => {
-            storage
-                .users
-                .find_user(application.mode, &record.owner_id)
-                .await?
-                .ok_or_else(|| invalid_grant("the refresh token's owner no longer exists"))?;
-            None
-        }
+    // customer still in its group, the user still a member. Read ahead when the token's hint
+    // named them; else (a token issued before hints) both now, together.
+    let confirmed = ahead.and_then(|ahead| {
+        ahead.confirmed_by(
+            record.mode,
+            &record.family_id,
+            (&record.owner_id, record.owner_type),
+            record.market_id.as_deref(),
+            &record.stock_location_ids,
+        )
+    });
+    let (owner, (original_request, original_markets, original_locations)) = match confirmed {
+        Some(read) => read?,
+        None => futures::try_join!(
+            owner_now(service, record.mode, record.owner_type, &record.owner_id),
+            stored_scope(
+                service,
+                record.mode,
+                record.market_id.as_deref(),
+                &record.stock_location_ids,
+            ),
+        )?,
+    };
+    let owner_group = match owner {
+        OwnerNow::Gone => return Err(invalid_grant("the refresh token's owner no longer exists")),
+        OwnerNow::Customer { group } => group,
+        OwnerNow::User => None,
     };
     let context = ScopeContext {
         kind: application.kind,
@@ -129,13 +146,6 @@ pub async fn grant(
         grant: GrantType::RefreshToken,
         owner_customer_group: owner_group.as_deref(),
     };
-    let (original_request, original_markets, original_locations) = stored_scope(
-        service,
-        application.mode,
-        record.market_id.as_deref(),
-        &record.stock_location_ids,
-    )
-    .await?;
     let original = resolve_scope(
         &original_request,
         &context,

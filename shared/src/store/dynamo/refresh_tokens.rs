@@ -5,40 +5,120 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 
 use super::keys::*;
+use super::rate_limits::window_times;
 use super::reader::Reader;
 use super::token_items::*;
 use super::{build_error, DynamoStore};
 use crate::clock::UnixMillis;
 use crate::model::{RefreshTokenRecord, RefreshTokenState};
+use crate::ratelimit::RateLimitPolicy;
 use crate::secret::SecretHash;
-use crate::store::{RefreshTokens, Rotation, StoreError};
+use crate::store::{RefreshTokens, Rotation, SignIn, StoreError};
+
+/// A token record with what its family item (if there still is one) says.
+fn token_state(
+    record: RefreshTokenRecord,
+    family: Option<&Item>,
+) -> Result<RefreshTokenState, StoreError> {
+    let family_revoked = match family {
+        Some(family) => Reader { item: family }.boolean("revoked")?,
+        // A family gone (TTL) is as good as revoked.
+        None => true,
+    };
+    Ok(RefreshTokenState {
+        record,
+        family_revoked,
+    })
+}
+
+/// A `Put` of an item that must not exist yet, as a transaction's part.
+fn new_item(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    Ok(TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(build_error)?,
+        )
+        .build())
+}
 
 #[async_trait]
 impl RefreshTokens for DynamoStore {
     async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
-        let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
-            Ok(TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(PK)")
-                        .build()
-                        .map_err(build_error)?,
-                )
-                .build())
-        };
         self.client
             .transact_write_items()
-            .transact_items(put(family_item(&record.family_id, record.expires_at))?)
-            .transact_items(put(refresh_item(record))?)
+            .transact_items(new_item(
+                &self.table,
+                family_item(&record.family_id, record.expires_at),
+            )?)
+            .transact_items(new_item(&self.table, refresh_item(record))?)
             .send()
             .await
             .map_err(StoreError::unavailable)?;
         Ok(())
+    }
+
+    async fn create_refresh_token_at_sign_in(
+        &self,
+        record: &RefreshTokenRecord,
+        lockout: &str,
+        policy: &RateLimitPolicy,
+        now: UnixMillis,
+    ) -> Result<SignIn, StoreError> {
+        let oldest = format!("t{}", policy.limit);
+        // The window admits one more attempt exactly when `hit_rate_limit`'s condition holds.
+        let clear_window = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(rate_key(lockout, policy)))
+            .condition_expression(
+                "attribute_not_exists(PK) OR attribute_not_exists(#oldest) OR #oldest <= :cutoff",
+            )
+            .expression_attribute_names("#oldest", &oldest)
+            .expression_attribute_values(":cutoff", millis(policy.cutoff(now)))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(clear_window).build())
+            .transact_items(new_item(
+                &self.table,
+                family_item(&record.family_id, record.expires_at),
+            )?)
+            .transact_items(new_item(&self.table, refresh_item(record))?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(SignIn::Created),
+            Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
+                let window = match e.err() {
+                    TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled
+                        .cancellation_reasons()
+                        .first()
+                        .filter(|reason| reason.code() == Some("ConditionalCheckFailed"))
+                        .map(|reason| reason.item().cloned().unwrap_or_default()),
+                    _ => None,
+                };
+                match window {
+                    Some(window) => {
+                        let times = window_times(&window, policy.limit);
+                        Ok(SignIn::Locked(policy.outcome(false, &times, now)))
+                    }
+                    None => Err(StoreError::unavailable(SdkError::ServiceError(e))),
+                }
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
     }
 
     async fn find_refresh_token(
@@ -49,15 +129,33 @@ impl RefreshTokens for DynamoStore {
             return Ok(None);
         };
         let record = refresh_from(&item)?;
-        let family_revoked = match self.get(family_key(&record.family_id)).await? {
-            Some(family) => Reader { item: &family }.boolean("revoked")?,
-            // A family gone (TTL) is as good as revoked.
-            None => true,
+        let family = self.get(family_key(&record.family_id)).await?;
+        Ok(Some(token_state(record, family.as_ref())?))
+    }
+
+    async fn find_refresh_token_in_family(
+        &self,
+        hash: &SecretHash,
+        family_id: &str,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        let token_key = key_string(&refresh_key(hash));
+        let found = self
+            .batch_get(vec![refresh_key(hash), family_key(family_id)])
+            .await?;
+        let Some(item) = found.iter().find(|item| key_string(item) == token_key) else {
+            return Ok(None);
         };
-        Ok(Some(RefreshTokenState {
-            record,
-            family_revoked,
-        }))
+        let record = refresh_from(item)?;
+        let own_family = key_string(&family_key(&record.family_id));
+        let family = match found.iter().find(|item| key_string(item) == own_family) {
+            Some(family) => Some(family.clone()),
+            // Not the family hinted at (or gone): read the token's own.
+            None if record.family_id != family_id => {
+                self.get(family_key(&record.family_id)).await?
+            }
+            None => None,
+        };
+        Ok(Some(token_state(record, family.as_ref())?))
     }
 
     async fn rotate_refresh_token(

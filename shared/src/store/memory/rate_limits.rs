@@ -96,6 +96,32 @@ impl RateWindows {
         policy.outcome_of(allowed, times.len(), times.front().copied(), now)
     }
 
+    /// Runs `create` and clears the window when it admits one more request at `now`, under
+    /// the window's lock, so that no attempt counted meanwhile is lost; otherwise returns what
+    /// a refused request is told.
+    pub(super) fn clear_if_admitting(
+        &self,
+        key: &str,
+        policy: &RateLimitPolicy,
+        now: UnixMillis,
+        create: impl FnOnce(),
+    ) -> Option<RateLimitOutcome> {
+        let key = window_key(key, policy);
+        let mut shard = self.shard(&key);
+        if let Some(times) = shard.windows.get_mut(&key) {
+            let cutoff = policy.cutoff(now);
+            while times.front().is_some_and(|&oldest| oldest <= cutoff) {
+                times.pop_front();
+            }
+            if times.len() >= policy.limit as usize {
+                return Some(policy.outcome_of(false, times.len(), times.front().copied(), now));
+            }
+        }
+        create();
+        shard.windows.remove(&key);
+        None
+    }
+
     fn clear(&self, key: &WindowKey) {
         self.shard(key).windows.remove(key);
     }

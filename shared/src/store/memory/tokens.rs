@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::clock::UnixMillis;
 use crate::model::{AuthorizationCodeRecord, RefreshTokenRecord, RefreshTokenState};
+use crate::ratelimit::RateLimitPolicy;
 use crate::secret::SecretHash;
-use crate::store::{AuthorizationCodes, Redemption, RefreshTokens, Rotation, StoreError};
+use crate::store::{AuthorizationCodes, Redemption, RefreshTokens, Rotation, SignIn, StoreError};
 
 /// Records kept before expired ones are swept.
 const RECORDS_BEFORE_SWEEP: usize = 100_000;
@@ -73,10 +74,34 @@ impl RefreshTokens for MemoryStore {
         Ok(())
     }
 
+    async fn create_refresh_token_at_sign_in(
+        &self,
+        record: &RefreshTokenRecord,
+        lockout: &str,
+        policy: &RateLimitPolicy,
+        now: UnixMillis,
+    ) -> Result<SignIn, StoreError> {
+        let locked = self
+            .rate_windows
+            .clear_if_admitting(lockout, policy, now, || {
+                self.tokens().start_family(record);
+            });
+        Ok(locked.map_or(SignIn::Created, SignIn::Locked))
+    }
+
     async fn find_refresh_token(
         &self,
         hash: &SecretHash,
     ) -> Result<Option<RefreshTokenState>, StoreError> {
+        Ok(self.tokens().state(hash))
+    }
+
+    async fn find_refresh_token_in_family(
+        &self,
+        hash: &SecretHash,
+        _family_id: &str,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        // One lock holds the token and its family: there is nothing to read ahead.
         Ok(self.tokens().state(hash))
     }
 
