@@ -63,6 +63,12 @@ pub struct ServeArgs {
     /// characters). Without it, /admin/ does not exist.
     #[arg(long, env = vars::ADMIN_TOKEN, hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Take the client address the rate limit counts by from this request header (e.g.
+    /// x-bench-client-ip) instead of the connection: for benchmarks, where one load generator
+    /// stands for many clients, or behind a proxy that sets it. Whoever can reach the server
+    /// directly can then pick any address: never expose it with this set.
+    #[arg(long)]
+    pub client_ip_header: Option<hyper::header::HeaderName>,
     /// Seconds a client secret replaced by a rotation stays valid, unless the rotation says.
     #[arg(long, env = vars::SECRET_ROTATION_OVERLAP, default_value_t = DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS)]
     pub secret_rotation_overlap: u64,

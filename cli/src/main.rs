@@ -291,8 +291,15 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         "Try: curl -s {}/oauth/token -d grant_type=client_credentials -d client_id=demo-storefront -d scope=market:1001",
         config.issuer
     );
+    let client_address = match &args.client_ip_header {
+        Some(header) => {
+            println!("Client addresses: from the {header} header (benchmark switch: never expose this server)");
+            server::ClientAddress::Header(header.clone())
+        }
+        None => server::ClientAddress::Peer,
+    };
     tokio::select! {
-        _ = server::run_observed(listener, functions, observer) => {}
+        _ = server::run_observed(listener, functions, observer, client_address) => {}
         _ = tokio::signal::ctrl_c() => println!("Stopping."),
     }
     Ok(())

@@ -29,13 +29,40 @@ use crate::router::{route, Functions};
 /// smaller limit then answers in the documented format.
 const MAX_READ_BYTES: usize = 64 * 1024;
 
+/// Where the client address (which the token endpoint's rate limit counts by) comes from.
+#[derive(Clone, Debug, Default)]
+pub enum ClientAddress {
+    /// The TCP peer: the only safe choice where clients connect directly.
+    #[default]
+    Peer,
+    /// An IP address in this request header, else the peer. For benchmarks (one load
+    /// generator standing for many clients) and behind a proxy that sets the header: anyone
+    /// who can reach the server directly can choose their address with it.
+    Header(hyper::header::HeaderName),
+}
+
+impl ClientAddress {
+    fn of(&self, headers: &hyper::HeaderMap, peer: SocketAddr) -> std::net::IpAddr {
+        match self {
+            ClientAddress::Peer => peer.ip(),
+            ClientAddress::Header(name) => headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or(peer.ip()),
+        }
+    }
+}
+
 async fn serve_one(
     request: hyper::Request<Incoming>,
     peer: SocketAddr,
+    client_address: ClientAddress,
     functions: Arc<Functions>,
     observer: Observer,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
+    let client_ip = client_address.of(&parts.headers, peer);
     let read = Limited::new(body, MAX_READ_BYTES)
         .collect()
         .await
@@ -48,7 +75,7 @@ async fn serve_one(
     http.method = parts.method.clone();
     http.path = Some(parts.uri.path().to_owned());
     http.protocol = Some("HTTP/1.1".to_owned());
-    http.source_ip = Some(peer.ip().to_string());
+    http.source_ip = Some(client_ip.to_string());
     let mut context = ApiGatewayV2httpRequestContext::default();
     context.http = http;
     context.request_id = Some(random_token(12));
@@ -81,12 +108,18 @@ pub async fn run(listener: TcpListener, functions: Arc<Functions>) {
         listener,
         functions,
         Observer::new(MetricsOutput::Off, "gatehouse-serve"),
+        ClientAddress::Peer,
     )
     .await
 }
 
 /// Serves until the task is dropped, each request observed by `observer`.
-pub async fn run_observed(listener: TcpListener, functions: Arc<Functions>, observer: Observer) {
+pub async fn run_observed(
+    listener: TcpListener,
+    functions: Arc<Functions>,
+    observer: Observer,
+    client_address: ClientAddress,
+) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -97,9 +130,16 @@ pub async fn run_observed(listener: TcpListener, functions: Arc<Functions>, obse
         };
         let functions = Arc::clone(&functions);
         let observer = observer.clone();
+        let client_address = client_address.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
-                serve_one(request, peer, Arc::clone(&functions), observer.clone())
+                serve_one(
+                    request,
+                    peer,
+                    client_address.clone(),
+                    Arc::clone(&functions),
+                    observer.clone(),
+                )
             });
             if let Err(error) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -108,5 +148,30 @@ pub async fn run_observed(listener: TcpListener, functions: Arc<Functions>, obse
                 tracing::debug!(%error, "connection ended with an error");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_address_comes_from_the_header_only_when_asked_and_valid() {
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert("x-bench-client-ip", "127.3.4.5".parse().unwrap());
+        let header = ClientAddress::Header("x-bench-client-ip".parse().unwrap());
+        assert_eq!(
+            ClientAddress::Peer.of(&headers, peer).to_string(),
+            "127.0.0.1"
+        );
+        assert_eq!(header.of(&headers, peer).to_string(), "127.3.4.5");
+        for bad in ["not-an-address", "127.0.0.1, 10.0.0.1", ""] {
+            headers.insert("x-bench-client-ip", bad.parse().unwrap());
+            assert_eq!(header.of(&headers, peer).to_string(), "127.0.0.1", "{bad}");
+        }
+        let v6 = ClientAddress::Header("x-bench-client-ip".parse().unwrap());
+        headers.insert("x-bench-client-ip", "2001:db8::7".parse().unwrap());
+        assert_eq!(v6.of(&headers, peer).to_string(), "2001:db8::7");
     }
 }

@@ -7,9 +7,10 @@ use aws_lc_rs::signature::{
     EcdsaKeyPair, ParsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
 };
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse, ThumbprintHash};
-use jsonwebtoken::{DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{DecodingKey, EncodingKey};
 
 use super::claims::AccessTokenClaims;
+use super::signer::{SignError, TokenSigner};
 
 /// The signing algorithms Gatehouse offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +68,7 @@ pub enum KeyError {
 pub struct SigningKey {
     pub algorithm: SigningAlgorithm,
     pub kid: String,
-    encoding_key: EncodingKey,
+    signer: TokenSigner,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -207,18 +208,17 @@ fn parse_keys(text: &str) -> Result<Vec<ParsedKey>, KeyError> {
                 let jwk = Jwk::from_encoding_key(&encoding_key, algorithm.jwt_algorithm())
                     .map_err(jwt_error)?;
                 let (kid, jwk) = public_jwk(jwk, index)?;
+                let signer =
+                    TokenSigner::new(algorithm, &kid, &normalized).ok_or_else(unsupported)?;
+                // Sign once now, so that a bad key fails at start and not at a request.
+                signer
+                    .sign(&serde_json::json!({}))
+                    .map_err(|_| unsupported())?;
                 let signing = SigningKey {
                     algorithm,
                     kid,
-                    encoding_key,
+                    signer,
                 };
-                // Sign once now, so that a bad key fails at start and not at a request.
-                jsonwebtoken::encode(
-                    &signing.header(),
-                    &serde_json::json!({}),
-                    &signing.encoding_key,
-                )
-                .map_err(jwt_error)?;
                 ParsedKey {
                     jwk,
                     public_spki,
@@ -371,15 +371,8 @@ impl KeySet {
         verification_keys(&self.published)
     }
 
-    pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, jsonwebtoken::errors::Error> {
-        jsonwebtoken::encode(&self.signing.header(), claims, &self.signing.encoding_key)
-    }
-}
-
-impl SigningKey {
-    fn header(&self) -> Header {
-        let mut header = Header::new(self.algorithm.jwt_algorithm());
-        header.kid = Some(self.kid.clone());
-        header
+    /// The signed access token (see [`TokenSigner`]).
+    pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, SignError> {
+        self.signing.signer.sign(claims)
     }
 }

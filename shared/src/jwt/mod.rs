@@ -11,6 +11,7 @@ mod compact;
 #[cfg(any(test, feature = "keygen"))]
 mod generate;
 mod keys;
+mod signer;
 #[cfg(test)]
 mod tests;
 
@@ -21,3 +22,4 @@ pub use generate::generate_private_key_pem;
 pub use keys::{
     public_pem, KeyError, KeySet, PublishedKeys, SigningAlgorithm, SigningKey, VerificationKey,
 };
+pub use signer::SignError;
