@@ -298,9 +298,13 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         }
         None => server::ClientAddress::Peer,
     };
+    // Ctrl-C or SIGTERM stop the server; main then writes the last log lines out.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
     tokio::select! {
         _ = server::run_observed(listener, functions, observer, client_address) => {}
         _ = tokio::signal::ctrl_c() => println!("Stopping."),
+        _ = terminate.recv() => println!("Stopping."),
     }
     Ok(())
 }
@@ -347,13 +351,28 @@ fn public_keys(files: &[PathBuf], one_line: bool) -> Result<(), Failure> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let command = Cli::parse().command;
     // Logs go to stderr (see observe::init::cli): stdout carries keys and the start banner.
-    if let Err(error) = gatehouse_shared::observe::init::cli() {
-        eprintln!("gatehouse: {error}");
-        return ExitCode::FAILURE;
-    }
-    let result = match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+    // Under `serve`, in batches, so that a busy server makes one write for many lines.
+    let batched = match &command {
+        Command::Serve(_) => gatehouse_shared::observe::init::serve_logging().map(Some),
+        _ => gatehouse_shared::observe::init::cli().map(|()| None),
+    };
+    let batched = match batched {
+        Ok(batched) => batched,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        Command::Serve(args) => {
+            let served = serve(args).await;
+            if let Some(writer) = &batched {
+                writer.flush_now();
+            }
+            served
+        }
         Command::Import {
             seed,
             dynamodb_endpoint,

@@ -21,6 +21,19 @@ pub fn cli() -> Result<(), ConfigError> {
     logging::init(&LogSettings::from_env(Host::Cli)?, std::io::stderr)
 }
 
+/// `gatehouse serve`: logs as for the other commands, but written in batches by a background
+/// thread (see [`super::batched`]); the caller flushes the returned writer before it exits.
+pub fn serve_logging() -> Result<super::batched::BatchedWriter, ConfigError> {
+    let writer = super::batched::BatchedWriter::spawn(std::io::stderr()).map_err(|error| {
+        ConfigError::Invalid {
+            name: logging::RUST_LOG_VAR,
+            reason: format!("cannot start the log writer: {error}"),
+        }
+    })?;
+    logging::init(&LogSettings::from_env(Host::Cli)?, writer.clone())?;
+    Ok(writer)
+}
+
 /// `gatehouse serve`'s observer: EMF metrics only when `GATEHOUSE_METRICS=emf`.
 pub fn serve() -> Result<Observer, ConfigError> {
     let env = |name: &str| std::env::var(name).ok();

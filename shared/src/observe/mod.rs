@@ -15,6 +15,7 @@
 //! report only bounded facts (the grant, a client id that storage knows, the application kind,
 //! an error code).
 
+pub mod batched;
 pub mod facts;
 pub mod init;
 pub mod logging;
