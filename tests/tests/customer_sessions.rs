@@ -279,6 +279,25 @@ async fn a_right_password_with_a_scope_it_may_not_have_is_told_so_only_while_the
     );
 }
 
+/// A session on an embedded store the test can reach, after `customer` logged in for `scope`,
+/// with the record of the refresh token they got.
+async fn logged_in_on_a_store_of_its_own(
+    customer: (&str, &str),
+    scope: &str,
+) -> (Session, Arc<MemoryStore>, RefreshTokenRecord) {
+    let store = Arc::new(MemoryStore::from_catalog(&demo_catalog()));
+    let session = Session::on(store.clone());
+    let (status, body) = session.login(customer, scope).await;
+    assert_eq!(status, 200, "{body}");
+    let record = store
+        .find_refresh_token(&SecretHash::of(&refresh_token(&body)))
+        .await
+        .unwrap()
+        .expect("stored")
+        .record;
+    (session, store, record)
+}
+
 #[tokio::test]
 async fn a_refresh_token_issued_without_a_hint_still_refreshes() {
     let session = Session::new();
@@ -290,15 +309,7 @@ async fn a_refresh_token_issued_without_a_hint_still_refreshes() {
     // A value without its hint is another (unknown) token...
     assert_eq!(session.refresh(secret, None).await.0, 400);
     // ...and a token stored before hints existed is read the slower way.
-    let store = Arc::new(MemoryStore::from_catalog(&demo_catalog()));
-    let session = Session::on(store.clone());
-    let (_, body) = session.login(ALICE, "market:1003").await;
-    let record = store
-        .find_refresh_token(&SecretHash::of(&refresh_token(&body)))
-        .await
-        .unwrap()
-        .unwrap()
-        .record;
+    let (session, store, record) = logged_in_on_a_store_of_its_own(ALICE, "market:1003").await;
     let old_style = RefreshTokenRecord {
         token_hash: SecretHash::of("an-old-style-token-without-any-hint-0123456789"),
         family_id: format!("{}-old", record.family_id),
@@ -318,15 +329,7 @@ async fn a_refresh_token_issued_without_a_hint_still_refreshes() {
 
 #[tokio::test]
 async fn a_hint_that_names_other_records_than_the_tokens_own_is_not_believed() {
-    let store = Arc::new(MemoryStore::from_catalog(&demo_catalog()));
-    let session = Session::on(store.clone());
-    let (_, body) = session.login(BOB, "market:1001").await;
-    let record = store
-        .find_refresh_token(&SecretHash::of(&refresh_token(&body)))
-        .await
-        .unwrap()
-        .unwrap()
-        .record;
+    let (session, store, record) = logged_in_on_a_store_of_its_own(BOB, "market:1001").await;
     // A value whose hint names Alice and her VIP market, stored (hash and all) as Bob's token
     // for market 1001: only a broken server could issue it, and it must still act as Bob's.
     let lying = GrantHint {

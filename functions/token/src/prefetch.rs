@@ -65,24 +65,43 @@ impl Prefetched {
     }
 }
 
-impl ReadAhead {
-    /// What the hint named, now, when the stored record names the same (else None: the grant
-    /// reads by the record's own ids).
-    pub fn confirmed_by(
-        self,
-        mode: Mode,
-        family_id: &str,
-        owner: (&str, gatehouse_shared::model::OwnerType),
-        market_id: Option<&str>,
-        stock_location_ids: &[String],
-    ) -> Option<Result<(OwnerNow, StoredScope), ApiError>> {
-        if !self
-            .hint
-            .names(mode, family_id, owner, market_id, stock_location_ids)
-        {
-            return None;
-        }
-        Some(self.owner.and_then(|owner| Ok((owner, self.scope?))))
+/// What a stored grant (a refresh token's or a code's record) names: the records a hint must
+/// name exactly for what was read ahead to stand for them.
+pub struct StoredGrant<'a> {
+    pub mode: Mode,
+    pub family_id: &'a str,
+    pub owner: (&'a str, gatehouse_shared::model::OwnerType),
+    pub market_id: Option<&'a str>,
+    pub stock_location_ids: &'a [String],
+}
+
+/// The owner and the scope of `grant` as they are now: as read ahead when the hint named
+/// exactly these records, else read now (both together).
+pub async fn owner_and_scope(
+    service: &TokenService,
+    ahead: Option<ReadAhead>,
+    grant: StoredGrant<'_>,
+) -> Result<(OwnerNow, StoredScope), ApiError> {
+    let names_the_grant = |ahead: &ReadAhead| {
+        ahead.hint.names(
+            grant.mode,
+            grant.family_id,
+            grant.owner,
+            grant.market_id,
+            grant.stock_location_ids,
+        )
+    };
+    match ahead.filter(names_the_grant) {
+        Some(ahead) => Ok((ahead.owner?, ahead.scope?)),
+        None => futures::try_join!(
+            owner_now(service, grant.mode, grant.owner.1, grant.owner.0),
+            stored_scope(
+                service,
+                grant.mode,
+                grant.market_id,
+                grant.stock_location_ids
+            ),
+        ),
     }
 }
 

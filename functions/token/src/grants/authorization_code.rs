@@ -9,10 +9,10 @@ use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::Redemption;
 
 use super::{
-    invalid_grant, issue_access_token, new_refresh_token, owner_now, stored_scope, GrantRequest,
-    OwnerNow, OwnerTokens, TokenResponse,
+    invalid_grant, issue_access_token, new_refresh_token, GrantRequest, OwnerNow, OwnerTokens,
+    TokenResponse,
 };
-use crate::prefetch::Prefetched;
+use crate::prefetch::{owner_and_scope, Prefetched, StoredGrant};
 use crate::TokenService;
 
 /// What the token request presents with its code.
@@ -106,27 +106,18 @@ pub async fn grant(
 
     // The user and the approved scope as they are now: the user still a member, the market
     // still active. Read ahead when the code's hint named them; else both now, together.
-    let confirmed = ahead.and_then(|ahead| {
-        ahead.confirmed_by(
-            record.mode,
-            &record.family_id,
-            (&record.user_id, OwnerType::User),
-            record.market_id.as_deref(),
-            &record.stock_location_ids,
-        )
-    });
-    let (user, (original, markets, locations)) = match confirmed {
-        Some(read) => read?,
-        None => futures::try_join!(
-            owner_now(service, record.mode, OwnerType::User, &record.user_id),
-            stored_scope(
-                service,
-                record.mode,
-                record.market_id.as_deref(),
-                &record.stock_location_ids,
-            ),
-        )?,
-    };
+    let (user, (original, markets, locations)) = owner_and_scope(
+        service,
+        ahead,
+        StoredGrant {
+            mode: record.mode,
+            family_id: &record.family_id,
+            owner: (&record.user_id, OwnerType::User),
+            market_id: record.market_id.as_deref(),
+            stock_location_ids: &record.stock_location_ids,
+        },
+    )
+    .await?;
     if user == OwnerNow::Gone {
         return Err(invalid_grant("the user of this code no longer exists"));
     }

@@ -12,10 +12,10 @@ use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::Rotation;
 
 use super::{
-    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, owner_now, stored_scope,
-    GrantRequest, OwnerNow, OwnerTokens, TokenResponse,
+    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerNow,
+    OwnerTokens, TokenResponse,
 };
-use crate::prefetch::Prefetched;
+use crate::prefetch::{owner_and_scope, Prefetched, StoredGrant};
 use crate::TokenService;
 
 const NOT_VALID: &str = "the refresh token is not valid";
@@ -114,27 +114,18 @@ pub async fn grant(
     // The owner and the original scope as they are now: the market must still be active, the
     // customer still in its group, the user still a member. Read ahead when the token's hint
     // named them; else (a token issued before hints) both now, together.
-    let confirmed = ahead.and_then(|ahead| {
-        ahead.confirmed_by(
-            record.mode,
-            &record.family_id,
-            (&record.owner_id, record.owner_type),
-            record.market_id.as_deref(),
-            &record.stock_location_ids,
-        )
-    });
-    let (owner, (original_request, original_markets, original_locations)) = match confirmed {
-        Some(read) => read?,
-        None => futures::try_join!(
-            owner_now(service, record.mode, record.owner_type, &record.owner_id),
-            stored_scope(
-                service,
-                record.mode,
-                record.market_id.as_deref(),
-                &record.stock_location_ids,
-            ),
-        )?,
-    };
+    let (owner, (original_request, original_markets, original_locations)) = owner_and_scope(
+        service,
+        ahead,
+        StoredGrant {
+            mode: record.mode,
+            family_id: &record.family_id,
+            owner: (&record.owner_id, record.owner_type),
+            market_id: record.market_id.as_deref(),
+            stock_location_ids: &record.stock_location_ids,
+        },
+    )
+    .await?;
     let owner_group = match owner {
         OwnerNow::Gone => return Err(invalid_grant("the refresh token's owner no longer exists")),
         OwnerNow::Customer { group } => group,
