@@ -82,20 +82,24 @@ impl GrantHint {
     }
 
     /// Does the stored record name exactly what this hint does?
-    pub fn names(
-        &self,
-        mode: Mode,
-        family_id: &str,
-        owner: (&str, OwnerType),
-        market_id: Option<&str>,
-        stock_location_ids: &[String],
-    ) -> bool {
-        self.mode == mode
-            && self.family_id == family_id
-            && (self.owner_id.as_str(), self.owner_type) == owner
-            && self.market_id.as_deref() == market_id
-            && self.stock_location_ids == stock_location_ids
+    pub fn names(&self, grant: &StoredGrant<'_>) -> bool {
+        self.mode == grant.mode
+            && self.family_id == grant.family_id
+            && (self.owner_id.as_str(), self.owner_type) == grant.owner
+            && self.market_id.as_deref() == grant.market_id
+            && self.stock_location_ids == grant.stock_location_ids
     }
+}
+
+/// What a stored grant (a refresh token's or a code's record) names: what a hint must name
+/// exactly for the records read ahead to stand for the grant's.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredGrant<'a> {
+    pub mode: Mode,
+    pub family_id: &'a str,
+    pub owner: (&'a str, OwnerType),
+    pub market_id: Option<&'a str>,
+    pub stock_location_ids: &'a [String],
 }
 
 #[cfg(test)]
@@ -160,39 +164,42 @@ mod tests {
         let h = hint();
         let locations = ["sl_ams".to_owned(), "sl_ber".to_owned()];
         let owner = ("cus_alice", OwnerType::Customer);
-        assert!(h.names(Mode::Test, "fam_1", owner, Some("mkt_eu"), &locations));
-        type Record<'a> = (
-            Mode,
-            &'a str,
-            (&'a str, OwnerType),
-            Option<&'a str>,
-            &'a [String],
-        );
-        let cases: [Record; 6] = [
-            (Mode::Live, "fam_1", owner, Some("mkt_eu"), &locations),
-            (Mode::Test, "fam_2", owner, Some("mkt_eu"), &locations),
-            (
-                Mode::Test,
-                "fam_1",
-                ("cus_bob", OwnerType::Customer),
-                Some("mkt_eu"),
-                &locations,
-            ),
-            (
-                Mode::Test,
-                "fam_1",
-                ("cus_alice", OwnerType::User),
-                Some("mkt_eu"),
-                &locations,
-            ),
-            (Mode::Test, "fam_1", owner, None, &locations),
-            (Mode::Test, "fam_1", owner, Some("mkt_eu"), &locations[..1]),
+        let grant = StoredGrant {
+            mode: Mode::Test,
+            family_id: "fam_1",
+            owner,
+            market_id: Some("mkt_eu"),
+            stock_location_ids: &locations,
+        };
+        assert!(h.names(&grant));
+        let cases = [
+            StoredGrant {
+                mode: Mode::Live,
+                ..grant
+            },
+            StoredGrant {
+                family_id: "fam_2",
+                ..grant
+            },
+            StoredGrant {
+                owner: ("cus_bob", OwnerType::Customer),
+                ..grant
+            },
+            StoredGrant {
+                owner: ("cus_alice", OwnerType::User),
+                ..grant
+            },
+            StoredGrant {
+                market_id: None,
+                ..grant
+            },
+            StoredGrant {
+                stock_location_ids: &locations[..1],
+                ..grant
+            },
         ];
-        for (mode, family, owner, market, locations) in cases {
-            assert!(
-                !h.names(mode, family, owner, market, locations),
-                "{mode:?} {family} {owner:?} {market:?} {locations:?}"
-            );
+        for other in cases {
+            assert!(!h.names(&other), "{other:?}");
         }
     }
 }

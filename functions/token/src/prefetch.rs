@@ -13,7 +13,7 @@
 //! for nothing; that costs a read, never an answer.
 
 use gatehouse_shared::error::ApiError;
-use gatehouse_shared::grant_hint::GrantHint;
+use gatehouse_shared::grant_hint::{GrantHint, StoredGrant};
 use gatehouse_shared::model::{AuthorizationCodeRecord, Customer, Mode, RefreshTokenState};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::StoreError;
@@ -65,16 +65,6 @@ impl Prefetched {
     }
 }
 
-/// What a stored grant (a refresh token's or a code's record) names: the records a hint must
-/// name exactly for what was read ahead to stand for them.
-pub struct StoredGrant<'a> {
-    pub mode: Mode,
-    pub family_id: &'a str,
-    pub owner: (&'a str, gatehouse_shared::model::OwnerType),
-    pub market_id: Option<&'a str>,
-    pub stock_location_ids: &'a [String],
-}
-
 /// The owner and the scope of `grant` as they are now: as read ahead when the hint named
 /// exactly these records, else read now (both together).
 pub async fn owner_and_scope(
@@ -82,16 +72,7 @@ pub async fn owner_and_scope(
     ahead: Option<ReadAhead>,
     grant: StoredGrant<'_>,
 ) -> Result<(OwnerNow, StoredScope), ApiError> {
-    let names_the_grant = |ahead: &ReadAhead| {
-        ahead.hint.names(
-            grant.mode,
-            grant.family_id,
-            grant.owner,
-            grant.market_id,
-            grant.stock_location_ids,
-        )
-    };
-    match ahead.filter(names_the_grant) {
+    match ahead.filter(|ahead| ahead.hint.names(&grant)) {
         Some(ahead) => Ok((ahead.owner?, ahead.scope?)),
         None => futures::try_join!(
             owner_now(service, grant.mode, grant.owner.1, grant.owner.0),

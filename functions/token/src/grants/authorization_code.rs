@@ -12,7 +12,9 @@ use super::{
     invalid_grant, issue_access_token, new_refresh_token, GrantRequest, OwnerNow, OwnerTokens,
     TokenResponse,
 };
-use crate::prefetch::{owner_and_scope, Prefetched, StoredGrant};
+use gatehouse_shared::grant_hint::StoredGrant;
+
+use crate::prefetch::{owner_and_scope, Prefetched};
 use crate::TokenService;
 
 /// What the token request presents with its code.

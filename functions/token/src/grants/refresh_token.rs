@@ -15,7 +15,9 @@ use super::{
     invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerNow,
     OwnerTokens, TokenResponse,
 };
-use crate::prefetch::{owner_and_scope, Prefetched, StoredGrant};
+use gatehouse_shared::grant_hint::StoredGrant;
+
+use crate::prefetch::{owner_and_scope, Prefetched};
 use crate::TokenService;
 
 const NOT_VALID: &str = "the refresh token is not valid";

@@ -85,10 +85,7 @@ impl RateWindows {
         let mut shard = self.shard(&key);
         shard.sweep_if_due(now);
         let times = shard.windows.entry(key).or_default();
-        let cutoff = policy.cutoff(now);
-        while times.front().is_some_and(|&oldest| oldest <= cutoff) {
-            times.pop_front();
-        }
+        drop_expired(times, policy, now);
         let allowed = times.len() < policy.limit as usize;
         if allowed {
             times.push_back(now);
@@ -109,10 +106,7 @@ impl RateWindows {
         let key = window_key(key, policy);
         let mut shard = self.shard(&key);
         if let Some(times) = shard.windows.get_mut(&key) {
-            let cutoff = policy.cutoff(now);
-            while times.front().is_some_and(|&oldest| oldest <= cutoff) {
-                times.pop_front();
-            }
+            drop_expired(times, policy, now);
             if times.len() >= policy.limit as usize {
                 return Some(policy.outcome_of(false, times.len(), times.front().copied(), now));
             }
@@ -124,6 +118,14 @@ impl RateWindows {
 
     fn clear(&self, key: &WindowKey) {
         self.shard(key).windows.remove(key);
+    }
+}
+
+/// Drops, from the front, the times that have left the window ending `now`.
+fn drop_expired(times: &mut VecDeque<UnixMillis>, policy: &RateLimitPolicy, now: UnixMillis) {
+    let cutoff = policy.cutoff(now);
+    while times.front().is_some_and(|&oldest| oldest <= cutoff) {
+        times.pop_front();
     }
 }
 
