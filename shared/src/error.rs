@@ -169,6 +169,7 @@ impl ApiError {
         // The source's messages only, never its Debug form: an SDK error's Debug holds the
         // raw HTTP response, body included.
         let source = self.source.as_deref().map(|source| error_chain(source));
+        let description = description_text(&self.description);
         if status.is_server_error() {
             tracing::error!(error = self.code.as_str(), source, "request failed");
         } else if let Some(source) = source {
@@ -176,10 +177,10 @@ impl ApiError {
         }
         let body = json!({
             "error": self.code.as_str(),
-            "error_description": self.description,
+            "error_description": description,
             "errors": [{
                 "title": self.code.as_str(),
-                "detail": self.description,
+                "detail": description,
                 "code": jsonapi_code(status),
                 "status": status.as_u16(),
             }],
@@ -203,6 +204,57 @@ impl ApiError {
         facts.rate_limited = self.limited_by;
         response
     }
+}
+
+/// RFC 6749 §5.2: "Values for the "error_description" parameter MUST NOT include characters
+/// outside the set %x20-21 / %x23-5B / %x5D-7E."
+pub fn is_description_char(c: char) -> bool {
+    matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// What replaces a character RFC 6749 §5.2 does not allow in an `error_description`.
+const REPLACEMENT: char = '?';
+
+/// An `error_description` as sent: every character §5.2 does not allow replaced. Borrowed
+/// (no copy) when the text is already clean, as every description written here is.
+pub fn description_text(text: &str) -> Cow<'_, str> {
+    if text.chars().all(is_description_char) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(
+            text.chars()
+                .map(|c| {
+                    if is_description_char(c) {
+                        c
+                    } else {
+                        REPLACEMENT
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Client input to quote in an error description: at most 64 characters (then "..."), each
+/// one §5.2 does not allow replaced, so that a description never carries a client's line
+/// breaks, quotes or escapes back to it (or into a log line).
+pub fn echo_input(input: &str) -> String {
+    const MAX_CHARS: usize = 64;
+    let mut echoed: String = input
+        .chars()
+        .take(MAX_CHARS)
+        .map(|c| {
+            if is_description_char(c) {
+                c
+            } else {
+                REPLACEMENT
+            }
+        })
+        .collect();
+    if input.chars().nth(MAX_CHARS).is_some() {
+        echoed.push_str("...");
+    }
+    echoed
 }
 
 /// An error and its sources' messages, `outer: inner: innermost`.
@@ -285,6 +337,42 @@ mod tests {
             .starts_with("Basic"));
         let without = ApiError::invalid_client().into_response();
         assert!(without.headers().get("www-authenticate").is_none());
+    }
+
+    #[test]
+    fn descriptions_carry_only_the_characters_rfc_6749_allows() {
+        let cases = [
+            ("plain text, 'quoted' [ok] ~", "plain text, 'quoted' [ok] ~"),
+            ("line\r\nbreak", "line??break"),
+            (
+                "a \"quote\" and a back\\slash",
+                "a ?quote? and a back?slash",
+            ),
+            ("tab\there", "tab?here"),
+            ("caf\u{e9} \u{2026} \u{1F600}", "caf? ? ?"),
+            ("\u{7f}\u{0}", "??"),
+        ];
+        for (written, sent) in cases {
+            let response = ApiError::invalid_request(written.to_owned()).into_response();
+            let body = body_of(&response);
+            assert_eq!(body["error_description"], sent, "{written:?}");
+            assert_eq!(body["errors"][0]["detail"], sent, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn echoed_input_is_cut_to_64_characters_and_cleaned() {
+        assert_eq!(echo_input("market:1"), "market:1");
+        assert_eq!(echo_input("a\"b\\c\r\n"), "a?b?c??");
+        let long = "\u{e9}".repeat(100);
+        assert_eq!(echo_input(&long), format!("{}...", "?".repeat(64)));
+        assert_eq!(echo_input(&"x".repeat(64)), "x".repeat(64));
+        for c in (0..=0x7f_u8).map(char::from).chain(['\u{e9}', '\u{2028}']) {
+            assert!(
+                echo_input(&c.to_string()).chars().all(is_description_char),
+                "{c:?}"
+            );
+        }
     }
 
     #[test]

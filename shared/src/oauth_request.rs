@@ -3,7 +3,7 @@
 //! answered as `invalid_request`.
 
 use crate::clock::UnixMillis;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{echo_input, ApiError, ErrorCode};
 use crate::http::body_bytes;
 use crate::model::Application;
 use base64::engine::general_purpose::STANDARD;
@@ -77,16 +77,12 @@ impl Params {
         if self.0.iter().any(|(key, _)| *key == name) {
             return Err(ApiError::invalid_request(format!(
                 "parameter '{}' is repeated",
-                shorten(&name)
+                echo_input(&name)
             )));
         }
         self.0.push((name, value));
         Ok(())
     }
-}
-
-fn shorten(text: &str) -> String {
-    text.chars().take(64).collect()
 }
 
 /// How the client identified itself. Its Debug form tells whether a secret was sent, not
@@ -180,7 +176,8 @@ fn parse_json(body: &str) -> Result<Params, ApiError> {
             serde_json::Value::Null => String::new(),
             _ if KNOWN_PARAMETERS.contains(&name.as_str()) => {
                 return Err(ApiError::invalid_request(format!(
-                    "parameter '{name}' must be a string"
+                    "parameter '{}' must be a string",
+                    echo_input(&name)
                 )));
             }
             _ => continue,

@@ -287,6 +287,13 @@ pub fn assert_error_format(status: u16, headers: &http::HeaderMap, body: &Value)
         .as_str()
         .expect("an error_description");
     assert!(!description.is_empty());
+    // RFC 6749 §5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E.
+    assert!(
+        description
+            .chars()
+            .all(|c| matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')),
+        "error_description has a character RFC 6749 section 5.2 does not allow: {description:?}"
+    );
     let entry = &body["errors"][0];
     assert_eq!(entry["title"], error.as_str());
     assert_eq!(entry["detail"], description);

@@ -359,6 +359,59 @@ async fn unknown_grants_are_unsupported_grant_type() {
 }
 
 #[tokio::test]
+async fn input_echoed_in_an_error_description_is_cut_short_and_cleaned_to_rfc_6749_characters() {
+    let hostile = "x\r\nSet-Cookie: a=\"b\"\\\u{e9}\u{2028}\u{0}";
+    let long = "y".repeat(500);
+    let cases: Vec<(&str, TokenEvent)> = vec![
+        (
+            "grant_type",
+            TokenEvent::form(&[("grant_type", hostile), ("client_id", STOREFRONT)]),
+        ),
+        (
+            "long grant_type",
+            TokenEvent::form(&[("grant_type", &long), ("client_id", STOREFRONT)]),
+        ),
+        (
+            "scope",
+            TokenEvent::form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", STOREFRONT),
+                ("scope", hostile),
+            ]),
+        ),
+        (
+            "repeated parameter name",
+            TokenEvent::new()
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials&x%0D%0A%22%5C%C3%A9=1&x%0D%0A%22%5C%C3%A9=2"),
+        ),
+        (
+            "JSON parameter name",
+            TokenEvent::json(
+                &json!({"grant_type": "client_credentials", "client_id": {hostile: 1}}),
+            ),
+        ),
+        (
+            "JSON non-string known parameter",
+            TokenEvent::new()
+                .header("content-type", "application/json")
+                .body("{\"grant_type\": \"client_credentials\", \"scope\": [\"\\r\\n\"]}"),
+        ),
+    ];
+    for (name, event) in cases {
+        let (status, headers, body) = post(event).await;
+        assert_eq!(status, 400, "{name}: {body}");
+        assert_error_format(status, &headers, &body);
+        let description = body["error_description"].as_str().unwrap();
+        assert!(description.len() < 200, "{name}: {description}");
+        assert!(
+            !description.contains("yyyyy".repeat(13).as_str()),
+            "{name}: {description}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn bad_input_gets_a_4xx_in_the_documented_format_and_never_a_500() {
     let ok = [
         ("grant_type", "client_credentials"),

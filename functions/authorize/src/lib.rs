@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use gatehouse_shared::clock::Clock;
 use gatehouse_shared::config::ServiceConfig;
-use gatehouse_shared::error::ApiError;
+use gatehouse_shared::error::{description_text, ApiError};
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::grant_hint::GrantHint;
 use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
@@ -136,7 +136,10 @@ fn refused(service: &AuthorizeService, refusal: Refusal) -> Response<Body> {
                 service,
                 &redirect_uri,
                 state.as_deref(),
-                vec![("error", error), ("error_description", &description)],
+                vec![
+                    ("error", error),
+                    ("error_description", &description_text(&description)),
+                ],
             ),
             error,
         ),

@@ -3,7 +3,7 @@
 //! reported.
 
 use gatehouse_shared::clock::UnixMillis;
-use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::error::{echo_input, ApiError, ErrorCode};
 use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
 use gatehouse_shared::model::MAX_EMAIL_LENGTH;
 use gatehouse_shared::oauth_request::{
@@ -173,10 +173,7 @@ impl Incoming {
         let grant_type = GrantType::parse(grant_type).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::UnsupportedGrantType,
-                format!(
-                    "grant_type '{}' is not supported",
-                    grant_type.chars().take(64).collect::<String>()
-                ),
+                format!("grant_type '{}' is not supported", echo_input(grant_type)),
             )
         })?;
         let client = found.transpose()?.flatten();

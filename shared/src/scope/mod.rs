@@ -16,6 +16,7 @@ pub use resolve::{resolve_scope, GrantedScope, ScopeContext};
 
 use std::fmt;
 
+use crate::error::echo_input;
 use crate::model::{Market, StockLocation};
 
 /// Longest scope string accepted, in bytes.
@@ -130,20 +131,6 @@ fn is_scope_token_char(c: char) -> bool {
     matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
 }
 
-/// Shortens client input before echoing it in an error description.
-fn echo(token: &str) -> String {
-    const MAX: usize = 64;
-    if token.len() <= MAX {
-        token.to_owned()
-    } else {
-        let mut end = MAX;
-        while !token.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &token[..end])
-    }
-}
-
 fn parse_ref(rest: &str) -> Option<ResourceRef> {
     if let Some(id) = rest.strip_prefix("id:") {
         return (!id.is_empty()).then(|| ResourceRef::Id(id.to_owned()));
@@ -173,22 +160,24 @@ pub fn parse_scope(scope: Option<&str>) -> Result<ScopeRequest, ScopeError> {
     }
     for token in tokens {
         if !token.chars().all(is_scope_token_char) {
-            return Err(ScopeError::Malformed(echo(token)));
+            return Err(ScopeError::Malformed(echo_input(token)));
         }
         if token == "market:all" {
             request.all_markets = true;
         } else if let Some(rest) = token.strip_prefix("market:") {
-            let reference = parse_ref(rest).ok_or_else(|| ScopeError::Malformed(echo(token)))?;
+            let reference =
+                parse_ref(rest).ok_or_else(|| ScopeError::Malformed(echo_input(token)))?;
             if !request.markets.contains(&reference) {
                 request.markets.push(reference);
             }
         } else if let Some(rest) = token.strip_prefix("stock_location:") {
-            let reference = parse_ref(rest).ok_or_else(|| ScopeError::Malformed(echo(token)))?;
+            let reference =
+                parse_ref(rest).ok_or_else(|| ScopeError::Malformed(echo_input(token)))?;
             if !request.stock_locations.contains(&reference) {
                 request.stock_locations.push(reference);
             }
         } else {
-            return Err(ScopeError::Malformed(echo(token)));
+            return Err(ScopeError::Malformed(echo_input(token)));
         }
     }
     if request.all_markets && !(request.markets.is_empty() && request.stock_locations.is_empty()) {
