@@ -17,6 +17,27 @@ use crate::clock::UnixMillis;
 /// (DynamoDB caps expressions at 4 KB).
 pub const MAX_LIMIT: u32 = 300;
 
+/// The rate-limit key of a client address. IPv4: the address. IPv6: its /64, the smallest
+/// block a network hands out (a home, a phone, a server each get at least one, and choose any
+/// of its 2^64 addresses at will, RFC 8981), so that rotating addresses inside it does not
+/// rotate past the limit. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is its IPv4 address.
+/// Anything that is not an address (API Gateway always sends one) is kept, at most 64
+/// characters of it, under a prefix of its own so that it can never equal an address's key.
+pub fn client_key(address: &str) -> String {
+    use std::net::IpAddr;
+    match address.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let network = u128::from(v6) & !(u128::from(u64::MAX));
+                format!("{}/64", std::net::Ipv6Addr::from(network))
+            }
+        },
+        Err(_) => format!("unparsed:{}", address.chars().take(64).collect::<String>()),
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimitPolicy {
     pub limit: u32,
@@ -102,11 +123,16 @@ impl RateLimitPolicy {
     ) -> RateLimitOutcome {
         let in_window = u32::try_from(in_window).unwrap_or(u32::MAX);
         let remaining = self.limit.saturating_sub(in_window);
-        // Seconds until the oldest counted request leaves the window and frees a place.
+        // Seconds until the oldest counted request leaves the window and frees a place. On
+        // DynamoDB another instance may have counted a request a little "after" this one's
+        // `now` (requests reach the table out of order, clocks differ by milliseconds): such a
+        // time leaves the window later than `now + window`. The contract's Retry-After never
+        // exceeds the window, and by then this client's own clock has moved past it anyway.
         let reset_seconds = match oldest_in_window {
             Some(oldest) => (oldest + self.window).since(now).as_millis().div_ceil(1000) as u64,
             None => 0,
-        };
+        }
+        .min(self.window.as_secs());
         RateLimitOutcome {
             allowed,
             limit: self.limit,
@@ -181,6 +207,39 @@ mod tests {
                 reset_seconds: 60
             }
         );
+    }
+
+    #[test]
+    fn retry_after_never_exceeds_the_window_even_when_a_counted_time_is_after_now() {
+        let now = UnixMillis(1_000_000);
+        let p = policy(3);
+        for ahead in [1, 500, 999, 1_000, 1_001, 30_000] {
+            let later = now + Duration::from_millis(ahead);
+            let outcome = p.outcome(false, &[later, later, later], now);
+            assert_eq!(outcome.reset_seconds, 60, "{ahead} ms ahead");
+            assert!(!outcome.allowed);
+        }
+        // A time exactly `now` frees its place in exactly the window.
+        assert_eq!(p.outcome(false, &[now, now, now], now).reset_seconds, 60);
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_and_ipv4_by_their_address() {
+        let cases = [
+            ("203.0.113.7", "203.0.113.7"),
+            ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+            ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+            ("2001:0db8:0001:0002:abcd:0:0:9", "2001:db8:1:2::/64"),
+            ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+            ("::1", "::/64"),
+            ("::ffff:203.0.113.7", "203.0.113.7"),
+            (" 203.0.113.7 ", "203.0.113.7"),
+            ("unknown", "unparsed:unknown"),
+        ];
+        for (address, key) in cases {
+            assert_eq!(client_key(address), key, "{address}");
+        }
+        assert_eq!(client_key(&"x".repeat(200)).len(), "unparsed:".len() + 64);
     }
 
     #[test]

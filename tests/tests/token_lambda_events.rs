@@ -543,6 +543,35 @@ async fn the_limit_is_per_ip_shared_by_test_and_live_and_counts_refused_requests
 }
 
 #[tokio::test]
+async fn ipv6_clients_share_one_limit_per_64_however_they_rotate_inside_it() {
+    let service = token_service(
+        Arc::new(MemoryStore::from_catalog(&demo_catalog())),
+        manual_clock(),
+        RateLimitPolicy::new(3, 60).unwrap(),
+    );
+    let send = |ip: &str| {
+        let event = TokenEvent::form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", STOREFRONT),
+            ("scope", "market:1001"),
+        ])
+        .source_ip(ip);
+        handle(event.request(), &service)
+    };
+    for ip in [
+        "2001:db8:1:2::1",
+        "2001:db8:1:2::2",
+        "2001:db8:1:2:aaaa:bbbb:cccc:dddd",
+    ] {
+        assert_eq!(send(ip).await.status(), 200, "{ip}");
+    }
+    assert_eq!(send("2001:db8:1:2:ffff::9").await.status(), 429);
+    // The next /64 is another network, and an IPv4 client another key again.
+    assert_eq!(send("2001:db8:1:3::1").await.status(), 200);
+    assert_eq!(send("198.51.100.1").await.status(), 200);
+}
+
+#[tokio::test]
 async fn a_storage_failure_is_a_503_with_retry_after_and_no_internals() {
     let store = FaultyStore::new(MemoryStore::from_catalog(&demo_catalog()));
     store.fail("*");

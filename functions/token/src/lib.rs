@@ -14,7 +14,7 @@ use gatehouse_shared::http::{client_ip, json_response};
 use gatehouse_shared::jwt::KeySet;
 use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::ratelimit::RateLimitOutcome;
+use gatehouse_shared::ratelimit::{client_key, RateLimitOutcome};
 use gatehouse_shared::store::{
     AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, Store,
     StoreError, Users,
@@ -152,7 +152,7 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
         return ApiError::method_not_allowed("POST").into_response();
     }
     let now = service.clock.now();
-    let client_key = client_ip(&request).unwrap_or_else(|| "unknown".to_owned());
+    let client_key = client_key(client_ip(&request).as_deref().unwrap_or("unknown"));
     let incoming = Incoming::read(&request);
     let lookup = async {
         let (id, markets, locations) = incoming.lookup()?;
