@@ -593,9 +593,26 @@ async fn the_grace_period_is_configurable() {
     let (_, login) = session.login(BOB, "market:1001").await;
     let first = refresh_token(&login);
     let (_, body) = session.refresh(&first, None).await;
+    let second = refresh_token(&body);
+    // Presented again at the very instant of its exchange: a concurrent request, refused
+    // only, whatever the grace period (see the race tests below).
     let (status, _) = session.refresh(&first, None).await;
     assert_eq!(status, 400);
-    let (status, body) = session.refresh(&refresh_token(&body), None).await;
+    let (status, body) = session.refresh(&second, None).await;
+    assert_eq!(status, 200, "{body}");
+    let third = refresh_token(&body);
+    // Three seconds later, with no grace period, presenting it again is reuse.
+    session.advance(Duration::from_secs(3));
+    let (status, body) = session.refresh(&first, None).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{body}"
+    );
+    let (status, body) = session.refresh(&third, None).await;
     assert_eq!(
         (status, body["error_description"].as_str()),
         (400, Some("the refresh token has been revoked"))
@@ -639,6 +656,23 @@ async fn of_ten_concurrent_refreshes_exactly_one_succeeds_on_the_embedded_store(
 #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
 async fn of_ten_concurrent_refreshes_exactly_one_succeeds_on_dynamodb() {
     ten_concurrent_refreshes_of_one_token(Session::on(Arc::new(demo_dynamo_store().await))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_grace_period_the_losers_of_a_refresh_race_leave_the_winners_token_alive_on_the_embedded_store(
+) {
+    let mut session = Session::new();
+    session.service.config.refresh_reuse_grace = Duration::ZERO;
+    ten_concurrent_refreshes_of_one_token(session).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn with_no_grace_period_the_losers_of_a_refresh_race_leave_the_winners_token_alive_on_dynamodb(
+) {
+    let mut session = Session::on(Arc::new(demo_dynamo_store().await));
+    session.service.config.refresh_reuse_grace = Duration::ZERO;
+    ten_concurrent_refreshes_of_one_token(session).await;
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //! grace period after the exchange, where it is taken for a retry (a lost response, a second
 //! browser tab) and only refused.
 
+use std::time::Duration;
+
 use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::GrantType;
@@ -22,17 +24,29 @@ use crate::TokenService;
 
 const NOT_VALID: &str = "the refresh token is not valid";
 
-/// What to answer for a consumed token presented again.
+/// A consumed token presented this soon after its exchange came from a request that was in
+/// flight with the exchange (both read the token while it was still active, or this one read
+/// it a moment after the other's write): a race between a client's own requests, never a sign
+/// of theft, whatever grace period is configured. Without it, `--refresh-reuse-grace 0` let a
+/// losing concurrent request revoke the family whose new token the winner had just received.
+/// Two seconds is far longer than an exchange takes (tens of milliseconds) and far shorter
+/// than a stolen token's replay can be timed to hit.
+const CONCURRENT_EXCHANGE: Duration = Duration::from_secs(2);
+
+/// What to answer for a consumed token presented again. RFC 9700 §4.14.2: "If a refresh token
+/// is compromised and subsequently used by both the attacker and the legitimate client, one of
+/// them will present an invalidated refresh token, which will inform the authorization server
+/// of the breach" — and then the whole family is revoked. Within the grace period (never
+/// shorter than [`CONCURRENT_EXCHANGE`]) it is taken for a retry and only refused.
 async fn reuse(
     service: &TokenService,
     record: &RefreshTokenRecord,
     consumed_at: UnixMillis,
     now: UnixMillis,
 ) -> ApiError {
-    if now < consumed_at + service.config.refresh_reuse_grace {
-        return invalid_grant(
-            "this refresh token was just exchanged for a new one: use the new one",
-        );
+    let grace = service.config.refresh_reuse_grace.max(CONCURRENT_EXCHANGE);
+    if now < consumed_at + grace {
+        return just_exchanged();
     }
     match service
         .storage
@@ -200,15 +214,20 @@ pub async fn grant(
                 owner_type: record.owner_type,
             }),
         }),
-        // Another request exchanged it first, or it was revoked meanwhile.
+        // Another request exchanged it while this one ran: this request saw the token active,
+        // so it lost a race with the client's own request and is refused, never taken for
+        // reuse (that would revoke the token the winner was just given). Or it was revoked
+        // meanwhile.
         Rotation::NotActive(Some(now_state)) => match now_state.record.consumed_at {
-            Some(consumed_at) if !now_state.family_revoked => {
-                Err(reuse(service, &now_state.record, consumed_at, now).await)
-            }
+            Some(_) if !now_state.family_revoked => Err(just_exchanged()),
             _ => Err(invalid_grant("the refresh token has been revoked")),
         },
         Rotation::NotActive(None) => Err(invalid_grant(NOT_VALID)),
     }
+}
+
+fn just_exchanged() -> ApiError {
+    invalid_grant("this refresh token was just exchanged for a new one: use the new one")
 }
 
 /// The original grant no longer holds (market disabled, customer left the group): the refresh
