@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use gatehouse_shared::config::{
     vars, ConfigError, ServiceConfig, DEFAULT_LOGIN_FAILURE_LIMIT,
@@ -13,6 +14,8 @@ use gatehouse_shared::config::{
 };
 use gatehouse_shared::model::Organization;
 use gatehouse_shared::ratelimit;
+
+use crate::connection_limits::{self, ConnectionLimits};
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -72,6 +75,32 @@ pub struct ServeArgs {
     /// Seconds a client secret replaced by a rotation stays valid, unless the rotation says.
     #[arg(long, env = vars::SECRET_ROTATION_OVERLAP, default_value_t = DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS)]
     pub secret_rotation_overlap: u64,
+    /// Seconds a client has to send a request's headers, counted from when the connection is
+    /// ready for a request: also how long an idle keep-alive connection is kept.
+    #[arg(long, default_value_t = connection_limits::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout: u64,
+    /// Seconds a client has to send a request's body once its headers are in; past them the
+    /// answer is 408 and the connection is closed.
+    #[arg(long, default_value_t = connection_limits::DEFAULT_BODY_READ_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_read_timeout: u64,
+    /// Connections held at once; more wait in the listen backlog until one ends. Keep it
+    /// below the process's open-file limit (`ulimit -n`).
+    #[arg(long, default_value_t = connection_limits::DEFAULT_MAX_CONNECTIONS as u32,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+}
+
+impl ServeArgs {
+    /// The timeouts and the connection cap of `gatehouse serve`.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read: Duration::from_secs(self.header_read_timeout),
+            body_read: Duration::from_secs(self.body_read_timeout),
+            max_connections: self.max_connections as usize,
+        }
+    }
 }
 
 /// Every setting `gatehouse serve` hands to [`ServiceConfig::from_lookup`], and the flag it
@@ -223,6 +252,40 @@ mod tests {
         );
         let config = config_from(&["--host", "::1", "--port", "8080"]).unwrap();
         assert_eq!(config.issuer, "http://[::1]:8080");
+    }
+
+    #[test]
+    fn the_connection_limits_default_to_the_servers_and_are_set_by_their_flags() {
+        let parse = |flags: &[&str]| {
+            Serve::try_parse_from(std::iter::once("serve").chain(flags.iter().copied()))
+                .map(|serve| serve.args.connection_limits())
+        };
+        assert_eq!(parse(&[]).unwrap(), ConnectionLimits::default());
+        let set = parse(&[
+            "--header-read-timeout",
+            "3",
+            "--body-read-timeout",
+            "4",
+            "--max-connections",
+            "100",
+        ])
+        .unwrap();
+        assert_eq!(
+            set,
+            ConnectionLimits {
+                header_read: Duration::from_secs(3),
+                body_read: Duration::from_secs(4),
+                max_connections: 100,
+            }
+        );
+        for bad in [
+            ["--header-read-timeout", "0"],
+            ["--body-read-timeout", "0"],
+            ["--max-connections", "0"],
+            ["--body-read-timeout", "3601"],
+        ] {
+            assert!(parse(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

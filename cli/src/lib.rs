@@ -2,8 +2,10 @@
 //! the same server in process, `serve`'s flags and the configuration built from them, and the
 //! admin commands (`apps`, `markets`, `audit`).
 
+pub mod accept;
 pub mod admin;
 pub mod admin_output;
 pub mod config;
+pub mod connection_limits;
 pub mod router;
 pub mod server;

@@ -298,11 +298,18 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         }
         None => server::ClientAddress::Peer,
     };
+    let limits = args.connection_limits();
+    println!(
+        "Timeouts: headers (and idle keep-alive) {} s, body {} s; at most {} connections at once",
+        limits.header_read.as_secs(),
+        limits.body_read.as_secs(),
+        limits.max_connections
+    );
     // Ctrl-C or SIGTERM stop the server; main then writes the last log lines out.
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
     tokio::select! {
-        _ = server::run_observed(listener, functions, observer, client_address) => {}
+        _ = server::run_observed(listener, functions, observer, client_address, limits) => {}
         _ = tokio::signal::ctrl_c() => println!("Stopping."),
         _ = terminate.recv() => println!("Stopping."),
     }

@@ -2,27 +2,34 @@
 //! send (HTTP API, payload v2, with the peer address as `requestContext.http.sourceIp` and a
 //! new `requestContext.requestId`) and hands it to the router, observed as a Lambda function
 //! observes its requests (one request line each, and metrics when asked).
+//!
+//! Slow and idle clients are timed out, the connections held at once are capped, and a failing
+//! `accept` backs off (see [`crate::connection_limits`] and [`crate::accept`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use gatehouse_shared::error::ApiError;
+use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::observe::metrics::MetricsOutput;
 use gatehouse_shared::observe::Observer;
 use gatehouse_shared::secret::random_token;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
 };
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
+use crate::accept::{self, Backoff};
+use crate::connection_limits::ConnectionLimits;
 use crate::router::{route, Functions};
 
 /// Bodies beyond this are refused before they are read whole; the token function's own,
@@ -54,23 +61,58 @@ impl ClientAddress {
     }
 }
 
+/// Why a request body could not be read whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyFailure {
+    /// Longer than [`MAX_READ_BYTES`], or the connection ended before its Content-Length.
+    TooLargeOrCutShort,
+    /// Not all there within the body-read timeout.
+    TimedOut,
+}
+
+impl BodyFailure {
+    fn into_error(self) -> ApiError {
+        match self {
+            BodyFailure::TooLargeOrCutShort => {
+                ApiError::invalid_request("the request body is too large or was cut short")
+            }
+            BodyFailure::TimedOut => ApiError::new(
+                ErrorCode::RequestTimeout,
+                "the request body did not arrive in time",
+            ),
+        }
+    }
+}
+
+/// The body, whole, within `timeout`. A body known to be empty starts no timer.
+async fn read_body(body: Incoming, timeout: Duration) -> Result<Bytes, BodyFailure> {
+    if body.is_end_stream() {
+        return Ok(Bytes::new());
+    }
+    // The timer is registered only if the body is not already there at the first poll.
+    match tokio::time::timeout(timeout, Limited::new(body, MAX_READ_BYTES).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(_)) => Err(BodyFailure::TooLargeOrCutShort),
+        Err(_) => Err(BodyFailure::TimedOut),
+    }
+}
+
 async fn serve_one(
     request: hyper::Request<Incoming>,
     peer: SocketAddr,
     client_address: ClientAddress,
+    body_read_timeout: Duration,
     functions: Arc<Functions>,
     observer: Observer,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
     let client_ip = client_address.of(&parts.headers, peer);
-    let read = Limited::new(body, MAX_READ_BYTES)
-        .collect()
-        .await
-        .map(|collected| collected.to_bytes());
+    let read = read_body(body, body_read_timeout).await;
     let body = match &read {
         Ok(bytes) if !bytes.is_empty() => Body::Binary(bytes.to_vec()),
         _ => Body::Empty,
     };
+    let unread_body = read.is_err();
     let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
     http.method = parts.method.clone();
     http.path = Some(parts.uri.path().to_owned());
@@ -85,14 +127,20 @@ async fn serve_one(
         .observe(request, |request| async move {
             match read {
                 Ok(_) => route(request, &functions).await,
-                Err(_) => {
-                    ApiError::invalid_request("the request body is too large or was cut short")
-                        .into_response()
-                }
+                Err(failure) => failure.into_error().into_response(),
             }
         })
         .await;
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    if unread_body {
+        // What is left of the body cannot be told from the next request: end the connection
+        // after this answer (RFC 9112 §9.6: "A server that sends a "close" connection option
+        // MUST initiate closure of the connection ... after it sends the response").
+        parts.headers.insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
     let bytes = match body {
         Body::Empty => Bytes::new(),
         Body::Text(text) => Bytes::from(text),
@@ -102,13 +150,23 @@ async fn serve_one(
     Ok(hyper::Response::from_parts(parts, Full::new(bytes)))
 }
 
-/// Serves until the task is dropped, with request lines and no metrics.
+/// Serves until the task is dropped, with request lines, no metrics and the default limits.
 pub async fn run(listener: TcpListener, functions: Arc<Functions>) {
+    run_with_limits(listener, functions, ConnectionLimits::default()).await
+}
+
+/// Serves until the task is dropped, with request lines, no metrics and these limits.
+pub async fn run_with_limits(
+    listener: TcpListener,
+    functions: Arc<Functions>,
+    limits: ConnectionLimits,
+) {
     run_observed(
         listener,
         functions,
         Observer::new(MetricsOutput::Off, "gatehouse-serve"),
         ClientAddress::Peer,
+        limits,
     )
     .await
 }
@@ -119,34 +177,69 @@ pub async fn run_observed(
     functions: Arc<Functions>,
     observer: Observer,
     client_address: ClientAddress,
+    limits: ConnectionLimits,
 ) {
+    let mut http = http1::Builder::new();
+    // hyper starts this timer whenever the connection waits for a request head, on accept and
+    // after each response: it bounds both slow headers and idle keep-alive connections.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read);
+    let http = Arc::new(http);
+    let open_connections = Arc::new(Semaphore::new(limits.max_connections));
+    let mut backoff = Backoff::default();
     loop {
+        // At the cap, stop accepting: new connections wait in the listen backlog, and the
+        // process keeps descriptors to spare instead of failing `accept` with EMFILE.
+        let Ok(slot) = Arc::clone(&open_connections).acquire_owned().await else {
+            return; // never closed
+        };
         let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
+            Ok(accepted) => {
+                if let Some(failures) = backoff.on_success() {
+                    tracing::warn!(failures, "accepting connections again");
+                }
+                accepted
+            }
             Err(error) => {
-                tracing::warn!(%error, "accept failed");
+                let decision = backoff.on_failure(accept::classify(&error));
+                match decision.warn_for {
+                    Some(failures) => tracing::warn!(
+                        %error,
+                        failures,
+                        pause_ms = decision.pause.as_millis() as u64,
+                        "accept failed; backing off (one warning per minute while it lasts)"
+                    ),
+                    None if decision.pause.is_zero() => {
+                        tracing::debug!(%error, "accept failed for one connection")
+                    }
+                    None => {}
+                }
+                if !decision.pause.is_zero() {
+                    tokio::time::sleep(decision.pause).await;
+                }
                 continue;
             }
         };
         let functions = Arc::clone(&functions);
         let observer = observer.clone();
         let client_address = client_address.clone();
+        let http = Arc::clone(&http);
+        let body_read_timeout = limits.body_read;
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 serve_one(
                     request,
                     peer,
                     client_address.clone(),
+                    body_read_timeout,
                     Arc::clone(&functions),
                     observer.clone(),
                 )
             });
-            if let Err(error) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
+            if let Err(error) = http.serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%error, "connection ended with an error");
             }
+            drop(slot);
         });
     }
 }

@@ -34,6 +34,11 @@ pub enum ErrorCode {
     Conflict,
     /// Admin API: a body larger than the endpoint accepts.
     PayloadTooLarge,
+    /// `gatehouse serve`: the body did not arrive within the body-read timeout. RFC 9110
+    /// §15.5.9: "The 408 (Request Timeout) status code indicates that the server did not
+    /// receive a complete request message within the time that it was prepared to wait."
+    /// A 400 would tell the client its request was wrong; it was only slow, and may be retried.
+    RequestTimeout,
 }
 
 impl ErrorCode {
@@ -57,6 +62,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RequestTimeout => "request_timeout",
         }
     }
 
@@ -78,6 +84,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 }
@@ -310,6 +317,7 @@ mod tests {
             (ErrorCode::Forbidden, 403, "FORBIDDEN"),
             (ErrorCode::Conflict, 409, "CONFLICT"),
             (ErrorCode::PayloadTooLarge, 413, "PAYLOAD_TOO_LARGE"),
+            (ErrorCode::RequestTimeout, 408, "REQUEST_TIMEOUT"),
         ];
         for (code, status, jsonapi) in cases {
             let response = ApiError::new(code, "why").into_response();

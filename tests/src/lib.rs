@@ -455,7 +455,31 @@ pub async fn spawn_server_with_admin(
 ) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let functions = Arc::new(Functions {
+    let functions = server_functions(store, rate_limit, admin);
+    tokio::spawn(gatehouse_cli::server::run(listener, functions));
+    address
+}
+
+/// Starts the local server in process on a free port, with these timeouts and this cap.
+pub async fn spawn_server_with_limits(
+    store: Arc<dyn Store>,
+    limits: gatehouse_cli::connection_limits::ConnectionLimits,
+) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let functions = server_functions(store, RateLimitPolicy::default(), None);
+    tokio::spawn(gatehouse_cli::server::run_with_limits(
+        listener, functions, limits,
+    ));
+    address
+}
+
+fn server_functions(
+    store: Arc<dyn Store>,
+    rate_limit: RateLimitPolicy,
+    admin: Option<gatehouse_admin::AdminApi>,
+) -> Arc<Functions> {
+    Arc::new(Functions {
         admin,
         api: api_service(store.clone(), Arc::new(SystemClock)),
         authorize: gatehouse_authorize::AuthorizeService::on_store(
@@ -466,9 +490,7 @@ pub async fn spawn_server_with_admin(
         revoke: revoke_service(store.clone(), Arc::new(SystemClock)),
         token: token_service(store, Arc::new(SystemClock), rate_limit),
         wellknown: WellKnown::new(&config(rate_limit), test_keys().jwks()),
-    });
-    tokio::spawn(gatehouse_cli::server::run(listener, functions));
-    address
+    })
 }
 
 pub struct HttpResponse {
