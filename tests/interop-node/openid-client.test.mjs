@@ -135,3 +135,13 @@ test('openid-client runs the authorization code flow with PKCE, state and RFC 92
     (error) => /"state"/.test(error.cause?.message),
   );
 });
+
+test('jose refuses a Gatehouse token when told to require an audience: the tokens carry none', async () => {
+  const config = await discover(STOREFRONT, client.None());
+  const tokens = await client.clientCredentialsGrant(config, { scope: 'market:1001' });
+  const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri));
+  await assert.rejects(
+    jwtVerify(tokens.access_token, jwks, { issuer: gatehouse.issuer, audience: 'https://api.example' }),
+    (error) => error.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && error.claim === 'aud',
+  );
+});
