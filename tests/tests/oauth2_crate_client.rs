@@ -13,11 +13,11 @@ use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_tests::*;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType};
 use oauth2::url::Url;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    HttpRequest, HttpResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError,
+    HttpRequest, HttpResponse, PkceCodeChallenge, RedirectUrl, RequestTokenError,
     ResourceOwnerPassword, ResourceOwnerUsername, Scope, TokenResponse, TokenUrl,
 };
 use serde_json::Value;
@@ -89,6 +89,17 @@ async fn verified_with_the_jwks(address: SocketAddr, token: &str) -> Value {
         .claims
 }
 
+/// `outcome` is the server's RFC 6749 §5.2 error `expected`, as the crate parsed it.
+fn assert_refused<T: std::fmt::Debug, E: std::error::Error + 'static>(
+    outcome: Result<T, RequestTokenError<E, BasicErrorResponse>>,
+    expected: BasicErrorResponseType,
+) {
+    match outcome {
+        Err(RequestTokenError::ServerResponse(error)) => assert_eq!(*error.error(), expected),
+        other => panic!("expected {expected:?}, got {other:?}"),
+    }
+}
+
 fn scopes(response: &impl TokenResponse) -> Vec<String> {
     response
         .scopes()
@@ -132,12 +143,7 @@ async fn the_oauth2_crate_gets_an_integration_token_with_its_secret_in_basic_aut
         .exchange_client_credentials()
         .request_async(&hyper_client)
         .await;
-    match wrong {
-        Err(RequestTokenError::ServerResponse(error)) => {
-            assert_eq!(*error.error(), BasicErrorResponseType::InvalidClient)
-        }
-        other => panic!("expected invalid_client, got {other:?}"),
-    }
+    assert_refused(wrong, BasicErrorResponseType::InvalidClient);
 }
 
 #[tokio::test]
@@ -177,21 +183,13 @@ async fn the_oauth2_crate_signs_a_customer_in_by_password_and_refreshes_with_rot
         .add_scope(Scope::new("market:1001".to_owned()))
         .request_async(&hyper_client)
         .await;
-    match wrong_password {
-        Err(RequestTokenError::ServerResponse(error)) => {
-            assert_eq!(*error.error(), BasicErrorResponseType::InvalidGrant)
-        }
-        other => panic!("expected invalid_grant, got {other:?}"),
-    }
+    assert_refused(wrong_password, BasicErrorResponseType::InvalidGrant);
     // Presenting the rotated-away token again is reuse: refused.
     let reused = storefront
-        .exchange_refresh_token(&RefreshToken::new(first_refresh.secret().clone()))
+        .exchange_refresh_token(first_refresh)
         .request_async(&hyper_client)
         .await;
-    assert!(
-        matches!(reused, Err(RequestTokenError::ServerResponse(ref e)) if *e.error() == BasicErrorResponseType::InvalidGrant),
-        "{reused:?}"
-    );
+    assert_refused(reused, BasicErrorResponseType::InvalidGrant);
 }
 
 /// One HTTP/1.1 request, the body kept as text (the sign-in page is HTML).
@@ -309,19 +307,13 @@ async fn the_oauth2_crate_runs_the_authorization_code_flow_with_pkce_and_refresh
         .set_pkce_verifier(other_verifier)
         .request_async(&hyper_client)
         .await;
-    assert!(
-        matches!(again, Err(RequestTokenError::ServerResponse(ref e)) if *e.error() == BasicErrorResponseType::InvalidGrant),
-        "{again:?}"
-    );
+    assert_refused(again, BasicErrorResponseType::InvalidGrant);
     // The second presentation revoked what the code issued: its refresh token is dead.
     let refreshed = webapp
         .exchange_refresh_token(response.refresh_token().expect("a refresh token"))
         .request_async(&hyper_client)
         .await;
-    assert!(
-        matches!(refreshed, Err(RequestTokenError::ServerResponse(ref e)) if *e.error() == BasicErrorResponseType::InvalidGrant),
-        "{refreshed:?}"
-    );
+    assert_refused(refreshed, BasicErrorResponseType::InvalidGrant);
 }
 
 #[tokio::test]
