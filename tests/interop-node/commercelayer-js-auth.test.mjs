@@ -1,0 +1,142 @@
+// Commerce Layer's own client, @commercelayer/js-auth, against the gatehouse binary.
+//
+// js-auth always calls `https://auth.<domain>` (here auth.gatehouse.test behind a local TLS
+// proxy, see support.mjs), finds the JWKS from the token's `iss` (so the issuer must be that
+// https://auth.… URL), and verifies only RS512 keys: Gatehouse runs with RS512 signing keys
+// for it (`--algorithm RS512` for the development key; `gatehouse keys` for real ones).
+//
+// Run: `node --test` in this folder (scripts/test does). GATEHOUSE_BIN: the gatehouse binary.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  authenticate, jwtIsIntegration, jwtIsSalesChannel, jwtVerify, makeSalesChannel, revoke,
+  InvalidTokenError,
+} from '@commercelayer/js-auth';
+
+import { BOB, INTEGRATION, INTEGRATION_SECRET, STEP_TIMEOUT_MS, STOREFRONT, startGatehouseOverTls } from './support.mjs';
+
+let rs512; // gatehouse signing with RS512, as js-auth needs
+let es256; // gatehouse with its default, ES256
+
+before(async () => {
+  rs512 = await startGatehouseOverTls(['--algorithm', 'RS512']);
+  es256 = await startGatehouseOverTls();
+});
+after(async () => {
+  await rs512?.stop();
+  await es256?.stop();
+});
+
+/** js-auth's storage interface, in memory. */
+function memoryStorage() {
+  const items = new Map();
+  return {
+    name: 'memory',
+    items,
+    getItem: async (key) => items.get(key) ?? null,
+    setItem: async (key, value) => { items.set(key, value); },
+    removeItem: async (key) => { items.delete(key); },
+  };
+}
+
+function signInBob(domain) {
+  return authenticate('password', {
+    domain, clientId: STOREFRONT, username: BOB.email, password: BOB.password, scope: 'market:1001',
+  });
+}
+
+/** RFC 7009 revocation of a refresh token, without js-auth (see the last test). */
+async function revokeRefreshToken(issuer, refreshToken) {
+  const response = await fetch(new URL('/oauth/revoke', issuer), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: STOREFRONT, token: refreshToken, token_type_hint: 'refresh_token' }),
+    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+test('js-auth gets a sales channel token and verifies it with RS512 from the JWKS its iss names', async () => {
+  const token = await authenticate('client_credentials', { domain: rs512.domain, clientId: STOREFRONT, scope: 'market:code:eu' });
+  assert.equal(token.errors, undefined, JSON.stringify(token.errors));
+  assert.equal(token.tokenType, 'bearer');
+  assert.equal(token.scope, 'market:1001');
+  assert.ok(token.expires instanceof Date);
+  assert.equal(token.expiresIn, 14400);
+  const { header, payload } = await jwtVerify(token.accessToken);
+  assert.equal(header.alg, 'RS512');
+  assert.equal(payload.iss, rs512.issuer);
+  assert.equal(payload.market.number, 1001);
+  assert.ok(jwtIsSalesChannel(payload));
+});
+
+test('js-auth gets an integration token with the client secret', async () => {
+  const token = await authenticate('client_credentials', { domain: rs512.domain, clientId: INTEGRATION, clientSecret: INTEGRATION_SECRET });
+  assert.equal(token.scope, 'market:all');
+  assert.ok(jwtIsIntegration((await jwtVerify(token.accessToken)).payload));
+});
+
+test("js-auth signs a customer in by password, refreshes, and reads Gatehouse's errors", async () => {
+  const customer = await signInBob(rs512.domain);
+  assert.equal(customer.ownerType, 'customer');
+  assert.equal(customer.ownerId, 'cus_bob');
+  assert.equal((await jwtVerify(customer.accessToken)).payload.owner.id, 'cus_bob');
+  const refreshed = await authenticate('refresh_token', { domain: rs512.domain, clientId: STOREFRONT, refreshToken: customer.refreshToken });
+  assert.equal(refreshed.errors, undefined, JSON.stringify(refreshed.errors));
+  assert.notEqual(refreshed.refreshToken, customer.refreshToken);
+
+  // js-auth reads errors from the JSON:API `errors` array Gatehouse sends beside RFC 6749's fields.
+  const refused = await authenticate('password', {
+    domain: rs512.domain, clientId: STOREFRONT, username: BOB.email, password: 'not-bobs-password', scope: 'market:1001',
+  });
+  assert.equal(refused.errors.length, 1);
+  assert.equal(refused.errors[0].title, 'invalid_grant');
+  assert.equal(refused.errors[0].status, 400);
+});
+
+test("js-auth's jwtVerify cannot verify ES256 tokens: it needs Gatehouse signing with RS512", async () => {
+  const token = await authenticate('client_credentials', { domain: es256.domain, clientId: STOREFRONT, scope: 'market:1001' });
+  assert.equal(token.errors, undefined, JSON.stringify(token.errors));
+  await assert.rejects(jwtVerify(token.accessToken), (error) => !(error instanceof InvalidTokenError) && error.name === 'DataError');
+});
+
+test('js-auth caches tokens by the scope it was configured with: configure it with the normalized scope', async () => {
+  // Stored under the granted (normalized) scope, looked up under the configured one: with
+  // `market:code:eu` configured, no stored token is ever found and each call asks for a new one.
+  const byCode = makeSalesChannel({ clientId: STOREFRONT, scope: 'market:code:eu', domain: rs512.domain }, { storage: memoryStorage() });
+  const first = await byCode.getAuthorization();
+  const second = await byCode.getAuthorization();
+  assert.notEqual(first.accessToken, second.accessToken);
+
+  const byNumber = makeSalesChannel({ clientId: STOREFRONT, scope: 'market:1001', domain: rs512.domain }, { storage: memoryStorage() });
+  const cached = await byNumber.getAuthorization();
+  assert.equal(cached.ownerType, 'guest');
+  assert.equal((await byNumber.getAuthorization()).accessToken, cached.accessToken);
+});
+
+test("js-auth's logoutCustomer forgets the customer but leaves the refresh token alive until it is revoked", async () => {
+  const storage = memoryStorage();
+  const salesChannel = makeSalesChannel({ clientId: STOREFRONT, scope: 'market:1001', domain: rs512.domain }, { storage });
+  const customer = await signInBob(rs512.domain);
+  await salesChannel.setCustomer({ accessToken: customer.accessToken, scope: customer.scope, refreshToken: customer.refreshToken });
+  const signedIn = await salesChannel.getAuthorization();
+  assert.equal(signedIn.ownerType, 'customer');
+  assert.equal(signedIn.ownerId, 'cus_bob');
+
+  // logoutCustomer posts the *access token* to /oauth/revoke. Access tokens are stateless and
+  // not revoked (the contract); RFC 7009 §2.2 answers 200 for a token the server does not revoke.
+  assert.deepEqual(await salesChannel.logoutCustomer(), {});
+  assert.equal((await salesChannel.getAuthorization()).ownerType, 'guest');
+  const stillAlive = await authenticate('refresh_token', { domain: rs512.domain, clientId: STOREFRONT, refreshToken: customer.refreshToken });
+  assert.equal(stillAlive.errors, undefined, JSON.stringify(stillAlive.errors));
+  assert.equal(stillAlive.ownerId, 'cus_bob');
+
+  // js-auth's revoke() takes the issuer from the token it revokes, so it cannot send an opaque
+  // refresh token; a plain RFC 7009 request does, and ends the session.
+  await assert.rejects(revoke({ clientId: STOREFRONT, token: stillAlive.refreshToken }), InvalidTokenError);
+  await revokeRefreshToken(rs512.issuer, stillAlive.refreshToken);
+  const afterRevoke = await authenticate('refresh_token', { domain: rs512.domain, clientId: STOREFRONT, refreshToken: stillAlive.refreshToken });
+  assert.equal(afterRevoke.errors?.[0]?.title, 'invalid_grant', JSON.stringify(afterRevoke));
+});

@@ -1,0 +1,198 @@
+// What the interoperability tests share: the gatehouse binary behind a TLS name of its own.
+//
+// Some clients only speak HTTPS (openid-client refuses http: unless told otherwise) and
+// Commerce Layer's js-auth always calls `https://auth.<domain>`. So each test file makes a
+// throwaway certificate authority and a certificate for auth.gatehouse.test (openssl, in a
+// temporary folder), puts a small TLS proxy in front of `gatehouse serve`, and makes this Node
+// process's fetch resolve auth.gatehouse.test to 127.0.0.1 and trust that authority (undici's
+// global dispatcher: Node's fetch, which both clients use, goes through it). Nothing outside
+// the process changes: no /etc/hosts, no system trust store.
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+
+import { Agent, setGlobalDispatcher } from 'undici';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(HERE, '..', '..');
+const GATEHOUSE_BIN = path.resolve(process.env.GATEHOUSE_BIN || path.join(REPO, 'target', 'debug', 'gatehouse'));
+
+/** The name the clients see; `.test` is reserved (RFC 6761) and never resolves elsewhere. */
+export const HOST = 'auth.gatehouse.test';
+export const STEP_TIMEOUT_MS = 15_000;
+
+export const STOREFRONT = 'demo-storefront';
+export const INTEGRATION = 'demo-integration';
+export const INTEGRATION_SECRET = 'demo-integration-secret-change-me-0123456789';
+export const WEBAPP = 'demo-webapp';
+export const WEBAPP_SECRET = 'demo-webapp-secret-change-me-0123456789abcdef';
+export const WEBAPP_REDIRECT = 'http://localhost:8080/callback';
+export const ADMIN = { email: 'admin@example.com', password: 'admin-demo-password' };
+export const BOB = { email: 'bob@example.com', password: 'bob-demo-password' };
+
+function listenOnFreePort(server) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.setTimeout(500);
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function openssl(dir, args) {
+  try {
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    throw new Error(`openssl ${args.join(' ')} failed (openssl is needed to make the test's certificate): ${error.stderr ?? error}`);
+  }
+}
+
+/** A certificate authority made for this run, and a certificate it signed for HOST. */
+function makeCertificates(dir) {
+  const day = ['-days', '2'];
+  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=Gatehouse interop test CA', ...day,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${HOST}`]);
+  writeFileSync(path.join(dir, 'server.ext'),
+    `subjectAltName=DNS:${HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
+  openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key',
+    '-CAcreateserial', '-out', 'server.crt', ...day, '-extfile', 'server.ext']);
+  const read = (name) => readFileSync(path.join(dir, name), 'utf8');
+  return { ca: read('ca.crt'), key: read('server.key'), cert: read('server.crt') };
+}
+
+/**
+ * This process's fetch: HOST resolves to 127.0.0.1 and the run's authority is trusted (it alone:
+ * nothing here may reach past this machine). Any other name fails to resolve. Made once per
+ * process; every server of the process is behind the same name and certificate.
+ */
+let certificates;
+function routeHostToThisMachine() {
+  if (certificates) return certificates;
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-interop-ca-'));
+  certificates = makeCertificates(dir);
+  rmSync(dir, { recursive: true, force: true });
+  const lookup = (hostname, options, callback) => {
+    if (hostname !== HOST) {
+      callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (the interop tests only reach ${HOST})`), { code: 'ENOTFOUND' }));
+    } else if (options?.all) {
+      callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    } else {
+      callback(null, '127.0.0.1', 4);
+    }
+  };
+  setGlobalDispatcher(new Agent({ connect: { lookup, ca: certificates.ca } }));
+  return certificates;
+}
+
+/**
+ * `gatehouse serve` (demo seed, `extraArgs` added) behind a TLS proxy at https://HOST:<port>,
+ * which is also its issuer. Returns { issuer, domain, stop() }; `domain` is what js-auth takes.
+ */
+export async function startGatehouseOverTls(extraArgs = []) {
+  try {
+    accessSync(GATEHOUSE_BIN, constants.X_OK);
+  } catch {
+    throw new Error(`no gatehouse binary at ${GATEHOUSE_BIN}: build it (cargo build -p gatehouse-cli --bin gatehouse) or set GATEHOUSE_BIN`);
+  }
+  const { key, cert } = routeHostToThisMachine();
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-interop-'));
+
+  const free = createServer();
+  const port = await listenOnFreePort(free);
+  await new Promise((resolve) => free.close(resolve));
+
+  const sockets = new Set();
+  const proxy = createTlsServer({ key, cert }, (client) => {
+    const upstream = connect({ host: '127.0.0.1', port });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      socket.on('error', () => { client.destroy(); upstream.destroy(); });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  proxy.on('tlsClientError', () => {});
+  const tlsPort = await listenOnFreePort(proxy);
+  const domain = `gatehouse.test:${tlsPort}`;
+  const issuer = `https://${HOST}:${tlsPort}`;
+
+  const child = spawn(
+    GATEHOUSE_BIN,
+    ['serve', '--host', '127.0.0.1', '--port', String(port), '--issuer', issuer, ...extraArgs],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  let exited = null;
+  const exit = new Promise((resolve) => child.once('exit', (code, signal) => { exited = { code, signal }; resolve(); }));
+  child.once('error', (error) => { output += `\n${error}`; });
+  process.once('exit', () => { if (!exited) child.kill('SIGKILL'); });
+
+  const stop = async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => proxy.close(resolve));
+    if (!exited) {
+      child.kill('SIGTERM');
+      const killed = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exit;
+      clearTimeout(killed);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (exited) break;
+    if (await canConnect(port)) return { issuer, domain, stop, output: () => output };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stop();
+  throw new Error(`gatehouse serve did not listen on port ${port} within 20 s (${JSON.stringify(exited)}):\n${output}`);
+}
+
+/**
+ * What a user does in a browser at `authorizeUrl`: opens the sign-in page, signs in as `who`
+ * and approves. Returns the URL the server redirects to (the client's redirect URI, with
+ * `code`, `state` and `iss`), without following it.
+ */
+export async function signInAndAllow(authorizeUrl, who) {
+  const page = await fetch(authorizeUrl, { signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+  const html = await page.text();
+  assert.equal(page.status, 200, html);
+  const csrf = html.match(/name="csrf" value="([^"]+)"/)?.[1];
+  assert.ok(csrf, 'the sign-in page has a csrf field');
+  const cookie = page.headers.get('set-cookie')?.split(';')[0];
+  assert.ok(cookie, 'the sign-in page sets a cookie');
+  const form = new URLSearchParams(new URL(authorizeUrl).searchParams);
+  form.set('csrf', csrf);
+  form.set('email', who.email);
+  form.set('password', who.password);
+  form.set('action', 'allow');
+  const answer = await fetch(new URL('/oauth/authorize', authorizeUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: form,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+  });
+  assert.equal(answer.status, 303, await answer.text());
+  return new URL(answer.headers.get('location'));
+}
