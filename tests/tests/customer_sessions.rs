@@ -602,7 +602,15 @@ async fn the_grace_period_is_configurable() {
     );
 }
 
-async fn ten_concurrent_refreshes_of_one_token(session: Session) {
+/// Ten refreshes of one token released together (with `grace` as the reuse grace period):
+/// exactly one wins, every loser is an `invalid_grant`. Returns the store, the presented
+/// token and the winner's new one, for the checks on the family.
+async fn ten_concurrent_refreshes_of_one_token(
+    store: Arc<dyn Store>,
+    grace: Duration,
+) -> (Arc<dyn Store>, Arc<Session>, String, String) {
+    let mut session = Session::on(Arc::clone(&store));
+    session.service.config.refresh_reuse_grace = grace;
     let session = Arc::new(session);
     let (status, login) = session.login(BOB, "market:1001").await;
     assert_eq!(status, 200, "{login}");
@@ -625,21 +633,76 @@ async fn ten_concurrent_refreshes_of_one_token(session: Session) {
             "{body}"
         );
     }
-    // The losers were retries within the grace period: the winner's token still works.
-    let (status, body) = session.refresh(&refresh_token(winners[0]), None).await;
+    let winner = refresh_token(winners[0]);
+    // The presented token is consumed once, and the winner's token is its family's successor.
+    let presented = store
+        .find_refresh_token(&SecretHash::of(&token))
+        .await
+        .unwrap()
+        .expect("the presented token is kept");
+    assert_eq!(presented.record.consumed_at, Some(session.clock.now()));
+    let successor = store
+        .find_refresh_token(&SecretHash::of(&winner))
+        .await
+        .unwrap()
+        .expect("the winner's token is stored");
+    assert_eq!(successor.record.family_id, presented.record.family_id);
+    assert_eq!(successor.record.consumed_at, None);
+    (store, session, token, winner)
+}
+
+/// Within the grace period (the default), the losers were retries: refused, nothing revoked,
+/// and the winner's token refreshes.
+async fn of_ten_concurrent_refreshes_exactly_one_succeeds_and_the_family_lives_on(
+    store: Arc<dyn Store>,
+) {
+    let grace = Session::new().service.config.refresh_reuse_grace;
+    assert!(grace > Duration::ZERO);
+    let (store, session, token, winner) = ten_concurrent_refreshes_of_one_token(store, grace).await;
+    let presented = store
+        .find_refresh_token(&SecretHash::of(&token))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!presented.family_revoked);
+    let (status, body) = session.refresh(&winner, None).await;
     assert_eq!(status, 200, "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn of_ten_concurrent_refreshes_exactly_one_succeeds_on_the_embedded_store() {
-    ten_concurrent_refreshes_of_one_token(Session::new()).await;
+/// With no grace period, every loser presented a token already rotated: DESIGN.md's reuse
+/// ("presenting a rotated token again is detected and revokes that token's whole family").
+/// Exactly one still wins the rotation itself, and its token is then revoked with the family.
+async fn of_ten_concurrent_refreshes_with_no_grace_exactly_one_succeeds_and_the_reuse_revokes_the_family(
+    store: Arc<dyn Store>,
+) {
+    let (store, session, token, winner) =
+        ten_concurrent_refreshes_of_one_token(store, Duration::ZERO).await;
+    let presented = store
+        .find_refresh_token(&SecretHash::of(&token))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(presented.family_revoked);
+    let (status, body) = session.refresh(&winner, None).await;
+    assert_eq!(
+        (status, body["error_description"].as_str()),
+        (400, Some("the refresh token has been revoked")),
+        "{body}"
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
-async fn of_ten_concurrent_refreshes_exactly_one_succeeds_on_dynamodb() {
-    ten_concurrent_refreshes_of_one_token(Session::on(Arc::new(demo_dynamo_store().await))).await;
+async fn embedded_store() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::from_catalog(&demo_catalog()))
 }
+
+async fn dynamodb_store() -> Arc<dyn Store> {
+    Arc::new(demo_dynamo_store().await)
+}
+
+on_both_stores!(crate::embedded_store, crate::dynamodb_store;
+    of_ten_concurrent_refreshes_exactly_one_succeeds_and_the_family_lives_on,
+    of_ten_concurrent_refreshes_with_no_grace_exactly_one_succeeds_and_the_reuse_revokes_the_family,
+);
 
 #[tokio::test]
 async fn a_storage_failure_during_rotation_is_a_503_and_leaves_the_old_token_usable() {

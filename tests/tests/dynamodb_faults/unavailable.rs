@@ -348,7 +348,7 @@ async fn the_sdk_retries_a_throttled_request_a_bounded_number_of_times() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
-async fn the_rate_limit_update_is_sent_once_so_a_request_is_never_counted_twice() {
+async fn a_throttled_window_update_is_not_resent_and_counts_nothing() {
     let harness = Harness::new().await;
     harness
         .client_credentials()
