@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_authorize::AuthorizeService;
+use gatehouse_shared::clock::Clock;
 use gatehouse_shared::clock::ManualClock;
 use gatehouse_shared::model::Catalog;
 use gatehouse_shared::pkce::s256_challenge;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
 use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_shared::store::{Import, Store};
@@ -307,7 +309,7 @@ async fn a_second_use_of_a_code_is_refused_and_revokes_the_tokens_it_issued(stor
 }
 
 async fn of_ten_concurrent_exchanges_of_one_code_exactly_one_succeeds(store: Arc<dyn Store>) {
-    let flow = Arc::new(Flow::on(store).await);
+    let flow = Arc::new(Flow::on(Arc::clone(&store)).await);
     let code = flow.code(None).await;
     let outcomes = race(10, |_| {
         let (flow, code) = (Arc::clone(&flow), code.clone());
@@ -317,14 +319,37 @@ async fn of_ten_concurrent_exchanges_of_one_code_exactly_one_succeeds(store: Arc
         }
     })
     .await;
-    let winners = outcomes.iter().filter(|(status, _)| *status == 200).count();
-    assert_eq!(winners, 1, "{outcomes:?}");
+    let winners: Vec<&Value> = outcomes
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
     for (status, body) in outcomes.iter().filter(|(s, _)| *s != 200) {
         assert_eq!(
             (*status, body["error"].as_str()),
             (400, Some("invalid_grant"))
         );
     }
+    // Every loser was a second use of the code: RFC 6749 §4.1.2, the server "SHOULD revoke
+    // (when possible) all tokens previously issued based on that authorization code". The
+    // code is spent and the one family it started is revoked, the winner's token with it.
+    let refresh = winners[0]["refresh_token"].as_str().unwrap();
+    let issued = store
+        .find_refresh_token(&SecretHash::of(refresh))
+        .await
+        .unwrap()
+        .expect("the winner's refresh token is stored");
+    assert!(issued.family_revoked);
+    assert_eq!(issued.record.consumed_at, None);
+    let code = store
+        .find_authorization_code(&SecretHash::of(&code))
+        .await
+        .unwrap()
+        .expect("the code is kept");
+    assert_eq!(code.consumed_at, Some(flow.clock.now()));
+    assert_eq!(code.family_id, issued.record.family_id);
+    refused_with(&flow.refresh(refresh).await, "invalid_grant", "revoked");
 }
 
 async fn every_broken_binding_of_a_code_is_refused_and_leaves_it_unused(store: Arc<dyn Store>) {

@@ -19,15 +19,23 @@ impl AuthorizationCodes for DynamoStore {
         &self,
         record: &AuthorizationCodeRecord,
     ) -> Result<(), StoreError> {
-        self.client
+        let result = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(code_item(record)))
             .condition_expression("attribute_not_exists(PK)")
             .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // The key is the hash of a new random code: the item there is this very put, sent
+            // again by the SDK after the answer to its first send was lost.
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
     }
 
     async fn find_authorization_code(
@@ -70,20 +78,24 @@ impl AuthorizationCodes for DynamoStore {
             first_refresh_token.expires_at,
         ))?;
         let token = put(refresh_item(first_refresh_token))?;
-        // One idempotency token: a resend after a timeout returns the first send's outcome
-        // instead of failing on the code it consumed itself.
         let result = self
-            .client
-            .transact_write_items()
-            .client_request_token(crate::secret::random_token(16))
-            .transact_items(TransactWriteItem::builder().update(consume).build())
-            .transact_items(TransactWriteItem::builder().put(family).build())
-            .transact_items(TransactWriteItem::builder().put(token).build())
-            .send()
+            .transact_idempotently(vec![
+                TransactWriteItem::builder().update(consume).build(),
+                TransactWriteItem::builder().put(family).build(),
+                TransactWriteItem::builder().put(token).build(),
+            ])
             .await;
         match result {
             Ok(_) => Ok(Redemption::Redeemed),
             Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
+                // The first refresh token is this redemption's alone: if it exists, this
+                // redemption committed (a resend refused for the code it consumed itself).
+                if self
+                    .exists(refresh_key(&first_refresh_token.token_hash))
+                    .await?
+                {
+                    return Ok(Redemption::Redeemed);
+                }
                 let found = self.find_authorization_code(code).await?;
                 Ok(Redemption::NotActive(found.map(Box::new)))
             }

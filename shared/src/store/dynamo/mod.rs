@@ -82,7 +82,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use aws_sdk_dynamodb::Client;
 
-pub use client::client;
+pub use client::{client, MAX_ATTEMPTS};
 pub use keys::TTL_ATTRIBUTE;
 
 use super::StoreError;

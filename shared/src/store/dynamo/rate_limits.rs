@@ -65,6 +65,8 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(PK)")
+            .customize()
+            .config_override(sent_once())
             .send()
             .await
         {
@@ -75,6 +77,17 @@ impl DynamoStore {
             Err(error) => Err(StoreError::unavailable(error)),
         }
     }
+}
+
+/// The window's writes are sent once, without the SDK's retries: an attempt whose answer is
+/// lost (a timeout, a 500) may have been applied, and its resend would then count the same
+/// request a second time, or refuse it for the place it took itself. So a failed write is a
+/// 503 (a request the limiter may have accepted, and counted as any accepted request is), and
+/// the window holds exactly the requests it accepted. A resend could never turn a refusal into
+/// an admission anyway: it carries the same cutoff, and a window's oldest kept time only grows.
+fn sent_once() -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::default()
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(1))
 }
 
 /// When TTL may delete a window last written at `now`: a second after its last request left it.
@@ -109,6 +122,8 @@ impl RateLimits for DynamoStore {
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
+                .customize()
+                .config_override(sent_once())
                 .send()
                 .await;
             let previous = match result {

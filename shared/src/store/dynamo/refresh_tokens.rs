@@ -1,8 +1,6 @@
 //! [`RefreshTokens`] on DynamoDB: a token item per hash and a family item per login; rotation
 //! is one `TransactWriteItems`.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -88,15 +86,14 @@ impl RefreshTokens for DynamoStore {
             .build()
             .map_err(build_error)?;
         let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(clear_window).build())
-            .transact_items(new_item(
-                &self.table,
-                family_item(&record.family_id, record.expires_at),
-            )?)
-            .transact_items(new_item(&self.table, refresh_item(record))?)
-            .send()
+            .transact_idempotently(vec![
+                TransactWriteItem::builder().delete(clear_window).build(),
+                new_item(
+                    &self.table,
+                    family_item(&record.family_id, record.expires_at),
+                )?,
+                new_item(&self.table, refresh_item(record))?,
+            ])
             .await;
         match result {
             Ok(_) => Ok(SignIn::Created),
@@ -110,6 +107,10 @@ impl RefreshTokens for DynamoStore {
                     _ => None,
                 };
                 match window {
+                    // The new token is this sign-in's alone: it exists if the sign-in committed.
+                    None if self.exists(refresh_key(&record.token_hash)).await? => {
+                        Ok(SignIn::Created)
+                    }
                     Some(window) => {
                         let times = window_times(&window, policy.limit);
                         Ok(SignIn::Locked(policy.outcome(false, &times, now)))
@@ -193,34 +194,21 @@ impl RefreshTokens for DynamoStore {
                 .condition_expression("attribute_not_exists(PK)")
                 .build()
                 .map_err(build_error)?;
-            // One idempotency token per attempt: when an earlier send of this very transaction
-            // timed out but may still be committing, DynamoDB answers "in progress", and
-            // sending it again with the same token returns its outcome instead of a 503.
-            let idempotency_token = crate::secret::random_token(16);
-            let mut waits = 0u64;
-            let result = loop {
-                let result = self
-                    .client
-                    .transact_write_items()
-                    .client_request_token(&idempotency_token)
-                    .transact_items(TransactWriteItem::builder().update(family.clone()).build())
-                    .transact_items(TransactWriteItem::builder().update(consume.clone()).build())
-                    .transact_items(TransactWriteItem::builder().put(put.clone()).build())
-                    .send()
-                    .await;
-                match &result {
-                    Err(SdkError::ServiceError(e))
-                        if e.err().is_transaction_in_progress_exception() && waits < 3 =>
-                    {
-                        waits += 1;
-                        tokio::time::sleep(Duration::from_millis(250 * waits)).await;
-                    }
-                    _ => break result,
-                }
-            };
+            // A new idempotency token per round: the round before was cancelled, not lost.
+            let result = self
+                .transact_idempotently(vec![
+                    TransactWriteItem::builder().update(family).build(),
+                    TransactWriteItem::builder().update(consume).build(),
+                    TransactWriteItem::builder().put(put).build(),
+                ])
+                .await;
             match result {
                 Ok(_) => return Ok(Rotation::Rotated),
                 Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
+                    // The successor is ours alone: if it exists, this rotation committed.
+                    if self.exists(refresh_key(&successor.token_hash)).await? {
+                        return Ok(Rotation::Rotated);
+                    }
                     let state = self.find_refresh_token(presented).await?;
                     let still_active = state
                         .as_ref()

@@ -3,7 +3,13 @@
 
 use std::collections::HashMap;
 
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::{
+    TransactWriteItemsError, TransactWriteItemsOutput,
+};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 use super::admin_items::audit_item;
@@ -100,6 +106,45 @@ impl DynamoStore {
             .build()
             .map_err(build_error)?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Sends the writes as one transaction under one idempotency token (`ClientRequestToken`).
+    /// An attempt whose answer was lost may have committed: the SDK resends it with the same
+    /// token, and DynamoDB answers with the first send's outcome, or, while that send is
+    /// still being applied, that it is in progress; then this waits and sends it again.
+    /// Where the resend is refused instead (a cancellation for the very conditions the
+    /// first send consumed), [`DynamoStore::exists`] tells whether that first send committed.
+    pub(super) async fn transact_idempotently(
+        &self,
+        writes: Vec<TransactWriteItem>,
+    ) -> Result<TransactWriteItemsOutput, SdkError<TransactWriteItemsError, HttpResponse>> {
+        let idempotency_token = crate::secret::random_token(16);
+        let mut waits = 0u64;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .client_request_token(&idempotency_token)
+                .set_transact_items(Some(writes.clone()))
+                .send()
+                .await;
+            match &result {
+                Err(SdkError::ServiceError(e))
+                    if e.err().is_transaction_in_progress_exception() && waits < 3 =>
+                {
+                    waits += 1;
+                    tokio::time::sleep(Duration::from_millis(250 * waits)).await;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    /// Whether the item at `key` exists. After a cancelled transaction that puts an item under
+    /// a key no one else can know (the hash of a new random token), it exists exactly when an
+    /// earlier send of that same transaction committed and its answer was lost.
+    pub(super) async fn exists(&self, key: Item) -> Result<bool, StoreError> {
+        Ok(self.get(key).await?.is_some())
     }
 
     /// Commits the writes together: `Ok(false)` when a condition failed (or another

@@ -1,0 +1,202 @@
+//! DynamoDB applies a write and its answer is lost: the SDK's attempt times out and it sends
+//! the request again. A resend must find the write done and say so, never make it twice,
+//! never take its own earlier write for someone else's (a replay, a reuse, a lockout).
+//! Each of these tests waits out one attempt timeout (2 s).
+
+use gatehouse_shared::ratelimit::RateLimitPolicy;
+use gatehouse_shared::store::RateLimits;
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_rotation_whose_answer_was_lost_rotates_once_and_its_successor_works() {
+    let harness = Harness::new().await;
+    let first = refresh_token_of(&harness.login().await.assert_ok("login"));
+    let before = harness.state().await;
+    harness
+        .proxy
+        .fail("TransactWriteItems", 0, 1, Fault::AnswerTooLate);
+    let body = harness.refresh(&first).await.assert_ok("the refresh");
+    let after = harness.state().await;
+    assert_eq!(after.refresh_tokens, before.refresh_tokens + 1);
+    assert_eq!(
+        after.consumed_refresh_tokens,
+        before.consumed_refresh_tokens + 1
+    );
+    assert_eq!(after.revoked_families, 0);
+    harness
+        .refresh(&refresh_token_of(&body))
+        .await
+        .assert_ok("the successor refreshes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_rotation_still_in_progress_when_resent_is_waited_for_and_rotates_once() {
+    let harness = Harness::new().await;
+    let first = refresh_token_of(&harness.login().await.assert_ok("login"));
+    let before = harness.state().await;
+    harness
+        .proxy
+        .fail("TransactWriteItems", 0, 1, Fault::AnswerTooLate);
+    harness
+        .proxy
+        .fail("TransactWriteItems", 0, 1, in_progress());
+    let body = harness.refresh(&first).await.assert_ok("the refresh");
+    let after = harness.state().await;
+    assert_eq!(after.refresh_tokens, before.refresh_tokens + 1);
+    assert_eq!(after.revoked_families, 0);
+    harness
+        .refresh(&refresh_token_of(&body))
+        .await
+        .assert_ok("the successor refreshes");
+}
+
+fn in_progress() -> Fault {
+    Fault::Refuse {
+        status: 400,
+        body: json!({
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionInProgressException",
+            "message": "Transaction is ongoing for the given ClientRequestToken",
+        })
+        .to_string(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_code_redemption_whose_answer_was_lost_is_not_taken_for_a_replay() {
+    let harness = Harness::new().await;
+    let code = harness.code().await;
+    let before = harness.state().await;
+    harness
+        .proxy
+        .fail("TransactWriteItems", 0, 1, Fault::AnswerTooLate);
+    let body = harness.exchange(&code).await.assert_ok("the exchange");
+    let after = harness.state().await;
+    assert_eq!(after.consumed_codes, before.consumed_codes + 1);
+    assert_eq!(after.families, before.families + 1);
+    assert_eq!(after.refresh_tokens, before.refresh_tokens + 1);
+    assert_eq!(after.revoked_families, 0);
+    let refreshed = harness
+        .token(
+            TokenEvent::form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh_token_of(&body)),
+            ])
+            .basic(WEBAPP, WEBAPP_SECRET),
+        )
+        .await;
+    refreshed.assert_ok("the code's refresh token works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_code_redemption_still_in_progress_when_resent_is_not_taken_for_a_replay() {
+    let harness = Harness::new().await;
+    let code = harness.code().await;
+    harness
+        .proxy
+        .fail("TransactWriteItems", 0, 1, Fault::AnswerTooLate);
+    harness
+        .proxy
+        .fail("TransactWriteItems", 0, 1, in_progress());
+    harness.exchange(&code).await.assert_ok("the exchange");
+    assert_eq!(harness.state().await.revoked_families, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_login_whose_answer_was_lost_starts_one_family() {
+    let harness = Harness::new().await;
+    harness
+        .client_credentials()
+        .await
+        .assert_ok("the window exists");
+    let before = harness.state().await;
+    harness
+        .proxy
+        .fail("TransactWriteItems", 0, 1, Fault::AnswerTooLate);
+    let body = harness.login().await.assert_ok("the login");
+    let after = harness.state().await;
+    assert_eq!(after.families, before.families + 1);
+    assert_eq!(after.refresh_tokens, before.refresh_tokens + 1);
+    harness
+        .refresh(&refresh_token_of(&body))
+        .await
+        .assert_ok("its refresh token works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_code_whose_put_answer_was_lost_is_issued_once_and_exchanges() {
+    let harness = Harness::new().await;
+    // The sign-in window exists, so the sign-in's one PutItem is the code's.
+    assert_eq!(harness.sign_in_with("wrong").await.status, 401);
+    let before = harness.state().await;
+    harness.proxy.fail("PutItem", 0, 1, Fault::AnswerTooLate);
+    let code = harness.code().await;
+    assert_eq!(harness.state().await.codes, before.codes + 1);
+    harness
+        .exchange(&code)
+        .await
+        .assert_ok("the code exchanges");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_revocation_whose_answer_was_lost_revokes_the_family() {
+    let harness = Harness::new().await;
+    let token = refresh_token_of(&harness.login().await.assert_ok("login"));
+    harness.proxy.fail("UpdateItem", 0, 1, Fault::AnswerTooLate);
+    let answer = harness.revoke(&token).await;
+    // Either the SDK's resend answered, or the revocation is a 503 to retry: never a 500.
+    assert!(
+        answer.status == 200 || answer.status == 503,
+        "{}",
+        answer.text
+    );
+    if answer.status == 503 {
+        answer.assert_unavailable("the revocation");
+        harness
+            .revoke(&token)
+            .await
+            .assert_ok("the retried revocation");
+    }
+    assert_eq!(harness.state().await.revoked_families, 1);
+    let refused = harness.refresh(&token).await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+}
+
+/// The window's update is not resent: a lost answer is a 503, the place it took stays taken
+/// (an accepted request counts, whatever happens next) and is taken once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_window_update_whose_answer_was_lost_counts_once_and_a_refusal_stays_a_refusal() {
+    let harness = Harness::new().await;
+    let policy = RateLimitPolicy::new(2, 60).unwrap();
+    let store: &dyn RateLimits = harness.store.as_ref();
+    let now = test_start();
+    let key = "198.51.100.7";
+    assert!(
+        store
+            .hit_rate_limit(key, &policy, now)
+            .await
+            .unwrap()
+            .allowed
+    );
+
+    // The last place, taken by a write whose answer is lost.
+    harness.proxy.fail("UpdateItem", 0, 1, Fault::AnswerTooLate);
+    assert!(store.hit_rate_limit(key, &policy, now).await.is_err());
+    assert_eq!(harness.state().await.counted, 2, "the place is taken once");
+
+    // A full window: a refusal whose answer is lost is an error, never an admission.
+    harness.proxy.fail("UpdateItem", 0, 1, Fault::AnswerTooLate);
+    assert!(store.hit_rate_limit(key, &policy, now).await.is_err());
+    assert_eq!(harness.state().await.counted, 2);
+    let refused = store.hit_rate_limit(key, &policy, now).await.unwrap();
+    assert!(!refused.allowed);
+    assert!((1..=60).contains(&refused.reset_seconds), "{refused:?}");
+}
