@@ -81,23 +81,9 @@ pub async fn run_the_flow(flow: &Flow) {
         refused("refresh_token", Some(STOREFRONT), 400, "invalid_grant"),
     )
     .await;
-    let revoke = query(&[
-        ("client_id", STOREFRONT),
-        ("token", rotated["refresh_token"].as_str().unwrap()),
-    ]);
-    let expected = Expected {
-        route: "/oauth/revoke",
-        status: 200,
-        grant: None,
-        client_id: Some(STOREFRONT),
-        error: None,
-    };
-    flow.call(
-        Function::Revoke,
-        Flow::event("POST", "/oauth/revoke", "", Some(&revoke), None),
-        expected,
-    )
-    .await;
+    let rotated_token = rotated["refresh_token"].as_str().unwrap();
+    flow.revoke(rotated_token, RevokeAs::Public(STOREFRONT), 200, None)
+        .await;
 
     let code = flow.authorization_code().await;
     let exchange = [
