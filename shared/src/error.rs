@@ -330,6 +330,8 @@ mod tests {
             assert_eq!(body["errors"][0]["code"], jsonapi, "{code:?}");
             assert_eq!(body["errors"][0]["status"], status);
             assert_eq!(response.headers()["cache-control"], "no-store");
+            assert_eq!(response.headers()["pragma"], "no-cache");
+            assert_eq!(response.headers()["x-content-type-options"], "nosniff");
             assert_eq!(response.headers()["content-type"], "application/json");
         }
     }

@@ -5,7 +5,9 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 /// A JSON response that no cache may keep: every Gatehouse answer carries tokens or errors
-/// about them. RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache".
+/// about them. RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache". And
+/// `X-Content-Type-Options: nosniff`, so that no browser takes a body that echoes request
+/// input (an error description) for HTML or script.
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
     let mut response = Response::new(Body::Text(body.to_string()));
     *response.status_mut() = status;
@@ -16,6 +18,10 @@ pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<B
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 

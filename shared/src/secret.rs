@@ -56,7 +56,11 @@ impl fmt::Debug for SecretHash {
     }
 }
 
-/// Whether two byte strings are equal, in time that depends on their lengths only.
+/// Whether two byte strings are equal, in time that depends on their lengths only. Every
+/// comparison of a secret the server holds with one a request presents goes through here or
+/// through [`SecretHash::verify`] (SECURITY.md lists them); a length mismatch is refused at
+/// once, which tells only the length, and each caller compares values of a known, public
+/// length (43-character tokens, SHA-256 digests) or an operator's token.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     constant_time::verify_slices_are_equal(a, b).is_ok()
 }
@@ -87,6 +91,38 @@ mod tests {
         assert!(hash.verify("correct horse battery staple 0123456789"));
         assert!(!hash.verify("correct horse battery staple 012345678"));
         assert!(!hash.verify(""));
+    }
+
+    #[test]
+    fn constant_time_eq_is_true_for_equal_bytes_only_whatever_the_lengths() {
+        let token = random_token(32);
+        let mut last_differs = token.clone().into_bytes();
+        *last_differs.last_mut().unwrap() ^= 1;
+        let mut first_differs = token.clone().into_bytes();
+        first_differs[0] ^= 1;
+        let same = token.clone();
+        let longer = format!("{token}x");
+        let cases: [(&[u8], &[u8], bool); 9] = [
+            (token.as_bytes(), same.as_bytes(), true),
+            (b"", b"", true),
+            (token.as_bytes(), &last_differs, false),
+            (token.as_bytes(), &first_differs, false),
+            // Different lengths: a prefix, one byte more, nothing.
+            (token.as_bytes(), &token.as_bytes()[..42], false),
+            (&token.as_bytes()[..42], token.as_bytes(), false),
+            (token.as_bytes(), longer.as_bytes(), false),
+            (token.as_bytes(), b"", false),
+            (b"", token.as_bytes(), false),
+        ];
+        for (a, b, equal) in cases {
+            assert_eq!(
+                constant_time_eq(a, b),
+                equal,
+                "{:?} vs {:?}",
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b)
+            );
+        }
     }
 
     #[test]

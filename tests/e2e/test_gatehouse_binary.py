@@ -87,6 +87,7 @@ def test_a_demo_sales_channel_token_verifies_with_pyjwt_and_carries_the_contract
     )
     assert status == 200, body
     assert headers["Cache-Control"] == "no-store"
+    assert headers["X-Content-Type-Options"] == "nosniff"
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 14400
     assert body["scope"] == "market:1001"

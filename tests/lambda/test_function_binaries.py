@@ -142,6 +142,7 @@ def test_a_token_from_the_key_in_secrets_manager_verifies_with_the_published_jwk
     status, headers, body = answer(token, EVENT)
     assert status == 200, body
     assert headers["cache-control"] == "no-store"
+    assert headers["x-content-type-options"] == "nosniff"
     issued = json.loads(body)
     assert issued["scope"] == "market:1001"
     request_id = token.api.last_request_id

@@ -302,6 +302,7 @@ pub fn assert_error_format(status: u16, headers: &http::HeaderMap, body: &Value)
         .as_str()
         .is_some_and(|c| c.chars().all(|c| c.is_ascii_uppercase() || c == '_')));
     assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["content-type"], "application/json");
     error
 }

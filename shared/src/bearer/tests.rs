@@ -398,6 +398,7 @@ fn every_refusal_is_a_401_invalid_token_that_no_cache_keeps() {
             "{name}"
         );
         assert_eq!(headers[header::CACHE_CONTROL], "no-store", "{name}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{name}");
         assert_eq!(
             headers[header::CONTENT_TYPE],
             "application/vnd.api+json",
@@ -434,4 +435,131 @@ fn the_refusal_of_a_real_token_does_not_echo_it() {
         assert!(!body.contains(part) && !logged.contains(part));
     }
     assert!(!body.contains("evil"));
+}
+
+/// An algorithm other than the one its key is pinned to, whoever signed: an RS512 token (signed
+/// by a real RSA key) naming our ES256 key, and an ES256 token naming our RS512 key.
+#[test]
+fn a_token_of_the_other_asymmetric_algorithm_naming_our_kid_is_refused() {
+    for (ours, theirs, alg) in [
+        (
+            SigningAlgorithm::Es256,
+            SigningAlgorithm::Rs512,
+            Algorithm::RS512,
+        ),
+        (
+            SigningAlgorithm::Rs512,
+            SigningAlgorithm::Es256,
+            Algorithm::ES256,
+        ),
+    ] {
+        let f = fixture(ours);
+        let other = fixture(theirs);
+        let mut header = Header::new(alg);
+        header.kid = Some(f.kid());
+        let token = other.sign_raw(header, &json!(claims()));
+        assert_eq!(
+            f.verify_token(&token),
+            Err(BearerError::WrongAlgorithm {
+                expected: ours.as_str()
+            }),
+            "{alg:?} token for a {ours:?} key"
+        );
+        // The same token is good for the key that signed it: only the pinning refuses it.
+        let mut header = Header::new(alg);
+        header.kid = Some(other.kid());
+        let genuine = other.sign_raw(header, &json!(claims()));
+        assert_eq!(other.verify_token(&genuine), Ok(claims()), "{alg:?}");
+    }
+}
+
+/// `alg: none` in any spelling, and the symmetric algorithms keyed with the public key's PEM
+/// or DER bytes: refused before any signature check.
+#[test]
+fn none_in_any_case_and_every_hmac_keyed_with_the_public_key_are_refused() {
+    let f = fixture(SigningAlgorithm::Es256);
+    let payload = b64(&serde_json::to_vec(&claims()).unwrap());
+    for none in ["none", "None", "NONE", "nOnE"] {
+        let header = json!({"alg": none, "typ": "JWT", "kid": f.kid()});
+        let token = format!("{}.{payload}.", b64(header.to_string().as_bytes()));
+        assert_eq!(
+            f.verify_token(&token),
+            Err(BearerError::WrongAlgorithm { expected: "ES256" }),
+            "{none}"
+        );
+    }
+    let public = public_pem(&f.private_pem).unwrap();
+    let der = pem::parse(&public).unwrap().contents().to_vec();
+    for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+        for secret in [public.as_bytes(), &der[..]] {
+            let mut header = Header::new(alg);
+            header.kid = Some(f.kid());
+            let key = EncodingKey::from_secret(secret).unwrap();
+            let token = jsonwebtoken::encode(&header, &claims(), &key).unwrap();
+            assert_eq!(
+                f.verify_token(&token),
+                Err(BearerError::WrongAlgorithm { expected: "ES256" }),
+                "{alg:?}"
+            );
+        }
+    }
+}
+
+/// Right kid, wrong key: a whole token signed by another key that names our kid.
+#[test]
+fn a_token_signed_by_another_key_under_our_kid_is_refused() {
+    for algorithm in [SigningAlgorithm::Es256, SigningAlgorithm::Rs512] {
+        let f = fixture(algorithm);
+        let stranger = fixture(algorithm);
+        let mut header = Header::new(algorithm.jwt_algorithm());
+        header.kid = Some(f.kid());
+        let token = stranger.sign_raw(header, &json!(claims()));
+        assert_eq!(
+            f.verify_token(&token),
+            Err(BearerError::BadSignature),
+            "{algorithm:?}"
+        );
+    }
+}
+
+/// Each claim the API reads, changed after signing: the signature no longer verifies.
+#[test]
+fn a_payload_with_any_claim_changed_after_signing_is_refused() {
+    let f = fixture(SigningAlgorithm::Es256);
+    let token = f.keys.sign(&claims()).unwrap();
+    let parts: Vec<&str> = token.split('.').collect();
+    let changes = [
+        ("scope", json!("market:all")),
+        ("exp", json!(NOW + 365 * 86_400)),
+        ("iss", json!("https://evil.example")),
+        ("test", json!(false)),
+        (
+            "application",
+            json!({"id": "app", "client_id": "other", "kind": "integration", "public": false}),
+        ),
+    ];
+    for (claim, value) in changes {
+        let mut payload = json!(claims());
+        payload[claim] = value;
+        let token = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(&serde_json::to_vec(&payload).unwrap()),
+            parts[2]
+        );
+        assert_eq!(
+            f.verify_token(&token),
+            Err(BearerError::BadSignature),
+            "{claim}"
+        );
+    }
+    // The header too: another kid of ours would be looked up, another typ is signed over.
+    let header = json!({"alg": "ES256", "typ": "at+jwt", "kid": f.kid()});
+    let token = format!(
+        "{}.{}.{}",
+        b64(header.to_string().as_bytes()),
+        parts[1],
+        parts[2]
+    );
+    assert_eq!(f.verify_token(&token), Err(BearerError::BadSignature));
 }

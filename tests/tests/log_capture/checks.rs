@@ -102,13 +102,22 @@ pub fn assert_metrics_of_each_request(flow: &Flow) {
         issued.contains(&(json!("authorization_code"), json!("webapp"))),
         "{issued:?}"
     );
-    assert_eq!(issued.len(), 4 + TOKEN_LIMIT as usize);
+    assert!(
+        issued.contains(&(json!("refresh_token"), json!("webapp"))),
+        "{issued:?}"
+    );
+    // Four grants, the webapp's refresh, a second login and its rotation, and the burst.
+    assert_eq!(issued.len(), 7 + TOKEN_LIMIT as usize);
     refusals.sort();
     assert_eq!(
         refusals,
         [
             "access_denied",
             "invalid_client",
+            "invalid_client",
+            "invalid_grant",
+            "invalid_grant",
+            "invalid_grant",
             "invalid_grant",
             "invalid_grant",
             "invalid_token",

@@ -26,6 +26,14 @@ pub struct Flow {
     /// Every secret, password, token and code the flow used.
     pub secrets: Mutex<Vec<String>>,
     pub on_dynamodb: bool,
+    /// The functions' clock: the flow moves it past the refresh-reuse grace period.
+    pub clock: Arc<ManualClock>,
+}
+
+/// Who revokes: a public client by its client_id, or a confidential one with its secret.
+pub enum RevokeAs<'a> {
+    Public(&'static str),
+    Confidential(&'static str, &'a str),
 }
 
 pub enum Function {
@@ -41,15 +49,12 @@ impl Flow {
         let limit = RateLimitPolicy::new(TOKEN_LIMIT, 60).unwrap();
         let metrics = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&metrics);
+        let clock = manual_clock();
         Self {
-            token: token_service(store.clone(), Arc::new(SystemClock), limit),
-            revoke: revoke_service(store.clone(), Arc::new(SystemClock)),
-            authorize: AuthorizeService::on_store(
-                store.clone(),
-                Arc::new(SystemClock),
-                config(limit),
-            ),
-            api: api_service(store, Arc::new(SystemClock)),
+            token: token_service(store.clone(), clock.clone(), limit),
+            revoke: revoke_service(store.clone(), clock.clone()),
+            authorize: AuthorizeService::on_store(store.clone(), clock.clone(), config(limit)),
+            api: api_service(store, clock.clone()),
             observer: Observer::with_sink(
                 MetricsOutput::Emf,
                 "log-capture",
@@ -62,6 +67,7 @@ impl Flow {
             addresses: AtomicUsize::new(1),
             secrets: Mutex::default(),
             on_dynamodb,
+            clock,
         }
     }
 
@@ -165,6 +171,44 @@ impl Flow {
             }
         }
         body
+    }
+
+    /// `POST /oauth/revoke` of `token`, by the storefront alone or by a client with its secret
+    /// in Basic.
+    pub async fn revoke(
+        &self,
+        token: &str,
+        client: RevokeAs<'_>,
+        status: u16,
+        error: Option<&'static str>,
+    ) {
+        let (mut event, client_id) = match client {
+            RevokeAs::Public(public) => {
+                let body = query(&[("client_id", public), ("token", token)]);
+                (
+                    Self::event("POST", "/oauth/revoke", "", Some(&body), None),
+                    public,
+                )
+            }
+            RevokeAs::Confidential(id, secret) => {
+                let body = query(&[("token", token)]);
+                let mut event = Self::event("POST", "/oauth/revoke", "", Some(&body), None);
+                let credentials = format!("{}:{}", form_encode(id), form_encode(secret));
+                let basic = STANDARD.encode(credentials);
+                self.secret(&basic);
+                event["headers"]["authorization"] = json!(format!("Basic {basic}"));
+                (event, id)
+            }
+        };
+        event["requestContext"]["http"]["sourceIp"] = json!(self.fresh_address());
+        let expected = Expected {
+            route: "/oauth/revoke",
+            status,
+            grant: None,
+            client_id: Some(client_id),
+            error,
+        };
+        self.call(Function::Revoke, event, expected).await;
     }
 
     /// An event for `method path` from the token fixture, with `query`, `body` and `cookie`.

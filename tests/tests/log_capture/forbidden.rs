@@ -12,14 +12,19 @@ pub fn sha256(value: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Every form of `value` a log must not hold: itself, its stored hash, the hash's hex and
-/// base64 forms, and for a JWT its signature.
+/// Every form of `value` a log must not hold: itself, URL-encoded (as a form writes it, and
+/// with `%20` for spaces as a query may), JSON-escaped (as a JSON log line would hold it), its
+/// stored hash, the hash's hex and base64 forms, for a JWT its signature, and for a refresh
+/// token or code its secret part.
 pub fn forbidden_forms(value: &str) -> Vec<String> {
     let stored = SecretHash::of(value).to_stored();
     let digest = sha256(value);
+    let json_escaped = serde_json::to_string(value).unwrap();
     let mut forms = vec![
         value.to_owned(),
         form_encode(value),
+        form_encode(value).replace('+', "%20"),
+        json_escaped[1..json_escaped.len() - 1].to_owned(),
         stored.clone(),
         stored.trim_start_matches("sha256:").to_owned(),
         stored.trim_start_matches("sha256:").to_ascii_uppercase(),
@@ -28,6 +33,11 @@ pub fn forbidden_forms(value: &str) -> Vec<String> {
     ];
     if value.matches('.').count() == 2 {
         forms.push(value.rsplit('.').next().unwrap().to_owned());
+    }
+    // A refresh token or code is `<secret>.<hint>` (shared/src/grant_hint.rs): its secret part
+    // alone is as good as the whole, since the hint only speeds up the lookup.
+    if value.matches('.').count() == 1 {
+        forms.push(value.split('.').next().unwrap().to_owned());
     }
     forms
 }

@@ -15,11 +15,13 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use gatehouse_authorize::AuthorizeService;
-use gatehouse_shared::clock::SystemClock;
+use gatehouse_shared::clock::{ManualClock, SystemClock};
+use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::observe::logging::{self, LogFormat, LogSettings};
 use gatehouse_shared::observe::metrics::MetricsOutput;
 use gatehouse_shared::observe::request_log::REQUEST_TARGET;
@@ -45,7 +47,11 @@ pub const ADMIN: (&str, &str) = ("admin@example.com", "admin-demo-password");
 pub const REDIRECT: &str = "http://localhost:8080/callback";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const WRONG_SECRET: &str = "a-wrong-integration-secret-0123456789abcdef";
-pub const WRONG_PASSWORD: &str = "not-bobs-password-at-all";
+/// With characters that URL encoding, form encoding and JSON escaping each change, so that
+/// the search looks for every form a log could hold it in.
+pub const WRONG_PASSWORD: &str = "not bob's p@ss&word=+%/\"é\\";
+/// A wrong webapp secret, presented to the revocation endpoint.
+pub const WRONG_WEBAPP_SECRET: &str = "a wrong/webapp+secret=0123456789&abcdef";
 /// Token requests per address: the burst at the end of the flow passes it.
 pub const TOKEN_LIMIT: u32 = 3;
 

@@ -10,6 +10,7 @@ pub async fn run_the_flow(flow: &Flow) {
         WEBAPP_SECRET,
         WRONG_SECRET,
         WRONG_PASSWORD,
+        WRONG_WEBAPP_SECRET,
         VERIFIER,
     ] {
         flow.secret(secret);
@@ -80,23 +81,9 @@ pub async fn run_the_flow(flow: &Flow) {
         refused("refresh_token", Some(STOREFRONT), 400, "invalid_grant"),
     )
     .await;
-    let revoke = query(&[
-        ("client_id", STOREFRONT),
-        ("token", rotated["refresh_token"].as_str().unwrap()),
-    ]);
-    let expected = Expected {
-        route: "/oauth/revoke",
-        status: 200,
-        grant: None,
-        client_id: Some(STOREFRONT),
-        error: None,
-    };
-    flow.call(
-        Function::Revoke,
-        Flow::event("POST", "/oauth/revoke", "", Some(&revoke), None),
-        expected,
-    )
-    .await;
+    let rotated_token = rotated["refresh_token"].as_str().unwrap();
+    flow.revoke(rotated_token, RevokeAs::Public(STOREFRONT), 200, None)
+        .await;
 
     let code = flow.authorization_code().await;
     let exchange = [
@@ -119,6 +106,72 @@ pub async fn run_the_flow(flow: &Flow) {
     flow.secret(&forged);
     flow.api("/api/skus/sku_tshirt", &forged, 401, Some("invalid_token"))
         .await;
+
+    // The webapp refreshes with its secret, then logs out; a wrong secret is refused first.
+    let code_refresh = owned["refresh_token"].as_str().unwrap().to_owned();
+    let webapp_refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", code_refresh.as_str()),
+    ];
+    let rotated = flow
+        .token_ok(
+            &webapp_refresh,
+            Some((WEBAPP, WEBAPP_SECRET)),
+            "refresh_token",
+            WEBAPP,
+        )
+        .await;
+    let newest = rotated["refresh_token"].as_str().unwrap();
+    flow.revoke(
+        newest,
+        RevokeAs::Confidential(WEBAPP, WRONG_WEBAPP_SECRET),
+        401,
+        Some("invalid_client"),
+    )
+    .await;
+    flow.revoke(
+        newest,
+        RevokeAs::Confidential(WEBAPP, WEBAPP_SECRET),
+        200,
+        None,
+    )
+    .await;
+    // The code a second time: refused, and what it issued is revoked.
+    let address = flow.fresh_address();
+    flow.token(
+        &exchange,
+        Some((WEBAPP, WEBAPP_SECRET)),
+        &address,
+        refused("authorization_code", Some(WEBAPP), 400, "invalid_grant"),
+    )
+    .await;
+
+    // A refresh token reused past the grace period revokes its family: the reused token and
+    // the newest one are both refused.
+    let second_login = flow
+        .token_ok(&login(BOB.1), None, "password", STOREFRONT)
+        .await;
+    let old = second_login["refresh_token"].as_str().unwrap().to_owned();
+    let old_pairs = refresh(&old);
+    let old_pairs: Vec<(&str, &str)> = old_pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let next = flow
+        .token_ok(&old_pairs, None, "refresh_token", STOREFRONT)
+        .await;
+    flow.clock
+        .advance(ServiceConfig::default_refresh_reuse_grace() + Duration::from_secs(1));
+    let next = next["refresh_token"].as_str().unwrap().to_owned();
+    let next_pairs = refresh(&next);
+    let next_pairs: Vec<(&str, &str)> = next_pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for pairs in [&old_pairs, &next_pairs] {
+        let address = flow.fresh_address();
+        flow.token(
+            pairs,
+            None,
+            &address,
+            refused("refresh_token", Some(STOREFRONT), 400, "invalid_grant"),
+        )
+        .await;
+    }
 
     // One address over its limit.
     let address = flow.fresh_address();
