@@ -573,6 +573,7 @@ impl FaultyStore {
 mod faulty_store {
     use super::FaultyStore;
     use async_trait::async_trait;
+    use gatehouse_shared::clock::UnixMillis;
     use gatehouse_shared::model::Catalog;
     use gatehouse_shared::model::*;
     use gatehouse_shared::ratelimit::{RateLimitOutcome, RateLimitPolicy};
@@ -613,7 +614,7 @@ mod faulty_store {
             &self,
             key: &str,
             policy: &RateLimitPolicy,
-            now: gatehouse_shared::clock::UnixMillis,
+            now: UnixMillis,
         ) -> Result<RateLimitOutcome, StoreError> {
             self.check("hit_rate_limit")?;
             self.inner.hit_rate_limit(key, policy, now).await
@@ -622,9 +623,10 @@ mod faulty_store {
             &self,
             key: &str,
             policy: &RateLimitPolicy,
+            up_to: UnixMillis,
         ) -> Result<(), StoreError> {
             self.check("clear_rate_limit")?;
-            self.inner.clear_rate_limit(key, policy).await
+            self.inner.clear_rate_limit(key, policy, up_to).await
         }
     }
 
@@ -687,7 +689,7 @@ mod faulty_store {
             record: &RefreshTokenRecord,
             lockout: &str,
             policy: &gatehouse_shared::ratelimit::RateLimitPolicy,
-            now: gatehouse_shared::clock::UnixMillis,
+            now: UnixMillis,
         ) -> Result<gatehouse_shared::store::SignIn, StoreError> {
             self.check("create_refresh_token")?;
             self.inner
@@ -698,7 +700,7 @@ mod faulty_store {
             &self,
             presented: &SecretHash,
             successor: &RefreshTokenRecord,
-            now: gatehouse_shared::clock::UnixMillis,
+            now: UnixMillis,
         ) -> Result<Rotation, StoreError> {
             self.check("rotate_refresh_token")?;
             self.inner
@@ -747,7 +749,7 @@ mod faulty_store {
             &self,
             code: &SecretHash,
             first_refresh_token: &RefreshTokenRecord,
-            now: gatehouse_shared::clock::UnixMillis,
+            now: UnixMillis,
         ) -> Result<Redemption, StoreError> {
             self.check("redeem_authorization_code")?;
             self.inner

@@ -349,7 +349,7 @@ async fn sign_in(
     };
     service
         .rate_limits
-        .clear_rate_limit(&attempts_key, lockout)
+        .clear_rate_limit(&attempts_key, lockout, now)
         .await?;
     Ok(SignedIn::User(user.id))
 }

@@ -19,7 +19,14 @@ pub trait RateLimits: Send + Sync {
         now: UnixMillis,
     ) -> Result<RateLimitOutcome, StoreError>;
 
-    /// Forgets every event counted for `key` under `policy` (after a successful login).
-    async fn clear_rate_limit(&self, key: &str, policy: &RateLimitPolicy)
-        -> Result<(), StoreError>;
+    /// Forgets the events counted for `key` under `policy` at or before `up_to` (a successful
+    /// login forgives the failed attempts before it). Events counted after `up_to`, by requests
+    /// that ran alongside the login, stay: a guesser's attempts are never wiped by the real
+    /// user's sign-in landing between them.
+    async fn clear_rate_limit(
+        &self,
+        key: &str,
+        policy: &RateLimitPolicy,
+        up_to: UnixMillis,
+    ) -> Result<(), StoreError>;
 }

@@ -118,7 +118,7 @@ async fn clearing_a_window_forgets_its_events(store: Arc<dyn RateLimits>) {
             .unwrap()
             .allowed
     );
-    store.clear_rate_limit(key, &policy).await.unwrap();
+    store.clear_rate_limit(key, &policy, t0()).await.unwrap();
     assert_eq!(
         store
             .hit_rate_limit(key, &policy, t0())
@@ -128,12 +128,59 @@ async fn clearing_a_window_forgets_its_events(store: Arc<dyn RateLimits>) {
         1
     );
     store
-        .clear_rate_limit("login:test:never-seen", &policy)
+        .clear_rate_limit("login:test:never-seen", &policy, t0())
         .await
         .unwrap();
 }
 
+/// A login at `up_to` forgives the attempts before it, never one counted after it (by a
+/// request that ran alongside the login: a guesser's attempt must not be wiped).
+async fn clearing_a_window_keeps_the_attempts_counted_after_its_time(store: Arc<dyn RateLimits>) {
+    let policy = RateLimitPolicy::new(3, 900).unwrap();
+    let key = "login:test:carol@example.com";
+    for time in [at(1_000), at(5_000), at(2_000)] {
+        assert!(
+            store
+                .hit_rate_limit(key, &policy, time)
+                .await
+                .unwrap()
+                .allowed
+        );
+    }
+    store
+        .clear_rate_limit(key, &policy, at(3_000))
+        .await
+        .unwrap();
+    // Only the attempt at 5 s stays: two more fit, the third does not.
+    let next = store.hit_rate_limit(key, &policy, at(6_000)).await.unwrap();
+    assert_eq!((next.allowed, next.remaining), (true, 1), "{next:?}");
+    assert!(
+        store
+            .hit_rate_limit(key, &policy, at(6_000))
+            .await
+            .unwrap()
+            .allowed
+    );
+    let refused = store.hit_rate_limit(key, &policy, at(6_000)).await.unwrap();
+    assert!(!refused.allowed, "{refused:?}");
+    // The oldest kept attempt (5 s) leaves the 900 s window at 905 s.
+    assert_eq!(refused.reset_seconds, 899);
+    // Clearing up to a time before every attempt forgets none of them.
+    store
+        .clear_rate_limit(key, &policy, at(4_000))
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .hit_rate_limit(key, &policy, at(6_000))
+            .await
+            .unwrap()
+            .allowed
+    );
+}
+
 conformance!(
+    clearing_a_window_keeps_the_attempts_counted_after_its_time,
     the_rate_limit_admits_exactly_the_limit_per_sliding_window,
     the_rate_limit_holds_under_concurrent_requests,
     rate_limit_windows_are_per_key_and_per_policy,

@@ -279,7 +279,57 @@ async fn a_sign_in_starts_a_family_and_clears_the_window_only_while_it_has_room(
     );
 }
 
+/// A failed attempt counted with a time after the sign-in's (by a request that ran alongside
+/// it) is not forgotten with the attempts before it.
+async fn a_sign_in_keeps_the_failed_attempts_counted_after_it(store: Arc<dyn Store>) {
+    let lockout = RateLimitPolicy::new(3, 900).unwrap();
+    let key = "login:test:dave@example.com";
+    for time in [at(1_000), at(3_000)] {
+        assert!(
+            store
+                .hit_rate_limit(key, &lockout, time)
+                .await
+                .unwrap()
+                .allowed
+        );
+    }
+    let record = refresh_record("signed-in-between", "family-k1", at(2_000));
+    assert_eq!(
+        store
+            .create_refresh_token_at_sign_in(&record, key, &lockout, at(2_000))
+            .await
+            .unwrap(),
+        SignIn::Created
+    );
+    assert!(store
+        .find_refresh_token(&SecretHash::of("signed-in-between"))
+        .await
+        .unwrap()
+        .is_some());
+    // The attempt at 3 s stays: two more fit, the third is refused.
+    let next = store
+        .hit_rate_limit(key, &lockout, at(4_000))
+        .await
+        .unwrap();
+    assert_eq!((next.allowed, next.remaining), (true, 1), "{next:?}");
+    assert!(
+        store
+            .hit_rate_limit(key, &lockout, at(4_000))
+            .await
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        !store
+            .hit_rate_limit(key, &lockout, at(4_000))
+            .await
+            .unwrap()
+            .allowed
+    );
+}
+
 conformance!(
+    a_sign_in_keeps_the_failed_attempts_counted_after_it,
     a_token_read_beside_its_hinted_family_reads_as_it_does_alone,
     a_sign_in_starts_a_family_and_clears_the_window_only_while_it_has_room,
     refresh_tokens_are_stored_by_hash_with_their_binding,

@@ -13,6 +13,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 
@@ -89,6 +90,22 @@ fn sent_once() -> aws_sdk_dynamodb::config::Builder {
     aws_sdk_dynamodb::config::Builder::default()
         .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::standard().with_max_attempts(1))
 }
+
+/// A condition: every place of the window holds a time at or before `value` (an empty place
+/// holds 0). Every place, not just `t1`: `t1` is the time counted last, and requests from
+/// several instances reach the table out of order, so a later time may sit further down.
+/// None past [`MAX_LIMIT_IN_ONE_CONDITION`] places, where it would pass DynamoDB's 4 KB
+/// expression limit: the caller then reads the window instead.
+pub(super) fn all_times_at_or_before(limit: u32, value: &str) -> Option<String> {
+    if limit > MAX_LIMIT_IN_ONE_CONDITION {
+        return None;
+    }
+    let places: Vec<String> = (1..=limit).map(|i| format!("t{i}<={value}")).collect();
+    Some(format!("({})", places.join(" AND ")))
+}
+
+/// The largest window [`all_times_at_or_before`] names in one condition.
+pub(super) const MAX_LIMIT_IN_ONE_CONDITION: u32 = 200;
 
 /// When TTL may delete a window last written at `now`: a second after its last request left it.
 fn expiry(policy: &RateLimitPolicy, now: UnixMillis) -> UnixSeconds {
@@ -178,21 +195,131 @@ impl RateLimits for DynamoStore {
         &self,
         key: &str,
         policy: &RateLimitPolicy,
+        up_to: UnixMillis,
     ) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
+        // Usually no attempt came after the login: delete the window while none of its times
+        // is later. Else (or when the window is too large to say so in one condition) rewrite
+        // it with only the later times.
+        for _ in 0..4 {
+            let Some(none_later) = all_times_at_or_before(policy.limit, ":up_to") else {
+                let Some(window) = self.get(rate_key(key, policy)).await? else {
+                    return Ok(());
+                };
+                if self.keep_times_after(key, policy, &window, up_to).await? {
+                    return Ok(());
+                }
+                continue;
+            };
+            let deleted = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(rate_key(key, policy)))
+                .condition_expression(format!("attribute_not_exists(t1) OR {none_later}"))
+                .expression_attribute_values(":up_to", millis(up_to))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let window = match deleted {
+                Ok(_) => return Ok(()),
+                Err(SdkError::ServiceError(e))
+                    if e.err().is_conditional_check_failed_exception() =>
+                {
+                    match e.err() {
+                        DeleteItemError::ConditionalCheckFailedException(failed) => {
+                            failed.item().cloned()
+                        }
+                        _ => None,
+                    }
+                }
+                Err(error) => return Err(StoreError::unavailable(error)),
+            };
+            let window = match window {
+                Some(window) => window,
+                None => match self.get(rate_key(key, policy)).await? {
+                    Some(window) => window,
+                    None => return Ok(()),
+                },
+            };
+            if self.keep_times_after(key, policy, &window, up_to).await? {
+                return Ok(());
+            }
+            // Another attempt was counted between the read and the rewrite: look again.
+        }
+        Err(StoreError::Unavailable(
+            "rate-limit window kept changing while a login cleared it".into(),
+        ))
+    }
+}
+
+impl DynamoStore {
+    /// Rewrites `window` (as read) with only its times after `up_to`, in their order, when no
+    /// attempt was counted since it was read (its two newest places unchanged). A `PutItem`,
+    /// not an update: an update naming every place would pass DynamoDB's 4 KB expression
+    /// limit at the largest limits. False when the window changed meanwhile.
+    async fn keep_times_after(
+        &self,
+        key: &str,
+        policy: &RateLimitPolicy,
+        window: &Item,
+        up_to: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        let kept: Vec<UnixMillis> = window_times(window, policy.limit)
+            .into_iter()
+            .filter(|&time| time > up_to)
+            .collect();
+        let mut item = rate_key(key, policy);
+        for place in 1..=policy.limit {
+            let time = kept
+                .get(place as usize - 1)
+                .copied()
+                .unwrap_or(UnixMillis(0));
+            item.insert(format!("t{place}"), millis(time));
+        }
+        if let Some(expires) = window.get(TTL_ATTRIBUTE) {
+            item.insert(TTL_ATTRIBUTE.into(), expires.clone());
+        }
+        let unchanged = |place: &str| window.get(place).cloned().unwrap_or(n(0));
+        let put = self
+            .client
+            .put_item()
             .table_name(&self.table)
-            .set_key(Some(rate_key(key, policy)))
+            .set_item(Some(item))
+            .condition_expression("t1 = :t1 AND (attribute_not_exists(t2) OR t2 = :t2)")
+            .expression_attribute_values(":t1", unchanged("t1"))
+            .expression_attribute_values(":t2", unchanged("t2"))
             .send()
-            .await
-            .map_err(StoreError::unavailable)?;
-        Ok(())
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clearing_condition_names_every_place_and_fits_dynamodbs_limit() {
+        assert_eq!(
+            all_times_at_or_before(2, ":u").as_deref(),
+            Some("(t1<=:u AND t2<=:u)")
+        );
+        let largest = all_times_at_or_before(MAX_LIMIT_IN_ONE_CONDITION, ":up_to").unwrap();
+        // With the sign-in's other conditions around it, under DynamoDB's 4 KB.
+        assert!(largest.len() + 120 < 4096, "{}", largest.len());
+        assert_eq!(
+            all_times_at_or_before(MAX_LIMIT_IN_ONE_CONDITION + 1, ":n"),
+            None
+        );
+    }
 
     #[test]
     fn the_shift_expression_moves_every_time_down_one_place() {

@@ -93,9 +93,10 @@ impl RateWindows {
         policy.outcome_of(allowed, times.len(), times.front().copied(), now)
     }
 
-    /// Runs `create` and clears the window when it admits one more request at `now`, under
-    /// the window's lock, so that no attempt counted meanwhile is lost; otherwise returns what
-    /// a refused request is told.
+    /// Runs `create` and forgets the attempts at or before `now` when the window admits one
+    /// more request at `now`, under the window's lock, so that no attempt counted meanwhile is
+    /// lost (and one counted with a later time stays); otherwise returns what a refused
+    /// request is told.
     pub(super) fn clear_if_admitting(
         &self,
         key: &str,
@@ -112,12 +113,26 @@ impl RateWindows {
             }
         }
         create();
-        shard.windows.remove(&key);
+        forget_up_to(&mut shard.windows, &key, now);
         None
     }
 
-    fn clear(&self, key: &WindowKey) {
-        self.shard(key).windows.remove(key);
+    fn clear(&self, key: &WindowKey, up_to: UnixMillis) {
+        forget_up_to(&mut self.shard(key).windows, key, up_to);
+    }
+}
+
+/// Forgets the times at or before `up_to` in `key`'s window, keeping later ones.
+fn forget_up_to(
+    windows: &mut HashMap<WindowKey, VecDeque<UnixMillis>>,
+    key: &WindowKey,
+    up_to: UnixMillis,
+) {
+    if let Some(times) = windows.get_mut(key) {
+        times.retain(|&time| time > up_to);
+        if times.is_empty() {
+            windows.remove(key);
+        }
     }
 }
 
@@ -150,8 +165,9 @@ impl RateLimits for MemoryStore {
         &self,
         key: &str,
         policy: &RateLimitPolicy,
+        up_to: UnixMillis,
     ) -> Result<(), StoreError> {
-        self.rate_windows.clear(&window_key(key, policy));
+        self.rate_windows.clear(&window_key(key, policy), up_to);
         Ok(())
     }
 }
