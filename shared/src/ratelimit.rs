@@ -109,7 +109,14 @@ impl RateLimitPolicy {
                 oldest_in_window = Some(time);
             }
         }
-        self.outcome_of(allowed, in_window, oldest_in_window, now)
+        let mut outcome = self.outcome_of(allowed, in_window, oldest_in_window, now);
+        // A refusal holds until the limit-th newest time (the one the admission condition
+        // reads) leaves the window.
+        outcome.refused_until = (!allowed)
+            .then(|| recent_newest_first.get(self.limit as usize - 1))
+            .flatten()
+            .map(|&oldest_kept| oldest_kept + self.window);
+        outcome
     }
 
     /// What to tell the client, from how many accepted requests are in the window ending `now`
@@ -138,6 +145,10 @@ impl RateLimitPolicy {
             limit: self.limit,
             remaining,
             reset_seconds: reset_seconds.max(u64::from(!allowed)),
+            refused_until: (!allowed)
+                .then_some(oldest_in_window)
+                .flatten()
+                .map(|oldest| oldest + self.window),
         }
     }
 }
@@ -151,6 +162,70 @@ pub struct RateLimitOutcome {
     pub remaining: u32,
     /// Seconds until one more request is accepted (also the `Retry-After` of a 429).
     pub reset_seconds: u64,
+    /// For a refusal: the instant the window next admits a request, exactly (`reset_seconds`
+    /// is rounded up and capped at the window).
+    pub refused_until: Option<UnixMillis>,
+}
+
+/// Keys this process saw refused, each with the instant its window next admits a request.
+/// Until then storage would refuse the key again, exactly: a refused request is not counted,
+/// so nothing enters the window, and nothing leaves it before that instant. Answering from
+/// here spares a refused request its storage requests (on DynamoDB the window update and the
+/// reads sent beside it): a client hammering past its limit costs nothing but CPU.
+pub struct KnownRefusals {
+    until: std::sync::Mutex<std::collections::HashMap<String, UnixMillis>>,
+}
+
+/// Enough for every client refused in a window on one instance; past it (an attack from many
+/// addresses at once), refusals are simply not remembered and storage answers as before.
+const MAX_KNOWN_REFUSALS: usize = 10_000;
+
+impl Default for KnownRefusals {
+    fn default() -> Self {
+        Self {
+            until: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+impl KnownRefusals {
+    /// The refusal `key` is known to get at `now` under `policy`, if any.
+    pub fn check(
+        &self,
+        key: &str,
+        policy: &RateLimitPolicy,
+        now: UnixMillis,
+    ) -> Option<RateLimitOutcome> {
+        let mut until = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        let refused_until = *until.get(key)?;
+        if now >= refused_until {
+            until.remove(key);
+            return None;
+        }
+        let seconds = refused_until.since(now).as_millis().div_ceil(1000) as u64;
+        Some(RateLimitOutcome {
+            allowed: false,
+            limit: policy.limit,
+            remaining: 0,
+            reset_seconds: seconds.clamp(1, policy.window.as_secs()),
+            refused_until: Some(refused_until),
+        })
+    }
+
+    /// Remembers a refusal that storage answered for `key`.
+    pub fn remember(&self, key: &str, outcome: &RateLimitOutcome, now: UnixMillis) {
+        let Some(refused_until) = outcome.refused_until.filter(|_| !outcome.allowed) else {
+            return;
+        };
+        let mut until = self.until.lock().unwrap_or_else(|e| e.into_inner());
+        if until.len() >= MAX_KNOWN_REFUSALS {
+            until.retain(|_, &mut instant| instant > now);
+            if until.len() >= MAX_KNOWN_REFUSALS {
+                return;
+            }
+        }
+        until.insert(key.to_owned(), refused_until);
+    }
 }
 
 #[cfg(test)]
@@ -194,7 +269,8 @@ mod tests {
                 allowed: false,
                 limit: 3,
                 remaining: 0,
-                reset_seconds: 50
+                reset_seconds: 50,
+                refused_until: Some(at(10_500) + Duration::from_secs(60)),
             }
         );
         let one_used = p.outcome(true, &[now, at(70_000)], now);
@@ -204,7 +280,8 @@ mod tests {
                 allowed: true,
                 limit: 3,
                 remaining: 2,
-                reset_seconds: 60
+                reset_seconds: 60,
+                refused_until: None,
             }
         );
     }
@@ -240,6 +317,37 @@ mod tests {
             assert_eq!(client_key(address), key, "{address}");
         }
         assert_eq!(client_key(&"x".repeat(200)).len(), "unparsed:".len() + 64);
+    }
+
+    #[test]
+    fn a_refusal_is_known_exactly_until_the_limit_th_newest_time_leaves_the_window() {
+        let p = policy(3);
+        let now = UnixMillis(1_000_000);
+        let times = [now, UnixMillis(990_000), UnixMillis(950_500)];
+        let refused = p.outcome(false, &times, now);
+        assert_eq!(refused.refused_until, Some(UnixMillis(1_010_500)));
+        assert_eq!(p.outcome(true, &times[..1], now).refused_until, None);
+        let known = KnownRefusals::default();
+        known.remember("203.0.113.7", &refused, now);
+        let later = UnixMillis(1_010_499);
+        let again = known
+            .check("203.0.113.7", &p, later)
+            .expect("still refused");
+        assert_eq!(
+            (again.allowed, again.remaining, again.reset_seconds),
+            (false, 0, 1)
+        );
+        assert_eq!(known.check("203.0.113.8", &p, later), None);
+        // At the instant the place frees, storage decides again.
+        assert_eq!(known.check("203.0.113.7", &p, UnixMillis(1_010_500)), None);
+        assert_eq!(
+            known.check("203.0.113.7", &p, later),
+            None,
+            "forgotten once expired"
+        );
+        // An admitted outcome is never remembered.
+        known.remember("203.0.113.9", &p.outcome(true, &[], now), now);
+        assert_eq!(known.check("203.0.113.9", &p, now), None);
     }
 
     #[test]

@@ -101,6 +101,61 @@ async fn a_warm_client_credentials_token_costs_one_batch_get_and_one_update() {
     }
 }
 
+#[tokio::test]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_client_refused_once_is_refused_again_without_a_dynamodb_request_until_its_window_frees()
+{
+    let endpoint = dynamodb_endpoint();
+    let seeded = fresh_dynamo_store(&endpoint).await;
+    seeded.import(&demo_catalog()).await.unwrap();
+    let log = RequestLog::default();
+    let client = dynamo::client(Some(&endpoint)).await;
+    let config = client
+        .config()
+        .to_builder()
+        .interceptor(log.clone())
+        .build();
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), seeded.table());
+    let clock = manual_clock();
+    let service = token_service(
+        Arc::new(store),
+        clock.clone(),
+        RateLimitPolicy::new(2, 60).unwrap(),
+    );
+    let request = || {
+        TokenEvent::form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", STOREFRONT),
+            ("scope", "market:1001"),
+        ])
+        .source_ip("198.51.100.20")
+        .request()
+    };
+    for _ in 0..2 {
+        assert_eq!(handle(request(), &service).await.status(), 200);
+    }
+    log.take();
+    // The first refusal is storage's: the window update and the reads sent beside it.
+    let first = handle(request(), &service).await;
+    assert_eq!(first.status(), 429);
+    assert_eq!(log.take(), ["BatchGetItem", "UpdateItem"]);
+    // Then, until the window frees a place, this process answers alone, headers and all.
+    clock.advance(Duration::from_millis(59_999));
+    let again = handle(request(), &service).await;
+    assert_eq!(again.status(), 429);
+    assert_eq!(again.headers()["retry-after"], "1");
+    assert_eq!(again.headers()["ratelimit-remaining"], "0");
+    assert_eq!(
+        assert_error_format(429, again.headers(), &body_json(&again)),
+        "too_many_requests"
+    );
+    assert_eq!(log.take(), Vec::<String>::new());
+    // From the instant the place frees, storage decides again, and admits.
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(handle(request(), &service).await.status(), 200);
+    assert_eq!(log.take(), ["BatchGetItem", "UpdateItem"]);
+}
+
 /// Runs one token request, measuring its storage use; fails unless it issued a token.
 async fn issue(service: &TokenService, request: Request) -> (Value, StorageUse) {
     let (response, used) = measure(handle(request, service)).await;

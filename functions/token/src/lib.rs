@@ -14,7 +14,7 @@ use gatehouse_shared::http::{client_ip, json_response};
 use gatehouse_shared::jwt::KeySet;
 use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::ratelimit::{client_key, RateLimitOutcome};
+use gatehouse_shared::ratelimit::{client_key, KnownRefusals, RateLimitOutcome};
 use gatehouse_shared::store::{
     AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, Store,
     StoreError, Users,
@@ -43,6 +43,9 @@ pub struct TokenStorage {
     pub rate_limits: Arc<dyn RateLimits>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub authorization_codes: Arc<dyn AuthorizationCodes>,
+    /// The rate limit's refusals, remembered by this process until they lapse: a client
+    /// refused once is refused again without a storage request.
+    pub known_refusals: Arc<KnownRefusals>,
 }
 
 impl TokenStorage {
@@ -58,6 +61,7 @@ impl TokenStorage {
             rate_limits: store.clone(),
             refresh_tokens: store.clone(),
             authorization_codes: store,
+            known_refusals: Arc::default(),
         }
     }
 }
@@ -72,6 +76,7 @@ impl From<Arc<dyn Store>> for TokenStorage {
             rate_limits: store.clone(),
             refresh_tokens: store.clone(),
             authorization_codes: store,
+            known_refusals: Arc::default(),
         }
     }
 }
@@ -154,6 +159,16 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
     let now = service.clock.now();
     let client_key = client_key(client_ip(&request).as_deref().unwrap_or("unknown"));
     let incoming = Incoming::read(&request);
+    let policy = &service.config.rate_limit;
+    if let Some(outcome) = service
+        .storage
+        .known_refusals
+        .check(&client_key, policy, now)
+    {
+        let mut response = too_many_requests(&outcome, service).into_response();
+        rate_limit_headers(&mut response, &outcome);
+        return with_facts(response, incoming.facts(None));
+    }
     let lookup = async {
         let (id, markets, locations) = incoming.lookup()?;
         Some(
@@ -170,7 +185,7 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
         service
             .storage
             .rate_limits
-            .hit_rate_limit(&client_key, &service.config.rate_limit, now),
+            .hit_rate_limit(&client_key, policy, now),
         lookup,
         prefetch(service, incoming.prefetch_key()),
     );
@@ -179,6 +194,10 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
         Ok(outcome) => outcome,
         Err(error) => return with_facts(ApiError::from(error).into_response(), facts),
     };
+    service
+        .storage
+        .known_refusals
+        .remember(&client_key, &outcome, now);
     let mut response = if outcome.allowed {
         respond(service, incoming, found, prefetched, now)
             .await
