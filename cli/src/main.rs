@@ -228,6 +228,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         revoke: RevokeService {
             clients: store.clone(),
             refresh_tokens: store.clone(),
+            rate_limits: store.clone(),
+            rate_limit: config.rate_limit,
+            known_refusals: Default::default(),
             cors: config.cors.clone(),
             clock: Arc::new(SystemClock),
         },

@@ -157,6 +157,27 @@ impl ApiError {
         }
     }
 
+    /// A request refused by `limit`, a per-address limit of `what` (e.g. "token requests").
+    pub fn too_many_requests(
+        what: &str,
+        limit: crate::observe::facts::Limit,
+        policy: &crate::ratelimit::RateLimitPolicy,
+        outcome: &crate::ratelimit::RateLimitOutcome,
+    ) -> Self {
+        Self {
+            retry_after: Some(outcome.reset_seconds.max(1)),
+            limited_by: Some(limit),
+            ..Self::new(
+                ErrorCode::TooManyRequests,
+                format!(
+                    "too many {what} from this address: at most {} in any {} seconds",
+                    policy.limit,
+                    policy.window.as_secs()
+                ),
+            )
+        }
+    }
+
     /// A request with a method the endpoint does not serve; `allow` lists those it does.
     pub fn method_not_allowed(allow: &'static str) -> Self {
         Self {

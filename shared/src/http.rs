@@ -45,3 +45,14 @@ pub fn body_bytes(request: &Request) -> &[u8] {
         _ => &[],
     }
 }
+
+/// The `RateLimit-*` headers of a rate-limited endpoint's answer (on 200s and 429s alike).
+pub fn rate_limit_headers(
+    response: &mut Response<Body>,
+    outcome: &crate::ratelimit::RateLimitOutcome,
+) {
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from(outcome.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(outcome.remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(outcome.reset_seconds));
+}

@@ -93,7 +93,10 @@ pub fn revoke_service(
 ) -> gatehouse_revoke::RevokeService {
     gatehouse_revoke::RevokeService {
         clients: store.clone(),
-        refresh_tokens: store,
+        refresh_tokens: store.clone(),
+        rate_limits: store,
+        rate_limit: RateLimitPolicy::default(),
+        known_refusals: Default::default(),
         cors: Default::default(),
         clock,
     }

@@ -744,6 +744,42 @@ async fn a_storage_failure_during_rotation_is_a_503_and_leaves_the_old_token_usa
 }
 
 #[tokio::test]
+async fn revocation_requests_are_limited_per_address_and_a_refused_one_revokes_nothing() {
+    let mut session = Session::new();
+    session.revoke.rate_limit = RateLimitPolicy::new(3, 60).unwrap();
+    let (_, login) = session.login(BOB, "market:1001").await;
+    let token = refresh_token(&login);
+    let revoke = |ip: &str, token: &str| {
+        let event =
+            TokenEvent::json(&json!({"client_id": STOREFRONT, "token": token})).source_ip(ip);
+        gatehouse_revoke::handle(event.request(), &session.revoke)
+    };
+    for remaining in ["2", "1", "0"] {
+        let response = revoke("2001:db8:7:7::1", "not-a-token").await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["ratelimit-remaining"], remaining);
+    }
+    // Same /64: refused, and the real token it names is left alone.
+    let refused = revoke("2001:db8:7:7::2", &token).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "60");
+    assert_eq!(refused.headers()["ratelimit-limit"], "3");
+    assert_eq!(
+        assert_error_format(429, refused.headers(), &body_json(&refused)),
+        "too_many_requests"
+    );
+    let (status, body) = session.refresh(&token, None).await;
+    assert_eq!(
+        status, 200,
+        "the refused revocation revoked nothing: {body}"
+    );
+    // Another address has its own count; the token endpoint's count is separate too.
+    assert_eq!(revoke("198.51.100.30", "not-a-token").await.status(), 200);
+    session.advance(Duration::from_secs(60));
+    assert_eq!(revoke("2001:db8:7:7::3", "not-a-token").await.status(), 200);
+}
+
+#[tokio::test]
 async fn revoking_a_refresh_token_revokes_its_family() {
     let session = Session::new();
     let (_, login) = session.login(BOB, "market:1001").await;

@@ -6,20 +6,28 @@ use std::sync::Arc;
 use gatehouse_shared::clock::Clock;
 use gatehouse_shared::cors::CorsPolicy;
 use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::http::json_response;
+use gatehouse_shared::http::{client_ip, json_response, rate_limit_headers};
 use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
+use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::observe::RequestFacts;
+use gatehouse_shared::ratelimit::{client_key, KnownRefusals, RateLimitPolicy};
 use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::store::{Clients, RefreshTokens};
+use gatehouse_shared::store::{Clients, RateLimits, RefreshTokens};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-/// What revocation depends on: the client that asks, the refresh tokens, and the clock that
-/// says whether a rotated-out client secret is still accepted.
+/// What revocation depends on: the client that asks, the refresh tokens, the per-address
+/// limit, and the clock that says whether a rotated-out client secret is still accepted.
 pub struct RevokeService {
     pub clients: Arc<dyn Clients>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
+    pub rate_limits: Arc<dyn RateLimits>,
+    /// Per client address, as for `/oauth/token` (the same policy, its own count): every
+    /// request costs storage reads, so none may come unbounded from one address.
+    pub rate_limit: RateLimitPolicy,
+    /// Refusals remembered until they lapse, as the token endpoint does.
+    pub known_refusals: Arc<KnownRefusals>,
     /// Browser origins allowed to call this endpoint, as for the token endpoint.
     pub cors: CorsPolicy,
     pub clock: Arc<dyn Clock>,
@@ -91,11 +99,40 @@ async fn revoke_request(request: Request, service: &RevokeService) -> Response<B
     if request.method() != Method::POST {
         return ApiError::method_not_allowed("POST").into_response();
     }
-    let mut facts = RequestFacts::default();
-    let mut response = match revoke(&request, service, &mut facts).await {
-        Ok(()) => json_response(StatusCode::OK, &json!({})),
-        Err(error) => error.into_response(),
+    let now = service.clock.now();
+    let key = format!(
+        "revoke:{}",
+        client_key(client_ip(&request).as_deref().unwrap_or("unknown"))
+    );
+    let known = service.known_refusals.check(&key, &service.rate_limit, now);
+    let outcome = match known {
+        Some(refused) => refused,
+        None => match service
+            .rate_limits
+            .hit_rate_limit(&key, &service.rate_limit, now)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(error) => return ApiError::from(error).into_response(),
+        },
     };
+    service.known_refusals.remember(&key, &outcome, now);
+    let mut facts = RequestFacts::default();
+    let mut response = if outcome.allowed {
+        match revoke(&request, service, &mut facts).await {
+            Ok(()) => json_response(StatusCode::OK, &json!({})),
+            Err(error) => error.into_response(),
+        }
+    } else {
+        ApiError::too_many_requests(
+            "revocation requests",
+            Limit::RevokeRequests,
+            &service.rate_limit,
+            &outcome,
+        )
+        .into_response()
+    };
+    rate_limit_headers(&mut response, &outcome);
     let reported = RequestFacts::of(&mut response);
     reported.client_id = facts.client_id;
     reported.kind = facts.kind;

@@ -15,7 +15,10 @@ async fn init() -> Result<RevokeService, ConfigError> {
     let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
     Ok(RevokeService {
         clients: store.clone(),
-        refresh_tokens: store,
+        refresh_tokens: store.clone(),
+        rate_limits: store,
+        rate_limit: config.rate_limit,
+        known_refusals: Default::default(),
         cors: config.cors,
         clock: Arc::new(SystemClock),
     })

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use gatehouse_shared::clock::{Clock, UnixMillis};
 use gatehouse_shared::config::ServiceConfig;
-use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::http::{client_ip, json_response};
+use gatehouse_shared::error::ApiError;
+use gatehouse_shared::http::{client_ip, json_response, rate_limit_headers};
 use gatehouse_shared::jwt::KeySet;
 use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::observe::RequestFacts;
@@ -19,7 +19,7 @@ use gatehouse_shared::store::{
     AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, Store,
     StoreError, Users,
 };
-use http::{HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 use grants::GrantRequest;
@@ -81,25 +81,13 @@ impl From<Arc<dyn Store>> for TokenStorage {
     }
 }
 
-fn rate_limit_headers(response: &mut Response<Body>, outcome: &RateLimitOutcome) {
-    let headers = response.headers_mut();
-    headers.insert("ratelimit-limit", HeaderValue::from(outcome.limit));
-    headers.insert("ratelimit-remaining", HeaderValue::from(outcome.remaining));
-    headers.insert("ratelimit-reset", HeaderValue::from(outcome.reset_seconds));
-}
-
 fn too_many_requests(outcome: &RateLimitOutcome, service: &TokenService) -> ApiError {
-    let mut error = ApiError::new(
-        ErrorCode::TooManyRequests,
-        format!(
-            "too many token requests from this address: at most {} in any {} seconds",
-            service.config.rate_limit.limit,
-            service.config.rate_limit.window.as_secs()
-        ),
-    );
-    error.retry_after = Some(outcome.reset_seconds.max(1));
-    error.limited_by = Some(Limit::TokenRequests);
-    error
+    ApiError::too_many_requests(
+        "token requests",
+        Limit::TokenRequests,
+        &service.config.rate_limit,
+        outcome,
+    )
 }
 
 /// Admits the request (see [`Incoming::admit`] for the order of its checks) and runs its grant.

@@ -12,6 +12,8 @@ use crate::model::ApplicationKind;
 pub enum Limit {
     /// The per-address limit of `POST /oauth/token`.
     TokenRequests,
+    /// The per-address limit of `POST /oauth/revoke`.
+    RevokeRequests,
     /// The per-account limit of failed sign-ins and password grants.
     SignIn,
 }
@@ -20,6 +22,7 @@ impl Limit {
     pub fn as_str(self) -> &'static str {
         match self {
             Limit::TokenRequests => "token_requests",
+            Limit::RevokeRequests => "revoke_requests",
             Limit::SignIn => "sign_in",
         }
     }
