@@ -60,9 +60,8 @@ impl Intercept for RequestLog {
     }
 }
 
-#[tokio::test]
-#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
-async fn a_warm_client_credentials_token_costs_one_batch_get_and_one_update() {
+/// A fresh table with the demo catalog, and a store on it whose requests `RequestLog` records.
+async fn logged_demo_store() -> (DynamoStore, RequestLog) {
     let endpoint = dynamodb_endpoint();
     let seeded = fresh_dynamo_store(&endpoint).await;
     seeded.import(&demo_catalog()).await.unwrap();
@@ -74,6 +73,13 @@ async fn a_warm_client_credentials_token_costs_one_batch_get_and_one_update() {
         .interceptor(log.clone())
         .build();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), seeded.table());
+    (store, log)
+}
+
+#[tokio::test]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_warm_client_credentials_token_costs_one_batch_get_and_one_update() {
+    let (store, log) = logged_demo_store().await;
     let service = token_service(
         Arc::new(store),
         Arc::new(SystemClock),
@@ -105,17 +111,7 @@ async fn a_warm_client_credentials_token_costs_one_batch_get_and_one_update() {
 #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
 async fn a_client_refused_once_is_refused_again_without_a_dynamodb_request_until_its_window_frees()
 {
-    let endpoint = dynamodb_endpoint();
-    let seeded = fresh_dynamo_store(&endpoint).await;
-    seeded.import(&demo_catalog()).await.unwrap();
-    let log = RequestLog::default();
-    let client = dynamo::client(Some(&endpoint)).await;
-    let config = client
-        .config()
-        .to_builder()
-        .interceptor(log.clone())
-        .build();
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), seeded.table());
+    let (store, log) = logged_demo_store().await;
     let clock = manual_clock();
     let service = token_service(
         Arc::new(store),
