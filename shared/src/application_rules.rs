@@ -343,4 +343,38 @@ mod tests {
         }
         assert!(grant_types(Webapp, &[]).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use crate::lifetime::{MAX_CUSTOM_LIFETIME, MIN_CUSTOM_LIFETIME};
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn a_configured_lifetime_is_kept_exactly_when_it_is_in_the_range(
+                seconds in prop_oneof![
+                    any::<i64>(),
+                    i64::from(MIN_CUSTOM_LIFETIME)..=i64::from(MAX_CUSTOM_LIFETIME),
+                    // The edges, where an off-by-one would show.
+                    i64::from(MIN_CUSTOM_LIFETIME) - 2..=i64::from(MIN_CUSTOM_LIFETIME) + 2,
+                    i64::from(MAX_CUSTOM_LIFETIME) - 2..=i64::from(MAX_CUSTOM_LIFETIME) + 2,
+                ],
+            ) {
+                let in_range = (i64::from(MIN_CUSTOM_LIFETIME)..=i64::from(MAX_CUSTOM_LIFETIME))
+                    .contains(&seconds);
+                match token_lifetime(Some(seconds)) {
+                    Ok(kept) => {
+                        prop_assert!(in_range, "{} accepted", seconds);
+                        prop_assert_eq!(kept.map(|l| i64::from(l.seconds())), Some(seconds));
+                    }
+                    Err(violation) => {
+                        prop_assert!(!in_range, "{} refused", seconds);
+                        prop_assert_eq!(violation.field, "token_lifetime");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -107,4 +107,63 @@ mod tests {
             assert_eq!(access_token_lifetime(kind, Some(custom)), 86_400);
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn kind() -> impl Strategy<Value = ApplicationKind> {
+            prop::sample::select(vec![SalesChannel, Integration, Webapp])
+        }
+
+        fn outside_the_range() -> impl Strategy<Value = i64> {
+            prop_oneof![
+                i64::MIN..i64::from(MIN_CUSTOM_LIFETIME),
+                i64::from(MAX_CUSTOM_LIFETIME) + 1..=i64::MAX,
+                // At and near the edges, where an off-by-one would show.
+                Just(i64::from(MIN_CUSTOM_LIFETIME) - 1),
+                Just(i64::from(MAX_CUSTOM_LIFETIME) + 1),
+                i64::from(MIN_CUSTOM_LIFETIME) - 100..i64::from(MIN_CUSTOM_LIFETIME),
+                i64::from(MAX_CUSTOM_LIFETIME) + 1..=i64::from(MAX_CUSTOM_LIFETIME) + 100,
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn every_lifetime_in_the_range_is_accepted_and_is_the_one_tokens_get(
+                seconds in prop_oneof![
+                    Just(i64::from(MIN_CUSTOM_LIFETIME)),
+                    Just(i64::from(MAX_CUSTOM_LIFETIME)),
+                    i64::from(MIN_CUSTOM_LIFETIME)..=i64::from(MAX_CUSTOM_LIFETIME),
+                ],
+                kind in kind(),
+            ) {
+                let lifetime = TokenLifetime::try_from(seconds).unwrap();
+                prop_assert_eq!(i64::from(access_token_lifetime(kind, Some(lifetime))), seconds);
+            }
+
+            #[test]
+            fn every_lifetime_outside_the_range_is_refused_naming_the_value(
+                seconds in outside_the_range(),
+            ) {
+                let refused = TokenLifetime::try_from(seconds).unwrap_err();
+                prop_assert_eq!(refused, LifetimeOutOfRange(seconds.to_string()));
+            }
+        }
+
+        #[test]
+        fn each_kinds_default_is_a_lifetime_an_application_could_also_set() {
+            for kind in [SalesChannel, Integration, Webapp] {
+                let default = default_access_token_lifetime(kind);
+                let chosen = TokenLifetime::try_from(i64::from(default)).unwrap();
+                assert_eq!(
+                    access_token_lifetime(kind, Some(chosen)),
+                    default,
+                    "{kind:?}"
+                );
+            }
+        }
+    }
 }

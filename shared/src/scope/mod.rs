@@ -8,6 +8,8 @@
 //! references (the fields of [`ScopeRequest`]) and applies the rules, again without I/O
 //! (`resolve.rs`).
 
+#[cfg(test)]
+mod properties;
 mod resolve;
 #[cfg(test)]
 mod tests;

@@ -32,7 +32,7 @@ fn location(id: &str, number: u64, code: &str, mode: Mode) -> StockLocation {
 
 /// Test-mode catalog: market 100 (eu) with locations 1 and 2; 200 (us) with 3; 300 disabled;
 /// 400 private to group "vip"; and in live mode, market 900.
-fn catalog() -> (Vec<Market>, Vec<StockLocation>) {
+pub(super) fn catalog() -> (Vec<Market>, Vec<StockLocation>) {
     let mut eu = market("m-eu", 100, "eu", Mode::Test);
     eu.stock_location_ids = vec!["sl-1".into(), "sl-2".into()];
     eu.stock_location_numbers = vec![1, 2];
@@ -53,7 +53,7 @@ fn catalog() -> (Vec<Market>, Vec<StockLocation>) {
     (vec![eu, us, off, vip, live], locations)
 }
 
-fn context(kind: ApplicationKind, grant: GrantType) -> ScopeContext<'static> {
+pub(super) fn context(kind: ApplicationKind, grant: GrantType) -> ScopeContext<'static> {
     ScopeContext {
         kind,
         mode: Mode::Test,
