@@ -11,6 +11,10 @@ rate-limit window of the largest supported size (300 clauses) exceeds Python's d
 recursion limit; real DynamoDB takes such expressions (they are under its 4 KB limit). The limit
 and the threads' stack are raised to match.
 
+A burst test opens a couple of hundred connections at once. werkzeug listens with a backlog of
+128, and a connection beyond it waits for the kernel's SYN retry, one second later, as long as
+the SDK's connect timeout: DynamoDB's endpoints take such bursts, so the backlog is raised.
+
 Usage: python3 scripts/moto_dynamodb.py [port]   (default 5055, on 127.0.0.1)
 """
 
@@ -19,13 +23,15 @@ import sys
 import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import run_simple
+from werkzeug.serving import BaseWSGIServer, run_simple
 
 sys.setrecursionlimit(20_000)
 threading.stack_size(256 * 1024 * 1024)
 
 port = int(sys.argv[1]) if len(sys.argv) > 1 else 5055
 os.environ.setdefault("MOTO_PORT", str(port))
+
+BaseWSGIServer.request_queue_size = 1024
 
 app = DomainDispatcherApplication(create_backend_app)
 one_at_a_time = threading.Lock()

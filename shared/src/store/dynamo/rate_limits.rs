@@ -60,25 +60,45 @@ impl DynamoStore {
             item.insert(format!("t{i}"), n(0));
         }
         item.insert(TTL_ATTRIBUTE.into(), seconds(expiry(policy, now)));
-        match self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .customize()
-            .config_override(sent_once())
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(false)
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .condition_expression("attribute_not_exists(PK)")
+                .customize()
+                .config_override(sent_once())
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(true),
+                Err(SdkError::ServiceError(e))
+                    if e.err().is_conditional_check_failed_exception() =>
+                {
+                    return Ok(false)
+                }
+                Err(error) if never_sent(&error) && attempts < MAX_UNSENT_ATTEMPTS => continue,
+                Err(error) => return Err(StoreError::unavailable(error)),
             }
-            Err(error) => Err(StoreError::unavailable(error)),
         }
     }
 }
+
+/// Whether a write failed before any of it reached DynamoDB: the connection could not be made
+/// within the connect timeout. The HTTP client has no read timeout of its own (the attempt
+/// timeout is the SDK's, a `TimeoutError`), so a dispatch failure that is a timeout is a
+/// connect timeout. Such a write is safe to send again, unlike one whose answer was lost.
+fn never_sent<E, R>(error: &SdkError<E, R>) -> bool {
+    matches!(error, SdkError::DispatchFailure(failure) if failure.is_timeout())
+}
+
+/// How many times a window write is tried when the connection cannot be made: a burst of
+/// new connections can overflow a listen backlog, and a dropped SYN is retried by the kernel
+/// only after a second, as long as the connect timeout.
+const MAX_UNSENT_ATTEMPTS: u32 = 3;
 
 /// The window's writes are sent once, without the SDK's retries: an attempt whose answer is
 /// lost (a timeout, a 500) may have been applied, and its resend would then count the same
@@ -122,8 +142,9 @@ impl RateLimits for DynamoStore {
     ) -> Result<RateLimitOutcome, StoreError> {
         let limit = policy.limit;
         let oldest = format!("t{limit}");
-        // A handful of rounds covers the one race there is: two first requests creating the item.
-        for _ in 0..4 {
+        // A handful of rounds covers the one race there is (two first requests creating the
+        // item), and a connection that could not be made.
+        for _ in 0..=MAX_UNSENT_ATTEMPTS {
             let result = self
                 .client
                 .update_item()
@@ -161,6 +182,7 @@ impl RateLimits for DynamoStore {
                         _ => None,
                     }
                 }
+                Err(error) if never_sent(&error) => continue,
                 Err(error) => return Err(StoreError::unavailable(error)),
             };
             let previous = match previous {
