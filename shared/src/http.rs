@@ -36,6 +36,12 @@ pub fn client_ip(request: &Request) -> Option<String> {
     }
 }
 
+/// The key a per-address rate limit counts `request` under: its client address as
+/// [`crate::ratelimit::client_key`] keys it (IPv6 by /64).
+pub fn client_rate_key(request: &Request) -> String {
+    crate::ratelimit::client_key(client_ip(request).as_deref().unwrap_or("unknown"))
+}
+
 /// The request body as bytes, whatever form lambda_http decoded it to.
 pub fn body_bytes(request: &Request) -> &[u8] {
     match request.body() {

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use gatehouse_shared::clock::Clock;
 use gatehouse_shared::cors::CorsPolicy;
 use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::http::{client_ip, json_response, rate_limit_headers};
+use gatehouse_shared::http::{client_rate_key, json_response, rate_limit_headers};
 use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
 use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::ratelimit::{client_key, KnownRefusals, RateLimitPolicy};
+use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitPolicy};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::{Clients, RateLimits, RefreshTokens};
 use http::{Method, StatusCode};
@@ -100,10 +100,7 @@ async fn revoke_request(request: Request, service: &RevokeService) -> Response<B
         return ApiError::method_not_allowed("POST").into_response();
     }
     let now = service.clock.now();
-    let key = format!(
-        "revoke:{}",
-        client_key(client_ip(&request).as_deref().unwrap_or("unknown"))
-    );
+    let key = format!("revoke:{}", client_rate_key(&request));
     let known = service.known_refusals.check(&key, &service.rate_limit, now);
     let outcome = match known {
         Some(refused) => refused,

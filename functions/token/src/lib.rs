@@ -10,11 +10,11 @@ use std::sync::Arc;
 use gatehouse_shared::clock::{Clock, UnixMillis};
 use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::ApiError;
-use gatehouse_shared::http::{client_ip, json_response, rate_limit_headers};
+use gatehouse_shared::http::{client_rate_key, json_response, rate_limit_headers};
 use gatehouse_shared::jwt::KeySet;
 use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::ratelimit::{client_key, KnownRefusals, RateLimitOutcome};
+use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
 use gatehouse_shared::store::{
     AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, Store,
     StoreError, Users,
@@ -145,7 +145,7 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
         return ApiError::method_not_allowed("POST").into_response();
     }
     let now = service.clock.now();
-    let client_key = client_key(client_ip(&request).as_deref().unwrap_or("unknown"));
+    let client_key = client_rate_key(&request);
     let incoming = Incoming::read(&request);
     let policy = &service.config.rate_limit;
     if let Some(outcome) = service

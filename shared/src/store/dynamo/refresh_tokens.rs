@@ -50,6 +50,10 @@ fn new_item(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
         .build())
 }
 
+/// The sign-in window admits one more attempt: `hit_rate_limit`'s condition, or no window yet.
+const WINDOW_HAS_ROOM: &str =
+    "attribute_not_exists(PK) OR attribute_not_exists(#oldest) OR #oldest <= :cutoff";
+
 impl DynamoStore {
     /// Starts `record`'s family together with `window_step` (a step on the account's sign-in
     /// window), as one transaction. None when it committed; the window as it was when the
@@ -123,7 +127,7 @@ impl RefreshTokens for DynamoStore {
                 .table_name(&self.table)
                 .set_key(Some(rate_key(lockout, policy)))
                 .condition_expression(format!(
-                    "attribute_not_exists(PK) OR ((attribute_not_exists(#oldest) OR #oldest <= :cutoff) AND {none_later})"
+                    "({WINDOW_HAS_ROOM}) AND (attribute_not_exists(PK) OR {none_later})"
                 ))
                 .expression_attribute_names("#oldest", &oldest)
                 .expression_attribute_values(":cutoff", millis(policy.cutoff(now)))
@@ -155,9 +159,7 @@ impl RefreshTokens for DynamoStore {
         let has_room = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(rate_key(lockout, policy)))
-            .condition_expression(
-                "attribute_not_exists(PK) OR attribute_not_exists(#oldest) OR #oldest <= :cutoff",
-            )
+            .condition_expression(WINDOW_HAS_ROOM)
             .expression_attribute_names("#oldest", &oldest)
             .expression_attribute_values(":cutoff", millis(policy.cutoff(now)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
