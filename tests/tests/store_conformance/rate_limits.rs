@@ -187,3 +187,8 @@ conformance!(
     an_expired_window_that_ttl_has_not_deleted_counts_for_nothing,
     clearing_a_window_forgets_its_events,
 );
+
+past_one_condition!(
+    clearing_a_window_keeps_the_attempts_counted_after_its_time,
+    clearing_a_window_forgets_its_events,
+);

@@ -114,10 +114,10 @@ fn sent_once() -> aws_sdk_dynamodb::config::Builder {
 /// A condition: every place of the window holds a time at or before `value` (an empty place
 /// holds 0). Every place, not just `t1`: `t1` is the time counted last, and requests from
 /// several instances reach the table out of order, so a later time may sit further down.
-/// None past [`MAX_LIMIT_IN_ONE_CONDITION`] places, where it would pass DynamoDB's 4 KB
-/// expression limit: the caller then reads the window instead.
-pub(super) fn all_times_at_or_before(limit: u32, value: &str) -> Option<String> {
-    if limit > MAX_LIMIT_IN_ONE_CONDITION {
+/// None past `max_places` places (at most [`MAX_LIMIT_IN_ONE_CONDITION`], past which it would
+/// pass DynamoDB's 4 KB expression limit): the caller then reads the window instead.
+pub(super) fn all_times_at_or_before(limit: u32, max_places: u32, value: &str) -> Option<String> {
+    if limit > max_places.min(MAX_LIMIT_IN_ONE_CONDITION) {
         return None;
     }
     let places: Vec<String> = (1..=limit).map(|i| format!("t{i}<={value}")).collect();
@@ -223,7 +223,9 @@ impl RateLimits for DynamoStore {
         // is later. Else (or when the window is too large to say so in one condition) rewrite
         // it with only the later times.
         for _ in 0..4 {
-            let Some(none_later) = all_times_at_or_before(policy.limit, ":up_to") else {
+            let Some(none_later) =
+                all_times_at_or_before(policy.limit, self.places_in_one_condition, ":up_to")
+            else {
                 let Some(window) = self.get(rate_key(key, policy)).await? else {
                     return Ok(());
                 };
@@ -331,14 +333,19 @@ mod tests {
     #[test]
     fn the_clearing_condition_names_every_place_and_fits_dynamodbs_limit() {
         assert_eq!(
-            all_times_at_or_before(2, ":u").as_deref(),
+            all_times_at_or_before(2, MAX_LIMIT_IN_ONE_CONDITION, ":u").as_deref(),
             Some("(t1<=:u AND t2<=:u)")
         );
-        let largest = all_times_at_or_before(MAX_LIMIT_IN_ONE_CONDITION, ":up_to").unwrap();
+        let largest = all_times_at_or_before(
+            MAX_LIMIT_IN_ONE_CONDITION,
+            MAX_LIMIT_IN_ONE_CONDITION,
+            ":up_to",
+        )
+        .unwrap();
         // With the sign-in's other conditions around it, under DynamoDB's 4 KB.
         assert!(largest.len() + 120 < 4096, "{}", largest.len());
         assert_eq!(
-            all_times_at_or_before(MAX_LIMIT_IN_ONE_CONDITION + 1, ":n"),
+            all_times_at_or_before(MAX_LIMIT_IN_ONE_CONDITION + 1, u32::MAX, ":n"),
             None
         );
     }

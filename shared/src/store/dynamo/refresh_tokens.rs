@@ -122,7 +122,9 @@ impl RefreshTokens for DynamoStore {
         let oldest = format!("t{}", policy.limit);
         // The window admits one more attempt exactly when `hit_rate_limit`'s condition holds;
         // it is deleted only when no attempt in it was counted after this sign-in's `now`.
-        if let Some(none_later) = all_times_at_or_before(policy.limit, ":now") {
+        if let Some(none_later) =
+            all_times_at_or_before(policy.limit, self.places_in_one_condition, ":now")
+        {
             let clear_window = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(rate_key(lockout, policy)))
