@@ -27,7 +27,8 @@ pub struct ServeArgs {
     pub port: u16,
     #[arg(long, default_value = "127.0.0.1")]
     pub host: std::net::IpAddr,
-    /// Token requests accepted per client IP in any window (at most 300).
+    /// Requests accepted per client IP in any window (at most 300), counted apart for token
+    /// requests, revocations and sign-in attempts.
     #[arg(long, default_value_t = ratelimit::DEFAULT_LIMIT)]
     pub rate_limit: u32,
     /// The rate-limit window, in seconds.

@@ -274,7 +274,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         keys.signing_key().kid
     );
     println!(
-        "Rate limit: {} token requests per client IP in any {} s",
+        "Rate limit: {} requests per client IP in any {} s (token, revoke, sign-in: each its own count)",
         config.rate_limit.limit,
         config.rate_limit.window.as_secs()
     );

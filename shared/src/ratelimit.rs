@@ -4,6 +4,8 @@
 //! outcome afterwards (a token, a 400, a 401). Requests refused with 429 are not counted, so a
 //! client that keeps retrying is let in again as soon as its oldest counted request is older
 //! than the window. Test and live applications share the limit: it is keyed by IP alone.
+//! `POST /oauth/revoke` and the sign-in page's attempts have the same policy, each counted
+//! under a key of its own (`revoke:<ip>`, `sign-in:<ip>`).
 //!
 //! Storage keeps, per IP, the timestamps of the last `limit` accepted requests. A request is
 //! accepted exactly when the oldest of those is outside the window (or there are fewer than

@@ -37,6 +37,9 @@ fn catalog() -> Catalog {
     parse_seed(&seed.to_string()).unwrap()
 }
 
+/// The client address of the API Gateway event fixture (`requestContext.http.sourceIp`).
+const FIXTURE_ADDRESS: &str = "203.0.113.7";
+
 struct Flow {
     authorize: AuthorizeService,
     token: TokenService,
@@ -135,14 +138,15 @@ fn authorize_params(client_id: &str, challenge: Option<&str>) -> Vec<(&'static s
 
 impl Flow {
     async fn on(store: Arc<dyn Store>) -> Self {
+        Self::with_rate_limit(store, RateLimitPolicy::default())
+    }
+
+    /// The flow with `rate_limit` as the per-address limit of both endpoints.
+    fn with_rate_limit(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) -> Self {
         let clock = manual_clock();
         Self {
-            authorize: AuthorizeService::on_store(
-                store.clone(),
-                clock.clone(),
-                config(RateLimitPolicy::default()),
-            ),
-            token: token_service(store, clock.clone(), RateLimitPolicy::default()),
+            authorize: AuthorizeService::on_store(store.clone(), clock.clone(), config(rate_limit)),
+            token: token_service(store, clock.clone(), rate_limit),
             clock,
         }
     }
@@ -154,7 +158,12 @@ impl Flow {
     }
 
     async fn post(&self, form: &str, cookie: Option<&str>) -> Response<Body> {
-        let event = authorize_event("POST", "", Some(form), cookie);
+        self.post_from(FIXTURE_ADDRESS, form, cookie).await
+    }
+
+    async fn post_from(&self, address: &str, form: &str, cookie: Option<&str>) -> Response<Body> {
+        let mut event = authorize_event("POST", "", Some(form), cookie);
+        event["requestContext"]["http"]["sourceIp"] = json!(address);
         let request = lambda_http::request::from_str(&event.to_string()).unwrap();
         gatehouse_authorize::handle(request, &self.authorize).await
     }
@@ -162,6 +171,18 @@ impl Flow {
     /// Opens the page, then submits its form with `email`, `password` and `action`.
     async fn sign_in(
         &self,
+        params: &[(&'static str, String)],
+        credentials: (&str, &str),
+        action: &str,
+    ) -> Response<Body> {
+        self.sign_in_from(FIXTURE_ADDRESS, params, credentials, action)
+            .await
+    }
+
+    /// [`Flow::sign_in`] with the form sent from `address`.
+    async fn sign_in_from(
+        &self,
+        address: &str,
         params: &[(&'static str, String)],
         (email, password): (&str, &str),
         action: &str,
@@ -177,7 +198,8 @@ impl Flow {
             ("password", password),
             ("action", action),
         ]);
-        self.post(&query(&form), Some(&cookie_of(&page))).await
+        self.post_from(address, &query(&form), Some(&cookie_of(&page)))
+            .await
     }
 
     /// A code for the demo admin, approved for the demo webapp.
@@ -669,6 +691,59 @@ async fn wrong_passwords_and_unknown_emails_get_one_answer_until_the_account_loc
     assert_eq!(flow.sign_in(&params, ADMIN, "allow").await.status(), 303);
 }
 
+/// One address may try passwords at the token endpoint's rate, on its own count: past it, a
+/// 429 page, and the attempts it refuses cost no account its lockout count.
+async fn one_address_past_its_limit_gets_a_429_page_and_costs_no_account_an_attempt(
+    store: Arc<dyn Store>,
+) {
+    let flow = Flow::with_rate_limit(store, RateLimitPolicy::new(3, 60).unwrap());
+    let params = authorize_params(WEBAPP, None);
+    let guesser = "198.51.100.7";
+    for remaining in ["2", "1", "0"] {
+        let wrong = flow
+            .sign_in_from(guesser, &params, (ADMIN.0, "wrong password"), "allow")
+            .await;
+        assert_eq!(wrong.status(), 401);
+        assert_eq!(header(&wrong, "ratelimit-remaining"), Some(remaining));
+    }
+    // More than the account's lockout (10) would allow, had they been counted against it.
+    for _ in 0..12 {
+        let refused = flow
+            .sign_in_from(guesser, &params, (ADMIN.0, "wrong password"), "allow")
+            .await;
+        assert_eq!(refused.status(), 429);
+        assert!(text(&refused).contains("Too many sign-in attempts from your network"));
+        assert_eq!(header(&refused, "retry-after"), Some("60"));
+        assert_eq!(header(&refused, "ratelimit-remaining"), Some("0"));
+        assert!(header(&refused, "location").is_none());
+    }
+    // Viewing the page is not an attempt: it still opens from that address.
+    assert_eq!(
+        flow.get(&query(
+            &params
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>()
+        ))
+        .await
+        .status(),
+        200
+    );
+    // Another address (IPv6, keyed by its /64) signs in: the account was not locked.
+    let signed_in = flow
+        .sign_in_from("2001:db8:1:2::7", &params, ADMIN, "allow")
+        .await;
+    assert_eq!(signed_in.status(), 303, "{}", text(&signed_in));
+    // The guesser's window frees its oldest place 60 s after it was taken.
+    flow.clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        flow.sign_in_from(guesser, &params, ADMIN, "allow")
+            .await
+            .status(),
+        303
+    );
+}
+
 async fn cancel_sends_the_user_back_with_access_denied(store: Arc<dyn Store>) {
     let flow = Flow::on(store).await;
     let response = flow
@@ -702,5 +777,6 @@ on_both_stores!(crate::memory, crate::dynamodb;
     other_errors_go_back_to_the_client_with_their_state,
     a_form_without_its_csrf_cookie_is_refused,
     wrong_passwords_and_unknown_emails_get_one_answer_until_the_account_locks,
+    one_address_past_its_limit_gets_a_429_page_and_costs_no_account_an_attempt,
     cancel_sends_the_user_back_with_access_denied,
 );

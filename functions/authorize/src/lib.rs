@@ -14,12 +14,14 @@ use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::{description_text, ApiError};
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::grant_hint::GrantHint;
+use gatehouse_shared::http::{client_rate_key, rate_limit_headers};
 use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
 use gatehouse_shared::model::{email_key, AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENGTH};
 use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_shared::observe::facts::{self as observe, Limit};
 use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::password::verify_or_dummy_async;
+use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
 use gatehouse_shared::secret::{random_token, SecretHash};
 use gatehouse_shared::store::{AuthorizationCodes, Clients, RateLimits, Store, Users};
 use http::{header, HeaderValue, Method, StatusCode};
@@ -37,7 +39,12 @@ pub struct AuthorizeService {
     pub rate_limits: Arc<dyn RateLimits>,
     pub codes: Arc<dyn AuthorizationCodes>,
     pub clock: Arc<dyn Clock>,
+    /// `config.rate_limit` is also the per-address limit of sign-in attempts (its own count):
+    /// the account lockout alone would let one address try a few passwords on every account,
+    /// and lock them all out.
     pub config: ServiceConfig,
+    /// Per-address refusals remembered until they lapse, as the token endpoint does.
+    pub known_refusals: Arc<KnownRefusals>,
 }
 
 impl AuthorizeService {
@@ -53,6 +60,7 @@ impl AuthorizeService {
             codes: store,
             clock,
             config,
+            known_refusals: Arc::default(),
         }
     }
 
@@ -65,6 +73,7 @@ impl AuthorizeService {
             codes: store,
             clock,
             config,
+            known_refusals: Arc::default(),
         }
     }
 
@@ -279,6 +288,60 @@ async fn sign_in_form(
         );
         return observe::refused(page, "invalid_request");
     }
+    let address = match sign_in_address_admitted(request, service).await {
+        Ok(address) => address,
+        Err(error) => return refused(service, Refusal::Unavailable(error)),
+    };
+    if !address.allowed {
+        let message = format!(
+            "Too many sign-in attempts from your network. Try again in {} seconds.",
+            address.reset_seconds
+        );
+        let mut response = sign_in_page(service, checked, headers, 429, email, Some(&message));
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(address.reset_seconds),
+        );
+        rate_limit_headers(&mut response, &address);
+        RequestFacts::of(&mut response).rate_limited = Some(Limit::SignInRequests);
+        return observe::refused(response, "too_many_requests");
+    }
+    let mut response = sign_in_attempt(service, checked, headers, email, password).await;
+    rate_limit_headers(&mut response, &address);
+    response
+}
+
+/// Counts a sign-in attempt against its client address (before the account's own count, so
+/// that an address past its limit costs no account an attempt).
+async fn sign_in_address_admitted(
+    request: &Request,
+    service: &AuthorizeService,
+) -> Result<RateLimitOutcome, ApiError> {
+    let now = service.clock.now();
+    let policy = &service.config.rate_limit;
+    let key = format!("sign-in:{}", client_rate_key(request));
+    let outcome = match service.known_refusals.check(&key, policy, now) {
+        Some(refused) => refused,
+        None => {
+            service
+                .rate_limits
+                .hit_rate_limit(&key, policy, now)
+                .await?
+        }
+    };
+    service.known_refusals.remember(&key, &outcome, now);
+    Ok(outcome)
+}
+
+/// The answer to a sign-in attempt its address may make: the account's lockout, then the
+/// password.
+async fn sign_in_attempt(
+    service: &AuthorizeService,
+    checked: &AuthorizationRequest,
+    headers: &http::HeaderMap,
+    email: &str,
+    password: &str,
+) -> Response<Body> {
     match sign_in(service, checked, email, password).await {
         Ok(SignedIn::User(user_id)) => match issue_code(service, checked, &user_id).await {
             Ok(code) => redirect_back(

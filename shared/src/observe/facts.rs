@@ -14,6 +14,8 @@ pub enum Limit {
     TokenRequests,
     /// The per-address limit of `POST /oauth/revoke`.
     RevokeRequests,
+    /// The per-address limit of sign-in attempts on `POST /oauth/authorize`.
+    SignInRequests,
     /// The per-account limit of failed sign-ins and password grants.
     SignIn,
 }
@@ -23,6 +25,7 @@ impl Limit {
         match self {
             Limit::TokenRequests => "token_requests",
             Limit::RevokeRequests => "revoke_requests",
+            Limit::SignInRequests => "sign_in_requests",
             Limit::SignIn => "sign_in",
         }
     }

@@ -1,5 +1,5 @@
-//! Sliding-window counters, one per key: token requests per client IP, login attempts per
-//! account. The rule itself is pure and lives in [`crate::ratelimit`].
+//! Sliding-window counters, one per key: token, revocation and sign-in requests per client IP,
+//! login attempts per account. The rule itself is pure and lives in [`crate::ratelimit`].
 
 use async_trait::async_trait;
 

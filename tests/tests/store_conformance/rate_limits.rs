@@ -25,6 +25,26 @@ async fn the_rate_limit_admits_exactly_the_limit_per_sliding_window(store: Arc<d
     assert!(hit(at(70_000)).await.unwrap().allowed);
 }
 
+/// Two requests counted in one millisecond are two (DynamoDB's `UPDATED_NEW` would leave out
+/// the place whose value did not change, and report one).
+async fn requests_in_one_millisecond_each_count(store: Arc<dyn RateLimits>) {
+    let policy = RateLimitPolicy::new(3, 60).unwrap();
+    for remaining in [2, 1, 0] {
+        let outcome = store
+            .hit_rate_limit("192.0.2.9", &policy, t0())
+            .await
+            .unwrap();
+        assert_eq!((outcome.allowed, outcome.remaining), (true, remaining));
+    }
+    assert!(
+        !store
+            .hit_rate_limit("192.0.2.9", &policy, t0())
+            .await
+            .unwrap()
+            .allowed
+    );
+}
+
 async fn the_rate_limit_holds_under_concurrent_requests(store: Arc<dyn RateLimits>) {
     let policy = RateLimitPolicy::new(10, 60).unwrap();
     let outcomes = race(25, |i| {
@@ -180,6 +200,7 @@ async fn clearing_a_window_keeps_the_attempts_counted_after_its_time(store: Arc<
 }
 
 conformance!(
+    requests_in_one_millisecond_each_count,
     clearing_a_window_keeps_the_attempts_counted_after_its_time,
     the_rate_limit_admits_exactly_the_limit_per_sliding_window,
     the_rate_limit_holds_under_concurrent_requests,

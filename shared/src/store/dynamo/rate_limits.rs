@@ -2,9 +2,11 @@
 //! times, moved by one conditional `UpdateItem`.
 //!
 //! What one decision costs, and how it grows with the limit: the update names every place
-//! (`t<limit> = t<limit-1>, …`), and an accepted request gets back the places' new values
-//! (`UPDATED_NEW`: the times, which `RateLimit-Remaining` and `RateLimit-Reset` are counted
-//! from, and nothing else); a refused one gets back the item as it was. So request, response
+//! (`t<limit> = t<limit-1>, …`), and an accepted request gets back the window as it is now
+//! (`ALL_NEW`: the times, which `RateLimit-Remaining` and `RateLimit-Reset` are counted from,
+//! and the item's key and expiry; `UPDATED_NEW` would be shorter, but may leave out a place
+//! whose value did not change, as moto does when two requests share a millisecond, and the
+//! count would miss one); a refused one gets back the item as it was. So request, response
 //! and item all grow linearly with the limit, about 11 bytes a place: at the default limit of
 //! 30 the item is under 500 bytes, one write unit (see the test below); at the largest, 300,
 //! it is about 3.5 KB, four write units a request. A shift register keeps the decision exact
@@ -156,7 +158,7 @@ impl RateLimits for DynamoStore {
                 .expression_attribute_values(":now", millis(now))
                 .expression_attribute_values(":cutoff", millis(policy.cutoff(now)))
                 .expression_attribute_values(":expires", seconds(expiry(policy, now)))
-                .return_values(ReturnValue::UpdatedNew)
+                .return_values(ReturnValue::AllNew)
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
