@@ -23,6 +23,7 @@ use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::password::verify_or_dummy_async;
 use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
 use gatehouse_shared::secret::{random_token, SecretHash};
+use gatehouse_shared::store::rate_limits::hit_unless_known_refused;
 use gatehouse_shared::store::{AuthorizationCodes, Clients, RateLimits, Store, Users};
 use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -317,20 +318,14 @@ async fn sign_in_address_admitted(
     request: &Request,
     service: &AuthorizeService,
 ) -> Result<RateLimitOutcome, ApiError> {
-    let now = service.clock.now();
-    let policy = &service.config.rate_limit;
-    let key = format!("sign-in:{}", client_rate_key(request));
-    let outcome = match service.known_refusals.check(&key, policy, now) {
-        Some(refused) => refused,
-        None => {
-            service
-                .rate_limits
-                .hit_rate_limit(&key, policy, now)
-                .await?
-        }
-    };
-    service.known_refusals.remember(&key, &outcome, now);
-    Ok(outcome)
+    Ok(hit_unless_known_refused(
+        service.rate_limits.as_ref(),
+        &service.known_refusals,
+        &format!("sign-in:{}", client_rate_key(request)),
+        &service.config.rate_limit,
+        service.clock.now(),
+    )
+    .await?)
 }
 
 /// The answer to a sign-in attempt its address may make: the account's lockout, then the

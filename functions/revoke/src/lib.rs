@@ -12,6 +12,7 @@ use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitPolicy};
 use gatehouse_shared::secret::SecretHash;
+use gatehouse_shared::store::rate_limits::hit_unless_known_refused;
 use gatehouse_shared::store::{Clients, RateLimits, RefreshTokens};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -99,21 +100,18 @@ async fn revoke_request(request: Request, service: &RevokeService) -> Response<B
     if request.method() != Method::POST {
         return ApiError::method_not_allowed("POST").into_response();
     }
-    let now = service.clock.now();
-    let key = format!("revoke:{}", client_rate_key(&request));
-    let known = service.known_refusals.check(&key, &service.rate_limit, now);
-    let outcome = match known {
-        Some(refused) => refused,
-        None => match service
-            .rate_limits
-            .hit_rate_limit(&key, &service.rate_limit, now)
-            .await
-        {
-            Ok(outcome) => outcome,
-            Err(error) => return ApiError::from(error).into_response(),
-        },
+    let outcome = match hit_unless_known_refused(
+        service.rate_limits.as_ref(),
+        &service.known_refusals,
+        &format!("revoke:{}", client_rate_key(&request)),
+        &service.rate_limit,
+        service.clock.now(),
+    )
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(error) => return ApiError::from(error).into_response(),
     };
-    service.known_refusals.remember(&key, &outcome, now);
     let mut facts = RequestFacts::default();
     let mut response = if outcome.allowed {
         match revoke(&request, service, &mut facts).await {
