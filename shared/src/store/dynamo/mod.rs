@@ -113,9 +113,10 @@ impl DynamoStore {
     }
 
     /// Names at most `places` places of a rate-limit window in one condition (at most 200, the
-    /// default, which DynamoDB's 4 KB expression limit sets). A larger window is read and rewritten instead. Lowered only by
-    /// the conformance suite, so that its small windows take that path: windows past 200
-    /// places cost moto about 0.6 s an update, too slow to fill in a test.
+    /// default, which DynamoDB's 4 KB expression limit sets). A larger window is read and
+    /// rewritten instead. Lowered only by the conformance suite, so that its small windows take
+    /// that path: windows past 200 places cost moto about 0.6 s an update, too slow to fill in
+    /// a test.
     pub fn with_places_in_one_condition(mut self, places: u32) -> Self {
         self.places_in_one_condition = places.min(rate_limits::MAX_LIMIT_IN_ONE_CONDITION);
         self
