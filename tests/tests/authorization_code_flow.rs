@@ -755,6 +755,64 @@ async fn cancel_sends_the_user_back_with_access_denied(store: Arc<dyn Store>) {
     assert_eq!(param(&params, "state"), Some("xyz-<state>&"));
 }
 
+/// A deleted application's codes and refresh tokens die with it, even when a new application
+/// takes over its client_id: they are bound to the application's id.
+async fn a_new_application_with_a_deleted_ones_client_id_inherits_none_of_its_tokens(
+    store: Arc<dyn Store>,
+) {
+    let flow = Flow::on(Arc::clone(&store)).await;
+    let admin = admin_service(Arc::clone(&store), flow.clock.clone());
+    let unused_code = flow.code(None).await;
+    let (status, tokens) = flow
+        .exchange(
+            (WEBAPP, WEBAPP_SECRET),
+            &flow.code(None).await,
+            REDIRECT,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+
+    admin.delete(WEBAPP, "test-admin").await.unwrap();
+    let created = admin
+        .create(
+            gatehouse_admin::NewApplication {
+                name: "Same client_id, new application".into(),
+                kind: gatehouse_shared::model::ApplicationKind::Webapp,
+                mode: gatehouse_shared::model::Mode::Test,
+                client_id: Some(WEBAPP.into()),
+                token_lifetime: None,
+                redirect_uris: vec![REDIRECT.into()],
+                grant_types: None,
+            },
+            "test-admin",
+        )
+        .await
+        .unwrap();
+    let secret = created.client_secret.expect("a webapp has a secret");
+
+    let exchange = flow
+        .exchange((WEBAPP, &secret), &unused_code, REDIRECT, None)
+        .await;
+    refused_with(&exchange, "invalid_grant", "not valid");
+    let event = TokenEvent::form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ])
+    .basic(WEBAPP, &secret);
+    let response = gatehouse_token::handle(event.request(), &flow.token).await;
+    refused_with(
+        &(response.status().as_u16(), body_json(&response)),
+        "invalid_grant",
+        "not valid",
+    );
+    let revoke = revoke_service(store, flow.clock.clone());
+    let event = TokenEvent::form(&[("token", refresh_token)]).basic(WEBAPP, &secret);
+    let response = gatehouse_revoke::handle(event.request(), &revoke).await;
+    assert_eq!(response.status(), 403, "{}", body_json(&response));
+}
+
 async fn memory() -> Arc<dyn Store> {
     Arc::new(MemoryStore::from_catalog(&catalog()))
 }
@@ -766,6 +824,7 @@ async fn dynamodb() -> Arc<dyn Store> {
 }
 
 on_both_stores!(crate::memory, crate::dynamodb;
+    a_new_application_with_a_deleted_ones_client_id_inherits_none_of_its_tokens,
     a_user_signs_in_and_the_webapp_exchanges_the_code_with_pkce_for_owned_tokens,
     a_second_use_of_a_code_is_refused_and_revokes_the_tokens_it_issued,
     of_ten_concurrent_exchanges_of_one_code_exactly_one_succeeds,

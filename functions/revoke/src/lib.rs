@@ -72,7 +72,8 @@ async fn revoke(
         // (they are not revoked) and an unknown string included.
         return Ok(());
     };
-    if state.record.client_id != application.client_id {
+    // By the application's id: a `client_id` can pass to a new application.
+    if state.record.application_id != application.id {
         return Err(ApiError::new(
             ErrorCode::TokenOfAnotherClient,
             "this token was not issued to this client",

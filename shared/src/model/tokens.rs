@@ -73,7 +73,7 @@ pub enum CodeRefusal {
     /// Used before: a replay, so every token issued from it is revoked.
     AlreadyUsed,
     Expired,
-    /// Issued to another client.
+    /// Issued to another application (another id, whatever its `client_id`).
     OtherClient,
     /// The token request's `redirect_uri` is not the authorization request's.
     RedirectUriMismatch,
@@ -88,7 +88,9 @@ pub enum CodeRefusal {
 /// What a token request presents with a code.
 #[derive(Clone, Copy, Debug)]
 pub struct CodePresentation<'a> {
-    pub client_id: &'a str,
+    /// The authenticated application's id: not its `client_id`, which a new application can
+    /// take over once the old one is deleted.
+    pub application_id: &'a str,
     pub redirect_uri: &'a str,
     /// The S256 challenge computed from the `code_verifier` sent, if one was sent.
     pub verifier_challenge: Option<&'a str>,
@@ -110,8 +112,10 @@ impl AuthorizationCodeRecord {
             return Some(CodeRefusal::Expired);
         }
         // RFC 6749 §4.1.3: "ensure that the authorization code was issued to the authenticated
-        // confidential client" and that redirect_uri is "identical" to the request's.
-        if self.client_id != presented.client_id {
+        // confidential client" and that redirect_uri is "identical" to the request's. The
+        // client is its application's id: a `client_id` outlives a deleted application when a
+        // new one is created with it, and the old one's codes must not pass to the new one.
+        if self.application_id != presented.application_id {
             return Some(CodeRefusal::OtherClient);
         }
         if self.redirect_uri != presented.redirect_uri {
@@ -159,7 +163,7 @@ mod tests {
             ..code(None)
         };
         let ok = CodePresentation {
-            client_id: "webapp",
+            application_id: "app_webapp",
             redirect_uri: "https://app.example/cb",
             verifier_challenge: None,
         };
@@ -180,7 +184,7 @@ mod tests {
             (
                 &used,
                 CodePresentation {
-                    client_id: "other",
+                    application_id: "app_other",
                     ..ok
                 },
                 now,
@@ -196,7 +200,7 @@ mod tests {
             (
                 &code(None),
                 CodePresentation {
-                    client_id: "other",
+                    application_id: "app_other",
                     ..ok
                 },
                 now,

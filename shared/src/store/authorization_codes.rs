@@ -34,7 +34,7 @@ pub trait AuthorizationCodes: Send + Sync {
 
     /// Marks the code used and stores `first_refresh_token`, the first of the code's family,
     /// atomically: only if, at that instant, the code is unused, unexpired at `now`, and
-    /// bound to the token's client and family. Of concurrent redemptions of one code, exactly
+    /// bound to the token's application (by id) and family. Of concurrent redemptions of one code, exactly
     /// one succeeds; afterwards, revoking the code's family reaches the token it issued.
     async fn redeem_authorization_code(
         &self,

@@ -126,8 +126,10 @@ async fn expired_unknown_and_misbound_codes_are_not_redeemed(store: Arc<dyn Stor
             .unwrap(),
         Redemption::NotActive(Some(_))
     ));
+    // Another application, even one that took over the code's client_id: the binding is to
+    // the application's id.
     let other_client = RefreshTokenRecord {
-        client_id: STOREFRONT.into(),
+        application_id: "app_recreated".into(),
         ..first_token("refresh-1", &record, at(1))
     };
     assert!(matches!(

@@ -84,7 +84,7 @@ pub async fn grant(
     let storage = &service.storage;
     let hash = SecretHash::of(presented.code);
     let presentation = CodePresentation {
-        client_id: &application.client_id,
+        application_id: &application.id,
         redirect_uri: presented.redirect_uri,
         verifier_challenge: presented.verifier_challenge,
     };

@@ -113,8 +113,10 @@ pub async fn grant(
     };
     let state = state.ok_or_else(|| invalid_grant(NOT_VALID))?;
     let record = &state.record;
-    // RFC 6749 §6: "ensure that the refresh token was issued to the authenticated client".
-    if record.client_id != application.client_id || record.mode != application.mode {
+    // RFC 6749 §6: "ensure that the refresh token was issued to the authenticated client". The
+    // client is the application's id, not its `client_id`: a new application created with a
+    // deleted one's `client_id` must not inherit its tokens.
+    if record.application_id != application.id || record.mode != application.mode {
         return Err(invalid_grant(NOT_VALID));
     }
     if state.family_revoked {

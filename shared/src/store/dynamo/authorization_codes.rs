@@ -58,10 +58,10 @@ impl AuthorizationCodes for DynamoStore {
             .update_expression("SET consumed_at = :now")
             .condition_expression(
                 "attribute_exists(PK) AND attribute_not_exists(consumed_at) AND valid_until > :now \
-                 AND client_id = :client AND family_id = :family",
+                 AND application_id = :application AND family_id = :family",
             )
             .expression_attribute_values(":now", millis(now))
-            .expression_attribute_values(":client", s(&first_refresh_token.client_id))
+            .expression_attribute_values(":application", s(&first_refresh_token.application_id))
             .expression_attribute_values(":family", s(&first_refresh_token.family_id))
             .build()
             .map_err(build_error)?;

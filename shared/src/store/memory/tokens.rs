@@ -167,7 +167,7 @@ impl AuthorizationCodes for MemoryStore {
         };
         let redeemable = record.consumed_at.is_none()
             && record.expires_at > now
-            && record.client_id == first_refresh_token.client_id
+            && record.application_id == first_refresh_token.application_id
             && record.family_id == first_refresh_token.family_id;
         if !redeemable {
             return Ok(Redemption::NotActive(Some(Box::new(record.clone()))));
