@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use gatehouse_shared::config::{
-    vars, ConfigError, ServiceConfig, DEFAULT_LOGIN_FAILURE_LIMIT,
-    DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+    vars, ConfigError, ServiceConfig, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
     DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
 };
 use gatehouse_shared::model::Organization;
 use gatehouse_shared::ratelimit;
+use gatehouse_shared::sign_in;
 
 use crate::connection_limits::{self, ConnectionLimits};
 
@@ -34,12 +34,20 @@ pub struct ServeArgs {
     /// The rate-limit window, in seconds.
     #[arg(long, default_value_t = ratelimit::DEFAULT_WINDOW_SECONDS)]
     pub rate_limit_window: u64,
-    /// Login attempts per customer account before it is locked for the rest of the window.
-    #[arg(long, default_value_t = DEFAULT_LOGIN_FAILURE_LIMIT)]
+    /// Failed sign-ins to one account from one address (IPv6 by /64) before that address is
+    /// held off the account until the oldest leaves the window (at most 100).
+    #[arg(long, default_value_t = sign_in::DEFAULT_FROM_ADDRESS_LIMIT)]
     pub login_failure_limit: u32,
-    /// The login-lockout window, in seconds.
-    #[arg(long, default_value_t = DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS)]
+    /// That window, in seconds.
+    #[arg(long, default_value_t = sign_in::DEFAULT_FROM_ADDRESS_WINDOW_SECONDS)]
     pub login_failure_window: u64,
+    /// Failed sign-ins to one account from every address together before every address is
+    /// held off it until the oldest leaves the window (at most 100).
+    #[arg(long, default_value_t = sign_in::DEFAULT_ACCOUNT_LIMIT)]
+    pub account_failure_limit: u32,
+    /// That window, in seconds.
+    #[arg(long, default_value_t = sign_in::DEFAULT_ACCOUNT_WINDOW_SECONDS)]
+    pub account_failure_window: u64,
     /// Seconds after a refresh token's exchange in which presenting it again is refused
     /// without revoking its family (at most 30).
     #[arg(long, default_value_t = DEFAULT_REFRESH_REUSE_GRACE_SECONDS)]
@@ -106,7 +114,7 @@ impl ServeArgs {
 
 /// Every setting `gatehouse serve` hands to [`ServiceConfig::from_lookup`], and the flag it
 /// comes from. The organization comes from the seed file.
-pub const FLAGS: [(&str, &str); 9] = [
+pub const FLAGS: [(&str, &str); 11] = [
     (vars::ISSUER, "--issuer"),
     (vars::ORGANIZATION_ID, "--seed"),
     (vars::ORGANIZATION_SLUG, "--seed"),
@@ -114,6 +122,8 @@ pub const FLAGS: [(&str, &str); 9] = [
     (vars::RATE_LIMIT_WINDOW, "--rate-limit-window"),
     (vars::LOGIN_FAILURE_LIMIT, "--login-failure-limit"),
     (vars::LOGIN_FAILURE_WINDOW, "--login-failure-window"),
+    (vars::ACCOUNT_FAILURE_LIMIT, "--account-failure-limit"),
+    (vars::ACCOUNT_FAILURE_WINDOW, "--account-failure-window"),
     (vars::REFRESH_REUSE_GRACE, "--refresh-reuse-grace"),
     (vars::CORS_ALLOWED_ORIGINS, "--cors-allowed-origins"),
 ];
@@ -156,6 +166,14 @@ fn settings(args: &ServeArgs, organization: &Organization) -> HashMap<&'static s
         (
             vars::LOGIN_FAILURE_WINDOW,
             args.login_failure_window.to_string(),
+        ),
+        (
+            vars::ACCOUNT_FAILURE_LIMIT,
+            args.account_failure_limit.to_string(),
+        ),
+        (
+            vars::ACCOUNT_FAILURE_WINDOW,
+            args.account_failure_window.to_string(),
         ),
         (
             vars::REFRESH_REUSE_GRACE,
@@ -246,7 +264,7 @@ mod tests {
         assert_eq!(config.issuer, "http://127.0.0.1:3000");
         assert_eq!(config.organization, organization());
         assert_eq!(config.rate_limit, ratelimit::RateLimitPolicy::default());
-        assert_eq!(config.login_lockout, ServiceConfig::default_login_lockout());
+        assert_eq!(config.sign_in, sign_in::SignInPolicy::default());
         assert_eq!(
             config.refresh_reuse_grace,
             ServiceConfig::default_refresh_reuse_grace()

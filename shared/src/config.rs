@@ -3,6 +3,7 @@
 use crate::cors::CorsPolicy;
 use crate::model::Organization;
 use crate::ratelimit::{RateLimitPolicy, RateLimitPolicyError};
+use crate::sign_in::SignInPolicy;
 use crate::url_rules::is_https_or_loopback_http;
 
 /// Environment variables Gatehouse reads (documented in the README).
@@ -18,8 +19,12 @@ pub mod vars {
     pub const TABLE: &str = "GATEHOUSE_TABLE";
     pub const RATE_LIMIT: &str = "GATEHOUSE_RATE_LIMIT";
     pub const RATE_LIMIT_WINDOW: &str = "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS";
+    /// Failed sign-ins of one account from one address.
     pub const LOGIN_FAILURE_LIMIT: &str = "GATEHOUSE_LOGIN_FAILURE_LIMIT";
     pub const LOGIN_FAILURE_WINDOW: &str = "GATEHOUSE_LOGIN_FAILURE_WINDOW_SECONDS";
+    /// Failed sign-ins of one account from every address.
+    pub const ACCOUNT_FAILURE_LIMIT: &str = "GATEHOUSE_ACCOUNT_FAILURE_LIMIT";
+    pub const ACCOUNT_FAILURE_WINDOW: &str = "GATEHOUSE_ACCOUNT_FAILURE_WINDOW_SECONDS";
     pub const REFRESH_REUSE_GRACE: &str = "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS";
     pub const CORS_ALLOWED_ORIGINS: &str = "GATEHOUSE_CORS_ALLOWED_ORIGINS";
     pub const SECRET_ROTATION_OVERLAP: &str = "GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS";
@@ -53,9 +58,8 @@ pub struct ServiceConfig {
     pub issuer: String,
     pub organization: Organization,
     pub rate_limit: RateLimitPolicy,
-    /// Login attempts per account (customer email, per environment) before it is locked until
-    /// the oldest attempt leaves the window. A successful login clears the count.
-    pub login_lockout: RateLimitPolicy,
+    /// The sign-in protection's two windows of failed sign-ins (see [`crate::sign_in`]).
+    pub sign_in: SignInPolicy,
     /// How long after a refresh token was exchanged presenting it again is taken for a retry
     /// (refused, family kept) rather than for theft (refused, family revoked).
     pub refresh_reuse_grace: std::time::Duration,
@@ -65,22 +69,10 @@ pub struct ServiceConfig {
 
 /// The longest refresh-token reuse grace period allowed.
 pub const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
-/// Login attempts per account in the lockout window, by default.
-pub const DEFAULT_LOGIN_FAILURE_LIMIT: u32 = 10;
-/// The lockout window, by default (15 minutes).
-pub const DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS: u64 = 15 * 60;
 /// The refresh-token reuse grace period, by default.
 pub const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 10;
 
 impl ServiceConfig {
-    pub fn default_login_lockout() -> RateLimitPolicy {
-        RateLimitPolicy::new(
-            DEFAULT_LOGIN_FAILURE_LIMIT,
-            DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS,
-        )
-        .expect("valid default")
-    }
-
     pub fn default_refresh_reuse_grace() -> std::time::Duration {
         std::time::Duration::from_secs(DEFAULT_REFRESH_REUSE_GRACE_SECONDS)
     }
@@ -164,16 +156,41 @@ impl ServiceConfig {
             )?,
         )
         .map_err(|error| policy_error(error, vars::RATE_LIMIT, vars::RATE_LIMIT_WINDOW))?;
-        let login_lockout = RateLimitPolicy::new(
-            number(env, vars::LOGIN_FAILURE_LIMIT, DEFAULT_LOGIN_FAILURE_LIMIT)?,
-            number(
-                env,
-                vars::LOGIN_FAILURE_WINDOW,
-                DEFAULT_LOGIN_FAILURE_WINDOW_SECONDS,
-            )?,
+        use crate::sign_in::{self, SignInWindow};
+        let sign_in = SignInPolicy::new(
+            (
+                number(
+                    env,
+                    vars::LOGIN_FAILURE_LIMIT,
+                    sign_in::DEFAULT_FROM_ADDRESS_LIMIT,
+                )?,
+                number(
+                    env,
+                    vars::LOGIN_FAILURE_WINDOW,
+                    sign_in::DEFAULT_FROM_ADDRESS_WINDOW_SECONDS,
+                )?,
+            ),
+            (
+                number(
+                    env,
+                    vars::ACCOUNT_FAILURE_LIMIT,
+                    sign_in::DEFAULT_ACCOUNT_LIMIT,
+                )?,
+                number(
+                    env,
+                    vars::ACCOUNT_FAILURE_WINDOW,
+                    sign_in::DEFAULT_ACCOUNT_WINDOW_SECONDS,
+                )?,
+            ),
         )
-        .map_err(|error| {
-            policy_error(error, vars::LOGIN_FAILURE_LIMIT, vars::LOGIN_FAILURE_WINDOW)
+        .map_err(|(window, reason)| ConfigError::Invalid {
+            // Blamed on the window's limit: its message says whether the limit or the length
+            // is at fault.
+            name: match window {
+                SignInWindow::FromAddress => vars::LOGIN_FAILURE_LIMIT,
+                SignInWindow::Account => vars::ACCOUNT_FAILURE_LIMIT,
+            },
+            reason,
         })?;
         let grace: u64 = number(
             env,
@@ -195,7 +212,7 @@ impl ServiceConfig {
             issuer,
             organization,
             rate_limit,
-            login_lockout,
+            sign_in,
             refresh_reuse_grace: std::time::Duration::from_secs(grace),
             cors,
         })
@@ -256,7 +273,7 @@ mod tests {
         let config = ServiceConfig::from_lookup(&lookup(&BASE)).unwrap();
         assert_eq!(config.issuer, "https://auth.example.com");
         assert_eq!(config.rate_limit, RateLimitPolicy::default());
-        assert_eq!(config.login_lockout, ServiceConfig::default_login_lockout());
+        assert_eq!(config.sign_in, SignInPolicy::default());
         assert_eq!(
             config.refresh_reuse_grace,
             ServiceConfig::default_refresh_reuse_grace()

@@ -26,6 +26,7 @@ pub mod secret;
 #[cfg(feature = "secrets-manager")]
 pub mod secrets_manager;
 pub mod seed;
+pub mod sign_in;
 pub mod signing_keys;
 pub mod store;
 pub mod url_rules;

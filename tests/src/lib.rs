@@ -58,7 +58,7 @@ pub fn config(rate_limit: RateLimitPolicy) -> ServiceConfig {
         issuer: ISSUER.to_owned(),
         organization: demo_catalog().organization,
         rate_limit,
-        login_lockout: ServiceConfig::default_login_lockout(),
+        sign_in: Default::default(),
         refresh_reuse_grace: ServiceConfig::default_refresh_reuse_grace(),
         cors: Default::default(),
     }
@@ -634,6 +634,29 @@ mod faulty_store {
     }
 
     #[async_trait]
+    impl SignIns for FaultyStore {
+        async fn count_failed_sign_in(
+            &self,
+            keys: &gatehouse_shared::sign_in::SignInKeys,
+            policy: &gatehouse_shared::sign_in::SignInPolicy,
+            now: UnixMillis,
+        ) -> Result<gatehouse_shared::sign_in::SignInCheck, StoreError> {
+            self.check("count_failed_sign_in")?;
+            self.inner.count_failed_sign_in(keys, policy, now).await
+        }
+        async fn complete_sign_in(
+            &self,
+            keys: &gatehouse_shared::sign_in::SignInKeys,
+            policy: &gatehouse_shared::sign_in::SignInPolicy,
+            grant: SignInGrant<'_>,
+            now: UnixMillis,
+        ) -> Result<gatehouse_shared::sign_in::SignInCheck, StoreError> {
+            self.check("complete_sign_in")?;
+            self.inner.complete_sign_in(keys, policy, grant, now).await
+        }
+    }
+
+    #[async_trait]
     impl Customers for FaultyStore {
         async fn find_customer_by_email(
             &self,
@@ -685,18 +708,6 @@ mod faulty_store {
             self.check("find_refresh_token")?;
             self.inner
                 .find_refresh_token_in_family(hash, family_id)
-                .await
-        }
-        async fn create_refresh_token_at_sign_in(
-            &self,
-            record: &RefreshTokenRecord,
-            lockout: &str,
-            policy: &gatehouse_shared::ratelimit::RateLimitPolicy,
-            now: UnixMillis,
-        ) -> Result<gatehouse_shared::store::SignIn, StoreError> {
-            self.check("create_refresh_token")?;
-            self.inner
-                .create_refresh_token_at_sign_in(record, lockout, policy, now)
                 .await
         }
         async fn rotate_refresh_token(

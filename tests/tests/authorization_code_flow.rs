@@ -666,28 +666,56 @@ async fn a_form_without_its_csrf_cookie_is_refused(store: Arc<dyn Store>) {
     }
 }
 
-async fn wrong_passwords_and_unknown_emails_get_one_answer_until_the_account_locks(
+/// The sign-in protection at its defaults, on the sign-in page: wrong passwords and unknown
+/// emails get one answer until the address is held off the account; the user signs in from
+/// elsewhere; many addresses hold every address off, until the oldest failure leaves the hour.
+async fn one_guessing_address_is_held_off_alone_and_many_hold_the_account_for_the_window(
     store: Arc<dyn Store>,
 ) {
     let flow = Flow::on(store).await;
+    let policy = gatehouse_shared::sign_in::SignInPolicy::default();
     let params = authorize_params(WEBAPP, None);
+    let attacker = "198.51.100.9";
     let unknown = flow
-        .sign_in(&params, ("nobody@example.com", "whatever"), "allow")
+        .sign_in_from(
+            attacker,
+            &params,
+            ("nobody@example.com", "whatever"),
+            "allow",
+        )
         .await;
     assert_eq!(unknown.status(), 401);
     assert!(text(&unknown).contains("The email or password is not valid."));
-    for _ in 0..10 {
+    for _ in 0..policy.from_address.limit {
         let wrong = flow
-            .sign_in(&params, (ADMIN.0, "wrong password"), "allow")
+            .sign_in_from(attacker, &params, (ADMIN.0, "wrong password"), "allow")
             .await;
         assert_eq!(wrong.status(), 401);
         assert!(text(&wrong).contains("The email or password is not valid."));
         assert!(header(&wrong, "location").is_none());
     }
-    let locked = flow.sign_in(&params, ADMIN, "allow").await;
-    assert_eq!(locked.status(), 429, "the right password, but locked");
-    assert!(header(&locked, "retry-after").is_some());
-    flow.clock.advance(Duration::from_secs(15 * 60));
+    let held = flow.sign_in_from(attacker, &params, ADMIN, "allow").await;
+    assert_eq!(held.status(), 429, "the right password, but held off");
+    assert!(text(&held).contains("Too many failed sign-ins to this account from your network"));
+    assert_eq!(header(&held, "retry-after"), Some("900"));
+    // The user, elsewhere, signs in.
+    assert_eq!(flow.sign_in(&params, ADMIN, "allow").await.status(), 303);
+
+    // Addresses enough to fill the account's hour (the attacker's failures count in it too).
+    let addresses = policy.account.limit / policy.from_address.limit;
+    for i in 0..addresses {
+        for _ in 0..policy.from_address.limit {
+            let address = format!("2001:db8:{i}::9");
+            let response = flow
+                .sign_in_from(&address, &params, (ADMIN.0, "wrong password"), "allow")
+                .await;
+            assert!([401, 429].contains(&response.status().as_u16()));
+        }
+    }
+    let held = flow.sign_in(&params, ADMIN, "allow").await;
+    assert_eq!(held.status(), 429);
+    assert!(text(&held).contains("Too many failed sign-ins to this account: try again in"));
+    flow.clock.advance(Duration::from_secs(3600));
     assert_eq!(flow.sign_in(&params, ADMIN, "allow").await.status(), 303);
 }
 
@@ -706,7 +734,8 @@ async fn one_address_past_its_limit_gets_a_429_page_and_costs_no_account_an_atte
         assert_eq!(wrong.status(), 401);
         assert_eq!(header(&wrong, "ratelimit-remaining"), Some(remaining));
     }
-    // More than the account's lockout (10) would allow, had they been counted against it.
+    // More than the sign-in protection (5 per account and address) would allow, had they
+    // been counted against it.
     for _ in 0..12 {
         let refused = flow
             .sign_in_from(guesser, &params, (ADMIN.0, "wrong password"), "allow")
@@ -835,7 +864,7 @@ on_both_stores!(crate::memory, crate::dynamodb;
     an_untrusted_client_or_redirect_uri_gets_an_error_page_and_never_a_redirect,
     other_errors_go_back_to_the_client_with_their_state,
     a_form_without_its_csrf_cookie_is_refused,
-    wrong_passwords_and_unknown_emails_get_one_answer_until_the_account_locks,
+    one_guessing_address_is_held_off_alone_and_many_hold_the_account_for_the_window,
     one_address_past_its_limit_gets_a_429_page_and_costs_no_account_an_attempt,
     cancel_sends_the_user_back_with_access_denied,
 );

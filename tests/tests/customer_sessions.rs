@@ -10,6 +10,7 @@ use gatehouse_shared::grant_hint::GrantHint;
 use gatehouse_shared::model::{Mode, OwnerType, RefreshTokenRecord};
 use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::secret::SecretHash;
+use gatehouse_shared::sign_in::SignInPolicy;
 use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_shared::store::{Import, RefreshTokens, Store};
 use gatehouse_tests::*;
@@ -213,7 +214,7 @@ async fn the_password_grant_needs_its_parameters_and_a_sales_channel() {
 #[tokio::test]
 async fn an_account_locks_after_the_configured_failures_and_unlocks_when_they_age_out() {
     let mut session = Session::new();
-    session.service.config.login_lockout = RateLimitPolicy::new(3, 900).unwrap();
+    session.service.config.sign_in = SignInPolicy::new((3, 900), (50, 3600)).unwrap();
     for _ in 0..3 {
         assert_eq!(session.login((BOB.0, "wrong"), "market:1001").await.0, 400);
     }
@@ -240,7 +241,7 @@ async fn an_account_locks_after_the_configured_failures_and_unlocks_when_they_ag
         body["error_description"]
             .as_str()
             .unwrap()
-            .contains("locked"),
+            .contains("too many failed sign-ins to this account from your network"),
         "{body}"
     );
     assert_eq!(response.headers()["retry-after"], "900");
@@ -253,7 +254,7 @@ async fn an_account_locks_after_the_configured_failures_and_unlocks_when_they_ag
 #[tokio::test]
 async fn a_right_password_with_a_scope_it_may_not_have_is_told_so_only_while_the_window_has_room() {
     let mut session = Session::new();
-    session.service.config.login_lockout = RateLimitPolicy::new(3, 900).unwrap();
+    session.service.config.sign_in = SignInPolicy::new((3, 900), (50, 3600)).unwrap();
     // Bob is in no group: the VIP market (1003) is not his to ask for.
     let (status, body) = session.login(BOB, "market:1003").await;
     assert_eq!(
@@ -263,7 +264,7 @@ async fn a_right_password_with_a_scope_it_may_not_have_is_told_so_only_while_the
     for _ in 0..2 {
         assert_eq!(session.login((BOB.0, "wrong"), "market:1001").await.0, 400);
     }
-    // Three attempts counted (the scope error among them): now locked, and a right password
+    // Three attempts counted (the scope error among them): now held off, and a right password
     // with that scope must not tell a guesser it was right.
     let (status, body) = session.login(BOB, "market:1003").await;
     assert_eq!(
@@ -274,7 +275,7 @@ async fn a_right_password_with_a_scope_it_may_not_have_is_told_so_only_while_the
         body["error_description"]
             .as_str()
             .unwrap()
-            .contains("locked"),
+            .contains("too many failed sign-ins"),
         "{body}"
     );
 }
@@ -358,7 +359,7 @@ async fn a_hint_that_names_other_records_than_the_tokens_own_is_not_believed() {
 #[tokio::test]
 async fn a_successful_login_clears_the_failures() {
     let mut session = Session::new();
-    session.service.config.login_lockout = RateLimitPolicy::new(3, 900).unwrap();
+    session.service.config.sign_in = SignInPolicy::new((3, 900), (50, 3600)).unwrap();
     for _ in 0..2 {
         assert_eq!(session.login((BOB.0, "wrong"), "market:1001").await.0, 400);
     }
@@ -701,6 +702,79 @@ async fn of_ten_concurrent_refreshes_with_no_grace_exactly_one_succeeds_and_the_
     ten_concurrent_refreshes_leave_the_family_alive(store, Duration::ZERO).await;
 }
 
+/// A password-grant attempt for `customer` from `address`: status and body.
+async fn login_from(
+    session: &Session,
+    address: &str,
+    (email, password): (&str, &str),
+) -> (u16, Value) {
+    let request = TokenEvent::form(&[
+        ("grant_type", "password"),
+        ("client_id", STOREFRONT),
+        ("username", email),
+        ("password", password),
+        ("scope", "market:1001"),
+    ])
+    .source_ip(address)
+    .request();
+    let response = handle(request, &session.service).await;
+    (response.status().as_u16(), body_json(&response))
+}
+
+fn held_off(outcome: &(u16, Value), from_your_network: bool) -> bool {
+    let description = outcome.1["error_description"].as_str().unwrap_or("");
+    outcome.0 == 400
+        && description.contains("too many failed sign-ins to this account")
+        && description.contains("from your network") == from_your_network
+}
+
+/// The sign-in protection at its defaults (5 failures per account and address in 15 minutes,
+/// 50 per account in an hour), through the token endpoint: one address guessing holds only
+/// itself off; it takes ten addresses to hold the account off everywhere, and only until the
+/// oldest failure leaves the hour.
+async fn one_guessing_address_never_holds_the_owner_off_and_many_do_only_for_the_window(
+    store: Arc<dyn Store>,
+) {
+    let session = Session::on(store);
+    let policy = SignInPolicy::default();
+    let attacker = "198.51.100.66";
+    for _ in 0..policy.from_address.limit {
+        let refused = login_from(&session, attacker, (BOB.0, "guess")).await;
+        assert_eq!(
+            refused.1["error_description"],
+            "the email or password is not valid"
+        );
+    }
+    // The address keeps trying (the right password too): held off, and counted nowhere.
+    for password in ["guess", BOB.1, "guess"] {
+        let held = login_from(&session, attacker, (BOB.0, password)).await;
+        assert!(held_off(&held, true), "{held:?}");
+    }
+    // Bob, from his own network, is not touched.
+    let (status, body) = login_from(&session, "203.0.113.10", BOB).await;
+    assert_eq!(status, 200, "{body}");
+
+    // Ten addresses, five failures each, fill Bob's hour: now every address is held off...
+    let addresses = policy.account.limit / policy.from_address.limit;
+    for i in 0..addresses {
+        let address = format!("2001:db8:{i}::1");
+        for _ in 0..policy.from_address.limit {
+            let refused = login_from(&session, &address, (BOB.0, "guess")).await;
+            // The attacker's first five failures above count in the hour too: the last five
+            // attempts find it full.
+            let not_valid = refused.1["error_description"] == "the email or password is not valid";
+            assert!(not_valid || held_off(&refused, false), "{refused:?}");
+        }
+    }
+    let held = login_from(&session, "203.0.113.10", BOB).await;
+    assert!(held_off(&held, false), "{held:?}");
+    // ...Bob only, and only for the window.
+    assert_eq!(login_from(&session, "203.0.113.10", ALICE).await.0, 200);
+    session.advance(Duration::from_secs(3600));
+    let (status, body) = login_from(&session, "203.0.113.10", BOB).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 async fn embedded_store() -> Arc<dyn Store> {
     Arc::new(MemoryStore::from_catalog(&demo_catalog()))
 }
@@ -710,6 +784,7 @@ async fn dynamodb_store() -> Arc<dyn Store> {
 }
 
 on_both_stores!(crate::embedded_store, crate::dynamodb_store;
+    one_guessing_address_never_holds_the_owner_off_and_many_do_only_for_the_window,
     of_ten_concurrent_refreshes_exactly_one_succeeds_and_the_family_lives_on,
     of_ten_concurrent_refreshes_with_no_grace_exactly_one_succeeds_and_the_family_lives_on,
 );

@@ -186,7 +186,7 @@ async fn authorization_code(
     .attach_to(random_token(32));
     let record = AuthorizationCodeRecord {
         code_hash: SecretHash::of(&code),
-        application_id: "app_webapp".into(),
+        application_id: "app_backoffice".into(),
         client_id: WEBAPP.into(),
         mode: Mode::Test,
         user_id: "usr_admin".into(),

@@ -9,22 +9,23 @@ pub mod request;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse_shared::clock::Clock;
+use gatehouse_shared::clock::{Clock, UnixMillis};
 use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::{description_text, ApiError};
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::grant_hint::GrantHint;
 use gatehouse_shared::http::{client_rate_key, rate_limit_headers};
 use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
-use gatehouse_shared::model::{email_key, AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENGTH};
+use gatehouse_shared::model::{AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENGTH};
 use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_shared::observe::facts::{self as observe, Limit};
 use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::password::verify_or_dummy_async;
 use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
 use gatehouse_shared::secret::{random_token, SecretHash};
+use gatehouse_shared::sign_in::{AccountKind, SignInCheck, SignInKeys};
 use gatehouse_shared::store::rate_limits::hit_unless_known_refused;
-use gatehouse_shared::store::{AuthorizationCodes, Clients, RateLimits, Store, Users};
+use gatehouse_shared::store::{Clients, RateLimits, SignInGrant, SignIns, Store, Users};
 use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
@@ -38,7 +39,8 @@ pub struct AuthorizeService {
     pub clients: Arc<dyn Clients>,
     pub users: Arc<dyn Users>,
     pub rate_limits: Arc<dyn RateLimits>,
-    pub codes: Arc<dyn AuthorizationCodes>,
+    /// The sign-in protection, which also stores the code of a successful sign-in.
+    pub sign_ins: Arc<dyn SignIns>,
     pub clock: Arc<dyn Clock>,
     /// `config.rate_limit` is also the per-address limit of sign-in attempts (its own count):
     /// the account lockout alone would let one address try a few passwords on every account,
@@ -52,13 +54,13 @@ impl AuthorizeService {
     /// Every storage concern from one backend.
     pub fn on<S>(store: Arc<S>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self
     where
-        S: Clients + Users + RateLimits + AuthorizationCodes + 'static,
+        S: Clients + Users + RateLimits + SignIns + 'static,
     {
         Self {
             clients: store.clone(),
             users: store.clone(),
             rate_limits: store.clone(),
-            codes: store,
+            sign_ins: store,
             clock,
             config,
             known_refusals: Arc::default(),
@@ -71,7 +73,7 @@ impl AuthorizeService {
             clients: store.clone(),
             users: store.clone(),
             rate_limits: store.clone(),
-            codes: store,
+            sign_ins: store,
             clock,
             config,
             known_refusals: Arc::default(),
@@ -307,7 +309,7 @@ async fn sign_in_form(
         RequestFacts::of(&mut response).rate_limited = Some(Limit::SignInRequests);
         return observe::refused(response, "too_many_requests");
     }
-    let mut response = sign_in_attempt(service, checked, headers, email, password).await;
+    let mut response = sign_in_attempt(request, service, checked, email, password).await;
     rate_limit_headers(&mut response, &address);
     response
 }
@@ -328,38 +330,40 @@ async fn sign_in_address_admitted(
     .await?)
 }
 
-/// The answer to a sign-in attempt its address may make: the account's lockout, then the
-/// password.
+/// The answer to a sign-in attempt its address may make: the password, then the sign-in
+/// protection.
 async fn sign_in_attempt(
+    request: &Request,
     service: &AuthorizeService,
     checked: &AuthorizationRequest,
-    headers: &http::HeaderMap,
     email: &str,
     password: &str,
 ) -> Response<Body> {
-    match sign_in(service, checked, email, password).await {
-        Ok(SignedIn::User(user_id)) => match issue_code(service, checked, &user_id).await {
-            Ok(code) => redirect_back(
-                service,
-                &checked.redirect_uri,
-                checked.state.as_deref(),
-                vec![("code", &code)],
-            ),
-            Err(error) => refused(service, Refusal::Unavailable(error)),
-        },
+    let headers = request.headers();
+    let address = client_rate_key(request);
+    match sign_in(service, checked, email, password, &address).await {
+        Ok(SignedIn::Code(code)) => redirect_back(
+            service,
+            &checked.redirect_uri,
+            checked.state.as_deref(),
+            vec![("code", &code)],
+        ),
         Ok(SignedIn::Refused) => observe::refused(
             sign_in_page(service, checked, headers, 401, email, Some(BAD_CREDENTIALS)),
             "access_denied",
         ),
-        Ok(SignedIn::Locked(retry_after)) => {
-            let message = format!(
-                "Too many failed sign-ins for this account. Try again in {} seconds.",
-                retry_after.max(1)
-            );
+        Ok(SignedIn::Held(check)) => {
+            let (message, retry_after) = match (&check, check.hold_message()) {
+                (SignInCheck::Held { outcome, .. }, Some(message)) => {
+                    (message, outcome.reset_seconds.max(1))
+                }
+                _ => (BAD_CREDENTIALS.to_owned(), 1),
+            };
+            let message = as_sentence(&message);
             let mut response = sign_in_page(service, checked, headers, 429, email, Some(&message));
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             RequestFacts::of(&mut response).rate_limited = Some(Limit::SignIn);
             observe::refused(response, "too_many_requests")
         }
@@ -367,59 +371,76 @@ async fn sign_in_attempt(
     }
 }
 
-enum SignedIn {
-    User(String),
-    Refused,
-    /// Locked out; seconds until an attempt is allowed again.
-    Locked(u64),
+/// A message of the token endpoint's style ("too many …: try again …") as the page's
+/// sentences are written: capitalized, with a full stop.
+fn as_sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars.next().map(|c| c.to_uppercase().to_string());
+    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
 }
 
-/// Checks a user's email and password, with the customers' rules: every attempt counts
-/// against the account before the password is checked, an unknown email costs a dummy hash,
-/// and a success clears the count.
+enum SignedIn {
+    /// Signed in: the code issued.
+    Code(String),
+    Refused,
+    /// Held off by the sign-in protection, whatever the password.
+    Held(SignInCheck),
+}
+
+/// Checks a user's email and password with the customers' sign-in protection
+/// ([`gatehouse_shared::sign_in`]): an unknown email costs a dummy hash, a failure is counted
+/// in the account's windows, and the right password issues the code only while they have room,
+/// in one atomic step with forgetting this address's failures.
 async fn sign_in(
     service: &AuthorizeService,
     request: &AuthorizationRequest,
     email: &str,
     password: &str,
+    address: &str,
 ) -> Result<SignedIn, ApiError> {
     if email.len() > MAX_EMAIL_LENGTH {
         return Ok(SignedIn::Refused);
     }
     let mode = request.application.mode;
-    let lockout = &service.config.login_lockout;
-    let attempts_key = format!("user-login:{}:{}", mode.as_str(), email_key(email));
+    let keys = SignInKeys::of(mode, AccountKind::User, email, address);
+    let policy = &service.config.sign_in;
     let now = service.clock.now();
-    let attempt = service
-        .rate_limits
-        .hit_rate_limit(&attempts_key, lockout, now)
-        .await?;
-    if !attempt.allowed {
-        return Ok(SignedIn::Locked(attempt.reset_seconds));
-    }
     let user = service.users.find_user_by_email(mode, email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !verify_or_dummy_async(hash, password.to_owned()).await {
-        return Ok(SignedIn::Refused);
-    }
-    let Some(user) = user else {
-        return Ok(SignedIn::Refused);
+    let verified = verify_or_dummy_async(hash, password.to_owned()).await;
+    let Some(user) = user.filter(|_| verified) else {
+        return Ok(
+            match service
+                .sign_ins
+                .count_failed_sign_in(&keys, policy, now)
+                .await?
+            {
+                SignInCheck::Admitted => SignedIn::Refused,
+                held => SignedIn::Held(held),
+            },
+        );
     };
-    service
-        .rate_limits
-        .clear_rate_limit(&attempts_key, lockout, now)
-        .await?;
-    Ok(SignedIn::User(user.id))
+    let (code, record) = new_code(request, &user.id, now);
+    match service
+        .sign_ins
+        .complete_sign_in(&keys, policy, SignInGrant::AuthorizationCode(&record), now)
+        .await?
+    {
+        SignInCheck::Admitted => {
+            tracing::info!(client_id = %request.application.client_id, user_id = %user.id, "authorization code issued");
+            Ok(SignedIn::Code(code))
+        }
+        held => Ok(SignedIn::Held(held)),
+    }
 }
 
 /// A new code for the signed-in user (256 random bits, stored only as its hash), with the
 /// [`GrantHint`] that lets the token endpoint read what it needs in one round trip.
-async fn issue_code(
-    service: &AuthorizeService,
+fn new_code(
     request: &AuthorizationRequest,
     user_id: &str,
-) -> Result<String, ApiError> {
-    let now = service.clock.now();
+    now: UnixMillis,
+) -> (String, AuthorizationCodeRecord) {
     let (market_id, stock_location_ids) = request.scope.stored_ids();
     let application = &request.application;
     let family_id = random_token(16);
@@ -447,9 +468,7 @@ async fn issue_code(
         expires_at: now + Duration::from_secs(AUTHORIZATION_CODE_LIFETIME.into()),
         consumed_at: None,
     };
-    service.codes.create_authorization_code(&record).await?;
-    tracing::info!(client_id = %application.client_id, user_id, "authorization code issued");
-    Ok(code)
+    (code, record)
 }
 
 /// Handles `GET` and `POST /oauth/authorize`.

@@ -16,8 +16,8 @@ use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
 use gatehouse_shared::store::{
-    AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, Store,
-    StoreError, Users,
+    AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, SignIns,
+    Store, StoreError, Users,
 };
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -41,6 +41,7 @@ pub struct TokenStorage {
     pub customers: Arc<dyn Customers>,
     pub users: Arc<dyn Users>,
     pub rate_limits: Arc<dyn RateLimits>,
+    pub sign_ins: Arc<dyn SignIns>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub authorization_codes: Arc<dyn AuthorizationCodes>,
     /// The rate limit's refusals, remembered by this process until they lapse: a client
@@ -52,13 +53,21 @@ impl TokenStorage {
     /// Every concern from one backend.
     pub fn on<S>(store: Arc<S>) -> Self
     where
-        S: Clients + Customers + Users + RateLimits + RefreshTokens + AuthorizationCodes + 'static,
+        S: Clients
+            + Customers
+            + Users
+            + RateLimits
+            + SignIns
+            + RefreshTokens
+            + AuthorizationCodes
+            + 'static,
     {
         Self {
             clients: store.clone(),
             customers: store.clone(),
             users: store.clone(),
             rate_limits: store.clone(),
+            sign_ins: store.clone(),
             refresh_tokens: store.clone(),
             authorization_codes: store,
             known_refusals: Arc::default(),
@@ -74,6 +83,7 @@ impl From<Arc<dyn Store>> for TokenStorage {
             customers: store.clone(),
             users: store.clone(),
             rate_limits: store.clone(),
+            sign_ins: store.clone(),
             refresh_tokens: store.clone(),
             authorization_codes: store,
             known_refusals: Arc::default(),
@@ -96,6 +106,7 @@ async fn respond(
     incoming: Incoming,
     found: Option<Result<Option<ClientWithScope>, StoreError>>,
     prefetched: Prefetched,
+    client_address: &str,
     now: UnixMillis,
 ) -> Result<Response<Body>, ApiError> {
     let TokenRequest {
@@ -107,6 +118,7 @@ async fn respond(
         service,
         client: &client,
         scope: &scope,
+        client_address,
         now,
     };
     let response = match &grant {
@@ -187,7 +199,7 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
         .known_refusals
         .remember(&client_key, &outcome, now);
     let mut response = if outcome.allowed {
-        respond(service, incoming, found, prefetched, now)
+        respond(service, incoming, found, prefetched, &client_key, now)
             .await
             .unwrap_or_else(ApiError::into_response)
     } else {

@@ -8,7 +8,8 @@
 //! |---|---|
 //! | [`Clients`]: applications and the scope records a token names | token |
 //! | [`Customers`]: customers and their groups | token (password, refresh) |
-//! | [`RateLimits`]: sliding windows per key | token (per IP, login lockout) |
+//! | [`RateLimits`]: sliding windows per key | token, revoke, authorize (per address) |
+//! | [`SignIns`]: the sign-in protection's two windows per account | token (password), authorize |
 //! | [`RefreshTokens`]: rotation, reuse, families | token, revoke |
 //! | [`Users`]: the organization's members | authorize, token (refresh) |
 //! | [`AuthorizationCodes`]: single-use codes, redeemed with their first refresh token | authorize, token |
@@ -29,6 +30,7 @@ pub mod import;
 pub mod memory;
 pub mod rate_limits;
 pub mod refresh_tokens;
+pub mod sign_ins;
 pub mod users;
 
 pub use administration::{
@@ -40,7 +42,8 @@ pub use clients::{ClientWithScope, Clients};
 pub use customers::Customers;
 pub use import::Import;
 pub use rate_limits::RateLimits;
-pub use refresh_tokens::{RefreshTokens, Rotation, SignIn};
+pub use refresh_tokens::{RefreshTokens, Rotation};
+pub use sign_ins::{SignInGrant, SignIns};
 pub use users::Users;
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +79,7 @@ pub trait Store:
     + Customers
     + Users
     + RateLimits
+    + SignIns
     + RefreshTokens
     + AuthorizationCodes
     + CatalogReads
@@ -89,6 +93,7 @@ impl<T> Store for T where
         + Customers
         + Users
         + RateLimits
+        + SignIns
         + RefreshTokens
         + AuthorizationCodes
         + CatalogReads

@@ -6,17 +6,7 @@ use async_trait::async_trait;
 use super::StoreError;
 use crate::clock::UnixMillis;
 use crate::model::{RefreshTokenRecord, RefreshTokenState};
-use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use crate::secret::SecretHash;
-
-/// The result of [`RefreshTokens::create_refresh_token_at_sign_in`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignIn {
-    /// The family was started and the account's failed attempts forgotten.
-    Created,
-    /// The account's sign-in window is full: nothing was stored. What the lockout reports.
-    Locked(RateLimitOutcome),
-}
 
 /// The result of [`RefreshTokens::rotate_refresh_token`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,21 +19,9 @@ pub enum Rotation {
 
 #[async_trait]
 pub trait RefreshTokens: Send + Sync {
-    /// Stores the first refresh token of a new family (a new login).
+    /// Stores the first refresh token of a new family (a new login; a sign-in with a password
+    /// goes through [`super::SignIns::complete_sign_in`] instead).
     async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError>;
-
-    /// A sign-in with the right password, as one atomic step: when the account's sign-in
-    /// window (`lockout` under `policy`, as [`super::RateLimits`] counts it) admits one more
-    /// attempt at `now`, stores the first token of a new family and clears the window;
-    /// otherwise stores nothing and reports the lockout. So a right password is refused while
-    /// the account is locked, exactly like a wrong one, and no attempt is counted for it.
-    async fn create_refresh_token_at_sign_in(
-        &self,
-        record: &RefreshTokenRecord,
-        lockout: &str,
-        policy: &RateLimitPolicy,
-        now: UnixMillis,
-    ) -> Result<SignIn, StoreError>;
 
     /// A refresh token by the hash of its value, whatever its state. Expiry is the caller's
     /// to check: storage may keep expired records for a while.

@@ -130,12 +130,14 @@ async fn a_login_whose_answer_was_lost_starts_one_family() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
-async fn a_code_whose_put_answer_was_lost_is_issued_once_and_exchanges() {
+async fn a_code_whose_sign_in_answer_was_lost_is_issued_once_and_exchanges() {
     let harness = Harness::new().await;
-    // The sign-in window exists, so the sign-in's one PutItem is the code's.
+    // A failure first, so that the sign-in's transaction also clears a window.
     assert_eq!(harness.sign_in_with("wrong").await.status, 401);
     let before = harness.state().await;
-    harness.proxy.fail("PutItem", 0, 1, Fault::AnswerTooLate);
+    harness
+        .proxy
+        .fail("TransactWriteItems", 0, 1, Fault::AnswerTooLate);
     let code = harness.code().await;
     assert_eq!(harness.state().await.codes, before.codes + 1);
     harness

@@ -94,11 +94,10 @@ const CASES: [(Sent, &str, State, State); 7] = [
             ..NOTHING
         },
     ),
-    // The sign-in's own window exists (a wrong password came first), so the one PutItem is
-    // the code's.
+    // The sign-in stores its code in one transaction with its sign-in windows' conditions.
     (
         Sent::SignIn,
-        "PutItem",
+        "TransactWriteItems",
         NOTHING,
         State {
             codes: 1,

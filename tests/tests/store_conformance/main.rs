@@ -13,8 +13,7 @@ use gatehouse_shared::scope::ResourceRef::{self, Code, Id, Number};
 use gatehouse_shared::secret::SecretHash;
 use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_shared::store::{
-    CatalogReads, Clients, Customers, Page, RateLimits, RefreshTokens, Rotation, SignIn, Store,
-    Users,
+    CatalogReads, Clients, Customers, Page, RateLimits, RefreshTokens, Rotation, Store, Users,
 };
 use gatehouse_tests::*;
 
@@ -92,4 +91,5 @@ mod customers;
 mod import;
 mod rate_limits;
 mod refresh_tokens;
+mod sign_ins;
 mod users;

@@ -2,7 +2,11 @@
 
 use super::*;
 
-fn refresh_record(value: &str, family: &str, issued_at: UnixMillis) -> RefreshTokenRecord {
+pub(crate) fn refresh_record(
+    value: &str,
+    family: &str,
+    issued_at: UnixMillis,
+) -> RefreshTokenRecord {
     RefreshTokenRecord {
         token_hash: SecretHash::of(value),
         family_id: family.to_owned(),
@@ -202,146 +206,10 @@ async fn a_token_read_beside_its_hinted_family_reads_as_it_does_alone(
     );
 }
 
-async fn a_sign_in_starts_a_family_and_clears_the_window_only_while_it_has_room(
-    store: Arc<dyn Store>,
-) {
-    let lockout = RateLimitPolicy::new(2, 900).unwrap();
-    let key = "login:test:alice@example.com";
-    // One failed attempt: room for one more. The sign-in succeeds and forgets it.
-    assert!(
-        store
-            .hit_rate_limit(key, &lockout, t0())
-            .await
-            .unwrap()
-            .allowed
-    );
-    let first = refresh_record("signed-in", "family-s1", at(1_000));
-    assert_eq!(
-        store
-            .create_refresh_token_at_sign_in(&first, key, &lockout, at(1_000))
-            .await
-            .unwrap(),
-        SignIn::Created
-    );
-    assert!(store
-        .find_refresh_token(&SecretHash::of("signed-in"))
-        .await
-        .unwrap()
-        .is_some());
-    let after = store
-        .hit_rate_limit(key, &lockout, at(2_000))
-        .await
-        .unwrap();
-    assert_eq!(after.remaining, 1, "the window was cleared: {after:?}");
-
-    // Now full: the right password is refused like a wrong one, and nothing is stored.
-    assert!(
-        store
-            .hit_rate_limit(key, &lockout, at(3_000))
-            .await
-            .unwrap()
-            .allowed
-    );
-    let locked_out = refresh_record("while-locked", "family-s2", at(4_000));
-    let outcome = store
-        .create_refresh_token_at_sign_in(&locked_out, key, &lockout, at(4_000))
-        .await
-        .unwrap();
-    let SignIn::Locked(attempt) = outcome else {
-        panic!("expected a lockout, got {outcome:?}");
-    };
-    assert!(!attempt.allowed);
-    assert_eq!(attempt.remaining, 0);
-    // The oldest attempt (at 2 s) leaves the 900 s window at 902 s: 898 s from 4 s.
-    assert_eq!(attempt.reset_seconds, 898);
-    assert!(store
-        .find_refresh_token(&SecretHash::of("while-locked"))
-        .await
-        .unwrap()
-        .is_none());
-
-    // Once the oldest attempt has left the window, there is room again.
-    let later = refresh_record("later", "family-s3", at(902_000));
-    assert_eq!(
-        store
-            .create_refresh_token_at_sign_in(&later, key, &lockout, at(902_000))
-            .await
-            .unwrap(),
-        SignIn::Created
-    );
-    assert_eq!(
-        store
-            .hit_rate_limit(key, &lockout, at(902_001))
-            .await
-            .unwrap()
-            .remaining,
-        1
-    );
-}
-
-/// A failed attempt counted with a time after the sign-in's (by a request that ran alongside
-/// it) is not forgotten with the attempts before it.
-async fn a_sign_in_keeps_the_failed_attempts_counted_after_it(store: Arc<dyn Store>) {
-    let lockout = RateLimitPolicy::new(4, 900).unwrap();
-    let key = "login:test:dave@example.com";
-    // Two attempts before the sign-in at 2 s, one after: so keeping the wrong side shows.
-    for time in [at(1_000), at(1_500), at(3_000)] {
-        assert!(
-            store
-                .hit_rate_limit(key, &lockout, time)
-                .await
-                .unwrap()
-                .allowed
-        );
-    }
-    let record = refresh_record("signed-in-between", "family-k1", at(2_000));
-    assert_eq!(
-        store
-            .create_refresh_token_at_sign_in(&record, key, &lockout, at(2_000))
-            .await
-            .unwrap(),
-        SignIn::Created
-    );
-    assert!(store
-        .find_refresh_token(&SecretHash::of("signed-in-between"))
-        .await
-        .unwrap()
-        .is_some());
-    // The attempt at 3 s stays: three more fit, the fourth is refused.
-    let next = store
-        .hit_rate_limit(key, &lockout, at(4_000))
-        .await
-        .unwrap();
-    assert_eq!((next.allowed, next.remaining), (true, 2), "{next:?}");
-    for _ in 0..2 {
-        assert!(
-            store
-                .hit_rate_limit(key, &lockout, at(4_000))
-                .await
-                .unwrap()
-                .allowed
-        );
-    }
-    assert!(
-        !store
-            .hit_rate_limit(key, &lockout, at(4_000))
-            .await
-            .unwrap()
-            .allowed
-    );
-}
-
 conformance!(
-    a_sign_in_keeps_the_failed_attempts_counted_after_it,
     a_token_read_beside_its_hinted_family_reads_as_it_does_alone,
-    a_sign_in_starts_a_family_and_clears_the_window_only_while_it_has_room,
     refresh_tokens_are_stored_by_hash_with_their_binding,
     rotation_consumes_the_presented_token_once_and_stores_its_successor,
     expired_tokens_and_revoked_families_do_not_rotate,
     of_ten_concurrent_rotations_of_one_token_exactly_one_wins,
-);
-
-past_one_condition!(
-    a_sign_in_keeps_the_failed_attempts_counted_after_it,
-    a_sign_in_starts_a_family_and_clears_the_window_only_while_it_has_room,
 );

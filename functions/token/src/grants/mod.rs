@@ -32,6 +32,9 @@ pub struct GrantRequest<'a> {
     pub client: &'a ClientWithScope,
     /// Syntactically valid; each grant decides what of it may be granted.
     pub scope: &'a ScopeRequest,
+    /// The client's address as the rate limit keys it (an IPv6 address by its /64): the
+    /// password grant's sign-in protection counts failures per account and address.
+    pub client_address: &'a str,
     pub now: UnixMillis,
 }
 

@@ -4,14 +4,14 @@
 use gatehouse_shared::clock::UnixMillis;
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::grant::GrantType;
+use gatehouse_shared::model::OwnerType;
 use gatehouse_shared::model::MAX_EMAIL_LENGTH;
-use gatehouse_shared::model::{email_key, OwnerType};
 use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::password::verify_or_dummy_async;
-use gatehouse_shared::ratelimit::{RateLimitOutcome, RateLimitPolicy};
 use gatehouse_shared::scope::{resolve_scope, ScopeContext};
 use gatehouse_shared::secret::random_token;
-use gatehouse_shared::store::SignIn;
+use gatehouse_shared::sign_in::{AccountKind, SignInCheck, SignInKeys};
+use gatehouse_shared::store::SignInGrant;
 
 use super::{
     invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerTokens,
@@ -24,50 +24,43 @@ use crate::TokenService;
 /// have accounts.
 const BAD_CREDENTIALS: &str = "the email or password is not valid";
 
-/// The answer while the account's sign-in window is full, whatever the password.
-fn locked_out(lockout: &RateLimitPolicy, attempt: &RateLimitOutcome) -> ApiError {
-    let mut locked = ApiError::new(
-        ErrorCode::InvalidGrant,
-        format!(
-            "this account is locked after {} failed logins in {} minutes: try again in {} seconds",
-            lockout.limit,
-            lockout.window.as_secs() / 60,
-            attempt.reset_seconds
-        ),
-    );
-    locked.retry_after = Some(attempt.reset_seconds);
-    locked.limited_by = Some(Limit::SignIn);
-    locked
+/// The answer to an attempt the sign-in protection holds off, whatever its password.
+fn held_off(check: &SignInCheck) -> Option<ApiError> {
+    let SignInCheck::Held { outcome, .. } = check else {
+        return None;
+    };
+    let mut held = ApiError::new(ErrorCode::InvalidGrant, check.hold_message()?);
+    held.retry_after = Some(outcome.reset_seconds.max(1));
+    held.limited_by = Some(Limit::SignIn);
+    Some(held)
 }
 
-/// A failed attempt takes a place in the account's window; only an attempt the window admits
-/// is told why it failed (`refusal`), any other that the account is locked.
+/// A failed attempt is counted in the account's windows; only an attempt they admit is told
+/// why it failed (`refusal`), any other that it is held off.
 async fn count_failed_attempt(
     service: &TokenService,
-    attempts_key: &str,
+    keys: &SignInKeys,
     refusal: ApiError,
     now: UnixMillis,
 ) -> ApiError {
-    let lockout = &service.config.login_lockout;
     match service
         .storage
-        .rate_limits
-        .hit_rate_limit(attempts_key, lockout, now)
+        .sign_ins
+        .count_failed_sign_in(keys, &service.config.sign_in, now)
         .await
     {
-        Ok(attempt) if attempt.allowed => refusal,
-        Ok(attempt) => locked_out(lockout, &attempt),
+        Ok(check) => held_off(&check).unwrap_or(refusal),
         Err(error) => error.into(),
     }
 }
 
-/// The lockout: every attempt is decided by the account's sign-in window in one atomic step,
-/// after the password is checked and before anything is answered. A wrong password takes a
-/// place in the window ([`count_failed_attempt`]); the right one starts the login's refresh
-/// token family only while the window has room, and clears it (`RefreshTokens::
-/// create_refresh_token_at_sign_in`). So parallel guesses cannot outrun
-/// the lock: of any burst, only as many attempts as the window admits learn anything but
-/// "locked", and the right password is refused like a wrong one while the lock lasts.
+/// Every attempt is decided by the sign-in protection ([`gatehouse_shared::sign_in`]) in one
+/// atomic step, after the password is checked and before anything is answered. A wrong
+/// password is counted in the account's windows ([`count_failed_attempt`]); the right one
+/// starts the login's refresh token family only while both windows have room
+/// (`SignIns::complete_sign_in`). So parallel guesses cannot outrun the protection: of any
+/// burst, only as many attempts as the windows admit learn anything but "held off", and the
+/// right password is refused like a wrong one while a hold lasts.
 pub async fn grant(
     request: GrantRequest<'_>,
     email: &str,
@@ -78,6 +71,7 @@ pub async fn grant(
         service,
         client,
         scope,
+        client_address,
         now,
     } = request;
     let application = &client.application;
@@ -85,8 +79,12 @@ pub async fn grant(
     if email.len() > MAX_EMAIL_LENGTH {
         return Err(invalid_grant(BAD_CREDENTIALS));
     }
-    let lockout = &service.config.login_lockout;
-    let attempts_key = format!("login:{}:{}", application.mode.as_str(), email_key(email));
+    let keys = SignInKeys::of(
+        application.mode,
+        AccountKind::Customer,
+        email,
+        client_address,
+    );
 
     let customer = match prefetched.customer(application.mode) {
         Some(found) => found?,
@@ -103,7 +101,7 @@ pub async fn grant(
     let verified = verify_or_dummy_async(hash, password.to_owned()).await;
     let Some(customer) = customer.filter(|_| verified) else {
         let refusal = invalid_grant(BAD_CREDENTIALS);
-        return Err(count_failed_attempt(service, &attempts_key, refusal, now).await);
+        return Err(count_failed_attempt(service, &keys, refusal, now).await);
     };
 
     let context = ScopeContext {
@@ -118,7 +116,7 @@ pub async fn grant(
         // "right password" to a guesser while the account is locked.
         Err(error) => {
             let refusal = invalid_scope(error);
-            return Err(count_failed_attempt(service, &attempts_key, refusal, now).await);
+            return Err(count_failed_attempt(service, &keys, refusal, now).await);
         }
     };
     let family_id = random_token(16);
@@ -130,13 +128,17 @@ pub async fn grant(
         &granted,
         now,
     );
-    match storage
-        .refresh_tokens
-        .create_refresh_token_at_sign_in(&record, &attempts_key, lockout, now)
-        .await?
-    {
-        SignIn::Created => {}
-        SignIn::Locked(attempt) => return Err(locked_out(lockout, &attempt)),
+    let check = storage
+        .sign_ins
+        .complete_sign_in(
+            &keys,
+            &service.config.sign_in,
+            SignInGrant::RefreshToken(&record),
+            now,
+        )
+        .await?;
+    if let Some(held) = held_off(&check) {
+        return Err(held);
     }
     let access = issue_access_token(
         service,

@@ -96,6 +96,7 @@ pub async fn grant(
         client,
         scope: requested,
         now,
+        ..
     } = request;
     let application = &client.application;
     let storage = &service.storage;

@@ -16,8 +16,9 @@
 //! | user | `USER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, name?, password_hash (argon2id PHC) |
 //! | authorization code | `CODE#<sha-256 of the code, hex>` | `CODE` | application_id, client_id, mode, user_id, redirect_uri, market_id?, stock_location_ids, code_challenge?, family_id, issued_at, valid_until (ms), consumed_at?, expires_at |
 //!
-//! Rate-limit keys are a client IP for the token endpoint's limit and
-//! `login:<mode>:<email>` for failed-login lockouts.
+//! Rate-limit keys are a client key (an IPv4 address or an IPv6 /64, prefixed per endpoint) for
+//! the per-address limits, and `failed-sign-in:<mode>:<customer|user>:<email>` (with
+//! ` from <address>` for the per-address window) for the sign-in protection (`sign_ins.rs`).
 //!
 //! Access patterns:
 //! - token request: one `BatchGetItem` (strongly consistent) fetches the application and every
@@ -34,8 +35,9 @@
 //!   condition and the write are one atomic step, so concurrent requests cannot both take the
 //!   last place. The first request from an address creates the item with a conditional put.
 //!   `expires_at` lets TTL delete idle windows; reads never depend on that deletion.
-//! - password grant: the customer is read by `email#` key, the refresh token written with its
-//!   new family in one transaction.
+//! - password grant: the customer is read by `email#` key; a failure is counted in the
+//!   account's two sign-in windows in one transaction, a success writes the refresh token with
+//!   its new family in one transaction with the windows' conditions (`sign_ins.rs`).
 //! - refresh grant: the token is read by its hash, then its family; the rotation is one
 //!   `TransactWriteItems`: the family must not be revoked (its TTL is extended), the presented
 //!   token must be unconsumed and unexpired (it is marked consumed), and the successor must not
@@ -44,7 +46,8 @@
 //! - authorization code: read by its hash; redeemed by one `TransactWriteItems` that marks it
 //!   consumed (only if unconsumed, unexpired and of the same client and family) and puts the
 //!   first refresh token and its family, so that a replay finds a family to revoke.
-//! - sign-in: the user is read by `email#` key.
+//! - sign-in: the user is read by `email#` key; failures and the code's write go through the
+//!   same sign-in windows as the password grant's.
 //! - administration (`administration.rs`, `market_admin.rs`): each change is one
 //!   `TransactWriteItems` of the change, conditioned on what it changes (the application
 //!   exists, or does not yet; each market copy is still that market), and the put of its audit
@@ -73,6 +76,7 @@ mod market_admin;
 mod rate_limits;
 mod reader;
 mod refresh_tokens;
+mod sign_ins;
 mod token_items;
 mod transactions;
 mod users;

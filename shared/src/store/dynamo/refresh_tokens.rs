@@ -3,22 +3,16 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
 use super::keys::*;
-use super::rate_limits::{all_times_at_or_before, window_times};
 use super::reader::Reader;
 use super::token_items::*;
 use super::{build_error, DynamoStore};
 use crate::clock::UnixMillis;
 use crate::model::{RefreshTokenRecord, RefreshTokenState};
-use crate::ratelimit::RateLimitPolicy;
 use crate::secret::SecretHash;
-use crate::store::{RateLimits, RefreshTokens, Rotation, SignIn, StoreError};
+use crate::store::{RefreshTokens, Rotation, StoreError};
 
 /// A token record with what its family item (if there still is one) says.
 fn token_state(
@@ -50,52 +44,6 @@ fn new_item(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
         .build())
 }
 
-/// The sign-in window admits one more attempt: `hit_rate_limit`'s condition, or no window yet.
-const WINDOW_HAS_ROOM: &str =
-    "attribute_not_exists(PK) OR attribute_not_exists(#oldest) OR #oldest <= :cutoff";
-
-impl DynamoStore {
-    /// Starts `record`'s family together with `window_step` (a step on the account's sign-in
-    /// window), as one transaction. None when it committed; the window as it was when the
-    /// window step's condition refused it.
-    async fn sign_in_transaction(
-        &self,
-        record: &RefreshTokenRecord,
-        window_step: TransactWriteItem,
-    ) -> Result<Option<Item>, StoreError> {
-        let result = self
-            .transact_idempotently(vec![
-                window_step,
-                new_item(
-                    &self.table,
-                    family_item(&record.family_id, record.expires_at),
-                )?,
-                new_item(&self.table, refresh_item(record))?,
-            ])
-            .await;
-        match result {
-            Ok(_) => Ok(None),
-            Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
-                let window = match e.err() {
-                    TransactWriteItemsError::TransactionCanceledException(cancelled) => cancelled
-                        .cancellation_reasons()
-                        .first()
-                        .filter(|reason| reason.code() == Some("ConditionalCheckFailed"))
-                        .map(|reason| reason.item().cloned().unwrap_or_default()),
-                    _ => None,
-                };
-                match window {
-                    // The new token is this sign-in's alone: it exists if the sign-in committed.
-                    None if self.exists(refresh_key(&record.token_hash)).await? => Ok(None),
-                    Some(window) => Ok(Some(window)),
-                    None => Err(StoreError::unavailable(SdkError::ServiceError(e))),
-                }
-            }
-            Err(error) => Err(StoreError::unavailable(error)),
-        }
-    }
-}
-
 #[async_trait]
 impl RefreshTokens for DynamoStore {
     async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
@@ -110,77 +58,6 @@ impl RefreshTokens for DynamoStore {
             .await
             .map_err(StoreError::unavailable)?;
         Ok(())
-    }
-
-    async fn create_refresh_token_at_sign_in(
-        &self,
-        record: &RefreshTokenRecord,
-        lockout: &str,
-        policy: &RateLimitPolicy,
-        now: UnixMillis,
-    ) -> Result<SignIn, StoreError> {
-        let oldest = format!("t{}", policy.limit);
-        // The window admits one more attempt exactly when `hit_rate_limit`'s condition holds;
-        // it is deleted only when no attempt in it was counted after this sign-in's `now`.
-        if let Some(none_later) =
-            all_times_at_or_before(policy.limit, self.places_in_one_condition, ":now")
-        {
-            let clear_window = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(rate_key(lockout, policy)))
-                .condition_expression(format!(
-                    "({WINDOW_HAS_ROOM}) AND (attribute_not_exists(PK) OR {none_later})"
-                ))
-                .expression_attribute_names("#oldest", &oldest)
-                .expression_attribute_values(":cutoff", millis(policy.cutoff(now)))
-                .expression_attribute_values(":now", millis(now))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build()
-                .map_err(build_error)?;
-            let window = match self
-                .sign_in_transaction(
-                    record,
-                    TransactWriteItem::builder().delete(clear_window).build(),
-                )
-                .await?
-            {
-                None => return Ok(SignIn::Created),
-                Some(window) => window,
-            };
-            let times = window_times(&window, policy.limit);
-            if !policy.admits(&times, now) {
-                return Ok(SignIn::Locked(policy.outcome(false, &times, now)));
-            }
-        }
-        // Room, but an attempt was counted after `now` (by a request that ran alongside this
-        // one), or a window too large to check in one condition: start the family while the
-        // window still has room, then forget only the attempts up to `now`, so a later one
-        // stays counted.
-        let has_room = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(rate_key(lockout, policy)))
-            .condition_expression(WINDOW_HAS_ROOM)
-            .expression_attribute_names("#oldest", &oldest)
-            .expression_attribute_values(":cutoff", millis(policy.cutoff(now)))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build_error)?;
-        if let Some(window) = self
-            .sign_in_transaction(
-                record,
-                TransactWriteItem::builder()
-                    .condition_check(has_room)
-                    .build(),
-            )
-            .await?
-        {
-            let times = window_times(&window, policy.limit);
-            return Ok(SignIn::Locked(policy.outcome(false, &times, now)));
-        }
-        self.clear_rate_limit(lockout, policy, now).await?;
-        Ok(SignIn::Created)
     }
 
     async fn find_refresh_token(

@@ -6,6 +6,7 @@
 mod administration;
 mod catalog;
 mod rate_limits;
+mod sign_ins;
 mod tokens;
 
 use std::collections::HashMap;
@@ -43,6 +44,8 @@ pub struct MemoryStore {
     records: RwLock<Records>,
     /// Per client key and policy: accepted request times still in the window.
     rate_windows: rate_limits::RateWindows,
+    /// Held by each sign-in step, so that both of an account's windows are decided together.
+    sign_ins: Mutex<()>,
     tokens: Mutex<tokens::TokenTable>,
 }
 

@@ -26,7 +26,7 @@ const SHARDS: usize = 16;
 /// A shard is first swept when it holds this many windows; then whenever it has doubled.
 const MIN_WINDOWS_BEFORE_SWEEP: usize = 1_000;
 
-/// Which window: the key (a client IP, `login:<mode>:<email>`) and the policy's limit and
+/// Which window: the key (a client IP, an account's failed sign-ins) and the policy's limit and
 /// window length, so that two policies on one key never share times.
 type WindowKey = (String, u32, u64);
 
@@ -93,28 +93,30 @@ impl RateWindows {
         policy.outcome_of(allowed, times.len(), times.front().copied(), now)
     }
 
-    /// Runs `create` and forgets the attempts at or before `now` when the window admits one
-    /// more request at `now`, under the window's lock, so that no attempt counted meanwhile is
-    /// lost (and one counted with a later time stays); otherwise returns what a refused
-    /// request is told.
-    pub(super) fn clear_if_admitting(
+    /// What a request to `key`'s window at `now` would be told if the window is full; None
+    /// when it has room. Counts nothing.
+    pub(super) fn held(
         &self,
         key: &str,
         policy: &RateLimitPolicy,
         now: UnixMillis,
-        create: impl FnOnce(),
     ) -> Option<RateLimitOutcome> {
         let key = window_key(key, policy);
         let mut shard = self.shard(&key);
-        if let Some(times) = shard.windows.get_mut(&key) {
-            drop_expired(times, policy, now);
-            if times.len() >= policy.limit as usize {
-                return Some(policy.outcome_of(false, times.len(), times.front().copied(), now));
-            }
-        }
-        create();
-        forget_up_to(&mut shard.windows, &key, now);
-        None
+        let times = shard.windows.get_mut(&key)?;
+        drop_expired(times, policy, now);
+        (times.len() >= policy.limit as usize)
+            .then(|| policy.outcome_of(false, times.len(), times.front().copied(), now))
+    }
+
+    /// Counts one event in `key`'s window at `now` (the caller has seen it has room).
+    pub(super) fn count(&self, key: &str, policy: &RateLimitPolicy, now: UnixMillis) {
+        self.hit(window_key(key, policy), policy, now);
+    }
+
+    /// Forgets the times at or before `up_to` in `key`'s window.
+    pub(super) fn forget(&self, key: &str, policy: &RateLimitPolicy, up_to: UnixMillis) {
+        self.clear(&window_key(key, policy), up_to);
     }
 
     fn clear(&self, key: &WindowKey, up_to: UnixMillis) {

@@ -8,9 +8,8 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::clock::UnixMillis;
 use crate::model::{AuthorizationCodeRecord, RefreshTokenRecord, RefreshTokenState};
-use crate::ratelimit::RateLimitPolicy;
 use crate::secret::SecretHash;
-use crate::store::{AuthorizationCodes, Redemption, RefreshTokens, Rotation, SignIn, StoreError};
+use crate::store::{AuthorizationCodes, Redemption, RefreshTokens, Rotation, StoreError};
 
 /// Records kept before expired ones are swept.
 const RECORDS_BEFORE_SWEEP: usize = 100_000;
@@ -38,7 +37,12 @@ impl TokenTable {
     }
 
     /// Stores the first token of a new family.
-    fn start_family(&mut self, record: &RefreshTokenRecord) {
+    pub(super) fn add_code(&mut self, record: &AuthorizationCodeRecord) {
+        self.codes
+            .insert(record.code_hash.to_stored(), record.clone());
+    }
+
+    pub(super) fn start_family(&mut self, record: &RefreshTokenRecord) {
         if self.tokens.len() + self.codes.len() >= RECORDS_BEFORE_SWEEP {
             self.sweep(record.issued_at);
         }
@@ -62,7 +66,7 @@ impl TokenTable {
 }
 
 impl MemoryStore {
-    fn tokens(&self) -> std::sync::MutexGuard<'_, TokenTable> {
+    pub(super) fn tokens(&self) -> std::sync::MutexGuard<'_, TokenTable> {
         self.tokens.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -72,21 +76,6 @@ impl RefreshTokens for MemoryStore {
     async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
         self.tokens().start_family(record);
         Ok(())
-    }
-
-    async fn create_refresh_token_at_sign_in(
-        &self,
-        record: &RefreshTokenRecord,
-        lockout: &str,
-        policy: &RateLimitPolicy,
-        now: UnixMillis,
-    ) -> Result<SignIn, StoreError> {
-        let locked = self
-            .rate_windows
-            .clear_if_admitting(lockout, policy, now, || {
-                self.tokens().start_family(record);
-            });
-        Ok(locked.map_or(SignIn::Created, SignIn::Locked))
     }
 
     async fn find_refresh_token(
@@ -142,9 +131,7 @@ impl AuthorizationCodes for MemoryStore {
         &self,
         record: &AuthorizationCodeRecord,
     ) -> Result<(), StoreError> {
-        self.tokens()
-            .codes
-            .insert(record.code_hash.to_stored(), record.clone());
+        self.tokens().add_code(record);
         Ok(())
     }
 
