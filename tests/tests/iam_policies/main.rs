@@ -3,7 +3,7 @@
 //! function's sign-in did beside a failed attempt, issue 19: moto enforces no IAM, so nothing
 //! else notices), and no more (least privilege).
 //!
-//! What a function sends is recorded, not listed by hand: its flows (`flows.rs`) run every path
+//! What a function sends is recorded, not listed by hand: its flows (`flows.rs`) run the paths
 //! of its code against DynamoDB (moto) on a client whose interceptor records each request's
 //! operation and each transaction part (`gatehouse_tests::request_log`). And the store's source
 //! is read (`store_scan.rs`) to check that the flows, all functions and `gatehouse import`
@@ -45,8 +45,8 @@ fn policy_problems(
         }
         for action in function.dynamodb_actions.difference(sent) {
             problems.push(format!(
-                "{name}: its policy in template.yaml grants {action}, which its code never \
-                 sends: remove it"
+                "{name}: its policy in template.yaml grants {action}, which none of its flows \
+                 sent: remove it (or, if its code can send it, add the flow that does)"
             ));
         }
     }
