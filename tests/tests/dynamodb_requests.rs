@@ -5,10 +5,7 @@
 //!
 //! `scripts/bench` runs these with `--nocapture` and reads the `grant=` lines they print.
 
-use std::sync::{Arc, Mutex};
-
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_shared::clock::{Clock, SystemClock};
@@ -18,47 +15,14 @@ use gatehouse_shared::observe::storage_timing::{measure, StorageUse};
 use gatehouse_shared::pkce::s256_challenge;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
 use gatehouse_shared::secret::{random_token, SecretHash};
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_shared::store::dynamo::DynamoStore;
 use gatehouse_shared::store::{AuthorizationCodes, Import};
+use gatehouse_tests::request_log::RequestLog;
 use gatehouse_tests::*;
 use gatehouse_token::handle;
 use gatehouse_token::TokenService;
 use lambda_http::Request;
 use serde_json::Value;
-
-/// Records the operation (`X-Amz-Target`) of every HTTP request the SDK sends, retries included.
-#[derive(Debug, Clone, Default)]
-struct RequestLog(Arc<Mutex<Vec<String>>>);
-
-impl RequestLog {
-    fn take(&self) -> Vec<String> {
-        let mut operations = std::mem::take(&mut *self.0.lock().unwrap());
-        operations.sort();
-        operations
-    }
-}
-
-impl Intercept for RequestLog {
-    fn name(&self) -> &'static str {
-        "RequestLog"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("?");
-        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
-        self.0.lock().unwrap().push(operation);
-        Ok(())
-    }
-}
 
 /// A fresh table with the demo catalog, and a store on it whose requests `RequestLog` records.
 async fn logged_demo_store() -> (DynamoStore, RequestLog) {
@@ -66,13 +30,7 @@ async fn logged_demo_store() -> (DynamoStore, RequestLog) {
     let seeded = fresh_dynamo_store(&endpoint).await;
     seeded.import(&demo_catalog()).await.unwrap();
     let log = RequestLog::default();
-    let client = dynamo::client(Some(&endpoint)).await;
-    let config = client
-        .config()
-        .to_builder()
-        .interceptor(log.clone())
-        .build();
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), seeded.table());
+    let store = log.store(&endpoint, seeded.table()).await;
     (store, log)
 }
 
