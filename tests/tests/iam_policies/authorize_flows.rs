@@ -135,7 +135,10 @@ impl Page {
 /// Runs the authorize function's paths; returns a code it issued for the demo webapp (PKCE
 /// verifier [`VERIFIER`]), for the token function to redeem.
 pub async fn run(fixture: &Fixture, log: &RequestLog) -> String {
-    let lockout = settings(RateLimitPolicy::default()).login_lockout.limit;
+    let lockout = settings(RateLimitPolicy::default())
+        .sign_in
+        .from_address
+        .limit;
     let per_address = RateLimitPolicy::default();
     let page = function(
         fixture.store(log).await,

@@ -68,11 +68,11 @@ pub fn clock_at(offset: Duration) -> Arc<ManualClock> {
 pub const HOUR: Duration = Duration::from_secs(3600);
 
 /// The functions' settings in these flows: `per_address` as the per-address limit, and an
-/// account locked after 3 failed sign-ins (the template allows any limit from 1), so that
-/// reaching the lockout costs few password checks.
+/// address held off an account after 3 failed sign-ins (the template allows any limit from 1),
+/// so that reaching the hold costs few password checks.
 pub fn settings(per_address: RateLimitPolicy) -> ServiceConfig {
     ServiceConfig {
-        login_lockout: RateLimitPolicy::new(3, 900).unwrap(),
+        sign_in: gatehouse_shared::sign_in::SignInPolicy::new((3, 900), (50, 3600)).unwrap(),
         ..config(per_address)
     }
 }

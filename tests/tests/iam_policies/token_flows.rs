@@ -72,7 +72,7 @@ fn wrong(email: &str) -> (&str, &str) {
 /// Wrong passwords for `email` until the account is locked (an answer that says when to come
 /// back), then its right password, refused while locked.
 async fn lock(service: &TokenService, (email, right): (&str, &str)) {
-    let limit = service.config.login_lockout.limit;
+    let limit = service.config.sign_in.from_address.limit;
     let mut locked = false;
     for _ in 0..=limit {
         let answer = call(service, password(wrong(email), "market:code:eu")).await;
