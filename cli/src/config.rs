@@ -309,11 +309,12 @@ mod tests {
 
     #[test]
     fn an_invalid_flag_is_reported_under_its_own_name() {
-        let cases: [(&[&str], &str); 7] = [
+        let cases: [(&[&str], &str); 8] = [
             (&["--rate-limit", "1000"], "--rate-limit: the rate limit must be from 1 to 300 requests per window, got 1000"),
             (&["--rate-limit", "0"], "--rate-limit: the rate limit must be from 1 to 300 requests per window, got 0"),
             (&["--rate-limit-window", "0"], "--rate-limit-window: the rate-limit window must be from 1 to 3600 seconds, got 0"),
-            (&["--login-failure-limit", "301"], "--login-failure-limit: the rate limit must be from 1 to 300 requests per window, got 301"),
+            (&["--login-failure-limit", "301"], "--login-failure-limit: a sign-in limit is at most 100 failures, got 301"),
+            (&["--account-failure-window", "0"], "--account-failure-window: the rate-limit window must be from 1 to 3600 seconds, got 0"),
             (&["--login-failure-window", "7200"], "--login-failure-window: the rate-limit window must be from 1 to 3600 seconds, got 7200"),
             (&["--refresh-reuse-grace", "31"], "--refresh-reuse-grace: at most 30 seconds, got 31"),
             (&["--issuer", "http://localhost.evil.example"], "--issuer: must be an https URL (http only on localhost)"),

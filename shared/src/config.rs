@@ -183,14 +183,14 @@ impl ServiceConfig {
                 )?,
             ),
         )
-        .map_err(|(window, reason)| ConfigError::Invalid {
-            // Blamed on the window's limit: its message says whether the limit or the length
-            // is at fault.
-            name: match window {
-                SignInWindow::FromAddress => vars::LOGIN_FAILURE_LIMIT,
-                SignInWindow::Account => vars::ACCOUNT_FAILURE_LIMIT,
+        .map_err(|error| ConfigError::Invalid {
+            name: match (error.window, error.limit_at_fault) {
+                (SignInWindow::FromAddress, true) => vars::LOGIN_FAILURE_LIMIT,
+                (SignInWindow::FromAddress, false) => vars::LOGIN_FAILURE_WINDOW,
+                (SignInWindow::Account, true) => vars::ACCOUNT_FAILURE_LIMIT,
+                (SignInWindow::Account, false) => vars::ACCOUNT_FAILURE_WINDOW,
             },
-            reason,
+            reason: error.reason,
         })?;
         let grace: u64 = number(
             env,
@@ -328,6 +328,8 @@ mod tests {
             (vars::RATE_LIMIT_WINDOW, "0"),
             (vars::LOGIN_FAILURE_LIMIT, "0"),
             (vars::LOGIN_FAILURE_WINDOW, "7200"),
+            (vars::ACCOUNT_FAILURE_LIMIT, "101"),
+            (vars::ACCOUNT_FAILURE_WINDOW, "0"),
             (vars::REFRESH_REUSE_GRACE, "31"),
             (vars::CORS_ALLOWED_ORIGINS, "*"),
             (vars::CORS_ALLOWED_ORIGINS, "https://shop.example.com/"),

@@ -29,7 +29,7 @@
 //! `GATEHOUSE_ACCOUNT_FAILURE_*`).
 
 use crate::model::{email_key, Mode};
-use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy};
+use crate::ratelimit::{RateLimitOutcome, RateLimitPolicy, RateLimitPolicyError};
 
 /// Failures of one account from one address, by default.
 pub const DEFAULT_FROM_ADDRESS_LIMIT: u32 = 5;
@@ -70,21 +70,34 @@ pub enum SignInWindow {
     Account,
 }
 
+/// A window setting that is not valid: which window, whether its limit (else its length) is at
+/// fault, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInPolicyError {
+    pub window: SignInWindow,
+    pub limit_at_fault: bool,
+    pub reason: String,
+}
+
 impl SignInPolicy {
-    /// Each window as (limit, seconds); an error names the window and what is wrong. A
-    /// window is a rate-limit window (at most an hour), of at most [`MAX_SIGN_IN_LIMIT`].
-    pub fn new(
-        from_address: (u32, u64),
-        account: (u32, u64),
-    ) -> Result<Self, (SignInWindow, String)> {
+    /// Each window as (limit, seconds). A window is a rate-limit window (at most an hour), of
+    /// at most [`MAX_SIGN_IN_LIMIT`] failures.
+    pub fn new(from_address: (u32, u64), account: (u32, u64)) -> Result<Self, SignInPolicyError> {
         let window = |which, (limit, seconds): (u32, u64)| {
             if limit > MAX_SIGN_IN_LIMIT {
-                return Err((
-                    which,
-                    format!("a sign-in limit is at most {MAX_SIGN_IN_LIMIT} failures, got {limit}"),
-                ));
+                return Err(SignInPolicyError {
+                    window: which,
+                    limit_at_fault: true,
+                    reason: format!(
+                        "a sign-in limit is at most {MAX_SIGN_IN_LIMIT} failures, got {limit}"
+                    ),
+                });
             }
-            RateLimitPolicy::new(limit, seconds).map_err(|error| (which, error.to_string()))
+            RateLimitPolicy::new(limit, seconds).map_err(|error| SignInPolicyError {
+                window: which,
+                limit_at_fault: matches!(error, RateLimitPolicyError::Limit(_)),
+                reason: error.to_string(),
+            })
         };
         Ok(Self {
             from_address: window(SignInWindow::FromAddress, from_address)?,
@@ -226,18 +239,22 @@ mod tests {
     fn each_window_is_bounded_and_named_when_refused() {
         use SignInWindow::*;
         type Window = (u32, u64);
-        let cases: [(Window, Window, Option<SignInWindow>); 6] = [
+        let cases: [(Window, Window, Option<(SignInWindow, bool)>); 6] = [
             ((5, 900), (50, 3600), None),
             ((MAX_SIGN_IN_LIMIT, 60), (MAX_SIGN_IN_LIMIT, 3600), None),
-            ((0, 900), (50, 3600), Some(FromAddress)),
-            ((5, 900), (MAX_SIGN_IN_LIMIT + 1, 3600), Some(Account)),
-            ((5, 3601), (50, 3600), Some(FromAddress)),
-            ((5, 900), (50, 0), Some(Account)),
+            ((0, 900), (50, 3600), Some((FromAddress, true))),
+            (
+                (5, 900),
+                (MAX_SIGN_IN_LIMIT + 1, 3600),
+                Some((Account, true)),
+            ),
+            ((5, 3601), (50, 3600), Some((FromAddress, false))),
+            ((5, 900), (50, 0), Some((Account, false))),
         ];
         for (from_address, account, refused) in cases {
             let result = SignInPolicy::new(from_address, account);
             assert_eq!(
-                result.err().map(|(w, _)| w),
+                result.err().map(|e| (e.window, e.limit_at_fault)),
                 refused,
                 "{from_address:?} {account:?}"
             );
