@@ -29,6 +29,7 @@ pub mod import;
 pub mod memory;
 pub mod rate_limits;
 pub mod refresh_tokens;
+pub mod replays;
 pub mod users;
 
 pub use administration::{
@@ -41,6 +42,7 @@ pub use customers::Customers;
 pub use import::Import;
 pub use rate_limits::RateLimits;
 pub use refresh_tokens::{RefreshTokens, Rotation, SignIn};
+pub use replays::{AdminOutcome, ChangeRequest, ReplayRecord};
 pub use users::Users;
 
 #[derive(Debug, thiserror::Error)]
