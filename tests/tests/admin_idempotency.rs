@@ -397,7 +397,52 @@ async fn a_malformed_idempotency_key_is_refused_before_anything_is_done(store: A
     assert_eq!(store.list_applications(None).await.unwrap().len(), 4);
 }
 
+/// The draft: "The request was retried before the original request completed. The resource
+/// server MUST respond with a resource conflict error": a send that finds the first still
+/// being made gets 409, one that finds it made gets its answer, and it is made once.
+async fn sends_of_one_request_at_once_make_one_change(store: Arc<dyn Store>) {
+    let admin = Arc::new(Admin::on(store.clone()));
+    let answers = race(4, |_| {
+        let admin = Arc::clone(&admin);
+        async move {
+            admin
+                .keyed(
+                    "POST",
+                    "/admin/applications/demo-integration/secret",
+                    Some(json!({"overlap_seconds": 3600})),
+                    KEY,
+                )
+                .await
+        }
+    })
+    .await;
+    let answered: Vec<&Value> = answers
+        .iter()
+        .filter(|answer| answer.status == 200)
+        .map(|answer| &answer.body)
+        .collect();
+    assert!(!answered.is_empty());
+    assert!(answered.iter().all(|body| *body == answered[0]));
+    for answer in answers.iter().filter(|answer| answer.status != 200) {
+        assert_eq!(answer.status, 409, "{}", answer.text);
+        assert_error_format(409, &answer.headers, &answer.body);
+    }
+    let integration = store.find_application(INTEGRATION).await.unwrap().unwrap();
+    let secret = answered[0]["client_secret"].as_str().unwrap();
+    assert!(integration
+        .client_secret_hash
+        .as_ref()
+        .unwrap()
+        .verify(secret));
+    assert!(integration.secret_matches(INTEGRATION_SECRET, admin.clock.now()));
+    assert_eq!(
+        audit_actions(store.as_ref()).await,
+        [AuditAction::SecretRotated]
+    );
+}
+
 on_both_stores!(crate::memory, crate::dynamodb;
+    sends_of_one_request_at_once_make_one_change,
     a_create_sent_again_under_its_key_answers_the_same_application_and_secret,
     a_rotation_sent_again_under_its_key_keeps_the_first_ones_overlap,
     an_update_a_deletion_and_a_market_switch_sent_again_are_answered_not_made_again,
