@@ -1,17 +1,26 @@
 //! `gatehouse apps|markets|audit`: the admin commands against a DynamoDB table. They call the
 //! admin function's own service ([`AdminService`]) directly, not through HTTP, so the rules,
-//! the atomic writes and the audit records are the admin API's. What they print is in
-//! `admin_output.rs`.
+//! the atomic writes, the audit records and the idempotency of changes are the admin API's.
+//! What they print is in `admin_output.rs`.
+//!
+//! Each change is sent under one idempotency key (`--idempotency-key`, else a random one per
+//! command run): when storage does not answer, the command sends it again under the same key,
+//! and when it gives up it names the key, so that running it again with that key is answered
+//! the change's outcome rather than making it twice.
 
+use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
-use gatehouse_admin::{AdminService, ApplicationChanges, NewApplication};
+use gatehouse_admin::{AdminService, ApplicationChanges, Caller, CommandError, NewApplication};
 use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::{secret_rotation_overlap_from_lookup, vars};
+use gatehouse_shared::idempotency::IdempotencyKey;
 use gatehouse_shared::model::{ApplicationKind, Mode};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_shared::store::StoreError;
 
 use crate::admin_output as output;
 
@@ -56,6 +65,10 @@ pub struct AdminTarget {
     /// Who the audit log names for the change (default: cli:$USER).
     #[arg(long, global = true)]
     pub actor: Option<String>,
+    /// The change's idempotency key (16 to 255 visible characters; default: a random one):
+    /// the key a command that gave up names, to be answered the outcome of its change.
+    #[arg(long, global = true, value_parser = IdempotencyKey::parse)]
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -167,6 +180,38 @@ pub enum MarketsCommand {
     Disable { market_id: String },
 }
 
+/// How many times a command sends its change when storage does not answer.
+const CHANGE_ATTEMPTS: u64 = 3;
+
+/// Runs `change` (one admin change, under `caller`'s key) until it is answered, sending it
+/// again, under the same key, while storage does not answer: a change made by an earlier send
+/// is then answered, not made again.
+async fn under_one_key<T, F, Fut>(caller: &Caller, mut change: F) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CommandError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match change().await {
+            Ok(answered) => return Ok(answered),
+            Err(CommandError::Store(StoreError::Unavailable(_))) if attempt < CHANGE_ATTEMPTS => {
+                tokio::time::sleep(Duration::from_secs(attempt)).await;
+                attempt += 1;
+            }
+            Err(error @ CommandError::Store(StoreError::Unavailable(_))) => {
+                return Err(format!(
+                    "{error}\nThe change may have been made. Run the same command again with \
+                     --idempotency-key {} to be answered its outcome (it is never made twice).",
+                    caller.key.as_str()
+                )
+                .into())
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
 impl AdminTarget {
     fn actor(&self) -> String {
         self.actor.clone().unwrap_or_else(|| {
@@ -175,6 +220,14 @@ impl AdminTarget {
                 std::env::var("USER").unwrap_or_else(|_| "unknown".into())
             )
         })
+    }
+
+    /// Who runs the command, under the key given or a new random one.
+    fn caller(&self) -> Caller {
+        match &self.idempotency_key {
+            Some(key) => Caller::with_key(self.actor(), key.clone()),
+            None => Caller::new(self.actor()),
+        }
     }
 
     async fn service(&self) -> Result<AdminService, Failure> {
@@ -196,17 +249,18 @@ impl AdminTarget {
 pub async fn run(command: AdminCommand, out: &mut dyn Write) -> Result<(), Failure> {
     match command {
         AdminCommand::Apps { command, on } => {
-            apps(command, &on.service().await?, &on.actor(), out).await
+            apps(command, &on.service().await?, &on.caller(), out).await
         }
         AdminCommand::Markets { command, on } => {
             let (market_id, active) = match command {
                 MarketsCommand::Enable { market_id } => (market_id, true),
                 MarketsCommand::Disable { market_id } => (market_id, false),
             };
-            let service = on.service().await?;
-            let market = service
-                .set_market_active(&market_id, active, &on.actor())
-                .await?;
+            let (service, caller) = (&on.service().await?, &on.caller());
+            let market = under_one_key(caller, || {
+                service.set_market_active(&market_id, active, caller)
+            })
+            .await?;
             output::market(out, &market)
         }
         AdminCommand::Audit { limit, on } => {
@@ -219,7 +273,7 @@ pub async fn run(command: AdminCommand, out: &mut dyn Write) -> Result<(), Failu
 async fn apps(
     command: AppsCommand,
     service: &AdminService,
-    actor: &str,
+    caller: &Caller,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     match command {
@@ -247,7 +301,9 @@ async fn apps(
                 redirect_uris,
                 grant_types: Some(grant_types).filter(|g| !g.is_empty()),
             };
-            output::created(out, &service.create(new, actor).await?)
+            let created =
+                under_one_key(caller, move || service.create(new.clone(), caller)).await?;
+            output::created(out, &created)
         }
         AppsCommand::Update {
             client_id,
@@ -272,27 +328,36 @@ async fn apps(
                 },
                 enabled: None,
             };
-            output::application(out, &service.update(&client_id, changes, actor).await?)
+            let updated = under_one_key(caller, || {
+                service.update(&client_id, changes.clone(), caller)
+            })
+            .await?;
+            output::application(out, &updated)
         }
         AppsCommand::Enable { client_id } => {
-            output::application(out, &service.set_enabled(&client_id, true, actor).await?)
+            let enabled =
+                under_one_key(caller, || service.set_enabled(&client_id, true, caller)).await?;
+            output::application(out, &enabled)
         }
         AppsCommand::Disable { client_id } => {
-            output::application(out, &service.set_enabled(&client_id, false, actor).await?)
+            let disabled =
+                under_one_key(caller, || service.set_enabled(&client_id, false, caller)).await?;
+            output::application(out, &disabled)
         }
         AppsCommand::Delete { client_id } => {
-            service.delete(&client_id, actor).await?;
+            under_one_key(caller, || service.delete(&client_id, caller)).await?;
             writeln!(out, "Deleted application {client_id}")?;
             Ok(())
         }
         AppsCommand::RotateSecret {
             client_id,
             overlap_seconds,
-        } => output::rotated(
-            out,
-            &service
-                .rotate_secret(&client_id, overlap_seconds, actor)
-                .await?,
-        ),
+        } => {
+            let rotated = under_one_key(caller, || {
+                service.rotate_secret(&client_id, overlap_seconds, caller)
+            })
+            .await?;
+            output::rotated(out, &rotated)
+        }
     }
 }

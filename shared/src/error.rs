@@ -34,6 +34,10 @@ pub enum ErrorCode {
     Conflict,
     /// Admin API: a body larger than the endpoint accepts.
     PayloadTooLarge,
+    /// Admin API: an `Idempotency-Key` sent before with another request. The idempotency-key
+    /// draft: "If there is an attempt to reuse an idempotency key with a different request
+    /// payload, the resource server SHOULD reply with a HTTP 422 status code".
+    UnprocessableContent,
     /// `gatehouse serve`: the body did not arrive within the body-read timeout. RFC 9110
     /// §15.5.9: "The 408 (Request Timeout) status code indicates that the server did not
     /// receive a complete request message within the time that it was prepared to wait."
@@ -62,6 +66,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnprocessableContent => "unprocessable_content",
             ErrorCode::RequestTimeout => "request_timeout",
         }
     }
@@ -84,6 +89,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnprocessableContent => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
@@ -338,6 +344,7 @@ mod tests {
             (ErrorCode::Forbidden, 403, "FORBIDDEN"),
             (ErrorCode::Conflict, 409, "CONFLICT"),
             (ErrorCode::PayloadTooLarge, 413, "PAYLOAD_TOO_LARGE"),
+            (ErrorCode::UnprocessableContent, 422, "UNPROCESSABLE_ENTITY"),
             (ErrorCode::RequestTimeout, 408, "REQUEST_TIMEOUT"),
         ];
         for (code, status, jsonapi) in cases {

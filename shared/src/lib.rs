@@ -12,6 +12,7 @@ pub mod error;
 pub mod grant;
 pub mod grant_hint;
 pub mod http;
+pub mod idempotency;
 pub mod init;
 pub mod jwt;
 pub mod lifetime;

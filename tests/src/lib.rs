@@ -835,13 +835,20 @@ mod faulty_store {
             self.check("application")?;
             self.inner.application(client_id).await
         }
+        async fn replay(&self, change: &ChangeContext) -> Result<Option<AdminOutcome>, AdminError> {
+            self.check("replay")?;
+            self.inner.replay(change).await
+        }
         async fn create_application(
             &self,
             application: &Application,
+            sealed_secret: Option<&gatehouse_shared::idempotency::SealedSecret>,
             change: &ChangeContext,
-        ) -> Result<(), AdminError> {
+        ) -> Result<AdminOutcome, AdminError> {
             self.check("create_application")?;
-            self.inner.create_application(application, change).await
+            self.inner
+                .create_application(application, sealed_secret, change)
+                .await
         }
         async fn update_application(
             &self,
@@ -849,7 +856,7 @@ mod faulty_store {
             kind: ApplicationKind,
             update: &ApplicationUpdate,
             change: &ChangeContext,
-        ) -> Result<Application, AdminError> {
+        ) -> Result<AdminOutcome, AdminError> {
             self.check("update_application")?;
             self.inner
                 .update_application(client_id, kind, update, change)
@@ -859,7 +866,7 @@ mod faulty_store {
             &self,
             client_id: &str,
             change: &ChangeContext,
-        ) -> Result<(), AdminError> {
+        ) -> Result<AdminOutcome, AdminError> {
             self.check("delete_application")?;
             self.inner.delete_application(client_id, change).await
         }
@@ -867,12 +874,19 @@ mod faulty_store {
             &self,
             client_id: &str,
             new_secret: &SecretHash,
+            sealed_secret: &gatehouse_shared::idempotency::SealedSecret,
             previous_valid_until: gatehouse_shared::clock::UnixSeconds,
             change: &ChangeContext,
-        ) -> Result<Application, AdminError> {
+        ) -> Result<AdminOutcome, AdminError> {
             self.check("rotate_client_secret")?;
             self.inner
-                .rotate_client_secret(client_id, new_secret, previous_valid_until, change)
+                .rotate_client_secret(
+                    client_id,
+                    new_secret,
+                    sealed_secret,
+                    previous_valid_until,
+                    change,
+                )
                 .await
         }
         async fn set_market_active(
@@ -880,7 +894,7 @@ mod faulty_store {
             market_id: &str,
             active: bool,
             change: &ChangeContext,
-        ) -> Result<Market, AdminError> {
+        ) -> Result<AdminOutcome, AdminError> {
             self.check("set_market_active")?;
             self.inner
                 .set_market_active(market_id, active, change)

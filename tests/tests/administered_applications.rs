@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse_admin::{AdminService, ApplicationChanges, NewApplication};
+use gatehouse_admin::{AdminService, ApplicationChanges, Caller, NewApplication};
 use gatehouse_authorize::AuthorizeService;
 use gatehouse_revoke::RevokeService;
 use gatehouse_shared::clock::ManualClock;
@@ -109,7 +109,7 @@ impl Endpoints {
 
     async fn set_enabled(&self, client_id: &str, enabled: bool) {
         self.admin
-            .set_enabled(client_id, enabled, ACTOR)
+            .set_enabled(client_id, enabled, &Caller::new(ACTOR))
             .await
             .unwrap();
     }
@@ -170,7 +170,7 @@ async fn the_previous_secret_works_until_the_overlap_ends(store: Arc<dyn Store>)
     let endpoints = Endpoints::on(store);
     let rotated = endpoints
         .admin
-        .rotate_secret(INTEGRATION, Some(3600), ACTOR)
+        .rotate_secret(INTEGRATION, Some(3600), &Caller::new(ACTOR))
         .await
         .unwrap();
     let new = rotated.client_secret.as_str();
@@ -214,7 +214,7 @@ async fn an_overlap_of_zero_cuts_the_old_secret_off_at_once(store: Arc<dyn Store
     let endpoints = Endpoints::on(store);
     let rotated = endpoints
         .admin
-        .rotate_secret(WEBAPP, Some(0), ACTOR)
+        .rotate_secret(WEBAPP, Some(0), &Caller::new(ACTOR))
         .await
         .unwrap();
     let refresh = |secret: &str| {
@@ -250,7 +250,11 @@ async fn a_grant_outside_the_applications_own_grant_types_is_unauthorized_client
     };
     endpoints
         .admin
-        .update(STOREFRONT, only(&["password", "refresh_token"]), ACTOR)
+        .update(
+            STOREFRONT,
+            only(&["password", "refresh_token"]),
+            &Caller::new(ACTOR),
+        )
         .await
         .unwrap();
     let (status, body) = endpoints.client_credentials(STOREFRONT, None).await;
@@ -272,7 +276,7 @@ async fn a_grant_outside_the_applications_own_grant_types_is_unauthorized_client
 
     endpoints
         .admin
-        .update(WEBAPP, only(&["refresh_token"]), ACTOR)
+        .update(WEBAPP, only(&["refresh_token"]), &Caller::new(ACTOR))
         .await
         .unwrap();
     let (status, location) = endpoints.authorize(WEBAPP).await;
@@ -285,7 +289,7 @@ async fn a_grant_outside_the_applications_own_grant_types_is_unauthorized_client
     };
     endpoints
         .admin
-        .update(STOREFRONT, all, ACTOR)
+        .update(STOREFRONT, all, &Caller::new(ACTOR))
         .await
         .unwrap();
     assert_eq!(endpoints.client_credentials(STOREFRONT, None).await.0, 200);
@@ -305,7 +309,7 @@ async fn an_application_created_by_the_admin_gets_tokens_at_once(store: Arc<dyn 
                 redirect_uris: vec![],
                 grant_types: None,
             },
-            ACTOR,
+            &Caller::new(ACTOR),
         )
         .await
         .unwrap();

@@ -803,7 +803,10 @@ async fn a_new_application_with_a_deleted_ones_client_id_inherits_none_of_its_to
     assert_eq!(status, 200, "{tokens}");
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
 
-    admin.delete(WEBAPP, "test-admin").await.unwrap();
+    admin
+        .delete(WEBAPP, &gatehouse_admin::Caller::new("test-admin"))
+        .await
+        .unwrap();
     let created = admin
         .create(
             gatehouse_admin::NewApplication {
@@ -815,7 +818,7 @@ async fn a_new_application_with_a_deleted_ones_client_id_inherits_none_of_its_to
                 redirect_uris: vec![REDIRECT.into()],
                 grant_types: None,
             },
-            "test-admin",
+            &gatehouse_admin::Caller::new("test-admin"),
         )
         .await
         .unwrap();

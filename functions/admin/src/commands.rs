@@ -1,19 +1,30 @@
 //! The admin commands, typed: what the HTTP API and the `gatehouse` commands both call. The
 //! application rules are checked here (`application_rules`, shared with the seed validator),
-//! secrets generated here, and every change handed to the store with who makes it and when.
+//! secrets generated here, and every change handed to the store with who makes it, when, and
+//! the request it answers.
+//!
+//! Every change is idempotent under its caller's key (`gatehouse_shared::idempotency`): its
+//! input is checked as far as that needs no read, then the store is asked whether the request
+//! was answered already (that answer is then the answer, whatever has changed since), and only
+//! then is anything read or generated for the change. A new secret is handed to the store sealed under the key, and
+//! every secret answered, the first time or again, is the one the store's outcome holds.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_shared::application_rules::{self as rules, Violation};
-use gatehouse_shared::clock::{Clock, UnixSeconds};
+use gatehouse_shared::clock::Clock;
 use gatehouse_shared::config::secret_rotation_overlap;
-use gatehouse_shared::model::{Application, ApplicationKind, ClientType, Market, Mode};
+use gatehouse_shared::idempotency::{fingerprint, record_name, SealedSecret};
+use gatehouse_shared::model::{Application, ClientType, Market, Mode};
 use gatehouse_shared::secret::{generate_client_secret, random_token, SecretHash};
 use gatehouse_shared::store::{
-    AdminError, Administration, ApplicationUpdate, AuditRecord, ChangeContext, StoreError,
+    AdminError, Administration, ApplicationUpdate, AuditRecord, ChangeContext, ChangeRequest,
+    StoreError,
 };
-use serde::Deserialize;
+
+pub use crate::outcomes::{Created, Rotated};
+use crate::requests::{ApplicationChanges, Caller, NewApplication};
 
 /// The audit log's page when the caller names no limit, and its largest.
 pub const DEFAULT_AUDIT_LIMIT: usize = 50;
@@ -37,6 +48,9 @@ pub enum CommandError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The idempotency key was sent before with another request.
+    #[error("{0}")]
+    KeyReused(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -54,6 +68,7 @@ impl From<AdminError> for CommandError {
         match error {
             AdminError::NotFound(message) => CommandError::NotFound(message),
             AdminError::Conflict(message) => CommandError::Conflict(message),
+            AdminError::KeyReused(message) => CommandError::KeyReused(message),
             AdminError::Store(error) => CommandError::Store(error),
         }
     }
@@ -70,64 +85,6 @@ fn invalid(field: &str, message: impl Into<String>) -> CommandError {
         field: field.to_owned(),
         message: message.into(),
     }])
-}
-
-/// A new application. Its id and, for confidential kinds, its secret are generated; its
-/// client_id too when none is given.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewApplication {
-    pub name: String,
-    pub kind: ApplicationKind,
-    pub mode: Mode,
-    #[serde(default)]
-    pub client_id: Option<String>,
-    #[serde(default)]
-    pub token_lifetime: Option<i64>,
-    #[serde(default)]
-    pub redirect_uris: Vec<String>,
-    /// Absent or null: every grant of the kind.
-    #[serde(default)]
-    pub grant_types: Option<Vec<String>>,
-}
-
-/// Changes to an application; an absent field stays as it is, a null one returns to the
-/// kind's default (`token_lifetime`, `grant_types`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApplicationChanges {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    pub token_lifetime: Option<Option<i64>>,
-    #[serde(default)]
-    pub redirect_uris: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub grant_types: Option<Option<Vec<String>>>,
-    #[serde(default)]
-    pub enabled: Option<bool>,
-}
-
-/// A field that is present, null or not: absent fields never reach this (`default`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
-/// A created application, with its secret in plain text: shown once, never stored.
-pub struct Created {
-    pub application: Application,
-    pub client_secret: Option<String>,
-}
-
-/// A rotated secret, in plain text (shown once), and until when the previous one works.
-pub struct Rotated {
-    pub application: Application,
-    pub client_secret: String,
-    pub previous_secret_valid_until: UnixSeconds,
 }
 
 /// Collects rule violations, to report them all at once.
@@ -148,10 +105,15 @@ impl Violations {
 }
 
 impl AdminService {
-    fn change(&self, actor: &str) -> ChangeContext {
+    /// The change `caller` asks for now, as the request `fingerprint` names.
+    fn change(&self, caller: &Caller, fingerprint: String) -> ChangeContext {
         ChangeContext {
-            actor: actor.to_owned(),
+            actor: caller.actor.clone(),
             at: self.clock.now(),
+            request: ChangeRequest {
+                name: record_name(&caller.actor, &caller.key),
+                fingerprint,
+            },
         }
     }
 
@@ -163,7 +125,11 @@ impl AdminService {
         Ok(self.store.application(client_id).await?)
     }
 
-    pub async fn create(&self, new: NewApplication, actor: &str) -> Result<Created, CommandError> {
+    pub async fn create(
+        &self,
+        new: NewApplication,
+        caller: &Caller,
+    ) -> Result<Created, CommandError> {
         let mut violations = Violations::default();
         violations.check(rules::name(&new.name));
         let client_id = new.client_id.clone().unwrap_or_else(|| random_token(24));
@@ -179,6 +145,10 @@ impl AdminService {
             None => None,
         };
         violations.done()?;
+        let change = self.change(caller, new.fingerprint());
+        if let Some(first) = self.store.replay(&change).await? {
+            return Created::of(first, caller, &change);
+        }
         let client_secret = match new.kind.client_type() {
             ClientType::Public => None,
             ClientType::Confidential => Some(generate_client_secret()),
@@ -196,21 +166,26 @@ impl AdminService {
             previous_client_secret: None,
             grant_types,
         };
-        self.store
-            .create_application(&application, &self.change(actor))
+        let sealed = client_secret
+            .as_deref()
+            .map(|secret| SealedSecret::seal(secret, &caller.key, &change.request.name));
+        let outcome = self
+            .store
+            .create_application(&application, sealed.as_ref(), &change)
             .await?;
-        Ok(Created {
-            application,
-            client_secret,
-        })
+        Created::of(outcome, caller, &change)
     }
 
     pub async fn update(
         &self,
         client_id: &str,
         changes: ApplicationChanges,
-        actor: &str,
+        caller: &Caller,
     ) -> Result<Application, CommandError> {
+        let change = self.change(caller, changes.fingerprint(client_id));
+        if let Some(first) = self.store.replay(&change).await? {
+            return Ok(first.into_application()?);
+        }
         let current = self.store.application(client_id).await?;
         let kind = current.kind;
         let mut violations = Violations::default();
@@ -245,28 +220,30 @@ impl AdminService {
         }
         Ok(self
             .store
-            .update_application(client_id, kind, &update, &self.change(actor))
-            .await?)
+            .update_application(client_id, kind, &update, &change)
+            .await?
+            .into_application()?)
     }
 
     pub async fn set_enabled(
         &self,
         client_id: &str,
         enabled: bool,
-        actor: &str,
+        caller: &Caller,
     ) -> Result<Application, CommandError> {
         let changes = ApplicationChanges {
             enabled: Some(enabled),
             ..Default::default()
         };
-        self.update(client_id, changes, actor).await
+        self.update(client_id, changes, caller).await
     }
 
-    pub async fn delete(&self, client_id: &str, actor: &str) -> Result<(), CommandError> {
-        Ok(self
-            .store
-            .delete_application(client_id, &self.change(actor))
-            .await?)
+    pub async fn delete(&self, client_id: &str, caller: &Caller) -> Result<(), CommandError> {
+        let change = self.change(caller, fingerprint(&["application.delete", client_id]));
+        if self.store.replay(&change).await?.is_none() {
+            self.store.delete_application(client_id, &change).await?;
+        }
+        Ok(())
     }
 
     /// A new secret for a confidential application; the current one stays valid for
@@ -275,7 +252,7 @@ impl AdminService {
         &self,
         client_id: &str,
         overlap_seconds: Option<u64>,
-        actor: &str,
+        caller: &Caller,
     ) -> Result<Rotated, CommandError> {
         let overlap = match overlap_seconds {
             Some(seconds) => {
@@ -283,6 +260,15 @@ impl AdminService {
             }
             None => self.rotation_overlap,
         };
+        // The overlap as asked, not as defaulted: the same request whatever the default.
+        let asked = overlap_seconds.map_or("default".to_owned(), |s| s.to_string());
+        let change = self.change(
+            caller,
+            fingerprint(&["application.rotate_secret", client_id, &asked]),
+        );
+        if let Some(first) = self.store.replay(&change).await? {
+            return Rotated::of(first, caller, &change);
+        }
         let application = self.store.application(client_id).await?;
         if application.is_public() {
             return Err(CommandError::Conflict(format!(
@@ -290,36 +276,43 @@ impl AdminService {
                 application.kind.as_str()
             )));
         }
-        let change = self.change(actor);
         // Floored, so that an overlap of 0 ends the previous secret's validity now.
         let previous_secret_valid_until = (change.at + overlap).floor_seconds();
         let client_secret = generate_client_secret();
-        let application = self
+        let sealed = SealedSecret::seal(&client_secret, &caller.key, &change.request.name);
+        let outcome = self
             .store
             .rotate_client_secret(
                 client_id,
                 &SecretHash::of(&client_secret),
+                &sealed,
                 previous_secret_valid_until,
                 &change,
             )
             .await?;
-        Ok(Rotated {
-            application,
-            client_secret,
-            previous_secret_valid_until,
-        })
+        Rotated::of(outcome, caller, &change)
     }
 
     pub async fn set_market_active(
         &self,
         market_id: &str,
         active: bool,
-        actor: &str,
+        caller: &Caller,
     ) -> Result<Market, CommandError> {
-        Ok(self
-            .store
-            .set_market_active(market_id, active, &self.change(actor))
-            .await?)
+        let asked = active.to_string();
+        let change = self.change(
+            caller,
+            fingerprint(&["market.set_active", market_id, &asked]),
+        );
+        let outcome = match self.store.replay(&change).await? {
+            Some(first) => first,
+            None => {
+                self.store
+                    .set_market_active(market_id, active, &change)
+                    .await?
+            }
+        };
+        Ok(outcome.into_market()?)
     }
 
     /// The newest audit records, newest first: `limit` of them (1 to 1000, default 50).

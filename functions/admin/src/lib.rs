@@ -9,6 +9,8 @@
 //! time, and the actor is `admin-token`.
 
 pub mod commands;
+mod outcomes;
+pub mod requests;
 mod routes;
 pub mod views;
 
@@ -21,7 +23,8 @@ use http::HeaderValue;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-pub use commands::{AdminService, ApplicationChanges, CommandError, NewApplication};
+pub use commands::{AdminService, CommandError};
+pub use requests::{ApplicationChanges, Caller, NewApplication};
 
 /// The path every admin route is under.
 pub const ADMIN_PREFIX: &str = "/admin/";

@@ -1,8 +1,10 @@
 //! The admin API's routes: the request read into a command (path segments, query, a JSON body
-//! whose unknown fields are refused), the command run, its result written as JSON.
+//! whose unknown fields are refused, the `Idempotency-Key` of a change), the command run, its
+//! result written as JSON.
 
 use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_shared::http::{body_bytes, json_response};
+use gatehouse_shared::idempotency::IdempotencyKey;
 use gatehouse_shared::model::Mode;
 use gatehouse_shared::oauth_request::{parse_form, Params};
 use http::header::CONTENT_TYPE;
@@ -11,7 +13,8 @@ use lambda_http::{Body, Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::commands::{AdminService, ApplicationChanges, CommandError, NewApplication};
+use crate::commands::{AdminService, CommandError};
+use crate::requests::{ApplicationChanges, Caller, NewApplication};
 use crate::{views, ADMIN_PREFIX};
 
 /// Largest request body accepted.
@@ -71,6 +74,9 @@ impl From<CommandError> for ApiError {
             CommandError::Invalid(_) => ApiError::invalid_request(error.to_string()),
             CommandError::NotFound(message) => ApiError::new(ErrorCode::NotFound, message),
             CommandError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            CommandError::KeyReused(message) => {
+                ApiError::new(ErrorCode::UnprocessableContent, message)
+            }
             CommandError::Store(error) => error.into(),
         }
     }
@@ -133,6 +139,26 @@ fn query(request: &Request, known: &[&str]) -> Result<Params, ApiError> {
     Ok(params)
 }
 
+/// The caller of a change, under the request's `Idempotency-Key`; a request without one gets
+/// a random key of its own, which makes the store's own resends safe (see [`Caller::new`]).
+fn caller(request: &Request, actor: &str) -> Result<Caller, ApiError> {
+    let mut values = request.headers().get_all("idempotency-key").iter();
+    let Some(value) = values.next() else {
+        return Ok(Caller::new(actor));
+    };
+    // The draft: "Clients MUST NOT include more than one `Idempotency-Key` header field in
+    // the same request."
+    if values.next().is_some() {
+        return Err(ApiError::invalid_request(
+            "send one Idempotency-Key, not a list",
+        ));
+    }
+    // Bytes outside ASCII become U+FFFD here, which the key's grammar refuses.
+    let key = IdempotencyKey::parse(&String::from_utf8_lossy(value.as_bytes()))
+        .map_err(ApiError::invalid_request)?;
+    Ok(Caller::with_key(actor, key))
+}
+
 fn ok(body: serde_json::Value) -> Response<Body> {
     json_response(StatusCode::OK, &body)
 }
@@ -158,27 +184,30 @@ pub(crate) async fn respond(
             ok(views::applications(&service.list(mode).await?))
         }
         (Route::Applications, &Method::POST) => {
+            let caller = caller(request, actor)?;
             let new: NewApplication = json_body(request, None)?;
-            let created = service.create(new, actor).await?;
+            let created = service.create(new, &caller).await?;
             json_response(StatusCode::CREATED, &views::created(&created))
         }
         (Route::Application(client_id), &Method::GET) => {
             ok(views::application(&service.show(client_id).await?))
         }
         (Route::Application(client_id), &Method::PATCH) => {
+            let caller = caller(request, actor)?;
             let changes: ApplicationChanges = json_body(request, None)?;
             ok(views::application(
-                &service.update(client_id, changes, actor).await?,
+                &service.update(client_id, changes, &caller).await?,
             ))
         }
         (Route::Application(client_id), &Method::DELETE) => {
-            service.delete(client_id, actor).await?;
+            service.delete(client_id, &caller(request, actor)?).await?;
             let mut response = json_response(StatusCode::NO_CONTENT, &serde_json::Value::Null);
             *response.body_mut() = Body::Empty;
             response.headers_mut().remove(CONTENT_TYPE);
             response
         }
         (Route::Secret(client_id), &Method::POST) => {
+            let caller = caller(request, actor)?;
             let rotate = json_body(
                 request,
                 Some(RotateRequest {
@@ -186,15 +215,16 @@ pub(crate) async fn respond(
                 }),
             )?;
             let rotated = service
-                .rotate_secret(client_id, rotate.overlap_seconds, actor)
+                .rotate_secret(client_id, rotate.overlap_seconds, &caller)
                 .await?;
             ok(views::rotated(&rotated))
         }
         (Route::Market(market_id), &Method::PATCH) => {
+            let caller = caller(request, actor)?;
             let change: MarketChange = json_body(request, None)?;
             ok(views::market(
                 &service
-                    .set_market_active(market_id, change.active, actor)
+                    .set_market_active(market_id, change.active, &caller)
                     .await?,
             ))
         }

@@ -5,12 +5,18 @@
 //! The rules an application must follow (`crate::application_rules`) are the caller's to
 //! check; the store keeps what it is given, and refuses only what contradicts what it holds
 //! (a client_id already taken, an application that is gone).
+//!
+//! Every change names the request it answers ([`ChangeContext::request`]) and is kept with
+//! that request's record, in the same atomic step: the same request sent again is answered
+//! with the first [`AdminOutcome`], not made again (`replays.rs`).
 
 use async_trait::async_trait;
 
+use super::replays::{AdminOutcome, ChangeRequest};
 use super::StoreError;
 use crate::clock::{UnixMillis, UnixSeconds};
 use crate::grant::GrantType;
+use crate::idempotency::SealedSecret;
 use crate::lifetime::TokenLifetime;
 use crate::model::{Application, ApplicationKind, Market, Mode};
 use crate::secret::SecretHash;
@@ -27,6 +33,9 @@ pub enum AdminError {
     /// The change contradicts what is stored.
     #[error("{0}")]
     Conflict(String),
+    /// The request's idempotency key was sent before with another request.
+    #[error("{0}")]
+    KeyReused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -51,6 +60,13 @@ impl AdminError {
         ))
     }
 
+    pub fn key_reused() -> Self {
+        Self::KeyReused(
+            "this Idempotency-Key was sent before with another request; send a new key with each new request"
+                .into(),
+        )
+    }
+
     pub fn changed_meanwhile(client_id: &str) -> Self {
         Self::Conflict(format!(
             "application '{client_id}' changed while it was updated; try again"
@@ -58,11 +74,12 @@ impl AdminError {
     }
 }
 
-/// Who makes a change, and when (from the injected clock).
+/// Who makes a change, when (from the injected clock), and for which request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeContext {
     pub actor: String,
     pub at: UnixMillis,
+    pub request: ChangeRequest,
 }
 
 /// What an audit record says was done.
@@ -240,6 +257,9 @@ pub fn market_record(change: &ChangeContext, market: &Market) -> AuditRecord {
     )
 }
 
+/// Each change answers its [`AdminOutcome`]: what it did, or, when its request was answered
+/// before (see [`ChangeContext::request`]), what that first change did. A request's key sent
+/// with another request is refused with [`AdminError::KeyReused`], and nothing is changed.
 #[async_trait]
 pub trait Administration: Send + Sync {
     /// Every application, or those of one environment, by client_id.
@@ -247,48 +267,56 @@ pub trait Administration: Send + Sync {
 
     async fn application(&self, client_id: &str) -> Result<Application, AdminError>;
 
-    /// Stores a new application; `Conflict` when its client_id is taken.
+    /// What `change`'s request was answered, when a change was made under it and its record
+    /// still stands; `KeyReused` when that change was another request.
+    async fn replay(&self, change: &ChangeContext) -> Result<Option<AdminOutcome>, AdminError>;
+
+    /// Stores a new application, with its new secret sealed for the request's retries
+    /// ([`crate::idempotency`]); `Conflict` when its client_id is taken.
     async fn create_application(
         &self,
         application: &Application,
+        sealed_secret: Option<&SealedSecret>,
         change: &ChangeContext,
-    ) -> Result<(), AdminError>;
+    ) -> Result<AdminOutcome, AdminError>;
 
     /// Applies `update` to the application, provided it is still of `kind` (the kind the
-    /// update was checked against). Returns the application as updated.
+    /// update was checked against). Answers the application as updated.
     async fn update_application(
         &self,
         client_id: &str,
         kind: ApplicationKind,
         update: &ApplicationUpdate,
         change: &ChangeContext,
-    ) -> Result<Application, AdminError>;
+    ) -> Result<AdminOutcome, AdminError>;
 
     async fn delete_application(
         &self,
         client_id: &str,
         change: &ChangeContext,
-    ) -> Result<(), AdminError>;
+    ) -> Result<AdminOutcome, AdminError>;
 
     /// Makes `new_secret` the application's secret and its current one the previous, valid
-    /// until `previous_valid_until` (a secret older than that is forgotten). `Conflict` for an
-    /// application without a secret (a public client).
+    /// until `previous_valid_until` (a secret older than that is forgotten); `sealed_secret`
+    /// is the new secret sealed for the request's retries. `Conflict` for an application
+    /// without a secret (a public client).
     async fn rotate_client_secret(
         &self,
         client_id: &str,
         new_secret: &SecretHash,
+        sealed_secret: &SealedSecret,
         previous_valid_until: UnixSeconds,
         change: &ChangeContext,
-    ) -> Result<Application, AdminError>;
+    ) -> Result<AdminOutcome, AdminError>;
 
     /// Enables or disables a market (found by id in either environment), under every name it
-    /// is stored by. Returns the market as changed.
+    /// is stored by. Answers the market as changed.
     async fn set_market_active(
         &self,
         market_id: &str,
         active: bool,
         change: &ChangeContext,
-    ) -> Result<Market, AdminError>;
+    ) -> Result<AdminOutcome, AdminError>;
 
     /// The newest `limit` audit records, newest first.
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError>;
@@ -336,6 +364,10 @@ mod tests {
         let change = ChangeContext {
             actor: "me".into(),
             at: UnixMillis(1),
+            request: ChangeRequest {
+                name: "n".into(),
+                fingerprint: "f".into(),
+            },
         };
         let record = AuditRecord::of(
             &change,

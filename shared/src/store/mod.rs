@@ -30,6 +30,7 @@ pub mod import;
 pub mod memory;
 pub mod rate_limits;
 pub mod refresh_tokens;
+pub mod replays;
 pub mod sign_ins;
 pub mod users;
 
@@ -43,6 +44,7 @@ pub use customers::Customers;
 pub use import::Import;
 pub use rate_limits::RateLimits;
 pub use refresh_tokens::{RefreshTokens, Rotation};
+pub use replays::{AdminOutcome, ChangeRequest, ReplayRecord};
 pub use sign_ins::{SignInGrant, SignIns};
 pub use users::Users;
 

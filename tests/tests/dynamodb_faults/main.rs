@@ -7,6 +7,7 @@
 //!
 //! Every test needs moto (`#[ignore]`d with the reason, as in the other DynamoDB tests).
 
+mod admin;
 mod lost_answers;
 mod proxy;
 mod unavailable;
@@ -14,6 +15,7 @@ mod unavailable;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use gatehouse_admin::{AdminAccess, AdminApi};
 use gatehouse_authorize::AuthorizeService;
 use gatehouse_revoke::RevokeService;
 use gatehouse_shared::ratelimit::RateLimitPolicy;
@@ -41,6 +43,9 @@ struct Harness {
     token: TokenService,
     revoke: RevokeService,
     authorize: AuthorizeService,
+    /// The admin API on the same table, called as API Gateway calls it (an IAM caller).
+    admin: AdminApi,
+    clock: Arc<gatehouse_shared::clock::ManualClock>,
 }
 
 /// One answer of a function: status, headers, body text.
@@ -104,7 +109,16 @@ impl Harness {
             table: seeded.table().to_owned(),
             token: token_service(shared.clone(), clock.clone(), rate_limit),
             revoke: revoke_service(shared.clone(), clock.clone()),
-            authorize: AuthorizeService::on_store(shared, clock.clone(), config(rate_limit)),
+            authorize: AuthorizeService::on_store(
+                shared.clone(),
+                clock.clone(),
+                config(rate_limit),
+            ),
+            admin: AdminApi {
+                service: admin_service(shared, clock.clone()),
+                access: AdminAccess::IamCaller,
+            },
+            clock,
             proxy,
             store,
         }

@@ -5,17 +5,28 @@
 use super::*;
 use gatehouse_shared::clock::UnixSeconds;
 use gatehouse_shared::grant::GrantType;
+use gatehouse_shared::idempotency::{record_name, IdempotencyKey, SealedSecret};
 use gatehouse_shared::lifetime::TokenLifetime;
 use gatehouse_shared::model::Application;
 use gatehouse_shared::store::{
-    AdminError, ApplicationUpdate, AuditAction, ChangeContext, PageRequest,
+    AdminError, ApplicationUpdate, AuditAction, ChangeContext, ChangeRequest, PageRequest,
 };
 
+/// A change by `actor`, `offset` ms after the start, answering a request of its own.
 fn by(actor: &str, offset: u64) -> ChangeContext {
     ChangeContext {
         actor: actor.to_owned(),
         at: at(offset),
+        request: ChangeRequest {
+            name: record_name(actor, &IdempotencyKey::generate()),
+            fingerprint: "a request of its own".into(),
+        },
     }
+}
+
+/// A secret sealed for a request's retries (what it is sealed under does not matter here).
+fn sealed(secret: &str) -> SealedSecret {
+    SealedSecret::seal(secret, &IdempotencyKey::generate(), "record")
 }
 
 fn integration(client_id: &str, secret: &str) -> Application {
@@ -71,7 +82,7 @@ async fn an_application_is_created_once_and_its_client_id_cannot_be_taken_again(
 ) {
     let erp = integration("erp", "erp-secret");
     store
-        .create_application(&erp, &by("alice", 1))
+        .create_application(&erp, None, &by("alice", 1))
         .await
         .unwrap();
     assert_eq!(
@@ -85,7 +96,7 @@ async fn an_application_is_created_once_and_its_client_id_cannot_be_taken_again(
     let mut taken = integration(STOREFRONT, "another-secret");
     taken.id = "app_other".into();
     assert!(matches!(
-        store.create_application(&taken, &by("bob", 2)).await,
+        store.create_application(&taken, None, &by("bob", 2)).await,
         Err(AdminError::Conflict(message)) if message.contains(STOREFRONT)
     ));
     let storefront = store.find_application(STOREFRONT).await.unwrap().unwrap();
@@ -93,7 +104,7 @@ async fn an_application_is_created_once_and_its_client_id_cannot_be_taken_again(
     let mut same_id = integration("erp-2", "another-secret");
     same_id.id = "app_erp".into();
     assert!(matches!(
-        store.create_application(&same_id, &by("bob", 3)).await,
+        store.create_application(&same_id, None, &by("bob", 3)).await,
         Err(AdminError::Conflict(message)) if message.contains("app_erp")
     ));
     assert_eq!(store.find_application("erp-2").await.unwrap(), None);
@@ -128,6 +139,8 @@ async fn an_update_changes_only_the_fields_it_names(store: Arc<dyn Store>) {
             &by("ops", 1),
         )
         .await
+        .unwrap()
+        .into_application()
         .unwrap();
     let mut expected = before.clone();
     update.apply_to(&mut expected);
@@ -150,6 +163,8 @@ async fn an_update_changes_only_the_fields_it_names(store: Arc<dyn Store>) {
             &by("ops", 2),
         )
         .await
+        .unwrap()
+        .into_application()
         .unwrap();
     assert!(!narrowed.may_use_grant(GrantType::ClientCredentials));
     let reset = ApplicationUpdate {
@@ -166,6 +181,8 @@ async fn an_update_changes_only_the_fields_it_names(store: Arc<dyn Store>) {
             &by("ops", 3),
         )
         .await
+        .unwrap()
+        .into_application()
         .unwrap();
     assert_eq!(
         (back.token_lifetime, back.grant_types.clone()),
@@ -237,7 +254,7 @@ async fn a_deleted_application_is_gone_from_every_lookup(store: Arc<dyn Store>) 
     let mut again = integration(WEBAPP, "new-secret");
     again.id = "app_webapp_again".into();
     store
-        .create_application(&again, &by("ops", 3))
+        .create_application(&again, None, &by("ops", 3))
         .await
         .unwrap();
     assert_eq!(
@@ -254,8 +271,16 @@ async fn a_rotated_secret_is_current_and_the_old_one_previous_until_its_deadline
 ) {
     let until = UnixSeconds(at(86_400_000).floor_seconds().0);
     let rotated = store
-        .rotate_client_secret(INTEGRATION, &SecretHash::of("second"), until, &by("ops", 1))
+        .rotate_client_secret(
+            INTEGRATION,
+            &SecretHash::of("second"),
+            &sealed("second"),
+            until,
+            &by("ops", 1),
+        )
         .await
+        .unwrap()
+        .into_application()
         .unwrap();
     let found = store.find_application(INTEGRATION).await.unwrap().unwrap();
     assert_eq!(found, rotated);
@@ -268,8 +293,16 @@ async fn a_rotated_secret_is_current_and_the_old_one_previous_until_its_deadline
 
     // A second rotation forgets the first secret.
     let again = store
-        .rotate_client_secret(INTEGRATION, &SecretHash::of("third"), until, &by("ops", 2))
+        .rotate_client_secret(
+            INTEGRATION,
+            &SecretHash::of("third"),
+            &sealed("third"),
+            until,
+            &by("ops", 2),
+        )
         .await
+        .unwrap()
+        .into_application()
         .unwrap();
     assert!(again
         .previous_client_secret
@@ -281,13 +314,25 @@ async fn a_rotated_secret_is_current_and_the_old_one_previous_until_its_deadline
 
     assert!(matches!(
         store
-            .rotate_client_secret(STOREFRONT, &SecretHash::of("x"), until, &by("ops", 3))
+            .rotate_client_secret(
+                STOREFRONT,
+                &SecretHash::of("x"),
+                &sealed("x"),
+                until,
+                &by("ops", 3)
+            )
             .await,
         Err(AdminError::Conflict(_))
     ));
     assert!(matches!(
         store
-            .rotate_client_secret("nobody", &SecretHash::of("x"), until, &by("ops", 4))
+            .rotate_client_secret(
+                "nobody",
+                &SecretHash::of("x"),
+                &sealed("x"),
+                until,
+                &by("ops", 4)
+            )
             .await,
         Err(AdminError::NotFound(_))
     ));
@@ -307,6 +352,8 @@ async fn a_market_is_disabled_and_enabled_under_every_name_and_in_its_listing(
     let disabled = store
         .set_market_active("mkt_eu", false, &by("ops", 1))
         .await
+        .unwrap()
+        .into_market()
         .unwrap();
     assert!(!disabled.active && disabled.number == 1001);
     for reference in [Number(1001), Code("eu".into()), Id("mkt_eu".into())] {
@@ -350,6 +397,8 @@ async fn a_market_is_disabled_and_enabled_under_every_name_and_in_its_listing(
     let live = store
         .set_market_active("mkt_live_eu", false, &by("ops", 3))
         .await
+        .unwrap()
+        .into_market()
         .unwrap();
     assert_eq!(live.mode, Mode::Live);
     assert!(matches!(

@@ -83,6 +83,7 @@ macro_rules! past_one_condition {
     };
 }
 
+mod admin_replays;
 mod administration;
 mod authorization_codes;
 mod catalog;

@@ -50,6 +50,10 @@ mod tests {
         let change = ChangeContext {
             actor: "arn:aws:iam::123456789012:user/ops".into(),
             at: UnixMillis(1_795_870_800_123),
+            request: crate::store::ChangeRequest {
+                name: "n".into(),
+                fingerprint: "f".into(),
+            },
         };
         for action in AuditAction::ALL {
             let record = AuditRecord::of(&change, action, "demo-integration", "enabled=false");

@@ -1,8 +1,9 @@
 //! [`Administration`] on DynamoDB. Every change is one `TransactWriteItems`: the change, with
-//! conditions that the application exists (or does not yet), and the put of its audit record.
-//! When a transaction is cancelled, the application is read again to tell "not found" from
-//! "changed meanwhile". Markets' `active`, which every copy of a market carries, is in
-//! `market_admin.rs`.
+//! conditions that the application exists (or does not yet) and, for an update or a rotation,
+//! is still as it was read; the put of its audit record; and the put of its request's record
+//! (`replays.rs`). When a transaction is cancelled and no record of its request is found, the
+//! application is read again to tell "not found" from "changed meanwhile". Markets' `active`,
+//! which every copy of a market carries, is in `market_admin.rs`.
 
 use std::collections::HashMap;
 
@@ -15,20 +16,38 @@ use super::keys::*;
 use super::transactions::Condition;
 use super::DynamoStore;
 use crate::clock::UnixSeconds;
-use crate::model::{Application, ApplicationKind, Market, Mode};
+use crate::idempotency::SealedSecret;
+use crate::model::{Application, ApplicationKind, Mode, PreviousSecret};
 use crate::secret::SecretHash;
 use crate::store::administration::{created_detail, rotated_detail};
 use crate::store::{
-    AdminError, Administration, ApplicationUpdate, AuditAction, AuditRecord, ChangeContext,
-    StoreError,
+    AdminError, AdminOutcome, Administration, ApplicationUpdate, AuditAction, AuditRecord,
+    ChangeContext, StoreError,
 };
 
 impl DynamoStore {
     async fn find_app(&self, client_id: &str) -> Result<Option<Application>, StoreError> {
-        match self.get(app_key(client_id)).await? {
-            Some(item) => application_from(&item).map(Some),
-            None => Ok(None),
-        }
+        Ok(self
+            .find_app_revision(client_id)
+            .await?
+            .map(|(application, _)| application))
+    }
+
+    /// The application with its revision: how many admin changes it has had since it was
+    /// imported (0 when it has none). An update or a rotation is conditioned on it, so that
+    /// what it answers (and keeps for its request's retries) is exactly what it left.
+    async fn find_app_revision(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<(Application, u64)>, StoreError> {
+        let Some(item) = self.get(app_key(client_id)).await? else {
+            return Ok(None);
+        };
+        let revision = match item.get(REVISION) {
+            None => 0,
+            Some(_) => super::reader::Reader { item: &item }.number(REVISION)?,
+        };
+        Ok(Some((application_from(&item)?, revision)))
     }
 
     /// Why a transaction on an application was cancelled, read from the table.
@@ -39,17 +58,28 @@ impl DynamoStore {
             Err(error) => error.into(),
         }
     }
-
-    /// The application as a change just left it.
-    async fn after_change(&self, client_id: &str) -> Result<Application, AdminError> {
-        self.find_app(client_id)
-            .await?
-            .ok_or_else(|| AdminError::no_application(client_id))
-    }
 }
 
-/// The `SET`/`REMOVE` expression of an update, with its names and values. Every attribute is
-/// named through `#` placeholders: `name` is one of DynamoDB's reserved words.
+/// The attribute counting an application's admin changes (see `find_app_revision`).
+const REVISION: &str = "revision";
+
+/// The condition that the application is still at `revision`, and still of `kind`, with the
+/// values it names: an import puts items without a revision, so the kind is checked too.
+fn at_revision(revision: u64, kind: ApplicationKind) -> Condition {
+    let condition = match revision {
+        0 => Condition::new(
+            "attribute_exists(PK) AND attribute_not_exists(#revision) AND kind = :kind",
+        ),
+        _ => {
+            Condition::new("#revision = :revision AND kind = :kind").with(":revision", n(revision))
+        }
+    };
+    condition.with(":kind", s(kind.as_str()))
+}
+
+/// The `SET`/`REMOVE` expression of an update, with its names and values (the next revision's
+/// value, `:next`, is the caller's). Every attribute is named through `#` placeholders: `name`
+/// is one of DynamoDB's reserved words.
 fn update_expression(update: &ApplicationUpdate) -> (String, HashMap<String, String>, Item) {
     let mut set = vec!["#type = :type".to_owned()];
     let mut remove = Vec::new();
@@ -88,6 +118,8 @@ fn update_expression(update: &ApplicationUpdate) -> (String, HashMap<String, Str
     if let Some(enabled) = update.enabled {
         assign("enabled", Some(AttributeValue::Bool(enabled)));
     }
+    set.push("#revision = :next".to_owned());
+    names.insert("#revision".to_owned(), REVISION.to_owned());
     let mut expression = format!("SET {}", set.join(", "));
     if !remove.is_empty() {
         expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
@@ -128,11 +160,16 @@ impl Administration for DynamoStore {
             .ok_or_else(|| AdminError::no_application(client_id))
     }
 
+    async fn replay(&self, change: &ChangeContext) -> Result<Option<AdminOutcome>, AdminError> {
+        self.answered(change).await
+    }
+
     async fn create_application(
         &self,
         application: &Application,
+        sealed_secret: Option<&SealedSecret>,
         change: &ChangeContext,
-    ) -> Result<(), AdminError> {
+    ) -> Result<AdminOutcome, AdminError> {
         let client_id = &application.client_id;
         let record = AuditRecord::of(
             change,
@@ -147,8 +184,12 @@ impl Administration for DynamoStore {
             self.put_write(app_index_item(application), absent())?,
             self.audit_write(&record)?,
         ];
-        if self.transact(writes).await? {
-            return Ok(());
+        let outcome = AdminOutcome::Created {
+            application: application.clone(),
+            sealed_secret: sealed_secret.cloned(),
+        };
+        if let Some(outcome) = self.commit_change(writes, change, outcome).await? {
+            return Ok(outcome);
         }
         Err(match self.find_app(client_id).await? {
             Some(_) => AdminError::client_id_taken(client_id),
@@ -165,8 +206,18 @@ impl Administration for DynamoStore {
         kind: ApplicationKind,
         update: &ApplicationUpdate,
         change: &ChangeContext,
-    ) -> Result<Application, AdminError> {
-        let (expression, names, values) = update_expression(update);
+    ) -> Result<AdminOutcome, AdminError> {
+        let Some((mut updated, revision)) = self.find_app_revision(client_id).await? else {
+            let gone = AdminError::no_application(client_id);
+            return self.unless_answered(change, gone).await;
+        };
+        if updated.kind != kind {
+            let changed = AdminError::changed_meanwhile(client_id);
+            return self.unless_answered(change, changed).await;
+        }
+        update.apply_to(&mut updated);
+        let (expression, names, mut values) = update_expression(update);
+        values.insert(":next".to_owned(), n(revision + 1));
         let record = AuditRecord::of(
             change,
             AuditAction::ApplicationUpdated,
@@ -178,24 +229,29 @@ impl Administration for DynamoStore {
                 app_key(client_id),
                 expression,
                 names,
-                Condition::new("attribute_exists(PK) AND kind = :kind")
-                    .with(":kind", s(kind.as_str())),
+                at_revision(revision, kind),
                 values,
             )?,
             self.audit_write(&record)?,
         ];
-        if !self.transact(writes).await? {
-            return Err(self.cancelled(client_id).await);
+        match self
+            .commit_change(writes, change, AdminOutcome::Updated(updated))
+            .await?
+        {
+            Some(outcome) => Ok(outcome),
+            None => Err(self.cancelled(client_id).await),
         }
-        self.after_change(client_id).await
     }
 
     async fn delete_application(
         &self,
         client_id: &str,
         change: &ChangeContext,
-    ) -> Result<(), AdminError> {
-        let application = self.application(client_id).await?;
+    ) -> Result<AdminOutcome, AdminError> {
+        let Some(application) = self.find_app(client_id).await? else {
+            let gone = AdminError::no_application(client_id);
+            return self.unless_answered(change, gone).await;
+        };
         let record = AuditRecord::of(
             change,
             AuditAction::ApplicationDeleted,
@@ -217,19 +273,33 @@ impl Administration for DynamoStore {
             self.delete_write(app_index_key(client_id), None)?,
             self.audit_write(&record)?,
         ];
-        if self.transact(writes).await? {
-            return Ok(());
+        let outcome = AdminOutcome::Deleted(client_id.to_owned());
+        match self.commit_change(writes, change, outcome).await? {
+            Some(outcome) => Ok(outcome),
+            None => Err(self.cancelled(client_id).await),
         }
-        Err(self.cancelled(client_id).await)
     }
 
     async fn rotate_client_secret(
         &self,
         client_id: &str,
         new_secret: &SecretHash,
+        sealed_secret: &SealedSecret,
         previous_valid_until: UnixSeconds,
         change: &ChangeContext,
-    ) -> Result<Application, AdminError> {
+    ) -> Result<AdminOutcome, AdminError> {
+        let Some((mut rotated, revision)) = self.find_app_revision(client_id).await? else {
+            let gone = AdminError::no_application(client_id);
+            return self.unless_answered(change, gone).await;
+        };
+        let Some(current) = rotated.client_secret_hash.replace(new_secret.clone()) else {
+            let public = AdminError::public_client(client_id);
+            return self.unless_answered(change, public).await;
+        };
+        rotated.previous_client_secret = Some(PreviousSecret {
+            hash: current,
+            valid_until: previous_valid_until,
+        });
         let record = AuditRecord::of(
             change,
             AuditAction::SecretRotated,
@@ -239,32 +309,36 @@ impl Administration for DynamoStore {
         // The right-hand sides of one update expression read the item as it was before it,
         // so the current secret moves to `previous_secret_hash` in the same step.
         let expression = "SET previous_secret_hash = secret_hash, \
-             previous_secret_valid_until = :until, secret_hash = :new"
+             previous_secret_valid_until = :until, secret_hash = :new, #revision = :next"
             .to_owned();
         let values = Item::from([
             (":until".to_owned(), seconds(previous_valid_until)),
             (":new".to_owned(), s(new_secret.to_stored())),
+            (":next".to_owned(), n(revision + 1)),
         ]);
         let writes = vec![
             self.update_write(
                 app_key(client_id),
                 expression,
-                HashMap::new(),
-                Condition::new("attribute_exists(secret_hash)"),
+                HashMap::from([("#revision".to_owned(), REVISION.to_owned())]),
+                at_revision(revision, rotated.kind),
                 values,
             )?,
             self.audit_write(&record)?,
         ];
-        if !self.transact(writes).await? {
-            return Err(match self.find_app(client_id).await? {
-                None => AdminError::no_application(client_id),
-                Some(app) if app.client_secret_hash.is_none() => {
-                    AdminError::public_client(client_id)
-                }
-                Some(_) => AdminError::changed_meanwhile(client_id),
-            });
+        let outcome = AdminOutcome::Rotated {
+            application: rotated,
+            sealed_secret: sealed_secret.clone(),
+            previous_valid_until,
+        };
+        if let Some(outcome) = self.commit_change(writes, change, outcome).await? {
+            return Ok(outcome);
         }
-        self.after_change(client_id).await
+        Err(match self.find_app(client_id).await? {
+            None => AdminError::no_application(client_id),
+            Some(app) if app.client_secret_hash.is_none() => AdminError::public_client(client_id),
+            Some(_) => AdminError::changed_meanwhile(client_id),
+        })
     }
 
     async fn set_market_active(
@@ -272,7 +346,7 @@ impl Administration for DynamoStore {
         market_id: &str,
         active: bool,
         change: &ChangeContext,
-    ) -> Result<Market, AdminError> {
+    ) -> Result<AdminOutcome, AdminError> {
         self.change_market_active(market_id, active, change).await
     }
 

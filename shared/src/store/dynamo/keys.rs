@@ -121,3 +121,9 @@ pub(super) const AUDIT_PARTITION: &str = "AUDIT";
 pub(super) fn audit_key(at: UnixMillis, id: &str) -> Item {
     key(AUDIT_PARTITION.into(), format!("at#{:020}#{id}", at.0))
 }
+
+/// The record of an administrative change's request, by its name (a hash of the caller and
+/// the idempotency key: see `crate::idempotency::record_name`).
+pub(super) fn request_key(name: &str) -> Item {
+    key(format!("REQUEST#{name}"), "REQUEST".into())
+}

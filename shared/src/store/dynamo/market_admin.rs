@@ -1,9 +1,9 @@
 //! Enabling and disabling a market on DynamoDB. A market is stored once per name (`number#`,
 //! `code#`, `id#` in `MARKET#<mode>`) and again in its environment's `markets` listing (at its
 //! position and under `id#`): every copy carries `active`, so every copy changes, together
-//! with the audit record, in one `TransactWriteItems`. Each copy's write is conditioned on
-//! still being this market, so a concurrent import that renamed it cancels the change rather
-//! than leaving copies that disagree.
+//! with the audit record and its request's record, in one `TransactWriteItems`. Each copy's
+//! write is conditioned on still being this market, so a concurrent import that renamed it
+//! cancels the change rather than leaving copies that disagree.
 
 use std::collections::HashMap;
 
@@ -18,7 +18,7 @@ use super::transactions::Condition;
 use super::DynamoStore;
 use crate::model::{Market, Mode};
 use crate::store::administration::market_record;
-use crate::store::{AdminError, ChangeContext, StoreError};
+use crate::store::{AdminError, AdminOutcome, ChangeContext, StoreError};
 
 impl DynamoStore {
     /// The market with this id, in whichever environment holds it.
@@ -52,9 +52,10 @@ impl DynamoStore {
         market_id: &str,
         active: bool,
         change: &ChangeContext,
-    ) -> Result<Market, AdminError> {
+    ) -> Result<AdminOutcome, AdminError> {
         let Some(mut market) = self.market_by_id(market_id).await? else {
-            return Err(AdminError::no_market(market_id));
+            let gone = AdminError::no_market(market_id);
+            return self.unless_answered(change, gone).await;
         };
         market.active = active;
         let mut copies: Vec<Item> = market_items(&market).iter().map(key_of).collect();
@@ -76,8 +77,9 @@ impl DynamoStore {
             )?);
         }
         writes.push(self.audit_write(&market_record(change, &market))?);
-        if self.transact(writes).await? {
-            return Ok(market);
+        let outcome = AdminOutcome::MarketChanged(market);
+        if let Some(outcome) = self.commit_change(writes, change, outcome).await? {
+            return Ok(outcome);
         }
         Err(AdminError::Conflict(format!(
             "market '{market_id}' changed while it was updated (an import?); try again"

@@ -2,10 +2,11 @@
 //!
 //! | item | PK | SK | attributes |
 //! |---|---|---|---|
-//! | application | `APP#<client_id>` | `APP` | id, name, kind, mode, client_id, secret_hash?, token_lifetime?, redirect_uris, enabled (absent: true), previous_secret_hash?, previous_secret_valid_until? (s), grant_types? |
+//! | application | `APP#<client_id>` | `APP` | id, name, kind, mode, client_id, secret_hash?, token_lifetime?, redirect_uris, enabled (absent: true), previous_secret_hash?, previous_secret_valid_until? (s), grant_types?, revision? (admin changes since import) |
 //! | application pointer | `APPID#<application id>` | `APPID` | client_id (so a re-import that changes it retires the old one) |
 //! | application index entry | `APPLICATIONS` | `client#<client_id>` | client_id (so that listing applications is a `Query`, not a `Scan`) |
 //! | audit record | `AUDIT` | `at#<ms, 20 digits>#<id>` | id, at, actor, action, target, detail |
+//! | admin request record | `REQUEST#<sha-256 of caller and idempotency key, hex>` | `REQUEST` | fingerprint, outcome, application? (map) or market? (map) or client_id?, sealed_secret?, previous_valid_until?, expires_at (24 h) |
 //! | market | `MARKET#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode, active, price_list_id, stock_location_ids, stock_location_numbers, customer_group_id? |
 //! | stock location | `STOCK_LOCATION#<mode>` | `number#<n>`, `code#<code>`, `id#<id>` (three copies) | id, number, code, name, mode |
 //! | rate-limit window | `RATE#<key>` | `RATE#<limit>/<window seconds>` | `t1`..`t<limit>` (ms, newest first), expires_at |
@@ -50,8 +51,9 @@
 //!   same sign-in windows as the password grant's.
 //! - administration (`administration.rs`, `market_admin.rs`): each change is one
 //!   `TransactWriteItems` of the change, conditioned on what it changes (the application
-//!   exists, or does not yet; each market copy is still that market), and the put of its audit
-//!   record. Listing applications is a `Query` of the index partition and a `BatchGetItem`;
+//!   exists, or does not yet, and is at the revision read; each market copy is still that
+//!   market), the put of its audit record, and the put of its request's record with its
+//!   outcome (`replays.rs`), which answers the request sent again and a cancelled resend. Listing applications is a `Query` of the index partition and a `BatchGetItem`;
 //!   the audit log is a `Query` of its partition, newest first, with a `Limit`. A table
 //!   imported before the index existed lists its applications once it is imported again.
 //!
@@ -76,6 +78,7 @@ mod market_admin;
 mod rate_limits;
 mod reader;
 mod refresh_tokens;
+mod replays;
 mod sign_ins;
 mod token_items;
 mod transactions;

@@ -1,5 +1,6 @@
 //! Writes of one `TransactWriteItems`, each with its condition, and the transaction that
-//! commits them together or not at all: the administration's building blocks.
+//! commits them together or not at all under one idempotency token: the administration's
+//! building blocks (and the token paths' transaction).
 
 use std::collections::HashMap;
 
@@ -145,26 +146,5 @@ impl DynamoStore {
     /// earlier send of that same transaction committed and its answer was lost.
     pub(super) async fn exists(&self, key: Item) -> Result<bool, StoreError> {
         Ok(self.get(key).await?.is_some())
-    }
-
-    /// Commits the writes together: `Ok(false)` when a condition failed (or another
-    /// transaction got in the way) and nothing was written.
-    pub(super) async fn transact(
-        &self,
-        writes: Vec<TransactWriteItem>,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
-                Ok(false)
-            }
-            Err(error) => Err(StoreError::unavailable(error)),
-        }
     }
 }

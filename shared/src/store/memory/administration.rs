@@ -1,15 +1,18 @@
-//! [`Administration`] on the embedded store: each change and its audit record are made under
-//! one write lock, so no reader sees one without the other.
+//! [`Administration`] on the embedded store: each change, its audit record and its request's
+//! record are made under one write lock, so no reader sees one without the others, and a
+//! request already answered is answered again under the same lock.
 
 use async_trait::async_trait;
 
 use super::{MemoryStore, Records};
 use crate::clock::UnixSeconds;
-use crate::model::{Application, ApplicationKind, Market, Mode, PreviousSecret};
+use crate::idempotency::SealedSecret;
+use crate::model::{Application, ApplicationKind, Mode, PreviousSecret};
 use crate::secret::SecretHash;
 use crate::store::administration::{created_detail, market_record, rotated_detail};
 use crate::store::{
-    AdminError, Administration, ApplicationUpdate, AuditAction, AuditRecord, ChangeContext,
+    AdminError, AdminOutcome, Administration, ApplicationUpdate, AuditAction, AuditRecord,
+    ChangeContext, ReplayRecord,
 };
 
 impl Records {
@@ -17,6 +20,32 @@ impl Records {
         self.applications
             .get_mut(client_id)
             .ok_or_else(|| AdminError::no_application(client_id))
+    }
+
+    /// The answer `change`'s request was given, if it was (see `ReplayRecord::answer`).
+    fn answered(&self, change: &ChangeContext) -> Result<Option<AdminOutcome>, AdminError> {
+        match self.requests.get(&change.request.name) {
+            Some(record) => record.clone().answer(change),
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps `outcome` as the answer to `change`'s request, with its audit record; records
+    /// that no longer stand are forgotten.
+    fn made(
+        &mut self,
+        change: &ChangeContext,
+        audit: AuditRecord,
+        outcome: AdminOutcome,
+    ) -> AdminOutcome {
+        self.audit.push(audit);
+        self.requests
+            .retain(|_, record| record.stands_at(change.at));
+        self.requests.insert(
+            change.request.name.clone(),
+            ReplayRecord::of(change, outcome.clone()),
+        );
+        outcome
     }
 }
 
@@ -42,12 +71,20 @@ impl Administration for MemoryStore {
             .ok_or_else(|| AdminError::no_application(client_id))
     }
 
+    async fn replay(&self, change: &ChangeContext) -> Result<Option<AdminOutcome>, AdminError> {
+        self.records().answered(change)
+    }
+
     async fn create_application(
         &self,
         application: &Application,
+        sealed_secret: Option<&SealedSecret>,
         change: &ChangeContext,
-    ) -> Result<(), AdminError> {
+    ) -> Result<AdminOutcome, AdminError> {
         let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
         if records.applications.contains_key(&application.client_id) {
             return Err(AdminError::client_id_taken(&application.client_id));
         }
@@ -64,13 +101,17 @@ impl Administration for MemoryStore {
         records
             .applications
             .insert(application.client_id.clone(), application.clone());
-        records.audit.push(AuditRecord::of(
+        let audit = AuditRecord::of(
             change,
             AuditAction::ApplicationCreated,
             &application.client_id,
             created_detail(application),
-        ));
-        Ok(())
+        );
+        let outcome = AdminOutcome::Created {
+            application: application.clone(),
+            sealed_secret: sealed_secret.cloned(),
+        };
+        Ok(records.made(change, audit, outcome))
     }
 
     async fn update_application(
@@ -79,50 +120,60 @@ impl Administration for MemoryStore {
         kind: ApplicationKind,
         update: &ApplicationUpdate,
         change: &ChangeContext,
-    ) -> Result<Application, AdminError> {
+    ) -> Result<AdminOutcome, AdminError> {
         let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
         let application = records.application_mut(client_id)?;
         if application.kind != kind {
             return Err(AdminError::changed_meanwhile(client_id));
         }
         update.apply_to(application);
         let updated = application.clone();
-        records.audit.push(AuditRecord::of(
+        let audit = AuditRecord::of(
             change,
             AuditAction::ApplicationUpdated,
             client_id,
             update.audit_detail(),
-        ));
-        Ok(updated)
+        );
+        Ok(records.made(change, audit, AdminOutcome::Updated(updated)))
     }
 
     async fn delete_application(
         &self,
         client_id: &str,
         change: &ChangeContext,
-    ) -> Result<(), AdminError> {
+    ) -> Result<AdminOutcome, AdminError> {
         let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
         let deleted = records
             .applications
             .remove(client_id)
             .ok_or_else(|| AdminError::no_application(client_id))?;
-        records.audit.push(AuditRecord::of(
+        let audit = AuditRecord::of(
             change,
             AuditAction::ApplicationDeleted,
             client_id,
             created_detail(&deleted),
-        ));
-        Ok(())
+        );
+        Ok(records.made(change, audit, AdminOutcome::Deleted(client_id.to_owned())))
     }
 
     async fn rotate_client_secret(
         &self,
         client_id: &str,
         new_secret: &SecretHash,
+        sealed_secret: &SealedSecret,
         previous_valid_until: UnixSeconds,
         change: &ChangeContext,
-    ) -> Result<Application, AdminError> {
+    ) -> Result<AdminOutcome, AdminError> {
         let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
         let application = records.application_mut(client_id)?;
         let Some(current) = application.client_secret_hash.replace(new_secret.clone()) else {
             application.client_secret_hash = None;
@@ -133,13 +184,18 @@ impl Administration for MemoryStore {
             valid_until: previous_valid_until,
         });
         let rotated = application.clone();
-        records.audit.push(AuditRecord::of(
+        let audit = AuditRecord::of(
             change,
             AuditAction::SecretRotated,
             client_id,
             rotated_detail(previous_valid_until),
-        ));
-        Ok(rotated)
+        );
+        let outcome = AdminOutcome::Rotated {
+            application: rotated,
+            sealed_secret: sealed_secret.clone(),
+            previous_valid_until,
+        };
+        Ok(records.made(change, audit, outcome))
     }
 
     async fn set_market_active(
@@ -147,16 +203,19 @@ impl Administration for MemoryStore {
         market_id: &str,
         active: bool,
         change: &ChangeContext,
-    ) -> Result<Market, AdminError> {
+    ) -> Result<AdminOutcome, AdminError> {
         let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
         let market = records
             .markets
             .get_mut(market_id)
             .ok_or_else(|| AdminError::no_market(market_id))?;
         market.active = active;
         let changed = market.clone();
-        records.audit.push(market_record(change, &changed));
-        Ok(changed)
+        let audit = market_record(change, &changed);
+        Ok(records.made(change, audit, AdminOutcome::MarketChanged(changed)))
     }
 
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {

@@ -37,6 +37,8 @@ struct Records {
     stock_items: HashMap<String, StockItem>,
     /// Administrative changes, oldest first.
     audit: Vec<super::AuditRecord>,
+    /// The records of administrative changes' requests, by name.
+    requests: HashMap<String, super::ReplayRecord>,
 }
 
 #[derive(Default)]

@@ -1,0 +1,158 @@
+//! What a caller asks of the admin commands: who asks, under which idempotency key, and the
+//! inputs of a create and an update, with the fingerprint of each request
+//! (`gatehouse_shared::idempotency`): what the caller asked, as given, before anything is
+//! generated, so that the same request sent again has the same fingerprint.
+
+use gatehouse_shared::idempotency::{fingerprint, IdempotencyKey};
+use gatehouse_shared::model::{ApplicationKind, Mode};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+/// Who asks for a change, and the key its request is sent under.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// Named in the audit log.
+    pub actor: String,
+    pub key: IdempotencyKey,
+}
+
+impl Caller {
+    /// A caller who sent no key: the request gets a random one of its own. Its change is
+    /// still answered right when DynamoDB's answer is lost and the SDK sends it again; only
+    /// the caller cannot send it again, not knowing the key.
+    pub fn new(actor: impl Into<String>) -> Self {
+        Self::with_key(actor, IdempotencyKey::generate())
+    }
+
+    pub fn with_key(actor: impl Into<String>, key: IdempotencyKey) -> Self {
+        Self {
+            actor: actor.into(),
+            key,
+        }
+    }
+}
+
+/// A new application. Its id and, for confidential kinds, its secret are generated; its
+/// client_id too when none is given.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApplication {
+    pub name: String,
+    pub kind: ApplicationKind,
+    pub mode: Mode,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub token_lifetime: Option<i64>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Absent or null: every grant of the kind.
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+}
+
+impl NewApplication {
+    pub(crate) fn fingerprint(&self) -> String {
+        // A JSON object's keys are written sorted: one request, one text.
+        let asked = json!({
+            "name": self.name,
+            "kind": self.kind.as_str(),
+            "mode": self.mode.as_str(),
+            "client_id": self.client_id,
+            "token_lifetime": self.token_lifetime,
+            "redirect_uris": self.redirect_uris,
+            "grant_types": self.grant_types,
+        });
+        fingerprint(&["application.create", &asked.to_string()])
+    }
+}
+
+/// Changes to an application; an absent field stays as it is, a null one returns to the
+/// kind's default (`token_lifetime`, `grant_types`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationChanges {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub token_lifetime: Option<Option<i64>>,
+    #[serde(default)]
+    pub redirect_uris: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub grant_types: Option<Option<Vec<String>>>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+impl ApplicationChanges {
+    /// The fingerprint of these changes to `client_id`: a field absent and a field null are
+    /// different requests.
+    pub(crate) fn fingerprint(&self, client_id: &str) -> String {
+        let mut asked = Map::new();
+        let mut field = |name: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                asked.insert(name.to_owned(), value);
+            }
+        };
+        field("name", self.name.as_ref().map(|name| json!(name)));
+        field("token_lifetime", self.token_lifetime.map(|l| json!(l)));
+        field(
+            "redirect_uris",
+            self.redirect_uris.as_ref().map(|u| json!(u)),
+        );
+        field("grant_types", self.grant_types.as_ref().map(|g| json!(g)));
+        field("enabled", self.enabled.map(|e| json!(e)));
+        fingerprint(&[
+            "application.update",
+            client_id,
+            &Value::Object(asked).to_string(),
+        ])
+    }
+}
+
+/// A field that is present, null or not: absent fields never reach this (`default`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_fingerprint_tells_a_null_field_from_an_absent_one_and_each_target_apart() {
+        let parse = |body: &str| serde_json::from_str::<ApplicationChanges>(body).unwrap();
+        let reset = parse(r#"{"token_lifetime": null}"#).fingerprint("a");
+        let enable = parse(r#"{"enabled": true}"#).fingerprint("a");
+        assert_eq!(reset, parse(r#"{"token_lifetime": null}"#).fingerprint("a"));
+        assert_ne!(reset, parse("{}").fingerprint("a"));
+        assert_ne!(enable, parse(r#"{"enabled": false}"#).fingerprint("a"));
+        assert_ne!(enable, parse(r#"{"enabled": true}"#).fingerprint("b"));
+        // The same changes in another order are the same request.
+        assert_eq!(
+            parse(r#"{"enabled": true, "name": "X"}"#).fingerprint("a"),
+            parse(r#"{"name": "X", "enabled": true}"#).fingerprint("a")
+        );
+    }
+
+    #[test]
+    fn a_create_fingerprint_covers_every_field_as_given() {
+        let parse = |body: &str| serde_json::from_str::<NewApplication>(body).unwrap();
+        let base = r#"{"name": "ERP", "kind": "integration", "mode": "test"}"#;
+        let same = parse(base).fingerprint();
+        assert_eq!(same, parse(base).fingerprint());
+        for other in [
+            r#"{"name": "ERP2", "kind": "integration", "mode": "test"}"#,
+            r#"{"name": "ERP", "kind": "integration", "mode": "live"}"#,
+            r#"{"name": "ERP", "kind": "integration", "mode": "test", "client_id": "erp"}"#,
+            r#"{"name": "ERP", "kind": "integration", "mode": "test", "token_lifetime": 7200}"#,
+            r#"{"name": "ERP", "kind": "integration", "mode": "test", "grant_types": []}"#,
+        ] {
+            assert_ne!(same, parse(other).fingerprint(), "{other}");
+        }
+    }
+}
