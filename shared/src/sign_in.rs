@@ -239,7 +239,9 @@ mod tests {
     fn each_window_is_bounded_and_named_when_refused() {
         use SignInWindow::*;
         type Window = (u32, u64);
-        let cases: [(Window, Window, Option<(SignInWindow, bool)>); 6] = [
+        /// The window at fault, and whether its limit (else its length) is.
+        type AtFault = Option<(SignInWindow, bool)>;
+        let cases: [(Window, Window, AtFault); 6] = [
             ((5, 900), (50, 3600), None),
             ((MAX_SIGN_IN_LIMIT, 60), (MAX_SIGN_IN_LIMIT, 3600), None),
             ((0, 900), (50, 3600), Some((FromAddress, true))),

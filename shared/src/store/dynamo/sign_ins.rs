@@ -233,6 +233,28 @@ fn holds(
     ))
 }
 
+/// What a sent step decides: the check to answer, or None to send it again (a conflict, or a
+/// window that refused it but has room again).
+fn decided(
+    sent: Sent,
+    keys: &SignInKeys,
+    policy: &SignInPolicy,
+    now: UnixMillis,
+) -> Option<SignInCheck> {
+    match sent {
+        Sent::Committed => Some(SignInCheck::Admitted),
+        Sent::Refused(refused) => match holds(keys, policy, &refused, now) {
+            SignInCheck::Admitted => None,
+            held => Some(held),
+        },
+        Sent::Conflict => None,
+    }
+}
+
+fn kept_changing() -> StoreError {
+    StoreError::Unavailable("sign-in windows kept changing under contention".into())
+}
+
 #[async_trait]
 impl SignIns for DynamoStore {
     async fn count_failed_sign_in(
@@ -244,18 +266,12 @@ impl SignIns for DynamoStore {
         for _ in 0..CONFLICT_ROUNDS {
             let [address, account] = windows(keys, policy)
                 .map(|(_, key, window)| self.count_in_window(key, window, now));
-            match self.send_sign_in([address?, account?], None).await? {
-                Sent::Committed => return Ok(SignInCheck::Admitted),
-                Sent::Refused(refused) => match holds(keys, policy, &refused, now) {
-                    SignInCheck::Admitted => continue,
-                    held => return Ok(held),
-                },
-                Sent::Conflict => continue,
+            let sent = self.send_sign_in([address?, account?], None).await?;
+            if let Some(check) = decided(sent, keys, policy, now) {
+                return Ok(check);
             }
         }
-        Err(StoreError::Unavailable(
-            "sign-in windows kept changing under contention".into(),
-        ))
+        Err(kept_changing())
     }
 
     async fn complete_sign_in(
@@ -269,13 +285,9 @@ impl SignIns for DynamoStore {
         // Usually no failure from this address came after the sign-in: its window is deleted
         // in the same transaction.
         if let Some(clear) = self.clear_window(&keys.from_address, &policy.from_address, now)? {
-            match self.send_sign_in([clear, account()?], Some(grant)).await? {
-                Sent::Committed => return Ok(SignInCheck::Admitted),
-                Sent::Refused(refused) => match holds(keys, policy, &refused, now) {
-                    SignInCheck::Admitted => {}
-                    held => return Ok(held),
-                },
-                Sent::Conflict => {}
+            let sent = self.send_sign_in([clear, account()?], Some(grant)).await?;
+            if let Some(check) = decided(sent, keys, policy, now) {
+                return Ok(check);
             }
         }
         // Room, but a later failure sits in the address's window (or it is too large to say
@@ -283,25 +295,20 @@ impl SignIns for DynamoStore {
         // failures up to `now`, keeping the later ones.
         for _ in 0..CONFLICT_ROUNDS {
             let address = self.window_condition(&keys.from_address, &policy.from_address, now)?;
-            match self
+            let sent = self
                 .send_sign_in([address, account()?], Some(grant))
-                .await?
-            {
-                Sent::Committed => {
+                .await?;
+            match decided(sent, keys, policy, now) {
+                Some(SignInCheck::Admitted) => {
                     self.clear_rate_limit(&keys.from_address, &policy.from_address, now)
                         .await?;
                     return Ok(SignInCheck::Admitted);
                 }
-                Sent::Refused(refused) => match holds(keys, policy, &refused, now) {
-                    SignInCheck::Admitted => continue,
-                    held => return Ok(held),
-                },
-                Sent::Conflict => continue,
+                Some(held) => return Ok(held),
+                None => continue,
             }
         }
-        Err(StoreError::Unavailable(
-            "sign-in windows kept changing under contention".into(),
-        ))
+        Err(kept_changing())
     }
 }
 
