@@ -189,10 +189,14 @@ fn print_demo_credentials(seed_text: &str) {
 
 /// The admin API of `gatehouse serve`, when an admin token is configured.
 fn admin_api(args: &ServeArgs, store: &Arc<dyn Store>) -> Result<Option<AdminApi>, Failure> {
-    let Some(token) = &args.admin_token else {
+    let Some(token) = args.admin_token(&|name| std::env::var(name).ok())? else {
         return Ok(None);
     };
-    let token = AdminToken::new(token).map_err(|e| format!("--admin-token: {e}"))?;
+    let source = match args.admin_token_file {
+        Some(_) => "--admin-token-file",
+        None => vars::ADMIN_TOKEN,
+    };
+    let token = AdminToken::new(&token).map_err(|e| format!("{source}: {e}"))?;
     let rotation_overlap = secret_rotation_overlap(args.secret_rotation_overlap)
         .map_err(|e| format!("--secret-rotation-overlap: {e}"))?;
     Ok(Some(AdminApi {
