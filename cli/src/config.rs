@@ -92,6 +92,12 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = connection_limits::DEFAULT_MAX_CONNECTIONS as u32,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
+    /// Connections held at once from one client address (an IPv6 client: its /64), always the
+    /// connection's own address, even with --client-ip-header. Past it, a new connection from
+    /// that address is closed at once, so that one address cannot keep the others out.
+    #[arg(long, default_value_t = connection_limits::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS as u32,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections_per_address: u32,
 }
 
 impl ServeArgs {
@@ -128,6 +134,7 @@ impl ServeArgs {
             header_read: Duration::from_secs(self.header_read_timeout),
             body_read: Duration::from_secs(self.body_read_timeout),
             max_connections: self.max_connections as usize,
+            max_connections_per_address: self.max_connections_per_address as usize,
         }
     }
 }
@@ -297,6 +304,8 @@ mod tests {
             "4",
             "--max-connections",
             "100",
+            "--max-connections-per-address",
+            "10",
         ])
         .unwrap();
         assert_eq!(
@@ -305,12 +314,14 @@ mod tests {
                 header_read: Duration::from_secs(3),
                 body_read: Duration::from_secs(4),
                 max_connections: 100,
+                max_connections_per_address: 10,
             }
         );
         for bad in [
             ["--header-read-timeout", "0"],
             ["--body-read-timeout", "0"],
             ["--max-connections", "0"],
+            ["--max-connections-per-address", "0"],
             ["--body-read-timeout", "3601"],
         ] {
             assert!(parse(&bad).is_err(), "{bad:?}");

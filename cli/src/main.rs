@@ -307,10 +307,11 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     let limits = args.connection_limits();
     println!(
-        "Timeouts: headers (and idle keep-alive) {} s, body {} s; at most {} connections at once",
+        "Timeouts: headers (and idle keep-alive) {} s, body {} s; at most {} connections at once, {} per client address",
         limits.header_read.as_secs(),
         limits.body_read.as_secs(),
-        limits.max_connections
+        limits.max_connections,
+        limits.max_connections_per_address
     );
     // Ctrl-C or SIGTERM stop the server; main then writes the last log lines out.
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
