@@ -28,4 +28,5 @@ pub mod secrets_manager;
 pub mod seed;
 pub mod signing_keys;
 pub mod store;
+pub mod uri;
 pub mod url_rules;
