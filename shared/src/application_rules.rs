@@ -3,6 +3,7 @@
 //! storage, no clock. Each rule answers with the messages a caller reports under a field path
 //! relative to the application (`client_id`, `redirect_uris[1]`).
 
+use crate::error::echo_input;
 use crate::grant::{kind_may_use_grant, GrantType};
 use crate::lifetime::TokenLifetime;
 use crate::model::{ApplicationKind, ClientType};
@@ -139,9 +140,8 @@ pub fn grant_types(kind: ApplicationKind, names: &[String]) -> Result<Vec<GrantT
     }
     let mut grants = Vec::new();
     for name in names {
-        let shown: String = name.chars().take(64).collect();
         let grant = GrantType::parse(name)
-            .ok_or_else(|| problem(format!("unknown grant type '{shown}'")))?;
+            .ok_or_else(|| problem(format!("unknown grant type '{}'", echo_input(name))))?;
         if !kind_may_use_grant(kind, grant) {
             return Err(problem(format!(
                 "{} applications may not use the {} grant",
