@@ -71,6 +71,7 @@ mod items;
 mod keys;
 mod market_admin;
 mod rate_limits;
+mod reach;
 mod reader;
 mod refresh_tokens;
 mod token_items;
@@ -84,6 +85,7 @@ use aws_sdk_dynamodb::Client;
 
 pub use client::{client, MAX_ATTEMPTS};
 pub use keys::TTL_ATTRIBUTE;
+pub use reach::Unreachable;
 
 use super::StoreError;
 
