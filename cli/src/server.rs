@@ -4,7 +4,8 @@
 //! observes its requests (one request line each, and metrics when asked).
 //!
 //! Slow and idle clients are timed out, the connections held at once are capped, in all and
-//! per client address, and a failing `accept` backs off (see [`crate::connection_limits`] and [`crate::accept`]).
+//! per client address, and a failing `accept` backs off (see [`crate::connection_limits`] and
+//! [`crate::accept`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -36,6 +36,12 @@ pub enum ResourceRef {
 }
 
 impl ResourceRef {
+    /// The reference as a refusal quotes it: cut short ([`echo_input`]), since an id or code
+    /// is whatever the client wrote, up to the whole scope's 1024 characters.
+    pub fn echoed(&self) -> String {
+        echo_input(&self.to_string())
+    }
+
     pub fn matches_market(&self, market: &Market) -> bool {
         match self {
             ResourceRef::Number(n) => market.number == *n,
@@ -50,14 +56,6 @@ impl ResourceRef {
             ResourceRef::Id(id) => &location.id == id,
             ResourceRef::Code(code) => &location.code == code,
         }
-    }
-}
-
-impl ResourceRef {
-    /// The reference as a refusal quotes it: cut short ([`echo_input`]), since an id or code
-    /// is whatever the client wrote, up to the whole scope's 1024 characters.
-    pub fn echoed(&self) -> String {
-        echo_input(&self.to_string())
     }
 }
 
