@@ -71,10 +71,11 @@ pub struct ServeArgs {
     /// (e.g. http://localhost:5173); none by default.
     #[arg(long, default_value = "")]
     pub cors_allowed_origins: String,
-    /// Serve the admin API under /admin/ to `Authorization: Bearer <this token>` (at least 32
-    /// characters). Without it, /admin/ does not exist.
-    #[arg(long, env = vars::ADMIN_TOKEN, hide_env_values = true)]
-    pub admin_token: Option<String>,
+    /// Serve the admin API under /admin/ to `Authorization: Bearer <the token in this file>`
+    /// (at least 32 characters; a final line break is ignored). Or set GATEHOUSE_ADMIN_TOKEN.
+    /// Without either, /admin/ does not exist. Never on the command line, where `ps` shows it.
+    #[arg(long, value_name = "PATH")]
+    pub admin_token_file: Option<PathBuf>,
     /// Take the client address the rate limit counts by from this request header (e.g.
     /// x-bench-client-ip) instead of the connection: for benchmarks, where one load generator
     /// stands for many clients, or behind a proxy that sets it. Whoever can reach the server
@@ -99,15 +100,49 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = connection_limits::DEFAULT_MAX_CONNECTIONS as u32,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
+    /// Connections held at once from one client address (an IPv6 client: its /64), always the
+    /// connection's own address, even with --client-ip-header. Past it, a new connection from
+    /// that address is closed at once, so that one address cannot keep the others out.
+    #[arg(long, default_value_t = connection_limits::DEFAULT_MAX_CONNECTIONS_PER_ADDRESS as u32,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections_per_address: u32,
 }
 
 impl ServeArgs {
+    /// The admin token, from `GATEHOUSE_ADMIN_TOKEN` (read with `env`) or `--admin-token-file`,
+    /// or None when neither is set. Not a flag's value: every user of the machine can read a
+    /// process's arguments (`ps`, /proc/<pid>/cmdline), while its environment and a file of
+    /// mode 0600 are its owner's.
+    pub fn admin_token(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, String> {
+        let from_env = env(vars::ADMIN_TOKEN);
+        match (&self.admin_token_file, from_env) {
+            (Some(_), Some(_)) => Err(format!(
+                "set {} or --admin-token-file, not both",
+                vars::ADMIN_TOKEN
+            )),
+            (None, token) => Ok(token),
+            (Some(path), None) => {
+                let text = std::fs::read_to_string(path).map_err(|error| {
+                    format!(
+                        "--admin-token-file: cannot read {}: {error}",
+                        path.display()
+                    )
+                })?;
+                Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
+            }
+        }
+    }
+
     /// The timeouts and the connection cap of `gatehouse serve`.
     pub fn connection_limits(&self) -> ConnectionLimits {
         ConnectionLimits {
             header_read: Duration::from_secs(self.header_read_timeout),
             body_read: Duration::from_secs(self.body_read_timeout),
             max_connections: self.max_connections as usize,
+            max_connections_per_address: self.max_connections_per_address as usize,
         }
     }
 }
@@ -287,6 +322,8 @@ mod tests {
             "4",
             "--max-connections",
             "100",
+            "--max-connections-per-address",
+            "10",
         ])
         .unwrap();
         assert_eq!(
@@ -295,16 +332,60 @@ mod tests {
                 header_read: Duration::from_secs(3),
                 body_read: Duration::from_secs(4),
                 max_connections: 100,
+                max_connections_per_address: 10,
             }
         );
         for bad in [
             ["--header-read-timeout", "0"],
             ["--body-read-timeout", "0"],
             ["--max-connections", "0"],
+            ["--max-connections-per-address", "0"],
             ["--body-read-timeout", "3601"],
         ] {
             assert!(parse(&bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// `ps` shows every process's command line to every user of the machine: the admin token
+    /// is never one of its arguments, only an environment variable or a file.
+    #[test]
+    fn the_admin_token_comes_from_the_environment_or_a_file_never_the_command_line() {
+        let parse = |flags: &[&str]| {
+            Serve::try_parse_from(std::iter::once("serve").chain(flags.iter().copied()))
+        };
+        let token = "an-admin-token-of-at-least-32-characters-0123";
+        assert!(parse(&["--admin-token", token]).is_err());
+        assert!(parse(&[&format!("--admin-token={token}")]).is_err());
+
+        let none = |_: &str| None;
+        let from_env = |name: &str| (name == vars::ADMIN_TOKEN).then(|| token.to_owned());
+        let serve = parse(&[]).unwrap();
+        assert_eq!(serve.args.admin_token(&none).unwrap(), None);
+        assert_eq!(
+            serve.args.admin_token(&from_env).unwrap().as_deref(),
+            Some(token)
+        );
+
+        let file =
+            std::env::temp_dir().join(format!("gatehouse-admin-token-{}", std::process::id()));
+        // A file written by `echo` or an editor ends with a line break, which is no part of it.
+        std::fs::write(&file, format!("{token}\n")).unwrap();
+        let path = file.to_str().unwrap();
+        let serve = parse(&["--admin-token-file", path]).unwrap();
+        assert_eq!(
+            serve.args.admin_token(&none).unwrap().as_deref(),
+            Some(token)
+        );
+        assert_eq!(
+            serve.args.admin_token(&from_env).unwrap_err(),
+            "set GATEHOUSE_ADMIN_TOKEN or --admin-token-file, not both"
+        );
+        std::fs::remove_file(&file).unwrap();
+        let missing = serve.args.admin_token(&none).unwrap_err();
+        assert!(
+            missing.starts_with(&format!("--admin-token-file: cannot read {path}: ")),
+            "{missing}"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use gatehouse_admin::{AdminAccess, AdminApi, AdminService, AdminToken};
 use gatehouse_api::ApiService;
 use gatehouse_authorize::AuthorizeService;
 use gatehouse_cli::admin::{self, AdminCommand};
-use gatehouse_cli::admin_output::application_line;
+use gatehouse_cli::banner;
 use gatehouse_cli::config::{service_config, ServeArgs};
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
@@ -23,7 +23,7 @@ use gatehouse_shared::model::Catalog;
 use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Administration, Clients, Import, Store};
+use gatehouse_shared::store::{Clients, Import, Store, StoreError};
 use gatehouse_token::{TokenService, TokenStorage};
 use gatehouse_wellknown::WellKnown;
 
@@ -117,82 +117,16 @@ fn load_keys(args: &ServeArgs) -> Result<KeySet, Failure> {
     Ok(KeySet::from_pem(&std::fs::read_to_string(&path)?)?)
 }
 
-/// The start banner's applications: what the store holds, by client id, never a secret.
-async fn print_applications(store: &dyn Administration) {
-    println!("Applications:");
-    match store.list_applications(None).await {
-        Ok(applications) if applications.is_empty() => println!("  none"),
-        Ok(applications) => {
-            for application in &applications {
-                println!("  {}", application_line(application));
-            }
-        }
-        Err(error) => println!("  (cannot list them: {error})"),
-    }
-}
-
-/// The demo seed's applications with their secrets, and its customers and users with their
-/// passwords, for the start banner: they are published in the repository anyway. No other
-/// seed's secrets are ever printed.
-fn print_demo_credentials(seed_text: &str) {
-    let Ok(seed) = serde_json::from_str::<serde_json::Value>(seed_text) else {
-        return;
-    };
-    println!("Applications:");
-    for app in seed["applications"].as_array().into_iter().flatten() {
-        let secret = app["client_secret"]
-            .as_str()
-            .map(|s| format!("  client_secret={s}"))
-            .unwrap_or_default();
-        println!(
-            "  {:<14} {:<5} client_id={}{}",
-            app["kind"].as_str().unwrap_or("?"),
-            app["mode"].as_str().unwrap_or("?"),
-            app["client_id"].as_str().unwrap_or("?"),
-            secret
-        );
-    }
-    let customers = seed["customers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>();
-    if !customers.is_empty() {
-        println!("Customers (password grant):");
-    }
-    for customer in customers {
-        println!(
-            "  {:<5} username={}  password={}  group={}",
-            customer["mode"].as_str().unwrap_or("?"),
-            customer["email"].as_str().unwrap_or("?"),
-            customer["password"].as_str().unwrap_or("?"),
-            customer["customer_group_id"].as_str().unwrap_or("none")
-        );
-    }
-    let users = seed["users"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>();
-    if !users.is_empty() {
-        println!("Users (sign in to webapps at /oauth/authorize):");
-    }
-    for user in users {
-        println!(
-            "  {:<5} email={}  password={}",
-            user["mode"].as_str().unwrap_or("?"),
-            user["email"].as_str().unwrap_or("?"),
-            user["password"].as_str().unwrap_or("?"),
-        );
-    }
-}
-
 /// The admin API of `gatehouse serve`, when an admin token is configured.
 fn admin_api(args: &ServeArgs, store: &Arc<dyn Store>) -> Result<Option<AdminApi>, Failure> {
-    let Some(token) = &args.admin_token else {
+    let Some(token) = args.admin_token(&|name| std::env::var(name).ok())? else {
         return Ok(None);
     };
-    let token = AdminToken::new(token).map_err(|e| format!("--admin-token: {e}"))?;
+    let source = match args.admin_token_file {
+        Some(_) => "--admin-token-file",
+        None => vars::ADMIN_TOKEN,
+    };
+    let token = AdminToken::new(&token).map_err(|e| format!("{source}: {e}"))?;
     let rotation_overlap = secret_rotation_overlap(args.secret_rotation_overlap)
         .map_err(|e| format!("--secret-rotation-overlap: {e}"))?;
     Ok(Some(AdminApi {
@@ -213,9 +147,16 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let store: Arc<dyn Store> = match (&args.dynamodb_endpoint, &args.table) {
         (Some(endpoint), Some(table)) => {
             let store = DynamoStore::new(dynamo::client(Some(endpoint)).await, table);
-            store.find_application("gatehouse-startup-probe").await.map_err(|e| {
-                format!("DynamoDB table {table} at {endpoint} is not usable ({e}); run `gatehouse import` first")
-            })?;
+            store
+                .find_application("gatehouse-startup-probe")
+                .await
+                .map_err(|e| match &e {
+                    // Out of reach, the table may well exist: the error says what to check.
+                    StoreError::Unavailable(source) if source.is::<dynamo::Unreachable>() => {
+                        e.to_string()
+                    }
+                    _ => format!("DynamoDB table {table} at {endpoint} is not usable ({e}); run `gatehouse import` first"),
+                })?;
             Arc::new(store)
         }
         _ => Arc::new(MemoryStore::from_catalog(&catalog)),
@@ -280,9 +221,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     );
     // The demo seed's secrets are public (they are in the repository); any other store's are not.
     if args.dynamodb_endpoint.is_none() && seed_text == DEMO_SEED {
-        print_demo_credentials(&seed_text);
+        banner::print_demo_credentials(&seed_text);
     } else {
-        print_applications(store.as_ref()).await;
+        banner::print_applications(store.as_ref()).await;
     }
     if admin_served {
         println!(
@@ -303,10 +244,11 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     let limits = args.connection_limits();
     println!(
-        "Timeouts: headers (and idle keep-alive) {} s, body {} s; at most {} connections at once",
+        "Timeouts: headers (and idle keep-alive) {} s, body {} s; at most {} connections at once, {} per client address",
         limits.header_read.as_secs(),
         limits.body_read.as_secs(),
-        limits.max_connections
+        limits.max_connections,
+        limits.max_connections_per_address
     );
     // Ctrl-C or SIGTERM stop the server; main then writes the last log lines out.
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -3,8 +3,9 @@
 //! new `requestContext.requestId`) and hands it to the router, observed as a Lambda function
 //! observes its requests (one request line each, and metrics when asked).
 //!
-//! Slow and idle clients are timed out, the connections held at once are capped, and a failing
-//! `accept` backs off (see [`crate::connection_limits`] and [`crate::accept`]).
+//! Slow and idle clients are timed out, the connections held at once are capped, in all and
+//! per client address, and a failing `accept` backs off (see [`crate::connection_limits`] and
+//! [`crate::accept`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -29,7 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::accept::{self, Backoff};
-use crate::connection_limits::ConnectionLimits;
+use crate::connection_limits::{AddressSlots, ConnectionLimits};
 use crate::router::{route, Functions};
 
 /// Bodies beyond this are refused before they are read whole; the token function's own,
@@ -186,6 +187,7 @@ pub async fn run_observed(
         .header_read_timeout(limits.header_read);
     let http = Arc::new(http);
     let open_connections = Arc::new(Semaphore::new(limits.max_connections));
+    let per_address = AddressSlots::new(limits.max_connections_per_address);
     let mut backoff = Backoff::default();
     loop {
         // At the cap, stop accepting: new connections wait in the listen backlog, and the
@@ -220,6 +222,16 @@ pub async fn run_observed(
                 continue;
             }
         };
+        // One address holding its share is refused more: the connection is closed at once,
+        // and its place (and descriptor) is free for another address.
+        let Some(address_slot) = per_address.take(peer.ip()) else {
+            tracing::debug!(
+                peer = %peer.ip(),
+                "connection closed: its address holds as many connections as it may"
+            );
+            drop(stream);
+            continue;
+        };
         let functions = Arc::clone(&functions);
         let observer = observer.clone();
         let client_address = client_address.clone();
@@ -239,7 +251,7 @@ pub async fn run_observed(
             if let Err(error) = http.serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%error, "connection ended with an error");
             }
-            drop(slot);
+            drop((slot, address_slot));
         });
     }
 }

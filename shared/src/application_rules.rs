@@ -3,12 +3,13 @@
 //! storage, no clock. Each rule answers with the messages a caller reports under a field path
 //! relative to the application (`client_id`, `redirect_uris[1]`).
 
+use crate::error::echo_input;
 use crate::grant::{kind_may_use_grant, GrantType};
 use crate::lifetime::TokenLifetime;
 use crate::model::{ApplicationKind, ClientType};
 use crate::oauth_request::{is_lookup_key, MAX_CLIENT_ID_LENGTH};
 use crate::secret::MIN_SECRET_LENGTH;
-use crate::url_rules::is_https_or_loopback_http;
+use crate::url_rules;
 
 /// The longest application name accepted from an administrator.
 pub const MAX_NAME_LENGTH: usize = 200;
@@ -94,7 +95,8 @@ pub fn token_lifetime(seconds: Option<i64>) -> Result<Option<TokenLifetime>, Vio
         .map_err(|error| Violation::new("token_lifetime", error.to_string()))
 }
 
-/// Redirect URIs: https URLs without fragment (http only on a loopback host), at least one
+/// Redirect URIs: URIs in RFC 3986's grammar, https without fragment (http only on a loopback
+/// host; [`url_rules::redirect_uri`]), at least one
 /// for a webapp (the authorization code flow sends the browser back to one), none for the
 /// other kinds (they never redirect).
 pub fn redirect_uris(kind: ApplicationKind, uris: &[String]) -> Vec<Violation> {
@@ -117,10 +119,10 @@ pub fn redirect_uris(kind: ApplicationKind, uris: &[String]) -> Vec<Violation> {
         | (ApplicationKind::SalesChannel | ApplicationKind::Integration, true) => {}
     }
     for (j, uri) in uris.iter().enumerate() {
-        if !is_https_or_loopback_http(uri) || uri.contains('#') {
+        if let Err(refusal) = url_rules::redirect_uri(uri) {
             violations.push(Violation::new(
                 format!("redirect_uris[{j}]"),
-                "must be an absolute https URL without fragment (http only for localhost)",
+                format!("must be an absolute https URL without fragment (http only for localhost): {refusal}"),
             ));
         }
     }
@@ -138,9 +140,8 @@ pub fn grant_types(kind: ApplicationKind, names: &[String]) -> Result<Vec<GrantT
     }
     let mut grants = Vec::new();
     for name in names {
-        let shown: String = name.chars().take(64).collect();
         let grant = GrantType::parse(name)
-            .ok_or_else(|| problem(format!("unknown grant type '{shown}'")))?;
+            .ok_or_else(|| problem(format!("unknown grant type '{}'", echo_input(name))))?;
         if !kind_may_use_grant(kind, grant) {
             return Err(problem(format!(
                 "{} applications may not use the {} grant",
@@ -280,6 +281,72 @@ mod tests {
                 .map(|v| v.field)
                 .collect();
             assert_eq!(found, fields, "{kind:?} {uris:?}");
+        }
+    }
+
+    /// RFC 6749 §3.1.2: "The redirection endpoint URI MUST be an absolute URI as defined by
+    /// [RFC3986] Section 4.3." Each of these was accepted before, by the seed, the admin API
+    /// and the commands alike.
+    #[test]
+    fn redirect_uris_outside_the_rfc_3986_grammar_are_refused() {
+        let bad = [
+            "https://app.example/cb\r\nSet-Cookie: x=1",
+            "https://app.example/c\nb",
+            "https://app.example/cb\0",
+            "https://app.example/c b",
+            " https://app.example/cb",
+            "https://app.example/cb\t",
+            "https://app.example/caf\u{e9}",
+            "https://b\u{fc}cher.example/cb",
+            "https://app.example/cb?q=\u{2028}",
+            "https://app.example/cb?q=a b",
+            "https://app.example/cb%",
+            "https://app.example/cb%2",
+            "https://app.example/cb%zz",
+            "https://app.example/\"cb\"",
+            "https://app.example/<cb>",
+            "https://app.example/cb\\x",
+            "https://app.example/{cb}",
+            "https://app.exa mple/cb",
+            "https://app.example:44x3/cb",
+            "https://app.example:99999/cb",
+            "https://user:pw@app.example/cb",
+            "https://[::1/cb",
+            "https://[not-an-ip]/cb",
+            "https://0x7f.0.0.1/cb",
+            "https://1.2.3.256/cb",
+            "http://localhost.evil.example/cb",
+            "http://evil.example/cb",
+            "https://app.example/cb#",
+            "https://app.example/cb#frag",
+            "https:/app.example/cb",
+            "https:app.example/cb",
+            "//app.example/cb",
+            "/cb",
+            "",
+        ];
+        for uri in bad {
+            let found = redirect_uris(Webapp, &strings(&[uri]));
+            assert_eq!(
+                found.iter().map(|v| v.field.as_str()).collect::<Vec<_>>(),
+                ["redirect_uris[0]"],
+                "{uri:?} must be refused"
+            );
+        }
+        let good = [
+            "https://app.example/cb",
+            "https://app.example:8443/a/b;c=d/e@f:g?x=1&y=%20z/?#".trim_end_matches('#'),
+            "https://APP.example/%7Euser/cb?next=/a?b",
+            "https://192.0.2.7/cb",
+            "https://[2001:db8::7]:8443/cb",
+            "https://xn--bcher-kva.example/cb",
+            "https://a-b_c~d.example/!$&'()*+,;=",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1/cb",
+            "http://[::1]:8080",
+        ];
+        for uri in good {
+            assert_eq!(redirect_uris(Webapp, &strings(&[uri])), [], "{uri:?}");
         }
     }
 

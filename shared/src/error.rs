@@ -249,34 +249,27 @@ pub fn is_description_char(c: char) -> bool {
 /// What replaces a character RFC 6749 §5.2 does not allow in an `error_description`.
 const REPLACEMENT: char = '?';
 
-/// An `error_description` as sent: every character §5.2 does not allow replaced. Borrowed
-/// (no copy) when the text is already clean, as every description written here is.
-pub fn description_text(text: &str) -> Cow<'_, str> {
-    if text.chars().all(is_description_char) {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(
-            text.chars()
-                .map(|c| {
-                    if is_description_char(c) {
-                        c
-                    } else {
-                        REPLACEMENT
-                    }
-                })
-                .collect(),
-        )
-    }
-}
+/// The most characters of client input any description quotes ([`echo_input`]).
+pub const ECHO_MAX_CHARS: usize = 64;
 
-/// Client input to quote in an error description: at most 64 characters (then "..."), each
-/// one §5.2 does not allow replaced, so that a description never carries a client's line
-/// breaks, quotes or escapes back to it (or into a log line).
-pub fn echo_input(input: &str) -> String {
-    const MAX_CHARS: usize = 64;
-    let mut echoed: String = input
+/// The most characters of a whole description, whatever it quotes: a second line of defence
+/// behind [`echo_input`], for a message that quotes input some other way (a library's).
+pub const DESCRIPTION_MAX_CHARS: usize = 512;
+
+/// What ends a text that was cut.
+const CUT_MARK: &str = "...";
+
+/// `text` cut to `max_chars` characters (then "..."), each character §5.2 does not allow
+/// replaced: the one way input is shortened and cleaned for an error description.
+fn cut(text: &str, max_chars: usize) -> Cow<'_, str> {
+    let clean = text.chars().all(is_description_char);
+    let long = text.chars().nth(max_chars).is_some();
+    if clean && !long {
+        return Cow::Borrowed(text);
+    }
+    let mut cut: String = text
         .chars()
-        .take(MAX_CHARS)
+        .take(max_chars)
         .map(|c| {
             if is_description_char(c) {
                 c
@@ -285,10 +278,25 @@ pub fn echo_input(input: &str) -> String {
             }
         })
         .collect();
-    if input.chars().nth(MAX_CHARS).is_some() {
-        echoed.push_str("...");
+    if long {
+        cut.push_str(CUT_MARK);
     }
-    echoed
+    Cow::Owned(cut)
+}
+
+/// An `error_description` as sent: every character §5.2 does not allow replaced, and cut to
+/// [`DESCRIPTION_MAX_CHARS`]. Borrowed (no copy) when the text is already clean and short, as
+/// every description written here is.
+pub fn description_text(text: &str) -> Cow<'_, str> {
+    cut(text, DESCRIPTION_MAX_CHARS)
+}
+
+/// Client input to quote in an error description: at most [`ECHO_MAX_CHARS`] characters
+/// (then "..."), each one §5.2 does not allow replaced, so that a description never carries
+/// a client's line breaks, quotes or escapes back to it (or into a log line), nor more of its
+/// input than a reader needs to recognize it. DESIGN.md: "echoed input is cut short".
+pub fn echo_input(input: &str) -> String {
+    cut(input, ECHO_MAX_CHARS).into_owned()
 }
 
 /// An error and its sources' messages, `outer: inner: innermost`.
@@ -411,6 +419,18 @@ mod tests {
                 "{c:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_whole_description_is_cut_to_512_characters() {
+        let long = "y".repeat(2000);
+        let response = ApiError::invalid_request(long.clone()).into_response();
+        let body = body_of(&response);
+        let sent = body["error_description"].as_str().unwrap();
+        assert_eq!(sent, format!("{}...", "y".repeat(DESCRIPTION_MAX_CHARS)));
+        assert_eq!(body["errors"][0]["detail"], sent);
+        let exact = "y".repeat(DESCRIPTION_MAX_CHARS);
+        assert!(matches!(description_text(&exact), Cow::Borrowed(_)));
     }
 
     #[test]

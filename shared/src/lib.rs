@@ -30,4 +30,5 @@ pub mod seed;
 pub mod sign_in;
 pub mod signing_keys;
 pub mod store;
+pub mod uri;
 pub mod url_rules;

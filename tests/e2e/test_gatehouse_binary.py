@@ -204,15 +204,35 @@ def test_the_banner_prints_secrets_for_the_demo_seed_only(tmp_path):
 
 
 def test_serve_refuses_an_admin_token_shorter_than_32_characters(tmp_path):
+    token_file = tmp_path / "admin-token"
+    token_file.write_text("too-short\n")
+    for extra, env, source in [
+        ([], {"GATEHOUSE_ADMIN_TOKEN": "too-short"}, "GATEHOUSE_ADMIN_TOKEN"),
+        (["--admin-token-file", str(token_file)], {}, "--admin-token-file"),
+    ]:
+        process = subprocess.run(
+            [BIN, "serve", "--port", str(free_port()), *extra],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=tmp_path,
+            env={**{k: v for k, v in os.environ.items() if k != "GATEHOUSE_ADMIN_TOKEN"}, **env},
+        )
+        assert process.returncode != 0
+        assert f"{source}: the admin token must be at least 32 characters" in process.stderr
+
+
+def test_serve_takes_no_admin_token_on_its_command_line(tmp_path):
+    """`ps` shows a process's arguments to every user of the machine."""
     process = subprocess.run(
-        [BIN, "serve", "--port", str(free_port()), "--admin-token", "too-short"],
+        [BIN, "serve", "--port", str(free_port()), "--admin-token", "x" * 40],
         capture_output=True,
         text=True,
         timeout=30,
         cwd=tmp_path,
     )
     assert process.returncode != 0
-    assert "--admin-token: the admin token must be at least 32 characters" in process.stderr
+    assert "unexpected argument '--admin-token'" in process.stderr
 
 
 def test_a_bad_seed_is_refused_with_the_path_of_the_field(tmp_path):

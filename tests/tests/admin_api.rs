@@ -371,9 +371,66 @@ async fn markets_are_switched_and_every_change_is_audited_with_its_caller(store:
     }
 }
 
+/// Issue 19: redirect URIs with CR, LF, NUL, spaces or non-ASCII characters were accepted.
+async fn redirect_uris_outside_the_uri_grammar_are_refused_on_create_and_update(
+    store: Arc<dyn Store>,
+) {
+    let admin = Admin::on(store.clone());
+    let before = store.find_application(WEBAPP).await.unwrap().unwrap();
+    let cases = [
+        (
+            "https://x.example/cb\r\nLocation: https://evil.example",
+            "character 21 (U+000D) is not allowed in the path",
+        ),
+        (
+            "https://x.example/cb\n",
+            "character 21 (U+000A) is not allowed in the path",
+        ),
+        (
+            "https://x.example/cb\u{0}",
+            "character 21 (U+0000) is not allowed in the path",
+        ),
+        (
+            "https://x.example/c b",
+            "character 20 (a space) is not allowed in the path",
+        ),
+        (
+            "https://x.example/caf\u{e9}",
+            "character 22 (U+00E9) is not allowed in the path",
+        ),
+        ("https://x.example/cb#top", "must not have a fragment"),
+        (
+            "http://x.example/cb",
+            "plain http is allowed only on a loopback host (localhost, 127.0.0.1 or [::1])",
+        ),
+        (
+            "http://localhost.evil.example/cb",
+            "plain http is allowed only on a loopback host (localhost, 127.0.0.1 or [::1])",
+        ),
+    ];
+    for (uri, reason) in cases {
+        let body = json!({"name": "X", "kind": "webapp", "mode": "test", "redirect_uris": [uri]});
+        let created = admin
+            .refused("POST", "/admin/applications", Some(body), 400)
+            .await;
+        let expected = format!(
+            "redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost): {reason}"
+        );
+        assert_eq!(created, expected, "{uri:?}");
+        let path = format!("/admin/applications/{WEBAPP}");
+        let body = json!({"redirect_uris": ["https://ok.example/cb", uri]});
+        let updated = admin.refused("PATCH", &path, Some(body), 400).await;
+        assert_eq!(updated, expected.replace("[0]", "[1]"), "{uri:?}");
+    }
+    assert!(store.audit_log(10).await.unwrap().is_empty());
+    let after = store.find_application(WEBAPP).await.unwrap().unwrap();
+    assert_eq!(after.redirect_uris, before.redirect_uris);
+}
+
 on_both_stores!(crate::memory, crate::dynamodb;
     an_application_is_created_listed_shown_updated_and_deleted,
     refused_input_is_answered_with_the_field_at_fault,
+    redirect_uris_outside_the_uri_grammar_are_refused_on_create_and_update,
     a_request_without_an_iam_identity_is_forbidden_and_changes_nothing,
     a_rotated_secret_is_answered_once_with_the_previous_ones_deadline,
     markets_are_switched_and_every_change_is_audited_with_its_caller,

@@ -188,6 +188,74 @@ async fn the_admin_commands_manage_applications_markets_and_show_the_audit_log()
     assert!(!audit.contains(&secret) && !audit.contains(&new_secret) && !audit.contains("sha256"));
 }
 
+/// Issue 19: the commands accepted redirect URIs with line breaks, NUL, spaces and non-ASCII
+/// characters; they now refuse them with the seed's and the admin API's own message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn the_commands_refuse_a_redirect_uri_outside_the_uri_grammar() {
+    let store = demo_dynamo_store().await;
+    let table = store.table().to_owned();
+    let prefix = "redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost): ";
+    let cases = [
+        (
+            "https://web.example/cb\r\n",
+            "character 23 (U+000D) is not allowed in the path",
+        ),
+        (
+            "https://web.example/cb\u{0}",
+            "character 23 (U+0000) is not allowed in the path",
+        ),
+        (
+            "https://web.example/my cb",
+            "character 23 (a space) is not allowed in the path",
+        ),
+        (
+            "https://w\u{e9}b.example/cb",
+            "character 10 (U+00E9) is not allowed in the host",
+        ),
+        (
+            "http://localhost.evil.example/cb",
+            "plain http is allowed only on a loopback host (localhost, 127.0.0.1 or [::1])",
+        ),
+    ];
+    for (uri, reason) in cases {
+        let created = gatehouse(
+            &table,
+            &[
+                "apps",
+                "create",
+                "--name",
+                "Web",
+                "--kind",
+                "webapp",
+                "--mode",
+                "test",
+                "--client-id",
+                "web",
+                "--redirect-uri",
+                uri,
+            ],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(created, format!("{prefix}{reason}"), "{uri:?}");
+        let updated = gatehouse(
+            &table,
+            &["apps", "update", "demo-webapp", "--redirect-uri", uri],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(updated, format!("{prefix}{reason}"), "{uri:?}");
+    }
+    assert!(store.find_application("web").await.unwrap().is_none());
+    let webapp = store
+        .find_application("demo-webapp")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(webapp.redirect_uris, ["http://localhost:8080/callback"]);
+}
+
 const ADMIN_TOKEN: &str = "local-admin-token-0123456789abcdefghij";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,12 +1,13 @@
 //! `gatehouse serve` against slow and idle clients, over raw TCP: each is cut off after its
-//! timeout, and none of them stops the server from answering others.
+//! timeout, and none of them stops the server from answering others, nor does one address
+//! holding every connection it may.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gatehouse_cli::connection_limits::ConnectionLimits;
+use gatehouse_cli::connection_limits::{ConnectionLimits, DEFAULT_MAX_CONNECTIONS};
 use gatehouse_shared::store::memory::MemoryStore;
 use gatehouse_tests::*;
 
@@ -147,6 +148,9 @@ async fn the_server_answers_at_once_while_hundreds_of_slow_connections_are_open(
     let address = server(ConnectionLimits {
         header_read: NEVER,
         body_read: NEVER,
+        // Every connection here comes from 127.0.0.1: this is about slow clients, not about
+        // one address's share.
+        max_connections_per_address: DEFAULT_MAX_CONNECTIONS,
         ..ConnectionLimits::default()
     })
     .await;
@@ -197,4 +201,80 @@ async fn past_the_connection_cap_a_client_waits_until_a_slow_connection_times_ou
         "answered after {waited:?}: the cap did not hold it back"
     );
     drop(slow);
+}
+
+/// A connection from `from` (a loopback address of this machine) to `to`, its request's
+/// headers half sent.
+async fn half_sent_from(from: &str, to: SocketAddr) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let mut stream = socket.connect(to).await.unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\nHo").await.unwrap();
+    stream
+}
+
+/// Has the server closed `stream` (or reset it) within `wait`?
+async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0; 64];
+    match tokio::time::timeout(wait, stream.read(&mut buffer)).await {
+        Ok(Ok(0)) | Ok(Err(_)) => true,
+        Ok(Ok(n)) => panic!(
+            "the server answered a half-sent request: {:?}",
+            String::from_utf8_lossy(&buffer[..n])
+        ),
+        Err(_) => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_holds_at_most_its_share_of_connections_and_another_is_still_served() {
+    let address = server(ConnectionLimits {
+        header_read: NEVER,
+        body_read: NEVER,
+        max_connections: 8,
+        max_connections_per_address: 3,
+    })
+    .await;
+    // 127.0.0.1 tries to take every connection the server holds.
+    let mut greedy = Vec::new();
+    for _ in 0..8 {
+        greedy.push(half_sent_from("127.0.0.1", address).await);
+    }
+    let mut closed = 0;
+    for stream in &mut greedy {
+        if closed_within(stream, TIMEOUT).await {
+            closed += 1;
+        }
+    }
+    assert_eq!(
+        closed, 5,
+        "the server should hold 3 of the 8 and close the rest"
+    );
+    // Another address is answered at once, though 127.0.0.1 holds all it may.
+    let start = Instant::now();
+    let mut other = half_sent_from("127.0.0.2", address).await;
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        other
+            .write_all(b"st: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        tokio::time::timeout(NEVER, other.read_to_string(&mut answer))
+            .await
+            .expect("127.0.0.2 is answered")
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 404 "), "{answer}");
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    // The held three are still open, and a fourth from 127.0.0.1 is closed.
+    let mut fourth = half_sent_from("127.0.0.1", address).await;
+    assert!(closed_within(&mut fourth, TIMEOUT).await);
+    drop(greedy);
 }

@@ -810,3 +810,45 @@ async fn a_browser_storefront_on_an_allowed_origin_passes_the_preflight_and_read
         .headers()
         .contains_key("access-control-allow-origin"));
 }
+
+/// Issue 19: DynamoDB out of reach was logged and printed as "dispatch failure" and nothing
+/// else. The store's error now names the endpoint and region and what to check; a client
+/// still gets the plain 503, none of it.
+#[tokio::test]
+async fn an_unreachable_dynamodb_is_named_in_the_error_and_never_shown_to_a_client() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let store = gatehouse_shared::store::dynamo::DynamoStore::new(
+        gatehouse_shared::store::dynamo::client(Some(&endpoint)).await,
+        "gatehouse-nowhere",
+    );
+    let error = gatehouse_shared::store::Clients::find_application(&store, STOREFRONT)
+        .await
+        .unwrap_err()
+        .to_string();
+    let named = format!("cannot reach DynamoDB at {endpoint} (region ");
+    assert!(error.contains(&named), "{error}");
+    assert!(
+        error.contains("connection refused; check the endpoint URL, the network and that the service is running"),
+        "{error}"
+    );
+    assert!(!error.contains("dispatch failure"), "{error}");
+
+    let service = token_service(Arc::new(store), manual_clock(), RateLimitPolicy::default());
+    let event = TokenEvent::form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", STOREFRONT),
+        ("scope", "market:1001"),
+    ]);
+    let response = handle(event.request(), &service).await;
+    assert_eq!(response.status(), 503);
+    let text = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+    assert!(
+        !text.contains("127.0.0.1") && !text.contains("reach"),
+        "{text}"
+    );
+}

@@ -15,6 +15,7 @@ use std::time::Duration;
 use gatehouse_shared::application_rules::{self as rules, Violation};
 use gatehouse_shared::clock::Clock;
 use gatehouse_shared::config::secret_rotation_overlap;
+use gatehouse_shared::error::echo_input;
 use gatehouse_shared::idempotency::{fingerprint, record_name, SealedSecret};
 use gatehouse_shared::model::{Application, ClientType, Market, Mode};
 use gatehouse_shared::secret::{generate_client_secret, random_token, SecretHash};
@@ -272,7 +273,8 @@ impl AdminService {
         let application = self.store.application(client_id).await?;
         if application.is_public() {
             return Err(CommandError::Conflict(format!(
-                "'{client_id}' is a {}, a public client: it has no secret to rotate",
+                "'{}' is a {}, a public client: it has no secret to rotate",
+                echo_input(client_id),
                 application.kind.as_str()
             )));
         }

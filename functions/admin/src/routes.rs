@@ -2,7 +2,7 @@
 //! whose unknown fields are refused, the `Idempotency-Key` of a change), the command run, its
 //! result written as JSON.
 
-use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::error::{echo_input, ApiError, ErrorCode};
 use gatehouse_shared::http::{body_bytes, json_response};
 use gatehouse_shared::idempotency::IdempotencyKey;
 use gatehouse_shared::model::Mode;
@@ -121,19 +121,50 @@ fn json_body<T: DeserializeOwned>(request: &Request, empty: Option<T>) -> Result
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        // The path names the body's own keys, an unknown field's among them.
         let path = error.path().to_string();
-        let place = if path == "." { "the body".into() } else { path };
-        ApiError::invalid_request(format!("{place}: {}", error.into_inner()))
+        let place = if path == "." {
+            "the body".into()
+        } else {
+            echo_input(&path)
+        };
+        let message = serde_message(&error.into_inner().to_string());
+        ApiError::invalid_request(format!("{place}: {message}"))
     })
+}
+
+/// serde's message for a body it refused, with the input it quotes cut short. serde writes
+/// the unexpected value (an unknown field's name, a variant, a string) after its first words
+/// and before ", expected ..." and the position, which come from our types and the parser: so
+/// that part, and only it, is cut ([`echo_input`]).
+fn serde_message(message: &str) -> String {
+    const QUOTING: [&str; 4] = [
+        "unknown field ",
+        "unknown variant ",
+        "invalid type: ",
+        "invalid value: ",
+    ];
+    /// Longer than any expectation our types give serde, and than its position.
+    const MAX_TAIL: usize = 300;
+    let Some(prefix) = QUOTING.iter().find(|prefix| message.starts_with(**prefix)) else {
+        return message.to_owned();
+    };
+    let rest = &message[prefix.len()..];
+    match rest.rfind(", expected ") {
+        Some(end) if rest.len() - end <= MAX_TAIL => {
+            format!("{prefix}{}{}", echo_input(&rest[..end]), &rest[end..])
+        }
+        _ => format!("{prefix}{}", echo_input(rest)),
+    }
 }
 
 /// The query's parameters, refusing any not in `known`.
 fn query(request: &Request, known: &[&str]) -> Result<Params, ApiError> {
     let params = parse_form(request.uri().query().unwrap_or(""))?;
     if let Some(unknown) = params.names().find(|name| !known.contains(name)) {
-        let shown: String = unknown.chars().take(64).collect();
         return Err(ApiError::invalid_request(format!(
-            "unknown query parameter '{shown}'"
+            "unknown query parameter '{}'",
+            echo_input(unknown)
         )));
     }
     Ok(params)

@@ -133,8 +133,10 @@ pub fn list<T: Resource>(
     )
 }
 
-/// A JSON:API error.
+/// A JSON:API error. Its `detail` is held to the OAuth errors' rules (`description_text`:
+/// cleaned and cut short), whatever it quotes.
 pub fn error(status: u16, title: &str, code: &str, detail: &str) -> Response<Body> {
+    let detail = gatehouse_shared::error::description_text(detail);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let response = respond(
         status,

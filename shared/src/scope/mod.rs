@@ -36,6 +36,12 @@ pub enum ResourceRef {
 }
 
 impl ResourceRef {
+    /// The reference as a refusal quotes it: cut short ([`echo_input`]), since an id or code
+    /// is whatever the client wrote, up to the whole scope's 1024 characters.
+    pub fn echoed(&self) -> String {
+        echo_input(&self.to_string())
+    }
+
     pub fn matches_market(&self, market: &Market) -> bool {
         match self {
             ResourceRef::Number(n) => market.number == *n,
@@ -109,17 +115,17 @@ pub enum ScopeError {
     MoreThanOneMarket,
     #[error("market:all cannot be combined with a specific market or stock location")]
     AllWithSpecific,
-    #[error("stock_location:{0} needs its market in the same scope")]
+    #[error("stock_location:{} needs its market in the same scope", .0.echoed())]
     StockLocationWithoutMarket(ResourceRef),
-    #[error("market:{0} does not exist")]
+    #[error("market:{} does not exist", .0.echoed())]
     MarketNotFound(ResourceRef),
-    #[error("market:{0} is disabled")]
+    #[error("market:{} is disabled", .0.echoed())]
     MarketDisabled(ResourceRef),
-    #[error("market:{0} is private to a customer group: only a logged-in customer of that group gets it in scope")]
+    #[error("market:{} is private to a customer group: only a logged-in customer of that group gets it in scope", .0.echoed())]
     MarketPrivate(ResourceRef),
-    #[error("stock_location:{0} does not exist")]
+    #[error("stock_location:{} does not exist", .0.echoed())]
     StockLocationNotFound(ResourceRef),
-    #[error("stock_location:{location} does not belong to market:{market}")]
+    #[error("stock_location:{} does not belong to market:{}", .location.echoed(), .market.echoed())]
     StockLocationNotInMarket {
         location: ResourceRef,
         market: ResourceRef,

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use super::replays::{AdminOutcome, ChangeRequest};
 use super::StoreError;
 use crate::clock::{UnixMillis, UnixSeconds};
+use crate::error::echo_input;
 use crate::grant::GrantType;
 use crate::idempotency::SealedSecret;
 use crate::lifetime::TokenLifetime;
@@ -40,23 +41,31 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
-/// The refusals both stores answer with, worded once.
+/// The refusals both stores answer with, worded once; what the caller named is quoted cut
+/// short (a path segment can be kilobytes long).
 impl AdminError {
     pub fn no_application(client_id: &str) -> Self {
-        Self::NotFound(format!("no application has client_id '{client_id}'"))
+        Self::NotFound(format!(
+            "no application has client_id '{}'",
+            echo_input(client_id)
+        ))
     }
 
     pub fn no_market(market_id: &str) -> Self {
-        Self::NotFound(format!("no market has id '{market_id}'"))
+        Self::NotFound(format!("no market has id '{}'", echo_input(market_id)))
     }
 
     pub fn client_id_taken(client_id: &str) -> Self {
-        Self::Conflict(format!("client_id '{client_id}' is already taken"))
+        Self::Conflict(format!(
+            "client_id '{}' is already taken",
+            echo_input(client_id)
+        ))
     }
 
     pub fn public_client(client_id: &str) -> Self {
         Self::Conflict(format!(
-            "application '{client_id}' is a public client and has no secret"
+            "application '{}' is a public client and has no secret",
+            echo_input(client_id)
         ))
     }
 
@@ -69,7 +78,8 @@ impl AdminError {
 
     pub fn changed_meanwhile(client_id: &str) -> Self {
         Self::Conflict(format!(
-            "application '{client_id}' changed while it was updated; try again"
+            "application '{}' changed while it was updated; try again",
+            echo_input(client_id)
         ))
     }
 }

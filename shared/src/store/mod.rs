@@ -69,8 +69,14 @@ impl From<StoreError> for crate::error::ApiError {
 }
 
 impl StoreError {
+    /// Storage trouble, from the error that says what it is. A DynamoDB that could not be
+    /// reached is told by where it is and what to check ([`dynamo::Unreachable`]), not by the
+    /// SDK's "dispatch failure" that wraps it.
     pub fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self::Unavailable(Box::new(error))
+        match dynamo::Unreachable::in_chain(&error) {
+            Some(unreachable) => Self::Unavailable(Box::new(unreachable.clone())),
+            None => Self::Unavailable(Box::new(error)),
+        }
     }
 }
 

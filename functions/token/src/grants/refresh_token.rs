@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use gatehouse_shared::clock::UnixMillis;
-use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_shared::error::{echo_input, ApiError, ErrorCode};
 use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::model::RefreshTokenRecord;
 use gatehouse_shared::scope::{resolve_scope, GrantedScope, ScopeContext};
@@ -179,8 +179,8 @@ pub async fn grant(
                 ErrorCode::InvalidScope,
                 format!(
                     "the requested scope {} is wider than the original grant {}",
-                    asked.to_scope_string(),
-                    original.to_scope_string()
+                    echo_input(&asked.to_scope_string()),
+                    echo_input(&original.to_scope_string())
                 ),
             ));
         }

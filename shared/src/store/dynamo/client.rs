@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 
+use super::reach::Reachability;
 use crate::observe::storage_timing::StorageTiming;
 
 /// How often the SDK sends one operation: the first attempt and at most two retries, of a
@@ -23,7 +24,8 @@ pub const MAX_ATTEMPTS: u32 = 3;
 
 /// Builds a DynamoDB client once per cold start. `endpoint` points it at a local DynamoDB API
 /// (moto); then, with no AWS credentials in the environment, placeholder ones are used.
-/// Every attempt is timed for the request that makes it ([`StorageTiming`]).
+/// Every attempt is timed for the request that makes it ([`StorageTiming`]), and a request
+/// that never reached DynamoDB fails with an error that says where it went ([`Reachability`]).
 pub async fn client(endpoint: Option<&str>) -> Client {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
@@ -58,6 +60,7 @@ pub async fn client(endpoint: Option<&str>) -> Client {
     let config = aws_sdk_dynamodb::config::Builder::from(&loader.load().await)
         .retry_config(retries)
         .interceptor(StorageTiming)
+        .interceptor(Reachability)
         .build();
     Client::from_conf(config)
 }

@@ -76,6 +76,7 @@ mod items;
 mod keys;
 mod market_admin;
 mod rate_limits;
+mod reach;
 mod reader;
 mod refresh_tokens;
 mod replays;
@@ -91,6 +92,7 @@ use aws_sdk_dynamodb::Client;
 
 pub use client::{client, MAX_ATTEMPTS};
 pub use keys::TTL_ATTRIBUTE;
+pub use reach::Unreachable;
 
 use super::StoreError;
 
