@@ -7,5 +7,6 @@ pub mod admin;
 pub mod admin_output;
 pub mod config;
 pub mod connection_limits;
+pub mod import;
 pub mod router;
 pub mod server;

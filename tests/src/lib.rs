@@ -61,6 +61,7 @@ pub fn config(rate_limit: RateLimitPolicy) -> ServiceConfig {
         login_lockout: ServiceConfig::default_login_lockout(),
         refresh_reuse_grace: ServiceConfig::default_refresh_reuse_grace(),
         cors: Default::default(),
+        password_hashing: Default::default(),
     }
 }
 
@@ -74,6 +75,7 @@ pub fn token_service(
         keys: test_keys(),
         clock,
         config: config(rate_limit),
+        hashing: Default::default(),
     }
 }
 

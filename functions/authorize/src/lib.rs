@@ -20,7 +20,7 @@ use gatehouse_shared::model::{email_key, AuthorizationCodeRecord, OwnerType, MAX
 use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_shared::observe::facts::{self as observe, Limit};
 use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::password::verify_or_dummy_async;
+use gatehouse_shared::password::PasswordHashing;
 use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
 use gatehouse_shared::secret::{random_token, SecretHash};
 use gatehouse_shared::store::rate_limits::hit_unless_known_refused;
@@ -46,6 +46,9 @@ pub struct AuthorizeService {
     pub config: ServiceConfig,
     /// Per-address refusals remembered until they lapse, as the token endpoint does.
     pub known_refusals: Arc<KnownRefusals>,
+    /// The process's one bound on password hashing (`gatehouse serve` shares the token
+    /// endpoint's; the constructors make one from `config`).
+    pub hashing: PasswordHashing,
 }
 
 impl AuthorizeService {
@@ -60,6 +63,7 @@ impl AuthorizeService {
             rate_limits: store.clone(),
             codes: store,
             clock,
+            hashing: PasswordHashing::new(config.password_hashing),
             config,
             known_refusals: Arc::default(),
         }
@@ -73,6 +77,7 @@ impl AuthorizeService {
             rate_limits: store.clone(),
             codes: store,
             clock,
+            hashing: PasswordHashing::new(config.password_hashing),
             config,
             known_refusals: Arc::default(),
         }
@@ -154,15 +159,17 @@ fn refused(service: &AuthorizeService, refusal: Refusal) -> Response<Body> {
             error,
         ),
         Refusal::Unavailable(error) => {
-            tracing::error!(error = %error, "authorize: storage unavailable");
+            tracing::error!(error = %error, "authorize: unavailable");
             let mut response = error_page(
                 service,
                 503,
                 "Sign-in is unavailable for a moment. Try again in a few seconds.",
             );
+            let retry_after = error.retry_after.unwrap_or(1);
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            RequestFacts::of(&mut response).rate_limited = error.limited_by;
             observe::refused(response, "temporarily_unavailable")
         }
     }
@@ -399,7 +406,11 @@ async fn sign_in(
     }
     let user = service.users.find_user_by_email(mode, email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !verify_or_dummy_async(hash, password.to_owned()).await {
+    if !service
+        .hashing
+        .verify_or_dummy(hash, password.to_owned())
+        .await?
+    {
         return Ok(SignedIn::Refused);
     }
     let Some(user) = user else {

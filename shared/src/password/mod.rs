@@ -5,24 +5,144 @@
 //! here (m = 19456 KiB, t = 2, p = 1). Verification reads the parameters stored in each hash,
 //! so they can be raised later without invalidating existing hashes.
 //!
-//! An argon2 run takes tens of milliseconds of CPU on purpose; request handlers use the async
-//! wrappers ([`verify_or_dummy_async`], [`hash_async`]), which run it on tokio's blocking pool
-//! so that it does not hold up the other requests an async worker thread serves.
+//! An argon2 run takes tens of milliseconds of CPU and 19 MiB of memory on purpose. Request
+//! handlers and `gatehouse import` run it through [`PasswordHashing`] (`bound.rs`): at most
+//! a configured number of runs at once, on tokio's blocking pool, each in a block buffer of
+//! its own; a request that waits past the deadline for its turn is told to come back later.
+//! The blocking methods here ([`PasswordHash::of`], [`PasswordHash::verify`], and
+//! [`PasswordHash::as_stored`] of a deferred hash) run outside that bound, for tests and tools.
+
+mod bound;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use argon2::password_hash::{PasswordHash as Phc, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash as Phc, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+
+pub use bound::{
+    HashingBusy, HashingLimits, PasswordHashing, DEFAULT_HASHING_DEADLINE_MS,
+    MAX_HASHING_CONCURRENCY, MAX_HASHING_DEADLINE_MS,
+};
 
 pub const MEMORY_KIB: u32 = 19_456;
 pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
 
-fn hasher() -> Argon2<'static> {
-    let params =
-        Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn params() -> Params {
+    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid argon2 parameters")
+}
+
+/// The memory argon2 works in (one [`Block`] per KiB of its `m` parameter), and the count of
+/// runs made in it, so that a caller can tell how many runs a piece of work cost.
+pub(crate) struct Argon2Memory {
+    blocks: Vec<Block>,
+    runs: u64,
+}
+
+impl Argon2Memory {
+    /// Memory for one run at this module's parameters, allocated now.
+    pub(crate) fn new() -> Self {
+        Self {
+            blocks: vec![Block::default(); params().block_count()],
+            runs: 0,
+        }
+    }
+
+    /// One argon2 run of `password` with `salt` under `params` into `out`. The blocks grow
+    /// when a stored hash asks for more memory than this module's parameters (they can be
+    /// raised later); argon2 writes every block it reads within a run, so a buffer is reused
+    /// as it is.
+    fn run(
+        &mut self,
+        algorithm: Algorithm,
+        version: Version,
+        params: Params,
+        password: &str,
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), argon2::Error> {
+        let needed = params.block_count();
+        if self.blocks.len() < needed {
+            self.blocks.resize(needed, Block::default());
+        }
+        self.runs += 1;
+        Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            out,
+            &mut self.blocks[..needed],
+        )
+    }
+
+    /// The runs made since the last call.
+    pub(crate) fn take_runs(&mut self) -> u64 {
+        std::mem::take(&mut self.runs)
+    }
+
+    /// A new PHC string for `password`, with a random salt: one run.
+    fn hash(&mut self, password: &str) -> String {
+        let mut salt = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut salt).expect("the operating system's random source failed");
+        let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+        let params = params();
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        let mut raw_salt = [0u8; 64];
+        let raw_salt = salt
+            .decode_b64(&mut raw_salt)
+            .expect("a salt just encoded decodes");
+        self.run(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            params.clone(),
+            password,
+            raw_salt,
+            &mut out,
+        )
+        .expect("argon2 hashing with valid parameters");
+        Phc {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).expect("valid argon2 parameters"),
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).expect("a 32-byte output")),
+        }
+        .to_string()
+    }
+
+    /// Whether `password` hashes to `stored` under the algorithm, version, parameters and salt
+    /// `stored` names: one run, what `argon2`'s `PasswordVerifier` does, in this memory. The
+    /// outputs are compared by `Output`'s `PartialEq`, which is constant time.
+    fn verify(&mut self, stored: &str, password: &str) -> bool {
+        let Ok(phc) = Phc::new(stored) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (phc.salt, phc.hash) else {
+            return false;
+        };
+        let (Ok(algorithm), Ok(params)) =
+            (Algorithm::try_from(phc.algorithm), Params::try_from(&phc))
+        else {
+            return false;
+        };
+        let version = match phc.version.map(Version::try_from) {
+            None => Version::default(),
+            Some(Ok(version)) => version,
+            Some(Err(_)) => return false,
+        };
+        let mut raw_salt = [0u8; 64];
+        let Ok(raw_salt) = salt.decode_b64(&mut raw_salt) else {
+            return false;
+        };
+        let mut out = vec![0u8; expected.len()];
+        if self
+            .run(algorithm, version, params, password, raw_salt, &mut out)
+            .is_err()
+        {
+            return false;
+        }
+        Output::new(&out).is_ok_and(|computed| computed == expected)
+    }
 }
 
 /// A password hash in PHC string form (`$argon2id$v=19$m=19456,t=2,p=1$…`).
@@ -46,14 +166,10 @@ struct HashState {
 pub struct MalformedPasswordHash;
 
 impl PasswordHash {
+    /// The hash of `password`, computed now, outside [`PasswordHashing`]'s bound (for tests and
+    /// tools; a request handler uses [`PasswordHashing::hash`]).
     pub fn of(password: &str) -> Self {
-        let mut salt = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut salt).expect("the operating system's random source failed");
-        let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
-        let hash = hasher()
-            .hash_password(password.as_bytes(), &salt)
-            .expect("argon2 hashing with valid parameters");
-        Self::computed(hash.to_string())
+        Self::computed(Argon2Memory::new().hash(password))
     }
 
     /// The hash of `password`, computed on first use (see the type's documentation).
@@ -79,18 +195,35 @@ impl PasswordHash {
         Ok(Self::computed(stored.to_owned()))
     }
 
-    /// The PHC string, computing a deferred hash first (once, whoever asks first).
+    /// The PHC string, computing a deferred hash first (once, whoever asks first), outside
+    /// [`PasswordHashing`]'s bound: `gatehouse import` computes them through it beforehand
+    /// ([`PasswordHashing::compute`]).
     pub fn as_stored(&self) -> &str {
-        self.0.phc.get_or_init(|| {
+        match self.0.phc.get() {
+            Some(stored) => stored,
+            None => self.computed_in(&mut Argon2Memory::new()),
+        }
+    }
+
+    /// The PHC string, computing a deferred hash in `memory` first. The pending password is
+    /// dropped only once the hash is set, so that whoever finds it gone finds the hash.
+    fn computed_in(&self, memory: &mut Argon2Memory) -> &str {
+        let stored = self.0.phc.get_or_init(|| {
             let password = self
                 .0
                 .pending
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .take()
+                .clone()
                 .expect("a deferred hash keeps its password until it is computed");
-            PasswordHash::of(&password).as_stored().to_owned()
-        })
+            memory.hash(&password)
+        });
+        self.0
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        stored
     }
 
     /// Whether the hash exists yet (a deferred one does once something needed it).
@@ -98,8 +231,14 @@ impl PasswordHash {
         self.0.phc.get().is_some()
     }
 
+    /// Checks a password, outside [`PasswordHashing`]'s bound (for tests and tools).
     pub fn verify(&self, password: &str) -> bool {
-        verify_phc(self.as_stored(), password)
+        self.verify_in(&mut Argon2Memory::new(), password)
+    }
+
+    fn verify_in(&self, memory: &mut Argon2Memory, password: &str) -> bool {
+        let stored = self.computed_in(memory).to_owned();
+        memory.verify(&stored, password)
     }
 }
 
@@ -110,15 +249,6 @@ impl PartialEq for PasswordHash {
 }
 
 impl Eq for PasswordHash {}
-
-fn verify_phc(stored: &str, password: &str) -> bool {
-    match Phc::new(stored) {
-        Ok(phc) => Argon2::default()
-            .verify_password(password.as_bytes(), &phc)
-            .is_ok(),
-        Err(_) => false,
-    }
-}
 
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -136,35 +266,15 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$CUfno6D9DkyFr9utmT4LUA$RB7wQQQLiUlqiN1F/jxPNu/A9QN5b71sOyxMj3znfBE";
 
 /// Checks a password against a hash, or, when there is no account, against [`DUMMY_HASH`], so
-/// that an unknown email costs the same time as a wrong password. Blocks for an argon2 run: in
-/// async code, use [`verify_or_dummy_async`].
-pub fn verify_or_dummy(hash: Option<&PasswordHash>, password: &str) -> bool {
+/// that an unknown email costs the same time as a wrong password: one argon2 run in `memory`.
+fn verify_or_dummy(memory: &mut Argon2Memory, hash: Option<&PasswordHash>, password: &str) -> bool {
     match hash {
-        Some(hash) => hash.verify(password),
+        Some(hash) => hash.verify_in(memory, password),
         None => {
             // black_box: the result is ignored, but the work must be done, for the timing.
-            std::hint::black_box(verify_phc(DUMMY_HASH, password));
+            std::hint::black_box(memory.verify(DUMMY_HASH, password));
             false
         }
-    }
-}
-
-/// [`verify_or_dummy`], run on tokio's blocking pool.
-pub async fn verify_or_dummy_async(hash: Option<PasswordHash>, password: String) -> bool {
-    off_async_threads(move || verify_or_dummy(hash.as_ref(), &password)).await
-}
-
-/// [`PasswordHash::of`], run on tokio's blocking pool.
-pub async fn hash_async(password: String) -> PasswordHash {
-    off_async_threads(move || PasswordHash::of(&password)).await
-}
-
-async fn off_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => value,
-        // A panic in the work is the caller's, as if the work had run inline.
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => panic!("the tokio runtime shut down during a password check"),
     }
 }
 
@@ -228,6 +338,7 @@ mod tests {
 
     #[test]
     fn an_unknown_account_never_verifies_whatever_the_password() {
+        let mut memory = Argon2Memory::new();
         for password in [
             "",
             " ",
@@ -237,9 +348,48 @@ mod tests {
             "dummy",
             DUMMY_HASH,
         ] {
-            assert!(!verify_or_dummy(None, password), "{password:?}");
-            assert!(!verify_phc(DUMMY_HASH, password), "{password:?}");
+            assert!(
+                !verify_or_dummy(&mut memory, None, password),
+                "{password:?}"
+            );
+            assert!(!memory.verify(DUMMY_HASH, password), "{password:?}");
         }
+        assert_eq!(memory.take_runs(), 14, "one run a check");
+    }
+
+    #[test]
+    fn a_hash_made_by_the_argon2_crate_verifies_here_and_one_made_here_there() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+            .hash_password(b"correct horse", &SaltString::encode_b64(&[7; 16]).unwrap())
+            .unwrap()
+            .to_string();
+        let mut memory = Argon2Memory::new();
+        assert!(memory.verify(&theirs, "correct horse"));
+        assert!(!memory.verify(&theirs, "correct horsf"));
+        let ours = memory.hash("battery staple");
+        let parsed = Phc::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"battery staple", &parsed)
+            .is_ok());
+        assert!(Argon2::default()
+            .verify_password(b"battery stable", &parsed)
+            .is_err());
+    }
+
+    #[test]
+    fn a_hash_with_other_parameters_verifies_in_memory_made_for_these() {
+        use argon2::password_hash::PasswordHasher;
+        let bigger = Params::new(MEMORY_KIB + 1024, 1, 1, None).unwrap();
+        let stored = Argon2::new(Algorithm::Argon2id, Version::V0x13, bigger)
+            .hash_password(b"raised later", &SaltString::encode_b64(&[9; 16]).unwrap())
+            .unwrap()
+            .to_string();
+        let mut memory = Argon2Memory::new();
+        assert!(memory.verify(&stored, "raised later"));
+        let ours = memory.hash("then these again");
+        assert!(memory.verify(&ours, "then these again"));
+        assert!(!memory.verify("$argon2id$v=19$m=19456,t=2,p=1$bad", "x"));
     }
 
     #[test]
@@ -266,16 +416,5 @@ mod tests {
         );
         assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
         assert!(PasswordHash::from_stored(DUMMY_HASH).is_ok());
-    }
-
-    #[tokio::test]
-    async fn the_async_wrappers_hash_and_verify_like_the_blocking_functions() {
-        let hash = hash_async("correct horse".to_owned()).await;
-        assert!(hash
-            .as_stored()
-            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify_or_dummy_async(Some(hash.clone()), "correct horse".to_owned()).await);
-        assert!(!verify_or_dummy_async(Some(hash), "wrong horse".to_owned()).await);
-        assert!(!verify_or_dummy_async(None, "correct horse".to_owned()).await);
     }
 }
