@@ -236,10 +236,52 @@ impl PasswordHash {
         self.verify_in(&mut Argon2Memory::new(), password)
     }
 
+    /// Checks a password in exactly one argon2 run, the cost of checking an unknown account's
+    /// against the dummy hash, so that no account stands out by its response time. A deferred
+    /// hash not computed yet is not computed and then verified (two runs: the first sign-in
+    /// of an account would take twice as long as any other attempt, telling that it exists).
+    /// Instead the password is compared with the pending one in constant time, and the one
+    /// run computes the stored hash, with the parameters a verification uses.
     fn verify_in(&self, memory: &mut Argon2Memory, password: &str) -> bool {
-        let stored = self.computed_in(memory).to_owned();
-        memory.verify(&stored, password)
+        if let Some(stored) = self.0.phc.get() {
+            return memory.verify(stored, password);
+        }
+        let pending = self
+            .0
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(pending) = pending else {
+            // Another check computed it meanwhile: the hash is set before the pending
+            // password is dropped, so it is there now.
+            let stored = self
+                .0
+                .phc
+                .get()
+                .expect("set before the password is dropped");
+            return memory.verify(stored, password);
+        };
+        let matches = same_password(&pending, password);
+        // Checks that come at once each make their run; the first to finish keeps its hash.
+        self.0.phc.get_or_init(|| memory.hash(&pending));
+        self.0
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        matches
     }
+}
+
+/// Whether two passwords are the same, in time that does not depend on where they differ or
+/// on their lengths: their SHA-256 digests compared in constant time.
+fn same_password(a: &str, b: &str) -> bool {
+    use aws_lc_rs::digest::{digest, SHA256};
+    crate::secret::constant_time_eq(
+        digest(&SHA256, a.as_bytes()).as_ref(),
+        digest(&SHA256, b.as_bytes()).as_ref(),
+    )
 }
 
 impl PartialEq for PasswordHash {
@@ -320,6 +362,33 @@ mod tests {
             deferred,
             "each has its own salt"
         );
+    }
+
+    #[test]
+    fn a_deferred_hash_costs_one_run_a_check_the_first_one_included() {
+        let mut memory = Argon2Memory::new();
+        let deferred = PasswordHash::deferred("a seed password");
+        assert!(!deferred.verify_in(&mut memory, "not the seed password"));
+        assert_eq!(memory.take_runs(), 1, "first check, wrong password");
+        assert!(deferred.is_computed(), "the one run computed the hash");
+        assert!(deferred.verify_in(&mut memory, "a seed password"));
+        assert_eq!(memory.take_runs(), 1, "later check");
+        let deferred = PasswordHash::deferred("a seed password");
+        assert!(deferred.verify_in(&mut memory, "a seed password"));
+        assert_eq!(memory.take_runs(), 1, "first check, right password");
+        assert!(deferred.verify_in(&mut memory, "a seed password"));
+        assert!(!deferred.verify_in(&mut memory, "a seed passwore"));
+        assert!(!verify_or_dummy(&mut memory, None, "a seed password"));
+        assert_eq!(memory.take_runs(), 3, "later checks and an unknown account");
+    }
+
+    #[test]
+    fn passwords_compare_equal_only_when_they_are() {
+        assert!(same_password("", ""));
+        assert!(same_password("é", "é"));
+        for (a, b) in [("a", "b"), ("a", "ab"), ("", " "), ("password", "Password")] {
+            assert!(!same_password(a, b), "{a:?} {b:?}");
+        }
     }
 
     #[test]
