@@ -406,11 +406,8 @@ async fn sign_in(
     }
     let user = service.users.find_user_by_email(mode, email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !service
-        .hashing
-        .verify_or_dummy(hash, password.to_owned())
-        .await?
-    {
+    let verified = service.hashing.verify_or_dummy(hash, password.to_owned());
+    if !verified.await? {
         return Ok(SignedIn::Refused);
     }
     let Some(user) = user else {
