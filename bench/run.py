@@ -378,7 +378,7 @@ def main():
         print("requests per grant...", file=sys.stderr)
         grants = requests_per_grant(moto)
         import password_memory
-        hashing = password_memory.measure(moto)
+        hashing = password_memory.measure()
     finally:
         for process in processes:
             stop(process)
