@@ -21,7 +21,10 @@ What it measures, in order:
    (`tests/tests/dynamodb_requests.rs`);
 6. the size of each arm64 bootstrap (`target/lambda/*/bootstrap`, stripped);
 7. the monthly AWS cost of a million client_credentials tokens from those figures and the list
-   prices in `bench/prices.json`.
+   prices in `bench/prices.json`;
+8. password hashing's memory: 1,000 password grants at 64 parallel against `gatehouse serve`
+   (peak and settled RSS) and `gatehouse import` of 10,000 customers (peak RSS), from
+   `bench/password_memory.py`, which also runs on its own (`--password-memory` here).
 
 Machines differ and this one is shared: compare figures of one run only.
 """
@@ -318,7 +321,13 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--runs", type=int, default=9, help="cold starts per binary")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--password-memory", action="store_true",
+                        help="measure password hashing's memory only (bench/password_memory.py)")
     args = parser.parse_args()
+    if args.password_memory:
+        import password_memory
+        sys.argv = [sys.argv[0]] + (["--json", args.json] if args.json else [])
+        return password_memory.main()
     with open(os.path.join(ROOT, "bench", "prices.json")) as f:
         prices = json.load(f)
 
@@ -368,6 +377,8 @@ def main():
         function_cold, warm = token_function(environment, args.runs, 50)
         print("requests per grant...", file=sys.stderr)
         grants = requests_per_grant(moto)
+        import password_memory
+        hashing = password_memory.measure()
     finally:
         for process in processes:
             stop(process)
@@ -393,6 +404,7 @@ def main():
         "bootstrap_bytes": sizes,
         "cost_usd_per_million_tokens": cost,
         "lambda_memory_mb": memory_mb,
+        "password_memory": hashing,
     }
     if args.json:
         with open(args.json, "w") as f:
@@ -433,6 +445,8 @@ def main():
     for name, size in sizes.items():
         out.append(f"| arm64 bootstrap `{name}` | {size / MiB:.2f} MiB ({size:,} bytes) | < 8 MiB |")
     out.append(f"| 1 M client_credentials tokens a month on AWS | ${total_cost:.2f} | < $3 |")
+    for figure, value, target in password_memory.rows(hashing):
+        out.append(f"| {figure} | {value} | {target} |")
     out.append("")
     out.append(f"Cost: {memory_mb} MB arm64 Lambda billed {billed_ms:.0f} ms a token (the warm invocation "
                f"on moto, rounded up), {cc['read_units']} read units and {cc['write_units']} write unit "

@@ -12,6 +12,7 @@ use gatehouse_shared::config::{
     DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
 };
 use gatehouse_shared::model::Organization;
+use gatehouse_shared::password::{HashingLimits, DEFAULT_HASHING_DEADLINE_MS};
 use gatehouse_shared::ratelimit;
 use gatehouse_shared::sign_in;
 
@@ -52,6 +53,14 @@ pub struct ServeArgs {
     /// without revoking its family (at most 30).
     #[arg(long, default_value_t = DEFAULT_REFRESH_REUSE_GRACE_SECONDS)]
     pub refresh_reuse_grace: u64,
+    /// Password checks (argon2 runs, 19 MiB each) at once, shared by the password grant and
+    /// the sign-in page (default: the machine's cores).
+    #[arg(long)]
+    pub password_hashing_concurrency: Option<usize>,
+    /// Milliseconds a password check waits for its turn before the answer is 503 with
+    /// Retry-After.
+    #[arg(long, default_value_t = DEFAULT_HASHING_DEADLINE_MS)]
+    pub password_hashing_deadline_ms: u64,
     /// Serve from DynamoDB at this endpoint instead of the embedded store (needs --table).
     #[arg(long, requires = "table")]
     pub dynamodb_endpoint: Option<String>,
@@ -149,7 +158,7 @@ impl ServeArgs {
 
 /// Every setting `gatehouse serve` hands to [`ServiceConfig::from_lookup`], and the flag it
 /// comes from. The organization comes from the seed file.
-pub const FLAGS: [(&str, &str); 11] = [
+pub const FLAGS: [(&str, &str); 13] = [
     (vars::ISSUER, "--issuer"),
     (vars::ORGANIZATION_ID, "--seed"),
     (vars::ORGANIZATION_SLUG, "--seed"),
@@ -161,6 +170,14 @@ pub const FLAGS: [(&str, &str); 11] = [
     (vars::ACCOUNT_FAILURE_WINDOW, "--account-failure-window"),
     (vars::REFRESH_REUSE_GRACE, "--refresh-reuse-grace"),
     (vars::CORS_ALLOWED_ORIGINS, "--cors-allowed-origins"),
+    (
+        vars::PASSWORD_HASHING_CONCURRENCY,
+        "--password-hashing-concurrency",
+    ),
+    (
+        vars::PASSWORD_HASHING_DEADLINE,
+        "--password-hashing-deadline-ms",
+    ),
 ];
 
 /// The flag a setting comes from; the variable's own name for a setting without one.
@@ -217,6 +234,16 @@ fn settings(args: &ServeArgs, organization: &Organization) -> HashMap<&'static s
         (
             vars::CORS_ALLOWED_ORIGINS,
             args.cors_allowed_origins.clone(),
+        ),
+        (
+            vars::PASSWORD_HASHING_CONCURRENCY,
+            args.password_hashing_concurrency
+                .unwrap_or_else(HashingLimits::default_concurrency)
+                .to_string(),
+        ),
+        (
+            vars::PASSWORD_HASHING_DEADLINE,
+            args.password_hashing_deadline_ms.to_string(),
         ),
     ])
 }
@@ -304,6 +331,7 @@ mod tests {
             config.refresh_reuse_grace,
             ServiceConfig::default_refresh_reuse_grace()
         );
+        assert_eq!(config.password_hashing, HashingLimits::default());
         let config = config_from(&["--host", "::1", "--port", "8080"]).unwrap();
         assert_eq!(config.issuer, "http://[::1]:8080");
     }
@@ -389,8 +417,26 @@ mod tests {
     }
 
     #[test]
+    fn the_password_hashing_bound_is_set_by_its_flags() {
+        let config = config_from(&[
+            "--password-hashing-concurrency",
+            "3",
+            "--password-hashing-deadline-ms",
+            "250",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.password_hashing,
+            HashingLimits {
+                concurrency: 3,
+                deadline: Duration::from_millis(250),
+            }
+        );
+    }
+
+    #[test]
     fn an_invalid_flag_is_reported_under_its_own_name() {
-        let cases: [(&[&str], &str); 8] = [
+        let cases: [(&[&str], &str); 10] = [
             (&["--rate-limit", "1000"], "--rate-limit: the rate limit must be from 1 to 300 requests per window, got 1000"),
             (&["--rate-limit", "0"], "--rate-limit: the rate limit must be from 1 to 300 requests per window, got 0"),
             (&["--rate-limit-window", "0"], "--rate-limit-window: the rate-limit window must be from 1 to 3600 seconds, got 0"),
@@ -399,6 +445,8 @@ mod tests {
             (&["--login-failure-window", "7200"], "--login-failure-window: the rate-limit window must be from 1 to 3600 seconds, got 7200"),
             (&["--refresh-reuse-grace", "31"], "--refresh-reuse-grace: at most 30 seconds, got 31"),
             (&["--issuer", "http://localhost.evil.example"], "--issuer: must be an https URL (http only on localhost)"),
+            (&["--password-hashing-concurrency", "0"], "--password-hashing-concurrency: must be from 1 to 256, got 0"),
+            (&["--password-hashing-deadline-ms", "0"], "--password-hashing-deadline-ms: must be from 1 to 60000 milliseconds, got 0"),
         ];
         for (flags, expected) in cases {
             assert_eq!(config_from(flags).unwrap_err(), expected, "{flags:?}");

@@ -8,5 +8,6 @@ pub mod admin_output;
 pub mod banner;
 pub mod config;
 pub mod connection_limits;
+pub mod import;
 pub mod router;
 pub mod server;

@@ -20,10 +20,11 @@ use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::{secret_rotation_overlap, vars};
 use gatehouse_shared::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
 use gatehouse_shared::model::Catalog;
+use gatehouse_shared::password::PasswordHashing;
 use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Clients, Import, Store, StoreError};
+use gatehouse_shared::store::{Clients, Store, StoreError};
 use gatehouse_token::{TokenService, TokenStorage};
 use gatehouse_wellknown::WellKnown;
 
@@ -163,6 +164,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     let admin = admin_api(&args, &store)?;
     let admin_served = admin.is_some();
+    // One bound on password hashing for the whole process: the token endpoint's password
+    // grant and the sign-in page take their turns in the same queue.
+    let hashing = PasswordHashing::new(config.password_hashing);
     let functions = Arc::new(Functions {
         admin,
         wellknown: WellKnown::new(&config, keys.jwks()),
@@ -175,7 +179,10 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
             cors: config.cors.clone(),
             clock: Arc::new(SystemClock),
         },
-        authorize: AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone()),
+        authorize: AuthorizeService {
+            hashing: hashing.clone(),
+            ..AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone())
+        },
         api: ApiService::on_store(
             store.clone(),
             BearerVerifier::new(keys.verification_keys()?, config.issuer.clone()),
@@ -187,6 +194,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
             keys: Arc::clone(&keys),
             clock: Arc::new(SystemClock),
             config: config.clone(),
+            hashing,
         },
     });
     let address = SocketAddr::new(args.host, args.port);
@@ -218,6 +226,11 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         "Rate limit: {} requests per client IP in any {} s (token, revoke, sign-in: each its own count)",
         config.rate_limit.limit,
         config.rate_limit.window.as_secs()
+    );
+    println!(
+        "Password hashing: {} at once, {} ms wait at most, then 503",
+        config.password_hashing.concurrency,
+        config.password_hashing.deadline.as_millis()
     );
     // The demo seed's secrets are public (they are in the repository); any other store's are not.
     if args.dynamodb_endpoint.is_none() && seed_text == DEMO_SEED {
@@ -258,27 +271,6 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         _ = tokio::signal::ctrl_c() => println!("Stopping."),
         _ = terminate.recv() => println!("Stopping."),
     }
-    Ok(())
-}
-
-async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), Failure> {
-    let (_, catalog) = read_seed(Some(seed))?;
-    let store = DynamoStore::new(dynamo::client(endpoint).await, table);
-    if store.ensure_table().await? {
-        println!(
-            "Created table {table} (PK, SK; TTL on {})",
-            dynamo::TTL_ATTRIBUTE
-        );
-    }
-    store.import(&catalog).await?;
-    println!(
-        "Imported {} applications, {} markets, {} stock locations, {} customer groups and {} customers into {table}",
-        catalog.applications.len(),
-        catalog.markets.len(),
-        catalog.stock_locations.len(),
-        catalog.customer_groups.len(),
-        catalog.customers.len()
-    );
     Ok(())
 }
 
@@ -329,7 +321,7 @@ async fn main() -> ExitCode {
             seed,
             dynamodb_endpoint,
             table,
-        } => import(&seed, dynamodb_endpoint.as_deref(), &table).await,
+        } => gatehouse_cli::import::import(&seed, dynamodb_endpoint.as_deref(), &table).await,
         Command::Keys(KeysCommand::Public { files, one_line }) => public_keys(&files, one_line),
         Command::Admin(command) => admin::run(command, &mut std::io::stdout()).await,
         Command::Keys(KeysCommand::Generate { algorithm }) => {

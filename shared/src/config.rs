@@ -2,6 +2,7 @@
 
 use crate::cors::CorsPolicy;
 use crate::model::Organization;
+use crate::password::{HashingLimits, MAX_HASHING_CONCURRENCY, MAX_HASHING_DEADLINE_MS};
 use crate::ratelimit::{RateLimitPolicy, RateLimitPolicyError};
 use crate::sign_in::SignInPolicy;
 use crate::url_rules::is_https_or_loopback_http;
@@ -29,6 +30,8 @@ pub mod vars {
     pub const CORS_ALLOWED_ORIGINS: &str = "GATEHOUSE_CORS_ALLOWED_ORIGINS";
     pub const SECRET_ROTATION_OVERLAP: &str = "GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS";
     pub const ADMIN_TOKEN: &str = "GATEHOUSE_ADMIN_TOKEN";
+    pub const PASSWORD_HASHING_CONCURRENCY: &str = "GATEHOUSE_PASSWORD_HASHING_CONCURRENCY";
+    pub const PASSWORD_HASHING_DEADLINE: &str = "GATEHOUSE_PASSWORD_HASHING_DEADLINE_MS";
 }
 
 /// A setting that is missing or not valid. Each names its variable, so that a caller that
@@ -65,6 +68,8 @@ pub struct ServiceConfig {
     pub refresh_reuse_grace: std::time::Duration,
     /// Browser origins allowed to call the token and revocation endpoints (none by default).
     pub cors: CorsPolicy,
+    /// The bound on password hashing (argon2 runs at once, and the wait for one).
+    pub password_hashing: HashingLimits,
 }
 
 /// The longest refresh-token reuse grace period allowed.
@@ -215,8 +220,41 @@ impl ServiceConfig {
             sign_in,
             refresh_reuse_grace: std::time::Duration::from_secs(grace),
             cors,
+            password_hashing: password_hashing_from_lookup(env)?,
         })
     }
+}
+
+/// The bound on password hashing: one run per core and a 2 s deadline unless told otherwise
+/// (also read on its own by `gatehouse import`).
+pub fn password_hashing_from_lookup(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HashingLimits, ConfigError> {
+    let default = HashingLimits::default();
+    let concurrency = number(env, vars::PASSWORD_HASHING_CONCURRENCY, default.concurrency)?;
+    if !(1..=MAX_HASHING_CONCURRENCY).contains(&concurrency) {
+        return Err(ConfigError::Invalid {
+            name: vars::PASSWORD_HASHING_CONCURRENCY,
+            reason: format!("must be from 1 to {MAX_HASHING_CONCURRENCY}, got {concurrency}"),
+        });
+    }
+    let deadline = number(
+        env,
+        vars::PASSWORD_HASHING_DEADLINE,
+        default.deadline.as_millis() as u64,
+    )?;
+    if !(1..=MAX_HASHING_DEADLINE_MS).contains(&deadline) {
+        return Err(ConfigError::Invalid {
+            name: vars::PASSWORD_HASHING_DEADLINE,
+            reason: format!(
+                "must be from 1 to {MAX_HASHING_DEADLINE_MS} milliseconds, got {deadline}"
+            ),
+        });
+    }
+    Ok(HashingLimits {
+        concurrency,
+        deadline: std::time::Duration::from_millis(deadline),
+    })
 }
 
 /// How long a client secret replaced by a rotation stays valid, by default (24 hours).
@@ -278,6 +316,22 @@ mod tests {
             config.refresh_reuse_grace,
             ServiceConfig::default_refresh_reuse_grace()
         );
+        assert_eq!(config.password_hashing, HashingLimits::default());
+    }
+
+    #[test]
+    fn the_password_hashing_bound_is_read_in_runs_and_milliseconds() {
+        let mut pairs = BASE.to_vec();
+        pairs.push((vars::PASSWORD_HASHING_CONCURRENCY, "3"));
+        pairs.push((vars::PASSWORD_HASHING_DEADLINE, "250"));
+        let config = ServiceConfig::from_lookup(&lookup(&pairs)).unwrap();
+        assert_eq!(
+            config.password_hashing,
+            HashingLimits {
+                concurrency: 3,
+                deadline: std::time::Duration::from_millis(250),
+            }
+        );
     }
 
     #[test]
@@ -333,6 +387,11 @@ mod tests {
             (vars::REFRESH_REUSE_GRACE, "31"),
             (vars::CORS_ALLOWED_ORIGINS, "*"),
             (vars::CORS_ALLOWED_ORIGINS, "https://shop.example.com/"),
+            (vars::PASSWORD_HASHING_CONCURRENCY, "0"),
+            (vars::PASSWORD_HASHING_CONCURRENCY, "257"),
+            (vars::PASSWORD_HASHING_DEADLINE, "0"),
+            (vars::PASSWORD_HASHING_DEADLINE, "60001"),
+            (vars::PASSWORD_HASHING_DEADLINE, "2s"),
         ];
         for (name, value) in cases {
             let mut pairs = BASE.to_vec();

@@ -155,6 +155,20 @@ impl ApiError {
         }
     }
 
+    /// Every password-hashing slot stayed taken past the deadline: the client should retry
+    /// after it.
+    pub fn hashing_busy(busy: crate::password::HashingBusy) -> Self {
+        Self {
+            retry_after: Some(busy.retry_after_seconds()),
+            source: Some(Box::new(busy)),
+            limited_by: Some(crate::observe::facts::Limit::PasswordHashing),
+            ..Self::new(
+                ErrorCode::TemporarilyUnavailable,
+                "too many sign-ins at once, retry shortly",
+            )
+        }
+    }
+
     /// A fault of ours that retrying will not fix. The client sees no internals.
     pub fn server_error(source: impl StdError + Send + Sync + 'static) -> Self {
         Self {

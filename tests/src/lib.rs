@@ -63,6 +63,7 @@ pub fn config(rate_limit: RateLimitPolicy) -> ServiceConfig {
         sign_in: Default::default(),
         refresh_reuse_grace: ServiceConfig::default_refresh_reuse_grace(),
         cors: Default::default(),
+        password_hashing: Default::default(),
     }
 }
 
@@ -76,6 +77,7 @@ pub fn token_service(
         keys: test_keys(),
         clock,
         config: config(rate_limit),
+        hashing: Default::default(),
     }
 }
 

@@ -53,6 +53,7 @@ impl Deployment {
                 keys: keys.clone(),
                 clock: clock.clone(),
                 config: config(RateLimitPolicy::default()),
+                hashing: Default::default(),
             },
             api: ApiService::on_store(store, verifier, clock.clone(), ISSUER.to_owned()),
             private_pem,

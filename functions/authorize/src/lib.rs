@@ -20,7 +20,7 @@ use gatehouse_shared::model::{AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENG
 use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_shared::observe::facts::{self as observe, Limit};
 use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::password::verify_or_dummy_async;
+use gatehouse_shared::password::PasswordHashing;
 use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
 use gatehouse_shared::secret::{random_token, SecretHash};
 use gatehouse_shared::sign_in::{AccountKind, SignInCheck, SignInKeys};
@@ -48,6 +48,9 @@ pub struct AuthorizeService {
     pub config: ServiceConfig,
     /// Per-address refusals remembered until they lapse, as the token endpoint does.
     pub known_refusals: Arc<KnownRefusals>,
+    /// The process's one bound on password hashing (`gatehouse serve` shares the token
+    /// endpoint's; the constructors make one from `config`).
+    pub hashing: PasswordHashing,
 }
 
 impl AuthorizeService {
@@ -62,6 +65,7 @@ impl AuthorizeService {
             rate_limits: store.clone(),
             sign_ins: store,
             clock,
+            hashing: PasswordHashing::new(config.password_hashing),
             config,
             known_refusals: Arc::default(),
         }
@@ -75,6 +79,7 @@ impl AuthorizeService {
             rate_limits: store.clone(),
             sign_ins: store,
             clock,
+            hashing: PasswordHashing::new(config.password_hashing),
             config,
             known_refusals: Arc::default(),
         }
@@ -156,15 +161,17 @@ fn refused(service: &AuthorizeService, refusal: Refusal) -> Response<Body> {
             error,
         ),
         Refusal::Unavailable(error) => {
-            tracing::error!(error = %error, "authorize: storage unavailable");
+            tracing::error!(error = %error, "authorize: unavailable");
             let mut response = error_page(
                 service,
                 503,
                 "Sign-in is unavailable for a moment. Try again in a few seconds.",
             );
+            let retry_after = error.retry_after.unwrap_or(1);
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            RequestFacts::of(&mut response).rate_limited = error.limited_by;
             observe::refused(response, "temporarily_unavailable")
         }
     }
@@ -407,7 +414,10 @@ async fn sign_in(
     let now = service.clock.now();
     let user = service.users.find_user_by_email(mode, email).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = verify_or_dummy_async(hash, password.to_owned()).await;
+    let verified = service
+        .hashing
+        .verify_or_dummy(hash, password.to_owned())
+        .await?;
     let Some(user) = user.filter(|_| verified) else {
         return Ok(
             match service

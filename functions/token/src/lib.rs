@@ -14,6 +14,7 @@ use gatehouse_shared::http::{client_rate_key, json_response, rate_limit_headers}
 use gatehouse_shared::jwt::KeySet;
 use gatehouse_shared::observe::facts::Limit;
 use gatehouse_shared::observe::RequestFacts;
+use gatehouse_shared::password::PasswordHashing;
 use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
 use gatehouse_shared::store::{
     AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, SignIns,
@@ -32,6 +33,9 @@ pub struct TokenService {
     pub keys: Arc<KeySet>,
     pub clock: Arc<dyn Clock>,
     pub config: ServiceConfig,
+    /// The process's one bound on password hashing (`gatehouse serve` shares it with the
+    /// sign-in page).
+    pub hashing: PasswordHashing,
 }
 
 /// The storage concerns the token endpoint uses, each on its own.

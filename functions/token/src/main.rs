@@ -5,6 +5,7 @@ use std::sync::Arc;
 use gatehouse_shared::clock::SystemClock;
 use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
 use gatehouse_shared::init::run_function;
+use gatehouse_shared::password::PasswordHashing;
 use gatehouse_shared::signing_keys::load_signing_keys;
 use gatehouse_shared::store::dynamo::{self, DynamoStore};
 use gatehouse_token::{handle, TokenService, TokenStorage};
@@ -20,6 +21,7 @@ async fn init() -> Result<TokenService, ConfigError> {
         storage: TokenStorage::on(Arc::new(store)),
         keys: Arc::new(keys),
         clock: Arc::new(SystemClock),
+        hashing: PasswordHashing::new(config.password_hashing),
         config,
     })
 }

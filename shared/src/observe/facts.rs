@@ -18,6 +18,8 @@ pub enum Limit {
     SignInRequests,
     /// The per-account limit of failed sign-ins and password grants.
     SignIn,
+    /// The bound on password hashing: no argon2 run could start within its deadline.
+    PasswordHashing,
 }
 
 impl Limit {
@@ -27,6 +29,7 @@ impl Limit {
             Limit::RevokeRequests => "revoke_requests",
             Limit::SignInRequests => "sign_in_requests",
             Limit::SignIn => "sign_in",
+            Limit::PasswordHashing => "password_hashing",
         }
     }
 }

@@ -26,11 +26,13 @@ pub fn function(
     clock: Arc<dyn Clock>,
     rate_limit: RateLimitPolicy,
 ) -> TokenService {
+    let config = settings(rate_limit);
     TokenService {
         storage: TokenStorage::on(Arc::new(store)),
         keys: test_keys(),
         clock,
-        config: settings(rate_limit),
+        hashing: gatehouse_shared::password::PasswordHashing::new(config.password_hashing),
+        config,
     }
 }
 

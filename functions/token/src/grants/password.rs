@@ -7,7 +7,6 @@ use gatehouse_shared::grant::GrantType;
 use gatehouse_shared::model::OwnerType;
 use gatehouse_shared::model::MAX_EMAIL_LENGTH;
 use gatehouse_shared::observe::facts::Limit;
-use gatehouse_shared::password::verify_or_dummy_async;
 use gatehouse_shared::scope::{resolve_scope, ScopeContext};
 use gatehouse_shared::secret::random_token;
 use gatehouse_shared::sign_in::{AccountKind, SignInCheck, SignInKeys};
@@ -95,10 +94,13 @@ pub async fn grant(
                 .await?
         }
     };
-    // An unknown email is checked against a dummy hash: the same work, the same time. On the
-    // blocking pool, so that argon2 does not stall the requests sharing this thread.
+    // An unknown email is checked against a dummy hash: the same work, the same time. Within
+    // the process's bound on hashing: past its deadline, 503 with Retry-After.
     let hash = customer.as_ref().map(|c| c.password_hash.clone());
-    let verified = verify_or_dummy_async(hash, password.to_owned()).await;
+    let verified = service
+        .hashing
+        .verify_or_dummy(hash, password.to_owned())
+        .await?;
     let Some(customer) = customer.filter(|_| verified) else {
         let refusal = invalid_grant(BAD_CREDENTIALS);
         return Err(count_failed_attempt(service, &keys, refusal, now).await);
