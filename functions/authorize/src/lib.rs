@@ -5,27 +5,21 @@
 pub mod csrf;
 pub mod page;
 pub mod request;
+mod sign_in;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use gatehouse_shared::clock::{Clock, UnixMillis};
+use gatehouse_shared::clock::Clock;
 use gatehouse_shared::config::ServiceConfig;
 use gatehouse_shared::error::{description_text, ApiError};
 use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::grant_hint::GrantHint;
-use gatehouse_shared::http::{client_rate_key, rate_limit_headers};
-use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
-use gatehouse_shared::model::{AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENGTH};
+use gatehouse_shared::http::rate_limit_headers;
 use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_shared::observe::facts::{self as observe, Limit};
 use gatehouse_shared::observe::RequestFacts;
 use gatehouse_shared::password::PasswordHashing;
-use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
-use gatehouse_shared::secret::{random_token, SecretHash};
-use gatehouse_shared::sign_in::{AccountKind, SignInCheck, SignInKeys};
-use gatehouse_shared::store::rate_limits::hit_unless_known_refused;
-use gatehouse_shared::store::{Clients, RateLimits, SignInGrant, SignIns, Store, Users};
+use gatehouse_shared::ratelimit::KnownRefusals;
+use gatehouse_shared::store::{Clients, RateLimits, SignIns, Store, Users};
 use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
@@ -298,7 +292,7 @@ async fn sign_in_form(
         );
         return observe::refused(page, "invalid_request");
     }
-    let address = match sign_in_address_admitted(request, service).await {
+    let address = match sign_in::address_admitted(request, service).await {
         Ok(address) => address,
         Err(error) => return refused(service, Refusal::Unavailable(error)),
     };
@@ -316,169 +310,9 @@ async fn sign_in_form(
         RequestFacts::of(&mut response).rate_limited = Some(Limit::SignInRequests);
         return observe::refused(response, "too_many_requests");
     }
-    let mut response = sign_in_attempt(request, service, checked, email, password).await;
+    let mut response = sign_in::attempt(request, service, checked, email, password).await;
     rate_limit_headers(&mut response, &address);
     response
-}
-
-/// Counts a sign-in attempt against its client address (before the account's own count, so
-/// that an address past its limit costs no account an attempt).
-async fn sign_in_address_admitted(
-    request: &Request,
-    service: &AuthorizeService,
-) -> Result<RateLimitOutcome, ApiError> {
-    Ok(hit_unless_known_refused(
-        service.rate_limits.as_ref(),
-        &service.known_refusals,
-        &format!("sign-in:{}", client_rate_key(request)),
-        &service.config.rate_limit,
-        service.clock.now(),
-    )
-    .await?)
-}
-
-/// The answer to a sign-in attempt its address may make: the password, then the sign-in
-/// protection.
-async fn sign_in_attempt(
-    request: &Request,
-    service: &AuthorizeService,
-    checked: &AuthorizationRequest,
-    email: &str,
-    password: &str,
-) -> Response<Body> {
-    let headers = request.headers();
-    let address = client_rate_key(request);
-    match sign_in(service, checked, email, password, &address).await {
-        Ok(SignedIn::Code(code)) => redirect_back(
-            service,
-            &checked.redirect_uri,
-            checked.state.as_deref(),
-            vec![("code", &code)],
-        ),
-        Ok(SignedIn::Refused) => observe::refused(
-            sign_in_page(service, checked, headers, 401, email, Some(BAD_CREDENTIALS)),
-            "access_denied",
-        ),
-        Ok(SignedIn::Held(check)) => {
-            let (message, retry_after) = match (&check, check.hold_message()) {
-                (SignInCheck::Held { outcome, .. }, Some(message)) => {
-                    (message, outcome.reset_seconds.max(1))
-                }
-                _ => (BAD_CREDENTIALS.to_owned(), 1),
-            };
-            let message = as_sentence(&message);
-            let mut response = sign_in_page(service, checked, headers, 429, email, Some(&message));
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            RequestFacts::of(&mut response).rate_limited = Some(Limit::SignIn);
-            observe::refused(response, "too_many_requests")
-        }
-        Err(error) => refused(service, Refusal::Unavailable(error)),
-    }
-}
-
-/// A message of the token endpoint's style ("too many …: try again …") as the page's
-/// sentences are written: capitalized, with a full stop.
-fn as_sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let first = chars.next().map(|c| c.to_uppercase().to_string());
-    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
-}
-
-enum SignedIn {
-    /// Signed in: the code issued.
-    Code(String),
-    Refused,
-    /// Held off by the sign-in protection, whatever the password.
-    Held(SignInCheck),
-}
-
-/// Checks a user's email and password with the customers' sign-in protection
-/// ([`gatehouse_shared::sign_in`]): an unknown email costs a dummy hash, a failure is counted
-/// in the account's windows, and the right password issues the code only while they have room,
-/// in one atomic step with forgetting this address's failures.
-async fn sign_in(
-    service: &AuthorizeService,
-    request: &AuthorizationRequest,
-    email: &str,
-    password: &str,
-    address: &str,
-) -> Result<SignedIn, ApiError> {
-    if email.len() > MAX_EMAIL_LENGTH {
-        return Ok(SignedIn::Refused);
-    }
-    let mode = request.application.mode;
-    let keys = SignInKeys::of(mode, AccountKind::User, email, address);
-    let policy = &service.config.sign_in;
-    let now = service.clock.now();
-    let user = service.users.find_user_by_email(mode, email).await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = service
-        .hashing
-        .verify_or_dummy(hash, password.to_owned())
-        .await?;
-    let Some(user) = user.filter(|_| verified) else {
-        return Ok(
-            match service
-                .sign_ins
-                .count_failed_sign_in(&keys, policy, now)
-                .await?
-            {
-                SignInCheck::Admitted => SignedIn::Refused,
-                held => SignedIn::Held(held),
-            },
-        );
-    };
-    let (code, record) = new_code(request, &user.id, now);
-    match service
-        .sign_ins
-        .complete_sign_in(&keys, policy, SignInGrant::AuthorizationCode(&record), now)
-        .await?
-    {
-        SignInCheck::Admitted => {
-            tracing::info!(client_id = %request.application.client_id, user_id = %user.id, "authorization code issued");
-            Ok(SignedIn::Code(code))
-        }
-        held => Ok(SignedIn::Held(held)),
-    }
-}
-
-/// A new code for the signed-in user (256 random bits, stored only as its hash), with the
-/// [`GrantHint`] that lets the token endpoint read what it needs in one round trip.
-fn new_code(
-    request: &AuthorizationRequest,
-    user_id: &str,
-    now: UnixMillis,
-) -> (String, AuthorizationCodeRecord) {
-    let (market_id, stock_location_ids) = request.scope.stored_ids();
-    let application = &request.application;
-    let family_id = random_token(16);
-    let code = GrantHint {
-        mode: application.mode,
-        family_id: family_id.clone(),
-        owner_id: user_id.to_owned(),
-        owner_type: OwnerType::User,
-        market_id: market_id.clone(),
-        stock_location_ids: stock_location_ids.clone(),
-    }
-    .attach_to(random_token(32));
-    let record = AuthorizationCodeRecord {
-        code_hash: SecretHash::of(&code),
-        application_id: application.id.clone(),
-        client_id: application.client_id.clone(),
-        mode: application.mode,
-        user_id: user_id.to_owned(),
-        redirect_uri: request.redirect_uri.clone(),
-        market_id,
-        stock_location_ids,
-        code_challenge: request.code_challenge.clone(),
-        family_id,
-        issued_at: now,
-        expires_at: now + Duration::from_secs(AUTHORIZATION_CODE_LIFETIME.into()),
-        consumed_at: None,
-    };
-    (code, record)
 }
 
 /// Handles `GET` and `POST /oauth/authorize`.
