@@ -130,7 +130,7 @@ pub(super) fn all_times_at_or_before(limit: u32, max_places: u32, value: &str) -
 pub(super) const MAX_LIMIT_IN_ONE_CONDITION: u32 = 200;
 
 /// When TTL may delete a window last written at `now`: a second after its last request left it.
-fn expiry(policy: &RateLimitPolicy, now: UnixMillis) -> UnixSeconds {
+pub(super) fn expiry(policy: &RateLimitPolicy, now: UnixMillis) -> UnixSeconds {
     (now + policy.window).ceil_seconds() + Duration::from_secs(1)
 }
 

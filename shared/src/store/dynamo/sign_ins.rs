@@ -22,10 +22,10 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::keys::*;
-use super::rate_limits::{all_times_at_or_before, window_times};
+use super::rate_limits::{all_times_at_or_before, expiry, window_times};
 use super::token_items::*;
 use super::{build_error, DynamoStore};
-use crate::clock::{UnixMillis, UnixSeconds};
+use crate::clock::UnixMillis;
 use crate::ratelimit::RateLimitPolicy;
 use crate::sign_in::{SignInCheck, SignInKeys, SignInPolicy, SignInWindow};
 use crate::store::{RateLimits, SignInGrant, SignIns, StoreError};
@@ -48,11 +48,6 @@ fn shift_creating(limit: u32) -> String {
     }
     expression.push_str("t1 = :now, expires_at = :expires");
     expression
-}
-
-/// When TTL may delete a window last written at `now`: a second after its last failure left it.
-fn expiry(policy: &RateLimitPolicy, now: UnixMillis) -> UnixSeconds {
-    (now + policy.window).ceil_seconds() + std::time::Duration::from_secs(1)
 }
 
 /// The two windows of an attempt, in the order every transaction names them first.
