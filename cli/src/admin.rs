@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use gatehouse_admin::{AdminService, ApplicationChanges, Caller, CommandError, NewApplication};
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{secret_rotation_overlap_from_lookup, vars};
-use gatehouse_shared::idempotency::IdempotencyKey;
-use gatehouse_shared::model::{ApplicationKind, Mode};
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use gatehouse_shared::store::StoreError;
+use gatehouse_core::clock::SystemClock;
+use gatehouse_core::idempotency::IdempotencyKey;
+use gatehouse_core::model::{ApplicationKind, Mode};
+use gatehouse_edge::config::{secret_rotation_overlap_from_lookup, vars};
+use gatehouse_store::dynamo::{self, DynamoStore};
+use gatehouse_store::StoreError;
 
 use crate::admin_output as output;
 

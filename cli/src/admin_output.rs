@@ -5,9 +5,9 @@ use std::io::Write;
 
 use gatehouse_admin::commands::{Created, Rotated};
 use gatehouse_admin::views::{utc, utc_seconds};
-use gatehouse_shared::lifetime::access_token_lifetime;
-use gatehouse_shared::model::{Application, Market};
-use gatehouse_shared::store::AuditRecord;
+use gatehouse_core::lifetime::access_token_lifetime;
+use gatehouse_core::model::{Application, Market};
+use gatehouse_store::AuditRecord;
 
 type Printed = Result<(), Box<dyn std::error::Error>>;
 

@@ -1,7 +1,7 @@
 //! What `gatehouse serve` prints at start about the applications it serves: the store's, by
 //! client id, or the demo seed's with their (published) secrets and passwords.
 
-use gatehouse_shared::store::Administration;
+use gatehouse_store::Administration;
 
 use crate::admin_output::application_line;
 

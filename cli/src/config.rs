@@ -7,14 +7,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gatehouse_shared::config::{
+use gatehouse_core::model::Organization;
+use gatehouse_core::ratelimit;
+use gatehouse_core::sign_in;
+use gatehouse_edge::config::{
     vars, ConfigError, ServiceConfig, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
     DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
 };
-use gatehouse_shared::model::Organization;
-use gatehouse_shared::password::{HashingLimits, DEFAULT_HASHING_DEADLINE_MS};
-use gatehouse_shared::ratelimit;
-use gatehouse_shared::sign_in;
+use gatehouse_edge::hashing::{HashingLimits, DEFAULT_HASHING_DEADLINE_MS};
 
 use crate::connection_limits::{self, ConnectionLimits};
 

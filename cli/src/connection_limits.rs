@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use gatehouse_shared::ratelimit::client_key;
+use gatehouse_core::ratelimit::client_key;
 
 /// Headers of a request, counted from when the connection is ready for one (accepted, or idle
 /// after the previous response).

@@ -3,11 +3,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use gatehouse_shared::config::password_hashing_from_lookup;
-use gatehouse_shared::password::{HashingLimits, PasswordHashing};
-use gatehouse_shared::seed::parse_seed;
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use gatehouse_shared::store::Import;
+use gatehouse_core::seed::parse_seed;
+use gatehouse_edge::config::password_hashing_from_lookup;
+use gatehouse_edge::hashing::{HashingLimits, PasswordHashing};
+use gatehouse_store::dynamo::{self, DynamoStore};
+use gatehouse_store::Import;
 
 type Failure = Box<dyn std::error::Error>;
 

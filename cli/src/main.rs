@@ -14,17 +14,17 @@ use gatehouse_cli::banner;
 use gatehouse_cli::config::{service_config, ServeArgs};
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
+use gatehouse_core::clock::SystemClock;
+use gatehouse_core::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
+use gatehouse_core::model::Catalog;
+use gatehouse_core::seed::{parse_seed, DEMO_SEED};
+use gatehouse_edge::bearer::BearerVerifier;
+use gatehouse_edge::config::{secret_rotation_overlap, vars};
+use gatehouse_edge::hashing::PasswordHashing;
 use gatehouse_revoke::RevokeService;
-use gatehouse_shared::bearer::BearerVerifier;
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{secret_rotation_overlap, vars};
-use gatehouse_shared::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
-use gatehouse_shared::model::Catalog;
-use gatehouse_shared::password::PasswordHashing;
-use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Clients, Store, StoreError};
+use gatehouse_store::dynamo::{self, DynamoStore};
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::{Clients, Store, StoreError};
 use gatehouse_token::{TokenService, TokenStorage};
 use gatehouse_wellknown::WellKnown;
 
@@ -141,7 +141,7 @@ fn admin_api(args: &ServeArgs, store: &Arc<dyn Store>) -> Result<Option<AdminApi
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
-    let observer = gatehouse_shared::observe::init::serve()?;
+    let observer = gatehouse_edge::observe::init::serve()?;
     let (seed_text, catalog) = read_seed(args.seed.as_deref())?;
     let config = service_config(&args, &catalog.organization)?;
     let keys = Arc::new(load_keys(&args)?);
@@ -286,9 +286,9 @@ fn public_keys(files: &[PathBuf], one_line: bool) -> Result<(), Failure> {
         text = std::io::read_to_string(std::io::stdin())?;
     }
     if one_line {
-        println!("{}", gatehouse_shared::jwt::public_one_line(&text)?);
+        println!("{}", gatehouse_core::jwt::public_one_line(&text)?);
     } else {
-        print!("{}", gatehouse_shared::jwt::public_pem(&text)?);
+        print!("{}", gatehouse_core::jwt::public_pem(&text)?);
     }
     Ok(())
 }
@@ -299,8 +299,8 @@ async fn main() -> ExitCode {
     // Logs go to stderr (see observe::init::cli): stdout carries keys and the start banner.
     // Under `serve`, in batches, so that a busy server makes one write for many lines.
     let batched = match &command {
-        Command::Serve(_) => gatehouse_shared::observe::init::serve_logging().map(Some),
-        _ => gatehouse_shared::observe::init::cli().map(|()| None),
+        Command::Serve(_) => gatehouse_edge::observe::init::serve_logging().map(Some),
+        _ => gatehouse_edge::observe::init::cli().map(|()| None),
     };
     let batched = match batched {
         Ok(batched) => batched,

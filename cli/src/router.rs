@@ -3,8 +3,8 @@
 use gatehouse_admin::{AdminApi, ADMIN_PREFIX};
 use gatehouse_api::ApiService;
 use gatehouse_authorize::{AuthorizeService, AUTHORIZE_PATH};
+use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_revoke::RevokeService;
-use gatehouse_shared::error::{ApiError, ErrorCode};
 use gatehouse_token::TokenService;
 use gatehouse_wellknown::{WellKnown, JWKS_PATH, METADATA_PATH};
 use lambda_http::{Body, Request, Response};

@@ -12,10 +12,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::observe::metrics::MetricsOutput;
-use gatehouse_shared::observe::Observer;
-use gatehouse_shared::secret::random_token;
+use gatehouse_core::secret::random_token;
+use gatehouse_edge::error::{ApiError, ErrorCode};
+use gatehouse_edge::observe::metrics::MetricsOutput;
+use gatehouse_edge::observe::Observer;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::server::conn::http1;

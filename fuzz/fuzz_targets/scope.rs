@@ -12,9 +12,9 @@
 
 #![no_main]
 
-use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::model::{ApplicationKind, Market, Mode, StockLocation};
-use gatehouse_shared::scope::{
+use gatehouse_core::grant::GrantType;
+use gatehouse_core::model::{ApplicationKind, Market, Mode, StockLocation};
+use gatehouse_core::scope::{
     parse_scope, resolve_scope, GrantedScope, ScopeContext, ScopeRequest, MAX_SCOPE_LENGTH,
     MAX_SCOPE_TOKENS,
 };

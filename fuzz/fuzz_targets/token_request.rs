@@ -21,11 +21,11 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use gatehouse_fuzz::check_token_error;
-use gatehouse_shared::clock::UnixMillis;
-use gatehouse_shared::model::{Application, ApplicationKind, Mode};
-use gatehouse_shared::oauth_request::{parse_form, parse_oauth_request, Params};
-use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::store::ClientWithScope;
+use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::model::{Application, ApplicationKind, Mode};
+use gatehouse_edge::oauth_request::{parse_form, parse_oauth_request, Params};
+use gatehouse_core::secret::SecretHash;
+use gatehouse_store::ClientWithScope;
 use gatehouse_token::request::{Grant, Incoming};
 use lambda_http::{Body, Request};
 use libfuzzer_sys::fuzz_target;

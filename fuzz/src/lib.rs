@@ -1,6 +1,6 @@
 //! What the fuzz targets check of every answer, whatever the input.
 
-use gatehouse_shared::error::{ApiError, ErrorCode};
+use gatehouse_edge::error::{ApiError, ErrorCode};
 use lambda_http::Body;
 
 /// RFC 6749 §5.2: "Values for the "error_description" parameter MUST NOT include characters

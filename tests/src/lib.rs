@@ -9,17 +9,15 @@ use std::time::Duration;
 
 use base64::Engine;
 use gatehouse_cli::router::Functions;
-use gatehouse_shared::clock::{Clock, ManualClock, SystemClock, UnixMillis};
-use gatehouse_shared::config::ServiceConfig;
-use gatehouse_shared::jwt::{
-    generate_private_key_pem, AccessTokenClaims, KeySet, SigningAlgorithm,
-};
-use gatehouse_shared::model::Catalog;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Import, Store};
+use gatehouse_core::clock::{Clock, ManualClock, SystemClock, UnixMillis};
+use gatehouse_core::jwt::{generate_private_key_pem, AccessTokenClaims, KeySet, SigningAlgorithm};
+use gatehouse_core::model::Catalog;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::seed::{parse_seed, DEMO_SEED};
+use gatehouse_edge::config::ServiceConfig;
+use gatehouse_store::dynamo::{self, DynamoStore};
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::{Import, Store};
 use gatehouse_token::{TokenService, TokenStorage};
 use gatehouse_wellknown::WellKnown;
 use http_body_util::{BodyExt, Full};
@@ -83,7 +81,7 @@ pub fn token_service(
 
 /// The API function on `store`, verifying tokens of [`test_keys`].
 pub fn api_service(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> gatehouse_api::ApiService {
-    let verifier = gatehouse_shared::bearer::BearerVerifier::new(
+    let verifier = gatehouse_edge::bearer::BearerVerifier::new(
         test_keys().verification_keys().expect("test keys"),
         ISSUER,
     );
@@ -115,7 +113,7 @@ pub fn admin_service(
         store,
         clock,
         rotation_overlap: Duration::from_secs(
-            gatehouse_shared::config::DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
+            gatehouse_edge::config::DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
         ),
     }
 }
@@ -441,7 +439,7 @@ pub async fn demo_dynamo_store() -> DynamoStore {
 pub async fn fresh_dynamo_store(endpoint: &str) -> DynamoStore {
     let name = format!(
         "gatehouse-test-{}",
-        gatehouse_shared::secret::random_token(9).replace(['-', '_'], "x")
+        gatehouse_core::secret::random_token(9).replace(['-', '_'], "x")
     );
     let store = DynamoStore::new(dynamo::client(Some(endpoint)).await, name);
     assert!(store.ensure_table().await.expect("table created"));
@@ -566,10 +564,10 @@ impl FaultyStore {
         self.failing.lock().unwrap().clear();
     }
 
-    fn check(&self, operation: &'static str) -> Result<(), gatehouse_shared::store::StoreError> {
+    fn check(&self, operation: &'static str) -> Result<(), gatehouse_store::StoreError> {
         let failing = self.failing.lock().unwrap();
         if failing.contains(operation) || failing.contains("*") {
-            return Err(gatehouse_shared::store::StoreError::Unavailable(
+            return Err(gatehouse_store::StoreError::Unavailable(
                 format!("dial tcp 10.0.0.1:443: connection refused ({operation} on table gatehouse-prod)").into(),
             ));
         }
@@ -580,13 +578,13 @@ impl FaultyStore {
 mod faulty_store {
     use super::FaultyStore;
     use async_trait::async_trait;
-    use gatehouse_shared::clock::UnixMillis;
-    use gatehouse_shared::model::Catalog;
-    use gatehouse_shared::model::*;
-    use gatehouse_shared::ratelimit::{RateLimitOutcome, RateLimitPolicy};
-    use gatehouse_shared::scope::ResourceRef;
-    use gatehouse_shared::secret::SecretHash;
-    use gatehouse_shared::store::*;
+    use gatehouse_core::clock::UnixMillis;
+    use gatehouse_core::model::Catalog;
+    use gatehouse_core::model::*;
+    use gatehouse_core::ratelimit::{RateLimitOutcome, RateLimitPolicy};
+    use gatehouse_core::scope::ResourceRef;
+    use gatehouse_core::secret::SecretHash;
+    use gatehouse_store::*;
 
     #[async_trait]
     impl Clients for FaultyStore {
@@ -641,20 +639,20 @@ mod faulty_store {
     impl SignIns for FaultyStore {
         async fn count_failed_sign_in(
             &self,
-            keys: &gatehouse_shared::sign_in::SignInKeys,
-            policy: &gatehouse_shared::sign_in::SignInPolicy,
+            keys: &gatehouse_core::sign_in::SignInKeys,
+            policy: &gatehouse_core::sign_in::SignInPolicy,
             now: UnixMillis,
-        ) -> Result<gatehouse_shared::sign_in::SignInCheck, StoreError> {
+        ) -> Result<gatehouse_core::sign_in::SignInCheck, StoreError> {
             self.check("count_failed_sign_in")?;
             self.inner.count_failed_sign_in(keys, policy, now).await
         }
         async fn complete_sign_in(
             &self,
-            keys: &gatehouse_shared::sign_in::SignInKeys,
-            policy: &gatehouse_shared::sign_in::SignInPolicy,
+            keys: &gatehouse_core::sign_in::SignInKeys,
+            policy: &gatehouse_core::sign_in::SignInPolicy,
             grant: SignInGrant<'_>,
             now: UnixMillis,
-        ) -> Result<gatehouse_shared::sign_in::SignInCheck, StoreError> {
+        ) -> Result<gatehouse_core::sign_in::SignInCheck, StoreError> {
             self.check("complete_sign_in")?;
             self.inner.complete_sign_in(keys, policy, grant, now).await
         }
@@ -844,7 +842,7 @@ mod faulty_store {
         async fn create_application(
             &self,
             application: &Application,
-            sealed_secret: Option<&gatehouse_shared::idempotency::SealedSecret>,
+            sealed_secret: Option<&gatehouse_core::idempotency::SealedSecret>,
             change: &ChangeContext,
         ) -> Result<AdminOutcome, AdminError> {
             self.check("create_application")?;
@@ -876,8 +874,8 @@ mod faulty_store {
             &self,
             client_id: &str,
             new_secret: &SecretHash,
-            sealed_secret: &gatehouse_shared::idempotency::SealedSecret,
-            previous_valid_until: gatehouse_shared::clock::UnixSeconds,
+            sealed_secret: &gatehouse_core::idempotency::SealedSecret,
+            previous_valid_until: gatehouse_core::clock::UnixSeconds,
             change: &ChangeContext,
         ) -> Result<AdminOutcome, AdminError> {
             self.check("rotate_client_secret")?;

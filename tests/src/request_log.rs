@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_store::dynamo::{self, DynamoStore};
 use serde_json::Value;
 
 /// One HTTP request to DynamoDB.

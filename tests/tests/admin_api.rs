@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_admin::{handle, AdminAccess, AdminApi};
-use gatehouse_shared::clock::ManualClock;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
+use gatehouse_core::clock::ManualClock;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 use serde_json::{json, Value};
 

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use clap::Parser;
 use gatehouse_admin::{AdminAccess, AdminApi, AdminToken};
 use gatehouse_cli::admin::{run, AdminCommand};
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{AuditAction, Clients, Store};
+use gatehouse_core::clock::SystemClock;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::{AuditAction, Clients, Store};
 use gatehouse_tests::*;
 use serde_json::json;
 

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_admin::{handle, AdminAccess, AdminApi};
-use gatehouse_shared::clock::{Clock, ManualClock};
-use gatehouse_shared::model::Mode;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{AuditAction, Store};
+use gatehouse_core::clock::{Clock, ManualClock};
+use gatehouse_core::model::Mode;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::{AuditAction, Store};
 use gatehouse_tests::*;
 use serde_json::{json, Value};
 
@@ -242,7 +242,7 @@ async fn an_update_a_deletion_and_a_market_switch_sent_again_are_answered_not_ma
     let mut found = store
         .find_markets(
             Mode::Test,
-            &[gatehouse_shared::scope::ResourceRef::Code("eu".into())],
+            &[gatehouse_core::scope::ResourceRef::Code("eu".into())],
         )
         .await
         .unwrap();

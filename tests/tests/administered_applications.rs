@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use gatehouse_admin::{AdminService, ApplicationChanges, Caller, NewApplication};
 use gatehouse_authorize::AuthorizeService;
+use gatehouse_core::clock::ManualClock;
+use gatehouse_core::model::{ApplicationKind, Mode};
+use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_revoke::RevokeService;
-use gatehouse_shared::clock::ManualClock;
-use gatehouse_shared::model::{ApplicationKind, Mode};
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;
 use serde_json::{json, Value};

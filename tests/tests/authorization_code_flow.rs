@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_authorize::AuthorizeService;
-use gatehouse_shared::clock::Clock;
-use gatehouse_shared::clock::ManualClock;
-use gatehouse_shared::model::Catalog;
-use gatehouse_shared::pkce::s256_challenge;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Import, Store};
+use gatehouse_core::clock::Clock;
+use gatehouse_core::clock::ManualClock;
+use gatehouse_core::model::Catalog;
+use gatehouse_core::pkce::s256_challenge;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::secret::SecretHash;
+use gatehouse_core::seed::{parse_seed, DEMO_SEED};
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::{Import, Store};
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;
 use lambda_http::{Body, Response};
@@ -270,7 +270,7 @@ async fn a_user_signs_in_and_the_webapp_exchanges_the_code_with_pkce_for_owned_t
     let challenge = s256_challenge(VERIFIER).unwrap();
     let code = flow.code(Some(&challenge)).await;
     // The code names what its exchange reads, so that all of it is read in one round trip.
-    let hint = gatehouse_shared::grant_hint::GrantHint::of(&code).expect("a hint");
+    let hint = gatehouse_core::grant_hint::GrantHint::of(&code).expect("a hint");
     assert_eq!(
         (hint.owner_id.as_str(), hint.market_id.as_deref()),
         ("usr_admin", Some("mkt_eu"))
@@ -673,7 +673,7 @@ async fn one_guessing_address_is_held_off_alone_and_many_hold_the_account_for_th
     store: Arc<dyn Store>,
 ) {
     let flow = Flow::on(store).await;
-    let policy = gatehouse_shared::sign_in::SignInPolicy::default();
+    let policy = gatehouse_core::sign_in::SignInPolicy::default();
     let params = authorize_params(WEBAPP, None);
     let attacker = "198.51.100.9";
     let unknown = flow
@@ -811,8 +811,8 @@ async fn a_new_application_with_a_deleted_ones_client_id_inherits_none_of_its_to
         .create(
             gatehouse_admin::NewApplication {
                 name: "Same client_id, new application".into(),
-                kind: gatehouse_shared::model::ApplicationKind::Webapp,
-                mode: gatehouse_shared::model::Mode::Test,
+                kind: gatehouse_core::model::ApplicationKind::Webapp,
+                mode: gatehouse_core::model::Mode::Test,
                 client_id: Some(WEBAPP.into()),
                 token_lifetime: None,
                 redirect_uris: vec![REDIRECT.into()],

@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use gatehouse_admin::{AdminAccess, AdminApi, AdminToken};
 use gatehouse_authorize::AuthorizeService;
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::oauth_request::MAX_BODY_BYTES;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
+use gatehouse_core::clock::SystemClock;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_edge::oauth_request::MAX_BODY_BYTES;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;

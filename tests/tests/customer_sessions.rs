@@ -4,15 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use gatehouse_core::clock::{Clock, ManualClock};
+use gatehouse_core::grant_hint::GrantHint;
+use gatehouse_core::model::{Mode, OwnerType, RefreshTokenRecord};
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::secret::SecretHash;
+use gatehouse_core::sign_in::SignInPolicy;
 use gatehouse_revoke::RevokeService;
-use gatehouse_shared::clock::{Clock, ManualClock};
-use gatehouse_shared::grant_hint::GrantHint;
-use gatehouse_shared::model::{Mode, OwnerType, RefreshTokenRecord};
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::sign_in::SignInPolicy;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Import, RefreshTokens, Store};
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::{Import, RefreshTokens, Store};
 use gatehouse_tests::*;
 use gatehouse_token::{handle, TokenService};
 use serde_json::{json, Value};

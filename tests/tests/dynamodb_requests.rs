@@ -8,15 +8,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse_shared::clock::{Clock, SystemClock};
-use gatehouse_shared::grant_hint::GrantHint;
-use gatehouse_shared::model::{AuthorizationCodeRecord, Mode, OwnerType};
-use gatehouse_shared::observe::storage_timing::{measure, StorageUse};
-use gatehouse_shared::pkce::s256_challenge;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::secret::{random_token, SecretHash};
-use gatehouse_shared::store::dynamo::DynamoStore;
-use gatehouse_shared::store::{AuthorizationCodes, Import};
+use gatehouse_core::clock::{Clock, SystemClock};
+use gatehouse_core::grant_hint::GrantHint;
+use gatehouse_core::model::{AuthorizationCodeRecord, Mode, OwnerType};
+use gatehouse_core::pkce::s256_challenge;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::secret::{random_token, SecretHash};
+use gatehouse_store::dynamo::DynamoStore;
+use gatehouse_store::timing::{measure, StorageUse};
+use gatehouse_store::{AuthorizationCodes, Import};
 use gatehouse_tests::request_log::RequestLog;
 use gatehouse_tests::*;
 use gatehouse_token::handle;
@@ -129,7 +129,7 @@ fn report(grant: &str, used: StorageUse) {
 /// A code as `/oauth/authorize` issues it (with its hint), for the demo admin and webapp.
 async fn authorization_code(
     store: &DynamoStore,
-    now: gatehouse_shared::clock::UnixMillis,
+    now: gatehouse_core::clock::UnixMillis,
     verifier: &str,
 ) -> String {
     let family_id = random_token(16);

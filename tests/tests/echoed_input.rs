@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use gatehouse_admin::{AdminAccess, AdminApi};
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
@@ -211,7 +211,7 @@ async fn authorize_errors_quote_at_most_64_characters(store: Arc<dyn Store>) {
             ("code_challenge_method".to_owned(), "S256".to_owned()),
         ]
     };
-    let challenge = gatehouse_shared::pkce::s256_challenge(&"a".repeat(43)).unwrap();
+    let challenge = gatehouse_core::pkce::s256_challenge(&"a".repeat(43)).unwrap();
     let cases = [
         (
             "market code",

@@ -14,15 +14,15 @@ use std::time::Duration;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use gatehouse_api::ApiService;
-use gatehouse_shared::bearer::BearerVerifier;
-use gatehouse_shared::clock::ManualClock;
-use gatehouse_shared::jwt::{
+use gatehouse_core::clock::ManualClock;
+use gatehouse_core::jwt::{
     generate_private_key_pem, public_pem, AccessTokenClaims, KeySet, PublishedKeys,
     SigningAlgorithm,
 };
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_edge::bearer::BearerVerifier;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 use gatehouse_token::{TokenService, TokenStorage};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");

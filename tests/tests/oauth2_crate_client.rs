@@ -8,8 +8,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_store::memory::MemoryStore;
 use gatehouse_tests::*;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;

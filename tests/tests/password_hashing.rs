@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_authorize::AuthorizeService;
-use gatehouse_shared::password::{HashingLimits, PasswordHashing};
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::seed::{parse_seed, DEMO_SEED};
+use gatehouse_edge::hashing::{HashingLimits, PasswordHashing};
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;
 use lambda_http::{Body, Response};

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_api::ApiService;
-use gatehouse_shared::clock::ManualClock;
-use gatehouse_shared::model::Catalog;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::seed::{parse_seed, DEMO_SEED};
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{Import, Store};
+use gatehouse_core::clock::ManualClock;
+use gatehouse_core::model::Catalog;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::seed::{parse_seed, DEMO_SEED};
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::{Import, Store};
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;
 use lambda_http::{Body, Response};

@@ -11,11 +11,11 @@
 
 use std::sync::Arc;
 
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::cors::CorsPolicy;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::Store;
+use gatehouse_core::clock::SystemClock;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_edge::cors::CorsPolicy;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;
 use lambda_http::{Body, Request, Response};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gatehouse_cli::connection_limits::{ConnectionLimits, DEFAULT_MAX_CONNECTIONS};
-use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_store::memory::MemoryStore;
 use gatehouse_tests::*;
 
 const TIMEOUT: Duration = Duration::from_millis(600);

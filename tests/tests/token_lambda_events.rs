@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::seed::parse_seed;
-use gatehouse_shared::store::memory::MemoryStore;
+use gatehouse_core::clock::SystemClock;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::seed::parse_seed;
+use gatehouse_store::memory::MemoryStore;
 use gatehouse_tests::*;
 use gatehouse_token::handle;
 use serde_json::{json, Value};
@@ -149,7 +149,7 @@ async fn a_base64_encoded_event_body_is_read_like_a_text_body() {
 #[tokio::test]
 async fn basic_credentials_are_form_url_decoded_as_rfc_6749_section_2_3_1_requires() {
     let secret = "p+ss/w%rd: with spaces & symbols 0123456789";
-    let mut seed: Value = serde_json::from_str(gatehouse_shared::seed::DEMO_SEED).unwrap();
+    let mut seed: Value = serde_json::from_str(gatehouse_core::seed::DEMO_SEED).unwrap();
     seed["applications"][1]["client_id"] = json!("erp:eu");
     seed["applications"][1]["client_secret"] = json!(secret);
     let catalog = parse_seed(&seed.to_string()).unwrap();
@@ -502,7 +502,7 @@ async fn unrecognized_parameters_and_null_values_are_ignored_as_rfc_6749_asks() 
 /// that each say when to come back, within the window. The window then holds exactly the 30:
 /// it frees all at once 60 s later, for one request of 30 again.
 async fn a_burst_of_200_from_one_ip_gets_exactly_30_tokens_and_170_retry_afters(
-    store: Arc<dyn gatehouse_shared::store::Store>,
+    store: Arc<dyn gatehouse_store::Store>,
 ) {
     let clock = manual_clock();
     let service = Arc::new(token_service(
@@ -553,7 +553,7 @@ async fn a_burst_of_200_from_one_ip_gets_exactly_30_tokens_and_170_retry_afters(
     assert_eq!(response.headers()["ratelimit-remaining"], "29");
 }
 
-async fn embedded_store() -> Arc<dyn gatehouse_shared::store::Store> {
+async fn embedded_store() -> Arc<dyn gatehouse_store::Store> {
     Arc::new(MemoryStore::from_catalog(&demo_catalog()))
 }
 
@@ -561,9 +561,9 @@ async fn embedded_store() -> Arc<dyn gatehouse_shared::store::Store> {
 /// attempt, 5 s in all): `scripts/moto_dynamodb.py` serves one request at a time, so the ~600
 /// requests of 200 token requests queue behind one lock for seconds, where DynamoDB would
 /// answer each in milliseconds. The race is about the window's atomic update, not latency.
-async fn dynamodb_store() -> Arc<dyn gatehouse_shared::store::Store> {
+async fn dynamodb_store() -> Arc<dyn gatehouse_store::Store> {
     let seeded = demo_dynamo_store().await;
-    let client = gatehouse_shared::store::dynamo::client(Some(&dynamodb_endpoint())).await;
+    let client = gatehouse_store::dynamo::client(Some(&dynamodb_endpoint())).await;
     let patient = client
         .config()
         .to_builder()
@@ -574,7 +574,7 @@ async fn dynamodb_store() -> Arc<dyn gatehouse_shared::store::Store> {
                 .build(),
         )
         .build();
-    Arc::new(gatehouse_shared::store::dynamo::DynamoStore::new(
+    Arc::new(gatehouse_store::dynamo::DynamoStore::new(
         aws_sdk_dynamodb::Client::from_conf(patient),
         seeded.table(),
     ))
@@ -779,7 +779,7 @@ async fn the_fixture_event_that_the_readme_invokes_gets_a_token() {
 async fn a_browser_storefront_on_an_allowed_origin_passes_the_preflight_and_reads_the_token() {
     let mut service = demo_service();
     service.config.cors =
-        gatehouse_shared::cors::CorsPolicy::parse("https://shop.example.com").unwrap();
+        gatehouse_edge::cors::CorsPolicy::parse("https://shop.example.com").unwrap();
     let preflight = TokenEvent::new()
         .method("OPTIONS")
         .header("origin", "https://shop.example.com")
@@ -822,11 +822,11 @@ async fn an_unreachable_dynamodb_is_named_in_the_error_and_never_shown_to_a_clie
         .unwrap()
         .port();
     let endpoint = format!("http://127.0.0.1:{port}");
-    let store = gatehouse_shared::store::dynamo::DynamoStore::new(
-        gatehouse_shared::store::dynamo::client(Some(&endpoint)).await,
+    let store = gatehouse_store::dynamo::DynamoStore::new(
+        gatehouse_store::dynamo::client(Some(&endpoint)).await,
         "gatehouse-nowhere",
     );
-    let error = gatehouse_shared::store::Clients::find_application(&store, STOREFRONT)
+    let error = gatehouse_store::Clients::find_application(&store, STOREFRONT)
         .await
         .unwrap_err()
         .to_string();

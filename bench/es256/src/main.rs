@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use gatehouse_shared::jwt::{
+use gatehouse_core::jwt::{
     generate_private_key_pem, AccessTokenClaims, ApplicationClaim, KeySet, MarketClaim,
     SigningAlgorithm,
 };
-use gatehouse_shared::model::{ApplicationKind, Organization};
+use gatehouse_core::model::{ApplicationKind, Organization};
 
 /// Calls `work` in batches until `seconds` have passed (after a short warm-up); its rate.
 fn per_second(seconds: f64, mut work: impl FnMut()) -> f64 {

@@ -3,7 +3,7 @@
 //! secrets generated here, and every change handed to the store with who makes it, when, and
 //! the request it answers.
 //!
-//! Every change is idempotent under its caller's key (`gatehouse_shared::idempotency`): its
+//! Every change is idempotent under its caller's key (`gatehouse_core::idempotency`): its
 //! input is checked as far as that needs no read, then the store is asked whether the request
 //! was answered already (that answer is then the answer, whatever has changed since), and only
 //! then is anything read or generated for the change. A new secret is handed to the store sealed under the key, and
@@ -12,14 +12,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse_shared::application_rules::{self as rules, Violation};
-use gatehouse_shared::clock::Clock;
-use gatehouse_shared::config::secret_rotation_overlap;
-use gatehouse_shared::error::echo_input;
-use gatehouse_shared::idempotency::{fingerprint, record_name, SealedSecret};
-use gatehouse_shared::model::{Application, ClientType, Market, Mode};
-use gatehouse_shared::secret::{generate_client_secret, random_token, SecretHash};
-use gatehouse_shared::store::{
+use gatehouse_core::application_rules::{self as rules, Violation};
+use gatehouse_core::clock::Clock;
+use gatehouse_core::idempotency::{fingerprint, record_name, SealedSecret};
+use gatehouse_core::input::echo_input;
+use gatehouse_core::model::{Application, ClientType, Market, Mode};
+use gatehouse_core::secret::{generate_client_secret, random_token, SecretHash};
+use gatehouse_edge::config::secret_rotation_overlap;
+use gatehouse_store::{
     AdminError, Administration, ApplicationUpdate, AuditRecord, ChangeContext, ChangeRequest,
     StoreError,
 };

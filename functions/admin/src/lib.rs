@@ -16,8 +16,8 @@ pub mod views;
 
 use std::fmt;
 
-use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::secret::constant_time_eq;
+use gatehouse_core::secret::constant_time_eq;
+use gatehouse_edge::error::{ApiError, ErrorCode};
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::HeaderValue;
 use lambda_http::request::RequestContext;

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use gatehouse_admin::{handle, AdminAccess, AdminApi, AdminService};
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{
+use gatehouse_core::clock::SystemClock;
+use gatehouse_edge::config::{
     required_env, secret_rotation_overlap_from_lookup, vars, ConfigError,
 };
-use gatehouse_shared::init::run_function;
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_edge::init::run_function;
+use gatehouse_store::dynamo::{self, DynamoStore};
 use lambda_http::Error;
 
 async fn init() -> Result<AdminApi, ConfigError> {

@@ -2,10 +2,10 @@
 //! is the one the outcome holds sealed, opened with the caller's key, so that a request sent
 //! again shows the very secret the first answer showed.
 
-use gatehouse_shared::clock::UnixSeconds;
-use gatehouse_shared::idempotency::SealedSecret;
-use gatehouse_shared::model::Application;
-use gatehouse_shared::store::{AdminOutcome, ChangeContext, StoreError};
+use gatehouse_core::clock::UnixSeconds;
+use gatehouse_core::idempotency::SealedSecret;
+use gatehouse_core::model::Application;
+use gatehouse_store::{AdminOutcome, ChangeContext, StoreError};
 
 use crate::commands::CommandError;
 use crate::requests::Caller;

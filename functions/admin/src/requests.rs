@@ -1,10 +1,10 @@
 //! What a caller asks of the admin commands: who asks, under which idempotency key, and the
 //! inputs of a create and an update, with the fingerprint of each request
-//! (`gatehouse_shared::idempotency`): what the caller asked, as given, before anything is
+//! (`gatehouse_core::idempotency`): what the caller asked, as given, before anything is
 //! generated, so that the same request sent again has the same fingerprint.
 
-use gatehouse_shared::idempotency::{fingerprint, IdempotencyKey};
-use gatehouse_shared::model::{ApplicationKind, Mode};
+use gatehouse_core::idempotency::{fingerprint, IdempotencyKey};
+use gatehouse_core::model::{ApplicationKind, Mode};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 

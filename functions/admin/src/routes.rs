@@ -2,11 +2,12 @@
 //! whose unknown fields are refused, the `Idempotency-Key` of a change), the command run, its
 //! result written as JSON.
 
-use gatehouse_shared::error::{echo_input, ApiError, ErrorCode};
-use gatehouse_shared::http::{body_bytes, json_response};
-use gatehouse_shared::idempotency::IdempotencyKey;
-use gatehouse_shared::model::Mode;
-use gatehouse_shared::oauth_request::{parse_form, Params};
+use gatehouse_core::idempotency::IdempotencyKey;
+use gatehouse_core::input::echo_input;
+use gatehouse_core::model::Mode;
+use gatehouse_edge::error::{ApiError, ErrorCode};
+use gatehouse_edge::http::{body_bytes, json_response};
+use gatehouse_edge::oauth_request::{parse_form, Params};
 use http::header::CONTENT_TYPE;
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};

@@ -1,10 +1,10 @@
 //! What the admin API answers, as JSON. An application's view never carries a secret hash:
 //! a secret appears once, in plain text, in the answer that created it.
 
-use gatehouse_shared::clock::{UnixMillis, UnixSeconds};
-use gatehouse_shared::lifetime::access_token_lifetime;
-use gatehouse_shared::model::{Application, Market};
-use gatehouse_shared::store::AuditRecord;
+use gatehouse_core::clock::{UnixMillis, UnixSeconds};
+use gatehouse_core::lifetime::access_token_lifetime;
+use gatehouse_core::model::{Application, Market};
+use gatehouse_store::AuditRecord;
 use serde_json::{json, Value};
 
 use crate::commands::{Created, Rotated};

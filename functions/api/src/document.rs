@@ -1,8 +1,8 @@
 //! JSON:API documents and errors (https://jsonapi.org): resources, pagination links and
 //! `meta.record_count`, and `{"errors": [...]}` with `application/vnd.api+json`.
 
-use gatehouse_shared::model::{Market, Price, Sku, StockItem};
-use gatehouse_shared::store::{Page, PageRequest};
+use gatehouse_core::model::{Market, Price, Sku, StockItem};
+use gatehouse_store::{Page, PageRequest};
 use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
@@ -82,7 +82,7 @@ fn resource<T: Resource>(record: &T, base: &str) -> Value {
 }
 
 fn respond(status: StatusCode, body: &Value) -> Response<Body> {
-    let mut response = gatehouse_shared::http::json_response(status, body);
+    let mut response = gatehouse_edge::http::json_response(status, body);
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
@@ -136,7 +136,7 @@ pub fn list<T: Resource>(
 /// A JSON:API error. Its `detail` is held to the OAuth errors' rules (`description_text`:
 /// cleaned and cut short), whatever it quotes.
 pub fn error(status: u16, title: &str, code: &str, detail: &str) -> Response<Body> {
-    let detail = gatehouse_shared::error::description_text(detail);
+    let detail = gatehouse_core::input::description_text(detail);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let response = respond(
         status,
@@ -151,5 +151,5 @@ pub fn error(status: u16, title: &str, code: &str, detail: &str) -> Response<Bod
     );
     // The JSON:API code (`MARKET_DISABLED`) is the request line's error code, in snake case
     // like the OAuth ones.
-    gatehouse_shared::observe::facts::refused(response, &code.to_ascii_lowercase())
+    gatehouse_edge::observe::facts::refused(response, &code.to_ascii_lowercase())
 }

@@ -12,16 +12,17 @@ pub mod document;
 
 use std::sync::Arc;
 
-use gatehouse_shared::bearer::BearerVerifier;
-use gatehouse_shared::clock::Clock;
-use gatehouse_shared::jwt::AccessTokenClaims;
-use gatehouse_shared::model::{CatalogView, Market};
-use gatehouse_shared::oauth_request::{is_lookup_key, parse_form};
-use gatehouse_shared::observe::facts::refused;
-use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::scope::ResourceRef;
-use gatehouse_shared::store::catalog::MAX_PAGE_SIZE;
-use gatehouse_shared::store::{CatalogReads, Clients, Page, PageRequest, Store, StoreError};
+use gatehouse_core::clock::Clock;
+use gatehouse_core::input::is_lookup_key;
+use gatehouse_core::jwt::AccessTokenClaims;
+use gatehouse_core::model::{CatalogView, Market};
+use gatehouse_core::scope::ResourceRef;
+use gatehouse_edge::bearer::BearerVerifier;
+use gatehouse_edge::oauth_request::parse_form;
+use gatehouse_edge::observe::facts::refused;
+use gatehouse_edge::observe::RequestFacts;
+use gatehouse_store::catalog::MAX_PAGE_SIZE;
+use gatehouse_store::{CatalogReads, Clients, Page, PageRequest, Store, StoreError};
 use http::Method;
 use lambda_http::{Body, Request, Response};
 
@@ -247,7 +248,7 @@ async fn respond(
         Ok(view) => view,
         Err(ViewError::OtherEnvironment) => {
             return refused(
-                gatehouse_shared::bearer::BearerError::Malformed(
+                gatehouse_edge::bearer::BearerError::Malformed(
                     "the token's market is not in its environment",
                 )
                 .into_response(),
@@ -278,7 +279,7 @@ async fn respond(
             list(service, request, |page, _| async move {
                 match &market {
                     // A market token sees its market alone.
-                    Some(market) => Ok(gatehouse_shared::store::catalog::page_of(
+                    Some(market) => Ok(gatehouse_store::catalog::page_of(
                         vec![market.clone()],
                         page,
                     )),
@@ -311,7 +312,7 @@ async fn respond(
                     }),
                     Some(code) => {
                         let found = catalog.find_sku_by_code(&view, &code).await?;
-                        Ok(gatehouse_shared::store::catalog::page_of(
+                        Ok(gatehouse_store::catalog::page_of(
                             found.into_iter().collect(),
                             page,
                         ))

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use gatehouse_api::{handle, ApiService};
-use gatehouse_shared::bearer::BearerVerifier;
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
-use gatehouse_shared::init::run_function;
-use gatehouse_shared::signing_keys::load_published_keys;
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_core::clock::SystemClock;
+use gatehouse_edge::bearer::BearerVerifier;
+use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
+use gatehouse_edge::init::run_function;
+use gatehouse_edge::signing_keys::load_published_keys;
+use gatehouse_store::dynamo::{self, DynamoStore};
 use lambda_http::Error;
 
 async fn init() -> Result<ApiService, ConfigError> {

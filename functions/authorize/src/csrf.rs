@@ -9,7 +9,7 @@
 //! sibling subdomain cannot plant one (the weakness of a plain double-submit cookie). On a
 //! loopback http issuer (local runs) browsers refuse such cookies, so a plain name is used.
 
-use gatehouse_shared::secret::{constant_time_eq, random_token};
+use gatehouse_core::secret::{constant_time_eq, random_token};
 use http::HeaderMap;
 
 /// How long a sign-in page stays usable: the cookie's lifetime.

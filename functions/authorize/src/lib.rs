@@ -9,17 +9,18 @@ mod sign_in;
 
 use std::sync::Arc;
 
-use gatehouse_shared::clock::Clock;
-use gatehouse_shared::config::ServiceConfig;
-use gatehouse_shared::error::{description_text, ApiError};
-use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::http::rate_limit_headers;
-use gatehouse_shared::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
-use gatehouse_shared::observe::facts::{self as observe, Limit};
-use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::password::PasswordHashing;
-use gatehouse_shared::ratelimit::KnownRefusals;
-use gatehouse_shared::store::{Clients, RateLimits, SignIns, Store, Users};
+use gatehouse_core::clock::Clock;
+use gatehouse_core::grant::GrantType;
+use gatehouse_core::input::description_text;
+use gatehouse_core::ratelimit::KnownRefusals;
+use gatehouse_edge::config::ServiceConfig;
+use gatehouse_edge::error::ApiError;
+use gatehouse_edge::hashing::PasswordHashing;
+use gatehouse_edge::http::rate_limit_headers;
+use gatehouse_edge::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
+use gatehouse_edge::observe::facts::{self as observe, Limit};
+use gatehouse_edge::observe::RequestFacts;
+use gatehouse_store::{Clients, RateLimits, SignIns, Store, Users};
 use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
@@ -223,7 +224,7 @@ async fn show(request: &Request, service: &AuthorizeService) -> Response<Body> {
 }
 
 fn form_params(request: &Request) -> Result<Params, ApiError> {
-    let body = gatehouse_shared::http::body_bytes(request);
+    let body = gatehouse_edge::http::body_bytes(request);
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::invalid_request("the form is too large"));
     }

@@ -109,7 +109,7 @@ pub struct SignIn<'a> {
 
 pub fn sign_in(request: &AuthorizationRequest, page: &SignIn<'_>) -> Markup {
     let app = &request.application.name;
-    let test_mode = request.application.mode == gatehouse_shared::model::Mode::Test;
+    let test_mode = request.application.mode == gatehouse_core::model::Mode::Test;
     layout(
         &format!("Sign in to continue to {app}"),
         page.organization,

@@ -4,12 +4,13 @@
 //! redirection URI", and anything else would make Gatehouse an open redirector. After that,
 //! errors go back to the client's redirect URI with `error`, `error_description` and `state`.
 
-use gatehouse_shared::error::ApiError;
-use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::model::{Application, ApplicationKind, Market, StockLocation};
-use gatehouse_shared::oauth_request::{is_lookup_key, Params};
-use gatehouse_shared::pkce::parse_challenge;
-use gatehouse_shared::scope::{parse_scope, resolve_scope, GrantedScope, ScopeContext};
+use gatehouse_core::grant::GrantType;
+use gatehouse_core::input::is_lookup_key;
+use gatehouse_core::model::{Application, ApplicationKind, Market, StockLocation};
+use gatehouse_core::pkce::parse_challenge;
+use gatehouse_core::scope::{parse_scope, resolve_scope, GrantedScope, ScopeContext};
+use gatehouse_edge::error::ApiError;
+use gatehouse_edge::oauth_request::Params;
 
 use crate::AuthorizeService;
 

@@ -1,21 +1,21 @@
 //! A sign-in form's attempt: its address's count, then the password, then the sign-in
-//! protection ([`gatehouse_shared::sign_in`]), which also stores the code of a successful one.
+//! protection ([`gatehouse_core::sign_in`]), which also stores the code of a successful one.
 
 use std::time::Duration;
 
-use gatehouse_shared::clock::UnixMillis;
-use gatehouse_shared::error::ApiError;
-use gatehouse_shared::grant_hint::GrantHint;
-use gatehouse_shared::http::client_rate_key;
-use gatehouse_shared::lifetime::AUTHORIZATION_CODE_LIFETIME;
-use gatehouse_shared::model::{AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENGTH};
-use gatehouse_shared::observe::facts::{self as observe, Limit};
-use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::ratelimit::RateLimitOutcome;
-use gatehouse_shared::secret::{random_token, SecretHash};
-use gatehouse_shared::sign_in::{AccountKind, SignInCheck, SignInKeys};
-use gatehouse_shared::store::rate_limits::hit_unless_known_refused;
-use gatehouse_shared::store::SignInGrant;
+use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::grant_hint::GrantHint;
+use gatehouse_core::lifetime::AUTHORIZATION_CODE_LIFETIME;
+use gatehouse_core::model::{AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENGTH};
+use gatehouse_core::ratelimit::RateLimitOutcome;
+use gatehouse_core::secret::{random_token, SecretHash};
+use gatehouse_core::sign_in::{AccountKind, SignInCheck, SignInKeys};
+use gatehouse_edge::error::ApiError;
+use gatehouse_edge::http::client_rate_key;
+use gatehouse_edge::observe::facts::{self as observe, Limit};
+use gatehouse_edge::observe::RequestFacts;
+use gatehouse_store::rate_limits::hit_unless_known_refused;
+use gatehouse_store::SignInGrant;
 use http::{header, HeaderValue};
 use lambda_http::{Body, Request, Response};
 
@@ -96,7 +96,7 @@ enum SignedIn {
 }
 
 /// Checks a user's email and password with the customers' sign-in protection
-/// ([`gatehouse_shared::sign_in`]): an unknown email costs a dummy hash, a failure is counted
+/// ([`gatehouse_core::sign_in`]): an unknown email costs a dummy hash, a failure is counted
 /// in the account's windows, and the right password issues the code only while they have room,
 /// in one atomic step with forgetting this address's failures.
 async fn sign_in(

@@ -3,17 +3,17 @@
 
 use std::sync::Arc;
 
-use gatehouse_shared::clock::Clock;
-use gatehouse_shared::cors::CorsPolicy;
-use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::http::{client_rate_key, json_response, rate_limit_headers};
-use gatehouse_shared::oauth_request::{authenticate, lookup_id, parse_oauth_request};
-use gatehouse_shared::observe::facts::Limit;
-use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitPolicy};
-use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::store::rate_limits::hit_unless_known_refused;
-use gatehouse_shared::store::{Clients, RateLimits, RefreshTokens};
+use gatehouse_core::clock::Clock;
+use gatehouse_core::ratelimit::{KnownRefusals, RateLimitPolicy};
+use gatehouse_core::secret::SecretHash;
+use gatehouse_edge::cors::CorsPolicy;
+use gatehouse_edge::error::{ApiError, ErrorCode};
+use gatehouse_edge::http::{client_rate_key, json_response, rate_limit_headers};
+use gatehouse_edge::oauth_request::{authenticate, lookup_id, parse_oauth_request};
+use gatehouse_edge::observe::facts::Limit;
+use gatehouse_edge::observe::RequestFacts;
+use gatehouse_store::rate_limits::hit_unless_known_refused;
+use gatehouse_store::{Clients, RateLimits, RefreshTokens};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
+use gatehouse_core::clock::SystemClock;
+use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
+use gatehouse_edge::init::run_function;
 use gatehouse_revoke::{handle, RevokeService};
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
-use gatehouse_shared::init::run_function;
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_store::dynamo::{self, DynamoStore};
 use lambda_http::Error;
 
 async fn init() -> Result<RevokeService, ConfigError> {

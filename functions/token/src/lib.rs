@@ -7,16 +7,16 @@ pub mod request;
 
 use std::sync::Arc;
 
-use gatehouse_shared::clock::{Clock, UnixMillis};
-use gatehouse_shared::config::ServiceConfig;
-use gatehouse_shared::error::ApiError;
-use gatehouse_shared::http::{client_rate_key, json_response, rate_limit_headers};
-use gatehouse_shared::jwt::KeySet;
-use gatehouse_shared::observe::facts::Limit;
-use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::password::PasswordHashing;
-use gatehouse_shared::ratelimit::{KnownRefusals, RateLimitOutcome};
-use gatehouse_shared::store::{
+use gatehouse_core::clock::{Clock, UnixMillis};
+use gatehouse_core::jwt::KeySet;
+use gatehouse_core::ratelimit::{KnownRefusals, RateLimitOutcome};
+use gatehouse_edge::config::ServiceConfig;
+use gatehouse_edge::error::ApiError;
+use gatehouse_edge::hashing::PasswordHashing;
+use gatehouse_edge::http::{client_rate_key, json_response, rate_limit_headers};
+use gatehouse_edge::observe::facts::Limit;
+use gatehouse_edge::observe::RequestFacts;
+use gatehouse_store::{
     AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, SignIns,
     Store, StoreError, Users,
 };

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use gatehouse_shared::clock::SystemClock;
-use gatehouse_shared::config::{required_env, vars, ConfigError, ServiceConfig};
-use gatehouse_shared::init::run_function;
-use gatehouse_shared::password::PasswordHashing;
-use gatehouse_shared::signing_keys::load_signing_keys;
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_core::clock::SystemClock;
+use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
+use gatehouse_edge::hashing::PasswordHashing;
+use gatehouse_edge::init::run_function;
+use gatehouse_edge::signing_keys::load_signing_keys;
+use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_token::{handle, TokenService, TokenStorage};
 use lambda_http::Error;
 

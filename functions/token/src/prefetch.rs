@@ -12,11 +12,11 @@
 //! A request refused before its grant runs (rate limit, client authentication) has read these
 //! for nothing; that costs a read, never an answer.
 
-use gatehouse_shared::error::ApiError;
-use gatehouse_shared::grant_hint::{GrantHint, StoredGrant};
-use gatehouse_shared::model::{AuthorizationCodeRecord, Customer, Mode, RefreshTokenState};
-use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::store::StoreError;
+use gatehouse_core::grant_hint::{GrantHint, StoredGrant};
+use gatehouse_core::model::{AuthorizationCodeRecord, Customer, Mode, RefreshTokenState};
+use gatehouse_core::secret::SecretHash;
+use gatehouse_edge::error::ApiError;
+use gatehouse_store::StoreError;
 
 use crate::grants::{owner_now, stored_scope, OwnerNow, StoredScope};
 use crate::TokenService;

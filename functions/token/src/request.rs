@@ -2,17 +2,18 @@
 //! scope. [`Incoming::admit`] is the one place that says in which order a request's errors are
 //! reported.
 
-use gatehouse_shared::clock::UnixMillis;
-use gatehouse_shared::error::{echo_input, ApiError, ErrorCode};
-use gatehouse_shared::grant::{kind_may_use_grant, GrantType};
-use gatehouse_shared::model::MAX_EMAIL_LENGTH;
-use gatehouse_shared::oauth_request::{
+use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::grant::{kind_may_use_grant, GrantType};
+use gatehouse_core::input::echo_input;
+use gatehouse_core::model::MAX_EMAIL_LENGTH;
+use gatehouse_core::pkce::s256_challenge;
+use gatehouse_core::scope::{parse_scope, ResourceRef, ScopeError, ScopeRequest};
+use gatehouse_edge::error::{ApiError, ErrorCode};
+use gatehouse_edge::oauth_request::{
     authenticate, lookup_id, parse_oauth_request, OAuthRequest, Params,
 };
-use gatehouse_shared::observe::RequestFacts;
-use gatehouse_shared::pkce::s256_challenge;
-use gatehouse_shared::scope::{parse_scope, ResourceRef, ScopeError, ScopeRequest};
-use gatehouse_shared::store::{ClientWithScope, StoreError};
+use gatehouse_edge::observe::RequestFacts;
+use gatehouse_store::{ClientWithScope, StoreError};
 use lambda_http::Request;
 
 use crate::prefetch::PrefetchKey;
@@ -220,7 +221,7 @@ impl Incoming {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gatehouse_shared::grant::SERVED_GRANTS;
+    use gatehouse_core::grant::SERVED_GRANTS;
 
     #[test]
     fn every_grant_the_metadata_advertises_is_read_and_no_other() {

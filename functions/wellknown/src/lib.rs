@@ -1,10 +1,10 @@
 //! `GET /.well-known/jwks.json` (RFC 7517) and `GET /.well-known/oauth-authorization-server`
 //! (RFC 8414). Both documents are built once, at cold start.
 
-use gatehouse_shared::config::ServiceConfig;
-use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::grant::SERVED_GRANTS;
-use gatehouse_shared::http::json_response;
+use gatehouse_core::grant::SERVED_GRANTS;
+use gatehouse_edge::config::ServiceConfig;
+use gatehouse_edge::error::{ApiError, ErrorCode};
+use gatehouse_edge::http::json_response;
 use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -22,7 +22,7 @@ pub struct WellKnown {
 }
 
 impl WellKnown {
-    /// `jwks` is the JWK Set to publish ([`gatehouse_shared::jwt::PublishedKeys::jwks`]).
+    /// `jwks` is the JWK Set to publish ([`gatehouse_core::jwt::PublishedKeys::jwks`]).
     pub fn new(config: &ServiceConfig, jwks: serde_json::Value) -> Self {
         let issuer = &config.issuer;
         let metadata = json!({
@@ -36,7 +36,7 @@ impl WellKnown {
             "authorization_endpoint": format!("{issuer}/oauth/authorize"),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "code_challenge_methods_supported": gatehouse_shared::pkce::METHODS_SUPPORTED,
+            "code_challenge_methods_supported": gatehouse_core::pkce::METHODS_SUPPORTED,
             // RFC 9207: authorization responses carry `iss`.
             "authorization_response_iss_parameter_supported": true,
             "scopes_supported": ["market:all"],

@@ -1,8 +1,8 @@
 //! The well-known documents Lambda: the documents are built once per cold start.
 
-use gatehouse_shared::config::{ConfigError, ServiceConfig};
-use gatehouse_shared::init::run_function;
-use gatehouse_shared::signing_keys::load_published_keys;
+use gatehouse_edge::config::{ConfigError, ServiceConfig};
+use gatehouse_edge::init::run_function;
+use gatehouse_edge::signing_keys::load_published_keys;
 use gatehouse_wellknown::{handle, WellKnown};
 use lambda_http::Error;
 

@@ -8,11 +8,11 @@
 
 use clap::Parser;
 use gatehouse_cli::admin::{run, AdminCommand};
-use gatehouse_shared::clock::Clock;
-use gatehouse_shared::model::Mode;
-use gatehouse_shared::scope::ResourceRef;
-use gatehouse_shared::store::dynamo::MAX_ATTEMPTS;
-use gatehouse_shared::store::{Administration, AuditAction, Clients};
+use gatehouse_core::clock::Clock;
+use gatehouse_core::model::Mode;
+use gatehouse_core::scope::ResourceRef;
+use gatehouse_store::dynamo::MAX_ATTEMPTS;
+use gatehouse_store::{Administration, AuditAction, Clients};
 
 use super::*;
 

@@ -3,8 +3,8 @@
 //! never take its own earlier write for someone else's (a replay, a reuse, a lockout).
 //! Each of these tests waits out one attempt timeout (2 s).
 
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::RateLimits;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_store::RateLimits;
 
 use super::*;
 

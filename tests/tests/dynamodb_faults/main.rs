@@ -17,9 +17,9 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use gatehouse_admin::{AdminAccess, AdminApi};
 use gatehouse_authorize::AuthorizeService;
+use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_revoke::RevokeService;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::dynamo::{self, DynamoStore};
+use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;
 use lambda_http::{Body, Response};
@@ -45,7 +45,7 @@ struct Harness {
     authorize: AuthorizeService,
     /// The admin API on the same table, called as API Gateway calls it (an IAM caller).
     admin: AdminApi,
-    clock: Arc<gatehouse_shared::clock::ManualClock>,
+    clock: Arc<gatehouse_core::clock::ManualClock>,
 }
 
 /// One answer of a function: status, headers, body text.
@@ -103,7 +103,7 @@ impl Harness {
             seeded.table(),
         ));
         let clock = manual_clock();
-        let shared: Arc<dyn gatehouse_shared::store::Store> = store.clone();
+        let shared: Arc<dyn gatehouse_store::Store> = store.clone();
         Self {
             reader: dynamo::client(Some(&dynamodb_endpoint())).await,
             table: seeded.table().to_owned(),

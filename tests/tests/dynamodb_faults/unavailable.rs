@@ -2,7 +2,7 @@
 //! condition. Nothing was applied, so nothing may have changed, and a retry once it clears
 //! makes every change exactly once.
 
-use gatehouse_shared::store::dynamo::MAX_ATTEMPTS;
+use gatehouse_store::dynamo::MAX_ATTEMPTS;
 
 use super::*;
 

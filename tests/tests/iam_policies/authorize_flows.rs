@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_authorize::AuthorizeService;
-use gatehouse_shared::clock::Clock;
-use gatehouse_shared::pkce::s256_challenge;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::dynamo::DynamoStore;
+use gatehouse_core::clock::Clock;
+use gatehouse_core::pkce::s256_challenge;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_store::dynamo::DynamoStore;
 use gatehouse_tests::request_log::RequestLog;
 use gatehouse_tests::*;
 use serde_json::{json, Value};

@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use gatehouse_shared::clock::ManualClock;
-use gatehouse_shared::config::ServiceConfig;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::secret::random_token;
-use gatehouse_shared::store::dynamo::DynamoStore;
-use gatehouse_shared::store::Import;
+use gatehouse_core::clock::ManualClock;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::secret::random_token;
+use gatehouse_edge::config::ServiceConfig;
+use gatehouse_store::dynamo::DynamoStore;
+use gatehouse_store::Import;
 use gatehouse_tests::request_log::RequestLog;
 use gatehouse_tests::*;
 use lambda_http::{Body, Response};
@@ -72,7 +72,7 @@ pub const HOUR: Duration = Duration::from_secs(3600);
 /// so that reaching the hold costs few password checks.
 pub fn settings(per_address: RateLimitPolicy) -> ServiceConfig {
     ServiceConfig {
-        sign_in: gatehouse_shared::sign_in::SignInPolicy::new((3, 900), (50, 3600)).unwrap(),
+        sign_in: gatehouse_core::sign_in::SignInPolicy::new((3, 900), (50, 3600)).unwrap(),
         ..config(per_address)
     }
 }

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use gatehouse_admin::{AdminAccess, AdminApi, AdminService};
 use gatehouse_api::ApiService;
+use gatehouse_core::clock::Clock;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_edge::bearer::BearerVerifier;
+use gatehouse_edge::config::DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS;
 use gatehouse_revoke::RevokeService;
-use gatehouse_shared::bearer::BearerVerifier;
-use gatehouse_shared::clock::Clock;
-use gatehouse_shared::config::DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::dynamo::DynamoStore;
+use gatehouse_store::dynamo::DynamoStore;
 use gatehouse_tests::request_log::RequestLog;
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse_shared::clock::Clock;
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::store::dynamo::DynamoStore;
+use gatehouse_core::clock::Clock;
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_store::dynamo::DynamoStore;
 use gatehouse_tests::request_log::RequestLog;
 use gatehouse_tests::*;
 use gatehouse_token::{TokenService, TokenStorage};
@@ -31,7 +31,7 @@ pub fn function(
         storage: TokenStorage::on(Arc::new(store)),
         keys: test_keys(),
         clock,
-        hashing: gatehouse_shared::password::PasswordHashing::new(config.password_hashing),
+        hashing: gatehouse_edge::hashing::PasswordHashing::new(config.password_hashing),
         config,
     }
 }

@@ -1,14 +1,14 @@
 //! Administrative changes answered, not made again, when their request comes back
-//! ([`gatehouse_shared::store::replays`]), on both stores: every change sent again under its
+//! ([`gatehouse_store::replays`]), on both stores: every change sent again under its
 //! request answers its first outcome, whatever it is sent with and whatever happened since;
 //! a request's name with another fingerprint is refused and changes nothing; a record stands
 //! 24 hours; a refused change is not remembered.
 
 use super::*;
-use gatehouse_shared::clock::UnixSeconds;
-use gatehouse_shared::idempotency::{record_name, IdempotencyKey, SealedSecret};
-use gatehouse_shared::model::Application;
-use gatehouse_shared::store::{
+use gatehouse_core::clock::UnixSeconds;
+use gatehouse_core::idempotency::{record_name, IdempotencyKey, SealedSecret};
+use gatehouse_core::model::Application;
+use gatehouse_store::{
     AdminError, AdminOutcome, ApplicationUpdate, AuditAction, ChangeContext, ChangeRequest,
 };
 

@@ -1,14 +1,14 @@
-//! Administering applications and markets ([`gatehouse_shared::store::Administration`]), on
+//! Administering applications and markets ([`gatehouse_store::Administration`]), on
 //! both stores: each change is read back through the token endpoint's own lookups and leaves
 //! exactly one audit record; a refused change leaves none.
 
 use super::*;
-use gatehouse_shared::clock::UnixSeconds;
-use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::idempotency::{record_name, IdempotencyKey, SealedSecret};
-use gatehouse_shared::lifetime::TokenLifetime;
-use gatehouse_shared::model::Application;
-use gatehouse_shared::store::{
+use gatehouse_core::clock::UnixSeconds;
+use gatehouse_core::grant::GrantType;
+use gatehouse_core::idempotency::{record_name, IdempotencyKey, SealedSecret};
+use gatehouse_core::lifetime::TokenLifetime;
+use gatehouse_core::model::Application;
+use gatehouse_store::{
     AdminError, ApplicationUpdate, AuditAction, ChangeContext, ChangeRequest, PageRequest,
 };
 

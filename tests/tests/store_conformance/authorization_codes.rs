@@ -1,10 +1,10 @@
-//! Authorization codes ([`gatehouse_shared::store::AuthorizationCodes`]), on both stores. A
-//! redemption also writes through [`gatehouse_shared::store::RefreshTokens`], so these checks
+//! Authorization codes ([`gatehouse_store::AuthorizationCodes`]), on both stores. A
+//! redemption also writes through [`gatehouse_store::RefreshTokens`], so these checks
 //! take the whole store.
 
 use super::*;
-use gatehouse_shared::model::AuthorizationCodeRecord;
-use gatehouse_shared::store::Redemption;
+use gatehouse_core::model::AuthorizationCodeRecord;
+use gatehouse_store::Redemption;
 
 fn code_record(value: &str, family: &str, issued_at: UnixMillis) -> AuthorizationCodeRecord {
     AuthorizationCodeRecord {

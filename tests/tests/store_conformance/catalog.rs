@@ -1,11 +1,11 @@
-//! Catalog reads ([`gatehouse_shared::store::CatalogReads`]), on both stores, over the demo
+//! Catalog reads ([`gatehouse_store::CatalogReads`]), on both stores, over the demo
 //! catalog: in market 1001 (price list pl_eur, stock locations sl_ams and sl_ber) the mug is
 //! sellable with a stock of 0 and the T-shirt with stock at sl_ams; the cap is stocked at
 //! sl_ams but priced only in pl_vip.
 
 use super::*;
-use gatehouse_shared::model::{CatalogView, Market};
-use gatehouse_shared::store::PageRequest;
+use gatehouse_core::model::{CatalogView, Market};
+use gatehouse_store::PageRequest;
 
 fn page(number: u64, size: u64) -> PageRequest {
     PageRequest { number, size }
@@ -142,7 +142,7 @@ async fn a_sku_is_found_by_id_or_code_only_where_it_is_sellable(store: Arc<dyn C
 
 async fn prices_are_those_of_the_markets_price_list(store: Arc<dyn CatalogReads>) {
     let store = store.as_ref();
-    let ids = |page: Page<gatehouse_shared::model::Price>| {
+    let ids = |page: Page<gatehouse_core::model::Price>| {
         (
             page.records.into_iter().map(|p| p.id).collect::<Vec<_>>(),
             page.record_count,
@@ -166,7 +166,7 @@ async fn prices_are_those_of_the_markets_price_list(store: Arc<dyn CatalogReads>
 
 async fn stock_items_are_those_of_the_views_locations_across_pages(store: Arc<dyn CatalogReads>) {
     let store = store.as_ref();
-    let ids = |page: Page<gatehouse_shared::model::StockItem>| {
+    let ids = |page: Page<gatehouse_core::model::StockItem>| {
         (
             page.records.into_iter().map(|s| s.id).collect::<Vec<_>>(),
             page.record_count,

@@ -1,4 +1,4 @@
-//! Applications and the scope records a token names ([`gatehouse_shared::store::Clients`]), on both stores.
+//! Applications and the scope records a token names ([`gatehouse_store::Clients`]), on both stores.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Customers and their groups ([`gatehouse_shared::store::Customers`]), on both stores.
+//! Customers and their groups ([`gatehouse_store::Customers`]), on both stores.
 
 use super::*;
 

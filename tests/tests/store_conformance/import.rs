@@ -1,4 +1,4 @@
-//! Importing a catalog again: replaced records, retired names, moved environments ([`gatehouse_shared::store::Import`]), on both stores.
+//! Importing a catalog again: replaced records, retired names, moved environments ([`gatehouse_store::Import`]), on both stores.
 
 use super::*;
 

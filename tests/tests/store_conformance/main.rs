@@ -5,14 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse_shared::clock::UnixMillis;
+use gatehouse_core::clock::UnixMillis;
 
-use gatehouse_shared::model::{ApplicationKind, Mode, OwnerType, RefreshTokenRecord};
-use gatehouse_shared::ratelimit::RateLimitPolicy;
-use gatehouse_shared::scope::ResourceRef::{self, Code, Id, Number};
-use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::store::memory::MemoryStore;
-use gatehouse_shared::store::{
+use gatehouse_core::model::{ApplicationKind, Mode, OwnerType, RefreshTokenRecord};
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::scope::ResourceRef::{self, Code, Id, Number};
+use gatehouse_core::secret::SecretHash;
+use gatehouse_store::memory::MemoryStore;
+use gatehouse_store::{
     CatalogReads, Clients, Customers, Page, RateLimits, RefreshTokens, Rotation, Store, Users,
 };
 use gatehouse_tests::*;

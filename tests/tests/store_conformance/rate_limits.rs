@@ -1,4 +1,4 @@
-//! Sliding rate-limit windows ([`gatehouse_shared::store::RateLimits`]), on both stores.
+//! Sliding rate-limit windows ([`gatehouse_store::RateLimits`]), on both stores.
 
 use super::*;
 

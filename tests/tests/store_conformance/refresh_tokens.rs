@@ -1,4 +1,4 @@
-//! Refresh tokens: storage by hash, rotation, families ([`gatehouse_shared::store::RefreshTokens`]), on both stores.
+//! Refresh tokens: storage by hash, rotation, families ([`gatehouse_store::RefreshTokens`]), on both stores.
 
 use super::*;
 

@@ -1,12 +1,12 @@
-//! The sign-in protection ([`gatehouse_shared::store::SignIns`]), on both stores: failures
+//! The sign-in protection ([`gatehouse_store::SignIns`]), on both stores: failures
 //! counted per account and address and per account, a sign-in that stores its grant only while
 //! both windows have room, and one attacker address against many.
 
 use super::refresh_tokens::refresh_record;
 use super::*;
-use gatehouse_shared::model::AuthorizationCodeRecord;
-use gatehouse_shared::sign_in::{AccountKind, SignInCheck, SignInKeys, SignInPolicy, SignInWindow};
-use gatehouse_shared::store::{SignInGrant, SignIns};
+use gatehouse_core::model::AuthorizationCodeRecord;
+use gatehouse_core::sign_in::{AccountKind, SignInCheck, SignInKeys, SignInPolicy, SignInWindow};
+use gatehouse_store::{SignInGrant, SignIns};
 
 /// 3 failures per account and address in 15 minutes, 7 per account in an hour: small enough
 /// to fill in a test, and the account's window fills from three addresses.

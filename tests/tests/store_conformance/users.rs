@@ -1,4 +1,4 @@
-//! Users ([`gatehouse_shared::store::Users`]), on both stores.
+//! Users ([`gatehouse_store::Users`]), on both stores.
 
 use super::*;
 

@@ -1,18 +1,18 @@
 //! RFC 6749 §4.1.3, the authorization code grant, for webapps: a code from
 //! `/oauth/authorize` for a user's access token and refresh token, with PKCE (RFC 7636).
 
-use gatehouse_shared::error::ApiError;
-use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::model::{AuthorizationCodeRecord, CodePresentation, CodeRefusal, OwnerType};
-use gatehouse_shared::scope::{resolve_scope, ScopeContext};
-use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::store::Redemption;
+use gatehouse_core::grant::GrantType;
+use gatehouse_core::model::{AuthorizationCodeRecord, CodePresentation, CodeRefusal, OwnerType};
+use gatehouse_core::scope::{resolve_scope, ScopeContext};
+use gatehouse_core::secret::SecretHash;
+use gatehouse_edge::error::ApiError;
+use gatehouse_store::Redemption;
 
 use super::{
     invalid_grant, issue_access_token, new_refresh_token, GrantRequest, OwnerNow, OwnerTokens,
     TokenResponse,
 };
-use gatehouse_shared::grant_hint::StoredGrant;
+use gatehouse_core::grant_hint::StoredGrant;
 
 use crate::prefetch::{owner_and_scope, Prefetched};
 use crate::TokenService;
@@ -164,7 +164,7 @@ pub async fn grant(
         // expired meanwhile.
         Redemption::NotActive(Some(now_record)) => match now_record.refusal(&presentation, now) {
             Some(refusal) => Err(refuse(service, &now_record, refusal).await),
-            None => Err(gatehouse_shared::store::StoreError::Unavailable(
+            None => Err(gatehouse_store::StoreError::Unavailable(
                 "the code's redemption conflicted with another transaction".into(),
             )
             .into()),

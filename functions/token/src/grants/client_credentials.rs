@@ -1,8 +1,8 @@
 //! RFC 6749 §4.4, the client credentials grant: a token for the application itself, no owner.
 
-use gatehouse_shared::error::ApiError;
-use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::scope::{resolve_scope, ScopeContext};
+use gatehouse_core::grant::GrantType;
+use gatehouse_core::scope::{resolve_scope, ScopeContext};
+use gatehouse_edge::error::ApiError;
 
 use super::{invalid_scope, issue_access_token, GrantRequest, TokenResponse};
 

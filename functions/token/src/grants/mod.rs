@@ -8,17 +8,17 @@ pub mod refresh_token;
 
 use std::time::Duration;
 
-use gatehouse_shared::clock::UnixMillis;
-use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::grant_hint::GrantHint;
-use gatehouse_shared::jwt::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
-use gatehouse_shared::lifetime::{access_token_lifetime, REFRESH_TOKEN_LIFETIME};
-use gatehouse_shared::model::{
+use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::grant_hint::GrantHint;
+use gatehouse_core::jwt::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
+use gatehouse_core::lifetime::{access_token_lifetime, REFRESH_TOKEN_LIFETIME};
+use gatehouse_core::model::{
     Application, Market, Mode, OwnerType, RefreshTokenRecord, StockLocation,
 };
-use gatehouse_shared::scope::{GrantedScope, ScopeError, ScopeRequest};
-use gatehouse_shared::secret::{random_token, SecretHash};
-use gatehouse_shared::store::ClientWithScope;
+use gatehouse_core::scope::{GrantedScope, ScopeError, ScopeRequest};
+use gatehouse_core::secret::{random_token, SecretHash};
+use gatehouse_edge::error::{ApiError, ErrorCode};
+use gatehouse_store::ClientWithScope;
 use serde_json::json;
 
 use crate::TokenService;

@@ -1,16 +1,16 @@
 //! RFC 6749 §4.3, the resource owner password credentials grant: a sales channel logs a
 //! customer in with email and password, and gets a refresh token to keep them logged in.
 
-use gatehouse_shared::clock::UnixMillis;
-use gatehouse_shared::error::{ApiError, ErrorCode};
-use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::model::OwnerType;
-use gatehouse_shared::model::MAX_EMAIL_LENGTH;
-use gatehouse_shared::observe::facts::Limit;
-use gatehouse_shared::scope::{resolve_scope, ScopeContext};
-use gatehouse_shared::secret::random_token;
-use gatehouse_shared::sign_in::{AccountKind, SignInCheck, SignInKeys};
-use gatehouse_shared::store::SignInGrant;
+use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::grant::GrantType;
+use gatehouse_core::model::OwnerType;
+use gatehouse_core::model::MAX_EMAIL_LENGTH;
+use gatehouse_core::scope::{resolve_scope, ScopeContext};
+use gatehouse_core::secret::random_token;
+use gatehouse_core::sign_in::{AccountKind, SignInCheck, SignInKeys};
+use gatehouse_edge::error::{ApiError, ErrorCode};
+use gatehouse_edge::observe::facts::Limit;
+use gatehouse_store::SignInGrant;
 
 use super::{
     invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerTokens,
@@ -53,7 +53,7 @@ async fn count_failed_attempt(
     }
 }
 
-/// Every attempt is decided by the sign-in protection ([`gatehouse_shared::sign_in`]) in one
+/// Every attempt is decided by the sign-in protection ([`gatehouse_core::sign_in`]) in one
 /// atomic step, after the password is checked and before anything is answered. A wrong
 /// password is counted in the account's windows ([`count_failed_attempt`]); the right one
 /// starts the login's refresh token family only while both windows have room

@@ -5,19 +5,20 @@
 
 use std::time::Duration;
 
-use gatehouse_shared::clock::UnixMillis;
-use gatehouse_shared::error::{echo_input, ApiError, ErrorCode};
-use gatehouse_shared::grant::GrantType;
-use gatehouse_shared::model::RefreshTokenRecord;
-use gatehouse_shared::scope::{resolve_scope, GrantedScope, ScopeContext};
-use gatehouse_shared::secret::SecretHash;
-use gatehouse_shared::store::Rotation;
+use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::grant::GrantType;
+use gatehouse_core::input::echo_input;
+use gatehouse_core::model::RefreshTokenRecord;
+use gatehouse_core::scope::{resolve_scope, GrantedScope, ScopeContext};
+use gatehouse_core::secret::SecretHash;
+use gatehouse_edge::error::{ApiError, ErrorCode};
+use gatehouse_store::Rotation;
 
 use super::{
     invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerNow,
     OwnerTokens, TokenResponse,
 };
-use gatehouse_shared::grant_hint::StoredGrant;
+use gatehouse_core::grant_hint::StoredGrant;
 
 use crate::prefetch::{owner_and_scope, Prefetched};
 use crate::TokenService;

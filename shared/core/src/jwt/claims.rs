@@ -1,0 +1,59 @@
+//! The access token's claims (DESIGN.md "Access tokens"), as signed and as verified.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ApplicationKind, Mode, Organization};
+
+/// The access token's claims (DESIGN.md "Access tokens").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub jti: String,
+    pub scope: String,
+    /// The application's environment: true in test mode.
+    pub test: bool,
+    pub organization: Organization,
+    pub application: ApplicationClaim,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub market: Option<MarketClaim>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub owner: Option<OwnerClaim>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationClaim {
+    pub id: String,
+    pub client_id: String,
+    pub kind: ApplicationKind,
+    pub public: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketClaim {
+    pub id: String,
+    pub number: u64,
+    pub price_list_id: String,
+    /// The market's stock locations, or only those in scope when the scope names some.
+    pub stock_location_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerClaim {
+    pub id: String,
+    /// `Customer` or `User`.
+    #[serde(rename = "type")]
+    pub owner_type: String,
+}
+
+impl AccessTokenClaims {
+    /// The environment the token was issued in, which is the only one it may see.
+    pub fn mode(&self) -> Mode {
+        if self.test {
+            Mode::Test
+        } else {
+            Mode::Live
+        }
+    }
+}

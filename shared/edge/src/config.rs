@@ -1,0 +1,409 @@
+//! Configuration read once per cold start from the environment.
+
+use crate::cors::CorsPolicy;
+use crate::hashing::{HashingLimits, MAX_HASHING_CONCURRENCY, MAX_HASHING_DEADLINE_MS};
+use gatehouse_core::model::Organization;
+use gatehouse_core::ratelimit::{RateLimitPolicy, RateLimitPolicyError};
+use gatehouse_core::sign_in::SignInPolicy;
+use gatehouse_core::url_rules::is_https_or_loopback_http;
+
+/// Environment variables Gatehouse reads (documented in the README).
+pub mod vars {
+    pub const ISSUER: &str = "GATEHOUSE_ISSUER";
+    pub const ORGANIZATION_ID: &str = "GATEHOUSE_ORGANIZATION_ID";
+    pub const ORGANIZATION_SLUG: &str = "GATEHOUSE_ORGANIZATION_SLUG";
+    pub const SIGNING_KEYS: &str = "GATEHOUSE_SIGNING_KEYS";
+    pub const SIGNING_KEYS_SECRET_ARN: &str = "GATEHOUSE_SIGNING_KEYS_SECRET_ARN";
+    pub const SIGNING_KEYS_SECRET_VERSION: &str = "GATEHOUSE_SIGNING_KEYS_SECRET_VERSION";
+    pub const SIGNING_KEYS_FILE: &str = "GATEHOUSE_SIGNING_KEYS_FILE";
+    pub const PUBLISHED_KEYS: &str = "GATEHOUSE_PUBLISHED_KEYS";
+    pub const TABLE: &str = "GATEHOUSE_TABLE";
+    pub const RATE_LIMIT: &str = "GATEHOUSE_RATE_LIMIT";
+    pub const RATE_LIMIT_WINDOW: &str = "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS";
+    /// Failed sign-ins of one account from one address.
+    pub const LOGIN_FAILURE_LIMIT: &str = "GATEHOUSE_LOGIN_FAILURE_LIMIT";
+    pub const LOGIN_FAILURE_WINDOW: &str = "GATEHOUSE_LOGIN_FAILURE_WINDOW_SECONDS";
+    /// Failed sign-ins of one account from every address.
+    pub const ACCOUNT_FAILURE_LIMIT: &str = "GATEHOUSE_ACCOUNT_FAILURE_LIMIT";
+    pub const ACCOUNT_FAILURE_WINDOW: &str = "GATEHOUSE_ACCOUNT_FAILURE_WINDOW_SECONDS";
+    pub const REFRESH_REUSE_GRACE: &str = "GATEHOUSE_REFRESH_REUSE_GRACE_SECONDS";
+    pub const CORS_ALLOWED_ORIGINS: &str = "GATEHOUSE_CORS_ALLOWED_ORIGINS";
+    pub const SECRET_ROTATION_OVERLAP: &str = "GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS";
+    pub const ADMIN_TOKEN: &str = "GATEHOUSE_ADMIN_TOKEN";
+    pub const PASSWORD_HASHING_CONCURRENCY: &str = "GATEHOUSE_PASSWORD_HASHING_CONCURRENCY";
+    pub const PASSWORD_HASHING_DEADLINE: &str = "GATEHOUSE_PASSWORD_HASHING_DEADLINE_MS";
+}
+
+/// A setting that is missing or not valid. Each names its variable, so that a caller that
+/// takes the settings from elsewhere (the CLI, from flags) can report them under its own names.
+#[derive(thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("set {0} or {1}")]
+    MissingEither(&'static str, &'static str),
+}
+
+/// As its message: a function whose start fails returns this from `main`, and Rust prints
+/// the error's Debug form, which should then read as the variable and the reason.
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// What every function needs to know about the deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// The `iss` claim and the base of the metadata URLs, without a trailing slash.
+    pub issuer: String,
+    pub organization: Organization,
+    pub rate_limit: RateLimitPolicy,
+    /// The sign-in protection's two windows of failed sign-ins (see [`gatehouse_core::sign_in`]).
+    pub sign_in: SignInPolicy,
+    /// How long after a refresh token was exchanged presenting it again is taken for a retry
+    /// (refused, family kept) rather than for theft (refused, family revoked).
+    pub refresh_reuse_grace: std::time::Duration,
+    /// Browser origins allowed to call the token and revocation endpoints (none by default).
+    pub cors: CorsPolicy,
+    /// The bound on password hashing (argon2 runs at once, and the wait for one).
+    pub password_hashing: HashingLimits,
+}
+
+/// The longest refresh-token reuse grace period allowed.
+pub const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
+/// The refresh-token reuse grace period, by default.
+pub const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 10;
+
+impl ServiceConfig {
+    pub fn default_refresh_reuse_grace() -> std::time::Duration {
+        std::time::Duration::from_secs(DEFAULT_REFRESH_REUSE_GRACE_SECONDS)
+    }
+}
+
+fn required(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    env(name)
+        .filter(|value| !value.trim().is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
+
+fn number<T: std::str::FromStr>(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match env(name) {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            reason: format!("'{value}' is not a whole number"),
+        }),
+    }
+}
+
+/// Checks an issuer URL: https, or http on a loopback host for local runs (the rule redirect
+/// URIs follow too, [`is_https_or_loopback_http`]). RFC 8414 §2: the issuer "has no query or
+/// fragment components".
+pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
+    let issuer = issuer.trim().trim_end_matches('/');
+    if !is_https_or_loopback_http(issuer) {
+        return Err("must be an https URL (http only on localhost)".into());
+    }
+    if issuer.contains(['?', '#']) {
+        return Err("must not have a query or fragment".into());
+    }
+    Ok(issuer.to_owned())
+}
+
+/// A policy error, blamed on the variable that set the part at fault.
+fn policy_error(
+    error: RateLimitPolicyError,
+    limit: &'static str,
+    window: &'static str,
+) -> ConfigError {
+    let name = match error {
+        RateLimitPolicyError::Limit(_) => limit,
+        RateLimitPolicyError::Window(_) => window,
+    };
+    ConfigError::Invalid {
+        name,
+        reason: error.to_string(),
+    }
+}
+
+impl ServiceConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let issuer = normalize_issuer(&required(env, vars::ISSUER)?).map_err(|reason| {
+            ConfigError::Invalid {
+                name: vars::ISSUER,
+                reason,
+            }
+        })?;
+        let organization = Organization {
+            id: required(env, vars::ORGANIZATION_ID)?,
+            slug: required(env, vars::ORGANIZATION_SLUG)?,
+        };
+        let rate_limit = RateLimitPolicy::new(
+            number(
+                env,
+                vars::RATE_LIMIT,
+                gatehouse_core::ratelimit::DEFAULT_LIMIT,
+            )?,
+            number(
+                env,
+                vars::RATE_LIMIT_WINDOW,
+                gatehouse_core::ratelimit::DEFAULT_WINDOW_SECONDS,
+            )?,
+        )
+        .map_err(|error| policy_error(error, vars::RATE_LIMIT, vars::RATE_LIMIT_WINDOW))?;
+        use gatehouse_core::sign_in::{self, SignInWindow};
+        let sign_in = SignInPolicy::new(
+            (
+                number(
+                    env,
+                    vars::LOGIN_FAILURE_LIMIT,
+                    sign_in::DEFAULT_FROM_ADDRESS_LIMIT,
+                )?,
+                number(
+                    env,
+                    vars::LOGIN_FAILURE_WINDOW,
+                    sign_in::DEFAULT_FROM_ADDRESS_WINDOW_SECONDS,
+                )?,
+            ),
+            (
+                number(
+                    env,
+                    vars::ACCOUNT_FAILURE_LIMIT,
+                    sign_in::DEFAULT_ACCOUNT_LIMIT,
+                )?,
+                number(
+                    env,
+                    vars::ACCOUNT_FAILURE_WINDOW,
+                    sign_in::DEFAULT_ACCOUNT_WINDOW_SECONDS,
+                )?,
+            ),
+        )
+        .map_err(|error| ConfigError::Invalid {
+            name: match (error.window, error.limit_at_fault) {
+                (SignInWindow::FromAddress, true) => vars::LOGIN_FAILURE_LIMIT,
+                (SignInWindow::FromAddress, false) => vars::LOGIN_FAILURE_WINDOW,
+                (SignInWindow::Account, true) => vars::ACCOUNT_FAILURE_LIMIT,
+                (SignInWindow::Account, false) => vars::ACCOUNT_FAILURE_WINDOW,
+            },
+            reason: error.reason,
+        })?;
+        let grace: u64 = number(
+            env,
+            vars::REFRESH_REUSE_GRACE,
+            DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+        )?;
+        if grace > MAX_REFRESH_REUSE_GRACE_SECONDS {
+            return Err(ConfigError::Invalid {
+                name: vars::REFRESH_REUSE_GRACE,
+                reason: format!("at most {MAX_REFRESH_REUSE_GRACE_SECONDS} seconds, got {grace}"),
+            });
+        }
+        let cors = CorsPolicy::parse(&env(vars::CORS_ALLOWED_ORIGINS).unwrap_or_default())
+            .map_err(|reason| ConfigError::Invalid {
+                name: vars::CORS_ALLOWED_ORIGINS,
+                reason,
+            })?;
+        Ok(Self {
+            issuer,
+            organization,
+            rate_limit,
+            sign_in,
+            refresh_reuse_grace: std::time::Duration::from_secs(grace),
+            cors,
+            password_hashing: password_hashing_from_lookup(env)?,
+        })
+    }
+}
+
+/// The bound on password hashing: one run per core and a 2 s deadline unless told otherwise
+/// (also read on its own by `gatehouse import`).
+pub fn password_hashing_from_lookup(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HashingLimits, ConfigError> {
+    let default = HashingLimits::default();
+    let concurrency = number(env, vars::PASSWORD_HASHING_CONCURRENCY, default.concurrency)?;
+    if !(1..=MAX_HASHING_CONCURRENCY).contains(&concurrency) {
+        return Err(ConfigError::Invalid {
+            name: vars::PASSWORD_HASHING_CONCURRENCY,
+            reason: format!("must be from 1 to {MAX_HASHING_CONCURRENCY}, got {concurrency}"),
+        });
+    }
+    let deadline = number(
+        env,
+        vars::PASSWORD_HASHING_DEADLINE,
+        default.deadline.as_millis() as u64,
+    )?;
+    if !(1..=MAX_HASHING_DEADLINE_MS).contains(&deadline) {
+        return Err(ConfigError::Invalid {
+            name: vars::PASSWORD_HASHING_DEADLINE,
+            reason: format!(
+                "must be from 1 to {MAX_HASHING_DEADLINE_MS} milliseconds, got {deadline}"
+            ),
+        });
+    }
+    Ok(HashingLimits {
+        concurrency,
+        deadline: std::time::Duration::from_millis(deadline),
+    })
+}
+
+/// How long a client secret replaced by a rotation stays valid, by default (24 hours).
+pub const DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS: u64 = 24 * 3600;
+/// The longest overlap allowed (30 days): a leaked secret must not outlive its rotation long.
+pub const MAX_SECRET_ROTATION_OVERLAP_SECONDS: u64 = 30 * 24 * 3600;
+
+/// Checks a secret-rotation overlap, from configuration or from a request.
+pub fn secret_rotation_overlap(seconds: u64) -> Result<std::time::Duration, String> {
+    if seconds > MAX_SECRET_ROTATION_OVERLAP_SECONDS {
+        return Err(format!(
+            "must be from 0 to {MAX_SECRET_ROTATION_OVERLAP_SECONDS} seconds, got {seconds}"
+        ));
+    }
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+/// The default secret-rotation overlap of the admin function and commands
+/// (`GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS`).
+pub fn secret_rotation_overlap_from_lookup(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<std::time::Duration, ConfigError> {
+    let name = vars::SECRET_ROTATION_OVERLAP;
+    secret_rotation_overlap(number(env, name, DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS)?)
+        .map_err(|reason| ConfigError::Invalid { name, reason })
+}
+
+/// Reads a required variable, for the functions' wiring.
+pub fn required_env(name: &'static str) -> Result<String, ConfigError> {
+    required(&|n| std::env::var(n).ok(), name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        (vars::ISSUER, "https://auth.example.com/"),
+        (vars::ORGANIZATION_ID, "org"),
+        (vars::ORGANIZATION_SLUG, "acme"),
+    ];
+
+    #[test]
+    fn defaults_apply_and_the_issuer_loses_its_trailing_slash() {
+        let config = ServiceConfig::from_lookup(&lookup(&BASE)).unwrap();
+        assert_eq!(config.issuer, "https://auth.example.com");
+        assert_eq!(config.rate_limit, RateLimitPolicy::default());
+        assert_eq!(config.sign_in, SignInPolicy::default());
+        assert_eq!(
+            config.refresh_reuse_grace,
+            ServiceConfig::default_refresh_reuse_grace()
+        );
+        assert_eq!(config.password_hashing, HashingLimits::default());
+    }
+
+    #[test]
+    fn the_password_hashing_bound_is_read_in_runs_and_milliseconds() {
+        let mut pairs = BASE.to_vec();
+        pairs.push((vars::PASSWORD_HASHING_CONCURRENCY, "3"));
+        pairs.push((vars::PASSWORD_HASHING_DEADLINE, "250"));
+        let config = ServiceConfig::from_lookup(&lookup(&pairs)).unwrap();
+        assert_eq!(
+            config.password_hashing,
+            HashingLimits {
+                concurrency: 3,
+                deadline: std::time::Duration::from_millis(250),
+            }
+        );
+    }
+
+    #[test]
+    fn a_loopback_issuer_may_use_http_with_a_port() {
+        for issuer in [
+            "http://localhost:3000",
+            "http://127.0.0.1:3000/",
+            "http://[::1]:8080",
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs[0] = (vars::ISSUER, issuer);
+            let config = ServiceConfig::from_lookup(&lookup(&pairs)).unwrap();
+            assert_eq!(config.issuer, issuer.trim_end_matches('/'));
+        }
+    }
+
+    #[test]
+    fn the_rotation_overlap_defaults_to_a_day_and_is_at_most_30_days() {
+        let overlap = |value: Option<&str>| {
+            let pairs: Vec<(&str, &str)> = value
+                .map(|v| vec![(vars::SECRET_ROTATION_OVERLAP, v)])
+                .unwrap_or_default();
+            secret_rotation_overlap_from_lookup(&lookup(&pairs)).map(|d| d.as_secs())
+        };
+        assert_eq!(overlap(None).unwrap(), 86_400);
+        assert_eq!(overlap(Some("0")).unwrap(), 0);
+        assert_eq!(overlap(Some("2592000")).unwrap(), 2_592_000);
+        for bad in ["2592001", "-1", "a day"] {
+            let error = overlap(Some(bad)).unwrap_err().to_string();
+            assert!(
+                error.starts_with(vars::SECRET_ROTATION_OVERLAP),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_or_invalid_settings_name_the_variable() {
+        let missing = ServiceConfig::from_lookup(&lookup(&BASE[1..])).unwrap_err();
+        assert_eq!(missing.to_string(), "GATEHOUSE_ISSUER is not set");
+        let cases = [
+            (vars::ISSUER, "http://auth.example.com"),
+            (vars::ISSUER, "https://auth.example.com?x=1"),
+            (vars::ISSUER, "http://localhost.evil.example"),
+            (vars::ISSUER, "http://127.0.0.1.nip.io"),
+            (vars::RATE_LIMIT, "lots"),
+            (vars::RATE_LIMIT, "0"),
+            (vars::RATE_LIMIT_WINDOW, "0"),
+            (vars::LOGIN_FAILURE_LIMIT, "0"),
+            (vars::LOGIN_FAILURE_WINDOW, "7200"),
+            (vars::ACCOUNT_FAILURE_LIMIT, "101"),
+            (vars::ACCOUNT_FAILURE_WINDOW, "0"),
+            (vars::REFRESH_REUSE_GRACE, "31"),
+            (vars::CORS_ALLOWED_ORIGINS, "*"),
+            (vars::CORS_ALLOWED_ORIGINS, "https://shop.example.com/"),
+            (vars::PASSWORD_HASHING_CONCURRENCY, "0"),
+            (vars::PASSWORD_HASHING_CONCURRENCY, "257"),
+            (vars::PASSWORD_HASHING_DEADLINE, "0"),
+            (vars::PASSWORD_HASHING_DEADLINE, "60001"),
+            (vars::PASSWORD_HASHING_DEADLINE, "2s"),
+        ];
+        for (name, value) in cases {
+            let mut pairs = BASE.to_vec();
+            pairs.push((name, value));
+            let error = ServiceConfig::from_lookup(&lookup(&pairs))
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with(name), "{name}={value}: {error}");
+        }
+    }
+}

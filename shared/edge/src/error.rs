@@ -1,0 +1,397 @@
+//! The one error type of Gatehouse's HTTP boundary, and its one mapping to a response.
+//!
+//! Body: RFC 6749 §5.2 `error` and `error_description`, and beside them the JSON:API form
+//! `errors: [{title, detail, code, status}]` that Commerce Layer style SDKs read.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+
+use http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+use gatehouse_core::input::description_text;
+
+/// The error codes Gatehouse answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    /// RFC 7009 §2.1: a client revoking a token that was issued to another client.
+    TokenOfAnotherClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    TooManyRequests,
+    TemporarilyUnavailable,
+    ServerError,
+    NotFound,
+    MethodNotAllowed,
+    /// Admin API: no or wrong admin credentials.
+    Unauthorized,
+    /// Admin API: the caller is known but not allowed (no IAM identity behind API Gateway).
+    Forbidden,
+    /// Admin API: the change contradicts what is stored (a client_id already taken).
+    Conflict,
+    /// Admin API: a body larger than the endpoint accepts.
+    PayloadTooLarge,
+    /// Admin API: an `Idempotency-Key` sent before with another request. The idempotency-key
+    /// draft: "If there is an attempt to reuse an idempotency key with a different request
+    /// payload, the resource server SHOULD reply with a HTTP 422 status code".
+    UnprocessableContent,
+    /// `gatehouse serve`: the body did not arrive within the body-read timeout. RFC 9110
+    /// §15.5.9: "The 408 (Request Timeout) status code indicates that the server did not
+    /// receive a complete request message within the time that it was prepared to wait."
+    /// A 400 would tell the client its request was wrong; it was only slow, and may be retried.
+    RequestTimeout,
+}
+
+impl ErrorCode {
+    /// The `error` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient | ErrorCode::TokenOfAnotherClient => {
+                "unauthorized_client"
+            }
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnprocessableContent => "unprocessable_content",
+            ErrorCode::RequestTimeout => "request_timeout",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::InvalidRequest
+            | ErrorCode::InvalidGrant
+            | ErrorCode::UnauthorizedClient
+            | ErrorCode::UnsupportedGrantType
+            | ErrorCode::InvalidScope => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::TokenOfAnotherClient => StatusCode::FORBIDDEN,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnprocessableContent => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// The JSON:API `code` for a status: its reason phrase in upper snake case.
+fn jsonapi_code(status: StatusCode) -> String {
+    status
+        .canonical_reason()
+        .unwrap_or("ERROR")
+        .to_ascii_uppercase()
+        .replace([' ', '-'], "_")
+}
+
+/// An error to show a client. `description` is what the client reads; `source` is only logged.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub description: Cow<'static, str>,
+    /// RFC 6749 §5.2: with Basic authentication, a 401 carries `WWW-Authenticate`.
+    pub basic_auth_used: bool,
+    /// Seconds, for 429 and 503.
+    pub retry_after: Option<u64>,
+    /// The methods a 405 names in `Allow`.
+    pub allow: Option<&'static str>,
+    pub source: Option<Box<dyn StdError + Send + Sync>>,
+    /// The limit that refused the request, for the request line and the metrics.
+    pub limited_by: Option<crate::observe::facts::Limit>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            basic_auth_used: false,
+            retry_after: None,
+            allow: None,
+            source: None,
+            limited_by: None,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// The same description for every failed client authentication, so that the answer does
+    /// not tell which client ids exist.
+    pub fn invalid_client() -> Self {
+        Self::new(ErrorCode::InvalidClient, "client authentication failed")
+    }
+
+    /// Storage did not answer: the client should retry shortly.
+    pub fn temporarily_unavailable(source: impl StdError + Send + Sync + 'static) -> Self {
+        Self {
+            retry_after: Some(1),
+            source: Some(Box::new(source)),
+            ..Self::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the service is temporarily unavailable, retry shortly",
+            )
+        }
+    }
+
+    /// Every password-hashing slot stayed taken past the deadline: the client should retry
+    /// after it.
+    pub fn hashing_busy(busy: crate::hashing::HashingBusy) -> Self {
+        Self {
+            retry_after: Some(busy.retry_after_seconds()),
+            source: Some(Box::new(busy)),
+            limited_by: Some(crate::observe::facts::Limit::PasswordHashing),
+            ..Self::new(
+                ErrorCode::TemporarilyUnavailable,
+                "too many sign-ins at once, retry shortly",
+            )
+        }
+    }
+
+    /// A fault of ours that retrying will not fix. The client sees no internals.
+    pub fn server_error(source: impl StdError + Send + Sync + 'static) -> Self {
+        Self {
+            source: Some(Box::new(source)),
+            ..Self::new(ErrorCode::ServerError, "internal error")
+        }
+    }
+
+    /// A request refused by `limit`, a per-address limit of `what` (e.g. "token requests").
+    pub fn too_many_requests(
+        what: &str,
+        limit: crate::observe::facts::Limit,
+        policy: &gatehouse_core::ratelimit::RateLimitPolicy,
+        outcome: &gatehouse_core::ratelimit::RateLimitOutcome,
+    ) -> Self {
+        Self {
+            retry_after: Some(outcome.reset_seconds.max(1)),
+            limited_by: Some(limit),
+            ..Self::new(
+                ErrorCode::TooManyRequests,
+                format!(
+                    "too many {what} from this address: at most {} in any {} seconds",
+                    policy.limit,
+                    policy.window.as_secs()
+                ),
+            )
+        }
+    }
+
+    /// A request with a method the endpoint does not serve; `allow` lists those it does.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self {
+            allow: Some(allow),
+            ..Self::new(ErrorCode::MethodNotAllowed, format!("use {allow}"))
+        }
+    }
+
+    pub fn with_basic_auth(mut self, used: bool) -> Self {
+        self.basic_auth_used = used;
+        self
+    }
+
+    /// The one mapping from error to HTTP response.
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.code.status();
+        // The source's messages only, never its Debug form: an SDK error's Debug holds the
+        // raw HTTP response, body included.
+        let source = self.source.as_deref().map(|source| error_chain(source));
+        let description = description_text(&self.description);
+        if status.is_server_error() {
+            tracing::error!(error = self.code.as_str(), source, "request failed");
+        } else if let Some(source) = source {
+            tracing::info!(error = self.code.as_str(), source, "request refused");
+        }
+        let body = json!({
+            "error": self.code.as_str(),
+            "error_description": description,
+            "errors": [{
+                "title": self.code.as_str(),
+                "detail": description,
+                "code": jsonapi_code(status),
+                "status": status.as_u16(),
+            }],
+        });
+        let mut response = crate::http::json_response(status, &body);
+        let headers = response.headers_mut();
+        if self.code == ErrorCode::InvalidClient && self.basic_auth_used {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"gatehouse\", charset=\"UTF-8\""),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        let facts = crate::observe::RequestFacts::of(&mut response);
+        facts.refused(self.code.as_str());
+        facts.rate_limited = self.limited_by;
+        response
+    }
+}
+
+/// The one mapping from storage trouble to what a client sees.
+impl From<gatehouse_store::StoreError> for ApiError {
+    fn from(error: gatehouse_store::StoreError) -> Self {
+        match error {
+            gatehouse_store::StoreError::Unavailable(_) => ApiError::temporarily_unavailable(error),
+            gatehouse_store::StoreError::Corrupt { .. } => ApiError::server_error(error),
+        }
+    }
+}
+
+/// An error and its sources' messages, `outer: inner: innermost`.
+pub fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let message = inner.to_string();
+        // Some errors repeat their source's message in their own.
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatehouse_core::input::DESCRIPTION_MAX_CHARS;
+
+    fn body_of(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn every_code_maps_to_its_status_and_jsonapi_code() {
+        let cases = [
+            (ErrorCode::InvalidRequest, 400, "BAD_REQUEST"),
+            (ErrorCode::InvalidClient, 401, "UNAUTHORIZED"),
+            (ErrorCode::InvalidGrant, 400, "BAD_REQUEST"),
+            (ErrorCode::UnauthorizedClient, 400, "BAD_REQUEST"),
+            (ErrorCode::TokenOfAnotherClient, 403, "FORBIDDEN"),
+            (ErrorCode::UnsupportedGrantType, 400, "BAD_REQUEST"),
+            (ErrorCode::InvalidScope, 400, "BAD_REQUEST"),
+            (ErrorCode::TooManyRequests, 429, "TOO_MANY_REQUESTS"),
+            (
+                ErrorCode::TemporarilyUnavailable,
+                503,
+                "SERVICE_UNAVAILABLE",
+            ),
+            (ErrorCode::ServerError, 500, "INTERNAL_SERVER_ERROR"),
+            (ErrorCode::NotFound, 404, "NOT_FOUND"),
+            (ErrorCode::MethodNotAllowed, 405, "METHOD_NOT_ALLOWED"),
+            (ErrorCode::Unauthorized, 401, "UNAUTHORIZED"),
+            (ErrorCode::Forbidden, 403, "FORBIDDEN"),
+            (ErrorCode::Conflict, 409, "CONFLICT"),
+            (ErrorCode::PayloadTooLarge, 413, "PAYLOAD_TOO_LARGE"),
+            (ErrorCode::UnprocessableContent, 422, "UNPROCESSABLE_ENTITY"),
+            (ErrorCode::RequestTimeout, 408, "REQUEST_TIMEOUT"),
+        ];
+        for (code, status, jsonapi) in cases {
+            let response = ApiError::new(code, "why").into_response();
+            assert_eq!(response.status().as_u16(), status, "{code:?}");
+            let body = body_of(&response);
+            assert_eq!(body["error"], code.as_str());
+            assert_eq!(body["error_description"], "why");
+            assert_eq!(body["errors"][0]["title"], code.as_str());
+            assert_eq!(body["errors"][0]["detail"], "why");
+            assert_eq!(body["errors"][0]["code"], jsonapi, "{code:?}");
+            assert_eq!(body["errors"][0]["status"], status);
+            assert_eq!(response.headers()["cache-control"], "no-store");
+            assert_eq!(response.headers()["pragma"], "no-cache");
+            assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+            assert_eq!(response.headers()["content-type"], "application/json");
+        }
+    }
+
+    #[test]
+    fn invalid_client_carries_www_authenticate_only_when_basic_was_used() {
+        let with = ApiError::invalid_client()
+            .with_basic_auth(true)
+            .into_response();
+        assert!(with.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic"));
+        let without = ApiError::invalid_client().into_response();
+        assert!(without.headers().get("www-authenticate").is_none());
+    }
+
+    #[test]
+    fn descriptions_carry_only_the_characters_rfc_6749_allows() {
+        let cases = [
+            ("plain text, 'quoted' [ok] ~", "plain text, 'quoted' [ok] ~"),
+            ("line\r\nbreak", "line??break"),
+            (
+                "a \"quote\" and a back\\slash",
+                "a ?quote? and a back?slash",
+            ),
+            ("tab\there", "tab?here"),
+            ("caf\u{e9} \u{2026} \u{1F600}", "caf? ? ?"),
+            ("\u{7f}\u{0}", "??"),
+        ];
+        for (written, sent) in cases {
+            let response = ApiError::invalid_request(written.to_owned()).into_response();
+            let body = body_of(&response);
+            assert_eq!(body["error_description"], sent, "{written:?}");
+            assert_eq!(body["errors"][0]["detail"], sent, "{written:?}");
+        }
+    }
+
+    #[test]
+    fn a_whole_description_is_cut_to_512_characters() {
+        let long = "y".repeat(2000);
+        let response = ApiError::invalid_request(long.clone()).into_response();
+        let body = body_of(&response);
+        let sent = body["error_description"].as_str().unwrap();
+        assert_eq!(sent, format!("{}...", "y".repeat(DESCRIPTION_MAX_CHARS)));
+        assert_eq!(body["errors"][0]["detail"], sent);
+        let exact = "y".repeat(DESCRIPTION_MAX_CHARS);
+        assert!(matches!(description_text(&exact), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn server_errors_show_no_internals() {
+        let source = std::io::Error::other("table gatehouse-prod: secret detail");
+        let response = ApiError::temporarily_unavailable(source).into_response();
+        assert_eq!(response.headers()["retry-after"], "1");
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(!text.contains("secret detail"), "{text}");
+    }
+}

@@ -1,0 +1,79 @@
+//! What a handler knows about a request and the request line should say: put into the
+//! response's extensions, read by [`super::Observer::observe`]. Only bounded, non-secret
+//! values: never a secret, password, code, token or a hash of one.
+
+use lambda_http::{Body, Response};
+
+use gatehouse_core::grant::GrantType;
+use gatehouse_core::model::ApplicationKind;
+
+/// Which limit refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// The per-address limit of `POST /oauth/token`.
+    TokenRequests,
+    /// The per-address limit of `POST /oauth/revoke`.
+    RevokeRequests,
+    /// The per-address limit of sign-in attempts on `POST /oauth/authorize`.
+    SignInRequests,
+    /// The per-account limit of failed sign-ins and password grants.
+    SignIn,
+    /// The bound on password hashing: no argon2 run could start within its deadline.
+    PasswordHashing,
+}
+
+impl Limit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::TokenRequests => "token_requests",
+            Limit::RevokeRequests => "revoke_requests",
+            Limit::SignInRequests => "sign_in_requests",
+            Limit::SignIn => "sign_in",
+            Limit::PasswordHashing => "password_hashing",
+        }
+    }
+}
+
+/// Facts about one request, each set by the code that learns it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    /// The grant the request asked for, when it named a known one.
+    pub grant: Option<GrantType>,
+    /// The client id of an application storage found (never the raw input, which could be
+    /// anything a client pasted, a secret included).
+    pub client_id: Option<String>,
+    pub kind: Option<ApplicationKind>,
+    /// The error code of a refusal (`invalid_grant`, `invalid_token`, ...).
+    pub error: Option<String>,
+    /// A token response was sent.
+    pub token_issued: bool,
+    /// The request was refused by this limit.
+    pub rate_limited: Option<Limit>,
+}
+
+impl RequestFacts {
+    /// The facts already in `response`, created empty when there are none yet.
+    pub fn of(response: &mut Response<Body>) -> &mut RequestFacts {
+        response.extensions_mut().get_or_insert_default()
+    }
+
+    /// Records the application a request came from.
+    pub fn client(&mut self, client_id: &str, kind: ApplicationKind) -> &mut Self {
+        self.client_id = Some(client_id.to_owned());
+        self.kind = Some(kind);
+        self
+    }
+
+    /// Records the error code of a refusal, keeping one set before.
+    pub fn refused(&mut self, error: impl Into<String>) -> &mut Self {
+        self.error.get_or_insert_with(|| error.into());
+        self
+    }
+}
+
+/// `response` with its facts refusing it with `error`: for refusals that are not an
+/// [`crate::error::ApiError`] (which records its own code).
+pub fn refused(mut response: Response<Body>, error: &str) -> Response<Body> {
+    RequestFacts::of(&mut response).refused(error);
+    response
+}

@@ -1,0 +1,233 @@
+//! The one wrapper around every handler: times the request and its storage use, writes the
+//! request line, and emits its metrics.
+
+use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::Method;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use super::facts::RequestFacts;
+use super::metrics::{emf_document, MetricsOutput};
+use gatehouse_core::clock::{Clock, SystemClock};
+use gatehouse_store::timing::{measure, StorageUse};
+
+/// The tracing target of request lines, to filter on (`RUST_LOG=gatehouse::request=info`).
+pub const REQUEST_TARGET: &str = "gatehouse::request";
+
+/// Everything known about one request once it is answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub request_id: String,
+    pub method: Method,
+    pub route: String,
+    pub status: u16,
+    pub latency: Duration,
+    pub facts: RequestFacts,
+    pub storage: StorageUse,
+}
+
+impl RequestRecord {
+    /// The refusal's error code: the one the handler reported, else the status's reason in
+    /// snake case (`not_found`), so that every 4xx and 5xx is counted under a bounded name.
+    pub fn error(&self) -> Option<String> {
+        if self.status < 400 {
+            return None;
+        }
+        Some(self.facts.error.clone().unwrap_or_else(|| {
+            http::StatusCode::from_u16(self.status)
+                .ok()
+                .and_then(|status| status.canonical_reason())
+                .unwrap_or("error")
+                .to_ascii_lowercase()
+                .replace([' ', '-'], "_")
+        }))
+    }
+
+    /// The request line: at info, on [`REQUEST_TARGET`].
+    pub fn log(&self) {
+        let error = self.error();
+        tracing::info!(
+            target: REQUEST_TARGET,
+            request_id = %self.request_id,
+            method = %self.method,
+            route = %self.route,
+            status = self.status,
+            latency_ms = millis(self.latency),
+            grant = self.facts.grant.map(|g| g.as_str()),
+            client_id = self.facts.client_id.as_deref(),
+            kind = self.facts.kind.map(|k| k.as_str()),
+            error = error.as_deref(),
+            rate_limited = self.facts.rate_limited.map(|l| l.as_str()),
+            storage_requests = self.storage.requests,
+            storage_rounds = self.storage.rounds,
+            storage_ms = millis(self.storage.latency),
+            "request"
+        );
+    }
+}
+
+/// Milliseconds with microsecond precision, as logs and metrics show them.
+pub fn millis(duration: Duration) -> f64 {
+    (duration.as_micros() as f64) / 1000.0
+}
+
+/// The path with everything past its first two segments replaced by `{id}`
+/// (`/api/skus/sku_1` is `/api/skus/{id}`), and characters outside a conservative set
+/// replaced: record ids never reach the logs or a metric dimension, and an odd path cannot
+/// forge a log line.
+pub fn route_of(path: &str) -> String {
+    let mut route = String::new();
+    for (i, segment) in path.split('/').skip(1).enumerate() {
+        route.push('/');
+        if i >= 2 && !segment.is_empty() {
+            route.push_str("{id}");
+        } else {
+            route.extend(segment.chars().take(48).map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            }));
+        }
+    }
+    if route.is_empty() {
+        route.push('/');
+    }
+    route
+}
+
+/// The Lambda request id, else API Gateway's (which `gatehouse serve` generates for each
+/// request), else `-`.
+pub fn request_id_of(request: &Request) -> String {
+    if let Some(context) = request.lambda_context_ref() {
+        if !context.request_id.is_empty() {
+            return context.request_id.clone();
+        }
+    }
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(|| "-".to_owned())
+}
+
+/// Where EMF lines go: standard output, where CloudWatch Logs picks them up.
+pub type MetricsSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+fn stdout_sink() -> MetricsSink {
+    Arc::new(|line: &str| {
+        // One write of the whole line, so that concurrent requests never interleave.
+        let mut line = line.to_owned();
+        line.push('\n');
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    })
+}
+
+/// Wraps each handler: see [`Observer::observe`]. Cheap to clone.
+#[derive(Clone)]
+pub struct Observer {
+    metrics: MetricsOutput,
+    /// The `Function` metric dimension.
+    function: Arc<str>,
+    clock: Arc<dyn Clock>,
+    sink: MetricsSink,
+}
+
+impl Observer {
+    /// Request lines and, when `metrics` says so, EMF lines on standard output.
+    pub fn new(metrics: MetricsOutput, function: &str) -> Self {
+        Self::with_sink(metrics, function, Arc::new(SystemClock), stdout_sink())
+    }
+
+    /// EMF lines to `sink`, timestamped by `clock`: for tests.
+    pub fn with_sink(
+        metrics: MetricsOutput,
+        function: &str,
+        clock: Arc<dyn Clock>,
+        sink: MetricsSink,
+    ) -> Self {
+        Self {
+            metrics,
+            function: function.into(),
+            clock,
+            sink,
+        }
+    }
+
+    /// Runs `handler` on `request`, then writes its request line and metrics.
+    pub async fn observe<F, Fut>(&self, request: Request, handler: F) -> Response<Body>
+    where
+        F: FnOnce(Request) -> Fut,
+        Fut: Future<Output = Response<Body>>,
+    {
+        let started = Instant::now();
+        let request_id = request_id_of(&request);
+        let method = request.method().clone();
+        let route = route_of(request.uri().path());
+        let (response, storage) = measure(handler(request)).await;
+        let record = RequestRecord {
+            request_id,
+            method,
+            route,
+            status: response.status().as_u16(),
+            latency: started.elapsed(),
+            facts: response
+                .extensions()
+                .get::<RequestFacts>()
+                .cloned()
+                .unwrap_or_default(),
+            storage,
+        };
+        record.log();
+        if self.metrics == MetricsOutput::Emf {
+            let document = emf_document(&record, &self.function, self.clock.now());
+            (self.sink)(&document.to_string());
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_keep_two_segments_and_hide_ids() {
+        let cases = [
+            ("/oauth/token", "/oauth/token"),
+            ("/.well-known/jwks.json", "/.well-known/jwks.json"),
+            ("/api/skus", "/api/skus"),
+            ("/api/skus/sku_123", "/api/skus/{id}"),
+            ("/api/markets/m1/", "/api/markets/{id}/"),
+            ("/", "/"),
+            ("", "/"),
+            ("/a b/\"x\n", "/a_b/_x_"),
+        ];
+        for (path, route) in cases {
+            assert_eq!(route_of(path), route, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_without_a_reported_code_is_named_by_its_status() {
+        let mut record = RequestRecord {
+            request_id: "r".into(),
+            method: Method::GET,
+            route: "/x".into(),
+            status: 404,
+            latency: Duration::ZERO,
+            facts: RequestFacts::default(),
+            storage: StorageUse::default(),
+        };
+        assert_eq!(record.error().as_deref(), Some("not_found"));
+        record.facts.error = Some("invalid_token".into());
+        assert_eq!(record.error().as_deref(), Some("invalid_token"));
+        record.status = 200;
+        assert_eq!(record.error(), None);
+    }
+}

@@ -1,0 +1,113 @@
+//! Catalog reads for the resource API: markets, SKUs, prices and stock items, each listed as
+//! a token's [`CatalogView`] allows, a page at a time. The visibility rules are the model's
+//! ([`CatalogView`]); stores only find what those rules admit, in a stable order.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
+
+/// The largest page a list request may ask for.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// A 1-based page of `size` records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    pub number: u64,
+    pub size: u64,
+}
+
+impl PageRequest {
+    /// The page's records as positions `[first, end)` of the whole ordered list.
+    pub fn range(self) -> (u64, u64) {
+        let first = (self.number.max(1) - 1).saturating_mul(self.size);
+        (first, first.saturating_add(self.size))
+    }
+}
+
+/// One page of a list, with the size of the whole list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub records: Vec<T>,
+    pub record_count: u64,
+}
+
+#[async_trait]
+pub trait CatalogReads: Send + Sync {
+    /// The markets of one environment, by number.
+    async fn list_markets(&self, mode: Mode, page: PageRequest)
+        -> Result<Page<Market>, StoreError>;
+
+    /// The SKUs `view` shows, by code.
+    async fn list_skus(
+        &self,
+        view: &CatalogView,
+        page: PageRequest,
+    ) -> Result<Page<Sku>, StoreError>;
+
+    /// The SKU with this id, if `view` shows it.
+    async fn find_sku(&self, view: &CatalogView, id: &str) -> Result<Option<Sku>, StoreError>;
+
+    /// The SKU with this code, if `view` shows it.
+    async fn find_sku_by_code(
+        &self,
+        view: &CatalogView,
+        code: &str,
+    ) -> Result<Option<Sku>, StoreError>;
+
+    /// The prices `view` shows, by SKU code, then price list, then id.
+    async fn list_prices(
+        &self,
+        view: &CatalogView,
+        page: PageRequest,
+    ) -> Result<Page<Price>, StoreError>;
+
+    /// The stock items `view` shows, by stock location number, then SKU code, then id.
+    async fn list_stock_items(
+        &self,
+        view: &CatalogView,
+        page: PageRequest,
+    ) -> Result<Page<StockItem>, StoreError>;
+}
+
+/// The orders the lists are kept in, shared by both stores.
+pub mod order {
+    use std::cmp::Ordering;
+
+    use gatehouse_core::model::{Market, Price, Sku, StockItem};
+
+    pub fn markets(a: &Market, b: &Market) -> Ordering {
+        a.number.cmp(&b.number)
+    }
+
+    pub fn skus(a: &Sku, b: &Sku) -> Ordering {
+        a.code.cmp(&b.code)
+    }
+
+    pub fn prices(a: &Price, b: &Price) -> Ordering {
+        (&a.sku_code, &a.price_list_id, &a.id).cmp(&(&b.sku_code, &b.price_list_id, &b.id))
+    }
+
+    pub fn stock_items(a: &StockItem, b: &StockItem) -> Ordering {
+        (a.stock_location_number, &a.sku_code, &a.id).cmp(&(
+            b.stock_location_number,
+            &b.sku_code,
+            &b.id,
+        ))
+    }
+}
+
+/// `records`, already ordered, cut to `page`.
+pub fn page_of<T>(records: Vec<T>, page: PageRequest) -> Page<T> {
+    let record_count = records.len() as u64;
+    let (first, end) = page.range();
+    let records = records
+        .into_iter()
+        .skip(usize::try_from(first).unwrap_or(usize::MAX))
+        .take(usize::try_from(end - first).unwrap_or(usize::MAX))
+        .collect();
+    Page {
+        records,
+        record_count,
+    }
+}

@@ -1,0 +1,102 @@
+//! Typed reads of item attributes.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::keys::Item;
+use crate::StoreError;
+use gatehouse_core::model::Mode;
+
+/// Reads typed attributes out of an item, naming the item in errors.
+pub(super) struct Reader<'a> {
+    pub(super) item: &'a Item,
+}
+
+impl Reader<'_> {
+    pub(super) fn name(&self) -> String {
+        let part = |k: &str| match self.item.get(k) {
+            Some(AttributeValue::S(v)) => v.clone(),
+            _ => "?".into(),
+        };
+        format!("{}/{}", part("PK"), part("SK"))
+    }
+
+    pub(super) fn corrupt(&self, reason: String) -> StoreError {
+        StoreError::Corrupt {
+            key: self.name(),
+            reason,
+        }
+    }
+
+    pub(super) fn string(&self, attribute: &str) -> Result<String, StoreError> {
+        match self.item.get(attribute) {
+            Some(AttributeValue::S(value)) => Ok(value.clone()),
+            _ => Err(self.corrupt(format!("{attribute} is missing or not a string"))),
+        }
+    }
+
+    pub(super) fn optional_string(&self, attribute: &str) -> Result<Option<String>, StoreError> {
+        match self.item.get(attribute) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::S(value)) => Ok(Some(value.clone())),
+            _ => Err(self.corrupt(format!("{attribute} is not a string"))),
+        }
+    }
+
+    pub(super) fn number<T: std::str::FromStr>(&self, attribute: &str) -> Result<T, StoreError> {
+        match self.item.get(attribute) {
+            Some(AttributeValue::N(value)) => value
+                .parse()
+                .map_err(|_| self.corrupt(format!("{attribute} is out of range"))),
+            _ => Err(self.corrupt(format!("{attribute} is missing or not a number"))),
+        }
+    }
+
+    pub(super) fn boolean(&self, attribute: &str) -> Result<bool, StoreError> {
+        match self.item.get(attribute) {
+            Some(AttributeValue::Bool(value)) => Ok(*value),
+            _ => Err(self.corrupt(format!("{attribute} is missing or not a boolean"))),
+        }
+    }
+
+    pub(super) fn optional_boolean(&self, attribute: &str) -> Result<Option<bool>, StoreError> {
+        match self.item.get(attribute) {
+            None => Ok(None),
+            Some(AttributeValue::Bool(value)) => Ok(Some(*value)),
+            _ => Err(self.corrupt(format!("{attribute} is not a boolean"))),
+        }
+    }
+
+    pub(super) fn list(&self, attribute: &str) -> Result<&[AttributeValue], StoreError> {
+        match self.item.get(attribute) {
+            Some(AttributeValue::L(values)) => Ok(values),
+            _ => Err(self.corrupt(format!("{attribute} is missing or not a list"))),
+        }
+    }
+
+    pub(super) fn string_list(&self, attribute: &str) -> Result<Vec<String>, StoreError> {
+        self.list(attribute)?
+            .iter()
+            .map(|v| match v {
+                AttributeValue::S(value) => Ok(value.clone()),
+                _ => Err(self.corrupt(format!("{attribute} holds a non-string"))),
+            })
+            .collect()
+    }
+
+    pub(super) fn number_list(&self, attribute: &str) -> Result<Vec<u64>, StoreError> {
+        self.list(attribute)?
+            .iter()
+            .map(|v| match v {
+                AttributeValue::N(value) => value
+                    .parse()
+                    .map_err(|_| self.corrupt(format!("{attribute} holds a bad number"))),
+                _ => Err(self.corrupt(format!("{attribute} holds a non-number"))),
+            })
+            .collect()
+    }
+
+    pub(super) fn mode(&self) -> Result<Mode, StoreError> {
+        let mode = self.string("mode")?;
+        Mode::parse(&mode).ok_or_else(|| self.corrupt(format!("unknown mode '{mode}'")))
+    }
+}

@@ -1,0 +1,186 @@
+//! [`RefreshTokens`] on DynamoDB: a token item per hash and a family item per login; rotation
+//! is one `TransactWriteItems`.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+
+use super::keys::*;
+use super::reader::Reader;
+use super::token_items::*;
+use super::{build_error, DynamoStore};
+use crate::{RefreshTokens, Rotation, StoreError};
+use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::model::{RefreshTokenRecord, RefreshTokenState};
+use gatehouse_core::secret::SecretHash;
+
+/// A token record with what its family item (if there still is one) says.
+fn token_state(
+    record: RefreshTokenRecord,
+    family: Option<&Item>,
+) -> Result<RefreshTokenState, StoreError> {
+    let family_revoked = match family {
+        Some(family) => Reader { item: family }.boolean("revoked")?,
+        // A family gone (TTL) is as good as revoked.
+        None => true,
+    };
+    Ok(RefreshTokenState {
+        record,
+        family_revoked,
+    })
+}
+
+/// A `Put` of an item that must not exist yet, as a transaction's part.
+fn new_item(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    Ok(TransactWriteItem::builder()
+        .put(
+            Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(build_error)?,
+        )
+        .build())
+}
+
+#[async_trait]
+impl RefreshTokens for DynamoStore {
+    async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
+        self.client
+            .transact_write_items()
+            .transact_items(new_item(
+                &self.table,
+                family_item(&record.family_id, record.expires_at),
+            )?)
+            .transact_items(new_item(&self.table, refresh_item(record))?)
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+
+    async fn find_refresh_token(
+        &self,
+        hash: &SecretHash,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        let Some(item) = self.get(refresh_key(hash)).await? else {
+            return Ok(None);
+        };
+        let record = refresh_from(&item)?;
+        let family = self.get(family_key(&record.family_id)).await?;
+        Ok(Some(token_state(record, family.as_ref())?))
+    }
+
+    async fn find_refresh_token_in_family(
+        &self,
+        hash: &SecretHash,
+        family_id: &str,
+    ) -> Result<Option<RefreshTokenState>, StoreError> {
+        let token_key = key_string(&refresh_key(hash));
+        let found = self
+            .batch_get(vec![refresh_key(hash), family_key(family_id)])
+            .await?;
+        let Some(item) = found.iter().find(|item| key_string(item) == token_key) else {
+            return Ok(None);
+        };
+        let record = refresh_from(item)?;
+        let own_family = key_string(&family_key(&record.family_id));
+        let family = match found.iter().find(|item| key_string(item) == own_family) {
+            Some(family) => Some(family.clone()),
+            // Not the family hinted at (or gone): read the token's own.
+            None if record.family_id != family_id => {
+                self.get(family_key(&record.family_id)).await?
+            }
+            None => None,
+        };
+        Ok(Some(token_state(record, family.as_ref())?))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented: &SecretHash,
+        successor: &RefreshTokenRecord,
+        now: UnixMillis,
+    ) -> Result<Rotation, StoreError> {
+        // Two attempts: DynamoDB may cancel a transaction for a conflict with another one
+        // that itself failed, leaving the presented token still active.
+        for _ in 0..2 {
+            let family = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(family_key(&successor.family_id)))
+                .update_expression("SET expires_at = :expires")
+                .condition_expression("revoked = :false")
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .expression_attribute_values(":expires", seconds(ttl_after(successor.expires_at)))
+                .build()
+                .map_err(build_error)?;
+            let consume = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(refresh_key(presented)))
+                .update_expression("SET consumed_at = :now")
+                .condition_expression(
+                    "attribute_exists(PK) AND attribute_not_exists(consumed_at) AND valid_until > :now AND family_id = :family",
+                )
+                .expression_attribute_values(":now", millis(now))
+                .expression_attribute_values(":family", s(&successor.family_id))
+                .build()
+                .map_err(build_error)?;
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(refresh_item(successor)))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(build_error)?;
+            // A new idempotency token per round: the round before was cancelled, not lost.
+            let result = self
+                .transact_idempotently(vec![
+                    TransactWriteItem::builder().update(family).build(),
+                    TransactWriteItem::builder().update(consume).build(),
+                    TransactWriteItem::builder().put(put).build(),
+                ])
+                .await;
+            match result {
+                Ok(_) => return Ok(Rotation::Rotated),
+                Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
+                    // The successor is ours alone: if it exists, this rotation committed.
+                    if self.exists(refresh_key(&successor.token_hash)).await? {
+                        return Ok(Rotation::Rotated);
+                    }
+                    let state = self.find_refresh_token(presented).await?;
+                    let still_active = state
+                        .as_ref()
+                        .is_some_and(|st| st.can_rotate_into(&successor.family_id, now));
+                    if !still_active {
+                        return Ok(Rotation::NotActive(state.map(Box::new)));
+                    }
+                }
+                Err(error) => return Err(StoreError::unavailable(error)),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "refresh token rotation kept conflicting".into(),
+        ))
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(family_key(family_id)))
+            .update_expression("SET revoked = :true")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Already gone: nothing left to revoke.
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(error) => Err(StoreError::unavailable(error)),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Storage, by concern and spoken in intents. Each concern is a trait of its own, so that a
+//! function depends on exactly what it uses (the revoke function on [`RefreshTokens`] alone);
+//! each is implemented by both stores and checked by its part of one conformance suite
+//! (`tests/tests/store_conformance/`): [`memory::MemoryStore`], embedded, for local runs and
+//! tests, and [`dynamo::DynamoStore`], for AWS.
+//!
+//! | concern | who uses it |
+//! |---|---|
+//! | [`Clients`]: applications and the scope records a token names | token |
+//! | [`Customers`]: customers and their groups | token (password, refresh) |
+//! | [`RateLimits`]: sliding windows per key | token, revoke, authorize (per address) |
+//! | [`SignIns`]: the sign-in protection's two windows per account | token (password), authorize |
+//! | [`RefreshTokens`]: rotation, reuse, families | token, revoke |
+//! | [`Users`]: the organization's members | authorize, token (refresh) |
+//! | [`AuthorizationCodes`]: single-use codes, redeemed with their first refresh token | authorize, token |
+//! | [`CatalogReads`]: markets, SKUs, prices, stock items as a token's view shows them | api |
+//! | [`Import`]: loading a seed catalog | the `gatehouse` command |
+//! | [`Administration`]: applications, markets' state, the audit log | admin, the `gatehouse` command |
+//!
+//! A new concern follows the same pattern: a trait in a file of its own here, an `impl` in
+//! `memory.rs` and in `dynamo/<concern>.rs`, and a file in the conformance suite.
+
+pub mod administration;
+pub mod authorization_codes;
+pub mod catalog;
+pub mod clients;
+pub mod customers;
+pub mod dynamo;
+pub mod import;
+pub mod memory;
+pub mod rate_limits;
+pub mod refresh_tokens;
+pub mod replays;
+pub mod sign_ins;
+pub mod timing;
+pub mod users;
+
+pub use administration::{
+    AdminError, Administration, ApplicationUpdate, AuditAction, AuditRecord, ChangeContext,
+};
+pub use authorization_codes::{AuthorizationCodes, Redemption};
+pub use catalog::{CatalogReads, Page, PageRequest};
+pub use clients::{ClientWithScope, Clients};
+pub use customers::Customers;
+pub use import::Import;
+pub use rate_limits::RateLimits;
+pub use refresh_tokens::{RefreshTokens, Rotation};
+pub use replays::{AdminOutcome, ChangeRequest, ReplayRecord};
+pub use sign_ins::{SignInGrant, SignIns};
+pub use users::Users;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Storage did not answer or refused the request; retrying later may work.
+    #[error("storage request failed: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored record cannot be read back: a bug or a bad import, not the client's fault.
+    #[error("stored record {key} is not valid: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+impl StoreError {
+    /// Storage trouble, from the error that says what it is. A DynamoDB that could not be
+    /// reached is told by where it is and what to check ([`dynamo::Unreachable`]), not by the
+    /// SDK's "dispatch failure" that wraps it.
+    pub fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        match dynamo::Unreachable::in_chain(&error) {
+            Some(unreachable) => Self::Unavailable(Box::new(unreachable.clone())),
+            None => Self::Unavailable(Box::new(error)),
+        }
+    }
+}
+
+/// A backend with every concern: what `gatehouse serve` and the tests wire. Functions name
+/// the concerns they use instead.
+pub trait Store:
+    Clients
+    + Customers
+    + Users
+    + RateLimits
+    + SignIns
+    + RefreshTokens
+    + AuthorizationCodes
+    + CatalogReads
+    + Import
+    + Administration
+{
+}
+
+impl<T> Store for T where
+    T: Clients
+        + Customers
+        + Users
+        + RateLimits
+        + SignIns
+        + RefreshTokens
+        + AuthorizationCodes
+        + CatalogReads
+        + Import
+        + Administration
+        + ?Sized
+{
+}

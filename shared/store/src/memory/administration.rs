@@ -1,0 +1,229 @@
+//! [`Administration`] on the embedded store: each change, its audit record and its request's
+//! record are made under one write lock, so no reader sees one without the others, and a
+//! request already answered is answered again under the same lock.
+
+use async_trait::async_trait;
+
+use super::{MemoryStore, Records};
+use crate::administration::{created_detail, market_record, rotated_detail};
+use crate::{
+    AdminError, AdminOutcome, Administration, ApplicationUpdate, AuditAction, AuditRecord,
+    ChangeContext, ReplayRecord,
+};
+use gatehouse_core::clock::UnixSeconds;
+use gatehouse_core::idempotency::SealedSecret;
+use gatehouse_core::model::{Application, ApplicationKind, Mode, PreviousSecret};
+use gatehouse_core::secret::SecretHash;
+
+impl Records {
+    fn application_mut(&mut self, client_id: &str) -> Result<&mut Application, AdminError> {
+        self.applications
+            .get_mut(client_id)
+            .ok_or_else(|| AdminError::no_application(client_id))
+    }
+
+    /// The answer `change`'s request was given, if it was (see `ReplayRecord::answer`).
+    fn answered(&self, change: &ChangeContext) -> Result<Option<AdminOutcome>, AdminError> {
+        match self.requests.get(&change.request.name) {
+            Some(record) => record.clone().answer(change),
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps `outcome` as the answer to `change`'s request, with its audit record; records
+    /// that no longer stand are forgotten.
+    fn made(
+        &mut self,
+        change: &ChangeContext,
+        audit: AuditRecord,
+        outcome: AdminOutcome,
+    ) -> AdminOutcome {
+        self.audit.push(audit);
+        self.requests
+            .retain(|_, record| record.stands_at(change.at));
+        self.requests.insert(
+            change.request.name.clone(),
+            ReplayRecord::of(change, outcome.clone()),
+        );
+        outcome
+    }
+}
+
+#[async_trait]
+impl Administration for MemoryStore {
+    async fn list_applications(&self, mode: Option<Mode>) -> Result<Vec<Application>, AdminError> {
+        let mut applications: Vec<Application> = self
+            .records()
+            .applications
+            .values()
+            .filter(|a| mode.is_none_or(|mode| a.mode == mode))
+            .cloned()
+            .collect();
+        applications.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        Ok(applications)
+    }
+
+    async fn application(&self, client_id: &str) -> Result<Application, AdminError> {
+        self.records()
+            .applications
+            .get(client_id)
+            .cloned()
+            .ok_or_else(|| AdminError::no_application(client_id))
+    }
+
+    async fn replay(&self, change: &ChangeContext) -> Result<Option<AdminOutcome>, AdminError> {
+        self.records().answered(change)
+    }
+
+    async fn create_application(
+        &self,
+        application: &Application,
+        sealed_secret: Option<&SealedSecret>,
+        change: &ChangeContext,
+    ) -> Result<AdminOutcome, AdminError> {
+        let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
+        if records.applications.contains_key(&application.client_id) {
+            return Err(AdminError::client_id_taken(&application.client_id));
+        }
+        if records
+            .applications
+            .values()
+            .any(|a| a.id == application.id)
+        {
+            return Err(AdminError::Conflict(format!(
+                "application id '{}' is already taken",
+                application.id
+            )));
+        }
+        records
+            .applications
+            .insert(application.client_id.clone(), application.clone());
+        let audit = AuditRecord::of(
+            change,
+            AuditAction::ApplicationCreated,
+            &application.client_id,
+            created_detail(application),
+        );
+        let outcome = AdminOutcome::Created {
+            application: application.clone(),
+            sealed_secret: sealed_secret.cloned(),
+        };
+        Ok(records.made(change, audit, outcome))
+    }
+
+    async fn update_application(
+        &self,
+        client_id: &str,
+        kind: ApplicationKind,
+        update: &ApplicationUpdate,
+        change: &ChangeContext,
+    ) -> Result<AdminOutcome, AdminError> {
+        let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
+        let application = records.application_mut(client_id)?;
+        if application.kind != kind {
+            return Err(AdminError::changed_meanwhile(client_id));
+        }
+        update.apply_to(application);
+        let updated = application.clone();
+        let audit = AuditRecord::of(
+            change,
+            AuditAction::ApplicationUpdated,
+            client_id,
+            update.audit_detail(),
+        );
+        Ok(records.made(change, audit, AdminOutcome::Updated(updated)))
+    }
+
+    async fn delete_application(
+        &self,
+        client_id: &str,
+        change: &ChangeContext,
+    ) -> Result<AdminOutcome, AdminError> {
+        let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
+        let deleted = records
+            .applications
+            .remove(client_id)
+            .ok_or_else(|| AdminError::no_application(client_id))?;
+        let audit = AuditRecord::of(
+            change,
+            AuditAction::ApplicationDeleted,
+            client_id,
+            created_detail(&deleted),
+        );
+        Ok(records.made(change, audit, AdminOutcome::Deleted(client_id.to_owned())))
+    }
+
+    async fn rotate_client_secret(
+        &self,
+        client_id: &str,
+        new_secret: &SecretHash,
+        sealed_secret: &SealedSecret,
+        previous_valid_until: UnixSeconds,
+        change: &ChangeContext,
+    ) -> Result<AdminOutcome, AdminError> {
+        let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
+        let application = records.application_mut(client_id)?;
+        let Some(current) = application.client_secret_hash.replace(new_secret.clone()) else {
+            application.client_secret_hash = None;
+            return Err(AdminError::public_client(client_id));
+        };
+        application.previous_client_secret = Some(PreviousSecret {
+            hash: current,
+            valid_until: previous_valid_until,
+        });
+        let rotated = application.clone();
+        let audit = AuditRecord::of(
+            change,
+            AuditAction::SecretRotated,
+            client_id,
+            rotated_detail(previous_valid_until),
+        );
+        let outcome = AdminOutcome::Rotated {
+            application: rotated,
+            sealed_secret: sealed_secret.clone(),
+            previous_valid_until,
+        };
+        Ok(records.made(change, audit, outcome))
+    }
+
+    async fn set_market_active(
+        &self,
+        market_id: &str,
+        active: bool,
+        change: &ChangeContext,
+    ) -> Result<AdminOutcome, AdminError> {
+        let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
+        let market = records
+            .markets
+            .get_mut(market_id)
+            .ok_or_else(|| AdminError::no_market(market_id))?;
+        market.active = active;
+        let changed = market.clone();
+        let audit = market_record(change, &changed);
+        Ok(records.made(change, audit, AdminOutcome::MarketChanged(changed)))
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
+        let records = self.records();
+        let mut log: Vec<AuditRecord> = records.audit.iter().rev().cloned().collect();
+        // Newest first by time; records of one instant stay newest first (a stable sort).
+        log.sort_by_key(|record| std::cmp::Reverse(record.at));
+        log.truncate(limit);
+        Ok(log)
+    }
+}

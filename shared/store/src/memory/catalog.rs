@@ -1,0 +1,103 @@
+//! [`CatalogReads`] in memory: the model's visibility rules applied to every record, then
+//! ordered and cut to the page. Fine for a process that holds a demo catalog.
+
+use async_trait::async_trait;
+
+use super::{MemoryStore, Records};
+use crate::catalog::{order, page_of};
+use crate::{CatalogReads, Page, PageRequest, StoreError};
+use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
+
+impl Records {
+    fn visible_skus(&self, view: &CatalogView) -> Vec<Sku> {
+        let prices: Vec<Price> = self.prices.values().cloned().collect();
+        let stock: Vec<StockItem> = self.stock_items.values().cloned().collect();
+        let mut skus: Vec<Sku> = self
+            .skus
+            .values()
+            .filter(|sku| view.shows_sku(sku, &prices, &stock))
+            .cloned()
+            .collect();
+        skus.sort_by(order::skus);
+        skus
+    }
+}
+
+#[async_trait]
+impl CatalogReads for MemoryStore {
+    async fn list_markets(
+        &self,
+        mode: Mode,
+        page: PageRequest,
+    ) -> Result<Page<Market>, StoreError> {
+        let mut markets: Vec<Market> = self
+            .records()
+            .markets
+            .values()
+            .filter(|m| m.mode == mode)
+            .cloned()
+            .collect();
+        markets.sort_by(order::markets);
+        Ok(page_of(markets, page))
+    }
+
+    async fn list_skus(
+        &self,
+        view: &CatalogView,
+        page: PageRequest,
+    ) -> Result<Page<Sku>, StoreError> {
+        Ok(page_of(self.records().visible_skus(view), page))
+    }
+
+    async fn find_sku(&self, view: &CatalogView, id: &str) -> Result<Option<Sku>, StoreError> {
+        Ok(self
+            .records()
+            .visible_skus(view)
+            .into_iter()
+            .find(|sku| sku.id == id))
+    }
+
+    async fn find_sku_by_code(
+        &self,
+        view: &CatalogView,
+        code: &str,
+    ) -> Result<Option<Sku>, StoreError> {
+        Ok(self
+            .records()
+            .visible_skus(view)
+            .into_iter()
+            .find(|sku| sku.code == code))
+    }
+
+    async fn list_prices(
+        &self,
+        view: &CatalogView,
+        page: PageRequest,
+    ) -> Result<Page<Price>, StoreError> {
+        let mut prices: Vec<Price> = self
+            .records()
+            .prices
+            .values()
+            .filter(|p| view.shows_price(p))
+            .cloned()
+            .collect();
+        prices.sort_by(order::prices);
+        Ok(page_of(prices, page))
+    }
+
+    async fn list_stock_items(
+        &self,
+        view: &CatalogView,
+        page: PageRequest,
+    ) -> Result<Page<StockItem>, StoreError> {
+        let mut items: Vec<StockItem> = self
+            .records()
+            .stock_items
+            .values()
+            .filter(|s| view.shows_stock_item(s))
+            .cloned()
+            .collect();
+        items.sort_by(order::stock_items);
+        Ok(page_of(items, page))
+    }
+}

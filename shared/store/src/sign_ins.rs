@@ -1,0 +1,43 @@
+//! The sign-in protection's storage (see [`gatehouse_core::sign_in`] for the design and its numbers):
+//! both windows of an account decided together, for customers and users alike, each step one
+//! atomic write.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::model::{AuthorizationCodeRecord, RefreshTokenRecord};
+use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy};
+
+/// What a sign-in with the right password stores: a customer's first refresh token (the
+/// password grant) or a user's authorization code (the sign-in page).
+#[derive(Clone, Copy, Debug)]
+pub enum SignInGrant<'a> {
+    RefreshToken(&'a RefreshTokenRecord),
+    AuthorizationCode(&'a AuthorizationCodeRecord),
+}
+
+#[async_trait]
+pub trait SignIns: Send + Sync {
+    /// A failed attempt (a wrong password, an unknown email): counted in both of the account's
+    /// windows at `now` when both have room, atomically; otherwise counted in neither, and the
+    /// longer hold is reported.
+    async fn count_failed_sign_in(
+        &self,
+        keys: &SignInKeys,
+        policy: &SignInPolicy,
+        now: UnixMillis,
+    ) -> Result<SignInCheck, StoreError>;
+
+    /// An attempt with the right password: when both windows have room at `now`, stores
+    /// `grant` and forgets the failures from this address counted at or before `now` (later
+    /// ones, counted by requests that ran alongside, stay), atomically; otherwise stores
+    /// nothing and reports the longer hold.
+    async fn complete_sign_in(
+        &self,
+        keys: &SignInKeys,
+        policy: &SignInPolicy,
+        grant: SignInGrant<'_>,
+        now: UnixMillis,
+    ) -> Result<SignInCheck, StoreError>;
+}
