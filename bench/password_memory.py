@@ -30,7 +30,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from run import (  # noqa: E402
+from support import (  # noqa: E402
     MiB, RELEASE, ROOT, SPREAD_HEADER, cpu_seconds, free_port, memory, start, stop,
 )
 

@@ -34,8 +34,6 @@ import json
 import os
 import platform
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,9 +41,12 @@ import time
 import urllib.request
 import uuid
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-RELEASE = os.path.join(TARGET, "release")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from support import (  # noqa: E402
+    MiB, RELEASE, ROOT, SPREAD_HEADER, TARGET, cpu_seconds, free_port, memory, start, stop,
+)
+
 sys.path.insert(0, os.path.join(ROOT, "tests", "lambda"))
 
 from runtime_api import Function  # noqa: E402
@@ -55,29 +56,7 @@ PEER_BODY = (
     "grant_type=client_credentials&client_id=bench-client"
     "&client_secret=bench-secret-0123456789abcdef&scope=market:1001"
 )
-SPREAD_HEADER = "x-bench-client-ip"
 FUNCTIONS = ["token", "revoke", "authorize", "api", "wellknown", "admin"]
-MiB = 1024 * 1024
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, process, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"a server exited at start: {process.args}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise SystemExit(f"nothing listened on {port}: {process.args}")
 
 
 def post(port, path, body, timeout=2):
@@ -91,33 +70,6 @@ def post(port, path, body, timeout=2):
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
-
-
-def cpu_seconds(pid):
-    """User + system CPU time of a process so far, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def memory(pid):
-    values = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            name, _, rest = line.partition(":")
-            if name in ("VmHWM", "VmRSS"):
-                values[name] = int(rest.split()[0]) * 1024
-    return values
-
-
-def stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wrk(port, path, body, connections, seconds, spread, allow_errors=False):
@@ -165,15 +117,6 @@ def load(name, process, port, path, body, seconds, spread, allow_errors=False):
 
 def serve_command(*extra):
     return [os.path.join(RELEASE, "gatehouse"), "serve", *extra]
-
-
-def start(command, port, env=None, cwd=None):
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})}, cwd=cwd or ROOT,
-    )
-    wait_for_port(port, process)
-    return process
 
 
 def cold_start_serve(runs):

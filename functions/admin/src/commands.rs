@@ -20,10 +20,10 @@ use gatehouse_core::model::{Application, ClientType, Market, Mode};
 use gatehouse_core::secret::{generate_client_secret, random_token, SecretHash};
 use gatehouse_edge::config::secret_rotation_overlap;
 use gatehouse_store::{
-    AdminError, Administration, ApplicationUpdate, AuditRecord, ChangeContext, ChangeRequest,
-    StoreError,
+    Administration, ApplicationUpdate, AuditRecord, ChangeContext, ChangeRequest,
 };
 
+pub use crate::command_error::CommandError;
 pub use crate::outcomes::{Created, Rotated};
 use crate::requests::{ApplicationChanges, Caller, NewApplication};
 
@@ -37,48 +37,6 @@ pub struct AdminService {
     pub clock: Arc<dyn Clock>,
     /// How long a rotated-out secret stays valid when the caller does not say.
     pub rotation_overlap: Duration,
-}
-
-/// Why a command did nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    /// Rules the input breaks, each with its field.
-    #[error("{}", describe(.0))]
-    Invalid(Vec<Violation>),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    /// The idempotency key was sent before with another request.
-    #[error("{0}")]
-    KeyReused(String),
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-fn describe(violations: &[Violation]) -> String {
-    violations
-        .iter()
-        .map(Violation::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-impl From<AdminError> for CommandError {
-    fn from(error: AdminError) -> Self {
-        match error {
-            AdminError::NotFound(message) => CommandError::NotFound(message),
-            AdminError::Conflict(message) => CommandError::Conflict(message),
-            AdminError::KeyReused(message) => CommandError::KeyReused(message),
-            AdminError::Store(error) => CommandError::Store(error),
-        }
-    }
-}
-
-impl From<StoreError> for CommandError {
-    fn from(error: StoreError) -> Self {
-        CommandError::Store(error)
-    }
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> CommandError {

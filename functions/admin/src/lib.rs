@@ -8,6 +8,7 @@
 //! actor of every change. Under `gatehouse serve`, a bearer admin token compared in constant
 //! time, and the actor is `admin-token`.
 
+mod command_error;
 pub mod commands;
 mod outcomes;
 pub mod requests;

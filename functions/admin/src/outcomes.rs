@@ -7,7 +7,7 @@ use gatehouse_core::idempotency::SealedSecret;
 use gatehouse_core::model::Application;
 use gatehouse_store::{AdminOutcome, ChangeContext, StoreError};
 
-use crate::commands::CommandError;
+use crate::command_error::CommandError;
 use crate::requests::Caller;
 
 /// A created application, with its secret in plain text: shown, never stored readable.

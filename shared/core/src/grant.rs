@@ -1,6 +1,6 @@
 //! Which application kind may use which grant: DESIGN.md's grant table as one exhaustive match.
 
-use crate::model::ApplicationKind;
+use crate::kind::ApplicationKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GrantType {

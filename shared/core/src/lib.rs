@@ -12,6 +12,7 @@ pub mod grant_hint;
 pub mod idempotency;
 pub mod input;
 pub mod jwt;
+pub mod kind;
 pub mod lifetime;
 pub mod model;
 pub mod password;

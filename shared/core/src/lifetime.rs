@@ -11,7 +11,7 @@ pub const REFRESH_TOKEN_LIFETIME: u32 = 14 * 24 * 3600;
 /// Authorization codes live 10 minutes and are single use.
 pub const AUTHORIZATION_CODE_LIFETIME: u32 = 600;
 
-use crate::model::ApplicationKind;
+use crate::kind::ApplicationKind;
 
 /// An application's own access-token lifetime: only constructible within
 /// `MIN_CUSTOM_LIFETIME..=MAX_CUSTOM_LIFETIME`, so an out-of-range value cannot be stored.

@@ -266,6 +266,12 @@ impl From<gatehouse_store::StoreError> for ApiError {
     }
 }
 
+impl From<crate::hashing::HashingBusy> for ApiError {
+    fn from(busy: crate::hashing::HashingBusy) -> Self {
+        Self::hashing_busy(busy)
+    }
+}
+
 /// An error and its sources' messages, `outer: inner: innermost`.
 pub fn error_chain(error: &(dyn StdError + 'static)) -> String {
     let mut text = error.to_string();

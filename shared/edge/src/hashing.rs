@@ -64,12 +64,6 @@ impl HashingBusy {
     }
 }
 
-impl From<HashingBusy> for crate::error::ApiError {
-    fn from(busy: HashingBusy) -> Self {
-        Self::hashing_busy(busy)
-    }
-}
-
 /// The bound itself, shared by every part of a process that hashes (clones share it).
 #[derive(Clone)]
 pub struct PasswordHashing(Arc<Shared>);

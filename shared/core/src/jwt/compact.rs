@@ -9,18 +9,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use super::keys::{public_pem, KeyError};
-
-/// The one-line form of every key in `text` (PEM, private or public): what
-/// `gatehouse keys public --one-line` prints.
-pub fn public_one_line(text: &str) -> Result<String, KeyError> {
-    let blocks = pem::parse_many(public_pem(text)?)?;
-    Ok(blocks
-        .iter()
-        .map(|block| STANDARD.encode(block.contents()))
-        .collect::<Vec<_>>()
-        .join(","))
-}
+use super::algorithm::KeyError;
 
 /// `PUBLIC KEY` PEM blocks from the one-line form, so that one parser checks both forms.
 pub(super) fn one_line_to_pem(text: &str) -> Result<String, KeyError> {

@@ -6,63 +6,14 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::{
     EcdsaKeyPair, ParsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
 };
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 
+use super::algorithm::{KeyError, SigningAlgorithm};
 use super::claims::AccessTokenClaims;
 use super::signer::{SignError, TokenSigner};
-
-/// The signing algorithms Gatehouse offers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SigningAlgorithm {
-    Es256,
-    Rs512,
-}
-
-impl SigningAlgorithm {
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "ES256" => Some(Self::Es256),
-            "RS512" => Some(Self::Rs512),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Es256 => "ES256",
-            Self::Rs512 => "RS512",
-        }
-    }
-
-    pub fn jwt_algorithm(self) -> jsonwebtoken::Algorithm {
-        match self {
-            Self::Es256 => jsonwebtoken::Algorithm::ES256,
-            Self::Rs512 => jsonwebtoken::Algorithm::RS512,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("no PEM block found")]
-    Empty,
-    #[error("the PEM text is not valid: {0}")]
-    Pem(#[from] pem::PemError),
-    #[error("no private key to sign with: give at least one PRIVATE KEY block")]
-    NoPrivateKey,
-    #[error("PEM block {index} is a private key: only PUBLIC KEY blocks are published (see `gatehouse keys public`)")]
-    PrivateKeyNotAllowed { index: usize },
-    #[error("PEM block {index} ({tag}) is not a P-256 EC or RSA (2048 bits or more) key")]
-    Unsupported { index: usize, tag: String },
-    #[error("published key {index} of the one-line form is not base64 DER: {reason}")]
-    OneLine { index: usize, reason: String },
-    #[error("PEM block {index}: {source}")]
-    Jwt {
-        index: usize,
-        source: jsonwebtoken::errors::Error,
-    },
-}
 
 /// The key that signs new tokens.
 pub struct SigningKey {
@@ -375,4 +326,15 @@ impl KeySet {
     pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, SignError> {
         self.signing.signer.sign(claims)
     }
+}
+
+/// The one-line form of every key in `text` (PEM, private or public): what
+/// `gatehouse keys public --one-line` prints.
+pub fn public_one_line(text: &str) -> Result<String, KeyError> {
+    let blocks = pem::parse_many(public_pem(text)?)?;
+    Ok(blocks
+        .iter()
+        .map(|block| STANDARD.encode(block.contents()))
+        .collect::<Vec<_>>()
+        .join(","))
 }

@@ -6,6 +6,7 @@
 //! expired. [`claims`] is what a token says; key generation ([`generate`]) is only built with
 //! the `keygen` feature (the CLI and the tests), and into this crate's own tests.
 
+mod algorithm;
 mod claims;
 mod compact;
 #[cfg(any(test, feature = "keygen"))]
@@ -15,11 +16,9 @@ mod signer;
 #[cfg(test)]
 mod tests;
 
+pub use algorithm::{KeyError, SigningAlgorithm};
 pub use claims::{AccessTokenClaims, ApplicationClaim, MarketClaim, OwnerClaim};
-pub use compact::public_one_line;
 #[cfg(any(test, feature = "keygen"))]
 pub use generate::generate_private_key_pem;
-pub use keys::{
-    public_pem, KeyError, KeySet, PublishedKeys, SigningAlgorithm, SigningKey, VerificationKey,
-};
+pub use keys::{public_one_line, public_pem, KeySet, PublishedKeys, SigningKey, VerificationKey};
 pub use signer::SignError;

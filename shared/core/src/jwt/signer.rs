@@ -14,7 +14,7 @@ use base64::Engine;
 use jsonwebtoken::Header;
 use serde::Serialize;
 
-use super::keys::SigningAlgorithm;
+use super::algorithm::SigningAlgorithm;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use super::format::{SeedPrice, SeedPriceList, SeedSku, SeedStockItem};
-use super::validate::Known;
+use super::known::Known;
 use super::Problems;
 use crate::model::{Price, PriceList, Sku, StockItem};
 

@@ -1,4 +1,4 @@
-//! The seed and import file (DESIGN.md "Seed and import file"): one JSON document that loads the
+//! The seed and import file (docs/seed-format.md): one JSON document that loads the
 //! embedded store and imports into DynamoDB.
 //!
 //! Parsing is strict ([`format`]): an unknown field is refused with its path
@@ -8,6 +8,7 @@
 
 mod catalog;
 mod format;
+mod known;
 #[cfg(test)]
 mod tests;
 mod validate;

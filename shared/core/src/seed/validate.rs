@@ -1,23 +1,24 @@
-//! The seed's rules: one function per collection, and [`Known`] for the references between
-//! collections.
+//! The seed's rules: one function per collection, with `Known` (known.rs) for the references
+//! between collections.
 //!
 //! Collections are checked in an order in which every reference points at a collection already
 //! checked (price lists and customer groups, stock locations, markets, ..., SKUs, prices, stock
 //! items), and each record's references are checked with the record. So the problems come out
 //! collection by collection, each collection's in the order of its records.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::catalog::{price_lists, prices, skus, stock_items};
 use super::format::{
     SeedApplication, SeedCustomer, SeedCustomerGroup, SeedFile, SeedMarket, SeedOrganization,
     SeedStockLocation, SeedUser,
 };
+use super::known::Known;
 use super::{Problems, SeedError};
 use crate::application_rules::{self as rules, Violation};
 use crate::model::{
-    email_key, Application, Catalog, Customer, CustomerGroup, Market, Mode, Organization,
-    StockLocation, User,
+    email_key, Application, Catalog, Customer, CustomerGroup, Market, Organization, StockLocation,
+    User,
 };
 use crate::password::PasswordHash;
 use crate::secret::SecretHash;
@@ -75,65 +76,6 @@ pub(super) fn validate(seed: SeedFile) -> Result<Catalog, SeedError> {
         prices,
         stock_items,
     })
-}
-
-/// What the collections checked so far define, and the checks of references to them: every
-/// reference points at a record of its own record's environment.
-#[derive(Default)]
-pub(super) struct Known<'a> {
-    pub(super) price_lists: HashSet<(Mode, &'a str)>,
-    pub(super) customer_groups: HashSet<(Mode, &'a str)>,
-    /// Stock location ids by number.
-    pub(super) stock_locations: HashMap<(Mode, u64), &'a str>,
-    /// SKU codes.
-    pub(super) skus: HashSet<(Mode, &'a str)>,
-}
-
-impl Known<'_> {
-    pub(super) fn price_list(&self, problems: &mut Problems, path: String, mode: Mode, id: &str) {
-        if !self.price_lists.contains(&(mode, id)) {
-            problems.add(
-                path,
-                format!("no price list '{id}' in {} mode", mode.as_str()),
-            );
-        }
-    }
-
-    fn customer_group(&self, problems: &mut Problems, path: String, mode: Mode, id: &str) {
-        if !self.customer_groups.contains(&(mode, id)) {
-            problems.add(
-                path,
-                format!("no customer group '{id}' in {} mode", mode.as_str()),
-            );
-        }
-    }
-
-    pub(super) fn sku(&self, problems: &mut Problems, path: String, mode: Mode, code: &str) {
-        if !self.skus.contains(&(mode, code)) {
-            problems.add(path, format!("no sku '{code}' in {} mode", mode.as_str()));
-        }
-    }
-
-    /// The id of the stock location with this number.
-    pub(super) fn stock_location(
-        &self,
-        problems: &mut Problems,
-        path: String,
-        mode: Mode,
-        number: u64,
-    ) -> Option<&str> {
-        let id = self.stock_locations.get(&(mode, number)).copied();
-        if id.is_none() {
-            problems.add(
-                path,
-                format!(
-                    "no stock location number {number} in {} mode",
-                    mode.as_str()
-                ),
-            );
-        }
-        id
-    }
 }
 
 fn organization(problems: &mut Problems, organization: &SeedOrganization) -> Organization {

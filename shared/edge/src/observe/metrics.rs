@@ -14,7 +14,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::request_log::{millis, RequestRecord};
+use super::record::{millis, RequestRecord};
 use crate::config::ConfigError;
 use gatehouse_core::clock::UnixMillis;
 

@@ -20,7 +20,9 @@ pub mod facts;
 pub mod init;
 pub mod logging;
 pub mod metrics;
+pub mod record;
 pub mod request_log;
 
 pub use facts::RequestFacts;
-pub use request_log::{Observer, RequestRecord};
+pub use record::RequestRecord;
+pub use request_log::Observer;
