@@ -28,7 +28,7 @@ use gatehouse_core::seed::DEMO_SEED;
 use gatehouse_edge::config::ServiceConfig;
 use gatehouse_edge::observe::logging::{self, LogFormat, LogSettings};
 use gatehouse_edge::observe::metrics::MetricsOutput;
-use gatehouse_edge::observe::request_log::REQUEST_TARGET;
+use gatehouse_edge::observe::record::REQUEST_TARGET;
 use gatehouse_edge::observe::Observer;
 use gatehouse_store::memory::MemoryStore;
 use gatehouse_store::Store;
