@@ -5,7 +5,7 @@
 //! forgery's and not the setup's.
 //!
 //! The embedded store only: the bearer check runs before the API reads storage
-//! (`gatehouse_api::handle`), and the unit tests in `shared/src/bearer/tests.rs` cover the
+//! (`gatehouse_api::handle`), and the unit tests in `shared/edge/src/bearer/tests.rs` cover the
 //! verifier's every branch.
 
 use std::sync::Arc;

@@ -71,7 +71,7 @@ fn scan_problems(
         if !sent.contains(action) {
             let files: Vec<&str> = files.iter().map(String::as_str).collect();
             problems.push(format!(
-                "the store code can send {action} (shared/src/store/dynamo/{{{}}}) but no flow \
+                "the store code can send {action} (shared/store/src/dynamo/{{{}}}) but no flow \
                  sent it: add a flow that takes that path",
                 files.join(",")
             ));
@@ -81,7 +81,7 @@ fn scan_problems(
         if !in_source.contains_key(action) {
             problems.push(format!(
                 "a flow sent {action}, but store_scan.rs found no call that sends it in \
-                 shared/src/store/dynamo: teach it how that call is written"
+                 shared/store/src/dynamo: teach it how that call is written"
             ));
         }
     }
@@ -176,10 +176,10 @@ fn a_store_action_no_flow_sent_and_a_sent_action_the_scan_missed_are_both_named(
         problems,
         [
             "the store code can send dynamodb:ConditionCheckItem \
-             (shared/src/store/dynamo/{refresh_tokens.rs}) but no flow sent it: add a flow \
+             (shared/store/src/dynamo/{refresh_tokens.rs}) but no flow sent it: add a flow \
              that takes that path",
             "a flow sent dynamodb:Query, but store_scan.rs found no call that sends it in \
-             shared/src/store/dynamo: teach it how that call is written"
+             shared/store/src/dynamo: teach it how that call is written"
         ]
     );
     assert!(scan_problems(&in_source, &actions(&["GetItem", "ConditionCheckItem"])).is_empty());

@@ -73,7 +73,7 @@ pub fn actions_in(source: &str) -> BTreeSet<String> {
 
 /// Each action the store's source can send, with the files that send it.
 pub fn store_actions() -> BTreeMap<String, BTreeSet<String>> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/src/store/dynamo");
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/store/src/dynamo");
     let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let entries = std::fs::read_dir(&folder)
         .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))

@@ -34,7 +34,7 @@ pub fn forbidden_forms(value: &str) -> Vec<String> {
     if value.matches('.').count() == 2 {
         forms.push(value.rsplit('.').next().unwrap().to_owned());
     }
-    // A refresh token or code is `<secret>.<hint>` (shared/src/grant_hint.rs): its secret part
+    // A refresh token or code is `<secret>.<hint>` (shared/core/src/grant_hint.rs): its secret part
     // alone is as good as the whole, since the hint only speeds up the lookup.
     if value.matches('.').count() == 1 {
         forms.push(value.split('.').next().unwrap().to_owned());
