@@ -22,13 +22,13 @@ use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use gatehouse_edge::bearer::{BearerError, BearerVerifier, CLOCK_LEEWAY_SECONDS};
 use gatehouse_core::clock::{ManualClock, UnixMillis};
 use gatehouse_core::jwt::{
     generate_private_key_pem, public_pem, AccessTokenClaims, ApplicationClaim, KeySet, MarketClaim,
     PublishedKeys, SigningAlgorithm,
 };
 use gatehouse_core::model::{ApplicationKind, Organization};
+use gatehouse_edge::bearer::{BearerError, BearerVerifier, CLOCK_LEEWAY_SECONDS};
 use libfuzzer_sys::fuzz_target;
 
 const ISSUER: &str = "https://auth.example";

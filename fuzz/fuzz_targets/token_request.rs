@@ -20,11 +20,11 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use gatehouse_fuzz::check_token_error;
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::model::{Application, ApplicationKind, Mode};
-use gatehouse_edge::oauth_request::{parse_form, parse_oauth_request, Params};
 use gatehouse_core::secret::SecretHash;
+use gatehouse_edge::oauth_request::{parse_form, parse_oauth_request, Params};
+use gatehouse_fuzz::check_token_error;
 use gatehouse_store::ClientWithScope;
 use gatehouse_token::request::{Grant, Incoming};
 use lambda_http::{Body, Request};
