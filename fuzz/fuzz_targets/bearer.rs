@@ -9,7 +9,7 @@
 //!   exactly the claims that were signed.
 //! - `s`: claims (JSON) signed by a real key with a header naming its `kid`: the verifier must
 //!   accept them exactly when they are the access token's claims, from this issuer, and valid
-//!   now (a differential check against `AccessTokenClaims` and the rules of DESIGN.md).
+//!   now (a differential check against `AccessTokenClaims` and the rules of docs/api.md).
 //! - `h`: a forged token from three lines, JOSE header, claims and signature, each encoded
 //!   base64url (`$KID` in the header becomes the ES256 key's kid): it must be refused.
 //! - anything else: the whole input as the header value: it must be refused.
@@ -146,7 +146,7 @@ fn signed_claims(payload: &[u8]) {
     let key = jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).unwrap();
     let token = jsonwebtoken::encode(&header, &payload, &key).expect("signs");
     let result = verify(format!("Bearer {token}").as_bytes()).expect("a JWT is a header value");
-    // DESIGN.md "Resource API": verified are the signature, `kid`, `exp` and `iss`; the
+    // docs/api.md, "The resource API": verified are the signature, `kid`, `exp` and `iss`; the
     // leeway is the documented clock skew.
     let expected = serde_json::from_value::<AccessTokenClaims>(payload)
         .ok()

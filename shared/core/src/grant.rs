@@ -1,4 +1,4 @@
-//! Which application kind may use which grant: DESIGN.md's grant table as one exhaustive match.
+//! Which application kind may use which grant: the grant table of docs/api.md as one exhaustive match.
 
 use crate::kind::ApplicationKind;
 

@@ -46,7 +46,7 @@ pub struct RateLimitPolicy {
     pub window: Duration,
 }
 
-/// DESIGN.md: the token endpoint accepts 30 requests per client IP in any sliding 60 seconds.
+/// The contract (docs/api.md): the token endpoint accepts 30 requests per client IP in any sliding 60 seconds.
 pub const DEFAULT_LIMIT: u32 = 30;
 pub const DEFAULT_WINDOW_SECONDS: u64 = 60;
 

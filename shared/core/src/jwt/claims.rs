@@ -1,10 +1,10 @@
-//! The access token's claims (DESIGN.md "Access tokens"), as signed and as verified.
+//! The access token's claims (docs/api.md, "Access tokens"), as signed and as verified.
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{ApplicationKind, Mode, Organization};
 
-/// The access token's claims (DESIGN.md "Access tokens").
+/// The access token's claims (docs/api.md, "Access tokens").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessTokenClaims {
     pub iss: String,

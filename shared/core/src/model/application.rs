@@ -29,7 +29,7 @@ impl Application {
         self.kind.client_type() == ClientType::Public
     }
 
-    /// May this application use `grant`? Its kind must allow it (DESIGN.md's table), and so
+    /// May this application use `grant`? Its kind must allow it (docs/api.md's grant table), and so
     /// must its own `grant_types` when it set them.
     pub fn may_use_grant(&self, grant: GrantType) -> bool {
         kind_may_use_grant(self.kind, grant)
