@@ -46,7 +46,7 @@ impl Default for Shard {
 
 impl Shard {
     /// Drops the windows whose every time has left them. Each window by its own length: a
-    /// login lockout outlives a token-rate window.
+    /// sign-in window (15 minutes) outlives a token-rate window (60 s).
     fn sweep_if_due(&mut self, now: UnixMillis) {
         if self.windows.len() < self.sweep_at {
             return;
@@ -191,7 +191,7 @@ mod ring_tests {
                 .windows
                 .insert((format!("198.51.100.{i}"), 30, 60), VecDeque::from([t0]));
         }
-        // Two minutes on, the 60 s windows go and the 15-minute lockout stays.
+        // Two minutes on, the 60 s windows go and the 15-minute sign-in window stays.
         shard.sweep_if_due(t0 + Duration::from_secs(120));
         assert_eq!(
             shard.windows.keys().collect::<Vec<_>>(),
