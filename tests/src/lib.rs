@@ -398,32 +398,8 @@ pub fn dynamodb_endpoint() -> String {
     endpoint
 }
 
-/// Runs each check (an `async fn(Arc<dyn …>)` beside the call) on the embedded store and on
-/// DynamoDB: a module `embedded` and a module `dynamodb` with one test each, the second
-/// `#[ignore]`d with its reason (scripts/test runs it). `$memory` and `$dynamodb` are paths to
-/// `async fn() -> Arc<dyn Store>` that make a store for one test.
-#[macro_export]
-macro_rules! on_both_stores {
-    ($memory:path, $dynamodb:path; $($check:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check($memory().await).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
-                async fn $check() {
-                    super::$check($dynamodb().await).await;
-                }
-            )*
-        }
-    };
-}
+/// The conformance suite's macro, from the store crate, for every test file that names it.
+pub use gatehouse_store::on_both_stores;
 
 /// A fresh table (see [`fresh_dynamo_store`]) loaded with the demo seed.
 pub async fn demo_dynamo_store() -> DynamoStore {

@@ -24,6 +24,7 @@ pub mod administration;
 pub mod authorization_codes;
 pub mod catalog;
 pub mod clients;
+mod conformance;
 pub mod customers;
 pub mod dynamo;
 pub mod import;
