@@ -22,7 +22,7 @@ CHECKED_PATHS = re.compile(
 )
 FENCE = re.compile(r"^```.*?^```[ \t]*$", re.S | re.M)
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
-LINK = re.compile(r"!?\[(?:[^\]\n]|\][^(\n])*?\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
 def prose(text):
