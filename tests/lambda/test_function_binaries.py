@@ -49,7 +49,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def event(method, path, body=None, headers=None, query=""):
-    """An API Gateway HTTP API v2 event, from the fixture the README invokes."""
+    """An API Gateway HTTP API v2 event, from the fixture docs/deploy.md invokes."""
     e = copy.deepcopy(EVENT)
     e["routeKey"] = f"{method} {path}"
     e["rawPath"] = path
