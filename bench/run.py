@@ -38,13 +38,12 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support import (  # noqa: E402
-    MiB, RELEASE, ROOT, SPREAD_HEADER, TARGET, cpu_seconds, free_port, memory, start, stop,
+    MiB, RELEASE, ROOT, SPREAD_HEADER, TARGET, cpu_seconds, free_port, memory, post, start, stop,
 )
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "lambda"))
@@ -57,19 +56,6 @@ PEER_BODY = (
     "&client_secret=bench-secret-0123456789abcdef&scope=market:1001"
 )
 FUNCTIONS = ["token", "revoke", "authorize", "api", "wellknown", "admin"]
-
-
-def post(port, path, body, timeout=2):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        data=body.encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def wrk(port, path, body, connections, seconds, spread, allow_errors=False):
@@ -255,10 +241,6 @@ def monthly_cost(prices, warm_ms, memory_mb, cc_requests):
     return billed_ms, parts
 
 
-def median(values):
-    return statistics.median(values)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
@@ -329,7 +311,7 @@ def main():
     sizes = bootstrap_sizes()
     memory_mb = template_memory_mb()
     cc = {"read_units": 2, "write_units": 1}
-    billed_ms, cost = monthly_cost(prices, median(warm), memory_mb, cc)
+    billed_ms, cost = monthly_cost(prices, statistics.median(warm), memory_mb, cc)
     total_cost = sum(cost.values())
 
     embedded = {row["connections"]: row for row in rows if row["server"].endswith("embedded")}
@@ -377,10 +359,10 @@ def main():
     out.append(f"| `gatehouse serve` memory under load | peak {serve_memory['VmHWM'] / MiB:.1f} MiB, "
                f"at the end {serve_memory['VmRSS'] / MiB:.1f} MiB | < 64 MiB |")
     out.append(f"| cold start to first token, `gatehouse serve` (median of {len(serve_cold)}) | "
-               f"{median(serve_cold):.1f} ms (min {min(serve_cold):.1f}, max {max(serve_cold):.1f}) | < 50 ms |")
+               f"{statistics.median(serve_cold):.1f} ms (min {min(serve_cold):.1f}, max {max(serve_cold):.1f}) | < 50 ms |")
     out.append(f"| cold start to first token, token function on moto (median of {len(function_cold)}) | "
-               f"{median(function_cold):.1f} ms (min {min(function_cold):.1f}, max {max(function_cold):.1f}) | |")
-    out.append(f"| warm token invocation on moto (median of {len(warm)}) | {median(warm):.2f} ms | |")
+               f"{statistics.median(function_cold):.1f} ms (min {min(function_cold):.1f}, max {max(function_cold):.1f}) | |")
+    out.append(f"| warm token invocation on moto (median of {len(warm)}) | {statistics.median(warm):.2f} ms | |")
     for grant, used in grants.items():
         target = "≤ 2 requests, 1 round trip" if grant == "client_credentials" else "≤ 2 round trips"
         out.append(f"| DynamoDB, warm {grant} | {used['requests']} requests, "
