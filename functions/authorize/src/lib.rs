@@ -172,6 +172,12 @@ fn refused(service: &AuthorizeService, refusal: Refusal) -> Response<Body> {
     }
 }
 
+/// A query or form that does not parse: the error page, refused as any bad request is.
+fn unparsed(service: &AuthorizeService, error: ApiError) -> Response<Body> {
+    let page = error_page(service, 400, &error.description);
+    observe::refused(page, error.code.as_str())
+}
+
 /// `response` with the client of a checked request, for the request line.
 fn about(mut response: Response<Body>, request: &AuthorizationRequest) -> Response<Body> {
     let facts = RequestFacts::of(&mut response);
@@ -212,7 +218,7 @@ fn sign_in_page(
 async fn show(request: &Request, service: &AuthorizeService) -> Response<Body> {
     let params = match parse_form(request.uri().query().unwrap_or("")) {
         Ok(params) => params,
-        Err(error) => return error_page(service, 400, &error.description),
+        Err(error) => return unparsed(service, error),
     };
     match request::check(&params, service).await {
         Ok(checked) => about(
@@ -236,7 +242,7 @@ fn form_params(request: &Request) -> Result<Params, ApiError> {
 async fn submit(request: &Request, service: &AuthorizeService) -> Response<Body> {
     let form = match form_params(request) {
         Ok(form) => form,
-        Err(error) => return error_page(service, 400, &error.description),
+        Err(error) => return unparsed(service, error),
     };
     // The request's own parameters come back as hidden fields: checked again, never trusted.
     let checked = match request::check(&form, service).await {
@@ -326,6 +332,9 @@ pub async fn handle(request: Request, service: &AuthorizeService) -> Response<Bo
 }
 
 #[cfg(test)]
+mod fixture;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -342,5 +351,31 @@ mod tests {
             with_query("https://app.example/cb?tenant=1", &[("code", "c")]),
             "https://app.example/cb?tenant=1&code=c"
         );
+    }
+
+    /// A query or form that does not even parse is refused like any other bad request: the
+    /// request line names `invalid_request`.
+    #[tokio::test]
+    async fn a_query_or_form_that_does_not_parse_is_refused_as_invalid_request() {
+        let service = fixture::service();
+        let too_large = format!("a={}", "x".repeat(MAX_BODY_BYTES));
+        for (name, request) in [
+            (
+                "repeated parameter",
+                fixture::get("client_id=a&client_id=b"),
+            ),
+            ("form not UTF-8", fixture::post("client_id=%FF")),
+            ("form too large", fixture::post(too_large)),
+        ] {
+            let mut response = handle(request, &service).await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}");
+            let text = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+            assert!(text.contains("This sign-in link does not work"), "{name}");
+            assert_eq!(
+                RequestFacts::of(&mut response).error.as_deref(),
+                Some("invalid_request"),
+                "{name}"
+            );
+        }
     }
 }
