@@ -13,6 +13,11 @@ use lambda_http::{Body, Request};
 use crate::AuthorizeService;
 
 pub const ISSUER: &str = "https://auth.example";
+pub const REDIRECT: &str = "http://localhost:8080/callback";
+
+/// The demo seed's webapp asking for a code: the query of its authorization request.
+pub const AUTHORIZATION_REQUEST: &str = "response_type=code&client_id=demo-webapp\
+    &redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&scope=market%3Acode%3Aeu&state=s1";
 
 /// The authorize service on the demo seed, with the default limits.
 pub fn service() -> AuthorizeService {
