@@ -19,8 +19,7 @@ use std::fmt;
 
 use gatehouse_core::secret::constant_time_eq;
 use gatehouse_edge::error::{ApiError, ErrorCode};
-use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use http::HeaderValue;
+use http::header::AUTHORIZATION;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
@@ -115,10 +114,12 @@ fn actor(request: &Request, access: &AdminAccess) -> Result<String, ApiError> {
         }),
         AdminAccess::Token(token) => match bearer_token(request) {
             Some(presented) if token.matches(presented) => Ok(ADMIN_TOKEN_ACTOR.to_owned()),
+            // RFC 6750 §3: a 401 names the scheme it wants.
             _ => Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "send the admin token: Authorization: Bearer <token>",
-            )),
+            )
+            .with_challenge("Bearer realm=\"gatehouse-admin\"")),
         },
     }
 }
@@ -127,18 +128,7 @@ fn actor(request: &Request, access: &AdminAccess) -> Result<String, ApiError> {
 pub async fn handle(request: Request, api: &AdminApi) -> Response<Body> {
     let actor = match actor(&request, &api.access) {
         Ok(actor) => actor,
-        Err(refusal) => {
-            let unauthorized = refusal.code == ErrorCode::Unauthorized;
-            let mut response = refusal.into_response();
-            if unauthorized {
-                // RFC 6750 §3: a 401 names the scheme it wants.
-                response.headers_mut().insert(
-                    WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"gatehouse-admin\""),
-                );
-            }
-            return response;
-        }
+        Err(refusal) => return refusal.into_response(),
     };
     routes::respond(&request, &api.service, &actor)
         .await

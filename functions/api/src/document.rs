@@ -1,5 +1,6 @@
-//! JSON:API documents and errors (https://jsonapi.org): resources, pagination links and
-//! `meta.record_count`, and `{"errors": [...]}` with `application/vnd.api+json`.
+//! JSON:API documents (https://jsonapi.org): resources, pagination links and
+//! `meta.record_count`, with `application/vnd.api+json`. Errors are the edge's JSON:API
+//! error writer's ([`gatehouse_edge::jsonapi`]).
 
 use gatehouse_core::model::{Market, Price, Sku, StockItem};
 use gatehouse_store::{Page, PageRequest};
@@ -7,7 +8,7 @@ use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
-pub const CONTENT_TYPE: &str = "application/vnd.api+json";
+pub use gatehouse_edge::jsonapi::CONTENT_TYPE;
 
 /// A record as a JSON:API resource.
 pub trait Resource {
@@ -131,25 +132,4 @@ pub fn list<T: Resource>(
             "links": links,
         }),
     )
-}
-
-/// A JSON:API error. Its `detail` is held to the OAuth errors' rules (`description_text`:
-/// cleaned and cut short), whatever it quotes.
-pub fn error(status: u16, title: &str, code: &str, detail: &str) -> Response<Body> {
-    let detail = gatehouse_core::input::description_text(detail);
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    let response = respond(
-        status,
-        &json!({
-            "errors": [{
-                "title": title,
-                "detail": detail,
-                "code": code,
-                "status": status.as_str(),
-            }],
-        }),
-    );
-    // The JSON:API code (`MARKET_DISABLED`) is the request line's error code, in snake case
-    // like the OAuth ones.
-    gatehouse_edge::observe::facts::refused(response, &code.to_ascii_lowercase())
 }

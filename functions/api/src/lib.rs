@@ -17,13 +17,13 @@ use gatehouse_core::input::is_lookup_key;
 use gatehouse_core::jwt::AccessTokenClaims;
 use gatehouse_core::model::{CatalogView, Market};
 use gatehouse_core::scope::ResourceRef;
-use gatehouse_edge::bearer::BearerVerifier;
+use gatehouse_edge::bearer::{BearerError, BearerVerifier};
+use gatehouse_edge::jsonapi::JsonApiError;
 use gatehouse_edge::oauth_request::parse_form;
-use gatehouse_edge::observe::facts::refused;
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_store::catalog::MAX_PAGE_SIZE;
 use gatehouse_store::{CatalogReads, Clients, Page, PageRequest, Store, StoreError};
-use http::Method;
+use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 /// The page size when the request names none.
@@ -74,27 +74,28 @@ impl ApiService {
     }
 }
 
-fn not_found() -> Response<Body> {
-    document::error(404, "Not found", "NOT_FOUND", "no such record")
+fn not_found(detail: &'static str) -> JsonApiError {
+    JsonApiError::new(StatusCode::NOT_FOUND, "Not found", "NOT_FOUND", detail)
 }
 
-fn bad_request(detail: &str) -> Response<Body> {
-    document::error(400, "Bad request", "BAD_REQUEST", detail)
+fn bad_request(detail: String) -> JsonApiError {
+    JsonApiError::new(
+        StatusCode::BAD_REQUEST,
+        "Bad request",
+        "BAD_REQUEST",
+        detail,
+    )
 }
 
-fn unavailable(error: StoreError) -> Response<Body> {
+fn unavailable(error: StoreError) -> JsonApiError {
     tracing::error!(error = %error, "api: storage unavailable");
-    let mut response = document::error(
-        503,
+    JsonApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
         "Temporarily unavailable",
         "SERVICE_UNAVAILABLE",
         "storage is unavailable for a moment; try again",
-    );
-    response.headers_mut().insert(
-        http::header::RETRY_AFTER,
-        http::HeaderValue::from_static("1"),
-    );
-    response
+    )
+    .with_retry_after(1)
 }
 
 /// Why a token's view cannot be built.
@@ -192,34 +193,31 @@ async fn list<T: document::Resource, F>(
     service: &ApiService,
     request: &Request,
     load: impl FnOnce(PageRequest, Option<String>) -> F,
-) -> Response<Body>
+) -> Result<Response<Body>, JsonApiError>
 where
     F: std::future::Future<Output = Result<Page<T>, StoreError>>,
 {
-    let query = match query(request) {
-        Ok(query) => query,
-        Err(detail) => return bad_request(&detail),
-    };
-    match load(query.page, query.code_eq).await {
-        Ok(page) => document::list(&page, query.page, &service.base_url, &query.kept),
-        Err(error) => unavailable(error),
-    }
+    let query = query(request).map_err(bad_request)?;
+    let page = load(query.page, query.code_eq).await.map_err(unavailable)?;
+    Ok(document::list(
+        &page,
+        query.page,
+        &service.base_url,
+        &query.kept,
+    ))
 }
 
 /// Handles one `GET /api/...`.
 pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        let mut response = document::error(
-            405,
+        return JsonApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
             "Method not allowed",
             "METHOD_NOT_ALLOWED",
             "only GET is served here",
-        );
-        response.headers_mut().insert(
-            http::header::ALLOW,
-            http::HeaderValue::from_static("GET, HEAD"),
-        );
-        return response;
+        )
+        .with_allow("GET, HEAD")
+        .into_response();
     }
     let authorization = request
         .headers()
@@ -230,9 +228,11 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
         .verify(authorization, service.clock.as_ref())
     {
         Ok(claims) => claims,
-        Err(error) => return refused(error.into_response(), "invalid_token"),
+        Err(error) => return error.into_response(),
     };
-    let mut response = respond(&request, service, &claims).await;
+    let mut response = respond(&request, service, &claims)
+        .await
+        .unwrap_or_else(JsonApiError::into_response);
     let application = &claims.application;
     RequestFacts::of(&mut response).client(&application.client_id, application.kind);
     response
@@ -243,34 +243,27 @@ async fn respond(
     request: &Request,
     service: &ApiService,
     claims: &AccessTokenClaims,
-) -> Response<Body> {
-    let (view, market) = match view_of(claims, service).await {
-        Ok(view) => view,
-        Err(ViewError::OtherEnvironment) => {
-            return refused(
-                gatehouse_edge::bearer::BearerError::Malformed(
-                    "the token's market is not in its environment",
-                )
-                .into_response(),
-                "invalid_token",
-            )
-        }
-        Err(ViewError::Disabled(number)) => {
-            return document::error(
-                422,
+) -> Result<Response<Body>, JsonApiError> {
+    let (view, market) = view_of(claims, service)
+        .await
+        .map_err(|error| match error {
+            ViewError::OtherEnvironment => {
+                BearerError::Malformed("the token's market is not in its environment").refusal()
+            }
+            ViewError::Disabled(number) => JsonApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "Market disabled",
                 "MARKET_DISABLED",
-                &format!("market:{number} has been disabled: this token gets no data from it"),
-            )
-        }
-        Err(ViewError::Storage(error)) => return unavailable(error),
-    };
+                format!("market:{number} has been disabled: this token gets no data from it"),
+            ),
+            ViewError::Storage(error) => unavailable(error),
+        })?;
     let path = request.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.split('/').skip(2).collect();
     // An id or code that could not name a record is not found, without asking storage.
     let unfit = |value: &str| !is_lookup_key(value);
     if segments.get(1).is_some_and(|id| unfit(id)) {
-        return not_found();
+        return Err(not_found("no such record"));
     }
     let catalog = &service.catalog;
     let base = &service.base_url;
@@ -297,10 +290,9 @@ async fn respond(
                     .await
                     .map(|markets| markets.into_iter().next()),
             };
-            match found {
-                Ok(Some(market)) => document::single(&market, base),
-                Ok(None) => not_found(),
-                Err(error) => unavailable(error),
+            match found.map_err(unavailable)? {
+                Some(market) => Ok(document::single(&market, base)),
+                None => Err(not_found("no such record")),
             }
         }
         ["skus"] => {
@@ -322,10 +314,9 @@ async fn respond(
             })
             .await
         }
-        ["skus", id] => match catalog.find_sku(&view, id).await {
-            Ok(Some(sku)) => document::single(&sku, base),
-            Ok(None) => not_found(),
-            Err(error) => unavailable(error),
+        ["skus", id] => match catalog.find_sku(&view, id).await.map_err(unavailable)? {
+            Some(sku) => Ok(document::single(&sku, base)),
+            None => Err(not_found("no such record")),
         },
         ["prices"] => list(service, request, |page, _| catalog.list_prices(&view, page)).await,
         ["stock_items"] => {
@@ -334,6 +325,6 @@ async fn respond(
             })
             .await
         }
-        _ => document::error(404, "Not found", "NOT_FOUND", "no such endpoint"),
+        _ => Err(not_found("no such endpoint")),
     }
 }

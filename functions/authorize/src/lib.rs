@@ -4,6 +4,7 @@
 
 pub mod csrf;
 pub mod page;
+pub mod refusal;
 pub mod request;
 mod sign_in;
 
@@ -11,21 +12,20 @@ use std::sync::Arc;
 
 use gatehouse_core::clock::Clock;
 use gatehouse_core::grant::GrantType;
-use gatehouse_core::input::description_text;
 use gatehouse_core::ratelimit::KnownRefusals;
 use gatehouse_edge::config::ServiceConfig;
 use gatehouse_edge::error::ApiError;
 use gatehouse_edge::hashing::PasswordHashing;
 use gatehouse_edge::http::rate_limit_headers;
 use gatehouse_edge::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
-use gatehouse_edge::observe::facts::{self as observe, Limit};
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_store::{Clients, RateLimits, SignIns, Store, Users};
 use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
 use csrf::CsrfCookie;
-use request::{AuthorizationRequest, Refusal};
+use refusal::{answer, Form, Refusal};
+use request::AuthorizationRequest;
 
 pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
 
@@ -85,18 +85,6 @@ impl AuthorizeService {
     }
 }
 
-/// One answer for an unknown email and a wrong password, so that nobody learns which emails
-/// have accounts.
-const BAD_CREDENTIALS: &str = "The email or password is not valid.";
-
-fn error_page(service: &AuthorizeService, status: u16, message: &str) -> Response<Body> {
-    page::respond(
-        status,
-        page::error(&service.config.organization.slug, message),
-        None,
-    )
-}
-
 /// `uri` with `pairs` added to its query.
 fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
@@ -131,45 +119,6 @@ fn redirect_back<'a>(
         HeaderValue::from_static("no-referrer"),
     );
     response
-}
-
-fn refused(service: &AuthorizeService, refusal: Refusal) -> Response<Body> {
-    match refusal {
-        Refusal::Page { status, message } => {
-            observe::refused(error_page(service, status, &message), "invalid_request")
-        }
-        Refusal::Redirect {
-            redirect_uri,
-            state,
-            error,
-            description,
-        } => observe::refused(
-            redirect_back(
-                service,
-                &redirect_uri,
-                state.as_deref(),
-                vec![
-                    ("error", error),
-                    ("error_description", &description_text(&description)),
-                ],
-            ),
-            error,
-        ),
-        Refusal::Unavailable(error) => {
-            tracing::error!(error = %error, "authorize: unavailable");
-            let mut response = error_page(
-                service,
-                503,
-                "Sign-in is unavailable for a moment. Try again in a few seconds.",
-            );
-            let retry_after = error.retry_after.unwrap_or(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            RequestFacts::of(&mut response).rate_limited = error.limited_by;
-            observe::refused(response, "temporarily_unavailable")
-        }
-    }
 }
 
 /// `response` with the client of a checked request, for the request line.
@@ -212,14 +161,14 @@ fn sign_in_page(
 async fn show(request: &Request, service: &AuthorizeService) -> Response<Body> {
     let params = match parse_form(request.uri().query().unwrap_or("")) {
         Ok(params) => params,
-        Err(error) => return error_page(service, 400, &error.description),
+        Err(error) => return answer(service, Refusal::unparsed(error), None),
     };
     match request::check(&params, service).await {
         Ok(checked) => about(
             sign_in_page(service, &checked, request.headers(), 200, "", None),
             &checked,
         ),
-        Err(refusal) => refused(service, refusal),
+        Err(refusal) => answer(service, refusal, None),
     }
 }
 
@@ -236,12 +185,12 @@ fn form_params(request: &Request) -> Result<Params, ApiError> {
 async fn submit(request: &Request, service: &AuthorizeService) -> Response<Body> {
     let form = match form_params(request) {
         Ok(form) => form,
-        Err(error) => return error_page(service, 400, &error.description),
+        Err(error) => return answer(service, Refusal::unparsed(error), None),
     };
     // The request's own parameters come back as hidden fields: checked again, never trusted.
     let checked = match request::check(&form, service).await {
         Ok(checked) => checked,
-        Err(refusal) => return refused(service, refusal),
+        Err(refusal) => return answer(service, refusal, None),
     };
     about(
         sign_in_form(request, service, &form, &checked).await,
@@ -256,62 +205,40 @@ async fn sign_in_form(
     form: &Params,
     checked: &AuthorizationRequest,
 ) -> Response<Body> {
-    let headers = request.headers();
     let email = form.get("email").unwrap_or("").trim();
-    if !service.csrf().verify(headers, form.get("csrf")) {
-        let page = sign_in_page(
-            service,
-            checked,
-            headers,
-            403,
-            email,
-            Some("This page expired. Sign in again."),
-        );
-        return observe::refused(page, "csrf_expired");
+    let shown = Form {
+        checked,
+        headers: request.headers(),
+        email,
+    };
+    let refused = |refusal| answer(service, refusal, Some(&shown));
+    if !service.csrf().verify(request.headers(), form.get("csrf")) {
+        return refused(Refusal::CsrfExpired);
     }
     if form.get("action") == Some("deny") {
-        let back = redirect_back(
-            service,
-            &checked.redirect_uri,
-            checked.state.as_deref(),
-            vec![
-                ("error", "access_denied"),
-                ("error_description", "the user declined to sign in"),
-            ],
-        );
-        return observe::refused(back, "access_denied");
+        return refused(Refusal::declined(checked));
     }
     let password = form.get("password").unwrap_or("");
     if email.is_empty() || password.is_empty() {
-        let page = sign_in_page(
-            service,
-            checked,
-            headers,
-            400,
-            email,
-            Some("Enter your email and password."),
-        );
-        return observe::refused(page, "invalid_request");
+        return refused(Refusal::MissingFields);
     }
     let address = match sign_in::address_admitted(request, service).await {
         Ok(address) => address,
-        Err(error) => return refused(service, Refusal::Unavailable(error)),
+        Err(error) => return refused(Refusal::Unavailable(error)),
     };
     if !address.allowed {
-        let message = format!(
-            "Too many sign-in attempts from your network. Try again in {} seconds.",
-            address.reset_seconds
-        );
-        let mut response = sign_in_page(service, checked, headers, 429, email, Some(&message));
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(address.reset_seconds),
-        );
-        rate_limit_headers(&mut response, &address);
-        RequestFacts::of(&mut response).rate_limited = Some(Limit::SignInRequests);
-        return observe::refused(response, "too_many_requests");
+        return refused(Refusal::AddressLimited(address));
     }
-    let mut response = sign_in::attempt(request, service, checked, email, password).await;
+    let mut response = match sign_in::attempt(request, service, checked, email, password).await {
+        Ok(code) => redirect_back(
+            service,
+            &checked.redirect_uri,
+            checked.state.as_deref(),
+            vec![("code", &code)],
+        ),
+        Err(refusal) => refused(refusal),
+    };
+    // Every answer to an attempt the address made reports its count.
     rate_limit_headers(&mut response, &address);
     response
 }
@@ -324,6 +251,9 @@ pub async fn handle(request: Request, service: &AuthorizeService) -> Response<Bo
         _ => ApiError::method_not_allowed("GET, POST").into_response(),
     }
 }
+
+#[cfg(test)]
+mod fixture;
 
 #[cfg(test)]
 mod tests {
@@ -342,5 +272,31 @@ mod tests {
             with_query("https://app.example/cb?tenant=1", &[("code", "c")]),
             "https://app.example/cb?tenant=1&code=c"
         );
+    }
+
+    /// A query or form that does not even parse is refused like any other bad request: the
+    /// request line names `invalid_request`.
+    #[tokio::test]
+    async fn a_query_or_form_that_does_not_parse_is_refused_as_invalid_request() {
+        let service = fixture::service();
+        let too_large = format!("a={}", "x".repeat(MAX_BODY_BYTES));
+        for (name, request) in [
+            (
+                "repeated parameter",
+                fixture::get("client_id=a&client_id=b"),
+            ),
+            ("form not UTF-8", fixture::post("client_id=%FF")),
+            ("form too large", fixture::post(too_large)),
+        ] {
+            let mut response = handle(request, &service).await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}");
+            let text = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+            assert!(text.contains("This sign-in link does not work"), "{name}");
+            assert_eq!(
+                RequestFacts::of(&mut response).error.as_deref(),
+                Some("invalid_request"),
+                "{name}"
+            );
+        }
     }
 }

@@ -9,9 +9,9 @@ use gatehouse_core::input::is_lookup_key;
 use gatehouse_core::model::{Application, ApplicationKind, Market, StockLocation};
 use gatehouse_core::pkce::parse_challenge;
 use gatehouse_core::scope::{parse_scope, resolve_scope, GrantedScope, ScopeContext};
-use gatehouse_edge::error::ApiError;
 use gatehouse_edge::oauth_request::Params;
 
+use crate::refusal::Refusal;
 use crate::AuthorizeService;
 
 /// The parameters of an authorization request, carried from the page to its form as hidden
@@ -36,22 +36,6 @@ pub struct AuthorizationRequest {
     pub code_challenge: Option<String>,
     /// The request's own parameters, for the form's hidden fields.
     pub parameters: Vec<(&'static str, String)>,
-}
-
-/// Why a request cannot go on.
-#[derive(Debug)]
-pub enum Refusal {
-    /// The client or its redirect URI cannot be trusted: a page, never a redirect.
-    Page { status: u16, message: String },
-    /// Sent back to the client (RFC 6749 §4.1.2.1).
-    Redirect {
-        redirect_uri: String,
-        state: Option<String>,
-        error: &'static str,
-        description: String,
-    },
-    /// Storage failed: try again later.
-    Unavailable(ApiError),
 }
 
 fn page(status: u16, message: impl Into<String>) -> Refusal {

@@ -12,15 +12,13 @@ use gatehouse_core::secret::{random_token, SecretHash};
 use gatehouse_core::sign_in::{AccountKind, SignInCheck, SignInKeys};
 use gatehouse_edge::error::ApiError;
 use gatehouse_edge::http::client_rate_key;
-use gatehouse_edge::observe::facts::{self as observe, Limit};
-use gatehouse_edge::observe::RequestFacts;
 use gatehouse_store::rate_limits::hit_unless_known_refused;
 use gatehouse_store::SignInGrant;
-use http::{header, HeaderValue};
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 
-use crate::request::{AuthorizationRequest, Refusal};
-use crate::{redirect_back, refused, sign_in_page, AuthorizeService, BAD_CREDENTIALS};
+use crate::refusal::{Refusal, BAD_CREDENTIALS};
+use crate::request::AuthorizationRequest;
+use crate::AuthorizeService;
 
 /// Counts a sign-in attempt against its client address (before the account's own count, so
 /// that an address past its limit costs no account an attempt).
@@ -38,28 +36,19 @@ pub(crate) async fn address_admitted(
     .await?)
 }
 
-/// The answer to a sign-in attempt its address may make: the password, then the sign-in
-/// protection.
+/// A sign-in attempt its address may make, the password then the sign-in protection: the
+/// code it earns, or why not.
 pub(crate) async fn attempt(
     request: &Request,
     service: &AuthorizeService,
     checked: &AuthorizationRequest,
     email: &str,
     password: &str,
-) -> Response<Body> {
-    let headers = request.headers();
+) -> Result<String, Refusal> {
     let address = client_rate_key(request);
     match sign_in(service, checked, email, password, &address).await {
-        Ok(SignedIn::Code(code)) => redirect_back(
-            service,
-            &checked.redirect_uri,
-            checked.state.as_deref(),
-            vec![("code", &code)],
-        ),
-        Ok(SignedIn::Refused) => observe::refused(
-            sign_in_page(service, checked, headers, 401, email, Some(BAD_CREDENTIALS)),
-            "access_denied",
-        ),
+        Ok(SignedIn::Code(code)) => Ok(code),
+        Ok(SignedIn::Refused) => Err(Refusal::BadCredentials),
         Ok(SignedIn::Held(check)) => {
             let (message, retry_after) = match (&check, check.hold_message()) {
                 (SignInCheck::Held { outcome, .. }, Some(message)) => {
@@ -67,15 +56,12 @@ pub(crate) async fn attempt(
                 }
                 _ => (BAD_CREDENTIALS.to_owned(), 1),
             };
-            let message = as_sentence(&message);
-            let mut response = sign_in_page(service, checked, headers, 429, email, Some(&message));
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            RequestFacts::of(&mut response).rate_limited = Some(Limit::SignIn);
-            observe::refused(response, "too_many_requests")
+            Err(Refusal::Held {
+                message: as_sentence(&message),
+                retry_after,
+            })
         }
-        Err(error) => refused(service, Refusal::Unavailable(error)),
+        Err(error) => Err(Refusal::Unavailable(error)),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The one error type of Gatehouse's HTTP boundary, and its one mapping to a response.
 //!
 //! Body: RFC 6749 §5.2 `error` and `error_description`, and beside them the JSON:API form
-//! `errors: [{title, detail, code, status}]` that Commerce Layer style SDKs read.
+//! `errors: [{title, detail, code, status}]` that Commerce Layer style SDKs read, written by
+//! the JSON:API error writer ([`crate::jsonapi`]).
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
@@ -10,7 +11,7 @@ use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
 
-use gatehouse_core::input::description_text;
+use crate::jsonapi::{self, JsonApiError};
 
 /// The error codes Gatehouse answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,15 +98,6 @@ impl ErrorCode {
     }
 }
 
-/// The JSON:API `code` for a status: its reason phrase in upper snake case.
-fn jsonapi_code(status: StatusCode) -> String {
-    status
-        .canonical_reason()
-        .unwrap_or("ERROR")
-        .to_ascii_uppercase()
-        .replace([' ', '-'], "_")
-}
-
 /// An error to show a client. `description` is what the client reads; `source` is only logged.
 #[derive(Debug)]
 pub struct ApiError {
@@ -113,6 +105,10 @@ pub struct ApiError {
     pub description: Cow<'static, str>,
     /// RFC 6749 §5.2: with Basic authentication, a 401 carries `WWW-Authenticate`.
     pub basic_auth_used: bool,
+    /// The `WWW-Authenticate` challenge of another scheme's 401 (the admin API's bearer
+    /// token). RFC 9110 §11.6.1: "A server generating a 401 (Unauthorized) response MUST send
+    /// a WWW-Authenticate header field containing at least one challenge."
+    pub challenge: Option<&'static str>,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u64>,
     /// The methods a 405 names in `Allow`.
@@ -128,6 +124,7 @@ impl ApiError {
             code,
             description: description.into(),
             basic_auth_used: false,
+            challenge: None,
             retry_after: None,
             allow: None,
             source: None,
@@ -213,13 +210,25 @@ impl ApiError {
         self
     }
 
+    /// The error with `challenge` as its `WWW-Authenticate`.
+    pub fn with_challenge(mut self, challenge: &'static str) -> Self {
+        self.challenge = Some(challenge);
+        self
+    }
+
     /// The one mapping from error to HTTP response.
     pub fn into_response(self) -> Response<Body> {
         let status = self.code.status();
         // The source's messages only, never its Debug form: an SDK error's Debug holds the
         // raw HTTP response, body included.
         let source = self.source.as_deref().map(|source| error_chain(source));
-        let description = description_text(&self.description);
+        // The JSON:API error object carries the description as its detail, cleaned once.
+        let jsonapi = JsonApiError::new(
+            status,
+            self.code.as_str(),
+            jsonapi::status_code(status),
+            self.description,
+        );
         if status.is_server_error() {
             tracing::error!(error = self.code.as_str(), source, "request failed");
         } else if let Some(source) = source {
@@ -227,20 +236,17 @@ impl ApiError {
         }
         let body = json!({
             "error": self.code.as_str(),
-            "error_description": description,
-            "errors": [{
-                "title": self.code.as_str(),
-                "detail": description,
-                "code": jsonapi_code(status),
-                "status": status.as_u16(),
-            }],
+            "error_description": jsonapi.detail(),
+            "errors": [jsonapi.object_with_numeric_status()],
         });
         let mut response = crate::http::json_response(status, &body);
         let headers = response.headers_mut();
-        if self.code == ErrorCode::InvalidClient && self.basic_auth_used {
+        let basic = (self.code == ErrorCode::InvalidClient && self.basic_auth_used)
+            .then_some("Basic realm=\"gatehouse\", charset=\"UTF-8\"");
+        if let Some(challenge) = self.challenge.or(basic) {
             headers.insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"gatehouse\", charset=\"UTF-8\""),
+                HeaderValue::from_static(challenge),
             );
         }
         if let Some(seconds) = self.retry_after {
@@ -297,7 +303,7 @@ impl std::fmt::Display for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gatehouse_core::input::DESCRIPTION_MAX_CHARS;
+    use gatehouse_core::input::{description_text, DESCRIPTION_MAX_CHARS};
 
     fn body_of(response: &Response<Body>) -> serde_json::Value {
         serde_json::from_slice(response.body().as_ref()).unwrap()
@@ -356,6 +362,17 @@ mod tests {
             .unwrap()
             .starts_with("Basic"));
         let without = ApiError::invalid_client().into_response();
+        assert!(without.headers().get("www-authenticate").is_none());
+    }
+
+    #[test]
+    fn a_challenge_of_another_scheme_is_sent_as_www_authenticate() {
+        let challenge = r#"Bearer realm="gatehouse-admin""#;
+        let response = ApiError::new(ErrorCode::Unauthorized, "send the token")
+            .with_challenge(challenge)
+            .into_response();
+        assert_eq!(response.headers()["www-authenticate"], challenge);
+        let without = ApiError::new(ErrorCode::Unauthorized, "send the token").into_response();
         assert!(without.headers().get("www-authenticate").is_none());
     }
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod hashing;
 pub mod http;
 pub mod init;
+pub mod jsonapi;
 pub mod oauth_request;
 pub mod observe;
 #[cfg(feature = "secrets-manager")]

@@ -7,13 +7,14 @@
 //! clock, never from jsonwebtoken's own `exp` check, which reads the wall clock.
 
 use base64::Engine;
-use http::{header, HeaderValue, StatusCode};
+use http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use gatehouse_core::clock::Clock;
 use gatehouse_core::jwt::{AccessTokenClaims, SigningAlgorithm, VerificationKey};
+
+use crate::jsonapi::JsonApiError;
 
 /// How far, in seconds, the clocks of the token function and of the API may disagree: a token
 /// is accepted up to this long after its `exp`, and with an `iat` up to this far ahead.
@@ -70,30 +71,22 @@ impl BearerError {
         }
     }
 
-    /// The 401 the resource API answers with: RFC 6750 §3 `WWW-Authenticate`, no caching, and
-    /// a JSON:API `INVALID_TOKEN` error.
-    pub fn into_response(self) -> Response<Body> {
+    /// The refusal the resource API answers with, logged: a 401 with RFC 6750 §3
+    /// `WWW-Authenticate` and a JSON:API `INVALID_TOKEN` error.
+    pub fn refusal(&self) -> JsonApiError {
         tracing::info!(reason = %self, "bearer token refused");
-        let status = StatusCode::UNAUTHORIZED;
-        let body = json!({
-            "errors": [{
-                "title": "Invalid token",
-                "detail": self.detail(),
-                "code": "INVALID_TOKEN",
-                "status": status.as_str(),
-            }],
-        });
-        let mut response = crate::http::json_response(status, &body);
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/vnd.api+json"),
-        );
-        headers.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(self.www_authenticate()),
-        );
-        response
+        JsonApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Invalid token",
+            "INVALID_TOKEN",
+            self.detail(),
+        )
+        .with_challenge(self.www_authenticate())
+    }
+
+    /// [`BearerError::refusal`] as the JSON:API writer answers it.
+    pub fn into_response(self) -> Response<Body> {
+        self.refusal().into_response()
     }
 }
 

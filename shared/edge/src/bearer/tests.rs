@@ -4,7 +4,9 @@ use gatehouse_core::jwt::{
     generate_private_key_pem, public_pem, ApplicationClaim, KeySet, PublishedKeys,
 };
 use gatehouse_core::model::{ApplicationKind, Mode, Organization};
+use http::header;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::json;
 
 const ISSUER: &str = "https://auth.example";
 /// The tests' present, in seconds.
