@@ -18,7 +18,8 @@
 //! | [`Administration`]: applications, markets' state, the audit log | admin, the `gatehouse` command |
 //!
 //! A new concern follows the same pattern: a trait in a file of its own here, an `impl` in
-//! `memory.rs` and in `dynamo/<concern>.rs`, and a file in the conformance suite.
+//! `memory/` and in `dynamo/<concern>.rs`, a file in the conformance suite, and a method of
+//! [`Concerns`] when a function's service takes it.
 
 pub mod administration;
 pub mod authorization_codes;
@@ -49,6 +50,8 @@ pub use refresh_tokens::{RefreshTokens, Rotation};
 pub use replays::{AdminOutcome, ChangeRequest, ReplayRecord};
 pub use sign_ins::{SignInGrant, SignIns};
 pub use users::Users;
+
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -101,4 +104,60 @@ impl<T> Store for T where
         + Administration
         + ?Sized
 {
+}
+
+/// A store handing out each of its concerns on its own, for the services that keep only the
+/// concerns they use. Implemented for every concrete store, so that a Lambda keeps its
+/// `DynamoStore` concrete and links only the DynamoDB code of the concerns it takes (an
+/// `Arc<dyn Store>` would link every concern's into every function), and for `dyn Store`, a
+/// backend chosen at run time (`gatehouse serve`, the tests), by trait upcasting. `Import` and
+/// `Administration` are not here: the `gatehouse` command and the admin function take them
+/// by name.
+pub trait Concerns: Store {
+    fn clients(self: Arc<Self>) -> Arc<dyn Clients>;
+    fn customers(self: Arc<Self>) -> Arc<dyn Customers>;
+    fn users(self: Arc<Self>) -> Arc<dyn Users>;
+    fn rate_limits(self: Arc<Self>) -> Arc<dyn RateLimits>;
+    fn sign_ins(self: Arc<Self>) -> Arc<dyn SignIns>;
+    fn refresh_tokens(self: Arc<Self>) -> Arc<dyn RefreshTokens>;
+    fn authorization_codes(self: Arc<Self>) -> Arc<dyn AuthorizationCodes>;
+    fn catalog(self: Arc<Self>) -> Arc<dyn CatalogReads>;
+}
+
+/// The same body for both implementations: each concern is the store itself, coerced.
+macro_rules! hand_out_concerns {
+    () => {
+        fn clients(self: Arc<Self>) -> Arc<dyn Clients> {
+            self
+        }
+        fn customers(self: Arc<Self>) -> Arc<dyn Customers> {
+            self
+        }
+        fn users(self: Arc<Self>) -> Arc<dyn Users> {
+            self
+        }
+        fn rate_limits(self: Arc<Self>) -> Arc<dyn RateLimits> {
+            self
+        }
+        fn sign_ins(self: Arc<Self>) -> Arc<dyn SignIns> {
+            self
+        }
+        fn refresh_tokens(self: Arc<Self>) -> Arc<dyn RefreshTokens> {
+            self
+        }
+        fn authorization_codes(self: Arc<Self>) -> Arc<dyn AuthorizationCodes> {
+            self
+        }
+        fn catalog(self: Arc<Self>) -> Arc<dyn CatalogReads> {
+            self
+        }
+    };
+}
+
+impl<S: Store + 'static> Concerns for S {
+    hand_out_concerns!();
+}
+
+impl Concerns for dyn Store {
+    hand_out_concerns!();
 }
