@@ -1,0 +1,70 @@
+//! What a process has, from which each function's service is built by its one constructor:
+//! the store, the configuration, the clock, the bound on password hashing and the per-address
+//! refusals it remembers. A Lambda builds one at cold start; `gatehouse serve` builds one for
+//! every function it serves, which then share the bound and the remembered refusals (each
+//! endpoint's keys are its own); a test builds one with the variation it needs (a manual
+//! clock, another limit, a tiny hashing bound) and hands it to the same constructors.
+
+use std::sync::Arc;
+
+use gatehouse_core::clock::Clock;
+use gatehouse_core::ratelimit::KnownRefusals;
+use gatehouse_store::Concerns;
+
+use crate::config::ServiceConfig;
+use crate::gate::Gate;
+use crate::hashing::PasswordHashing;
+
+/// `S` is the store: a concrete one in a Lambda (see [`Concerns`] for why), `dyn Store` where
+/// the backend is chosen at run time.
+pub struct Runtime<S: ?Sized> {
+    pub store: Arc<S>,
+    pub config: ServiceConfig,
+    pub clock: Arc<dyn Clock>,
+    /// One bound for the whole process: the password grant and the sign-in page take their
+    /// turns in the same queue.
+    pub hashing: PasswordHashing,
+    pub known_refusals: Arc<KnownRefusals>,
+}
+
+impl<S: ?Sized + Concerns> Runtime<S> {
+    /// A process on `store`, with the hashing bound `config` sets and no refusal known yet.
+    pub fn new(store: Arc<S>, config: ServiceConfig, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            hashing: PasswordHashing::new(config.password_hashing),
+            config,
+            clock,
+            known_refusals: Arc::default(),
+        }
+    }
+
+    /// The store, to take its concerns from (`runtime.store().clients()`).
+    pub fn store(&self) -> Arc<S> {
+        Arc::clone(&self.store)
+    }
+
+    /// The per-address gate on this process's windows, refusals, policy and clock.
+    pub fn gate(&self) -> Gate {
+        Gate::new(
+            self.store().rate_limits(),
+            Arc::clone(&self.known_refusals),
+            self.config.rate_limit,
+            Arc::clone(&self.clock),
+        )
+    }
+}
+
+/// Another handle on the same process (the store, the bound and the refusals are shared), for
+/// a caller that changes a setting for one service.
+impl<S: ?Sized> Clone for Runtime<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            config: self.config.clone(),
+            clock: Arc::clone(&self.clock),
+            hashing: self.hashing.clone(),
+            known_refusals: Arc::clone(&self.known_refusals),
+        }
+    }
+}
