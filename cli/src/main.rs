@@ -20,12 +20,12 @@ use gatehouse_core::model::Catalog;
 use gatehouse_core::seed::{parse_seed, DEMO_SEED};
 use gatehouse_edge::bearer::BearerVerifier;
 use gatehouse_edge::config::{secret_rotation_overlap, vars};
-use gatehouse_edge::hashing::PasswordHashing;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_revoke::RevokeService;
 use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::memory::MemoryStore;
 use gatehouse_store::{Clients, Store, StoreError};
-use gatehouse_token::{TokenService, TokenStorage};
+use gatehouse_token::TokenService;
 use gatehouse_wellknown::WellKnown;
 
 #[derive(Parser)]
@@ -164,12 +164,13 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     let admin = admin_api(&args, &store)?;
     let admin_served = admin.is_some();
-    // One bound on password hashing for the whole process: the token endpoint's password
-    // grant and the sign-in page take their turns in the same queue.
-    let hashing = PasswordHashing::new(config.password_hashing);
+    // One process: one bound on password hashing (the token endpoint's password grant and the
+    // sign-in page take their turns in the same queue) and one memory of refusals.
+    let runtime = Runtime::new(store, config, Arc::new(SystemClock));
+    let (store, config) = (&runtime.store, &runtime.config);
     let functions = Arc::new(Functions {
         admin,
-        wellknown: WellKnown::new(&config, keys.jwks()),
+        wellknown: WellKnown::new(config, keys.jwks()),
         revoke: RevokeService {
             clients: store.clone(),
             refresh_tokens: store.clone(),
@@ -180,7 +181,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
             clock: Arc::new(SystemClock),
         },
         authorize: AuthorizeService {
-            hashing: hashing.clone(),
+            hashing: runtime.hashing.clone(),
             ..AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone())
         },
         api: ApiService::on_store(
@@ -189,13 +190,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
             Arc::new(SystemClock),
             config.issuer.clone(),
         ),
-        token: TokenService {
-            storage: TokenStorage::from(store.clone()),
-            keys: Arc::clone(&keys),
-            clock: Arc::new(SystemClock),
-            config: config.clone(),
-            hashing,
-        },
+        token: TokenService::new(&runtime, Arc::clone(&keys)),
     });
     let address = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(address)

@@ -15,10 +15,11 @@ use gatehouse_core::model::Catalog;
 use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_core::seed::{parse_seed, DEMO_SEED};
 use gatehouse_edge::config::ServiceConfig;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::memory::MemoryStore;
 use gatehouse_store::{Import, Store};
-use gatehouse_token::{TokenService, TokenStorage};
+use gatehouse_token::TokenService;
 use gatehouse_wellknown::WellKnown;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -65,18 +66,23 @@ pub fn config(rate_limit: RateLimitPolicy) -> ServiceConfig {
     }
 }
 
+/// A process on `store` with the test configuration, `rate_limit` as its per-address limit,
+/// and `clock`: what every service of a test is built from.
+pub fn runtime(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    rate_limit: RateLimitPolicy,
+) -> Runtime<dyn Store> {
+    Runtime::new(store, config(rate_limit), clock)
+}
+
+/// The token function on `store`, signing with [`test_keys`].
 pub fn token_service(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     rate_limit: RateLimitPolicy,
 ) -> TokenService {
-    TokenService {
-        storage: TokenStorage::from(store),
-        keys: test_keys(),
-        clock,
-        config: config(rate_limit),
-        hashing: Default::default(),
-    }
+    TokenService::new(&runtime(store, clock, rate_limit), test_keys())
 }
 
 /// The API function on `store`, verifying tokens of [`test_keys`].

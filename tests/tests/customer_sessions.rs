@@ -10,6 +10,8 @@ use gatehouse_core::model::{Mode, OwnerType, RefreshTokenRecord};
 use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_core::secret::SecretHash;
 use gatehouse_core::sign_in::SignInPolicy;
+use gatehouse_edge::config::ServiceConfig;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_revoke::RevokeService;
 use gatehouse_store::memory::MemoryStore;
 use gatehouse_store::{Import, RefreshTokens, Store};
@@ -21,6 +23,7 @@ const ALICE: (&str, &str) = ("alice@example.com", "alice-demo-password"); // in 
 const BOB: (&str, &str) = ("bob@example.com", "bob-demo-password"); // in no group
 
 struct Session {
+    runtime: Runtime<dyn Store>,
     service: TokenService,
     revoke: RevokeService,
     clock: Arc<ManualClock>,
@@ -29,16 +32,24 @@ struct Session {
 impl Session {
     fn on(store: Arc<dyn Store>) -> Self {
         let clock = manual_clock();
-        let service = token_service(
+        let runtime = runtime(
             Arc::clone(&store),
             clock.clone(),
             RateLimitPolicy::default(),
         );
         Self {
-            service,
+            service: TokenService::new(&runtime, test_keys()),
+            runtime,
             revoke: revoke_service(store, clock.clone()),
             clock,
         }
+    }
+
+    /// The token function again, on the same store and clock, with `change` made to its
+    /// configuration.
+    fn configure(&mut self, change: impl FnOnce(&mut ServiceConfig)) {
+        change(&mut self.runtime.config);
+        self.service = TokenService::new(&self.runtime, test_keys());
     }
 
     fn new() -> Self {
@@ -214,7 +225,7 @@ async fn the_password_grant_needs_its_parameters_and_a_sales_channel() {
 #[tokio::test]
 async fn an_account_locks_after_the_configured_failures_and_unlocks_when_they_age_out() {
     let mut session = Session::new();
-    session.service.config.sign_in = SignInPolicy::new((3, 900), (50, 3600)).unwrap();
+    session.configure(|config| config.sign_in = SignInPolicy::new((3, 900), (50, 3600)).unwrap());
     for _ in 0..3 {
         assert_eq!(session.login((BOB.0, "wrong"), "market:1001").await.0, 400);
     }
@@ -254,7 +265,7 @@ async fn an_account_locks_after_the_configured_failures_and_unlocks_when_they_ag
 #[tokio::test]
 async fn a_right_password_with_a_scope_it_may_not_have_is_told_so_only_while_the_window_has_room() {
     let mut session = Session::new();
-    session.service.config.sign_in = SignInPolicy::new((3, 900), (50, 3600)).unwrap();
+    session.configure(|config| config.sign_in = SignInPolicy::new((3, 900), (50, 3600)).unwrap());
     // Bob is in no group: the VIP market (1003) is not his to ask for.
     let (status, body) = session.login(BOB, "market:1003").await;
     assert_eq!(
@@ -359,7 +370,7 @@ async fn a_hint_that_names_other_records_than_the_tokens_own_is_not_believed() {
 #[tokio::test]
 async fn a_successful_login_clears_the_failures() {
     let mut session = Session::new();
-    session.service.config.sign_in = SignInPolicy::new((3, 900), (50, 3600)).unwrap();
+    session.configure(|config| config.sign_in = SignInPolicy::new((3, 900), (50, 3600)).unwrap());
     for _ in 0..2 {
         assert_eq!(session.login((BOB.0, "wrong"), "market:1001").await.0, 400);
     }
@@ -590,7 +601,7 @@ async fn reuse_after_the_grace_period_revokes_every_token_of_the_family() {
 #[tokio::test]
 async fn the_grace_period_is_configurable() {
     let mut session = Session::new();
-    session.service.config.refresh_reuse_grace = Duration::ZERO;
+    session.configure(|config| config.refresh_reuse_grace = Duration::ZERO);
     let (_, login) = session.login(BOB, "market:1001").await;
     let first = refresh_token(&login);
     let (_, body) = session.refresh(&first, None).await;
@@ -628,7 +639,7 @@ async fn ten_concurrent_refreshes_of_one_token(
     grace: Duration,
 ) -> (Arc<dyn Store>, Arc<Session>, String, String) {
     let mut session = Session::on(Arc::clone(&store));
-    session.service.config.refresh_reuse_grace = grace;
+    session.configure(|config| config.refresh_reuse_grace = grace);
     let session = Arc::new(session);
     let (status, login) = session.login(BOB, "market:1001").await;
     assert_eq!(status, 200, "{login}");

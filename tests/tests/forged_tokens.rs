@@ -24,7 +24,7 @@ use gatehouse_edge::bearer::BearerVerifier;
 use gatehouse_store::memory::MemoryStore;
 use gatehouse_store::Store;
 use gatehouse_tests::*;
-use gatehouse_token::{TokenService, TokenStorage};
+use gatehouse_token::TokenService;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
@@ -48,13 +48,10 @@ impl Deployment {
         let published = PublishedKeys::from_public_pem(&public_pem(&private_pem).unwrap()).unwrap();
         let verifier = BearerVerifier::new(published.verification_keys().unwrap(), ISSUER);
         Self {
-            token: TokenService {
-                storage: TokenStorage::from(store.clone()),
-                keys: keys.clone(),
-                clock: clock.clone(),
-                config: config(RateLimitPolicy::default()),
-                hashing: Default::default(),
-            },
+            token: TokenService::new(
+                &runtime(store.clone(), clock.clone(), RateLimitPolicy::default()),
+                keys.clone(),
+            ),
             api: ApiService::on_store(store, verifier, clock.clone(), ISSUER.to_owned()),
             private_pem,
             keys,

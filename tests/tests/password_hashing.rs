@@ -39,10 +39,9 @@ async fn demo_dynamodb_store() -> Arc<dyn Store> {
 }
 
 fn token(store: Arc<dyn Store>, hashing: PasswordHashing) -> TokenService {
-    TokenService {
-        hashing,
-        ..token_service(store, manual_clock(), RateLimitPolicy::default())
-    }
+    let mut runtime = runtime(store, manual_clock(), RateLimitPolicy::default());
+    runtime.hashing = hashing;
+    TokenService::new(&runtime, test_keys())
 }
 
 async fn password_grant(service: &TokenService, (email, password): (&str, &str)) -> Response<Body> {

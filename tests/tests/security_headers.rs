@@ -315,8 +315,9 @@ fn header(response: &Response<Body>, name: &str) -> Option<String> {
 }
 
 async fn token_cors(policy: &str, origin: Option<&str>) -> CorsAnswers {
-    let mut service = token_service(demo_store(), manual_clock(), RateLimitPolicy::default());
-    service.config.cors = CorsPolicy::parse(policy).unwrap();
+    let mut runtime = runtime(demo_store(), manual_clock(), RateLimitPolicy::default());
+    runtime.config.cors = CorsPolicy::parse(policy).unwrap();
+    let service = TokenService::new(&runtime, test_keys());
     let with_origin = |event: TokenEvent| match origin {
         Some(origin) => event.header("origin", origin),
         None => event,

@@ -777,9 +777,14 @@ async fn the_fixture_event_that_the_readme_invokes_gets_a_token() {
 
 #[tokio::test]
 async fn a_browser_storefront_on_an_allowed_origin_passes_the_preflight_and_reads_the_token() {
-    let mut service = demo_service();
-    service.config.cors =
+    let mut runtime = runtime(
+        Arc::new(MemoryStore::from_catalog(&demo_catalog())),
+        Arc::new(SystemClock),
+        RateLimitPolicy::default(),
+    );
+    runtime.config.cors =
         gatehouse_edge::cors::CorsPolicy::parse("https://shop.example.com").unwrap();
+    let service = gatehouse_token::TokenService::new(&runtime, test_keys());
     let preflight = TokenEvent::new()
         .method("OPTIONS")
         .header("origin", "https://shop.example.com")

@@ -9,16 +9,16 @@ use std::sync::Arc;
 
 use gatehouse_core::clock::{Clock, UnixMillis};
 use gatehouse_core::jwt::KeySet;
-use gatehouse_core::ratelimit::{KnownRefusals, RateLimitOutcome};
 use gatehouse_edge::config::ServiceConfig;
 use gatehouse_edge::error::ApiError;
+use gatehouse_edge::gate::{Endpoint, Gate, Knock};
 use gatehouse_edge::hashing::PasswordHashing;
-use gatehouse_edge::http::{client_rate_key, json_response, rate_limit_headers};
-use gatehouse_edge::observe::facts::Limit;
+use gatehouse_edge::http::json_response;
 use gatehouse_edge::observe::RequestFacts;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::{
-    AuthorizationCodes, ClientWithScope, Clients, Customers, RateLimits, RefreshTokens, SignIns,
-    Store, StoreError, Users,
+    AuthorizationCodes, ClientWithScope, Clients, Concerns, Customers, RefreshTokens, SignIns,
+    StoreError, Users,
 };
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -27,9 +27,11 @@ use grants::GrantRequest;
 use prefetch::{prefetch, Prefetched};
 use request::{Grant, Incoming, TokenRequest};
 
-/// Everything the token endpoint depends on, built once per cold start.
+/// Everything the token endpoint depends on, built once per cold start ([`TokenService::new`]).
 pub struct TokenService {
     pub storage: TokenStorage,
+    /// The per-address limit of token requests.
+    pub gate: Gate,
     pub keys: Arc<KeySet>,
     pub clock: Arc<dyn Clock>,
     pub config: ServiceConfig,
@@ -39,69 +41,34 @@ pub struct TokenService {
 }
 
 /// The storage concerns the token endpoint uses, each on its own.
-#[derive(Clone)]
 pub struct TokenStorage {
     pub clients: Arc<dyn Clients>,
     pub customers: Arc<dyn Customers>,
     pub users: Arc<dyn Users>,
-    pub rate_limits: Arc<dyn RateLimits>,
     pub sign_ins: Arc<dyn SignIns>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub authorization_codes: Arc<dyn AuthorizationCodes>,
-    /// The rate limit's refusals, remembered by this process until they lapse: a client
-    /// refused once is refused again without a storage request.
-    pub known_refusals: Arc<KnownRefusals>,
 }
 
-impl TokenStorage {
-    /// Every concern from one backend.
-    pub fn on<S>(store: Arc<S>) -> Self
-    where
-        S: Clients
-            + Customers
-            + Users
-            + RateLimits
-            + SignIns
-            + RefreshTokens
-            + AuthorizationCodes
-            + 'static,
-    {
+impl TokenService {
+    /// The token endpoint of `runtime`'s process, signing with `keys`.
+    pub fn new<S: ?Sized + Concerns>(runtime: &Runtime<S>, keys: Arc<KeySet>) -> Self {
         Self {
-            clients: store.clone(),
-            customers: store.clone(),
-            users: store.clone(),
-            rate_limits: store.clone(),
-            sign_ins: store.clone(),
-            refresh_tokens: store.clone(),
-            authorization_codes: store,
-            known_refusals: Arc::default(),
+            storage: TokenStorage {
+                clients: runtime.store().clients(),
+                customers: runtime.store().customers(),
+                users: runtime.store().users(),
+                sign_ins: runtime.store().sign_ins(),
+                refresh_tokens: runtime.store().refresh_tokens(),
+                authorization_codes: runtime.store().authorization_codes(),
+            },
+            gate: runtime.gate(),
+            keys,
+            clock: Arc::clone(&runtime.clock),
+            config: runtime.config.clone(),
+            hashing: runtime.hashing.clone(),
         }
     }
-}
-
-/// Every concern from a backend chosen at run time (`gatehouse serve`, tests).
-impl From<Arc<dyn Store>> for TokenStorage {
-    fn from(store: Arc<dyn Store>) -> Self {
-        Self {
-            clients: store.clone(),
-            customers: store.clone(),
-            users: store.clone(),
-            rate_limits: store.clone(),
-            sign_ins: store.clone(),
-            refresh_tokens: store.clone(),
-            authorization_codes: store,
-            known_refusals: Arc::default(),
-        }
-    }
-}
-
-fn too_many_requests(outcome: &RateLimitOutcome, service: &TokenService) -> ApiError {
-    ApiError::too_many_requests(
-        "token requests",
-        Limit::TokenRequests,
-        &service.config.rate_limit,
-        outcome,
-    )
 }
 
 /// Admits the request (see [`Incoming::admit`] for the order of its checks) and runs its grant.
@@ -160,19 +127,14 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
     if request.method() != Method::POST {
         return ApiError::method_not_allowed("POST").into_response();
     }
-    let now = service.clock.now();
-    let client_key = client_rate_key(&request);
     let incoming = Incoming::read(&request);
-    let policy = &service.config.rate_limit;
-    if let Some(outcome) = service
-        .storage
-        .known_refusals
-        .check(&client_key, policy, now)
-    {
-        let mut response = too_many_requests(&outcome, service).into_response();
-        rate_limit_headers(&mut response, &outcome);
-        return with_facts(response, incoming.facts(None));
-    }
+    let count = match service.gate.knock(Endpoint::Token, &request) {
+        Knock::Open(count) => count,
+        Knock::Refused(refused) => {
+            let response = refused.stamp(refused.refusal().into_response());
+            return with_facts(response, incoming.facts(None));
+        }
+    };
     let lookup = async {
         let (id, markets, locations) = incoming.lookup()?;
         Some(
@@ -185,32 +147,25 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
     };
     // The warm path's storage requests, sent together: the rate-limit count, the client with
     // its scope records and what the grant can read ahead (see `prefetch`).
-    let (rate, found, prefetched) = futures::join!(
-        service
-            .storage
-            .rate_limits
-            .hit_rate_limit(&client_key, policy, now),
+    let (admission, found, prefetched) = futures::join!(
+        count.count(),
         lookup,
         prefetch(service, incoming.prefetch_key()),
     );
     let facts = incoming.facts(found.as_ref());
-    let outcome = match rate {
-        Ok(outcome) => outcome,
-        Err(error) => return with_facts(ApiError::from(error).into_response(), facts),
+    let admission = match admission {
+        Ok(admission) => admission,
+        Err(error) => return with_facts(error.into_response(), facts),
     };
-    service
-        .storage
-        .known_refusals
-        .remember(&client_key, &outcome, now);
-    let mut response = if outcome.allowed {
-        respond(service, incoming, found, prefetched, &client_key, now)
+    let response = if admission.allowed() {
+        let (address, now) = (count.address(), count.now());
+        respond(service, incoming, found, prefetched, address, now)
             .await
             .unwrap_or_else(ApiError::into_response)
     } else {
-        too_many_requests(&outcome, service).into_response()
+        admission.refusal().into_response()
     };
-    rate_limit_headers(&mut response, &outcome);
-    with_facts(response, facts)
+    with_facts(admission.stamp(response), facts)
 }
 
 /// `response` with what the request line says of a token request: its grant and client, and

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use gatehouse_core::clock::SystemClock;
 use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
-use gatehouse_edge::hashing::PasswordHashing;
 use gatehouse_edge::init::run_function;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_edge::signing_keys::load_signing_keys;
 use gatehouse_store::dynamo::{self, DynamoStore};
-use gatehouse_token::{handle, TokenService, TokenStorage};
+use gatehouse_token::{handle, TokenService};
 use lambda_http::Error;
 
 async fn init() -> Result<TokenService, ConfigError> {
@@ -17,13 +17,8 @@ async fn init() -> Result<TokenService, ConfigError> {
     let table = required_env(vars::TABLE)?;
     let keys = load_signing_keys(&env).await?;
     let store = DynamoStore::new(dynamo::client(None).await, table);
-    Ok(TokenService {
-        storage: TokenStorage::on(Arc::new(store)),
-        keys: Arc::new(keys),
-        clock: Arc::new(SystemClock),
-        hashing: PasswordHashing::new(config.password_hashing),
-        config,
-    })
+    let runtime = Runtime::new(Arc::new(store), config, Arc::new(SystemClock));
+    Ok(TokenService::new(&runtime, Arc::new(keys)))
 }
 
 #[tokio::main]

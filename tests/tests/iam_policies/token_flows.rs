@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use gatehouse_core::clock::Clock;
 use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::dynamo::DynamoStore;
 use gatehouse_tests::request_log::RequestLog;
 use gatehouse_tests::*;
-use gatehouse_token::{TokenService, TokenStorage};
+use gatehouse_token::TokenService;
 
 use crate::authorize_flows::{REDIRECT, VERIFIER};
 use crate::flows::{clock_at, settings, Answer, Fixture, HOUR};
@@ -26,14 +27,8 @@ pub fn function(
     clock: Arc<dyn Clock>,
     rate_limit: RateLimitPolicy,
 ) -> TokenService {
-    let config = settings(rate_limit);
-    TokenService {
-        storage: TokenStorage::on(Arc::new(store)),
-        keys: test_keys(),
-        clock,
-        hashing: gatehouse_edge::hashing::PasswordHashing::new(config.password_hashing),
-        config,
-    }
+    let runtime = Runtime::new(Arc::new(store), settings(rate_limit), clock);
+    TokenService::new(&runtime, test_keys())
 }
 
 pub async fn call(service: &TokenService, event: TokenEvent) -> Answer {
