@@ -171,15 +171,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let functions = Arc::new(Functions {
         admin,
         wellknown: WellKnown::new(config, keys.jwks()),
-        revoke: RevokeService {
-            clients: store.clone(),
-            refresh_tokens: store.clone(),
-            rate_limits: store.clone(),
-            rate_limit: config.rate_limit,
-            known_refusals: Default::default(),
-            cors: config.cors.clone(),
-            clock: Arc::new(SystemClock),
-        },
+        revoke: RevokeService::new(&runtime),
         authorize: AuthorizeService {
             hashing: runtime.hashing.clone(),
             ..AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone())

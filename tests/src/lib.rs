@@ -99,15 +99,7 @@ pub fn revoke_service(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 ) -> gatehouse_revoke::RevokeService {
-    gatehouse_revoke::RevokeService {
-        clients: store.clone(),
-        refresh_tokens: store.clone(),
-        rate_limits: store,
-        rate_limit: RateLimitPolicy::default(),
-        known_refusals: Default::default(),
-        cors: Default::default(),
-        clock,
-    }
+    gatehouse_revoke::RevokeService::new(&runtime(store, clock, RateLimitPolicy::default()))
 }
 
 /// The admin commands on `store`, with the default rotation overlap (24 hours).

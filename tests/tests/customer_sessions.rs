@@ -39,8 +39,8 @@ impl Session {
         );
         Self {
             service: TokenService::new(&runtime, test_keys()),
+            revoke: RevokeService::new(&runtime),
             runtime,
-            revoke: revoke_service(store, clock.clone()),
             clock,
         }
     }
@@ -828,7 +828,9 @@ async fn a_storage_failure_during_rotation_is_a_503_and_leaves_the_old_token_usa
 #[tokio::test]
 async fn revocation_requests_are_limited_per_address_and_a_refused_one_revokes_nothing() {
     let mut session = Session::new();
-    session.revoke.rate_limit = RateLimitPolicy::new(3, 60).unwrap();
+    let mut limited = session.runtime.clone();
+    limited.config.rate_limit = RateLimitPolicy::new(3, 60).unwrap();
+    session.revoke = RevokeService::new(&limited);
     let (_, login) = session.login(BOB, "market:1001").await;
     let token = refresh_token(&login);
     let revoke = |ip: &str, token: &str| {

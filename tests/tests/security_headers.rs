@@ -350,8 +350,9 @@ async fn token_cors(policy: &str, origin: Option<&str>) -> CorsAnswers {
 async fn revoke_cors(policy: &str, origin: Option<&str>) -> CorsAnswers {
     let store = demo_store();
     let tokens = token_service(store.clone(), manual_clock(), RateLimitPolicy::default());
-    let mut service = revoke_service(store, manual_clock());
-    service.cors = CorsPolicy::parse(policy).unwrap();
+    let mut runtime = runtime(store, manual_clock(), RateLimitPolicy::default());
+    runtime.config.cors = CorsPolicy::parse(policy).unwrap();
+    let service = gatehouse_revoke::RevokeService::new(&runtime);
     let refresh_token = storefront_refresh_token(&tokens).await;
     let with_origin = |event: TokenEvent| match origin {
         Some(origin) => event.header("origin", origin),

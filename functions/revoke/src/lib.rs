@@ -4,16 +4,15 @@
 use std::sync::Arc;
 
 use gatehouse_core::clock::Clock;
-use gatehouse_core::ratelimit::{KnownRefusals, RateLimitPolicy};
 use gatehouse_core::secret::SecretHash;
 use gatehouse_edge::cors::CorsPolicy;
 use gatehouse_edge::error::{ApiError, ErrorCode};
-use gatehouse_edge::http::{client_rate_key, json_response, rate_limit_headers};
+use gatehouse_edge::gate::{Endpoint, Gate};
+use gatehouse_edge::http::json_response;
 use gatehouse_edge::oauth_request::{authenticate, lookup_id, parse_oauth_request};
-use gatehouse_edge::observe::facts::Limit;
 use gatehouse_edge::observe::RequestFacts;
-use gatehouse_store::rate_limits::hit_unless_known_refused;
-use gatehouse_store::{Clients, RateLimits, RefreshTokens};
+use gatehouse_edge::runtime::Runtime;
+use gatehouse_store::{Clients, Concerns, RefreshTokens};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -23,15 +22,25 @@ use serde_json::json;
 pub struct RevokeService {
     pub clients: Arc<dyn Clients>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
-    pub rate_limits: Arc<dyn RateLimits>,
     /// Per client address, as for `/oauth/token` (the same policy, its own count): every
     /// request costs storage reads, so none may come unbounded from one address.
-    pub rate_limit: RateLimitPolicy,
-    /// Refusals remembered until they lapse, as the token endpoint does.
-    pub known_refusals: Arc<KnownRefusals>,
+    pub gate: Gate,
     /// Browser origins allowed to call this endpoint, as for the token endpoint.
     pub cors: CorsPolicy,
     pub clock: Arc<dyn Clock>,
+}
+
+impl RevokeService {
+    /// The revocation endpoint of `runtime`'s process.
+    pub fn new<S: ?Sized + Concerns>(runtime: &Runtime<S>) -> Self {
+        Self {
+            clients: runtime.store().clients(),
+            refresh_tokens: runtime.store().refresh_tokens(),
+            gate: runtime.gate(),
+            cors: runtime.config.cors.clone(),
+            clock: Arc::clone(&runtime.clock),
+        }
+    }
 }
 
 /// Revokes the token the request names; `facts` learns the client when storage knows it.
@@ -101,34 +110,20 @@ async fn revoke_request(request: Request, service: &RevokeService) -> Response<B
     if request.method() != Method::POST {
         return ApiError::method_not_allowed("POST").into_response();
     }
-    let outcome = match hit_unless_known_refused(
-        service.rate_limits.as_ref(),
-        &service.known_refusals,
-        &format!("revoke:{}", client_rate_key(&request)),
-        &service.rate_limit,
-        service.clock.now(),
-    )
-    .await
-    {
-        Ok(outcome) => outcome,
-        Err(error) => return ApiError::from(error).into_response(),
+    let admission = match service.gate.admit(Endpoint::Revoke, &request).await {
+        Ok(admission) => admission,
+        Err(error) => return error.into_response(),
     };
     let mut facts = RequestFacts::default();
-    let mut response = if outcome.allowed {
+    let response = if admission.allowed() {
         match revoke(&request, service, &mut facts).await {
             Ok(()) => json_response(StatusCode::OK, &json!({})),
             Err(error) => error.into_response(),
         }
     } else {
-        ApiError::too_many_requests(
-            "revocation requests",
-            Limit::RevokeRequests,
-            &service.rate_limit,
-            &outcome,
-        )
-        .into_response()
+        admission.refusal().into_response()
     };
-    rate_limit_headers(&mut response, &outcome);
+    let mut response = admission.stamp(response);
     let reported = RequestFacts::of(&mut response);
     reported.client_id = facts.client_id;
     reported.kind = facts.kind;

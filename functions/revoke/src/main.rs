@@ -5,6 +5,7 @@ use std::sync::Arc;
 use gatehouse_core::clock::SystemClock;
 use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
 use gatehouse_edge::init::run_function;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_revoke::{handle, RevokeService};
 use gatehouse_store::dynamo::{self, DynamoStore};
 use lambda_http::Error;
@@ -13,15 +14,8 @@ async fn init() -> Result<RevokeService, ConfigError> {
     let config = ServiceConfig::from_env()?;
     let table = required_env(vars::TABLE)?;
     let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
-    Ok(RevokeService {
-        clients: store.clone(),
-        refresh_tokens: store.clone(),
-        rate_limits: store,
-        rate_limit: config.rate_limit,
-        known_refusals: Default::default(),
-        cors: config.cors,
-        clock: Arc::new(SystemClock),
-    })
+    let runtime = Runtime::new(store, config, Arc::new(SystemClock));
+    Ok(RevokeService::new(&runtime))
 }
 
 #[tokio::main]

@@ -10,6 +10,7 @@ use gatehouse_core::clock::Clock;
 use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_edge::bearer::BearerVerifier;
 use gatehouse_edge::config::DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_revoke::RevokeService;
 use gatehouse_store::dynamo::DynamoStore;
 use gatehouse_tests::request_log::RequestLog;
@@ -27,16 +28,7 @@ fn revoke_function(
     clock: Arc<dyn Clock>,
     rate_limit: RateLimitPolicy,
 ) -> RevokeService {
-    let store = Arc::new(store);
-    RevokeService {
-        clients: store.clone(),
-        refresh_tokens: store.clone(),
-        rate_limits: store,
-        rate_limit,
-        known_refusals: Default::default(),
-        cors: Default::default(),
-        clock,
-    }
+    RevokeService::new(&Runtime::new(Arc::new(store), config(rate_limit), clock))
 }
 
 async fn revoke(service: &RevokeService, event: TokenEvent) -> Answer {
