@@ -172,10 +172,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         admin,
         wellknown: WellKnown::new(config, keys.jwks()),
         revoke: RevokeService::new(&runtime),
-        authorize: AuthorizeService {
-            hashing: runtime.hashing.clone(),
-            ..AuthorizeService::on_store(store.clone(), Arc::new(SystemClock), config.clone())
-        },
+        authorize: AuthorizeService::new(&runtime),
         api: ApiService::on_store(
             store.clone(),
             BearerVerifier::new(keys.verification_keys()?, config.issuer.clone()),

@@ -85,6 +85,15 @@ pub fn token_service(
     TokenService::new(&runtime(store, clock, rate_limit), test_keys())
 }
 
+/// The authorize function on `store`, with `rate_limit` as its per-address limit.
+pub fn authorize_service(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    rate_limit: RateLimitPolicy,
+) -> gatehouse_authorize::AuthorizeService {
+    gatehouse_authorize::AuthorizeService::new(&runtime(store, clock, rate_limit))
+}
+
 /// The API function on `store`, verifying tokens of [`test_keys`].
 pub fn api_service(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> gatehouse_api::ApiService {
     let verifier = gatehouse_edge::bearer::BearerVerifier::new(
@@ -462,11 +471,7 @@ fn server_functions(
     Arc::new(Functions {
         admin,
         api: api_service(store.clone(), Arc::new(SystemClock)),
-        authorize: gatehouse_authorize::AuthorizeService::on_store(
-            store.clone(),
-            Arc::new(SystemClock),
-            config(rate_limit),
-        ),
+        authorize: authorize_service(store.clone(), Arc::new(SystemClock), rate_limit),
         revoke: revoke_service(store.clone(), Arc::new(SystemClock)),
         token: token_service(store, Arc::new(SystemClock), rate_limit),
         wellknown: WellKnown::new(&config(rate_limit), test_keys().jwks()),

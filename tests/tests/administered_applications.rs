@@ -48,7 +48,7 @@ impl Endpoints {
             admin: admin_service(store.clone(), clock.clone()),
             token: token_service(store.clone(), clock.clone(), limit),
             revoke: revoke_service(store.clone(), clock.clone()),
-            authorize: AuthorizeService::on_store(store, clock.clone(), config(limit)),
+            authorize: authorize_service(store, clock.clone(), limit),
             clock,
         }
     }

@@ -145,7 +145,7 @@ impl Flow {
     fn with_rate_limit(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) -> Self {
         let clock = manual_clock();
         Self {
-            authorize: AuthorizeService::on_store(store.clone(), clock.clone(), config(rate_limit)),
+            authorize: authorize_service(store.clone(), clock.clone(), rate_limit),
             token: token_service(store, clock.clone(), rate_limit),
             clock,
         }

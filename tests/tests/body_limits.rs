@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use gatehouse_admin::{AdminAccess, AdminApi, AdminToken};
-use gatehouse_authorize::AuthorizeService;
 use gatehouse_core::clock::SystemClock;
 use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_edge::oauth_request::MAX_BODY_BYTES;
@@ -118,11 +117,7 @@ async fn a_revocation_over_16_kib_is_refused_before_parsing() {
 /// The sign-in form answers with pages: an oversized one gets the 400 error page, uncached.
 #[tokio::test]
 async fn a_sign_in_form_over_16_kib_is_refused_with_an_error_page() {
-    let service = AuthorizeService::on_store(
-        demo_store(),
-        manual_clock(),
-        config(RateLimitPolicy::default()),
-    );
+    let service = authorize_service(demo_store(), manual_clock(), RateLimitPolicy::default());
     let mut event = TokenEvent::new()
         .header("content-type", "application/x-www-form-urlencoded")
         .body(&format!(

@@ -178,11 +178,7 @@ async fn revoke_errors_quote_at_most_64_characters(store: Arc<dyn Store>) {
 /// The authorization endpoint redirects its errors back once the client and redirect URI
 /// check out (RFC 6749 §4.1.2.1), with `error_description` in the query.
 async fn authorize_errors_quote_at_most_64_characters(store: Arc<dyn Store>) {
-    let service = gatehouse_authorize::AuthorizeService::on_store(
-        store,
-        manual_clock(),
-        config(RateLimitPolicy::default()),
-    );
+    let service = authorize_service(store, manual_clock(), RateLimitPolicy::default());
     let huge = huge();
     let redirect = "http://localhost:8080/callback";
     let query = |pairs: &[(&str, &str)]| {

@@ -58,10 +58,9 @@ async fn password_grant(service: &TokenService, (email, password): (&str, &str))
 // ------------------------------------------------------------------ the sign-in page -------
 
 fn authorize(store: Arc<dyn Store>, hashing: PasswordHashing) -> AuthorizeService {
-    AuthorizeService {
-        hashing,
-        ..AuthorizeService::on_store(store, manual_clock(), config(RateLimitPolicy::default()))
-    }
+    let mut runtime = runtime(store, manual_clock(), RateLimitPolicy::default());
+    runtime.hashing = hashing;
+    AuthorizeService::new(&runtime)
 }
 
 fn query(pairs: &[(&str, &str)]) -> String {

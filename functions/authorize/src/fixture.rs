@@ -7,6 +7,7 @@ use gatehouse_core::clock::{ManualClock, UnixMillis};
 use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_core::seed::{parse_seed, DEMO_SEED};
 use gatehouse_edge::config::ServiceConfig;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::memory::MemoryStore;
 use lambda_http::{Body, Request};
 
@@ -33,7 +34,8 @@ pub fn service() -> AuthorizeService {
     };
     // A fixed instant: nothing here depends on the date a test runs.
     let clock = Arc::new(ManualClock::at(UnixMillis(1_700_000_000_000)));
-    AuthorizeService::on(Arc::new(MemoryStore::from_catalog(&catalog)), clock, config)
+    let store = Arc::new(MemoryStore::from_catalog(&catalog));
+    AuthorizeService::new(&Runtime::new(store, config, clock))
 }
 
 pub fn get(query: &str) -> Request {

@@ -12,14 +12,15 @@ use std::sync::Arc;
 
 use gatehouse_core::clock::Clock;
 use gatehouse_core::grant::GrantType;
-use gatehouse_core::ratelimit::KnownRefusals;
 use gatehouse_edge::config::ServiceConfig;
 use gatehouse_edge::error::ApiError;
+use gatehouse_edge::gate::Gate;
 use gatehouse_edge::hashing::PasswordHashing;
 use gatehouse_edge::http::rate_limit_headers;
 use gatehouse_edge::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
 use gatehouse_edge::observe::RequestFacts;
-use gatehouse_store::{Clients, RateLimits, SignIns, Store, Users};
+use gatehouse_edge::runtime::Runtime;
+use gatehouse_store::{Clients, Concerns, SignIns, Users};
 use http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
@@ -29,54 +30,35 @@ use request::AuthorizationRequest;
 
 pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
 
-/// Everything the authorize endpoint depends on, built once per cold start.
+/// Everything the authorize endpoint depends on, built once per cold start
+/// ([`AuthorizeService::new`]).
 pub struct AuthorizeService {
     pub clients: Arc<dyn Clients>,
     pub users: Arc<dyn Users>,
-    pub rate_limits: Arc<dyn RateLimits>,
     /// The sign-in protection, which also stores the code of a successful sign-in.
     pub sign_ins: Arc<dyn SignIns>,
     pub clock: Arc<dyn Clock>,
-    /// `config.rate_limit` is also the per-address limit of sign-in attempts (its own count):
-    /// the account lockout alone would let one address try a few passwords on every account,
-    /// and lock them all out.
     pub config: ServiceConfig,
-    /// Per-address refusals remembered until they lapse, as the token endpoint does.
-    pub known_refusals: Arc<KnownRefusals>,
+    /// The per-address limit of sign-in attempts (`config.rate_limit`, its own count): the
+    /// account lockout alone would let one address try a few passwords on every account, and
+    /// lock them all out.
+    pub gate: Gate,
     /// The process's one bound on password hashing (`gatehouse serve` shares the token
-    /// endpoint's; the constructors make one from `config`).
+    /// endpoint's).
     pub hashing: PasswordHashing,
 }
 
 impl AuthorizeService {
-    /// Every storage concern from one backend.
-    pub fn on<S>(store: Arc<S>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self
-    where
-        S: Clients + Users + RateLimits + SignIns + 'static,
-    {
+    /// The authorize endpoint of `runtime`'s process.
+    pub fn new<S: ?Sized + Concerns>(runtime: &Runtime<S>) -> Self {
         Self {
-            clients: store.clone(),
-            users: store.clone(),
-            rate_limits: store.clone(),
-            sign_ins: store,
-            clock,
-            hashing: PasswordHashing::new(config.password_hashing),
-            config,
-            known_refusals: Arc::default(),
-        }
-    }
-
-    /// Every storage concern from a backend chosen at run time (`gatehouse serve`, tests).
-    pub fn on_store(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
-        Self {
-            clients: store.clone(),
-            users: store.clone(),
-            rate_limits: store.clone(),
-            sign_ins: store,
-            clock,
-            hashing: PasswordHashing::new(config.password_hashing),
-            config,
-            known_refusals: Arc::default(),
+            clients: runtime.store().clients(),
+            users: runtime.store().users(),
+            sign_ins: runtime.store().sign_ins(),
+            clock: Arc::clone(&runtime.clock),
+            config: runtime.config.clone(),
+            gate: runtime.gate(),
+            hashing: runtime.hashing.clone(),
         }
     }
 

@@ -6,6 +6,7 @@ use gatehouse_authorize::{handle, AuthorizeService};
 use gatehouse_core::clock::SystemClock;
 use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
 use gatehouse_edge::init::run_function;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::dynamo::{self, DynamoStore};
 use lambda_http::Error;
 
@@ -13,7 +14,8 @@ async fn init() -> Result<AuthorizeService, ConfigError> {
     let config = ServiceConfig::from_env()?;
     let table = required_env(vars::TABLE)?;
     let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
-    Ok(AuthorizeService::on(store, Arc::new(SystemClock), config))
+    let runtime = Runtime::new(store, config, Arc::new(SystemClock));
+    Ok(AuthorizeService::new(&runtime))
 }
 
 #[tokio::main]

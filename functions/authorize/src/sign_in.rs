@@ -11,8 +11,8 @@ use gatehouse_core::ratelimit::RateLimitOutcome;
 use gatehouse_core::secret::{random_token, SecretHash};
 use gatehouse_core::sign_in::{AccountKind, SignInCheck, SignInKeys};
 use gatehouse_edge::error::ApiError;
+use gatehouse_edge::gate::Endpoint;
 use gatehouse_edge::http::client_rate_key;
-use gatehouse_store::rate_limits::hit_unless_known_refused;
 use gatehouse_store::SignInGrant;
 use lambda_http::Request;
 
@@ -26,14 +26,8 @@ pub(crate) async fn address_admitted(
     request: &Request,
     service: &AuthorizeService,
 ) -> Result<RateLimitOutcome, ApiError> {
-    Ok(hit_unless_known_refused(
-        service.rate_limits.as_ref(),
-        &service.known_refusals,
-        &format!("sign-in:{}", client_rate_key(request)),
-        &service.config.rate_limit,
-        service.clock.now(),
-    )
-    .await?)
+    let admission = service.gate.admit(Endpoint::SignIn, request).await?;
+    Ok(admission.outcome())
 }
 
 /// A sign-in attempt its address may make, the password then the sign-in protection: the

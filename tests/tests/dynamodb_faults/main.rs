@@ -109,11 +109,7 @@ impl Harness {
             table: seeded.table().to_owned(),
             token: token_service(shared.clone(), clock.clone(), rate_limit),
             revoke: revoke_service(shared.clone(), clock.clone()),
-            authorize: AuthorizeService::on_store(
-                shared.clone(),
-                clock.clone(),
-                config(rate_limit),
-            ),
+            authorize: authorize_service(shared.clone(), clock.clone(), rate_limit),
             admin: AdminApi {
                 service: admin_service(shared, clock.clone()),
                 access: AdminAccess::IamCaller,

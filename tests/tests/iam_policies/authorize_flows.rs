@@ -10,6 +10,7 @@ use gatehouse_authorize::AuthorizeService;
 use gatehouse_core::clock::Clock;
 use gatehouse_core::pkce::s256_challenge;
 use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::dynamo::DynamoStore;
 use gatehouse_tests::request_log::RequestLog;
 use gatehouse_tests::*;
@@ -24,11 +25,8 @@ const ADMIN_PASSWORD: &str = "admin-demo-password";
 
 /// The authorize function as its `main.rs` builds it.
 fn function(store: DynamoStore, clock: Arc<dyn Clock>, rate_limit: RateLimitPolicy) -> Page {
-    Page(AuthorizeService::on(
-        Arc::new(store),
-        clock,
-        settings(rate_limit),
-    ))
+    let runtime = Runtime::new(Arc::new(store), settings(rate_limit), clock);
+    Page(AuthorizeService::new(&runtime))
 }
 
 struct Page(AuthorizeService);

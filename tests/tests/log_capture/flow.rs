@@ -53,7 +53,7 @@ impl Flow {
         Self {
             token: token_service(store.clone(), clock.clone(), limit),
             revoke: revoke_service(store.clone(), clock.clone()),
-            authorize: AuthorizeService::on_store(store.clone(), clock.clone(), config(limit)),
+            authorize: authorize_service(store.clone(), clock.clone(), limit),
             api: api_service(store, clock.clone()),
             observer: Observer::with_sink(
                 MetricsOutput::Emf,
