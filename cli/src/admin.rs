@@ -237,11 +237,12 @@ impl AdminTarget {
             .ok_or("--table is required (or set GATEHOUSE_TABLE)")?;
         let client = dynamo::client(self.dynamodb_endpoint.as_deref()).await;
         let rotation_overlap = secret_rotation_overlap_from_lookup(&|n| std::env::var(n).ok())?;
-        Ok(AdminService {
-            store: Arc::new(DynamoStore::new(client, table)),
-            clock: Arc::new(SystemClock),
+        let store = Arc::new(DynamoStore::new(client, table));
+        Ok(AdminService::new(
+            store,
+            Arc::new(SystemClock),
             rotation_overlap,
-        })
+        ))
     }
 }
 

@@ -7,8 +7,6 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use gatehouse_admin::{AdminAccess, AdminApi, AdminService, AdminToken};
-use gatehouse_api::ApiService;
-use gatehouse_authorize::AuthorizeService;
 use gatehouse_cli::admin::{self, AdminCommand};
 use gatehouse_cli::banner;
 use gatehouse_cli::config::{service_config, ServeArgs};
@@ -18,15 +16,11 @@ use gatehouse_core::clock::SystemClock;
 use gatehouse_core::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
 use gatehouse_core::model::Catalog;
 use gatehouse_core::seed::{parse_seed, DEMO_SEED};
-use gatehouse_edge::bearer::BearerVerifier;
 use gatehouse_edge::config::{secret_rotation_overlap, vars};
 use gatehouse_edge::runtime::Runtime;
-use gatehouse_revoke::RevokeService;
 use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::memory::MemoryStore;
 use gatehouse_store::{Clients, Store, StoreError};
-use gatehouse_token::TokenService;
-use gatehouse_wellknown::WellKnown;
 
 #[derive(Parser)]
 #[command(
@@ -119,7 +113,7 @@ fn load_keys(args: &ServeArgs) -> Result<KeySet, Failure> {
 }
 
 /// The admin API of `gatehouse serve`, when an admin token is configured.
-fn admin_api(args: &ServeArgs, store: &Arc<dyn Store>) -> Result<Option<AdminApi>, Failure> {
+fn admin_api(args: &ServeArgs, runtime: &Runtime<dyn Store>) -> Result<Option<AdminApi>, Failure> {
     let Some(token) = args.admin_token(&|name| std::env::var(name).ok())? else {
         return Ok(None);
     };
@@ -131,11 +125,11 @@ fn admin_api(args: &ServeArgs, store: &Arc<dyn Store>) -> Result<Option<AdminApi
     let rotation_overlap = secret_rotation_overlap(args.secret_rotation_overlap)
         .map_err(|e| format!("--secret-rotation-overlap: {e}"))?;
     Ok(Some(AdminApi {
-        service: AdminService {
-            store: store.clone(),
-            clock: Arc::new(SystemClock),
+        service: AdminService::new(
+            runtime.store(),
+            Arc::clone(&runtime.clock),
             rotation_overlap,
-        },
+        ),
         access: AdminAccess::Token(token),
     }))
 }
@@ -162,25 +156,13 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         }
         _ => Arc::new(MemoryStore::from_catalog(&catalog)),
     };
-    let admin = admin_api(&args, &store)?;
-    let admin_served = admin.is_some();
     // One process: one bound on password hashing (the token endpoint's password grant and the
     // sign-in page take their turns in the same queue) and one memory of refusals.
     let runtime = Runtime::new(store, config, Arc::new(SystemClock));
+    let admin = admin_api(&args, &runtime)?;
+    let admin_served = admin.is_some();
+    let functions = Arc::new(Functions::new(&runtime, Arc::clone(&keys), admin)?);
     let (store, config) = (&runtime.store, &runtime.config);
-    let functions = Arc::new(Functions {
-        admin,
-        wellknown: WellKnown::new(config, keys.jwks()),
-        revoke: RevokeService::new(&runtime),
-        authorize: AuthorizeService::new(&runtime),
-        api: ApiService::on_store(
-            store.clone(),
-            BearerVerifier::new(keys.verification_keys()?, config.issuer.clone()),
-            Arc::new(SystemClock),
-            config.issuer.clone(),
-        ),
-        token: TokenService::new(&runtime, Arc::clone(&keys)),
-    });
     let address = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await

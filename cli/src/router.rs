@@ -1,10 +1,16 @@
 //! Routes a request to the function that API Gateway would invoke for it (see template.yaml).
 
+use std::sync::Arc;
+
 use gatehouse_admin::{AdminApi, ADMIN_PREFIX};
 use gatehouse_api::ApiService;
 use gatehouse_authorize::{AuthorizeService, AUTHORIZE_PATH};
+use gatehouse_core::jwt::{KeyError, KeySet};
+use gatehouse_edge::bearer::BearerVerifier;
 use gatehouse_edge::error::{ApiError, ErrorCode};
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_revoke::RevokeService;
+use gatehouse_store::Store;
 use gatehouse_token::TokenService;
 use gatehouse_wellknown::{WellKnown, JWKS_PATH, METADATA_PATH};
 use lambda_http::{Body, Request, Response};
@@ -19,6 +25,29 @@ pub struct Functions {
     /// The admin API, served only when an admin token is configured: without one, `/admin/`
     /// does not exist.
     pub admin: Option<AdminApi>,
+}
+
+impl Functions {
+    /// Every function of one process (`gatehouse serve`, and the tests' server): each built by
+    /// its own constructor from `runtime`, so that they share its store, clock, hashing bound
+    /// and remembered refusals. The token function signs with `keys`; the API verifies, and
+    /// the well-known documents publish, their public halves.
+    pub fn new(
+        runtime: &Runtime<dyn Store>,
+        keys: Arc<KeySet>,
+        admin: Option<AdminApi>,
+    ) -> Result<Self, KeyError> {
+        let issuer = runtime.config.issuer.clone();
+        let verifier = BearerVerifier::new(keys.verification_keys()?, issuer);
+        Ok(Self {
+            wellknown: WellKnown::new(&runtime.config, keys.jwks()),
+            api: ApiService::new(runtime, verifier),
+            revoke: RevokeService::new(runtime),
+            authorize: AuthorizeService::new(runtime),
+            token: TokenService::new(runtime, keys),
+            admin,
+        })
+    }
 }
 
 pub async fn route(request: Request, functions: &Functions) -> Response<Body> {

@@ -20,7 +20,6 @@ use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::memory::MemoryStore;
 use gatehouse_store::{Import, Store};
 use gatehouse_token::TokenService;
-use gatehouse_wellknown::WellKnown;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use lambda_http::{Body, Request, Response};
@@ -100,7 +99,7 @@ pub fn api_service(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> gatehouse_ap
         test_keys().verification_keys().expect("test keys"),
         ISSUER,
     );
-    gatehouse_api::ApiService::on_store(store, verifier, clock, ISSUER.to_owned())
+    gatehouse_api::ApiService::new(&runtime(store, clock, RateLimitPolicy::default()), verifier)
 }
 
 /// The revocation function on `store`.
@@ -116,13 +115,9 @@ pub fn admin_service(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 ) -> gatehouse_admin::AdminService {
-    gatehouse_admin::AdminService {
-        store,
-        clock,
-        rotation_overlap: Duration::from_secs(
-            gatehouse_edge::config::DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
-        ),
-    }
+    let overlap =
+        Duration::from_secs(gatehouse_edge::config::DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS);
+    gatehouse_admin::AdminService::new(store, clock, overlap)
 }
 
 /// The token service on the embedded store loaded with the demo seed, real clock, default limit.
@@ -463,19 +458,14 @@ pub async fn spawn_server_with_limits(
     address
 }
 
+/// Every function as `gatehouse serve` builds them: one process on `store`.
 fn server_functions(
     store: Arc<dyn Store>,
     rate_limit: RateLimitPolicy,
     admin: Option<gatehouse_admin::AdminApi>,
 ) -> Arc<Functions> {
-    Arc::new(Functions {
-        admin,
-        api: api_service(store.clone(), Arc::new(SystemClock)),
-        authorize: authorize_service(store.clone(), Arc::new(SystemClock), rate_limit),
-        revoke: revoke_service(store.clone(), Arc::new(SystemClock)),
-        token: token_service(store, Arc::new(SystemClock), rate_limit),
-        wellknown: WellKnown::new(&config(rate_limit), test_keys().jwks()),
-    })
+    let runtime = runtime(store, Arc::new(SystemClock), rate_limit);
+    Arc::new(Functions::new(&runtime, test_keys(), admin).expect("the test keys verify"))
 }
 
 pub struct HttpResponse {

@@ -47,12 +47,10 @@ impl Deployment {
         let clock = manual_clock();
         let published = PublishedKeys::from_public_pem(&public_pem(&private_pem).unwrap()).unwrap();
         let verifier = BearerVerifier::new(published.verification_keys().unwrap(), ISSUER);
+        let runtime = runtime(store, clock.clone(), RateLimitPolicy::default());
         Self {
-            token: TokenService::new(
-                &runtime(store.clone(), clock.clone(), RateLimitPolicy::default()),
-                keys.clone(),
-            ),
-            api: ApiService::on_store(store, verifier, clock.clone(), ISSUER.to_owned()),
+            token: TokenService::new(&runtime, keys.clone()),
+            api: ApiService::new(&runtime, verifier),
             private_pem,
             keys,
             clock,

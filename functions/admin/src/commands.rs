@@ -64,6 +64,21 @@ impl Violations {
 }
 
 impl AdminService {
+    /// The commands on `store`; `rotation_overlap` for a rotation that names none. Not from a
+    /// `Runtime`: the admin function and the `gatehouse` admin commands read no service
+    /// configuration (no issuer, no limits), only the table and this overlap.
+    pub fn new(
+        store: Arc<dyn Administration>,
+        clock: Arc<dyn Clock>,
+        rotation_overlap: Duration,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            rotation_overlap,
+        }
+    }
+
     /// The change `caller` asks for now, as the request `fingerprint` names.
     fn change(&self, caller: &Caller, fingerprint: String) -> ChangeContext {
         ChangeContext {

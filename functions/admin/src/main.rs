@@ -17,11 +17,7 @@ async fn init() -> Result<AdminApi, ConfigError> {
     let rotation_overlap = secret_rotation_overlap_from_lookup(&|name| std::env::var(name).ok())?;
     let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
     Ok(AdminApi {
-        service: AdminService {
-            store,
-            clock: Arc::new(SystemClock),
-            rotation_overlap,
-        },
+        service: AdminService::new(store, Arc::new(SystemClock), rotation_overlap),
         access: AdminAccess::IamCaller,
     })
 }

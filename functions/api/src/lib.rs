@@ -21,8 +21,9 @@ use gatehouse_edge::bearer::{BearerError, BearerVerifier};
 use gatehouse_edge::jsonapi::JsonApiError;
 use gatehouse_edge::oauth_request::parse_form;
 use gatehouse_edge::observe::RequestFacts;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::catalog::MAX_PAGE_SIZE;
-use gatehouse_store::{CatalogReads, Clients, Page, PageRequest, Store, StoreError};
+use gatehouse_store::{CatalogReads, Clients, Concerns, Page, PageRequest, StoreError};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 
@@ -35,41 +36,19 @@ pub struct ApiService {
     pub catalog: Arc<dyn CatalogReads>,
     pub verifier: BearerVerifier,
     pub clock: Arc<dyn Clock>,
-    /// The public base URL, for links.
+    /// The public base URL (the issuer), for links.
     pub base_url: String,
 }
 
 impl ApiService {
-    pub fn on<S>(
-        store: Arc<S>,
-        verifier: BearerVerifier,
-        clock: Arc<dyn Clock>,
-        base_url: String,
-    ) -> Self
-    where
-        S: Clients + CatalogReads + 'static,
-    {
+    /// The API of `runtime`'s process, taking tokens that `verifier` verifies.
+    pub fn new<S: ?Sized + Concerns>(runtime: &Runtime<S>, verifier: BearerVerifier) -> Self {
         Self {
-            clients: store.clone(),
-            catalog: store,
+            clients: runtime.store().clients(),
+            catalog: runtime.store().catalog(),
             verifier,
-            clock,
-            base_url,
-        }
-    }
-
-    pub fn on_store(
-        store: Arc<dyn Store>,
-        verifier: BearerVerifier,
-        clock: Arc<dyn Clock>,
-        base_url: String,
-    ) -> Self {
-        Self {
-            clients: store.clone(),
-            catalog: store,
-            verifier,
-            clock,
-            base_url,
+            clock: Arc::clone(&runtime.clock),
+            base_url: runtime.config.issuer.clone(),
         }
     }
 }

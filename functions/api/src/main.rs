@@ -8,6 +8,7 @@ use gatehouse_core::clock::SystemClock;
 use gatehouse_edge::bearer::BearerVerifier;
 use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
 use gatehouse_edge::init::run_function;
+use gatehouse_edge::runtime::Runtime;
 use gatehouse_edge::signing_keys::load_published_keys;
 use gatehouse_store::dynamo::{self, DynamoStore};
 use lambda_http::Error;
@@ -25,12 +26,8 @@ async fn init() -> Result<ApiService, ConfigError> {
     let verifier = BearerVerifier::new(verification_keys, config.issuer.clone());
     let table = required_env(vars::TABLE)?;
     let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
-    Ok(ApiService::on(
-        store,
-        verifier,
-        Arc::new(SystemClock),
-        config.issuer,
-    ))
+    let runtime = Runtime::new(store, config, Arc::new(SystemClock));
+    Ok(ApiService::new(&runtime, verifier))
 }
 
 #[tokio::main]

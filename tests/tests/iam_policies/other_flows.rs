@@ -128,12 +128,12 @@ pub async fn api_flows(fixture: &Fixture, log: &RequestLog, token_log: &RequestL
     );
     let verifier = BearerVerifier::new(test_keys().verification_keys().expect("test keys"), ISSUER);
     // As its main.rs builds it.
-    let api = ApiService::on(
+    let runtime = Runtime::new(
         Arc::new(fixture.store(log).await),
-        verifier,
+        config(RateLimitPolicy::default()),
         clock,
-        ISSUER.to_owned(),
     );
+    let api = ApiService::new(&runtime, verifier);
     let tokens = [
         token_for(&token, (STOREFRONT, None), "market:1001").await,
         token_for(&token, (STOREFRONT, None), "market:1001 stock_location:102").await,
@@ -171,11 +171,11 @@ pub async fn api_flows(fixture: &Fixture, log: &RequestLog, token_log: &RequestL
 pub async fn admin_flows(fixture: &Fixture, log: &RequestLog) {
     // As its main.rs builds it.
     let api = AdminApi {
-        service: AdminService {
-            store: Arc::new(fixture.store(log).await),
-            clock: clock_at(HOUR * 6),
-            rotation_overlap: Duration::from_secs(DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS),
-        },
+        service: AdminService::new(
+            Arc::new(fixture.store(log).await),
+            clock_at(HOUR * 6),
+            Duration::from_secs(DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS),
+        ),
         access: AdminAccess::IamCaller,
     };
     let erp = json!({"name": "ERP", "kind": "integration", "mode": "live", "client_id": "iam-erp"});
