@@ -180,6 +180,12 @@ pub enum MarketsCommand {
     Disable { market_id: String },
 }
 
+/// The argument that names `key` again, in one word: a random key may begin with `-`, which
+/// would read as another option if it were a word of its own.
+fn run_again_with(key: &IdempotencyKey) -> String {
+    format!("--idempotency-key={}", key.as_str())
+}
+
 /// How many times a command sends its change when storage does not answer.
 const CHANGE_ATTEMPTS: u64 = 3;
 
@@ -202,8 +208,8 @@ where
             Err(error @ CommandError::Store(StoreError::Unavailable(_))) => {
                 return Err(format!(
                     "{error}\nThe change may have been made. Run the same command again with \
-                     --idempotency-key {} to be answered its outcome (it is never made twice).",
-                    caller.key.as_str()
+                     {} to be answered its outcome (it is never made twice).",
+                    run_again_with(&caller.key)
                 )
                 .into())
             }
@@ -359,6 +365,43 @@ async fn apps(
             })
             .await?;
             output::rotated(out, &rotated)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        on: AdminTarget,
+    }
+
+    #[test]
+    fn the_key_a_command_names_reads_back_as_that_key_even_when_it_begins_with_a_dash() {
+        for key in [
+            "-starts-with-a-dash-0123",
+            "plain-key-0123456789",
+            "--double-dash-012345",
+        ] {
+            let key = IdempotencyKey::parse(key).unwrap();
+            let named = run_again_with(&key);
+            // As a shell splits it.
+            let words = std::iter::once("gatehouse").chain(named.split_whitespace());
+            let parsed =
+                Command::try_parse_from(words).unwrap_or_else(|error| panic!("{named}: {error}"));
+            assert_eq!(
+                parsed
+                    .on
+                    .idempotency_key
+                    .as_ref()
+                    .map(IdempotencyKey::as_str),
+                Some(key.as_str())
+            );
         }
     }
 }

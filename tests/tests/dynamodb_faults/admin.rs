@@ -313,17 +313,15 @@ async fn a_command_that_gives_up_names_its_key_and_run_again_with_it_changes_onc
         .fail_always("TransactWriteItems", Fault::internal_server_error());
     let args = ["markets", "disable", "mkt_eu"];
     let failure = harness.gatehouse(&args).await.unwrap_err();
-    let key = failure
-        .split("--idempotency-key ")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no key named: {failure}"))
+    // The argument as the message names it, one word, as a user would paste it.
+    let named = failure
         .split_whitespace()
-        .next()
-        .unwrap()
+        .find(|word| word.starts_with("--idempotency-key="))
+        .unwrap_or_else(|| panic!("no key named: {failure}"))
         .to_owned();
     harness.proxy.heal();
     let mut with_key = args.to_vec();
-    with_key.extend(["--idempotency-key", &key]);
+    with_key.push(&named);
     let first = harness.gatehouse(&with_key).await.unwrap();
     let again = harness.gatehouse(&with_key).await.unwrap();
     assert_eq!(first, again);
