@@ -2,6 +2,7 @@
 //! §4.1) to an organization user; `POST /oauth/authorize` signs them in and sends them back to
 //! the webapp with a code, or with an error.
 
+mod checked;
 pub mod csrf;
 pub mod page;
 pub mod refusal;

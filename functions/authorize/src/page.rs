@@ -11,7 +11,7 @@ use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::request::{describe_scope, AuthorizationRequest};
+use crate::checked::{describe_scope, AuthorizationRequest};
 
 const STYLE: &str = r#"
 *{box-sizing:border-box}

@@ -14,7 +14,7 @@ use gatehouse_edge::observe::RequestFacts;
 use http::{header, HeaderMap, HeaderValue};
 use lambda_http::{Body, Response};
 
-use crate::request::AuthorizationRequest;
+use crate::checked::AuthorizationRequest;
 use crate::{page, redirect_back, sign_in_page, AuthorizeService};
 
 /// One answer for an unknown email and a wrong password, so that nobody learns which emails

@@ -6,11 +6,12 @@
 
 use gatehouse_core::grant::GrantType;
 use gatehouse_core::input::is_lookup_key;
-use gatehouse_core::model::{Application, ApplicationKind, Market, StockLocation};
+use gatehouse_core::model::ApplicationKind;
 use gatehouse_core::pkce::parse_challenge;
-use gatehouse_core::scope::{parse_scope, resolve_scope, GrantedScope, ScopeContext};
+use gatehouse_core::scope::{parse_scope, resolve_scope, ScopeContext};
 use gatehouse_edge::oauth_request::Params;
 
+pub use crate::checked::AuthorizationRequest;
 use crate::refusal::Refusal;
 use crate::AuthorizeService;
 
@@ -25,18 +26,6 @@ pub const REQUEST_PARAMETERS: [&str; 7] = [
     "code_challenge",
     "code_challenge_method",
 ];
-
-/// A request that passed every check: what the sign-in page shows and a code is bound to.
-#[derive(Debug)]
-pub struct AuthorizationRequest {
-    pub application: Application,
-    pub redirect_uri: String,
-    pub state: Option<String>,
-    pub scope: GrantedScope,
-    pub code_challenge: Option<String>,
-    /// The request's own parameters, for the form's hidden fields.
-    pub parameters: Vec<(&'static str, String)>,
-}
 
 fn page(status: u16, message: impl Into<String>) -> Refusal {
     Refusal::Page {
@@ -156,28 +145,4 @@ pub async fn check(
         code_challenge,
         parameters,
     })
-}
-
-/// What the page says the application will get, one line each.
-pub fn describe_scope(scope: &GrantedScope) -> Vec<String> {
-    fn location(location: &StockLocation) -> String {
-        format!(
-            "Stock in {} (stock location {})",
-            location.name, location.number
-        )
-    }
-    fn market(market: &Market) -> String {
-        format!("{} (market {})", market.name, market.number)
-    }
-    match scope {
-        GrantedScope::AllMarkets => {
-            vec!["Every market of the organization (market:all)".to_owned()]
-        }
-        GrantedScope::Market {
-            market: m,
-            stock_locations,
-        } => std::iter::once(market(m))
-            .chain(stock_locations.iter().map(location))
-            .collect(),
-    }
 }
