@@ -70,10 +70,3 @@ impl RequestFacts {
         self
     }
 }
-
-/// `response` with its facts refusing it with `error`: for refusals that are not an
-/// [`crate::error::ApiError`] (which records its own code).
-pub fn refused(mut response: Response<Body>, error: &str) -> Response<Body> {
-    RequestFacts::of(&mut response).refused(error);
-    response
-}
