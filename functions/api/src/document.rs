@@ -3,12 +3,11 @@
 //! error writer's ([`gatehouse_edge::jsonapi`]).
 
 use gatehouse_core::model::{Market, Price, Sku, StockItem};
+use gatehouse_edge::jsonapi::response;
 use gatehouse_store::{Page, PageRequest};
-use http::{header, HeaderValue, StatusCode};
+use http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
-
-pub use gatehouse_edge::jsonapi::CONTENT_TYPE;
 
 /// A record as a JSON:API resource.
 pub trait Resource {
@@ -82,17 +81,9 @@ fn resource<T: Resource>(record: &T, base: &str) -> Value {
     })
 }
 
-fn respond(status: StatusCode, body: &Value) -> Response<Body> {
-    let mut response = gatehouse_edge::http::json_response(status, body);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    response
-}
-
 /// One record.
 pub fn single<T: Resource>(record: &T, base: &str) -> Response<Body> {
-    respond(StatusCode::OK, &json!({ "data": resource(record, base) }))
+    response(StatusCode::OK, &json!({ "data": resource(record, base) }))
 }
 
 /// A page of a list, with `links` to its neighbours (`query` is the request's other
@@ -124,7 +115,7 @@ pub fn list<T: Resource>(
         links["next"] = json!(link(request.number + 1));
     }
     let data: Vec<Value> = page.records.iter().map(|r| resource(r, base)).collect();
-    respond(
+    response(
         StatusCode::OK,
         &json!({
             "data": data,

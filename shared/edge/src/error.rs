@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::error::Error as StdError;
 
-use http::{header, HeaderValue, StatusCode};
+use http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::json;
 
@@ -154,20 +154,6 @@ impl ApiError {
         }
     }
 
-    /// Every password-hashing slot stayed taken past the deadline: the client should retry
-    /// after it.
-    pub fn hashing_busy(busy: crate::hashing::HashingBusy) -> Self {
-        Self {
-            retry_after: Some(busy.retry_after_seconds()),
-            source: Some(Box::new(busy)),
-            limited_by: Some(crate::observe::facts::Limit::PasswordHashing),
-            ..Self::new(
-                ErrorCode::TemporarilyUnavailable,
-                "too many sign-ins at once, retry shortly",
-            )
-        }
-    }
-
     /// A fault of ours that retrying will not fix. The client sees no internals.
     pub fn server_error(source: impl StdError + Send + Sync + 'static) -> Self {
         Self {
@@ -222,13 +208,19 @@ impl ApiError {
         // The source's messages only, never its Debug form: an SDK error's Debug holds the
         // raw HTTP response, body included.
         let source = self.source.as_deref().map(|source| error_chain(source));
-        // The JSON:API error object carries the description as its detail, cleaned once.
-        let jsonapi = JsonApiError::new(
+        // The JSON:API error object carries the description as its detail, cleaned once, and
+        // the headers.
+        let mut jsonapi = JsonApiError::new(
             status,
             self.code.as_str(),
             jsonapi::status_code(status),
             self.description,
         );
+        let basic = (self.code == ErrorCode::InvalidClient && self.basic_auth_used)
+            .then_some("Basic realm=\"gatehouse\", charset=\"UTF-8\"");
+        jsonapi.challenge = self.challenge.or(basic);
+        jsonapi.retry_after = self.retry_after;
+        jsonapi.allow = self.allow;
         if status.is_server_error() {
             tracing::error!(error = self.code.as_str(), source, "request failed");
         } else if let Some(source) = source {
@@ -240,21 +232,7 @@ impl ApiError {
             "errors": [jsonapi.object_with_numeric_status()],
         });
         let mut response = crate::http::json_response(status, &body);
-        let headers = response.headers_mut();
-        let basic = (self.code == ErrorCode::InvalidClient && self.basic_auth_used)
-            .then_some("Basic realm=\"gatehouse\", charset=\"UTF-8\"");
-        if let Some(challenge) = self.challenge.or(basic) {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
-        }
-        if let Some(seconds) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        if let Some(allow) = self.allow {
-            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
-        }
+        jsonapi.insert_headers(response.headers_mut());
         let facts = crate::observe::RequestFacts::of(&mut response);
         facts.refused(self.code.as_str());
         facts.rate_limited = self.limited_by;
@@ -272,9 +250,18 @@ impl From<gatehouse_store::StoreError> for ApiError {
     }
 }
 
+/// Every password-hashing slot stayed taken past the deadline: the client should retry after it.
 impl From<crate::hashing::HashingBusy> for ApiError {
     fn from(busy: crate::hashing::HashingBusy) -> Self {
-        Self::hashing_busy(busy)
+        Self {
+            retry_after: Some(busy.retry_after_seconds()),
+            source: Some(Box::new(busy)),
+            limited_by: Some(crate::observe::facts::Limit::PasswordHashing),
+            ..Self::new(
+                ErrorCode::TemporarilyUnavailable,
+                "too many sign-ins at once, retry shortly",
+            )
+        }
     }
 }
 

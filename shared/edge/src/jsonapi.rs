@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use http::{header, HeaderValue, StatusCode};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
@@ -110,14 +110,8 @@ impl JsonApiError {
         })
     }
 
-    /// The one JSON:API error answer: `{"errors": [object]}` as `application/vnd.api+json`,
-    /// uncacheable ([`crate::http::json_response`]), with the error's headers; the request
-    /// line names its code in lower case.
-    pub fn into_response(self) -> Response<Body> {
-        let body = json!({ "errors": [self.object()] });
-        let mut response = crate::http::json_response(self.status, &body);
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    /// Adds the error's `WWW-Authenticate`, `Retry-After` and `Allow`, those it has.
+    pub(crate) fn insert_headers(&self, headers: &mut HeaderMap) {
         if let Some(challenge) = self.challenge {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -130,9 +124,26 @@ impl JsonApiError {
         if let Some(allow) = self.allow {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
+    }
+
+    /// The one JSON:API error answer: `{"errors": [object]}` ([`response`]), with the error's
+    /// headers; the request line names its code in lower case.
+    pub fn into_response(self) -> Response<Body> {
+        let mut response = response(self.status, &json!({ "errors": [self.object()] }));
+        self.insert_headers(response.headers_mut());
         crate::observe::RequestFacts::of(&mut response).refused(self.code.to_ascii_lowercase());
         response
     }
+}
+
+/// A JSON:API document as `application/vnd.api+json`, uncacheable
+/// ([`crate::http::json_response`]).
+pub fn response(status: StatusCode, body: &Value) -> Response<Body> {
+    let mut response = crate::http::json_response(status, body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response
 }
 
 #[cfg(test)]
