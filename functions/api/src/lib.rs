@@ -77,19 +77,11 @@ fn unavailable(error: StoreError) -> JsonApiError {
     .with_retry_after(1)
 }
 
-/// Why a token's view cannot be built.
-enum ViewError {
-    /// The market is not in the token's environment: the token does not belong here.
-    OtherEnvironment,
-    Disabled(u64),
-    Storage(StoreError),
-}
-
-/// The token's market as it is now, and the view it gives.
+/// The token's market as it is now, and the view it gives, or why the token gets no view.
 async fn view_of(
     claims: &AccessTokenClaims,
     service: &ApiService,
-) -> Result<(CatalogView, Option<Market>), ViewError> {
+) -> Result<(CatalogView, Option<Market>), JsonApiError> {
     let mode = claims.mode();
     let Some(claim) = &claims.market else {
         return Ok((CatalogView::All { mode }, None));
@@ -98,12 +90,23 @@ async fn view_of(
         .clients
         .find_markets(mode, &[ResourceRef::Id(claim.id.clone())])
         .await
-        .map_err(ViewError::Storage)?
+        .map_err(unavailable)?
         .into_iter()
         .next()
-        .ok_or(ViewError::OtherEnvironment)?;
+        // The market is not in the token's environment: the token does not belong here.
+        .ok_or_else(|| {
+            BearerError::Malformed("the token's market is not in its environment").refusal()
+        })?;
     if !market.active {
-        return Err(ViewError::Disabled(market.number));
+        return Err(JsonApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Market disabled",
+            "MARKET_DISABLED",
+            format!(
+                "market:{} has been disabled: this token gets no data from it",
+                market.number
+            ),
+        ));
     }
     // The claim lists the scoped stock locations when the scope names some.
     let narrowed = claims
@@ -223,20 +226,7 @@ async fn respond(
     service: &ApiService,
     claims: &AccessTokenClaims,
 ) -> Result<Response<Body>, JsonApiError> {
-    let (view, market) = view_of(claims, service)
-        .await
-        .map_err(|error| match error {
-            ViewError::OtherEnvironment => {
-                BearerError::Malformed("the token's market is not in its environment").refusal()
-            }
-            ViewError::Disabled(number) => JsonApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Market disabled",
-                "MARKET_DISABLED",
-                format!("market:{number} has been disabled: this token gets no data from it"),
-            ),
-            ViewError::Storage(error) => unavailable(error),
-        })?;
+    let (view, market) = view_of(claims, service).await?;
     let path = request.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.split('/').skip(2).collect();
     // An id or code that could not name a record is not found, without asking storage.
