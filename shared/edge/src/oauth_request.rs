@@ -223,12 +223,11 @@ fn parse_basic(request: &Request) -> Result<Option<(String, String)>, ApiError> 
     Ok(Some((id, secret)))
 }
 
-enum BodyFormat {
-    Form,
-    Json,
-}
+/// A body's parser: [`parse_form`] or [`parse_json`].
+type BodyParser = fn(&str) -> Result<Params, ApiError>;
 
-fn body_format(request: &Request) -> Result<BodyFormat, ApiError> {
+/// The parser of the request's body, as its media type says.
+fn body_parser(request: &Request) -> Result<BodyParser, ApiError> {
     let unsupported = || {
         ApiError::invalid_request(
             "Content-Type must be application/x-www-form-urlencoded or application/json",
@@ -247,8 +246,8 @@ fn body_format(request: &Request) -> Result<BodyFormat, ApiError> {
         .trim()
         .to_ascii_lowercase();
     match media_type.as_str() {
-        "application/x-www-form-urlencoded" => Ok(BodyFormat::Form),
-        "application/json" | "application/vnd.api+json" => Ok(BodyFormat::Json),
+        "application/x-www-form-urlencoded" => Ok(parse_form),
+        "application/json" | "application/vnd.api+json" => Ok(parse_json),
         _ => Err(unsupported()),
     }
 }
@@ -261,13 +260,10 @@ pub fn parse_oauth_request(request: &Request) -> Result<OAuthRequest, ApiError> 
             "the request body is larger than {MAX_BODY_BYTES} bytes"
         )));
     }
-    let format = body_format(request)?;
+    let parse = body_parser(request)?;
     let body = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::invalid_request("the request body is not valid UTF-8"))?;
-    let mut params = match format {
-        BodyFormat::Form => parse_form(body)?,
-        BodyFormat::Json => parse_json(body)?,
-    };
+    let mut params = parse(body)?;
     let basic = parse_basic(request)?;
     let body_id = params.get("client_id").map(str::to_owned);
     let body_secret = params.get("client_secret").map(str::to_owned);
