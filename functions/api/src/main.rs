@@ -19,10 +19,7 @@ async fn init() -> Result<ApiService, ConfigError> {
     let keys = load_published_keys(&env)?;
     let verification_keys = keys
         .verification_keys()
-        .map_err(|error| ConfigError::Invalid {
-            name: vars::PUBLISHED_KEYS,
-            reason: error.to_string(),
-        })?;
+        .map_err(|error| ConfigError::invalid(vars::PUBLISHED_KEYS, error))?;
     let verifier = BearerVerifier::new(verification_keys, config.issuer.clone());
     let table = required_env(vars::TABLE)?;
     let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));

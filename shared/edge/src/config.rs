@@ -3,8 +3,13 @@
 use crate::cors::CorsPolicy;
 use crate::hashing::{HashingLimits, MAX_HASHING_CONCURRENCY, MAX_HASHING_DEADLINE_MS};
 use gatehouse_core::model::Organization;
-use gatehouse_core::ratelimit::{RateLimitPolicy, RateLimitPolicyError};
-use gatehouse_core::sign_in::SignInPolicy;
+use gatehouse_core::ratelimit::{
+    RateLimitPolicy, RateLimitPolicyError, DEFAULT_LIMIT, DEFAULT_WINDOW_SECONDS,
+};
+use gatehouse_core::sign_in::{
+    SignInPolicy, SignInWindow, DEFAULT_ACCOUNT_LIMIT, DEFAULT_ACCOUNT_WINDOW_SECONDS,
+    DEFAULT_FROM_ADDRESS_LIMIT, DEFAULT_FROM_ADDRESS_WINDOW_SECONDS,
+};
 use gatehouse_core::url_rules::is_https_or_loopback_http;
 
 /// Environment variables Gatehouse reads (documented in the README).
@@ -44,6 +49,16 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
     #[error("set {0} or {1}")]
     MissingEither(&'static str, &'static str),
+}
+
+impl ConfigError {
+    /// [`ConfigError::Invalid`]: `name`'s value is not valid, for `reason`.
+    pub fn invalid(name: &'static str, reason: impl ToString) -> Self {
+        Self::Invalid {
+            name,
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// As its message: a function whose start fails returns this from `main`, and Rust prints
@@ -99,10 +114,10 @@ fn number<T: std::str::FromStr>(
 ) -> Result<T, ConfigError> {
     match env(name) {
         None => Ok(default),
-        Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
-            name,
-            reason: format!("'{value}' is not a whole number"),
-        }),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::invalid(name, format!("'{value}' is not a whole number"))),
     }
 }
 
@@ -130,10 +145,7 @@ fn policy_error(
         RateLimitPolicyError::Limit(_) => limit,
         RateLimitPolicyError::Window(_) => window,
     };
-    ConfigError::Invalid {
-        name,
-        reason: error.to_string(),
-    }
+    ConfigError::invalid(name, error)
 }
 
 impl ServiceConfig {
@@ -142,53 +154,32 @@ impl ServiceConfig {
     }
 
     pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let issuer = normalize_issuer(&required(env, vars::ISSUER)?).map_err(|reason| {
-            ConfigError::Invalid {
-                name: vars::ISSUER,
-                reason,
-            }
-        })?;
+        let issuer = normalize_issuer(&required(env, vars::ISSUER)?)
+            .map_err(|reason| ConfigError::invalid(vars::ISSUER, reason))?;
         let organization = Organization {
             id: required(env, vars::ORGANIZATION_ID)?,
             slug: required(env, vars::ORGANIZATION_SLUG)?,
         };
         let rate_limit = RateLimitPolicy::new(
-            number(
-                env,
-                vars::RATE_LIMIT,
-                gatehouse_core::ratelimit::DEFAULT_LIMIT,
-            )?,
-            number(
-                env,
-                vars::RATE_LIMIT_WINDOW,
-                gatehouse_core::ratelimit::DEFAULT_WINDOW_SECONDS,
-            )?,
+            number(env, vars::RATE_LIMIT, DEFAULT_LIMIT)?,
+            number(env, vars::RATE_LIMIT_WINDOW, DEFAULT_WINDOW_SECONDS)?,
         )
         .map_err(|error| policy_error(error, vars::RATE_LIMIT, vars::RATE_LIMIT_WINDOW))?;
-        use gatehouse_core::sign_in::{self, SignInWindow};
         let sign_in = SignInPolicy::new(
             (
-                number(
-                    env,
-                    vars::LOGIN_FAILURE_LIMIT,
-                    sign_in::DEFAULT_FROM_ADDRESS_LIMIT,
-                )?,
+                number(env, vars::LOGIN_FAILURE_LIMIT, DEFAULT_FROM_ADDRESS_LIMIT)?,
                 number(
                     env,
                     vars::LOGIN_FAILURE_WINDOW,
-                    sign_in::DEFAULT_FROM_ADDRESS_WINDOW_SECONDS,
+                    DEFAULT_FROM_ADDRESS_WINDOW_SECONDS,
                 )?,
             ),
             (
-                number(
-                    env,
-                    vars::ACCOUNT_FAILURE_LIMIT,
-                    sign_in::DEFAULT_ACCOUNT_LIMIT,
-                )?,
+                number(env, vars::ACCOUNT_FAILURE_LIMIT, DEFAULT_ACCOUNT_LIMIT)?,
                 number(
                     env,
                     vars::ACCOUNT_FAILURE_WINDOW,
-                    sign_in::DEFAULT_ACCOUNT_WINDOW_SECONDS,
+                    DEFAULT_ACCOUNT_WINDOW_SECONDS,
                 )?,
             ),
         )
@@ -207,16 +198,13 @@ impl ServiceConfig {
             DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
         )?;
         if grace > MAX_REFRESH_REUSE_GRACE_SECONDS {
-            return Err(ConfigError::Invalid {
-                name: vars::REFRESH_REUSE_GRACE,
-                reason: format!("at most {MAX_REFRESH_REUSE_GRACE_SECONDS} seconds, got {grace}"),
-            });
+            return Err(ConfigError::invalid(
+                vars::REFRESH_REUSE_GRACE,
+                format!("at most {MAX_REFRESH_REUSE_GRACE_SECONDS} seconds, got {grace}"),
+            ));
         }
         let cors = CorsPolicy::parse(&env(vars::CORS_ALLOWED_ORIGINS).unwrap_or_default())
-            .map_err(|reason| ConfigError::Invalid {
-                name: vars::CORS_ALLOWED_ORIGINS,
-                reason,
-            })?;
+            .map_err(|reason| ConfigError::invalid(vars::CORS_ALLOWED_ORIGINS, reason))?;
         Ok(Self {
             issuer,
             organization,
@@ -237,10 +225,10 @@ pub fn password_hashing_from_lookup(
     let default = HashingLimits::default();
     let concurrency = number(env, vars::PASSWORD_HASHING_CONCURRENCY, default.concurrency)?;
     if !(1..=MAX_HASHING_CONCURRENCY).contains(&concurrency) {
-        return Err(ConfigError::Invalid {
-            name: vars::PASSWORD_HASHING_CONCURRENCY,
-            reason: format!("must be from 1 to {MAX_HASHING_CONCURRENCY}, got {concurrency}"),
-        });
+        return Err(ConfigError::invalid(
+            vars::PASSWORD_HASHING_CONCURRENCY,
+            format!("must be from 1 to {MAX_HASHING_CONCURRENCY}, got {concurrency}"),
+        ));
     }
     let deadline = number(
         env,
@@ -248,12 +236,10 @@ pub fn password_hashing_from_lookup(
         default.deadline.as_millis() as u64,
     )?;
     if !(1..=MAX_HASHING_DEADLINE_MS).contains(&deadline) {
-        return Err(ConfigError::Invalid {
-            name: vars::PASSWORD_HASHING_DEADLINE,
-            reason: format!(
-                "must be from 1 to {MAX_HASHING_DEADLINE_MS} milliseconds, got {deadline}"
-            ),
-        });
+        return Err(ConfigError::invalid(
+            vars::PASSWORD_HASHING_DEADLINE,
+            format!("must be from 1 to {MAX_HASHING_DEADLINE_MS} milliseconds, got {deadline}"),
+        ));
     }
     Ok(HashingLimits {
         concurrency,
@@ -283,7 +269,7 @@ pub fn secret_rotation_overlap_from_lookup(
 ) -> Result<std::time::Duration, ConfigError> {
     let name = vars::SECRET_ROTATION_OVERLAP;
     secret_rotation_overlap(number(env, name, DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS)?)
-        .map_err(|reason| ConfigError::Invalid { name, reason })
+        .map_err(|reason| ConfigError::invalid(name, reason))
 }
 
 /// Reads a required variable, for the functions' wiring.

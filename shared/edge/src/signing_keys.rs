@@ -32,15 +32,15 @@ pub async fn load_signing_keys(
         .count()
         > 1
     {
-        return Err(ConfigError::Invalid {
-            name: vars::SIGNING_KEYS,
-            reason: format!(
+        return Err(ConfigError::invalid(
+            vars::SIGNING_KEYS,
+            format!(
                 "set only one of {}, {} and {}",
                 vars::SIGNING_KEYS_SECRET_ARN,
                 vars::SIGNING_KEYS,
                 vars::SIGNING_KEYS_FILE
             ),
-        });
+        ));
     }
     let (name, text) = if let Some(arn) = arn {
         let version = set(env, vars::SIGNING_KEYS_SECRET_VERSION);
@@ -65,21 +65,18 @@ pub async fn load_signing_keys(
             vars::SIGNING_KEYS,
         ));
     };
-    let keys = KeySet::from_pem(&text).map_err(|error| ConfigError::Invalid {
-        name,
-        reason: error.to_string(),
-    })?;
+    let keys = KeySet::from_pem(&text).map_err(|error| ConfigError::invalid(name, error))?;
     if set(env, vars::PUBLISHED_KEYS).is_some() {
         let published = load_published_keys(env)?;
         let kid = &keys.signing_key().kid;
         if !published.publishes(kid) {
-            return Err(ConfigError::Invalid {
-                name: vars::PUBLISHED_KEYS,
-                reason: format!(
+            return Err(ConfigError::invalid(
+                vars::PUBLISHED_KEYS,
+                format!(
                     "the signing key {kid} is not published: publish a key, and give verifiers \
                      time to fetch the JWKS, before it signs"
                 ),
-            });
+            ));
         }
     }
     Ok(keys)
@@ -90,10 +87,8 @@ pub fn load_published_keys(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PublishedKeys, ConfigError> {
     let text = set(env, vars::PUBLISHED_KEYS).ok_or(ConfigError::Missing(vars::PUBLISHED_KEYS))?;
-    PublishedKeys::from_config(&text).map_err(|error| ConfigError::Invalid {
-        name: vars::PUBLISHED_KEYS,
-        reason: error.to_string(),
-    })
+    PublishedKeys::from_config(&text)
+        .map_err(|error| ConfigError::invalid(vars::PUBLISHED_KEYS, error))
 }
 
 #[cfg(feature = "secrets-manager")]

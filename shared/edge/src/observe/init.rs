@@ -25,10 +25,10 @@ pub fn cli() -> Result<(), ConfigError> {
 /// thread (see [`super::batched`]); the caller flushes the returned writer before it exits.
 pub fn serve_logging() -> Result<super::batched::BatchedWriter, ConfigError> {
     let writer = super::batched::BatchedWriter::spawn(std::io::stderr()).map_err(|error| {
-        ConfigError::Invalid {
-            name: logging::RUST_LOG_VAR,
-            reason: format!("cannot start the log writer: {error}"),
-        }
+        ConfigError::invalid(
+            logging::RUST_LOG_VAR,
+            format!("cannot start the log writer: {error}"),
+        )
     })?;
     logging::init(&LogSettings::from_env(Host::Cli)?, writer.clone())?;
     Ok(writer)

@@ -89,10 +89,10 @@ impl LogSettings {
             Some(value) if value.trim().eq_ignore_ascii_case("json") => LogFormat::Json,
             Some(value) if value.trim().eq_ignore_ascii_case("text") => LogFormat::Text,
             Some(value) => {
-                return Err(ConfigError::Invalid {
-                    name: LOG_FORMAT_VAR,
-                    reason: format!("'{}' is neither json nor text", value.escape_debug()),
-                })
+                return Err(ConfigError::invalid(
+                    LOG_FORMAT_VAR,
+                    format!("'{}' is neither json nor text", value.escape_debug()),
+                ))
             }
             None if set(LAMBDA_LOG_FORMAT_VAR).is_some_and(|v| v.eq_ignore_ascii_case("json")) => {
                 LogFormat::Json
@@ -110,10 +110,7 @@ fn env_filter(directives: &str) -> Result<EnvFilter, ConfigError> {
     EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
         .parse(directives)
-        .map_err(|error| ConfigError::Invalid {
-            name: RUST_LOG_VAR,
-            reason: error.to_string(),
-        })
+        .map_err(|error| ConfigError::invalid(RUST_LOG_VAR, error))
 }
 
 /// The subscriber `settings` describe, writing each line to `writer`: `RUST_LOG`'s filter,
@@ -158,10 +155,7 @@ where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
     tracing::subscriber::set_global_default(subscriber(settings, writer)?).map_err(|error| {
-        ConfigError::Invalid {
-            name: RUST_LOG_VAR,
-            reason: format!("logging is already set up: {error}"),
-        }
+        ConfigError::invalid(RUST_LOG_VAR, format!("logging is already set up: {error}"))
     })
 }
 

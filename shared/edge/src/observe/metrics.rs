@@ -39,10 +39,10 @@ impl MetricsOutput {
             None | Some("") => Ok(default),
             Some(value) if value.eq_ignore_ascii_case("emf") => Ok(MetricsOutput::Emf),
             Some(value) if value.eq_ignore_ascii_case("off") => Ok(MetricsOutput::Off),
-            Some(value) => Err(ConfigError::Invalid {
-                name: METRICS_VAR,
-                reason: format!("'{}' is neither emf nor off", value.escape_debug()),
-            }),
+            Some(value) => Err(ConfigError::invalid(
+                METRICS_VAR,
+                format!("'{}' is neither emf nor off", value.escape_debug()),
+            )),
         }
     }
 }
