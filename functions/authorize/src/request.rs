@@ -46,11 +46,14 @@ pub async fn check(
             "The request names no application (client_id is missing).",
         )
     })?;
-    if !is_lookup_key(client_id) {
-        return Err(page(
+    let unknown = || {
+        page(
             400,
             "No web application is registered under this client_id.",
-        ));
+        )
+    };
+    if !is_lookup_key(client_id) {
+        return Err(unknown());
     }
     let requested_scope = parse_scope(params.get("scope"));
     let (markets, locations) = match &requested_scope {
@@ -66,12 +69,7 @@ pub async fn check(
         .filter(|client| {
             client.application.kind == ApplicationKind::Webapp && client.application.enabled
         })
-        .ok_or_else(|| {
-            page(
-                400,
-                "No web application is registered under this client_id.",
-            )
-        })?;
+        .ok_or_else(unknown)?;
     // RFC 9700 §4.1.3: redirect URIs are compared by exact string match.
     let redirect_uri = params
         .get("redirect_uri")
