@@ -153,15 +153,6 @@ pub(crate) struct Form<'a> {
     pub email: &'a str,
 }
 
-/// The error page, with the headers every page carries.
-pub(crate) fn error_page(service: &AuthorizeService, status: u16, message: &str) -> Response<Body> {
-    page::respond(
-        status,
-        page::error(&service.config.organization.slug, message),
-        None,
-    )
-}
-
 /// The one answer to a refusal. `form` is the sign-in form it refuses, when there is one: an
 /// attempt's refusal shows it again; without it (never, today) the error page says the same.
 pub(crate) fn answer(
@@ -199,11 +190,16 @@ pub(crate) fn answer(
             form.email,
             Some(&refusal.message()),
         ),
-        _ => error_page(service, status, &refusal.message()),
+        _ => page::respond(
+            status,
+            page::error(&service.config.organization.slug, &refusal.message()),
+            None,
+        ),
     };
     if let Some(seconds) = refusal.retry_after() {
-        let headers = response.headers_mut();
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     if let Refusal::AddressLimited(outcome) = &refusal {
         rate_limit_headers(&mut response, outcome);
