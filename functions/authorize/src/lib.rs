@@ -15,7 +15,7 @@ use gatehouse_core::clock::Clock;
 use gatehouse_core::grant::GrantType;
 use gatehouse_edge::config::ServiceConfig;
 use gatehouse_edge::error::ApiError;
-use gatehouse_edge::gate::Gate;
+use gatehouse_edge::gate::{Endpoint, Gate};
 use gatehouse_edge::hashing::PasswordHashing;
 use gatehouse_edge::http::rate_limit_headers;
 use gatehouse_edge::oauth_request::{parse_form, Params, MAX_BODY_BYTES};
@@ -141,20 +141,6 @@ fn sign_in_page(
     response
 }
 
-async fn show(request: &Request, service: &AuthorizeService) -> Response<Body> {
-    let params = match parse_form(request.uri().query().unwrap_or("")) {
-        Ok(params) => params,
-        Err(error) => return answer(service, Refusal::unparsed(error), None),
-    };
-    match request::check(&params, service).await {
-        Ok(checked) => about(
-            sign_in_page(service, &checked, request.headers(), 200, "", None),
-            &checked,
-        ),
-        Err(refusal) => answer(service, refusal, None),
-    }
-}
-
 fn form_params(request: &Request) -> Result<Params, ApiError> {
     let body = gatehouse_edge::http::body_bytes(request);
     if body.len() > MAX_BODY_BYTES {
@@ -163,22 +149,6 @@ fn form_params(request: &Request) -> Result<Params, ApiError> {
     let body = std::str::from_utf8(body)
         .map_err(|_| ApiError::invalid_request("the form is not valid UTF-8"))?;
     parse_form(body)
-}
-
-async fn submit(request: &Request, service: &AuthorizeService) -> Response<Body> {
-    let form = match form_params(request) {
-        Ok(form) => form,
-        Err(error) => return answer(service, Refusal::unparsed(error), None),
-    };
-    // The request's own parameters come back as hidden fields: checked again, never trusted.
-    let checked = match request::check(&form, service).await {
-        Ok(checked) => checked,
-        Err(refusal) => return answer(service, refusal, None),
-    };
-    about(
-        sign_in_form(request, service, &form, &checked).await,
-        &checked,
-    )
 }
 
 /// The answer to a sign-in form whose request checked.
@@ -205,21 +175,24 @@ async fn sign_in_form(
     if email.is_empty() || password.is_empty() {
         return refused(Refusal::MissingFields);
     }
-    let address = match sign_in::address_admitted(request, service).await {
-        Ok(address) => address,
+    // The address's count comes before the account's own, so that an address past its limit
+    // costs no account an attempt.
+    let address = match service.gate.admit(Endpoint::SignIn, request).await {
+        Ok(admission) => admission.outcome(),
         Err(error) => return refused(Refusal::Unavailable(error)),
     };
     if !address.allowed {
         return refused(Refusal::AddressLimited(address));
     }
     let mut response = match sign_in::attempt(request, service, checked, email, password).await {
-        Ok(code) => redirect_back(
+        Ok(Ok(code)) => redirect_back(
             service,
             &checked.redirect_uri,
             checked.state.as_deref(),
             vec![("code", &code)],
         ),
-        Err(refusal) => refused(refusal),
+        Ok(Err(refusal)) => refused(refusal),
+        Err(error) => refused(Refusal::Unavailable(error)),
     };
     // Every answer to an attempt the address made reports its count.
     rate_limit_headers(&mut response, &address);
@@ -228,11 +201,26 @@ async fn sign_in_form(
 
 /// Handles `GET` and `POST /oauth/authorize`.
 pub async fn handle(request: Request, service: &AuthorizeService) -> Response<Body> {
-    match *request.method() {
-        Method::GET | Method::HEAD => show(&request, service).await,
-        Method::POST => submit(&request, service).await,
-        _ => ApiError::method_not_allowed("GET, POST").into_response(),
-    }
+    let params = match *request.method() {
+        Method::GET | Method::HEAD => parse_form(request.uri().query().unwrap_or("")),
+        Method::POST => form_params(&request),
+        _ => return ApiError::method_not_allowed("GET, POST").into_response(),
+    };
+    let params = match params {
+        Ok(params) => params,
+        Err(error) => return answer(service, Refusal::unparsed(error), None),
+    };
+    // A form's request parameters come back as hidden fields: checked again, never trusted.
+    let checked = match request::check(&params, service).await {
+        Ok(checked) => checked,
+        Err(refusal) => return answer(service, refusal, None),
+    };
+    let response = if request.method() == Method::POST {
+        sign_in_form(&request, service, &params, &checked).await
+    } else {
+        sign_in_page(service, &checked, request.headers(), 200, "", None)
+    };
+    about(response, &checked)
 }
 
 #[cfg(test)]

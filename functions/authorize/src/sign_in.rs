@@ -1,4 +1,4 @@
-//! A sign-in form's attempt: its address's count, then the password, then the sign-in
+//! A sign-in form's attempt, once its address is counted: the password, then the sign-in
 //! protection ([`gatehouse_core::sign_in`]), which also stores the code of a successful one.
 
 use std::time::Duration;
@@ -7,11 +7,9 @@ use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::grant_hint::GrantHint;
 use gatehouse_core::lifetime::AUTHORIZATION_CODE_LIFETIME;
 use gatehouse_core::model::{AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENGTH};
-use gatehouse_core::ratelimit::RateLimitOutcome;
 use gatehouse_core::secret::{random_token, SecretHash};
 use gatehouse_core::sign_in::{AccountKind, SignInCheck, SignInKeys};
 use gatehouse_edge::error::ApiError;
-use gatehouse_edge::gate::Endpoint;
 use gatehouse_edge::http::client_rate_key;
 use gatehouse_store::SignInGrant;
 use lambda_http::Request;
@@ -20,42 +18,17 @@ use crate::refusal::{Refusal, BAD_CREDENTIALS};
 use crate::request::AuthorizationRequest;
 use crate::AuthorizeService;
 
-/// Counts a sign-in attempt against its client address (before the account's own count, so
-/// that an address past its limit costs no account an attempt).
-pub(crate) async fn address_admitted(
-    request: &Request,
-    service: &AuthorizeService,
-) -> Result<RateLimitOutcome, ApiError> {
-    let admission = service.gate.admit(Endpoint::SignIn, request).await?;
-    Ok(admission.outcome())
-}
-
-/// A sign-in attempt its address may make, the password then the sign-in protection: the
-/// code it earns, or why not.
-pub(crate) async fn attempt(
-    request: &Request,
-    service: &AuthorizeService,
-    checked: &AuthorizationRequest,
-    email: &str,
-    password: &str,
-) -> Result<String, Refusal> {
-    let address = client_rate_key(request);
-    match sign_in(service, checked, email, password, &address).await {
-        Ok(SignedIn::Code(code)) => Ok(code),
-        Ok(SignedIn::Refused) => Err(Refusal::BadCredentials),
-        Ok(SignedIn::Held(check)) => {
-            let (message, retry_after) = match (&check, check.hold_message()) {
-                (SignInCheck::Held { outcome, .. }, Some(message)) => {
-                    (message, outcome.reset_seconds.max(1))
-                }
-                _ => (BAD_CREDENTIALS.to_owned(), 1),
-            };
-            Err(Refusal::Held {
-                message: as_sentence(&message),
-                retry_after,
-            })
+/// The refusal of an attempt the sign-in protection holds off, whatever the password.
+fn held(check: SignInCheck) -> Refusal {
+    let (message, retry_after) = match (&check, check.hold_message()) {
+        (SignInCheck::Held { outcome, .. }, Some(message)) => {
+            (message, outcome.reset_seconds.max(1))
         }
-        Err(error) => Err(Refusal::Unavailable(error)),
+        _ => (BAD_CREDENTIALS.to_owned(), 1),
+    };
+    Refusal::Held {
+        message: as_sentence(&message),
+        retry_after,
     }
 }
 
@@ -67,30 +40,24 @@ fn as_sentence(message: &str) -> String {
     format!("{}{}.", first.unwrap_or_default(), chars.as_str())
 }
 
-enum SignedIn {
-    /// Signed in: the code issued.
-    Code(String),
-    Refused,
-    /// Held off by the sign-in protection, whatever the password.
-    Held(SignInCheck),
-}
-
-/// Checks a user's email and password with the customers' sign-in protection
-/// ([`gatehouse_core::sign_in`]): an unknown email costs a dummy hash, a failure is counted
-/// in the account's windows, and the right password issues the code only while they have room,
-/// in one atomic step with forgetting this address's failures.
-async fn sign_in(
+/// A sign-in attempt its address may make: checks a user's email and password with the
+/// customers' sign-in protection ([`gatehouse_core::sign_in`]): an unknown email costs a dummy
+/// hash, a failure is counted in the account's windows, and the right password issues the code
+/// only while they have room, in one atomic step with forgetting this address's failures. The
+/// code it earns, or why not; Err: storage failed, or no password hashing could start in time.
+pub(crate) async fn attempt(
+    http_request: &Request,
     service: &AuthorizeService,
     request: &AuthorizationRequest,
     email: &str,
     password: &str,
-    address: &str,
-) -> Result<SignedIn, ApiError> {
+) -> Result<Result<String, Refusal>, ApiError> {
     if email.len() > MAX_EMAIL_LENGTH {
-        return Ok(SignedIn::Refused);
+        return Ok(Err(Refusal::BadCredentials));
     }
     let mode = request.application.mode;
-    let keys = SignInKeys::of(mode, AccountKind::User, email, address);
+    let address = client_rate_key(http_request);
+    let keys = SignInKeys::of(mode, AccountKind::User, email, &address);
     let policy = &service.config.sign_in;
     let now = service.clock.now();
     let user = service.users.find_user_by_email(mode, email).await?;
@@ -106,8 +73,8 @@ async fn sign_in(
                 .count_failed_sign_in(&keys, policy, now)
                 .await?
             {
-                SignInCheck::Admitted => SignedIn::Refused,
-                held => SignedIn::Held(held),
+                SignInCheck::Admitted => Err(Refusal::BadCredentials),
+                check => Err(held(check)),
             },
         );
     };
@@ -119,9 +86,9 @@ async fn sign_in(
     {
         SignInCheck::Admitted => {
             tracing::info!(client_id = %request.application.client_id, user_id = %user.id, "authorization code issued");
-            Ok(SignedIn::Code(code))
+            Ok(Ok(code))
         }
-        held => Ok(SignedIn::Held(held)),
+        check => Ok(Err(held(check))),
     }
 }
 
