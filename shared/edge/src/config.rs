@@ -92,12 +92,6 @@ pub const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
 /// The refresh-token reuse grace period, by default.
 pub const DEFAULT_REFRESH_REUSE_GRACE_SECONDS: u64 = 10;
 
-impl ServiceConfig {
-    pub fn default_refresh_reuse_grace() -> std::time::Duration {
-        std::time::Duration::from_secs(DEFAULT_REFRESH_REUSE_GRACE_SECONDS)
-    }
-}
-
 fn required(
     env: &dyn Fn(&str) -> Option<String>,
     name: &'static str,
@@ -149,6 +143,10 @@ fn policy_error(
 }
 
 impl ServiceConfig {
+    pub fn default_refresh_reuse_grace() -> std::time::Duration {
+        std::time::Duration::from_secs(DEFAULT_REFRESH_REUSE_GRACE_SECONDS)
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(&|name| std::env::var(name).ok())
     }

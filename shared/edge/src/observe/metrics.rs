@@ -12,7 +12,7 @@
 //! Dimension values are bounded sets (grants, kinds, error codes, limits, function names):
 //! never a client id or a route, which anyone can vary and CloudWatch bills per combination.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::record::{millis, RequestRecord};
 use crate::config::ConfigError;
@@ -63,7 +63,6 @@ fn directive(dimensions: &[&str], metrics: &[(&str, &str)]) -> Value {
 /// directive; the values and dimensions sit at the root, beside the request id, so that Logs
 /// Insights can find the request behind a data point.
 pub fn emf_document(record: &RequestRecord, function: &str, now: UnixMillis) -> Value {
-    let mut root = Map::new();
     let mut directives = vec![directive(
         &["Function"],
         &[
@@ -71,40 +70,36 @@ pub fn emf_document(record: &RequestRecord, function: &str, now: UnixMillis) -> 
             ("StorageRequests", "Count"),
         ],
     )];
-    root.insert("Function".into(), json!(function));
-    root.insert(
-        "StorageLatency".into(),
-        json!(millis(record.storage.latency)),
-    );
-    root.insert("StorageRequests".into(), json!(record.storage.requests));
+    let mut root = json!({
+        "Function": function,
+        "StorageLatency": millis(record.storage.latency),
+        "StorageRequests": record.storage.requests,
+        "request_id": record.request_id,
+        "route": record.route,
+        "status": record.status,
+    });
     let facts = &record.facts;
     if let (true, Some(grant), Some(kind)) = (facts.token_issued, facts.grant, facts.kind) {
         directives.push(directive(
             &["Grant", "ApplicationKind"],
             &[("TokensIssued", "Count")],
         ));
-        root.insert("Grant".into(), json!(grant.as_str()));
-        root.insert("ApplicationKind".into(), json!(kind.as_str()));
-        root.insert("TokensIssued".into(), json!(1));
+        root["Grant"] = json!(grant.as_str());
+        root["ApplicationKind"] = json!(kind.as_str());
+        root["TokensIssued"] = json!(1);
     }
     if let Some(error) = record.error() {
         directives.push(directive(&["Error"], &[("Refusals", "Count")]));
-        root.insert("Error".into(), json!(error));
-        root.insert("Refusals".into(), json!(1));
+        root["Error"] = json!(error);
+        root["Refusals"] = json!(1);
     }
     if let Some(limit) = facts.rate_limited {
         directives.push(directive(&["Limit"], &[("RateLimited", "Count")]));
-        root.insert("Limit".into(), json!(limit.as_str()));
-        root.insert("RateLimited".into(), json!(1));
+        root["Limit"] = json!(limit.as_str());
+        root["RateLimited"] = json!(1);
     }
-    root.insert("request_id".into(), json!(record.request_id));
-    root.insert("route".into(), json!(record.route));
-    root.insert("status".into(), json!(record.status));
-    root.insert(
-        "_aws".into(),
-        json!({"Timestamp": now.0, "CloudWatchMetrics": directives}),
-    );
-    Value::Object(root)
+    root["_aws"] = json!({"Timestamp": now.0, "CloudWatchMetrics": directives});
+    root
 }
 
 #[cfg(test)]

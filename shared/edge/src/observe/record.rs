@@ -31,12 +31,9 @@ impl RequestRecord {
             return None;
         }
         Some(self.facts.error.clone().unwrap_or_else(|| {
-            http::StatusCode::from_u16(self.status)
-                .ok()
-                .and_then(|status| status.canonical_reason())
-                .unwrap_or("error")
-                .to_ascii_lowercase()
-                .replace([' ', '-'], "_")
+            http::StatusCode::from_u16(self.status).map_or("error".to_owned(), |status| {
+                crate::jsonapi::status_code(status).to_ascii_lowercase()
+            })
         }))
     }
 

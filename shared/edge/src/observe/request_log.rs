@@ -59,15 +59,6 @@ pub fn request_id_of(request: &Request) -> String {
 /// Where EMF lines go: standard output, where CloudWatch Logs picks them up.
 pub type MetricsSink = Arc<dyn Fn(&str) + Send + Sync>;
 
-fn stdout_sink() -> MetricsSink {
-    Arc::new(|line: &str| {
-        // One write of the whole line, so that concurrent requests never interleave.
-        let mut line = line.to_owned();
-        line.push('\n');
-        let _ = std::io::stdout().lock().write_all(line.as_bytes());
-    })
-}
-
 /// Wraps each handler: see [`Observer::observe`]. Cheap to clone.
 #[derive(Clone)]
 pub struct Observer {
@@ -81,7 +72,13 @@ pub struct Observer {
 impl Observer {
     /// Request lines and, when `metrics` says so, EMF lines on standard output.
     pub fn new(metrics: MetricsOutput, function: &str) -> Self {
-        Self::with_sink(metrics, function, Arc::new(SystemClock), stdout_sink())
+        let stdout = |line: &str| {
+            // One write of the whole line, so that concurrent requests never interleave.
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(format!("{line}\n").as_bytes());
+        };
+        Self::with_sink(metrics, function, Arc::new(SystemClock), Arc::new(stdout))
     }
 
     /// EMF lines to `sink`, timestamped by `clock`: for tests.
