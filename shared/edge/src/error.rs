@@ -49,52 +49,41 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// The `error` field.
-    pub fn as_str(self) -> &'static str {
+    /// The `error` field and the status of each code.
+    fn parts(self) -> (&'static str, StatusCode) {
         match self {
-            ErrorCode::InvalidRequest => "invalid_request",
-            ErrorCode::InvalidClient => "invalid_client",
-            ErrorCode::InvalidGrant => "invalid_grant",
-            ErrorCode::UnauthorizedClient | ErrorCode::TokenOfAnotherClient => {
-                "unauthorized_client"
+            Self::InvalidRequest => ("invalid_request", StatusCode::BAD_REQUEST),
+            Self::InvalidClient => ("invalid_client", StatusCode::UNAUTHORIZED),
+            Self::InvalidGrant => ("invalid_grant", StatusCode::BAD_REQUEST),
+            Self::UnauthorizedClient => ("unauthorized_client", StatusCode::BAD_REQUEST),
+            Self::TokenOfAnotherClient => ("unauthorized_client", StatusCode::FORBIDDEN),
+            Self::UnsupportedGrantType => ("unsupported_grant_type", StatusCode::BAD_REQUEST),
+            Self::InvalidScope => ("invalid_scope", StatusCode::BAD_REQUEST),
+            Self::TooManyRequests => ("too_many_requests", StatusCode::TOO_MANY_REQUESTS),
+            Self::TemporarilyUnavailable => {
+                ("temporarily_unavailable", StatusCode::SERVICE_UNAVAILABLE)
             }
-            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
-            ErrorCode::InvalidScope => "invalid_scope",
-            ErrorCode::TooManyRequests => "too_many_requests",
-            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
-            ErrorCode::ServerError => "server_error",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::MethodNotAllowed => "method_not_allowed",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::UnprocessableContent => "unprocessable_content",
-            ErrorCode::RequestTimeout => "request_timeout",
+            Self::ServerError => ("server_error", StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound => ("not_found", StatusCode::NOT_FOUND),
+            Self::MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
+            Self::Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED),
+            Self::Forbidden => ("forbidden", StatusCode::FORBIDDEN),
+            Self::Conflict => ("conflict", StatusCode::CONFLICT),
+            Self::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+            Self::UnprocessableContent => {
+                ("unprocessable_content", StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            Self::RequestTimeout => ("request_timeout", StatusCode::REQUEST_TIMEOUT),
         }
     }
 
+    /// The `error` field.
+    pub fn as_str(self) -> &'static str {
+        self.parts().0
+    }
+
     pub fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::InvalidRequest
-            | ErrorCode::InvalidGrant
-            | ErrorCode::UnauthorizedClient
-            | ErrorCode::UnsupportedGrantType
-            | ErrorCode::InvalidScope => StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
-            ErrorCode::TokenOfAnotherClient => StatusCode::FORBIDDEN,
-            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::UnprocessableContent => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-        }
+        self.parts().1
     }
 }
 

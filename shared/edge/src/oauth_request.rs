@@ -318,9 +318,10 @@ pub fn authenticate(
             "client authentication failed: client_id is required",
         ));
     }
+    let invalid = || ApiError::invalid_client().with_basic_auth(credentials.via_basic);
     let application = found
         .filter(|application| application.enabled)
-        .ok_or_else(|| ApiError::invalid_client().with_basic_auth(credentials.via_basic))?;
+        .ok_or_else(invalid)?;
     match (application.kind.client_type(), &credentials.client_secret) {
         (ClientType::Public, None) => Ok(()),
         (ClientType::Public, Some(_)) => Err(refused(
@@ -329,9 +330,7 @@ pub fn authenticate(
         (ClientType::Confidential, Some(secret)) if application.secret_matches(secret, now) => {
             Ok(())
         }
-        (ClientType::Confidential, _) => {
-            Err(ApiError::invalid_client().with_basic_auth(credentials.via_basic))
-        }
+        (ClientType::Confidential, _) => Err(invalid()),
     }
 }
 

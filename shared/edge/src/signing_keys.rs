@@ -26,12 +26,7 @@ pub async fn load_signing_keys(
     let arn = set(env, vars::SIGNING_KEYS_SECRET_ARN);
     let pem = set(env, vars::SIGNING_KEYS);
     let file = set(env, vars::SIGNING_KEYS_FILE);
-    if [arn.is_some(), pem.is_some(), file.is_some()]
-        .iter()
-        .filter(|given| **given)
-        .count()
-        > 1
-    {
+    if [&arn, &pem, &file].into_iter().flatten().count() > 1 {
         return Err(ConfigError::invalid(
             vars::SIGNING_KEYS,
             format!(
