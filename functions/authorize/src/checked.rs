@@ -1,7 +1,7 @@
 //! A request that passed every check of `request.rs`, and what the sign-in page says of its
 //! scope.
 
-use gatehouse_core::model::{Application, Market, StockLocation};
+use gatehouse_core::model::Application;
 use gatehouse_core::scope::GrantedScope;
 
 /// A request that passed every check: what the sign-in page shows and a code is bound to.
@@ -18,24 +18,20 @@ pub struct AuthorizationRequest {
 
 /// What the page says the application will get, one line each.
 pub fn describe_scope(scope: &GrantedScope) -> Vec<String> {
-    fn location(location: &StockLocation) -> String {
-        format!(
-            "Stock in {} (stock location {})",
-            location.name, location.number
-        )
-    }
-    fn market(market: &Market) -> String {
-        format!("{} (market {})", market.name, market.number)
-    }
     match scope {
         GrantedScope::AllMarkets => {
             vec!["Every market of the organization (market:all)".to_owned()]
         }
         GrantedScope::Market {
-            market: m,
+            market,
             stock_locations,
-        } => std::iter::once(market(m))
-            .chain(stock_locations.iter().map(location))
+        } => std::iter::once(format!("{} (market {})", market.name, market.number))
+            .chain(stock_locations.iter().map(|location| {
+                format!(
+                    "Stock in {} (stock location {})",
+                    location.name, location.number
+                )
+            }))
             .collect(),
     }
 }

@@ -12,9 +12,9 @@ use serde_json::json;
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
-/// How long clients and caches may keep the documents. A new key must be published at least
-/// this long before it signs (see the README on key rotation).
-const MAX_AGE_SECONDS: u32 = 300;
+/// How long clients and caches may keep the documents: 300 seconds. A new key must be published
+/// at least this long before it signs (see the README on key rotation).
+const CACHE_CONTROL: &str = "public, max-age=300";
 
 pub struct WellKnown {
     jwks: serde_json::Value,
@@ -45,18 +45,6 @@ impl WellKnown {
     }
 }
 
-fn cacheable(body: &serde_json::Value) -> Response<Body> {
-    let mut response = json_response(StatusCode::OK, body);
-    let headers = response.headers_mut();
-    headers.remove(header::PRAGMA);
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECONDS}"))
-            .expect("static header"),
-    );
-    response
-}
-
 pub async fn handle(request: Request, documents: &WellKnown) -> Response<Body> {
     let document = match request.uri().path() {
         JWKS_PATH => &documents.jwks,
@@ -66,5 +54,12 @@ pub async fn handle(request: Request, documents: &WellKnown) -> Response<Body> {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return ApiError::method_not_allowed("GET, HEAD").into_response();
     }
-    cacheable(document)
+    let mut response = json_response(StatusCode::OK, document);
+    let headers = response.headers_mut();
+    headers.remove(header::PRAGMA);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    response
 }
