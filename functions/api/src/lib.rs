@@ -22,7 +22,7 @@ use gatehouse_edge::jsonapi::JsonApiError;
 use gatehouse_edge::oauth_request::parse_form;
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
-use gatehouse_store::catalog::MAX_PAGE_SIZE;
+use gatehouse_store::catalog::{page_of, MAX_PAGE_SIZE};
 use gatehouse_store::{CatalogReads, Clients, Concerns, Page, PageRequest, StoreError};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -241,10 +241,7 @@ async fn respond(
             list(service, request, |page, _| async move {
                 match &market {
                     // A market token sees its market alone.
-                    Some(market) => Ok(gatehouse_store::catalog::page_of(
-                        vec![market.clone()],
-                        page,
-                    )),
+                    Some(market) => Ok(page_of(vec![market.clone()], page)),
                     None => catalog.list_markets(view.mode(), page).await,
                 }
             })
@@ -267,16 +264,10 @@ async fn respond(
         ["skus"] => {
             list(service, request, |page, code| async move {
                 match code {
-                    Some(code) if unfit(&code) => Ok(Page {
-                        records: vec![],
-                        record_count: 0,
-                    }),
+                    Some(code) if unfit(&code) => Ok(page_of(vec![], page)),
                     Some(code) => {
                         let found = catalog.find_sku_by_code(&view, &code).await?;
-                        Ok(gatehouse_store::catalog::page_of(
-                            found.into_iter().collect(),
-                            page,
-                        ))
+                        Ok(page_of(found.into_iter().collect(), page))
                     }
                     None => catalog.list_skus(&view, page).await,
                 }
