@@ -129,19 +129,6 @@ pub fn normalize_issuer(issuer: &str) -> Result<String, String> {
     Ok(issuer.to_owned())
 }
 
-/// A policy error, blamed on the variable that set the part at fault.
-fn policy_error(
-    error: RateLimitPolicyError,
-    limit: &'static str,
-    window: &'static str,
-) -> ConfigError {
-    let name = match error {
-        RateLimitPolicyError::Limit(_) => limit,
-        RateLimitPolicyError::Window(_) => window,
-    };
-    ConfigError::invalid(name, error)
-}
-
 impl ServiceConfig {
     pub fn default_refresh_reuse_grace() -> std::time::Duration {
         std::time::Duration::from_secs(DEFAULT_REFRESH_REUSE_GRACE_SECONDS)
@@ -162,7 +149,11 @@ impl ServiceConfig {
             number(env, vars::RATE_LIMIT, DEFAULT_LIMIT)?,
             number(env, vars::RATE_LIMIT_WINDOW, DEFAULT_WINDOW_SECONDS)?,
         )
-        .map_err(|error| policy_error(error, vars::RATE_LIMIT, vars::RATE_LIMIT_WINDOW))?;
+        // A policy error is blamed on the variable that set the part at fault.
+        .map_err(|error| match error {
+            RateLimitPolicyError::Limit(_) => ConfigError::invalid(vars::RATE_LIMIT, error),
+            RateLimitPolicyError::Window(_) => ConfigError::invalid(vars::RATE_LIMIT_WINDOW, error),
+        })?;
         let sign_in = SignInPolicy::new(
             (
                 number(env, vars::LOGIN_FAILURE_LIMIT, DEFAULT_FROM_ADDRESS_LIMIT)?,

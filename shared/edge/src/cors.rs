@@ -82,21 +82,6 @@ impl CorsPolicy {
         response
     }
 
-    /// Marks a response to an allowed origin's request as readable by that origin. Errors
-    /// included: a browser client must be able to read `invalid_grant` to act on it.
-    fn apply(&self, origin: Option<&HeaderValue>, response: &mut Response<Body>) {
-        if !self.allows_any() {
-            return;
-        }
-        let allowed = self.allowed(origin).cloned();
-        let headers = response.headers_mut();
-        // The answer depends on Origin whenever any origin is allowed: caches must key on it.
-        headers.append(header::VARY, HeaderValue::from_static("Origin"));
-        if let Some(origin) = allowed {
-            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        }
-    }
-
     /// Runs a CORS-enabled POST endpoint: answers preflights, and lets an allowed origin read
     /// what `respond` answers.
     pub async fn serve<F>(
@@ -112,7 +97,17 @@ impl CorsPolicy {
         }
         let origin = request.headers().get(header::ORIGIN).cloned();
         let mut response = respond(request).await;
-        self.apply(origin.as_ref(), &mut response);
+        // An allowed origin may read the answer, errors included: a browser client must be
+        // able to read `invalid_grant` to act on it.
+        if self.allows_any() {
+            let allowed = self.allowed(origin.as_ref()).cloned();
+            let headers = response.headers_mut();
+            // The answer depends on Origin whenever any origin is allowed: caches must key on it.
+            headers.append(header::VARY, HeaderValue::from_static("Origin"));
+            if let Some(origin) = allowed {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            }
+        }
         response
     }
 }
