@@ -3,7 +3,7 @@
 
 use lambda_http::tracing::subscriber::filter::{EnvFilter, LevelFilter, Targets};
 use lambda_http::tracing::subscriber::fmt::{self, MakeWriter};
-use lambda_http::tracing::subscriber::layer::SubscriberExt;
+use lambda_http::tracing::subscriber::layer::{Layer, SubscriberExt};
 use lambda_http::tracing::subscriber::registry::Registry;
 use tracing::Subscriber;
 
@@ -125,28 +125,20 @@ where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
     let filter = env_filter(&settings.directives)?;
-    let (json, text) = match settings.format {
-        LogFormat::Json => (
-            Some(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false)
-                    .with_writer(writer),
-            ),
-            None,
-        ),
-        LogFormat::Text => (
-            None,
-            Some(fmt::layer().with_ansi(false).with_writer(writer)),
-        ),
+    let format = match settings.format {
+        LogFormat::Json => fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(writer)
+            .boxed(),
+        LogFormat::Text => fmt::layer().with_ansi(false).with_writer(writer).boxed(),
     };
     Ok(Registry::default()
         .with(filter)
         .with(wire_clamp())
-        .with(json)
-        .with(text))
+        .with(format))
 }
 
 /// Installs the subscriber for the whole process.
