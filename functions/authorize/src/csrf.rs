@@ -56,10 +56,8 @@ impl CsrfCookie {
 
     /// The request's value when it has a well-formed one, else a new one to set.
     pub fn value(self, headers: &HeaderMap) -> (String, bool) {
-        match self.read(headers) {
-            Some(value) => (value, false),
-            None => (random_token(32), true),
-        }
+        self.read(headers)
+            .map_or_else(|| (random_token(32), true), |value| (value, false))
     }
 
     /// The `Set-Cookie` header for `value`.

@@ -104,14 +104,6 @@ fn redirect_back<'a>(
     response
 }
 
-/// `response` with the client of a checked request, for the request line.
-fn about(mut response: Response<Body>, request: &AuthorizationRequest) -> Response<Body> {
-    let facts = RequestFacts::of(&mut response);
-    facts.grant = Some(GrantType::AuthorizationCode);
-    facts.client(&request.application.client_id, request.application.kind);
-    response
-}
-
 /// The sign-in page for a checked request, with a CSRF cookie.
 fn sign_in_page(
     service: &AuthorizeService,
@@ -215,12 +207,16 @@ pub async fn handle(request: Request, service: &AuthorizeService) -> Response<Bo
         Ok(checked) => checked,
         Err(refusal) => return answer(service, refusal, None),
     };
-    let response = if request.method() == Method::POST {
+    let mut response = if request.method() == Method::POST {
         sign_in_form(&request, service, &params, &checked).await
     } else {
         sign_in_page(service, &checked, request.headers(), 200, "", None)
     };
-    about(response, &checked)
+    // The client of a checked request, for the request line.
+    let facts = RequestFacts::of(&mut response);
+    facts.grant = Some(GrantType::AuthorizationCode);
+    facts.client(&checked.application.client_id, checked.application.kind);
+    response
 }
 
 #[cfg(test)]
