@@ -70,12 +70,11 @@ impl AuthorizeService {
 
 /// `uri` with `pairs` added to its query.
 fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in pairs {
-        query.append_pair(name, value);
-    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
     let separator = if uri.contains('?') { '&' } else { '?' };
-    format!("{uri}{separator}{}", query.finish())
+    format!("{uri}{separator}{query}")
 }
 
 /// A redirect back to the client. RFC 9700 §4.11: 303, so that the browser does not repost

@@ -13,7 +13,6 @@ use serde_json::json;
 
 use crate::jsonapi::{self, JsonApiError};
 
-/// The error codes Gatehouse answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidRequest,

@@ -20,7 +20,6 @@ use crate::error::ApiError;
 use crate::http::{client_rate_key, rate_limit_headers};
 use crate::observe::facts::Limit;
 
-/// The endpoints behind the gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     /// `POST /oauth/token`.

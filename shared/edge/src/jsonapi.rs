@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 
 use gatehouse_core::input::description_text;
 
-/// The JSON:API media type.
 pub const CONTENT_TYPE: &str = "application/vnd.api+json";
 
 /// The JSON:API `code` for a status when no more precise one is given: its reason phrase in

@@ -22,7 +22,6 @@ pub const NAMESPACE: &str = "Gatehouse";
 /// The variable that turns EMF lines on or off.
 pub const METRICS_VAR: &str = "GATEHOUSE_METRICS";
 
-/// Whether metrics are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetricsOutput {
     Off,
