@@ -124,11 +124,10 @@ impl BearerVerifier {
     ) -> Result<AccessTokenClaims, BearerError> {
         let token = bearer_token(authorization_header)?;
         let header = jose_header(token)?;
-        let kid = header.kid.as_deref().ok_or(BearerError::UnknownKey)?;
         let key = self
             .keys
             .iter()
-            .find(|key| key.kid == kid)
+            .find(|key| header.kid.as_ref() == Some(&key.kid))
             .ok_or(BearerError::UnknownKey)?;
         if header.alg != key.algorithm.as_str() {
             return Err(BearerError::WrongAlgorithm {
