@@ -67,16 +67,14 @@ pub(crate) async fn attempt(
         .verify_or_dummy(hash, password.to_owned())
         .await?;
     let Some(user) = user.filter(|_| verified) else {
-        return Ok(
-            match service
-                .sign_ins
-                .count_failed_sign_in(&keys, policy, now)
-                .await?
-            {
-                SignInCheck::Admitted => Err(Refusal::BadCredentials),
-                check => Err(held(check)),
-            },
-        );
+        let check = service
+            .sign_ins
+            .count_failed_sign_in(&keys, policy, now)
+            .await?;
+        return Ok(Err(match check {
+            SignInCheck::Admitted => Refusal::BadCredentials,
+            check => held(check),
+        }));
     };
     let (code, record) = new_code(request, &user.id, now);
     match service
