@@ -1,16 +1,12 @@
 //! The API Lambda: configuration, published keys and the DynamoDB client are built once per
 //! cold start.
 
-use std::sync::Arc;
-
 use gatehouse_api::{handle, ApiService};
-use gatehouse_core::clock::SystemClock;
 use gatehouse_edge::bearer::BearerVerifier;
-use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
+use gatehouse_edge::config::{vars, ConfigError, ServiceConfig};
 use gatehouse_edge::init::run_function;
 use gatehouse_edge::runtime::Runtime;
 use gatehouse_edge::signing_keys::load_published_keys;
-use gatehouse_store::dynamo::{self, DynamoStore};
 use lambda_http::Error;
 
 async fn init() -> Result<ApiService, ConfigError> {
@@ -21,10 +17,10 @@ async fn init() -> Result<ApiService, ConfigError> {
         .verification_keys()
         .map_err(|error| ConfigError::invalid(vars::PUBLISHED_KEYS, error))?;
     let verifier = BearerVerifier::new(verification_keys, config.issuer.clone());
-    let table = required_env(vars::TABLE)?;
-    let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
-    let runtime = Runtime::new(store, config, Arc::new(SystemClock));
-    Ok(ApiService::new(&runtime, verifier))
+    Ok(ApiService::new(
+        &Runtime::on_dynamodb(config).await?,
+        verifier,
+    ))
 }
 
 #[tokio::main]

@@ -1,20 +1,13 @@
 //! The authorize Lambda: configuration and the DynamoDB client are built once per cold start.
 
-use std::sync::Arc;
-
 use gatehouse_authorize::{handle, AuthorizeService};
-use gatehouse_core::clock::SystemClock;
-use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
+use gatehouse_edge::config::{ConfigError, ServiceConfig};
 use gatehouse_edge::init::run_function;
 use gatehouse_edge::runtime::Runtime;
-use gatehouse_store::dynamo::{self, DynamoStore};
 use lambda_http::Error;
 
 async fn init() -> Result<AuthorizeService, ConfigError> {
-    let config = ServiceConfig::from_env()?;
-    let table = required_env(vars::TABLE)?;
-    let store = Arc::new(DynamoStore::new(dynamo::client(None).await, table));
-    let runtime = Runtime::new(store, config, Arc::new(SystemClock));
+    let runtime = Runtime::on_dynamodb(ServiceConfig::from_env()?).await?;
     Ok(AuthorizeService::new(&runtime))
 }
 

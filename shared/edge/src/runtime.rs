@@ -7,11 +7,12 @@
 
 use std::sync::Arc;
 
-use gatehouse_core::clock::Clock;
+use gatehouse_core::clock::{Clock, SystemClock};
 use gatehouse_core::ratelimit::KnownRefusals;
+use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::Concerns;
 
-use crate::config::ServiceConfig;
+use crate::config::{required_env, vars, ConfigError, ServiceConfig};
 use crate::gate::Gate;
 use crate::hashing::PasswordHashing;
 
@@ -52,6 +53,15 @@ impl<S: ?Sized + Concerns> Runtime<S> {
             self.config.rate_limit,
             Arc::clone(&self.clock),
         )
+    }
+}
+
+impl Runtime<DynamoStore> {
+    /// A Lambda's process: `config`, the DynamoDB table `GATEHOUSE_TABLE` names, the system clock.
+    pub async fn on_dynamodb(config: ServiceConfig) -> Result<Self, ConfigError> {
+        let table = required_env(vars::TABLE)?;
+        let store = DynamoStore::new(dynamo::client(None).await, table);
+        Ok(Self::new(Arc::new(store), config, Arc::new(SystemClock)))
     }
 }
 
