@@ -78,10 +78,11 @@ impl DynamoStore {
     ) -> Result<Page<T>, StoreError> {
         let partition = listing_partition(mode, listing);
         let (first, end) = page.range();
-        let (count, items) = futures::try_join!(
+        let (count, items) = futures::future::try_join(
             self.get(key(partition.clone(), "count".into())),
-            self.positions(&partition, first, end)
-        )?;
+            self.positions(&partition, first, end),
+        )
+        .await?;
         let record_count = count_of(count.as_ref())?;
         let records = items.iter().map(from).collect::<Result<_, _>>()?;
         Ok(Page {
