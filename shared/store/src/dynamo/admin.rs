@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, Delete, KeySchemaElement, KeyType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    TimeToLiveSpecification,
 };
 
 use super::admin_items::app_index_item;
@@ -104,36 +104,11 @@ impl DynamoStore {
     /// Writes all copies of one record in one transaction, deleting the copies of its former
     /// number or code when those changed.
     async fn put_copies(&self, items: Vec<Item>, stale: Vec<Item>) -> Result<(), StoreError> {
-        let mut writes = Vec::new();
-        for item in items {
-            writes.push(
-                TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(&self.table)
-                            .set_item(Some(item))
-                            .build()
-                            .map_err(build_error)?,
-                    )
-                    .build(),
-            );
-        }
-        for key in stale {
-            writes.push(
-                TransactWriteItem::builder()
-                    .delete(
-                        Delete::builder()
-                            .table_name(&self.table)
-                            .set_key(Some(key))
-                            .build()
-                            .map_err(build_error)?,
-                    )
-                    .build(),
-            );
-        }
+        let puts = items.into_iter().map(|item| self.put_write(item, None));
+        let deletes = stale.into_iter().map(|key| self.delete_write(key, None));
         self.client
             .transact_write_items()
-            .set_transact_items(Some(writes))
+            .set_transact_items(Some(puts.chain(deletes).collect::<Result<_, _>>()?))
             .send()
             .await
             .map_err(StoreError::unavailable)?;

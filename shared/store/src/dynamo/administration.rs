@@ -177,11 +177,10 @@ impl Administration for DynamoStore {
             client_id,
             created_detail(application),
         );
-        let absent = || Condition::new("attribute_not_exists(PK)");
         let writes = vec![
-            self.put_write(application_item(application), absent())?,
-            self.put_write(app_pointer_item(application), absent())?,
-            self.put_write(app_index_item(application), absent())?,
+            self.new_item_write(application_item(application))?,
+            self.new_item_write(app_pointer_item(application))?,
+            self.new_item_write(app_index_item(application))?,
             self.audit_write(&record)?,
         ];
         let outcome = AdminOutcome::Created {

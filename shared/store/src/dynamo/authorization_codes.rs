@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::keys::*;
 use super::token_items::*;
@@ -65,24 +65,15 @@ impl AuthorizationCodes for DynamoStore {
             .expression_attribute_values(":family", s(&first_refresh_token.family_id))
             .build()
             .map_err(build_error)?;
-        let put = |item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(build_error)
-        };
-        let family = put(family_item(
+        let family = family_item(
             &first_refresh_token.family_id,
             first_refresh_token.expires_at,
-        ))?;
-        let token = put(refresh_item(first_refresh_token))?;
+        );
         let result = self
             .transact_idempotently(vec![
                 TransactWriteItem::builder().update(consume).build(),
-                TransactWriteItem::builder().put(family).build(),
-                TransactWriteItem::builder().put(token).build(),
+                self.new_item_write(family)?,
+                self.new_item_write(refresh_item(first_refresh_token))?,
             ])
             .await;
         match result {

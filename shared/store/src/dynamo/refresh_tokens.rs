@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::keys::*;
 use super::reader::Reader;
@@ -30,30 +30,13 @@ fn token_state(
     })
 }
 
-/// A `Put` of an item that must not exist yet, as a transaction's part.
-fn new_item(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    Ok(TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(build_error)?,
-        )
-        .build())
-}
-
 #[async_trait]
 impl RefreshTokens for DynamoStore {
     async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
         self.client
             .transact_write_items()
-            .transact_items(new_item(
-                &self.table,
-                family_item(&record.family_id, record.expires_at),
-            )?)
-            .transact_items(new_item(&self.table, refresh_item(record))?)
+            .transact_items(self.new_item_write(family_item(&record.family_id, record.expires_at))?)
+            .transact_items(self.new_item_write(refresh_item(record))?)
             .send()
             .await
             .map_err(StoreError::unavailable)?;
@@ -126,18 +109,12 @@ impl RefreshTokens for DynamoStore {
                 .expression_attribute_values(":family", s(&successor.family_id))
                 .build()
                 .map_err(build_error)?;
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(refresh_item(successor)))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(build_error)?;
             // A new idempotency token per round: the round before was cancelled, not lost.
             let result = self
                 .transact_idempotently(vec![
                     TransactWriteItem::builder().update(family).build(),
                     TransactWriteItem::builder().update(consume).build(),
-                    TransactWriteItem::builder().put(put).build(),
+                    self.new_item_write(refresh_item(successor))?,
                 ])
                 .await;
             match result {

@@ -132,8 +132,10 @@ impl DynamoStore {
         writes.push(
             self.put_write(
                 request_item(&change.request.name, &record),
-                Condition::new("attribute_not_exists(PK) OR expires_at <= :now")
-                    .with(":now", seconds(change.at.floor_seconds())),
+                Some(
+                    Condition::new("attribute_not_exists(PK) OR expires_at <= :now")
+                        .with(":now", seconds(change.at.floor_seconds())),
+                ),
             )?,
         );
         match self.transact_idempotently(writes).await {

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    ConditionCheck, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::keys::*;
@@ -168,13 +168,7 @@ impl DynamoStore {
                 }
             };
             for item in items {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(PK)")
-                    .build()
-                    .map_err(build_error)?;
-                writes.push(TransactWriteItem::builder().put(put).build());
+                writes.push(self.new_item_write(item)?);
             }
         }
         let error = match self.transact_idempotently(writes).await {

@@ -42,20 +42,34 @@ fn values(values: Item) -> Option<Item> {
     Some(values).filter(|values| !values.is_empty())
 }
 
+/// A write's condition expression and values, as the SDK's builders take them.
+fn parts(condition: Option<Condition>) -> (Option<String>, Option<Item>) {
+    match condition {
+        Some(condition) => (Some(condition.expression.into()), values(condition.values)),
+        None => (None, None),
+    }
+}
+
 impl DynamoStore {
     pub(super) fn put_write(
         &self,
         item: Item,
-        condition: Condition,
+        condition: Option<Condition>,
     ) -> Result<TransactWriteItem, StoreError> {
+        let (expression, values) = parts(condition);
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression(condition.expression)
-            .set_expression_attribute_values(values(condition.values))
+            .set_condition_expression(expression)
+            .set_expression_attribute_values(values)
             .build()
             .map_err(build_error)?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The put of an item that must not exist yet.
+    pub(super) fn new_item_write(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        self.put_write(item, Some(Condition::new("attribute_not_exists(PK)")))
     }
 
     /// The put of an audit record, which never replaces another.
@@ -63,10 +77,7 @@ impl DynamoStore {
         &self,
         record: &AuditRecord,
     ) -> Result<TransactWriteItem, StoreError> {
-        self.put_write(
-            audit_item(record),
-            Condition::new("attribute_not_exists(PK)"),
-        )
+        self.new_item_write(audit_item(record))
     }
 
     pub(super) fn delete_write(
@@ -74,14 +85,11 @@ impl DynamoStore {
         key: Item,
         condition: Option<Condition>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let (expression, values) = match condition {
-            Some(condition) => (Some(condition.expression), self::values(condition.values)),
-            None => (None, None),
-        };
+        let (expression, values) = parts(condition);
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key))
-            .set_condition_expression(expression.map(str::to_owned))
+            .set_condition_expression(expression)
             .set_expression_attribute_values(values)
             .build()
             .map_err(build_error)?;
