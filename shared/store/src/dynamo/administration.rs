@@ -43,10 +43,9 @@ impl DynamoStore {
         let Some(item) = self.get(app_key(client_id)).await? else {
             return Ok(None);
         };
-        let revision = match item.get(REVISION) {
-            None => 0,
-            Some(_) => super::reader::Reader { item: &item }.number(REVISION)?,
-        };
+        let revision = super::reader::Reader { item: &item }
+            .optional_number(REVISION)?
+            .unwrap_or(0);
         Ok(Some((application_from(&item)?, revision)))
     }
 

@@ -42,8 +42,7 @@ impl AuthorizationCodes for DynamoStore {
         &self,
         hash: &SecretHash,
     ) -> Result<Option<AuthorizationCodeRecord>, StoreError> {
-        let item = self.get(code_key(hash)).await?;
-        item.as_ref().map(code_from).transpose()
+        self.find(code_key(hash), code_from).await
     }
 
     async fn redeem_authorization_code(

@@ -150,10 +150,8 @@ impl DynamoStore {
     ) -> Result<Option<Sku>, StoreError> {
         match self.sku_listing_of(view).await? {
             Some(listing) => {
-                let item = self
-                    .get(key(listing_partition(view.mode(), &listing), sort_key))
-                    .await?;
-                item.as_ref().map(sku_from).transpose()
+                let partition = listing_partition(view.mode(), &listing);
+                self.find(key(partition, sort_key), sku_from).await
             }
             None => Ok(self
                 .union_of_location_skus(view)

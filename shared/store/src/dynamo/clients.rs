@@ -42,10 +42,7 @@ impl DynamoStore {
 #[async_trait]
 impl Clients for DynamoStore {
     async fn find_application(&self, client_id: &str) -> Result<Option<Application>, StoreError> {
-        match self.get(app_key(client_id)).await? {
-            Some(item) => application_from(&item).map(Some),
-            None => Ok(None),
-        }
+        self.find(app_key(client_id), application_from).await
     }
 
     async fn find_markets(

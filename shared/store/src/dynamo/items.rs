@@ -13,9 +13,7 @@ use gatehouse_core::model::{
     email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, PreviousSecret,
     StockLocation, User,
 };
-use gatehouse_core::password::PasswordHash;
 use gatehouse_core::scope::ResourceRef;
-use gatehouse_core::secret::SecretHash;
 
 pub(super) fn application_item(app: &Application) -> Item {
     let mut item = app_key(&app.client_id);
@@ -57,25 +55,15 @@ pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
     let kind = r.string("kind")?;
     let kind =
         ApplicationKind::parse(&kind).ok_or_else(|| r.corrupt(format!("unknown kind '{kind}'")))?;
-    let client_secret_hash = match r.optional_string("secret_hash")? {
+    let client_secret_hash = r.optional_secret_hash("secret_hash")?;
+    let token_lifetime = r
+        .optional_number::<i64>("token_lifetime")?
+        .map(|seconds| TokenLifetime::try_from(seconds).map_err(|e| r.corrupt(e.to_string())))
+        .transpose()?;
+    let previous_client_secret = match r.optional_secret_hash("previous_secret_hash")? {
         None => None,
-        Some(stored) => Some(
-            SecretHash::from_stored(&stored)
-                .ok_or_else(|| r.corrupt("secret_hash is malformed".into()))?,
-        ),
-    };
-    let token_lifetime = match item.get("token_lifetime") {
-        None => None,
-        Some(_) => Some(
-            TokenLifetime::try_from(r.number::<i64>("token_lifetime")?)
-                .map_err(|e| r.corrupt(e.to_string()))?,
-        ),
-    };
-    let previous_client_secret = match r.optional_string("previous_secret_hash")? {
-        None => None,
-        Some(stored) => Some(PreviousSecret {
-            hash: SecretHash::from_stored(&stored)
-                .ok_or_else(|| r.corrupt("previous_secret_hash is malformed".into()))?,
+        Some(hash) => Some(PreviousSecret {
+            hash,
             valid_until: UnixSeconds(r.number("previous_secret_valid_until")?),
         }),
     };
@@ -218,8 +206,7 @@ pub(super) fn customer_from(item: &Item) -> Result<Customer, StoreError> {
         id: r.string("id")?,
         mode: r.mode()?,
         email: r.string("email")?,
-        password_hash: PasswordHash::from_stored(&r.string("password_hash")?)
-            .map_err(|e| r.corrupt(e.to_string()))?,
+        password_hash: r.password_hash()?,
         customer_group_id: r.optional_string("customer_group_id")?,
     })
 }
@@ -274,8 +261,7 @@ pub(super) fn user_from(item: &Item) -> Result<User, StoreError> {
         mode: r.mode()?,
         email: r.string("email")?,
         name: r.optional_string("name")?,
-        password_hash: PasswordHash::from_stored(&r.string("password_hash")?)
-            .map_err(|e| r.corrupt(e.to_string()))?,
+        password_hash: r.password_hash()?,
     })
 }
 
@@ -315,6 +301,7 @@ pub(super) fn app_pointer_item(application: &Application) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gatehouse_core::secret::SecretHash;
 
     #[test]
     fn records_survive_the_round_trip_through_items() {

@@ -200,4 +200,13 @@ impl DynamoStore {
             .map_err(StoreError::unavailable)?;
         Ok(output.item().cloned())
     }
+
+    /// The record at `key`, read back from its item.
+    pub(super) async fn find<T>(
+        &self,
+        key: Item,
+        from: fn(&Item) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(key).await?.as_ref().map(from).transpose()
+    }
 }

@@ -9,7 +9,6 @@ use super::reader::Reader;
 use crate::StoreError;
 use gatehouse_core::clock::{UnixMillis, UnixSeconds};
 use gatehouse_core::model::{AuthorizationCodeRecord, OwnerType, RefreshTokenRecord};
-use gatehouse_core::secret::SecretHash;
 
 /// TTL for a record that stops mattering at `instant`: a day later, so that a token presented
 /// just after it expired is still recognised (and refused) as expired rather than unknown.
@@ -47,8 +46,7 @@ pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError
     let r = Reader { item };
     let owner_type = r.string("owner_type")?;
     Ok(RefreshTokenRecord {
-        token_hash: SecretHash::from_stored(&r.string("token_hash")?)
-            .ok_or_else(|| r.corrupt("token_hash is malformed".into()))?,
+        token_hash: r.secret_hash("token_hash")?,
         family_id: r.string("family_id")?,
         application_id: r.string("application_id")?,
         client_id: r.string("client_id")?,
@@ -60,10 +58,7 @@ pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError
         stock_location_ids: r.string_list("stock_location_ids")?,
         issued_at: UnixMillis(r.number("issued_at")?),
         expires_at: UnixMillis(r.number("valid_until")?),
-        consumed_at: match item.get("consumed_at") {
-            None => None,
-            Some(_) => Some(UnixMillis(r.number("consumed_at")?)),
-        },
+        consumed_at: r.optional_number("consumed_at")?.map(UnixMillis),
     })
 }
 
@@ -107,8 +102,7 @@ pub(super) fn code_item(record: &AuthorizationCodeRecord) -> Item {
 pub(super) fn code_from(item: &Item) -> Result<AuthorizationCodeRecord, StoreError> {
     let r = Reader { item };
     Ok(AuthorizationCodeRecord {
-        code_hash: SecretHash::from_stored(&r.string("code_hash")?)
-            .ok_or_else(|| r.corrupt("code_hash is malformed".into()))?,
+        code_hash: r.secret_hash("code_hash")?,
         application_id: r.string("application_id")?,
         client_id: r.string("client_id")?,
         mode: r.mode()?,
@@ -120,10 +114,7 @@ pub(super) fn code_from(item: &Item) -> Result<AuthorizationCodeRecord, StoreErr
         family_id: r.string("family_id")?,
         issued_at: UnixMillis(r.number("issued_at")?),
         expires_at: UnixMillis(r.number("valid_until")?),
-        consumed_at: match item.get("consumed_at") {
-            None => None,
-            Some(_) => Some(UnixMillis(r.number("consumed_at")?)),
-        },
+        consumed_at: r.optional_number("consumed_at")?.map(UnixMillis),
     })
 }
 
@@ -131,6 +122,7 @@ pub(super) fn code_from(item: &Item) -> Result<AuthorizationCodeRecord, StoreErr
 mod tests {
     use super::*;
     use gatehouse_core::model::Mode;
+    use gatehouse_core::secret::SecretHash;
 
     #[test]
     fn codes_and_refresh_tokens_survive_the_round_trip_through_items() {
