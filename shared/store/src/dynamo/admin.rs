@@ -13,7 +13,7 @@ use super::admin_items::app_index_item;
 use super::items::*;
 use super::keys::*;
 use super::reader::Reader;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::{Import, StoreError};
 use gatehouse_core::model::Catalog;
 use gatehouse_core::model::Mode;
@@ -40,14 +40,14 @@ impl DynamoStore {
                 .attribute_name(name)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
-                .map_err(build_error)
+                .map_err(StoreError::unavailable)
         };
         let key_element = |name: &str, key_type| {
             KeySchemaElement::builder()
                 .attribute_name(name)
                 .key_type(key_type)
                 .build()
-                .map_err(build_error)
+                .map_err(StoreError::unavailable)
         };
         let created = self
             .client
@@ -93,7 +93,7 @@ impl DynamoStore {
                     .attribute_name(TTL_ATTRIBUTE)
                     .enabled(true)
                     .build()
-                    .map_err(build_error)?,
+                    .map_err(StoreError::unavailable)?,
             )
             .send()
             .await

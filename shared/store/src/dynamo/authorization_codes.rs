@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::keys::*;
 use super::token_items::*;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::{AuthorizationCodes, Redemption, StoreError};
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::model::{AuthorizationCodeRecord, RefreshTokenRecord};
@@ -63,7 +63,7 @@ impl AuthorizationCodes for DynamoStore {
             .expression_attribute_values(":application", s(&first_refresh_token.application_id))
             .expression_attribute_values(":family", s(&first_refresh_token.family_id))
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         let family = family_item(
             &first_refresh_token.family_id,
             first_refresh_token.expires_at,

@@ -12,17 +12,8 @@ use crate::{CatalogReads, Page, PageRequest, StoreError};
 use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
 
 impl DynamoStore {
-    /// Every item of `partition` whose sort key is within `[from, to]` (the whole partition
-    /// without bounds), in order.
-    pub(super) async fn query_range(
-        &self,
-        partition: &str,
-        from: &str,
-        to: &str,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.query(partition, Some((from, to))).await
-    }
-
+    /// Every item of `partition` whose sort key is within `range`, `[from, to]` (the whole
+    /// partition without one), in order.
     pub(super) async fn query(
         &self,
         partition: &str,
@@ -64,8 +55,8 @@ impl DynamoStore {
         if end <= first {
             return Ok(vec![]);
         }
-        self.query_range(partition, &position_key(first), &position_key(end - 1))
-            .await
+        let range = (position_key(first), position_key(end - 1));
+        self.query(partition, Some((&range.0, &range.1))).await
     }
 
     /// One page of a listing and its size, in one round trip.
@@ -129,11 +120,9 @@ impl DynamoStore {
         };
         let mut skus = Vec::new();
         for location in stock_location_ids {
-            let partition = listing_partition(
-                view.mode(),
-                &sku_listing(market_id, Some(std::slice::from_ref(location))),
-            );
-            for item in self.query_range(&partition, "n#", "n#~").await? {
+            let listing = sku_listing(market_id, Some(std::slice::from_ref(location)));
+            let partition = listing_partition(view.mode(), &listing);
+            for item in self.query(&partition, Some(("n#", "n#~"))).await? {
                 skus.push(sku_from(&item)?);
             }
         }
@@ -265,12 +254,12 @@ impl CatalogReads for DynamoStore {
             }
             offset += count;
         }
-        let mut records = Vec::new();
-        for items in futures::future::try_join_all(slices).await? {
-            for item in &items {
-                records.push(stock_from(item)?);
-            }
-        }
+        let records = futures::future::try_join_all(slices)
+            .await?
+            .iter()
+            .flatten()
+            .map(stock_from)
+            .collect::<Result<_, _>>()?;
         Ok(Page {
             records,
             record_count,

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use super::keys::*;
 use super::reader::Reader;
 use super::token_items::*;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::{RefreshTokens, Rotation, StoreError};
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::model::{RefreshTokenRecord, RefreshTokenState};
@@ -97,7 +97,7 @@ impl RefreshTokens for DynamoStore {
                 .expression_attribute_values(":false", AttributeValue::Bool(false))
                 .expression_attribute_values(":expires", seconds(ttl_after(successor.expires_at)))
                 .build()
-                .map_err(build_error)?;
+                .map_err(StoreError::unavailable)?;
             let consume = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(refresh_key(presented)))
@@ -108,7 +108,7 @@ impl RefreshTokens for DynamoStore {
                 .expression_attribute_values(":now", millis(now))
                 .expression_attribute_values(":family", s(&successor.family_id))
                 .build()
-                .map_err(build_error)?;
+                .map_err(StoreError::unavailable)?;
             // A new idempotency token per round: the round before was cancelled, not lost.
             let result = self
                 .transact_idempotently(vec![

@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::types::{
 use super::keys::*;
 use super::rate_limits::{all_times_at_or_before, expiry, window_times};
 use super::token_items::*;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::{RateLimits, SignInGrant, SignIns, StoreError};
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::ratelimit::RateLimitPolicy;
@@ -91,7 +91,7 @@ impl DynamoStore {
             .expression_attribute_values(":cutoff", millis(policy.cutoff(now)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
@@ -113,7 +113,7 @@ impl DynamoStore {
             .expression_attribute_values(":expires", seconds(expiry(policy, now)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -141,7 +141,7 @@ impl DynamoStore {
             .expression_attribute_values(":now", millis(now))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(Some(TransactWriteItem::builder().delete(delete).build()))
     }
 

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 
 use super::admin_items::audit_item;
 use super::keys::Item;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::{AuditRecord, StoreError};
 
 /// A condition and the values it names, for one write of a transaction.
@@ -63,7 +63,7 @@ impl DynamoStore {
             .set_condition_expression(expression)
             .set_expression_attribute_values(values)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -92,7 +92,7 @@ impl DynamoStore {
             .set_condition_expression(expression)
             .set_expression_attribute_values(values)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
@@ -113,7 +113,7 @@ impl DynamoStore {
             .set_expression_attribute_names(Some(names).filter(|n| !n.is_empty()))
             .set_expression_attribute_values(self::values(values))
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
