@@ -222,14 +222,8 @@ impl CatalogReads for DynamoStore {
             .iter()
             .map(|l| listing_partition(view.mode(), &format!("stock@{l}")))
             .collect();
-        let counts = self
-            .batch_get(
-                partitions
-                    .iter()
-                    .map(|p| key(p.clone(), "count".into()))
-                    .collect(),
-            )
-            .await?;
+        let count_keys = partitions.iter().map(|p| key(p.clone(), "count".into()));
+        let counts = self.batch_get(count_keys.collect()).await?;
         let mut listings: Vec<(u64, String, u64)> = Vec::new();
         for item in &counts {
             let partition = match item.get("PK") {

@@ -42,12 +42,11 @@ const CONFLICT_ROUNDS: usize = 4;
 /// needs no separate create). The sign-in limits are small enough ([`gatehouse_core::sign_in::
 /// MAX_SIGN_IN_LIMIT`]) for this longer form to stay under DynamoDB's 4 KB expression limit.
 fn shift_creating(limit: u32) -> String {
-    let mut expression = String::from("SET ");
-    for i in (2..=limit).rev() {
-        expression.push_str(&format!("t{i} = if_not_exists(t{}, :empty), ", i - 1));
-    }
-    expression.push_str("t1 = :now, expires_at = :expires");
-    expression
+    let shifts: String = (2..=limit)
+        .rev()
+        .map(|i| format!("t{i} = if_not_exists(t{}, :empty), ", i - 1))
+        .collect();
+    format!("SET {shifts}t1 = :now, expires_at = :expires")
 }
 
 /// The two windows of an attempt, in the order every transaction names them first.
@@ -152,24 +151,21 @@ impl DynamoStore {
         grant: Option<SignInGrant<'_>>,
     ) -> Result<Sent, StoreError> {
         let mut writes = window_parts.to_vec();
-        let mut created = None;
-        if let Some(grant) = grant {
-            let items = match grant {
-                SignInGrant::RefreshToken(record) => {
-                    created = Some(refresh_key(&record.token_hash));
-                    vec![
-                        family_item(&record.family_id, record.expires_at),
-                        refresh_item(record),
-                    ]
-                }
-                SignInGrant::AuthorizationCode(record) => {
-                    created = Some(code_key(&record.code_hash));
-                    vec![code_item(record)]
-                }
-            };
-            for item in items {
-                writes.push(self.new_item_write(item)?);
+        let (created, items) = match grant {
+            Some(SignInGrant::RefreshToken(record)) => (
+                Some(refresh_key(&record.token_hash)),
+                vec![
+                    family_item(&record.family_id, record.expires_at),
+                    refresh_item(record),
+                ],
+            ),
+            Some(SignInGrant::AuthorizationCode(record)) => {
+                (Some(code_key(&record.code_hash)), vec![code_item(record)])
             }
+            None => (None, vec![]),
+        };
+        for item in items {
+            writes.push(self.new_item_write(item)?);
         }
         let error = match self.transact_idempotently(writes).await {
             Ok(_) => return Ok(Sent::Committed),
