@@ -13,7 +13,6 @@ use gatehouse_core::model::{
     email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, PreviousSecret,
     StockLocation, User,
 };
-use gatehouse_core::scope::ResourceRef;
 
 pub(super) fn application_item(app: &Application) -> Item {
     let mut item = app_key(&app.client_id);
@@ -95,38 +94,65 @@ pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
     })
 }
 
-pub(super) fn market_items(market: &Market) -> Vec<Item> {
-    let sort_keys = [
-        ResourceRef::Number(market.number),
-        ResourceRef::Code(market.code.clone()),
-        ResourceRef::Id(market.id.clone()),
-    ];
+/// A record stored once under each of `sort_keys` in `partition`, every copy whole.
+fn copies(partition: String, sort_keys: Vec<String>, attributes: Item) -> Vec<Item> {
     sort_keys
-        .iter()
-        .map(|reference| {
-            let mut item = key(market_partition(market.mode), ref_sort_key(reference));
-            item.insert("type".into(), s("market"));
-            item.insert("id".into(), s(&market.id));
-            item.insert("number".into(), n(market.number));
-            item.insert("code".into(), s(&market.code));
-            item.insert("name".into(), s(&market.name));
-            item.insert("mode".into(), s(market.mode.as_str()));
-            item.insert("active".into(), AttributeValue::Bool(market.active));
-            item.insert("price_list_id".into(), s(&market.price_list_id));
-            item.insert(
-                "stock_location_ids".into(),
-                AttributeValue::L(market.stock_location_ids.iter().map(s).collect()),
-            );
-            item.insert(
-                "stock_location_numbers".into(),
-                AttributeValue::L(market.stock_location_numbers.iter().map(n).collect()),
-            );
-            if let Some(group) = &market.customer_group_id {
-                item.insert("customer_group_id".into(), s(group));
-            }
+        .into_iter()
+        .map(|sort_key| {
+            let mut item = attributes.clone();
+            item.extend(key(partition.clone(), sort_key));
             item
         })
         .collect()
+}
+
+/// The sort keys of a market's or stock location's copies: by number, code and id (last),
+/// one for each way a scope names it.
+fn alias_keys(number: u64, code: &str, id: &str) -> Vec<String> {
+    vec![
+        format!("number#{number}"),
+        format!("code#{code}"),
+        format!("id#{id}"),
+    ]
+}
+
+/// The sort keys of a customer's or user's copies: by email and by id.
+fn person_keys(email: &str, id: &str) -> Vec<String> {
+    vec![format!("email#{}", email_key(email)), format!("id#{id}")]
+}
+
+/// A market's attributes, which each of its copies carries.
+pub(super) fn market_attributes(market: &Market) -> Item {
+    let mut item = Item::new();
+    item.insert("type".into(), s("market"));
+    item.insert("id".into(), s(&market.id));
+    item.insert("number".into(), n(market.number));
+    item.insert("code".into(), s(&market.code));
+    item.insert("name".into(), s(&market.name));
+    item.insert("mode".into(), s(market.mode.as_str()));
+    item.insert("active".into(), AttributeValue::Bool(market.active));
+    item.insert("price_list_id".into(), s(&market.price_list_id));
+    item.insert(
+        "stock_location_ids".into(),
+        AttributeValue::L(market.stock_location_ids.iter().map(s).collect()),
+    );
+    item.insert(
+        "stock_location_numbers".into(),
+        AttributeValue::L(market.stock_location_numbers.iter().map(n).collect()),
+    );
+    if let Some(group) = &market.customer_group_id {
+        item.insert("customer_group_id".into(), s(group));
+    }
+    item
+}
+
+pub(super) fn market_items(market: &Market) -> Vec<Item> {
+    let sort_keys = alias_keys(market.number, &market.code, &market.id);
+    copies(
+        market_partition(market.mode),
+        sort_keys,
+        market_attributes(market),
+    )
 }
 
 pub(super) fn market_from(item: &Item) -> Result<Market, StoreError> {
@@ -146,23 +172,15 @@ pub(super) fn market_from(item: &Item) -> Result<Market, StoreError> {
 }
 
 pub(super) fn location_items(location: &StockLocation) -> Vec<Item> {
-    [
-        ResourceRef::Number(location.number),
-        ResourceRef::Code(location.code.clone()),
-        ResourceRef::Id(location.id.clone()),
-    ]
-    .iter()
-    .map(|reference| {
-        let mut item = key(location_partition(location.mode), ref_sort_key(reference));
-        item.insert("type".into(), s("stock_location"));
-        item.insert("id".into(), s(&location.id));
-        item.insert("number".into(), n(location.number));
-        item.insert("code".into(), s(&location.code));
-        item.insert("name".into(), s(&location.name));
-        item.insert("mode".into(), s(location.mode.as_str()));
-        item
-    })
-    .collect()
+    let mut item = Item::new();
+    item.insert("type".into(), s("stock_location"));
+    item.insert("id".into(), s(&location.id));
+    item.insert("number".into(), n(location.number));
+    item.insert("code".into(), s(&location.code));
+    item.insert("name".into(), s(&location.name));
+    item.insert("mode".into(), s(location.mode.as_str()));
+    let sort_keys = alias_keys(location.number, &location.code, &location.id);
+    copies(location_partition(location.mode), sort_keys, item)
 }
 
 pub(super) fn location_from(item: &Item) -> Result<StockLocation, StoreError> {
@@ -176,28 +194,22 @@ pub(super) fn location_from(item: &Item) -> Result<StockLocation, StoreError> {
     })
 }
 
+/// A customer is stored twice, under its email and under its id.
 pub(super) fn customer_items(customer: &Customer) -> Vec<Item> {
-    [
-        format!("email#{}", email_key(&customer.email)),
-        format!("id#{}", customer.id),
-    ]
-    .into_iter()
-    .map(|sort_key| {
-        let mut item = key(customer_partition(customer.mode), sort_key);
-        item.insert("type".into(), s("customer"));
-        item.insert("id".into(), s(&customer.id));
-        item.insert("mode".into(), s(customer.mode.as_str()));
-        item.insert("email".into(), s(&customer.email));
-        item.insert(
-            "password_hash".into(),
-            s(customer.password_hash.as_stored()),
-        );
-        if let Some(group) = &customer.customer_group_id {
-            item.insert("customer_group_id".into(), s(group));
-        }
-        item
-    })
-    .collect()
+    let mut item = Item::new();
+    item.insert("type".into(), s("customer"));
+    item.insert("id".into(), s(&customer.id));
+    item.insert("mode".into(), s(customer.mode.as_str()));
+    item.insert("email".into(), s(&customer.email));
+    item.insert(
+        "password_hash".into(),
+        s(customer.password_hash.as_stored()),
+    );
+    if let Some(group) = &customer.customer_group_id {
+        item.insert("customer_group_id".into(), s(group));
+    }
+    let sort_keys = person_keys(&customer.email, &customer.id);
+    copies(customer_partition(customer.mode), sort_keys, item)
 }
 
 pub(super) fn customer_from(item: &Item) -> Result<Customer, StoreError> {
@@ -234,24 +246,20 @@ pub(super) fn group_from(item: &Item) -> Result<CustomerGroup, StoreError> {
 
 /// A user is stored twice, under its email and under its id, like a customer.
 pub(super) fn user_items(user: &User) -> Vec<Item> {
-    [
-        format!("email#{}", email_key(&user.email)),
-        format!("id#{}", user.id),
-    ]
-    .into_iter()
-    .map(|sort_key| {
-        let mut item = key(user_partition(user.mode), sort_key);
-        item.insert("type".into(), s("user"));
-        item.insert("id".into(), s(&user.id));
-        item.insert("mode".into(), s(user.mode.as_str()));
-        item.insert("email".into(), s(&user.email));
-        if let Some(name) = &user.name {
-            item.insert("name".into(), s(name));
-        }
-        item.insert("password_hash".into(), s(user.password_hash.as_stored()));
-        item
-    })
-    .collect()
+    let mut item = Item::new();
+    item.insert("type".into(), s("user"));
+    item.insert("id".into(), s(&user.id));
+    item.insert("mode".into(), s(user.mode.as_str()));
+    item.insert("email".into(), s(&user.email));
+    if let Some(name) = &user.name {
+        item.insert("name".into(), s(name));
+    }
+    item.insert("password_hash".into(), s(user.password_hash.as_stored()));
+    copies(
+        user_partition(user.mode),
+        person_keys(&user.email, &user.id),
+        item,
+    )
 }
 
 pub(super) fn user_from(item: &Item) -> Result<User, StoreError> {
@@ -275,20 +283,14 @@ pub(super) fn item_type(item: &Item) -> Option<&str> {
 /// The sort keys of a market's or stock location's copies, from one of them.
 pub(super) fn alias_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
     let r = Reader { item };
-    Ok(vec![
-        format!("number#{}", r.number::<u64>("number")?),
-        format!("code#{}", r.string("code")?),
-        format!("id#{}", r.string("id")?),
-    ])
+    let number = r.number("number")?;
+    Ok(alias_keys(number, &r.string("code")?, &r.string("id")?))
 }
 
 /// The sort keys of a customer's or user's copies, from one of them.
 pub(super) fn customer_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
     let r = Reader { item };
-    Ok(vec![
-        format!("email#{}", email_key(&r.string("email")?)),
-        format!("id#{}", r.string("id")?),
-    ])
+    Ok(person_keys(&r.string("email")?, &r.string("id")?))
 }
 
 pub(super) fn app_pointer_item(application: &Application) -> Item {
