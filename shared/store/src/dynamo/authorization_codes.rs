@@ -80,10 +80,8 @@ impl AuthorizationCodes for DynamoStore {
             Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
                 // The first refresh token is this redemption's alone: if it exists, this
                 // redemption committed (a resend refused for the code it consumed itself).
-                if self
-                    .exists(refresh_key(&first_refresh_token.token_hash))
-                    .await?
-                {
+                let token = refresh_key(&first_refresh_token.token_hash);
+                if self.get(token).await?.is_some() {
                     return Ok(Redemption::Redeemed);
                 }
                 let found = self.find_authorization_code(code).await?;

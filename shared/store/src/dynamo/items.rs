@@ -22,12 +22,10 @@ pub(super) fn application_item(app: &Application) -> Item {
     item.insert("kind".into(), s(app.kind.as_str()));
     item.insert("mode".into(), s(app.mode.as_str()));
     item.insert("client_id".into(), s(&app.client_id));
-    if let Some(hash) = &app.client_secret_hash {
-        item.insert("secret_hash".into(), s(hash.to_stored()));
-    }
-    if let Some(lifetime) = app.token_lifetime {
-        item.insert("token_lifetime".into(), n(lifetime.seconds()));
-    }
+    let secret_hash = app.client_secret_hash.as_ref().map(|h| s(h.to_stored()));
+    set_some(&mut item, "secret_hash", secret_hash);
+    let lifetime = app.token_lifetime.map(|l| n(l.seconds()));
+    set_some(&mut item, "token_lifetime", lifetime);
     item.insert(
         "redirect_uris".into(),
         AttributeValue::L(app.redirect_uris.iter().map(s).collect()),
@@ -140,9 +138,8 @@ pub(super) fn market_attributes(market: &Market) -> Item {
         "stock_location_numbers".into(),
         AttributeValue::L(market.stock_location_numbers.iter().map(n).collect()),
     );
-    if let Some(group) = &market.customer_group_id {
-        item.insert("customer_group_id".into(), s(group));
-    }
+    let group = market.customer_group_id.as_ref().map(s);
+    set_some(&mut item, "customer_group_id", group);
     item
 }
 
@@ -205,9 +202,8 @@ pub(super) fn customer_items(customer: &Customer) -> Vec<Item> {
         "password_hash".into(),
         s(customer.password_hash.as_stored()),
     );
-    if let Some(group) = &customer.customer_group_id {
-        item.insert("customer_group_id".into(), s(group));
-    }
+    let group = customer.customer_group_id.as_ref().map(s);
+    set_some(&mut item, "customer_group_id", group);
     let sort_keys = person_keys(&customer.email, &customer.id);
     copies(customer_partition(customer.mode), sort_keys, item)
 }
@@ -251,9 +247,7 @@ pub(super) fn user_items(user: &User) -> Vec<Item> {
     item.insert("id".into(), s(&user.id));
     item.insert("mode".into(), s(user.mode.as_str()));
     item.insert("email".into(), s(&user.email));
-    if let Some(name) = &user.name {
-        item.insert("name".into(), s(name));
-    }
+    set_some(&mut item, "name", user.name.as_ref().map(s));
     item.insert("password_hash".into(), s(user.password_hash.as_stored()));
     copies(
         user_partition(user.mode),

@@ -121,7 +121,8 @@ impl RefreshTokens for DynamoStore {
                 Ok(_) => return Ok(Rotation::Rotated),
                 Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
                     // The successor is ours alone: if it exists, this rotation committed.
-                    if self.exists(refresh_key(&successor.token_hash)).await? {
+                    let successor_key = refresh_key(&successor.token_hash);
+                    if self.get(successor_key).await?.is_some() {
                         return Ok(Rotation::Rotated);
                     }
                     let state = self.find_refresh_token(presented).await?;

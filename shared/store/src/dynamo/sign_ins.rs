@@ -189,7 +189,7 @@ impl DynamoStore {
         // What this step puts is its own (the hash of a new random value): it exists exactly
         // when an earlier send of this transaction committed and its answer was lost.
         if let Some(key) = created {
-            if self.exists(key).await? {
+            if self.get(key).await?.is_some() {
                 return Ok(Sent::Committed);
             }
         }

@@ -26,18 +26,14 @@ pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
     item.insert("mode".into(), s(record.mode.as_str()));
     item.insert("owner_id".into(), s(&record.owner_id));
     item.insert("owner_type".into(), s(record.owner_type.as_str()));
-    if let Some(market) = &record.market_id {
-        item.insert("market_id".into(), s(market));
-    }
+    set_some(&mut item, "market_id", record.market_id.as_ref().map(s));
     item.insert(
         "stock_location_ids".into(),
         AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
     );
     item.insert("issued_at".into(), millis(record.issued_at));
     item.insert("valid_until".into(), millis(record.expires_at));
-    if let Some(consumed) = record.consumed_at {
-        item.insert("consumed_at".into(), millis(consumed));
-    }
+    set_some(&mut item, "consumed_at", record.consumed_at.map(millis));
     item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(record.expires_at)));
     item
 }
@@ -79,22 +75,17 @@ pub(super) fn code_item(record: &AuthorizationCodeRecord) -> Item {
     item.insert("mode".into(), s(record.mode.as_str()));
     item.insert("user_id".into(), s(&record.user_id));
     item.insert("redirect_uri".into(), s(&record.redirect_uri));
-    if let Some(market) = &record.market_id {
-        item.insert("market_id".into(), s(market));
-    }
+    set_some(&mut item, "market_id", record.market_id.as_ref().map(s));
     item.insert(
         "stock_location_ids".into(),
         AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
     );
-    if let Some(challenge) = &record.code_challenge {
-        item.insert("code_challenge".into(), s(challenge));
-    }
+    let challenge = record.code_challenge.as_ref().map(s);
+    set_some(&mut item, "code_challenge", challenge);
     item.insert("family_id".into(), s(&record.family_id));
     item.insert("issued_at".into(), millis(record.issued_at));
     item.insert("valid_until".into(), millis(record.expires_at));
-    if let Some(consumed) = record.consumed_at {
-        item.insert("consumed_at".into(), millis(consumed));
-    }
+    set_some(&mut item, "consumed_at", record.consumed_at.map(millis));
     item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(record.expires_at)));
     item
 }

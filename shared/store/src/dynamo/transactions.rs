@@ -122,7 +122,8 @@ impl DynamoStore {
     /// token, and DynamoDB answers with the first send's outcome, or, while that send is
     /// still being applied, that it is in progress; then this waits and sends it again.
     /// Where the resend is refused instead (a cancellation for the very conditions the
-    /// first send consumed), [`DynamoStore::exists`] tells whether that first send committed.
+    /// first send consumed), an item the transaction puts under a key no one else can know
+    /// (the hash of a new random token) exists exactly when that first send committed.
     pub(super) async fn transact_idempotently(
         &self,
         writes: Vec<TransactWriteItem>,
@@ -147,12 +148,5 @@ impl DynamoStore {
                 _ => return result,
             }
         }
-    }
-
-    /// Whether the item at `key` exists. After a cancelled transaction that puts an item under
-    /// a key no one else can know (the hash of a new random token), it exists exactly when an
-    /// earlier send of that same transaction committed and its answer was lost.
-    pub(super) async fn exists(&self, key: Item) -> Result<bool, StoreError> {
-        Ok(self.get(key).await?.is_some())
     }
 }
