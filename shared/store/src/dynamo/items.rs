@@ -191,7 +191,6 @@ pub(super) fn location_from(item: &Item) -> Result<StockLocation, StoreError> {
     })
 }
 
-/// A customer is stored twice, under its email and under its id.
 pub(super) fn customer_items(customer: &Customer) -> Vec<Item> {
     let mut item = Item::new();
     item.insert("type".into(), s("customer"));
