@@ -19,14 +19,11 @@ fn token_state(
     record: RefreshTokenRecord,
     family: Option<&Item>,
 ) -> Result<RefreshTokenState, StoreError> {
-    let family_revoked = match family {
-        Some(family) => Reader { item: family }.boolean("revoked")?,
-        // A family gone (TTL) is as good as revoked.
-        None => true,
-    };
+    let revoked = family.map(|item| Reader { item }.boolean("revoked"));
     Ok(RefreshTokenState {
         record,
-        family_revoked,
+        // A family gone (TTL) is as good as revoked.
+        family_revoked: revoked.transpose()?.unwrap_or(true),
     })
 }
 

@@ -150,10 +150,7 @@ impl DynamoStore {
         change: &ChangeContext,
         refusal: AdminError,
     ) -> Result<AdminOutcome, AdminError> {
-        match self.answered(change).await? {
-            Some(first) => Ok(first),
-            None => Err(refusal),
-        }
+        self.answered(change).await?.ok_or(refusal)
     }
 }
 

@@ -24,10 +24,8 @@ impl Records {
 
     /// The answer `change`'s request was given, if it was (see `ReplayRecord::answer`).
     fn answered(&self, change: &ChangeContext) -> Result<Option<AdminOutcome>, AdminError> {
-        match self.requests.get(&change.request.name) {
-            Some(record) => record.clone().answer(change),
-            None => Ok(None),
-        }
+        let record = self.requests.get(&change.request.name);
+        record.map_or(Ok(None), |record| record.clone().answer(change))
     }
 }
 
