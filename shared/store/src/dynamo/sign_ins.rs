@@ -25,10 +25,11 @@ use super::keys::*;
 use super::rate_limits::{all_times_at_or_before, expiry, window_times};
 use super::token_items::*;
 use super::DynamoStore;
+use crate::sign_ins::windows;
 use crate::{RateLimits, SignInGrant, SignIns, StoreError};
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::ratelimit::RateLimitPolicy;
-use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy, SignInWindow};
+use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy};
 
 /// A window admits one more failure: no window yet, or its oldest kept place has left it.
 const WINDOW_HAS_ROOM: &str =
@@ -47,21 +48,6 @@ fn shift_creating(limit: u32) -> String {
         .map(|i| format!("t{i} = if_not_exists(t{}, :empty), ", i - 1))
         .collect();
     format!("SET {shifts}t1 = :now, expires_at = :expires")
-}
-
-/// The two windows of an attempt, in the order every transaction names them first.
-fn windows<'a>(
-    keys: &'a SignInKeys,
-    policy: &'a SignInPolicy,
-) -> [(SignInWindow, &'a str, &'a RateLimitPolicy); 2] {
-    [
-        (
-            SignInWindow::FromAddress,
-            &keys.from_address,
-            &policy.from_address,
-        ),
-        (SignInWindow::Account, &keys.account, &policy.account),
-    ]
 }
 
 /// How one sign-in transaction ended.
