@@ -226,15 +226,11 @@ impl CatalogReads for DynamoStore {
         let counts = self.batch_get(count_keys.collect()).await?;
         let mut listings: Vec<(u64, String, u64)> = Vec::new();
         for item in &counts {
-            let partition = match item.get("PK") {
-                Some(AttributeValue::S(pk)) => pk.clone(),
-                _ => continue,
+            let Some(AttributeValue::S(partition)) = item.get("PK") else {
+                continue;
             };
-            listings.push((
-                number_of(item).unwrap_or(0),
-                partition,
-                count_of(Some(item))?,
-            ));
+            let count = count_of(Some(item))?;
+            listings.push((number_of(item).unwrap_or(0), partition.clone(), count));
         }
         listings.sort();
         let record_count = listings.iter().map(|(_, _, count)| count).sum();
