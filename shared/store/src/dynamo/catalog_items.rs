@@ -152,9 +152,7 @@ impl Listing {
         let mut count = key(partition.to_owned(), "count".into());
         count.insert("type".into(), s("listing_count"));
         count.insert("n".into(), n(self.entries.len()));
-        if let Some(number) = self.location_number {
-            count.insert("number".into(), n(number));
-        }
+        set_some(&mut count, "number", self.location_number.map(n));
         items.push(count);
         items
     }

@@ -14,19 +14,13 @@ pub(super) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    pub(super) fn name(&self) -> String {
+    pub(super) fn corrupt(&self, reason: String) -> StoreError {
         let part = |k: &str| match self.item.get(k) {
             Some(AttributeValue::S(v)) => v.clone(),
             _ => "?".into(),
         };
-        format!("{}/{}", part("PK"), part("SK"))
-    }
-
-    pub(super) fn corrupt(&self, reason: String) -> StoreError {
-        StoreError::Corrupt {
-            key: self.name(),
-            reason,
-        }
+        let key = format!("{}/{}", part("PK"), part("SK"));
+        StoreError::Corrupt { key, reason }
     }
 
     pub(super) fn string(&self, attribute: &str) -> Result<String, StoreError> {
