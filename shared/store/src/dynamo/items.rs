@@ -64,18 +64,14 @@ pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
             valid_until: UnixSeconds(r.number("previous_secret_valid_until")?),
         }),
     };
+    let grant = |name: &String| {
+        GrantType::parse(name).ok_or_else(|| r.corrupt(format!("unknown grant type '{name}'")))
+    };
     let grant_types = match item.get("grant_types") {
         None => None,
-        Some(_) => Some(
-            r.string_list("grant_types")?
-                .iter()
-                .map(|name| {
-                    GrantType::parse(name)
-                        .ok_or_else(|| r.corrupt(format!("unknown grant type '{name}'")))
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-    };
+        Some(_) => Some(r.string_list("grant_types")?.iter().map(grant).collect()),
+    }
+    .transpose()?;
     Ok(Application {
         id: r.string("id")?,
         name: r.string("name")?,
