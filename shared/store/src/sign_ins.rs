@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use super::StoreError;
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::model::{AuthorizationCodeRecord, RefreshTokenRecord};
-use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy};
+use gatehouse_core::ratelimit::RateLimitPolicy;
+use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy, SignInWindow};
 
 /// What a sign-in with the right password stores: a customer's first refresh token (the
 /// password grant) or a user's authorization code (the sign-in page).
@@ -15,6 +16,19 @@ use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy};
 pub enum SignInGrant<'a> {
     RefreshToken(&'a RefreshTokenRecord),
     AuthorizationCode(&'a AuthorizationCodeRecord),
+}
+
+/// The two windows of an attempt, with their keys and policies: the address's first (the
+/// order every DynamoDB transaction names them in).
+pub(crate) fn windows<'a>(
+    keys: &'a SignInKeys,
+    policy: &'a SignInPolicy,
+) -> [(SignInWindow, &'a str, &'a RateLimitPolicy); 2] {
+    [
+        (SignInWindow::FromAddress, &keys.from_address),
+        (SignInWindow::Account, &keys.account),
+    ]
+    .map(|(which, key)| (which, key.as_str(), policy.window(which)))
 }
 
 #[async_trait]

@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, Delete, KeySchemaElement, KeyType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    TimeToLiveSpecification,
 };
 
 use super::admin_items::app_index_item;
 use super::items::*;
 use super::keys::*;
 use super::reader::Reader;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::{Import, StoreError};
 use gatehouse_core::model::Catalog;
 use gatehouse_core::model::Mode;
@@ -40,14 +40,14 @@ impl DynamoStore {
                 .attribute_name(name)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
-                .map_err(build_error)
+                .map_err(StoreError::unavailable)
         };
         let key_element = |name: &str, key_type| {
             KeySchemaElement::builder()
                 .attribute_name(name)
                 .key_type(key_type)
                 .build()
-                .map_err(build_error)
+                .map_err(StoreError::unavailable)
         };
         let created = self
             .client
@@ -93,7 +93,7 @@ impl DynamoStore {
                     .attribute_name(TTL_ATTRIBUTE)
                     .enabled(true)
                     .build()
-                    .map_err(build_error)?,
+                    .map_err(StoreError::unavailable)?,
             )
             .send()
             .await
@@ -104,36 +104,11 @@ impl DynamoStore {
     /// Writes all copies of one record in one transaction, deleting the copies of its former
     /// number or code when those changed.
     async fn put_copies(&self, items: Vec<Item>, stale: Vec<Item>) -> Result<(), StoreError> {
-        let mut writes = Vec::new();
-        for item in items {
-            writes.push(
-                TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(&self.table)
-                            .set_item(Some(item))
-                            .build()
-                            .map_err(build_error)?,
-                    )
-                    .build(),
-            );
-        }
-        for key in stale {
-            writes.push(
-                TransactWriteItem::builder()
-                    .delete(
-                        Delete::builder()
-                            .table_name(&self.table)
-                            .set_key(Some(key))
-                            .build()
-                            .map_err(build_error)?,
-                    )
-                    .build(),
-            );
-        }
+        let puts = items.into_iter().map(|item| self.put_write(item, None));
+        let deletes = stale.into_iter().map(|key| self.delete_write(key, None));
         self.client
             .transact_write_items()
-            .set_transact_items(Some(writes))
+            .set_transact_items(Some(puts.chain(deletes).collect::<Result<_, _>>()?))
             .send()
             .await
             .map_err(StoreError::unavailable)?;

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::admin_items::*;
 use super::items::*;
@@ -43,10 +42,9 @@ impl DynamoStore {
         let Some(item) = self.get(app_key(client_id)).await? else {
             return Ok(None);
         };
-        let revision = match item.get(REVISION) {
-            None => 0,
-            Some(_) => super::reader::Reader { item: &item }.number(REVISION)?,
-        };
+        let revision = super::reader::Reader { item: &item }
+            .optional_number(REVISION)?
+            .unwrap_or(0);
         Ok(Some((application_from(&item)?, revision)))
     }
 
@@ -78,45 +76,34 @@ fn at_revision(revision: u64, kind: ApplicationKind) -> Condition {
 }
 
 /// The `SET`/`REMOVE` expression of an update, with its names and values (the next revision's
-/// value, `:next`, is the caller's). Every attribute is named through `#` placeholders: `name`
-/// is one of DynamoDB's reserved words.
-fn update_expression(update: &ApplicationUpdate) -> (String, HashMap<String, String>, Item) {
+/// value, `:next`, is the caller's): each changed attribute as `updated` (the application with
+/// the update applied) holds it, or removed when it holds none. Every attribute is named
+/// through `#` placeholders: `name` is one of DynamoDB's reserved words.
+fn update_expression(
+    update: &ApplicationUpdate,
+    updated: &Application,
+) -> (String, HashMap<String, String>, Item) {
     let mut set = vec!["#type = :type".to_owned()];
     let mut remove = Vec::new();
     let mut names = HashMap::from([("#type".to_owned(), "type".to_owned())]);
     let mut values = Item::from([(":type".to_owned(), s("application"))]);
-    let mut assign = |attribute: &str, value: Option<AttributeValue>| {
+    let item = application_item(updated);
+    let changed = [
+        ("name", update.name.is_some()),
+        ("token_lifetime", update.token_lifetime.is_some()),
+        ("redirect_uris", update.redirect_uris.is_some()),
+        ("grant_types", update.grant_types.is_some()),
+        ("enabled", update.enabled.is_some()),
+    ];
+    for (attribute, _) in changed.into_iter().filter(|(_, changed)| *changed) {
         names.insert(format!("#{attribute}"), attribute.to_owned());
-        match value {
+        match item.get(attribute) {
             Some(value) => {
                 set.push(format!("#{attribute} = :{attribute}"));
-                values.insert(format!(":{attribute}"), value);
+                values.insert(format!(":{attribute}"), value.clone());
             }
             None => remove.push(format!("#{attribute}")),
         }
-    };
-    if let Some(name) = &update.name {
-        assign("name", Some(s(name)));
-    }
-    if let Some(lifetime) = update.token_lifetime {
-        assign("token_lifetime", lifetime.map(|l| n(l.seconds())));
-    }
-    if let Some(uris) = &update.redirect_uris {
-        assign(
-            "redirect_uris",
-            Some(AttributeValue::L(uris.iter().map(s).collect())),
-        );
-    }
-    if let Some(grants) = &update.grant_types {
-        assign(
-            "grant_types",
-            grants
-                .as_ref()
-                .map(|grants| AttributeValue::L(grants.iter().map(|g| s(g.as_str())).collect())),
-        );
-    }
-    if let Some(enabled) = update.enabled {
-        assign("enabled", Some(AttributeValue::Bool(enabled)));
     }
     set.push("#revision = :next".to_owned());
     names.insert("#revision".to_owned(), REVISION.to_owned());
@@ -177,11 +164,10 @@ impl Administration for DynamoStore {
             client_id,
             created_detail(application),
         );
-        let absent = || Condition::new("attribute_not_exists(PK)");
         let writes = vec![
-            self.put_write(application_item(application), absent())?,
-            self.put_write(app_pointer_item(application), absent())?,
-            self.put_write(app_index_item(application), absent())?,
+            self.new_item_write(application_item(application))?,
+            self.new_item_write(app_pointer_item(application))?,
+            self.new_item_write(app_index_item(application))?,
             self.audit_write(&record)?,
         ];
         let outcome = AdminOutcome::Created {
@@ -216,7 +202,7 @@ impl Administration for DynamoStore {
             return self.unless_answered(change, changed).await;
         }
         update.apply_to(&mut updated);
-        let (expression, names, mut values) = update_expression(update);
+        let (expression, names, mut values) = update_expression(update, &updated);
         values.insert(":next".to_owned(), n(revision + 1));
         let record = AuditRecord::of(
             change,

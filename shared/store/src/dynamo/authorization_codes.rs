@@ -3,11 +3,11 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::keys::*;
 use super::token_items::*;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::{AuthorizationCodes, Redemption, StoreError};
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::model::{AuthorizationCodeRecord, RefreshTokenRecord};
@@ -42,8 +42,7 @@ impl AuthorizationCodes for DynamoStore {
         &self,
         hash: &SecretHash,
     ) -> Result<Option<AuthorizationCodeRecord>, StoreError> {
-        let item = self.get(code_key(hash)).await?;
-        item.as_ref().map(code_from).transpose()
+        self.find(code_key(hash), code_from).await
     }
 
     async fn redeem_authorization_code(
@@ -64,25 +63,16 @@ impl AuthorizationCodes for DynamoStore {
             .expression_attribute_values(":application", s(&first_refresh_token.application_id))
             .expression_attribute_values(":family", s(&first_refresh_token.family_id))
             .build()
-            .map_err(build_error)?;
-        let put = |item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(build_error)
-        };
-        let family = put(family_item(
+            .map_err(StoreError::unavailable)?;
+        let family = family_item(
             &first_refresh_token.family_id,
             first_refresh_token.expires_at,
-        ))?;
-        let token = put(refresh_item(first_refresh_token))?;
+        );
         let result = self
             .transact_idempotently(vec![
                 TransactWriteItem::builder().update(consume).build(),
-                TransactWriteItem::builder().put(family).build(),
-                TransactWriteItem::builder().put(token).build(),
+                self.new_item_write(family)?,
+                self.new_item_write(refresh_item(first_refresh_token))?,
             ])
             .await;
         match result {
@@ -90,10 +80,8 @@ impl AuthorizationCodes for DynamoStore {
             Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
                 // The first refresh token is this redemption's alone: if it exists, this
                 // redemption committed (a resend refused for the code it consumed itself).
-                if self
-                    .exists(refresh_key(&first_refresh_token.token_hash))
-                    .await?
-                {
+                let token = refresh_key(&first_refresh_token.token_hash);
+                if self.get(token).await?.is_some() {
                     return Ok(Redemption::Redeemed);
                 }
                 let found = self.find_authorization_code(code).await?;

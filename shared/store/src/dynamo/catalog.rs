@@ -12,17 +12,8 @@ use crate::{CatalogReads, Page, PageRequest, StoreError};
 use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
 
 impl DynamoStore {
-    /// Every item of `partition` whose sort key is within `[from, to]` (the whole partition
-    /// without bounds), in order.
-    pub(super) async fn query_range(
-        &self,
-        partition: &str,
-        from: &str,
-        to: &str,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.query(partition, Some((from, to))).await
-    }
-
+    /// Every item of `partition` whose sort key is within `range`, `[from, to]` (the whole
+    /// partition without one), in order.
     pub(super) async fn query(
         &self,
         partition: &str,
@@ -64,8 +55,8 @@ impl DynamoStore {
         if end <= first {
             return Ok(vec![]);
         }
-        self.query_range(partition, &position_key(first), &position_key(end - 1))
-            .await
+        let range = (position_key(first), position_key(end - 1));
+        self.query(partition, Some((&range.0, &range.1))).await
     }
 
     /// One page of a listing and its size, in one round trip.
@@ -78,10 +69,11 @@ impl DynamoStore {
     ) -> Result<Page<T>, StoreError> {
         let partition = listing_partition(mode, listing);
         let (first, end) = page.range();
-        let (count, items) = futures::try_join!(
+        let (count, items) = futures::future::try_join(
             self.get(key(partition.clone(), "count".into())),
-            self.positions(&partition, first, end)
-        )?;
+            self.positions(&partition, first, end),
+        )
+        .await?;
         let record_count = count_of(count.as_ref())?;
         let records = items.iter().map(from).collect::<Result<_, _>>()?;
         Ok(Page {
@@ -128,11 +120,9 @@ impl DynamoStore {
         };
         let mut skus = Vec::new();
         for location in stock_location_ids {
-            let partition = listing_partition(
-                view.mode(),
-                &sku_listing(market_id, Some(std::slice::from_ref(location))),
-            );
-            for item in self.query_range(&partition, "n#", "n#~").await? {
+            let listing = sku_listing(market_id, Some(std::slice::from_ref(location)));
+            let partition = listing_partition(view.mode(), &listing);
+            for item in self.query(&partition, Some(("n#", "n#~"))).await? {
                 skus.push(sku_from(&item)?);
             }
         }
@@ -149,10 +139,8 @@ impl DynamoStore {
     ) -> Result<Option<Sku>, StoreError> {
         match self.sku_listing_of(view).await? {
             Some(listing) => {
-                let item = self
-                    .get(key(listing_partition(view.mode(), &listing), sort_key))
-                    .await?;
-                item.as_ref().map(sku_from).transpose()
+                let partition = listing_partition(view.mode(), &listing);
+                self.find(key(partition, sort_key), sku_from).await
             }
             None => Ok(self
                 .union_of_location_skus(view)
@@ -234,25 +222,15 @@ impl CatalogReads for DynamoStore {
             .iter()
             .map(|l| listing_partition(view.mode(), &format!("stock@{l}")))
             .collect();
-        let counts = self
-            .batch_get(
-                partitions
-                    .iter()
-                    .map(|p| key(p.clone(), "count".into()))
-                    .collect(),
-            )
-            .await?;
+        let count_keys = partitions.iter().map(|p| key(p.clone(), "count".into()));
+        let counts = self.batch_get(count_keys.collect()).await?;
         let mut listings: Vec<(u64, String, u64)> = Vec::new();
         for item in &counts {
-            let partition = match item.get("PK") {
-                Some(AttributeValue::S(pk)) => pk.clone(),
-                _ => continue,
+            let Some(AttributeValue::S(partition)) = item.get("PK") else {
+                continue;
             };
-            listings.push((
-                number_of(item).unwrap_or(0),
-                partition,
-                count_of(Some(item))?,
-            ));
+            let count = count_of(Some(item))?;
+            listings.push((number_of(item).unwrap_or(0), partition.clone(), count));
         }
         listings.sort();
         let record_count = listings.iter().map(|(_, _, count)| count).sum();
@@ -266,12 +244,12 @@ impl CatalogReads for DynamoStore {
             }
             offset += count;
         }
-        let mut records = Vec::new();
-        for items in futures::future::try_join_all(slices).await? {
-            for item in &items {
-                records.push(stock_from(item)?);
-            }
-        }
+        let records = futures::future::try_join_all(slices)
+            .await?
+            .iter()
+            .flatten()
+            .map(stock_from)
+            .collect::<Result<_, _>>()?;
         Ok(Page {
             records,
             record_count,

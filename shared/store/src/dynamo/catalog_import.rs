@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRe
 use super::catalog_items::*;
 use super::keys::*;
 use super::reader::Reader;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::StoreError;
 use gatehouse_core::model::{Catalog, Mode};
 
@@ -42,14 +42,14 @@ impl DynamoStore {
             let put = PutRequest::builder()
                 .set_item(Some(item))
                 .build()
-                .map_err(build_error)?;
+                .map_err(StoreError::unavailable)?;
             requests.push(WriteRequest::builder().put_request(put).build());
         }
         for key in deletes {
             let delete = DeleteRequest::builder()
                 .set_key(Some(key))
                 .build()
-                .map_err(build_error)?;
+                .map_err(StoreError::unavailable)?;
             requests.push(WriteRequest::builder().delete_request(delete).build());
         }
         for chunk in requests.chunks(BATCH_WRITE_LIMIT) {
@@ -89,27 +89,14 @@ impl DynamoStore {
             item.extend(key(canonical_partition(kind, mode), format!("id#{id}")));
             item
         };
-        let mut puts = Vec::new();
-        for sku in &catalog.skus {
-            puts.push(canonical("SKU", sku.mode, &sku.id, sku_attributes(sku)));
-        }
-        for price in &catalog.prices {
-            puts.push(canonical(
-                "PRICE",
-                price.mode,
-                &price.id,
-                price_attributes(price),
-            ));
-        }
-        for item in &catalog.stock_items {
-            puts.push(canonical(
-                "STOCK_ITEM",
-                item.mode,
-                &item.id,
-                stock_attributes(item),
-            ));
-        }
-        self.batch_write(puts, vec![]).await?;
+        let skus = catalog.skus.iter();
+        let prices = catalog.prices.iter();
+        let stock = catalog.stock_items.iter();
+        let puts = skus
+            .map(|sku| canonical("SKU", sku.mode, &sku.id, sku_attributes(sku)))
+            .chain(prices.map(|p| canonical("PRICE", p.mode, &p.id, price_attributes(p))))
+            .chain(stock.map(|i| canonical("STOCK_ITEM", i.mode, &i.id, stock_attributes(i))));
+        self.batch_write(puts.collect(), vec![]).await?;
         for mode in Mode::ALL {
             self.rebuild_listings(mode).await?;
         }
@@ -121,7 +108,7 @@ impl DynamoStore {
         partition: String,
         from: fn(&Item) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        self.query_range(&partition, "id#", "id#~")
+        self.query(&partition, Some(("id#", "id#~")))
             .await?
             .iter()
             .map(from)

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::items::market_attributes;
 use super::keys::*;
 use super::reader::Reader;
 use crate::catalog::order;
@@ -151,9 +152,7 @@ impl Listing {
         let mut count = key(partition.to_owned(), "count".into());
         count.insert("type".into(), s("listing_count"));
         count.insert("n".into(), n(self.entries.len()));
-        if let Some(number) = self.location_number {
-            count.insert("number".into(), n(number));
-        }
+        set_some(&mut count, "number", self.location_number.map(n));
         items.push(count);
         items
     }
@@ -264,17 +263,6 @@ fn location_subsets(locations: &[String]) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
-}
-
-/// A market's attributes as its scope items carry them (without their keys).
-fn market_attributes(market: &Market) -> Item {
-    let mut item = super::items::market_items(market)
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    item.remove("PK");
-    item.remove("SK");
-    item
 }
 
 pub(super) fn count_of(item: Option<&Item>) -> Result<u64, StoreError> {

@@ -10,6 +10,12 @@ use crate::{ClientWithScope, Clients, StoreError};
 use gatehouse_core::model::{Application, Market, Mode, StockLocation};
 use gatehouse_core::scope::ResourceRef;
 
+/// The keys of the records of one partition that `refs` name, each under every name it has.
+fn ref_keys(partition: String, refs: &[ResourceRef]) -> impl Iterator<Item = Item> + '_ {
+    refs.iter()
+        .map(move |r| key(partition.clone(), ref_sort_key(r)))
+}
+
 impl DynamoStore {
     /// The records of one partition that any of `refs` names (each is stored under every name
     /// it has), once each, by id.
@@ -23,12 +29,8 @@ impl DynamoStore {
         if refs.is_empty() {
             return Ok(vec![]);
         }
-        let keys = refs
-            .iter()
-            .map(|r| key(partition.clone(), ref_sort_key(r)))
-            .collect();
         let mut records: Vec<T> = self
-            .batch_get(keys)
+            .batch_get(ref_keys(partition, refs).collect())
             .await?
             .iter()
             .map(from)
@@ -42,10 +44,7 @@ impl DynamoStore {
 #[async_trait]
 impl Clients for DynamoStore {
     async fn find_application(&self, client_id: &str) -> Result<Option<Application>, StoreError> {
-        match self.get(app_key(client_id)).await? {
-            Some(item) => application_from(&item).map(Some),
-            None => Ok(None),
-        }
+        self.find(app_key(client_id), application_from).await
     }
 
     async fn find_markets(
@@ -74,16 +73,8 @@ impl Clients for DynamoStore {
     ) -> Result<Option<ClientWithScope>, StoreError> {
         let mut keys = vec![app_key(client_id)];
         for mode in Mode::ALL {
-            keys.extend(
-                market_refs
-                    .iter()
-                    .map(|r| key(market_partition(mode), ref_sort_key(r))),
-            );
-            keys.extend(
-                stock_location_refs
-                    .iter()
-                    .map(|r| key(location_partition(mode), ref_sort_key(r))),
-            );
+            keys.extend(ref_keys(market_partition(mode), market_refs));
+            keys.extend(ref_keys(location_partition(mode), stock_location_refs));
         }
         let items = self.batch_get(keys).await?;
         let Some(application) = items

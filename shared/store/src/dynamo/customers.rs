@@ -15,20 +15,15 @@ impl Customers for DynamoStore {
         mode: Mode,
         email: &str,
     ) -> Result<Option<Customer>, StoreError> {
-        let item = self
-            .get(key(
-                customer_partition(mode),
-                format!("email#{}", email_key(email)),
-            ))
-            .await?;
-        item.as_ref().map(customer_from).transpose()
+        let email = format!("email#{}", email_key(email));
+        self.find(key(customer_partition(mode), email), customer_from)
+            .await
     }
 
     async fn find_customer(&self, mode: Mode, id: &str) -> Result<Option<Customer>, StoreError> {
-        let item = self
-            .get(key(customer_partition(mode), format!("id#{id}")))
-            .await?;
-        item.as_ref().map(customer_from).transpose()
+        let id = format!("id#{id}");
+        self.find(key(customer_partition(mode), id), customer_from)
+            .await
     }
 
     async fn find_customer_group(
@@ -36,12 +31,8 @@ impl Customers for DynamoStore {
         mode: Mode,
         id: &str,
     ) -> Result<Option<CustomerGroup>, StoreError> {
-        let item = self
-            .get(key(
-                format!("CUSTOMER_GROUP#{}", mode.as_str()),
-                format!("id#{id}"),
-            ))
-            .await?;
-        item.as_ref().map(group_from).transpose()
+        let partition = format!("CUSTOMER_GROUP#{}", mode.as_str());
+        self.find(key(partition, format!("id#{id}")), group_from)
+            .await
     }
 }

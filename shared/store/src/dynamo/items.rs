@@ -13,9 +13,6 @@ use gatehouse_core::model::{
     email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, PreviousSecret,
     StockLocation, User,
 };
-use gatehouse_core::password::PasswordHash;
-use gatehouse_core::scope::ResourceRef;
-use gatehouse_core::secret::SecretHash;
 
 pub(super) fn application_item(app: &Application) -> Item {
     let mut item = app_key(&app.client_id);
@@ -25,12 +22,10 @@ pub(super) fn application_item(app: &Application) -> Item {
     item.insert("kind".into(), s(app.kind.as_str()));
     item.insert("mode".into(), s(app.mode.as_str()));
     item.insert("client_id".into(), s(&app.client_id));
-    if let Some(hash) = &app.client_secret_hash {
-        item.insert("secret_hash".into(), s(hash.to_stored()));
-    }
-    if let Some(lifetime) = app.token_lifetime {
-        item.insert("token_lifetime".into(), n(lifetime.seconds()));
-    }
+    let secret_hash = app.client_secret_hash.as_ref().map(|h| s(h.to_stored()));
+    set_some(&mut item, "secret_hash", secret_hash);
+    let lifetime = app.token_lifetime.map(|l| n(l.seconds()));
+    set_some(&mut item, "token_lifetime", lifetime);
     item.insert(
         "redirect_uris".into(),
         AttributeValue::L(app.redirect_uris.iter().map(s).collect()),
@@ -57,40 +52,26 @@ pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
     let kind = r.string("kind")?;
     let kind =
         ApplicationKind::parse(&kind).ok_or_else(|| r.corrupt(format!("unknown kind '{kind}'")))?;
-    let client_secret_hash = match r.optional_string("secret_hash")? {
+    let client_secret_hash = r.optional_secret_hash("secret_hash")?;
+    let token_lifetime = r
+        .optional_number::<i64>("token_lifetime")?
+        .map(|seconds| TokenLifetime::try_from(seconds).map_err(|e| r.corrupt(e.to_string())))
+        .transpose()?;
+    let previous_client_secret = match r.optional_secret_hash("previous_secret_hash")? {
         None => None,
-        Some(stored) => Some(
-            SecretHash::from_stored(&stored)
-                .ok_or_else(|| r.corrupt("secret_hash is malformed".into()))?,
-        ),
-    };
-    let token_lifetime = match item.get("token_lifetime") {
-        None => None,
-        Some(_) => Some(
-            TokenLifetime::try_from(r.number::<i64>("token_lifetime")?)
-                .map_err(|e| r.corrupt(e.to_string()))?,
-        ),
-    };
-    let previous_client_secret = match r.optional_string("previous_secret_hash")? {
-        None => None,
-        Some(stored) => Some(PreviousSecret {
-            hash: SecretHash::from_stored(&stored)
-                .ok_or_else(|| r.corrupt("previous_secret_hash is malformed".into()))?,
+        Some(hash) => Some(PreviousSecret {
+            hash,
             valid_until: UnixSeconds(r.number("previous_secret_valid_until")?),
         }),
     };
+    let grant = |name: &String| {
+        GrantType::parse(name).ok_or_else(|| r.corrupt(format!("unknown grant type '{name}'")))
+    };
     let grant_types = match item.get("grant_types") {
         None => None,
-        Some(_) => Some(
-            r.string_list("grant_types")?
-                .iter()
-                .map(|name| {
-                    GrantType::parse(name)
-                        .ok_or_else(|| r.corrupt(format!("unknown grant type '{name}'")))
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-    };
+        Some(_) => Some(r.string_list("grant_types")?.iter().map(grant).collect()),
+    }
+    .transpose()?;
     Ok(Application {
         id: r.string("id")?,
         name: r.string("name")?,
@@ -107,38 +88,64 @@ pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
     })
 }
 
-pub(super) fn market_items(market: &Market) -> Vec<Item> {
-    let sort_keys = [
-        ResourceRef::Number(market.number),
-        ResourceRef::Code(market.code.clone()),
-        ResourceRef::Id(market.id.clone()),
-    ];
+/// A record stored once under each of `sort_keys` in `partition`, every copy whole.
+fn copies(partition: String, sort_keys: Vec<String>, attributes: Item) -> Vec<Item> {
     sort_keys
-        .iter()
-        .map(|reference| {
-            let mut item = key(market_partition(market.mode), ref_sort_key(reference));
-            item.insert("type".into(), s("market"));
-            item.insert("id".into(), s(&market.id));
-            item.insert("number".into(), n(market.number));
-            item.insert("code".into(), s(&market.code));
-            item.insert("name".into(), s(&market.name));
-            item.insert("mode".into(), s(market.mode.as_str()));
-            item.insert("active".into(), AttributeValue::Bool(market.active));
-            item.insert("price_list_id".into(), s(&market.price_list_id));
-            item.insert(
-                "stock_location_ids".into(),
-                AttributeValue::L(market.stock_location_ids.iter().map(s).collect()),
-            );
-            item.insert(
-                "stock_location_numbers".into(),
-                AttributeValue::L(market.stock_location_numbers.iter().map(n).collect()),
-            );
-            if let Some(group) = &market.customer_group_id {
-                item.insert("customer_group_id".into(), s(group));
-            }
+        .into_iter()
+        .map(|sort_key| {
+            let mut item = attributes.clone();
+            item.extend(key(partition.clone(), sort_key));
             item
         })
         .collect()
+}
+
+/// The sort keys of a market's or stock location's copies: by number, code and id (last),
+/// one for each way a scope names it.
+fn alias_keys(number: u64, code: &str, id: &str) -> Vec<String> {
+    vec![
+        format!("number#{number}"),
+        format!("code#{code}"),
+        format!("id#{id}"),
+    ]
+}
+
+/// The sort keys of a customer's or user's copies: by email and by id.
+fn person_keys(email: &str, id: &str) -> Vec<String> {
+    vec![format!("email#{}", email_key(email)), format!("id#{id}")]
+}
+
+/// A market's attributes, which each of its copies carries.
+pub(super) fn market_attributes(market: &Market) -> Item {
+    let mut item = Item::new();
+    item.insert("type".into(), s("market"));
+    item.insert("id".into(), s(&market.id));
+    item.insert("number".into(), n(market.number));
+    item.insert("code".into(), s(&market.code));
+    item.insert("name".into(), s(&market.name));
+    item.insert("mode".into(), s(market.mode.as_str()));
+    item.insert("active".into(), AttributeValue::Bool(market.active));
+    item.insert("price_list_id".into(), s(&market.price_list_id));
+    item.insert(
+        "stock_location_ids".into(),
+        AttributeValue::L(market.stock_location_ids.iter().map(s).collect()),
+    );
+    item.insert(
+        "stock_location_numbers".into(),
+        AttributeValue::L(market.stock_location_numbers.iter().map(n).collect()),
+    );
+    let group = market.customer_group_id.as_ref().map(s);
+    set_some(&mut item, "customer_group_id", group);
+    item
+}
+
+pub(super) fn market_items(market: &Market) -> Vec<Item> {
+    let sort_keys = alias_keys(market.number, &market.code, &market.id);
+    copies(
+        market_partition(market.mode),
+        sort_keys,
+        market_attributes(market),
+    )
 }
 
 pub(super) fn market_from(item: &Item) -> Result<Market, StoreError> {
@@ -158,23 +165,15 @@ pub(super) fn market_from(item: &Item) -> Result<Market, StoreError> {
 }
 
 pub(super) fn location_items(location: &StockLocation) -> Vec<Item> {
-    [
-        ResourceRef::Number(location.number),
-        ResourceRef::Code(location.code.clone()),
-        ResourceRef::Id(location.id.clone()),
-    ]
-    .iter()
-    .map(|reference| {
-        let mut item = key(location_partition(location.mode), ref_sort_key(reference));
-        item.insert("type".into(), s("stock_location"));
-        item.insert("id".into(), s(&location.id));
-        item.insert("number".into(), n(location.number));
-        item.insert("code".into(), s(&location.code));
-        item.insert("name".into(), s(&location.name));
-        item.insert("mode".into(), s(location.mode.as_str()));
-        item
-    })
-    .collect()
+    let mut item = Item::new();
+    item.insert("type".into(), s("stock_location"));
+    item.insert("id".into(), s(&location.id));
+    item.insert("number".into(), n(location.number));
+    item.insert("code".into(), s(&location.code));
+    item.insert("name".into(), s(&location.name));
+    item.insert("mode".into(), s(location.mode.as_str()));
+    let sort_keys = alias_keys(location.number, &location.code, &location.id);
+    copies(location_partition(location.mode), sort_keys, item)
 }
 
 pub(super) fn location_from(item: &Item) -> Result<StockLocation, StoreError> {
@@ -189,27 +188,19 @@ pub(super) fn location_from(item: &Item) -> Result<StockLocation, StoreError> {
 }
 
 pub(super) fn customer_items(customer: &Customer) -> Vec<Item> {
-    [
-        format!("email#{}", email_key(&customer.email)),
-        format!("id#{}", customer.id),
-    ]
-    .into_iter()
-    .map(|sort_key| {
-        let mut item = key(customer_partition(customer.mode), sort_key);
-        item.insert("type".into(), s("customer"));
-        item.insert("id".into(), s(&customer.id));
-        item.insert("mode".into(), s(customer.mode.as_str()));
-        item.insert("email".into(), s(&customer.email));
-        item.insert(
-            "password_hash".into(),
-            s(customer.password_hash.as_stored()),
-        );
-        if let Some(group) = &customer.customer_group_id {
-            item.insert("customer_group_id".into(), s(group));
-        }
-        item
-    })
-    .collect()
+    let mut item = Item::new();
+    item.insert("type".into(), s("customer"));
+    item.insert("id".into(), s(&customer.id));
+    item.insert("mode".into(), s(customer.mode.as_str()));
+    item.insert("email".into(), s(&customer.email));
+    item.insert(
+        "password_hash".into(),
+        s(customer.password_hash.as_stored()),
+    );
+    let group = customer.customer_group_id.as_ref().map(s);
+    set_some(&mut item, "customer_group_id", group);
+    let sort_keys = person_keys(&customer.email, &customer.id);
+    copies(customer_partition(customer.mode), sort_keys, item)
 }
 
 pub(super) fn customer_from(item: &Item) -> Result<Customer, StoreError> {
@@ -218,8 +209,7 @@ pub(super) fn customer_from(item: &Item) -> Result<Customer, StoreError> {
         id: r.string("id")?,
         mode: r.mode()?,
         email: r.string("email")?,
-        password_hash: PasswordHash::from_stored(&r.string("password_hash")?)
-            .map_err(|e| r.corrupt(e.to_string()))?,
+        password_hash: r.password_hash()?,
         customer_group_id: r.optional_string("customer_group_id")?,
     })
 }
@@ -247,24 +237,18 @@ pub(super) fn group_from(item: &Item) -> Result<CustomerGroup, StoreError> {
 
 /// A user is stored twice, under its email and under its id, like a customer.
 pub(super) fn user_items(user: &User) -> Vec<Item> {
-    [
-        format!("email#{}", email_key(&user.email)),
-        format!("id#{}", user.id),
-    ]
-    .into_iter()
-    .map(|sort_key| {
-        let mut item = key(user_partition(user.mode), sort_key);
-        item.insert("type".into(), s("user"));
-        item.insert("id".into(), s(&user.id));
-        item.insert("mode".into(), s(user.mode.as_str()));
-        item.insert("email".into(), s(&user.email));
-        if let Some(name) = &user.name {
-            item.insert("name".into(), s(name));
-        }
-        item.insert("password_hash".into(), s(user.password_hash.as_stored()));
-        item
-    })
-    .collect()
+    let mut item = Item::new();
+    item.insert("type".into(), s("user"));
+    item.insert("id".into(), s(&user.id));
+    item.insert("mode".into(), s(user.mode.as_str()));
+    item.insert("email".into(), s(&user.email));
+    set_some(&mut item, "name", user.name.as_ref().map(s));
+    item.insert("password_hash".into(), s(user.password_hash.as_stored()));
+    copies(
+        user_partition(user.mode),
+        person_keys(&user.email, &user.id),
+        item,
+    )
 }
 
 pub(super) fn user_from(item: &Item) -> Result<User, StoreError> {
@@ -274,8 +258,7 @@ pub(super) fn user_from(item: &Item) -> Result<User, StoreError> {
         mode: r.mode()?,
         email: r.string("email")?,
         name: r.optional_string("name")?,
-        password_hash: PasswordHash::from_stored(&r.string("password_hash")?)
-            .map_err(|e| r.corrupt(e.to_string()))?,
+        password_hash: r.password_hash()?,
     })
 }
 
@@ -289,20 +272,14 @@ pub(super) fn item_type(item: &Item) -> Option<&str> {
 /// The sort keys of a market's or stock location's copies, from one of them.
 pub(super) fn alias_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
     let r = Reader { item };
-    Ok(vec![
-        format!("number#{}", r.number::<u64>("number")?),
-        format!("code#{}", r.string("code")?),
-        format!("id#{}", r.string("id")?),
-    ])
+    let number = r.number("number")?;
+    Ok(alias_keys(number, &r.string("code")?, &r.string("id")?))
 }
 
 /// The sort keys of a customer's or user's copies, from one of them.
 pub(super) fn customer_sort_keys(item: &Item) -> Result<Vec<String>, StoreError> {
     let r = Reader { item };
-    Ok(vec![
-        format!("email#{}", email_key(&r.string("email")?)),
-        format!("id#{}", r.string("id")?),
-    ])
+    Ok(person_keys(&r.string("email")?, &r.string("id")?))
 }
 
 pub(super) fn app_pointer_item(application: &Application) -> Item {
@@ -315,6 +292,7 @@ pub(super) fn app_pointer_item(application: &Application) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gatehouse_core::secret::SecretHash;
 
     #[test]
     fn records_survive_the_round_trip_through_items() {

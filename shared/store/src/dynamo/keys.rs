@@ -33,6 +33,11 @@ pub(super) fn seconds(instant: UnixSeconds) -> AttributeValue {
     n(instant.0)
 }
 
+/// Sets `attribute` when there is a value: an absent attribute, never a null, stands for none.
+pub(super) fn set_some(item: &mut Item, attribute: &str, value: Option<AttributeValue>) {
+    item.extend(value.map(|value| (attribute.to_owned(), value)));
+}
+
 pub(super) fn key(pk: String, sk: String) -> Item {
     HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
 }

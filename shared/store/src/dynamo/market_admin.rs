@@ -34,17 +34,17 @@ impl DynamoStore {
             .transpose()
     }
 
-    /// The sort keys of the market's entries in its environment's `markets` listing.
-    async fn market_listing_keys(&self, market: &Market) -> Result<Vec<String>, StoreError> {
+    /// The keys of the market's entries in its environment's `markets` listing.
+    async fn market_listing_keys(&self, market: &Market) -> Result<Vec<Item>, StoreError> {
         let partition = listing_partition(market.mode, "markets");
-        let mut sort_keys = Vec::new();
+        let mut keys = Vec::new();
         for item in self.query(&partition, None).await? {
-            let r = Reader { item: &item };
-            if r.optional_string("id")?.as_deref() == Some(market.id.as_str()) {
-                sort_keys.push(r.string("SK")?);
+            let id = Reader { item: &item }.optional_string("id")?;
+            if id.as_deref() == Some(market.id.as_str()) {
+                keys.push(key_of(&item));
             }
         }
-        Ok(sort_keys)
+        Ok(keys)
     }
 
     pub(super) async fn change_market_active(
@@ -59,13 +59,7 @@ impl DynamoStore {
         };
         market.active = active;
         let mut copies: Vec<Item> = market_items(&market).iter().map(key_of).collect();
-        let listing = listing_partition(market.mode, "markets");
-        copies.extend(
-            self.market_listing_keys(&market)
-                .await?
-                .into_iter()
-                .map(|sort_key| key(listing.clone(), sort_key)),
-        );
+        copies.extend(self.market_listing_keys(&market).await?);
         let mut writes = Vec::new();
         for copy in copies {
             writes.push(self.update_write(

@@ -108,10 +108,6 @@ pub struct DynamoStore {
     places_in_one_condition: u32,
 }
 
-pub(super) fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::unavailable(error)
-}
-
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -157,7 +153,7 @@ impl DynamoStore {
                 .set_keys(Some(keys))
                 .consistent_read(true)
                 .build()
-                .map_err(build_error)?,
+                .map_err(StoreError::unavailable)?,
         );
         for attempt in 0..6u32 {
             let Some(request) = pending.take() else { break };
@@ -199,5 +195,14 @@ impl DynamoStore {
             .await
             .map_err(StoreError::unavailable)?;
         Ok(output.item().cloned())
+    }
+
+    /// The record at `key`, read back from its item.
+    pub(super) async fn find<T>(
+        &self,
+        key: Item,
+        from: fn(&Item) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        self.get(key).await?.as_ref().map(from).transpose()
     }
 }

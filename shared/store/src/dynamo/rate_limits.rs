@@ -40,12 +40,11 @@ pub(super) fn window_times(item: &Item, limit: u32) -> Vec<UnixMillis> {
 /// `SET t<limit> = t<limit-1>, …, t2 = t1, t1 = :now, expires_at = :expires`: one shift of
 /// the window, evaluated against the item as it was before the update.
 fn shift_expression(limit: u32) -> String {
-    let mut expression = String::from("SET ");
-    for i in (2..=limit).rev() {
-        expression.push_str(&format!("t{i} = t{}, ", i - 1));
-    }
-    expression.push_str("t1 = :now, expires_at = :expires");
-    expression
+    let shifts: String = (2..=limit)
+        .rev()
+        .map(|i| format!("t{i} = t{}, ", i - 1))
+        .collect();
+    format!("SET {shifts}t1 = :now, expires_at = :expires")
 }
 
 impl DynamoStore {

@@ -40,43 +40,36 @@ pub const CHECK_CREDENTIALS: &str =
 impl Unreachable {
     /// The first [`Unreachable`] in `error`'s source chain, `error` included.
     pub fn in_chain<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a Unreachable> {
-        let mut next = Some(error);
-        while let Some(error) = next {
-            if let Some(unreachable) = error.downcast_ref::<Unreachable>() {
-                return Some(unreachable);
-            }
-            next = error.source();
-        }
-        None
+        chain(error).find_map(|error| error.downcast_ref())
     }
+}
+
+/// `error` and its sources, outermost first.
+fn chain<'a>(error: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    std::iter::successors(Some(error), |&error| error.source())
 }
 
 /// What went wrong, in a few words: the I/O error's kind where there is one (the connector
 /// wraps it in several layers of its own), else the innermost message.
 fn cause(error: &(dyn Error + 'static)) -> String {
     use std::io::ErrorKind;
-    let mut innermost = error;
-    let mut next = Some(error);
-    while let Some(error) = next {
-        if let Some(io) = error.downcast_ref::<std::io::Error>() {
-            let said = match io.kind() {
-                ErrorKind::ConnectionRefused => "connection refused",
-                ErrorKind::ConnectionReset => "connection reset",
-                ErrorKind::ConnectionAborted => "connection aborted",
-                ErrorKind::TimedOut => "timed out",
-                ErrorKind::HostUnreachable => "host unreachable",
-                ErrorKind::NetworkUnreachable => "network unreachable",
-                ErrorKind::AddrNotAvailable => "address not available",
-                _ => "",
-            };
-            if !said.is_empty() {
-                return said.to_owned();
-            }
-        }
-        innermost = error;
-        next = error.source();
+    let said =
+        chain(error).find_map(
+            |error| match error.downcast_ref::<std::io::Error>()?.kind() {
+                ErrorKind::ConnectionRefused => Some("connection refused"),
+                ErrorKind::ConnectionReset => Some("connection reset"),
+                ErrorKind::ConnectionAborted => Some("connection aborted"),
+                ErrorKind::TimedOut => Some("timed out"),
+                ErrorKind::HostUnreachable => Some("host unreachable"),
+                ErrorKind::NetworkUnreachable => Some("network unreachable"),
+                ErrorKind::AddrNotAvailable => Some("address not available"),
+                _ => None,
+            },
+        );
+    match said {
+        Some(said) => said.to_owned(),
+        None => chain(error).last().unwrap_or(error).to_string(),
     }
-    innermost.to_string()
 }
 
 /// The interceptor: added to every DynamoDB client (`client.rs`).

@@ -5,6 +5,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::keys::Item;
 use crate::StoreError;
 use gatehouse_core::model::Mode;
+use gatehouse_core::password::PasswordHash;
+use gatehouse_core::secret::SecretHash;
 
 /// Reads typed attributes out of an item, naming the item in errors.
 pub(super) struct Reader<'a> {
@@ -12,19 +14,13 @@ pub(super) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    pub(super) fn name(&self) -> String {
+    pub(super) fn corrupt(&self, reason: String) -> StoreError {
         let part = |k: &str| match self.item.get(k) {
             Some(AttributeValue::S(v)) => v.clone(),
             _ => "?".into(),
         };
-        format!("{}/{}", part("PK"), part("SK"))
-    }
-
-    pub(super) fn corrupt(&self, reason: String) -> StoreError {
-        StoreError::Corrupt {
-            key: self.name(),
-            reason,
-        }
+        let key = format!("{}/{}", part("PK"), part("SK"));
+        StoreError::Corrupt { key, reason }
     }
 
     pub(super) fn string(&self, attribute: &str) -> Result<String, StoreError> {
@@ -49,6 +45,36 @@ impl Reader<'_> {
                 .map_err(|_| self.corrupt(format!("{attribute} is out of range"))),
             _ => Err(self.corrupt(format!("{attribute} is missing or not a number"))),
         }
+    }
+
+    /// A number that may be absent (a `Null` is not a number).
+    pub(super) fn optional_number<T: std::str::FromStr>(
+        &self,
+        attribute: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.item
+            .get(attribute)
+            .map(|_| self.number(attribute))
+            .transpose()
+    }
+
+    pub(super) fn secret_hash(&self, attribute: &str) -> Result<SecretHash, StoreError> {
+        SecretHash::from_stored(&self.string(attribute)?)
+            .ok_or_else(|| self.corrupt(format!("{attribute} is malformed")))
+    }
+
+    pub(super) fn optional_secret_hash(
+        &self,
+        attribute: &str,
+    ) -> Result<Option<SecretHash>, StoreError> {
+        self.optional_string(attribute)?
+            .map(|_| self.secret_hash(attribute))
+            .transpose()
+    }
+
+    pub(super) fn password_hash(&self) -> Result<PasswordHash, StoreError> {
+        PasswordHash::from_stored(&self.string("password_hash")?)
+            .map_err(|e| self.corrupt(e.to_string()))
     }
 
     pub(super) fn boolean(&self, attribute: &str) -> Result<bool, StoreError> {

@@ -3,12 +3,12 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::keys::*;
 use super::reader::Reader;
 use super::token_items::*;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::{RefreshTokens, Rotation, StoreError};
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::model::{RefreshTokenRecord, RefreshTokenState};
@@ -19,29 +19,12 @@ fn token_state(
     record: RefreshTokenRecord,
     family: Option<&Item>,
 ) -> Result<RefreshTokenState, StoreError> {
-    let family_revoked = match family {
-        Some(family) => Reader { item: family }.boolean("revoked")?,
-        // A family gone (TTL) is as good as revoked.
-        None => true,
-    };
+    let revoked = family.map(|item| Reader { item }.boolean("revoked"));
     Ok(RefreshTokenState {
         record,
-        family_revoked,
+        // A family gone (TTL) is as good as revoked.
+        family_revoked: revoked.transpose()?.unwrap_or(true),
     })
-}
-
-/// A `Put` of an item that must not exist yet, as a transaction's part.
-fn new_item(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    Ok(TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(build_error)?,
-        )
-        .build())
 }
 
 #[async_trait]
@@ -49,11 +32,8 @@ impl RefreshTokens for DynamoStore {
     async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
         self.client
             .transact_write_items()
-            .transact_items(new_item(
-                &self.table,
-                family_item(&record.family_id, record.expires_at),
-            )?)
-            .transact_items(new_item(&self.table, refresh_item(record))?)
+            .transact_items(self.new_item_write(family_item(&record.family_id, record.expires_at))?)
+            .transact_items(self.new_item_write(refresh_item(record))?)
             .send()
             .await
             .map_err(StoreError::unavailable)?;
@@ -114,7 +94,7 @@ impl RefreshTokens for DynamoStore {
                 .expression_attribute_values(":false", AttributeValue::Bool(false))
                 .expression_attribute_values(":expires", seconds(ttl_after(successor.expires_at)))
                 .build()
-                .map_err(build_error)?;
+                .map_err(StoreError::unavailable)?;
             let consume = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(refresh_key(presented)))
@@ -125,26 +105,21 @@ impl RefreshTokens for DynamoStore {
                 .expression_attribute_values(":now", millis(now))
                 .expression_attribute_values(":family", s(&successor.family_id))
                 .build()
-                .map_err(build_error)?;
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(refresh_item(successor)))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(build_error)?;
+                .map_err(StoreError::unavailable)?;
             // A new idempotency token per round: the round before was cancelled, not lost.
             let result = self
                 .transact_idempotently(vec![
                     TransactWriteItem::builder().update(family).build(),
                     TransactWriteItem::builder().update(consume).build(),
-                    TransactWriteItem::builder().put(put).build(),
+                    self.new_item_write(refresh_item(successor))?,
                 ])
                 .await;
             match result {
                 Ok(_) => return Ok(Rotation::Rotated),
                 Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
                     // The successor is ours alone: if it exists, this rotation committed.
-                    if self.exists(refresh_key(&successor.token_hash)).await? {
+                    let successor_key = refresh_key(&successor.token_hash);
+                    if self.get(successor_key).await?.is_some() {
                         return Ok(Rotation::Rotated);
                     }
                     let state = self.find_refresh_token(presented).await?;

@@ -30,41 +30,36 @@ fn request_item(name: &str, record: &ReplayRecord) -> Item {
     item.insert("outcome".into(), s(record.outcome.kind()));
     item.insert(TTL_ATTRIBUTE.into(), seconds(record.expires_at));
     let sealed = |secret: &SealedSecret| ("sealed_secret".to_owned(), s(secret.to_stored()));
+    let nested = |application| {
+        (
+            "application".to_owned(),
+            AttributeValue::M(application_item(application)),
+        )
+    };
     match &record.outcome {
         AdminOutcome::Created {
             application,
             sealed_secret,
-        } => {
-            item.extend(sealed_secret.iter().map(sealed));
-            item.insert(
-                "application".into(),
-                AttributeValue::M(application_item(application)),
-            );
-        }
-        AdminOutcome::Updated(application) => {
-            item.insert(
-                "application".into(),
-                AttributeValue::M(application_item(application)),
-            );
-        }
-        AdminOutcome::Deleted(client_id) => {
-            item.insert("client_id".into(), s(client_id));
-        }
+        } => item.extend(
+            sealed_secret
+                .iter()
+                .map(sealed)
+                .chain([nested(application)]),
+        ),
+        AdminOutcome::Updated(application) => item.extend([nested(application)]),
+        AdminOutcome::Deleted(client_id) => item.extend([("client_id".into(), s(client_id))]),
         AdminOutcome::Rotated {
             application,
             sealed_secret,
             previous_valid_until,
-        } => {
-            item.extend([sealed(sealed_secret)]);
-            item.insert(
-                "application".into(),
-                AttributeValue::M(application_item(application)),
-            );
-            item.insert(
+        } => item.extend([
+            sealed(sealed_secret),
+            nested(application),
+            (
                 "previous_valid_until".into(),
                 seconds(*previous_valid_until),
-            );
-        }
+            ),
+        ]),
         AdminOutcome::MarketChanged(market) => {
             // The market's `id#` copy: every copy holds the whole market.
             let copy = market_items(market).pop().unwrap_or_default();
@@ -132,8 +127,10 @@ impl DynamoStore {
         writes.push(
             self.put_write(
                 request_item(&change.request.name, &record),
-                Condition::new("attribute_not_exists(PK) OR expires_at <= :now")
-                    .with(":now", seconds(change.at.floor_seconds())),
+                Some(
+                    Condition::new("attribute_not_exists(PK) OR expires_at <= :now")
+                        .with(":now", seconds(change.at.floor_seconds())),
+                ),
             )?,
         );
         match self.transact_idempotently(writes).await {
@@ -153,10 +150,7 @@ impl DynamoStore {
         change: &ChangeContext,
         refusal: AdminError,
     ) -> Result<AdminOutcome, AdminError> {
-        match self.answered(change).await? {
-            Some(first) => Ok(first),
-            None => Err(refusal),
-        }
+        self.answered(change).await?.ok_or(refusal)
     }
 }
 

@@ -18,17 +18,18 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    ConditionCheck, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::keys::*;
 use super::rate_limits::{all_times_at_or_before, expiry, window_times};
 use super::token_items::*;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
+use crate::sign_ins::windows;
 use crate::{RateLimits, SignInGrant, SignIns, StoreError};
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::ratelimit::RateLimitPolicy;
-use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy, SignInWindow};
+use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy};
 
 /// A window admits one more failure: no window yet, or its oldest kept place has left it.
 const WINDOW_HAS_ROOM: &str =
@@ -42,27 +43,11 @@ const CONFLICT_ROUNDS: usize = 4;
 /// needs no separate create). The sign-in limits are small enough ([`gatehouse_core::sign_in::
 /// MAX_SIGN_IN_LIMIT`]) for this longer form to stay under DynamoDB's 4 KB expression limit.
 fn shift_creating(limit: u32) -> String {
-    let mut expression = String::from("SET ");
-    for i in (2..=limit).rev() {
-        expression.push_str(&format!("t{i} = if_not_exists(t{}, :empty), ", i - 1));
-    }
-    expression.push_str("t1 = :now, expires_at = :expires");
-    expression
-}
-
-/// The two windows of an attempt, in the order every transaction names them first.
-fn windows<'a>(
-    keys: &'a SignInKeys,
-    policy: &'a SignInPolicy,
-) -> [(SignInWindow, &'a str, &'a RateLimitPolicy); 2] {
-    [
-        (
-            SignInWindow::FromAddress,
-            &keys.from_address,
-            &policy.from_address,
-        ),
-        (SignInWindow::Account, &keys.account, &policy.account),
-    ]
+    let shifts: String = (2..=limit)
+        .rev()
+        .map(|i| format!("t{i} = if_not_exists(t{}, :empty), ", i - 1))
+        .collect();
+    format!("SET {shifts}t1 = :now, expires_at = :expires")
 }
 
 /// How one sign-in transaction ended.
@@ -91,7 +76,7 @@ impl DynamoStore {
             .expression_attribute_values(":cutoff", millis(policy.cutoff(now)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
@@ -113,7 +98,7 @@ impl DynamoStore {
             .expression_attribute_values(":expires", seconds(expiry(policy, now)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -141,7 +126,7 @@ impl DynamoStore {
             .expression_attribute_values(":now", millis(now))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(Some(TransactWriteItem::builder().delete(delete).build()))
     }
 
@@ -152,30 +137,21 @@ impl DynamoStore {
         grant: Option<SignInGrant<'_>>,
     ) -> Result<Sent, StoreError> {
         let mut writes = window_parts.to_vec();
-        let mut created = None;
-        if let Some(grant) = grant {
-            let items = match grant {
-                SignInGrant::RefreshToken(record) => {
-                    created = Some(refresh_key(&record.token_hash));
-                    vec![
-                        family_item(&record.family_id, record.expires_at),
-                        refresh_item(record),
-                    ]
-                }
-                SignInGrant::AuthorizationCode(record) => {
-                    created = Some(code_key(&record.code_hash));
-                    vec![code_item(record)]
-                }
-            };
-            for item in items {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(PK)")
-                    .build()
-                    .map_err(build_error)?;
-                writes.push(TransactWriteItem::builder().put(put).build());
+        let (created, items) = match grant {
+            Some(SignInGrant::RefreshToken(record)) => (
+                Some(refresh_key(&record.token_hash)),
+                vec![
+                    family_item(&record.family_id, record.expires_at),
+                    refresh_item(record),
+                ],
+            ),
+            Some(SignInGrant::AuthorizationCode(record)) => {
+                (Some(code_key(&record.code_hash)), vec![code_item(record)])
             }
+            None => (None, vec![]),
+        };
+        for item in items {
+            writes.push(self.new_item_write(item)?);
         }
         let error = match self.transact_idempotently(writes).await {
             Ok(_) => return Ok(Sent::Committed),
@@ -199,7 +175,7 @@ impl DynamoStore {
         // What this step puts is its own (the hash of a new random value): it exists exactly
         // when an earlier send of this transaction committed and its answer was lost.
         if let Some(key) = created {
-            if self.exists(key).await? {
+            if self.get(key).await?.is_some() {
                 return Ok(Sent::Committed);
             }
         }

@@ -9,7 +9,6 @@ use super::reader::Reader;
 use crate::StoreError;
 use gatehouse_core::clock::{UnixMillis, UnixSeconds};
 use gatehouse_core::model::{AuthorizationCodeRecord, OwnerType, RefreshTokenRecord};
-use gatehouse_core::secret::SecretHash;
 
 /// TTL for a record that stops mattering at `instant`: a day later, so that a token presented
 /// just after it expired is still recognised (and refused) as expired rather than unknown.
@@ -27,18 +26,14 @@ pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
     item.insert("mode".into(), s(record.mode.as_str()));
     item.insert("owner_id".into(), s(&record.owner_id));
     item.insert("owner_type".into(), s(record.owner_type.as_str()));
-    if let Some(market) = &record.market_id {
-        item.insert("market_id".into(), s(market));
-    }
+    set_some(&mut item, "market_id", record.market_id.as_ref().map(s));
     item.insert(
         "stock_location_ids".into(),
         AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
     );
     item.insert("issued_at".into(), millis(record.issued_at));
     item.insert("valid_until".into(), millis(record.expires_at));
-    if let Some(consumed) = record.consumed_at {
-        item.insert("consumed_at".into(), millis(consumed));
-    }
+    set_some(&mut item, "consumed_at", record.consumed_at.map(millis));
     item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(record.expires_at)));
     item
 }
@@ -47,8 +42,7 @@ pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError
     let r = Reader { item };
     let owner_type = r.string("owner_type")?;
     Ok(RefreshTokenRecord {
-        token_hash: SecretHash::from_stored(&r.string("token_hash")?)
-            .ok_or_else(|| r.corrupt("token_hash is malformed".into()))?,
+        token_hash: r.secret_hash("token_hash")?,
         family_id: r.string("family_id")?,
         application_id: r.string("application_id")?,
         client_id: r.string("client_id")?,
@@ -60,10 +54,7 @@ pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError
         stock_location_ids: r.string_list("stock_location_ids")?,
         issued_at: UnixMillis(r.number("issued_at")?),
         expires_at: UnixMillis(r.number("valid_until")?),
-        consumed_at: match item.get("consumed_at") {
-            None => None,
-            Some(_) => Some(UnixMillis(r.number("consumed_at")?)),
-        },
+        consumed_at: r.optional_number("consumed_at")?.map(UnixMillis),
     })
 }
 
@@ -84,22 +75,17 @@ pub(super) fn code_item(record: &AuthorizationCodeRecord) -> Item {
     item.insert("mode".into(), s(record.mode.as_str()));
     item.insert("user_id".into(), s(&record.user_id));
     item.insert("redirect_uri".into(), s(&record.redirect_uri));
-    if let Some(market) = &record.market_id {
-        item.insert("market_id".into(), s(market));
-    }
+    set_some(&mut item, "market_id", record.market_id.as_ref().map(s));
     item.insert(
         "stock_location_ids".into(),
         AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
     );
-    if let Some(challenge) = &record.code_challenge {
-        item.insert("code_challenge".into(), s(challenge));
-    }
+    let challenge = record.code_challenge.as_ref().map(s);
+    set_some(&mut item, "code_challenge", challenge);
     item.insert("family_id".into(), s(&record.family_id));
     item.insert("issued_at".into(), millis(record.issued_at));
     item.insert("valid_until".into(), millis(record.expires_at));
-    if let Some(consumed) = record.consumed_at {
-        item.insert("consumed_at".into(), millis(consumed));
-    }
+    set_some(&mut item, "consumed_at", record.consumed_at.map(millis));
     item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(record.expires_at)));
     item
 }
@@ -107,8 +93,7 @@ pub(super) fn code_item(record: &AuthorizationCodeRecord) -> Item {
 pub(super) fn code_from(item: &Item) -> Result<AuthorizationCodeRecord, StoreError> {
     let r = Reader { item };
     Ok(AuthorizationCodeRecord {
-        code_hash: SecretHash::from_stored(&r.string("code_hash")?)
-            .ok_or_else(|| r.corrupt("code_hash is malformed".into()))?,
+        code_hash: r.secret_hash("code_hash")?,
         application_id: r.string("application_id")?,
         client_id: r.string("client_id")?,
         mode: r.mode()?,
@@ -120,10 +105,7 @@ pub(super) fn code_from(item: &Item) -> Result<AuthorizationCodeRecord, StoreErr
         family_id: r.string("family_id")?,
         issued_at: UnixMillis(r.number("issued_at")?),
         expires_at: UnixMillis(r.number("valid_until")?),
-        consumed_at: match item.get("consumed_at") {
-            None => None,
-            Some(_) => Some(UnixMillis(r.number("consumed_at")?)),
-        },
+        consumed_at: r.optional_number("consumed_at")?.map(UnixMillis),
     })
 }
 
@@ -131,6 +113,7 @@ pub(super) fn code_from(item: &Item) -> Result<AuthorizationCodeRecord, StoreErr
 mod tests {
     use super::*;
     use gatehouse_core::model::Mode;
+    use gatehouse_core::secret::SecretHash;
 
     #[test]
     fn codes_and_refresh_tokens_survive_the_round_trip_through_items() {

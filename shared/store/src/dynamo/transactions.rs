@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 
 use super::admin_items::audit_item;
 use super::keys::Item;
-use super::{build_error, DynamoStore};
+use super::DynamoStore;
 use crate::{AuditRecord, StoreError};
 
 /// A condition and the values it names, for one write of a transaction.
@@ -42,20 +42,34 @@ fn values(values: Item) -> Option<Item> {
     Some(values).filter(|values| !values.is_empty())
 }
 
+/// A write's condition expression and values, as the SDK's builders take them.
+fn parts(condition: Option<Condition>) -> (Option<String>, Option<Item>) {
+    match condition {
+        Some(condition) => (Some(condition.expression.into()), values(condition.values)),
+        None => (None, None),
+    }
+}
+
 impl DynamoStore {
     pub(super) fn put_write(
         &self,
         item: Item,
-        condition: Condition,
+        condition: Option<Condition>,
     ) -> Result<TransactWriteItem, StoreError> {
+        let (expression, values) = parts(condition);
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression(condition.expression)
-            .set_expression_attribute_values(values(condition.values))
+            .set_condition_expression(expression)
+            .set_expression_attribute_values(values)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The put of an item that must not exist yet.
+    pub(super) fn new_item_write(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        self.put_write(item, Some(Condition::new("attribute_not_exists(PK)")))
     }
 
     /// The put of an audit record, which never replaces another.
@@ -63,10 +77,7 @@ impl DynamoStore {
         &self,
         record: &AuditRecord,
     ) -> Result<TransactWriteItem, StoreError> {
-        self.put_write(
-            audit_item(record),
-            Condition::new("attribute_not_exists(PK)"),
-        )
+        self.new_item_write(audit_item(record))
     }
 
     pub(super) fn delete_write(
@@ -74,17 +85,14 @@ impl DynamoStore {
         key: Item,
         condition: Option<Condition>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let (expression, values) = match condition {
-            Some(condition) => (Some(condition.expression), self::values(condition.values)),
-            None => (None, None),
-        };
+        let (expression, values) = parts(condition);
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key))
-            .set_condition_expression(expression.map(str::to_owned))
+            .set_condition_expression(expression)
             .set_expression_attribute_values(values)
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
@@ -105,7 +113,7 @@ impl DynamoStore {
             .set_expression_attribute_names(Some(names).filter(|n| !n.is_empty()))
             .set_expression_attribute_values(self::values(values))
             .build()
-            .map_err(build_error)?;
+            .map_err(StoreError::unavailable)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -114,7 +122,8 @@ impl DynamoStore {
     /// token, and DynamoDB answers with the first send's outcome, or, while that send is
     /// still being applied, that it is in progress; then this waits and sends it again.
     /// Where the resend is refused instead (a cancellation for the very conditions the
-    /// first send consumed), [`DynamoStore::exists`] tells whether that first send committed.
+    /// first send consumed), an item the transaction puts under a key no one else can know
+    /// (the hash of a new random token) exists exactly when that first send committed.
     pub(super) async fn transact_idempotently(
         &self,
         writes: Vec<TransactWriteItem>,
@@ -139,12 +148,5 @@ impl DynamoStore {
                 _ => return result,
             }
         }
-    }
-
-    /// Whether the item at `key` exists. After a cancelled transaction that puts an item under
-    /// a key no one else can know (the hash of a new random token), it exists exactly when an
-    /// earlier send of that same transaction committed and its answer was lost.
-    pub(super) async fn exists(&self, key: Item) -> Result<bool, StoreError> {
-        Ok(self.get(key).await?.is_some())
     }
 }

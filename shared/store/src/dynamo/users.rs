@@ -15,19 +15,12 @@ impl Users for DynamoStore {
         mode: Mode,
         email: &str,
     ) -> Result<Option<User>, StoreError> {
-        let item = self
-            .get(key(
-                user_partition(mode),
-                format!("email#{}", email_key(email)),
-            ))
-            .await?;
-        item.as_ref().map(user_from).transpose()
+        let email = format!("email#{}", email_key(email));
+        self.find(key(user_partition(mode), email), user_from).await
     }
 
     async fn find_user(&self, mode: Mode, id: &str) -> Result<Option<User>, StoreError> {
-        let item = self
-            .get(key(user_partition(mode), format!("id#{id}")))
-            .await?;
-        item.as_ref().map(user_from).transpose()
+        self.find(key(user_partition(mode), format!("id#{id}")), user_from)
+            .await
     }
 }

@@ -24,28 +24,34 @@ impl Records {
 
     /// The answer `change`'s request was given, if it was (see `ReplayRecord::answer`).
     fn answered(&self, change: &ChangeContext) -> Result<Option<AdminOutcome>, AdminError> {
-        match self.requests.get(&change.request.name) {
-            Some(record) => record.clone().answer(change),
-            None => Ok(None),
-        }
+        let record = self.requests.get(&change.request.name);
+        record.map_or(Ok(None), |record| record.clone().answer(change))
     }
+}
 
-    /// Keeps `outcome` as the answer to `change`'s request, with its audit record; records
-    /// that no longer stand are forgotten.
-    fn made(
-        &mut self,
+impl MemoryStore {
+    /// Makes a change under the write lock: a request answered before gets its first answer;
+    /// else `make` changes the records and says what to audit and answer, which are kept
+    /// with the request's record (records that no longer stand are forgotten).
+    fn change(
+        &self,
         change: &ChangeContext,
-        audit: AuditRecord,
-        outcome: AdminOutcome,
-    ) -> AdminOutcome {
-        self.audit.push(audit);
-        self.requests
+        make: impl FnOnce(&mut Records) -> Result<(AuditRecord, AdminOutcome), AdminError>,
+    ) -> Result<AdminOutcome, AdminError> {
+        let mut records = self.records_mut();
+        if let Some(first) = records.answered(change)? {
+            return Ok(first);
+        }
+        let (audit, outcome) = make(&mut records)?;
+        records.audit.push(audit);
+        records
+            .requests
             .retain(|_, record| record.stands_at(change.at));
-        self.requests.insert(
+        records.requests.insert(
             change.request.name.clone(),
             ReplayRecord::of(change, outcome.clone()),
         );
-        outcome
+        Ok(outcome)
     }
 }
 
@@ -81,37 +87,35 @@ impl Administration for MemoryStore {
         sealed_secret: Option<&SealedSecret>,
         change: &ChangeContext,
     ) -> Result<AdminOutcome, AdminError> {
-        let mut records = self.records_mut();
-        if let Some(first) = records.answered(change)? {
-            return Ok(first);
-        }
-        if records.applications.contains_key(&application.client_id) {
-            return Err(AdminError::client_id_taken(&application.client_id));
-        }
-        if records
-            .applications
-            .values()
-            .any(|a| a.id == application.id)
-        {
-            return Err(AdminError::Conflict(format!(
-                "application id '{}' is already taken",
-                application.id
-            )));
-        }
-        records
-            .applications
-            .insert(application.client_id.clone(), application.clone());
-        let audit = AuditRecord::of(
-            change,
-            AuditAction::ApplicationCreated,
-            &application.client_id,
-            created_detail(application),
-        );
-        let outcome = AdminOutcome::Created {
-            application: application.clone(),
-            sealed_secret: sealed_secret.cloned(),
-        };
-        Ok(records.made(change, audit, outcome))
+        self.change(change, |records| {
+            if records.applications.contains_key(&application.client_id) {
+                return Err(AdminError::client_id_taken(&application.client_id));
+            }
+            if records
+                .applications
+                .values()
+                .any(|a| a.id == application.id)
+            {
+                return Err(AdminError::Conflict(format!(
+                    "application id '{}' is already taken",
+                    application.id
+                )));
+            }
+            records
+                .applications
+                .insert(application.client_id.clone(), application.clone());
+            let audit = AuditRecord::of(
+                change,
+                AuditAction::ApplicationCreated,
+                &application.client_id,
+                created_detail(application),
+            );
+            let outcome = AdminOutcome::Created {
+                application: application.clone(),
+                sealed_secret: sealed_secret.cloned(),
+            };
+            Ok((audit, outcome))
+        })
     }
 
     async fn update_application(
@@ -121,23 +125,20 @@ impl Administration for MemoryStore {
         update: &ApplicationUpdate,
         change: &ChangeContext,
     ) -> Result<AdminOutcome, AdminError> {
-        let mut records = self.records_mut();
-        if let Some(first) = records.answered(change)? {
-            return Ok(first);
-        }
-        let application = records.application_mut(client_id)?;
-        if application.kind != kind {
-            return Err(AdminError::changed_meanwhile(client_id));
-        }
-        update.apply_to(application);
-        let updated = application.clone();
-        let audit = AuditRecord::of(
-            change,
-            AuditAction::ApplicationUpdated,
-            client_id,
-            update.audit_detail(),
-        );
-        Ok(records.made(change, audit, AdminOutcome::Updated(updated)))
+        self.change(change, |records| {
+            let application = records.application_mut(client_id)?;
+            if application.kind != kind {
+                return Err(AdminError::changed_meanwhile(client_id));
+            }
+            update.apply_to(application);
+            let audit = AuditRecord::of(
+                change,
+                AuditAction::ApplicationUpdated,
+                client_id,
+                update.audit_detail(),
+            );
+            Ok((audit, AdminOutcome::Updated(application.clone())))
+        })
     }
 
     async fn delete_application(
@@ -145,21 +146,19 @@ impl Administration for MemoryStore {
         client_id: &str,
         change: &ChangeContext,
     ) -> Result<AdminOutcome, AdminError> {
-        let mut records = self.records_mut();
-        if let Some(first) = records.answered(change)? {
-            return Ok(first);
-        }
-        let deleted = records
-            .applications
-            .remove(client_id)
-            .ok_or_else(|| AdminError::no_application(client_id))?;
-        let audit = AuditRecord::of(
-            change,
-            AuditAction::ApplicationDeleted,
-            client_id,
-            created_detail(&deleted),
-        );
-        Ok(records.made(change, audit, AdminOutcome::Deleted(client_id.to_owned())))
+        self.change(change, |records| {
+            let deleted = records
+                .applications
+                .remove(client_id)
+                .ok_or_else(|| AdminError::no_application(client_id))?;
+            let audit = AuditRecord::of(
+                change,
+                AuditAction::ApplicationDeleted,
+                client_id,
+                created_detail(&deleted),
+            );
+            Ok((audit, AdminOutcome::Deleted(client_id.to_owned())))
+        })
     }
 
     async fn rotate_client_secret(
@@ -170,32 +169,29 @@ impl Administration for MemoryStore {
         previous_valid_until: UnixSeconds,
         change: &ChangeContext,
     ) -> Result<AdminOutcome, AdminError> {
-        let mut records = self.records_mut();
-        if let Some(first) = records.answered(change)? {
-            return Ok(first);
-        }
-        let application = records.application_mut(client_id)?;
-        let Some(current) = application.client_secret_hash.replace(new_secret.clone()) else {
-            application.client_secret_hash = None;
-            return Err(AdminError::public_client(client_id));
-        };
-        application.previous_client_secret = Some(PreviousSecret {
-            hash: current,
-            valid_until: previous_valid_until,
-        });
-        let rotated = application.clone();
-        let audit = AuditRecord::of(
-            change,
-            AuditAction::SecretRotated,
-            client_id,
-            rotated_detail(previous_valid_until),
-        );
-        let outcome = AdminOutcome::Rotated {
-            application: rotated,
-            sealed_secret: sealed_secret.clone(),
-            previous_valid_until,
-        };
-        Ok(records.made(change, audit, outcome))
+        self.change(change, |records| {
+            let application = records.application_mut(client_id)?;
+            let Some(current) = application.client_secret_hash.replace(new_secret.clone()) else {
+                application.client_secret_hash = None;
+                return Err(AdminError::public_client(client_id));
+            };
+            application.previous_client_secret = Some(PreviousSecret {
+                hash: current,
+                valid_until: previous_valid_until,
+            });
+            let audit = AuditRecord::of(
+                change,
+                AuditAction::SecretRotated,
+                client_id,
+                rotated_detail(previous_valid_until),
+            );
+            let outcome = AdminOutcome::Rotated {
+                application: application.clone(),
+                sealed_secret: sealed_secret.clone(),
+                previous_valid_until,
+            };
+            Ok((audit, outcome))
+        })
     }
 
     async fn set_market_active(
@@ -204,23 +200,21 @@ impl Administration for MemoryStore {
         active: bool,
         change: &ChangeContext,
     ) -> Result<AdminOutcome, AdminError> {
-        let mut records = self.records_mut();
-        if let Some(first) = records.answered(change)? {
-            return Ok(first);
-        }
-        let market = records
-            .markets
-            .get_mut(market_id)
-            .ok_or_else(|| AdminError::no_market(market_id))?;
-        market.active = active;
-        let changed = market.clone();
-        let audit = market_record(change, &changed);
-        Ok(records.made(change, audit, AdminOutcome::MarketChanged(changed)))
+        self.change(change, |records| {
+            let market = records
+                .markets
+                .get_mut(market_id)
+                .ok_or_else(|| AdminError::no_market(market_id))?;
+            market.active = active;
+            Ok((
+                market_record(change, market),
+                AdminOutcome::MarketChanged(market.clone()),
+            ))
+        })
     }
 
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
-        let records = self.records();
-        let mut log: Vec<AuditRecord> = records.audit.iter().rev().cloned().collect();
+        let mut log: Vec<AuditRecord> = self.records().audit.iter().rev().cloned().collect();
         // Newest first by time; records of one instant stay newest first (a stable sort).
         log.sort_by_key(|record| std::cmp::Reverse(record.at));
         log.truncate(limit);

@@ -1,6 +1,9 @@
 //! [`CatalogReads`] in memory: the model's visibility rules applied to every record, then
 //! ordered and cut to the page. Fine for a process that holds a demo catalog.
 
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use super::{MemoryStore, Records};
@@ -8,18 +11,26 @@ use crate::catalog::{order, page_of};
 use crate::{CatalogReads, Page, PageRequest, StoreError};
 use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
 
+/// The records `shows` admits, in `order`.
+fn sorted<T: Clone>(
+    records: &HashMap<String, T>,
+    shows: impl Fn(&T) -> bool,
+    order: fn(&T, &T) -> Ordering,
+) -> Vec<T> {
+    let mut shown: Vec<T> = records.values().filter(|r| shows(r)).cloned().collect();
+    shown.sort_by(order);
+    shown
+}
+
 impl Records {
     fn visible_skus(&self, view: &CatalogView) -> Vec<Sku> {
         let prices: Vec<Price> = self.prices.values().cloned().collect();
         let stock: Vec<StockItem> = self.stock_items.values().cloned().collect();
-        let mut skus: Vec<Sku> = self
-            .skus
-            .values()
-            .filter(|sku| view.shows_sku(sku, &prices, &stock))
-            .cloned()
-            .collect();
-        skus.sort_by(order::skus);
-        skus
+        sorted(
+            &self.skus,
+            |sku| view.shows_sku(sku, &prices, &stock),
+            order::skus,
+        )
     }
 }
 
@@ -30,14 +41,7 @@ impl CatalogReads for MemoryStore {
         mode: Mode,
         page: PageRequest,
     ) -> Result<Page<Market>, StoreError> {
-        let mut markets: Vec<Market> = self
-            .records()
-            .markets
-            .values()
-            .filter(|m| m.mode == mode)
-            .cloned()
-            .collect();
-        markets.sort_by(order::markets);
+        let markets = sorted(&self.records().markets, |m| m.mode == mode, order::markets);
         Ok(page_of(markets, page))
     }
 
@@ -74,14 +78,11 @@ impl CatalogReads for MemoryStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<Price>, StoreError> {
-        let mut prices: Vec<Price> = self
-            .records()
-            .prices
-            .values()
-            .filter(|p| view.shows_price(p))
-            .cloned()
-            .collect();
-        prices.sort_by(order::prices);
+        let prices = sorted(
+            &self.records().prices,
+            |p| view.shows_price(p),
+            order::prices,
+        );
         Ok(page_of(prices, page))
     }
 
@@ -90,14 +91,11 @@ impl CatalogReads for MemoryStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<StockItem>, StoreError> {
-        let mut items: Vec<StockItem> = self
-            .records()
-            .stock_items
-            .values()
-            .filter(|s| view.shows_stock_item(s))
-            .cloned()
-            .collect();
-        items.sort_by(order::stock_items);
+        let items = sorted(
+            &self.records().stock_items,
+            |s| view.shows_stock_item(s),
+            order::stock_items,
+        );
         Ok(page_of(items, page))
     }
 }

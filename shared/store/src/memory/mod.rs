@@ -52,12 +52,8 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     pub fn from_catalog(catalog: &Catalog) -> Self {
-        let store = Self::new();
+        let store = Self::default();
         store.load(catalog);
         store
     }
@@ -120,8 +116,7 @@ impl MemoryStore {
 #[async_trait]
 impl Clients for MemoryStore {
     async fn find_application(&self, client_id: &str) -> Result<Option<Application>, StoreError> {
-        let records = self.records();
-        Ok(records.applications.get(client_id).cloned())
+        Ok(self.records().applications.get(client_id).cloned())
     }
 
     async fn find_markets(

@@ -114,26 +114,15 @@ impl RateWindows {
         self.hit(window_key(key, policy), policy, now);
     }
 
-    /// Forgets the times at or before `up_to` in `key`'s window.
+    /// Forgets the times at or before `up_to` in `key`'s window, keeping later ones.
     pub(super) fn forget(&self, key: &str, policy: &RateLimitPolicy, up_to: UnixMillis) {
-        self.clear(&window_key(key, policy), up_to);
-    }
-
-    fn clear(&self, key: &WindowKey, up_to: UnixMillis) {
-        forget_up_to(&mut self.shard(key).windows, key, up_to);
-    }
-}
-
-/// Forgets the times at or before `up_to` in `key`'s window, keeping later ones.
-fn forget_up_to(
-    windows: &mut HashMap<WindowKey, VecDeque<UnixMillis>>,
-    key: &WindowKey,
-    up_to: UnixMillis,
-) {
-    if let Some(times) = windows.get_mut(key) {
-        times.retain(|&time| time > up_to);
-        if times.is_empty() {
-            windows.remove(key);
+        let key = window_key(key, policy);
+        let mut shard = self.shard(&key);
+        if let Some(times) = shard.windows.get_mut(&key) {
+            times.retain(|&time| time > up_to);
+            if times.is_empty() {
+                shard.windows.remove(&key);
+            }
         }
     }
 }
@@ -169,7 +158,7 @@ impl RateLimits for MemoryStore {
         policy: &RateLimitPolicy,
         up_to: UnixMillis,
     ) -> Result<(), StoreError> {
-        self.rate_windows.clear(&window_key(key, policy), up_to);
+        self.rate_windows.forget(key, policy, up_to);
         Ok(())
     }
 }

@@ -4,9 +4,10 @@
 use async_trait::async_trait;
 
 use super::MemoryStore;
+use crate::sign_ins::windows;
 use crate::{SignInGrant, SignIns, StoreError};
 use gatehouse_core::clock::UnixMillis;
-use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy, SignInWindow};
+use gatehouse_core::sign_in::{SignInCheck, SignInKeys, SignInPolicy};
 
 impl MemoryStore {
     /// The holds of `keys`' two windows at `now`, under the sign-in lock the caller holds.
@@ -16,19 +17,8 @@ impl MemoryStore {
         policy: &SignInPolicy,
         now: UnixMillis,
     ) -> SignInCheck {
-        let windows = &self.rate_windows;
-        SignInCheck::longest(
-            [
-                (SignInWindow::FromAddress, &keys.from_address),
-                (SignInWindow::Account, &keys.account),
-            ]
-            .into_iter()
-            .filter_map(|(which, key)| {
-                windows
-                    .held(key, policy.window(which), now)
-                    .map(|outcome| (which, outcome))
-            }),
-        )
+        let held = |(which, key, window)| Some((which, self.rate_windows.held(key, window, now)?));
+        SignInCheck::longest(windows(keys, policy).into_iter().filter_map(held))
     }
 }
 

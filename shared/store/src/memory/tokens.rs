@@ -25,23 +25,20 @@ pub(super) struct TokenTable {
 impl TokenTable {
     fn state(&self, hash: &SecretHash) -> Option<RefreshTokenState> {
         let record = self.tokens.get(&hash.to_stored())?.clone();
-        let family_revoked = self
-            .revoked_families
-            .get(&record.family_id)
-            .copied()
-            .unwrap_or(true);
+        // A family swept away is as good as revoked.
+        let family_revoked = self.revoked_families.get(&record.family_id) != Some(&false);
         Some(RefreshTokenState {
             record,
             family_revoked,
         })
     }
 
-    /// Stores the first token of a new family.
     pub(super) fn add_code(&mut self, record: &AuthorizationCodeRecord) {
         self.codes
             .insert(record.code_hash.to_stored(), record.clone());
     }
 
+    /// Stores the first token of a new family.
     pub(super) fn start_family(&mut self, record: &RefreshTokenRecord) {
         if self.tokens.len() + self.codes.len() >= RECORDS_BEFORE_SWEEP {
             self.sweep(record.issued_at);
