@@ -11,11 +11,14 @@ use gatehouse_store::Import;
 
 type Failure = Box<dyn std::error::Error>;
 
+/// The text of the file at `path`, or an error that names it.
+pub fn read_file(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
 /// Loads `seed` into `table`, creating the table when it does not exist.
 pub async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(seed)
-        .map_err(|e| format!("cannot read {}: {e}", seed.display()))?;
-    let catalog = parse_seed(&text)?;
+    let catalog = parse_seed(&read_file(seed)?)?;
     // Every password is hashed here, through one bound (the configured runs at once, one per
     // core by default), so that writing the records out runs no argon2 of its own: unbounded,
     // importing 1,000 customers took 19.5 GB. A batch job waits its turn however long.

@@ -225,10 +225,7 @@ fn authority<'a>(text: &str, authority: &'a str) -> Result<Authority<'a>, UriErr
         (host, port)
     } else {
         // reg-name and IPv4address hold no ":", so the first one starts the port.
-        let (host, port) = match host_port.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (host_port, None),
-        };
+        let (host, port) = split_at(host_port, ':');
         check(text, host, Component::Host)?;
         let host = match ipv4(host) {
             Some(address) => Host::Ipv4(address),
@@ -244,6 +241,14 @@ fn authority<'a>(text: &str, authority: &'a str) -> Result<Authority<'a>, UriErr
         host,
         port,
     })
+}
+
+/// `text` before the first `delimiter`, and what follows it when there is one.
+fn split_at(text: &str, delimiter: char) -> (&str, Option<&str>) {
+    match text.split_once(delimiter) {
+        Some((before, after)) => (before, Some(after)),
+        None => (text, None),
+    }
 }
 
 /// Parses `text` as a URI (RFC 3986 §3; a relative reference is refused: no scheme).
@@ -271,15 +276,8 @@ pub fn parse(text: &str) -> Result<Uri<'_>, UriError> {
         };
     }
     check(text, scheme, Component::Scheme)?;
-    let rest = &text[colon + 1..];
-    let (rest, fragment) = match rest.split_once('#') {
-        Some((rest, fragment)) => (rest, Some(fragment)),
-        None => (rest, None),
-    };
-    let (hier, query) = match rest.split_once('?') {
-        Some((hier, query)) => (hier, Some(query)),
-        None => (rest, None),
-    };
+    let (rest, fragment) = split_at(&text[colon + 1..], '#');
+    let (hier, query) = split_at(rest, '?');
     let (authority, path) = match hier.strip_prefix("//") {
         Some(after) => {
             let end = after.find('/').unwrap_or(after.len());

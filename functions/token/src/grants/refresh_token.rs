@@ -163,7 +163,9 @@ pub async fn grant(
         &original_markets,
         &original_locations,
     )
-    .map_err(|e| invalid_grant_scope(e.to_string()))?;
+    // The original grant no longer holds (market disabled, customer left the group): the
+    // refresh token cannot be used for it any more.
+    .map_err(|e| invalid_grant(format!("the refresh token's scope no longer holds: {e}")))?;
     // RFC 6749 §6: a requested scope "MUST NOT include any scope not originally granted".
     let granted = if requested.is_empty() {
         original.clone()
@@ -232,13 +234,4 @@ pub async fn grant(
 
 fn just_exchanged() -> ApiError {
     invalid_grant("this refresh token was just exchanged for a new one: use the new one")
-}
-
-/// The original grant no longer holds (market disabled, customer left the group): the refresh
-/// token cannot be used for it any more.
-fn invalid_grant_scope(reason: String) -> ApiError {
-    ApiError::new(
-        ErrorCode::InvalidGrant,
-        format!("the refresh token's scope no longer holds: {reason}"),
-    )
 }

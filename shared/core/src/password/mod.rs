@@ -209,20 +209,18 @@ impl PasswordHash {
     pub fn computed_in(&self, memory: &mut Argon2Memory) -> &str {
         let stored = self.0.phc.get_or_init(|| {
             let password = self
-                .0
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .pending()
                 .clone()
                 .expect("a deferred hash keeps its password until it is computed");
             memory.hash(&password)
         });
-        self.0
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.pending().take();
         stored
+    }
+
+    /// The pending password; a panic elsewhere while it was held leaves it as it was.
+    fn pending(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.0.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether the hash exists yet (a deferred one does once something needed it).
@@ -245,13 +243,7 @@ impl PasswordHash {
         if let Some(stored) = self.0.phc.get() {
             return memory.verify(stored, password);
         }
-        let pending = self
-            .0
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let Some(pending) = pending else {
+        let Some(pending) = self.pending().clone() else {
             // Another check computed it meanwhile: the hash is set before the pending
             // password is dropped, so it is there now.
             let stored = self
@@ -264,11 +256,7 @@ impl PasswordHash {
         let matches = same_password(&pending, password);
         // Checks that come at once each make their run; the first to finish keeps its hash.
         self.0.phc.get_or_init(|| memory.hash(&pending));
-        self.0
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.pending().take();
         matches
     }
 }
