@@ -174,6 +174,7 @@ pub struct RateLimitOutcome {
 /// so nothing enters the window, and nothing leaves it before that instant. Answering from
 /// here spares a refused request its storage requests (on DynamoDB the window update and the
 /// reads sent beside it): a client hammering past its limit costs nothing but CPU.
+#[derive(Default)]
 pub struct KnownRefusals {
     until: std::sync::Mutex<std::collections::HashMap<String, UnixMillis>>,
 }
@@ -181,14 +182,6 @@ pub struct KnownRefusals {
 /// Enough for every client refused in a window on one instance; past it (an attack from many
 /// addresses at once), refusals are simply not remembered and storage answers as before.
 const MAX_KNOWN_REFUSALS: usize = 10_000;
-
-impl Default for KnownRefusals {
-    fn default() -> Self {
-        Self {
-            until: std::sync::Mutex::new(std::collections::HashMap::new()),
-        }
-    }
-}
 
 impl KnownRefusals {
     /// The refusal `key` is known to get at `now` under `policy`, if any.

@@ -39,11 +39,7 @@ impl Mode {
     }
 
     pub fn parse(value: &str) -> Option<Mode> {
-        match value {
-            "test" => Some(Mode::Test),
-            "live" => Some(Mode::Live),
-            _ => None,
-        }
+        Mode::ALL.into_iter().find(|mode| mode.as_str() == value)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The rules that turn a requested scope into a granted one.
 
-use super::{ScopeError, ScopeRequest};
+use super::{ResourceRef, ScopeError, ScopeRequest};
 use crate::grant::GrantType;
 use crate::model::{ApplicationKind, Market, Mode, StockLocation};
 
@@ -88,7 +88,11 @@ pub fn resolve_scope(
     markets: &[Market],
     stock_locations: &[StockLocation],
 ) -> Result<GrantedScope, ScopeError> {
-    let in_mode = |market: &&Market| market.mode == context.mode;
+    let find_market = |reference: &ResourceRef| {
+        markets
+            .iter()
+            .find(|m| m.mode == context.mode && reference.matches_market(m))
+    };
     let market_ref = match request.markets.as_slice() {
         [] => {
             return match context.kind {
@@ -100,16 +104,8 @@ pub fn resolve_scope(
         }
         [first, rest @ ..] => {
             // Several references may name the same market (`market:1 market:code:eu`).
-            let first_market = markets
-                .iter()
-                .filter(in_mode)
-                .find(|m| first.matches_market(m));
             for other in rest {
-                let other_market = markets
-                    .iter()
-                    .filter(in_mode)
-                    .find(|m| other.matches_market(m));
-                match (first_market, other_market) {
+                match (find_market(first), find_market(other)) {
                     (Some(a), Some(b)) if a.id == b.id => {}
                     (None, _) => return Err(ScopeError::MarketNotFound(first.clone())),
                     (Some(_), None) => return Err(ScopeError::MarketNotFound(other.clone())),
@@ -119,11 +115,8 @@ pub fn resolve_scope(
             first
         }
     };
-    let market = markets
-        .iter()
-        .filter(in_mode)
-        .find(|m| market_ref.matches_market(m))
-        .ok_or_else(|| ScopeError::MarketNotFound(market_ref.clone()))?;
+    let market =
+        find_market(market_ref).ok_or_else(|| ScopeError::MarketNotFound(market_ref.clone()))?;
     if !market.active {
         return Err(ScopeError::MarketDisabled(market_ref.clone()));
     }
