@@ -143,7 +143,6 @@ async fn serve_one(
         );
     }
     let bytes = match body {
-        Body::Empty => Bytes::new(),
         Body::Text(text) => Bytes::from(text),
         Body::Binary(bytes) => Bytes::from(bytes),
         _ => Bytes::new(),

@@ -170,14 +170,7 @@ impl SealedSecret {
     /// The secret, when `key` is the one it was sealed under and `record` its record; None
     /// otherwise (or when the stored form is damaged).
     pub fn open(&self, key: &IdempotencyKey, record: &str) -> Option<String> {
-        let mut parts = self.0.split('.');
-        let (Some("v1"), Some(salt), Some(nonce), Some(data), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let ["v1", salt, nonce, data] = self.0.split('.').collect::<Vec<_>>()[..] else {
             return None;
         };
         let salt = URL_SAFE_NO_PAD.decode(salt).ok()?;

@@ -103,15 +103,10 @@ impl RateLimitPolicy {
         now: UnixMillis,
     ) -> RateLimitOutcome {
         let cutoff = self.cutoff(now);
-        let mut in_window = 0;
-        let mut oldest_in_window = None;
-        for &time in recent_newest_first.iter().take(self.limit as usize) {
-            if time > cutoff {
-                in_window += 1;
-                oldest_in_window = Some(time);
-            }
-        }
-        let mut outcome = self.outcome_of(allowed, in_window, oldest_in_window, now);
+        let kept = recent_newest_first.iter().take(self.limit as usize);
+        let in_window = kept.copied().filter(|&time| time > cutoff);
+        let oldest_in_window = in_window.clone().next_back();
+        let mut outcome = self.outcome_of(allowed, in_window.count(), oldest_in_window, now);
         // A refusal holds until the limit-th newest time (the one the admission condition
         // reads) leaves the window.
         outcome.refused_until = (!allowed)
