@@ -17,6 +17,7 @@ use gatehouse_edge::config::{
 use gatehouse_edge::hashing::{HashingLimits, DEFAULT_HASHING_DEADLINE_MS};
 
 use crate::connection_limits::{self, ConnectionLimits};
+use crate::read_file;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -134,12 +135,8 @@ impl ServeArgs {
             )),
             (None, token) => Ok(token),
             (Some(path), None) => {
-                let text = std::fs::read_to_string(path).map_err(|error| {
-                    format!(
-                        "--admin-token-file: cannot read {}: {error}",
-                        path.display()
-                    )
-                })?;
+                let text =
+                    read_file(path).map_err(|error| format!("--admin-token-file: {error}"))?;
                 Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
             }
         }

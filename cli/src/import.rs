@@ -9,12 +9,9 @@ use gatehouse_edge::hashing::{HashingLimits, PasswordHashing};
 use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::Import;
 
-type Failure = Box<dyn std::error::Error>;
+use crate::read_file;
 
-/// The text of the file at `path`, or an error that names it.
-pub fn read_file(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
+type Failure = Box<dyn std::error::Error>;
 
 /// Loads `seed` into `table`, creating the table when it does not exist.
 pub async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), Failure> {

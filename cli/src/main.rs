@@ -10,7 +10,7 @@ use gatehouse_admin::{AdminAccess, AdminApi, AdminService, AdminToken};
 use gatehouse_cli::admin::{self, AdminCommand};
 use gatehouse_cli::banner;
 use gatehouse_cli::config::{service_config, ServeArgs};
-use gatehouse_cli::import::read_file;
+use gatehouse_cli::read_file;
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
 use gatehouse_core::clock::SystemClock;

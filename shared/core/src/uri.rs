@@ -97,8 +97,7 @@ pub enum UriError {
 fn describe(c: char) -> String {
     match c {
         ' ' => "a space".to_owned(),
-        '"' | '\\' => format!("U+{:04X}", c as u32),
-        c if c.is_ascii_graphic() => format!("'{c}'"),
+        c if c.is_ascii_graphic() && !matches!(c, '"' | '\\') => format!("'{c}'"),
         c => format!("U+{:04X}", c as u32),
     }
 }
@@ -176,10 +175,8 @@ fn ipv4(host: &str) -> Option<Ipv4Addr> {
 
 /// IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
 fn is_ipv_future(inside: &str) -> bool {
-    let Some(rest) = inside.strip_prefix(['v', 'V']) else {
-        return false;
-    };
-    let Some((version, address)) = rest.split_once('.') else {
+    let rest = inside.strip_prefix(['v', 'V']);
+    let Some((version, address)) = rest.and_then(|rest| rest.split_once('.')) else {
         return false;
     };
     !version.is_empty()

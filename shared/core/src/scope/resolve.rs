@@ -59,13 +59,6 @@ impl GrantedScope {
             ),
         }
     }
-
-    pub fn market(&self) -> Option<&Market> {
-        match self {
-            GrantedScope::AllMarkets => None,
-            GrantedScope::Market { market, .. } => Some(market),
-        }
-    }
 }
 
 /// Is this market open to this request? A private market only to its own customers: through
