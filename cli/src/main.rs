@@ -239,13 +239,13 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
 }
 
 fn public_keys(files: &[PathBuf], one_line: bool) -> Result<(), Failure> {
-    let mut text = String::new();
-    for path in files {
-        text.push_str(&read_file(path)?);
-    }
-    if files.is_empty() {
-        text = std::io::read_to_string(std::io::stdin())?;
-    }
+    let text = match files {
+        [] => std::io::read_to_string(std::io::stdin())?,
+        files => files
+            .iter()
+            .map(|path| read_file(path))
+            .collect::<Result<_, _>>()?,
+    };
     if one_line {
         println!("{}", gatehouse_core::jwt::public_one_line(&text)?);
     } else {

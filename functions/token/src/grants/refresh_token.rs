@@ -49,12 +49,8 @@ async fn reuse(
     if now < consumed_at + grace {
         return just_exchanged();
     }
-    match service
-        .storage
-        .refresh_tokens
-        .revoke_refresh_family(&record.family_id)
-        .await
-    {
+    let tokens = &service.storage.refresh_tokens;
+    match tokens.revoke_refresh_family(&record.family_id).await {
         Ok(()) => {
             tracing::warn!(family = %record.family_id, client_id = %record.client_id, "refresh token reuse: family revoked");
             invalid_grant("this refresh token was already used: every token of this login is now revoked, log in again")
@@ -100,18 +96,12 @@ pub async fn grant(
         ..
     } = request;
     let application = &client.application;
-    let storage = &service.storage;
+    let tokens = &service.storage.refresh_tokens;
     let presented = SecretHash::of(refresh_token);
 
     let (state, ahead) = match prefetched {
         Prefetched::RefreshToken { state, ahead } => (state?, ahead),
-        _ => (
-            storage
-                .refresh_tokens
-                .find_refresh_token(&presented)
-                .await?,
-            None,
-        ),
+        _ => (tokens.find_refresh_token(&presented).await?, None),
     };
     let state = state.ok_or_else(|| invalid_grant(NOT_VALID))?;
     let record = &state.record;
@@ -207,8 +197,7 @@ pub async fn grant(
         &original,
         now,
     );
-    match storage
-        .refresh_tokens
+    match tokens
         .rotate_refresh_token(&presented, &successor, now)
         .await?
     {
