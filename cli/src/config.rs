@@ -127,8 +127,7 @@ impl ServeArgs {
         &self,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<String>, String> {
-        let from_env = env(vars::ADMIN_TOKEN);
-        match (&self.admin_token_file, from_env) {
+        match (&self.admin_token_file, env(vars::ADMIN_TOKEN)) {
             (Some(_), Some(_)) => Err(format!(
                 "set {} or --admin-token-file, not both",
                 vars::ADMIN_TOKEN

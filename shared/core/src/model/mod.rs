@@ -152,6 +152,8 @@ pub enum OwnerType {
 }
 
 impl OwnerType {
+    const ALL: [Self; 2] = [Self::Customer, Self::User];
+
     /// The response's `owner_type`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -169,11 +171,7 @@ impl OwnerType {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "customer" => Some(OwnerType::Customer),
-            "user" => Some(OwnerType::User),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|owner| owner.as_str() == value)
     }
 }
 
