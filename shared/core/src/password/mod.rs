@@ -81,21 +81,17 @@ impl Argon2Memory {
 
     /// A new PHC string for `password`, with a random salt: one run.
     pub fn hash(&mut self, password: &str) -> String {
-        let mut salt = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut salt).expect("the operating system's random source failed");
-        let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+        let mut raw_salt = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut raw_salt).expect("the operating system's random source failed");
+        let salt = SaltString::encode_b64(&raw_salt).expect("16 bytes make a valid salt");
         let params = params();
         let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-        let mut raw_salt = [0u8; 64];
-        let raw_salt = salt
-            .decode_b64(&mut raw_salt)
-            .expect("a salt just encoded decodes");
         self.run(
             Algorithm::Argon2id,
             Version::V0x13,
             params.clone(),
             password,
-            raw_salt,
+            &raw_salt,
             &mut out,
         )
         .expect("argon2 hashing with valid parameters");
