@@ -89,10 +89,9 @@ impl RateLimitPolicy {
     /// Decides a request from the accepted request times stored before it (newest first, at
     /// most `limit` of them), as both stores do atomically.
     pub fn admits(&self, recent_newest_first: &[UnixMillis], now: UnixMillis) -> bool {
-        match recent_newest_first.get(self.limit as usize - 1) {
-            None => true,
-            Some(&oldest_kept) => oldest_kept <= self.cutoff(now),
-        }
+        recent_newest_first
+            .get(self.limit as usize - 1)
+            .is_none_or(|&oldest_kept| oldest_kept <= self.cutoff(now))
     }
 
     /// What to tell the client, from the times stored after the decision (newest first).

@@ -167,12 +167,6 @@ fn check(text: &str, part: &str, component: Component) -> Result<(), UriError> {
     Ok(())
 }
 
-/// RFC 3986 §3.2.2: IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet, each
-/// "0" to "255" without leading zeros. (Rust's parser reads the same form.)
-fn ipv4(host: &str) -> Option<Ipv4Addr> {
-    host.parse().ok()
-}
-
 /// IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
 fn is_ipv_future(inside: &str) -> bool {
     let rest = inside.strip_prefix(['v', 'V']);
@@ -224,9 +218,11 @@ fn authority<'a>(text: &str, authority: &'a str) -> Result<Authority<'a>, UriErr
         // reg-name and IPv4address hold no ":", so the first one starts the port.
         let (host, port) = split_at(host_port, ':');
         check(text, host, Component::Host)?;
-        let host = match ipv4(host) {
-            Some(address) => Host::Ipv4(address),
-            None => Host::Name(host),
+        // RFC 3986 §3.2.2: IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet,
+        // each "0" to "255" without leading zeros. (Rust's parser reads the same form.)
+        let host = match host.parse() {
+            Ok(address) => Host::Ipv4(address),
+            Err(_) => Host::Name(host),
         };
         (host, port)
     };

@@ -120,8 +120,7 @@ pub fn resolve_scope(
     for location_ref in &request.stock_locations {
         let location = stock_locations
             .iter()
-            .filter(|l| l.mode == context.mode)
-            .find(|l| location_ref.matches_stock_location(l))
+            .find(|l| l.mode == context.mode && location_ref.matches_stock_location(l))
             .ok_or_else(|| ScopeError::StockLocationNotFound(location_ref.clone()))?;
         if !market.stock_location_ids.contains(&location.id) {
             return Err(ScopeError::StockLocationNotInMarket {
