@@ -230,10 +230,8 @@ impl AdminTarget {
 
     /// Who runs the command, under the key given or a new random one.
     fn caller(&self) -> Caller {
-        match &self.idempotency_key {
-            Some(key) => Caller::with_key(self.actor(), key.clone()),
-            None => Caller::new(self.actor()),
-        }
+        let key = self.idempotency_key.clone();
+        Caller::with_key(self.actor(), key.unwrap_or_else(IdempotencyKey::generate))
     }
 
     async fn service(&self) -> Result<AdminService, Failure> {

@@ -11,6 +11,9 @@ use gatehouse_store::AuditRecord;
 
 type Printed = Result<(), Box<dyn std::error::Error>>;
 
+/// Said under every secret printed.
+const KEEP_IT: &str = "The secret is shown this once and stored only as a hash: keep it now.";
+
 /// One line per application: kind, mode, state and client id (never a secret).
 pub fn application_line(application: &Application) -> String {
     format!(
@@ -91,10 +94,7 @@ pub fn created(out: &mut dyn Write, created: &Created) -> Printed {
     application(out, &created.application)?;
     if let Some(secret) = &created.client_secret {
         writeln!(out, "client_secret:  {secret}")?;
-        writeln!(
-            out,
-            "The secret is shown this once and stored only as a hash: keep it now."
-        )?;
+        writeln!(out, "{KEEP_IT}")?;
     }
     Ok(())
 }
@@ -105,10 +105,7 @@ pub fn rotated(out: &mut dyn Write, rotated: &Rotated) -> Printed {
         "New client_secret for {}: {}",
         rotated.application.client_id, rotated.client_secret
     )?;
-    writeln!(
-        out,
-        "The secret is shown this once and stored only as a hash: keep it now."
-    )?;
+    writeln!(out, "{KEEP_IT}")?;
     writeln!(
         out,
         "The previous secret is accepted until {} (unix {}).",

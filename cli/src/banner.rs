@@ -2,6 +2,7 @@
 //! client id, or the demo seed's with their (published) secrets and passwords.
 
 use gatehouse_store::Administration;
+use serde_json::Value;
 
 use crate::admin_output::application_line;
 
@@ -19,15 +20,20 @@ pub async fn print_applications(store: &dyn Administration) {
     }
 }
 
+/// The seed's records under `key`; none when it holds no list there.
+fn list<'a>(seed: &'a Value, key: &str) -> &'a [Value] {
+    seed[key].as_array().map_or(&[], Vec::as_slice)
+}
+
 /// The demo seed's applications with their secrets, and its customers and users with their
 /// passwords, for the start banner: they are published in the repository anyway. No other
 /// seed's secrets are ever printed.
 pub fn print_demo_credentials(seed_text: &str) {
-    let Ok(seed) = serde_json::from_str::<serde_json::Value>(seed_text) else {
+    let Ok(seed) = serde_json::from_str::<Value>(seed_text) else {
         return;
     };
     println!("Applications:");
-    for app in seed["applications"].as_array().into_iter().flatten() {
+    for app in list(&seed, "applications") {
         let secret = app["client_secret"]
             .as_str()
             .map(|s| format!("  client_secret={s}"))
@@ -40,11 +46,7 @@ pub fn print_demo_credentials(seed_text: &str) {
             secret
         );
     }
-    let customers = seed["customers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>();
+    let customers = list(&seed, "customers");
     if !customers.is_empty() {
         println!("Customers (password grant):");
     }
@@ -57,11 +59,7 @@ pub fn print_demo_credentials(seed_text: &str) {
             customer["customer_group_id"].as_str().unwrap_or("none")
         );
     }
-    let users = seed["users"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>();
+    let users = list(&seed, "users");
     if !users.is_empty() {
         println!("Users (sign in to webapps at /oauth/authorize):");
     }

@@ -17,6 +17,7 @@ use gatehouse_edge::config::{
 use gatehouse_edge::hashing::{HashingLimits, DEFAULT_HASHING_DEADLINE_MS};
 
 use crate::connection_limits::{self, ConnectionLimits};
+use crate::read_file;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -126,20 +127,15 @@ impl ServeArgs {
         &self,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<String>, String> {
-        let from_env = env(vars::ADMIN_TOKEN);
-        match (&self.admin_token_file, from_env) {
+        match (&self.admin_token_file, env(vars::ADMIN_TOKEN)) {
             (Some(_), Some(_)) => Err(format!(
                 "set {} or --admin-token-file, not both",
                 vars::ADMIN_TOKEN
             )),
             (None, token) => Ok(token),
             (Some(path), None) => {
-                let text = std::fs::read_to_string(path).map_err(|error| {
-                    format!(
-                        "--admin-token-file: cannot read {}: {error}",
-                        path.display()
-                    )
-                })?;
+                let text =
+                    read_file(path).map_err(|error| format!("--admin-token-file: {error}"))?;
                 Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
             }
         }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use gatehouse_core::ratelimit::client_key;
@@ -71,10 +71,7 @@ impl AddressSlots {
     /// (its /64 for IPv6, [`client_key`]) already holds `cap` connections.
     pub fn take(self: &Arc<Self>, peer: IpAddr) -> Option<AddressSlot> {
         let key = client_key(&peer.to_string());
-        let mut held = self
-            .held
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut held = self.held();
         let count = held.entry(key.clone()).or_insert(0);
         if *count >= self.cap {
             return None;
@@ -88,13 +85,17 @@ impl AddressSlots {
 
     /// How many connections `peer`'s address holds.
     pub fn held_by(&self, peer: IpAddr) -> usize {
-        let held = self
-            .held
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let held = self.held();
         held.get(&client_key(&peer.to_string()))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// The counts; a panic elsewhere while they were held leaves them as they were.
+    fn held(&self) -> MutexGuard<'_, HashMap<String, usize>> {
+        self.held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -107,11 +108,7 @@ pub struct AddressSlot {
 
 impl Drop for AddressSlot {
     fn drop(&mut self) {
-        let mut held = self
-            .slots
-            .held
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut held = self.slots.held();
         if let Some(count) = held.get_mut(&self.key) {
             *count -= 1;
             if *count == 0 {

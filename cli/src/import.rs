@@ -9,13 +9,13 @@ use gatehouse_edge::hashing::{HashingLimits, PasswordHashing};
 use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::Import;
 
+use crate::read_file;
+
 type Failure = Box<dyn std::error::Error>;
 
 /// Loads `seed` into `table`, creating the table when it does not exist.
 pub async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(seed)
-        .map_err(|e| format!("cannot read {}: {e}", seed.display()))?;
-    let catalog = parse_seed(&text)?;
+    let catalog = parse_seed(&read_file(seed)?)?;
     // Every password is hashed here, through one bound (the configured runs at once, one per
     // core by default), so that writing the records out runs no argon2 of its own: unbounded,
     // importing 1,000 customers took 19.5 GB. A batch job waits its turn however long.

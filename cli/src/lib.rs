@@ -11,3 +11,10 @@ pub mod connection_limits;
 pub mod import;
 pub mod router;
 pub mod server;
+
+use std::path::Path;
+
+/// The text of the file at `path`, or an error that names it.
+pub fn read_file(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}

@@ -10,6 +10,7 @@ use gatehouse_admin::{AdminAccess, AdminApi, AdminService, AdminToken};
 use gatehouse_cli::admin::{self, AdminCommand};
 use gatehouse_cli::banner;
 use gatehouse_cli::config::{service_config, ServeArgs};
+use gatehouse_cli::read_file;
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
 use gatehouse_core::clock::SystemClock;
@@ -77,8 +78,7 @@ type Failure = Box<dyn std::error::Error>;
 
 fn read_seed(path: Option<&Path>) -> Result<(String, Catalog), Failure> {
     let text = match path {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        Some(path) => read_file(path)?,
         None => DEMO_SEED.to_owned(),
     };
     let catalog = parse_seed(&text)?;
@@ -89,9 +89,7 @@ const DEV_KEY_DIR: &str = ".gatehouse";
 
 fn load_keys(args: &ServeArgs) -> Result<KeySet, Failure> {
     if let Some(path) = &args.signing_keys {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        return Ok(KeySet::from_pem(&text)?);
+        return Ok(KeySet::from_pem(&read_file(path)?)?);
     }
     if let Ok(text) = std::env::var(vars::SIGNING_KEYS) {
         return Ok(KeySet::from_pem(&text)?);
@@ -241,16 +239,13 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
 }
 
 fn public_keys(files: &[PathBuf], one_line: bool) -> Result<(), Failure> {
-    let mut text = String::new();
-    for path in files {
-        text.push_str(
-            &std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        );
-    }
-    if files.is_empty() {
-        text = std::io::read_to_string(std::io::stdin())?;
-    }
+    let text = match files {
+        [] => std::io::read_to_string(std::io::stdin())?,
+        files => files
+            .iter()
+            .map(|path| read_file(path))
+            .collect::<Result<_, _>>()?,
+    };
     if one_line {
         println!("{}", gatehouse_core::jwt::public_one_line(&text)?);
     } else {

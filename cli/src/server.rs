@@ -62,39 +62,23 @@ impl ClientAddress {
     }
 }
 
-/// Why a request body could not be read whole.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum BodyFailure {
-    /// Longer than [`MAX_READ_BYTES`], or the connection ended before its Content-Length.
-    TooLargeOrCutShort,
-    /// Not all there within the body-read timeout.
-    TimedOut,
-}
-
-impl BodyFailure {
-    fn into_error(self) -> ApiError {
-        match self {
-            BodyFailure::TooLargeOrCutShort => {
-                ApiError::invalid_request("the request body is too large or was cut short")
-            }
-            BodyFailure::TimedOut => ApiError::new(
-                ErrorCode::RequestTimeout,
-                "the request body did not arrive in time",
-            ),
-        }
-    }
-}
-
-/// The body, whole, within `timeout`. A body known to be empty starts no timer.
-async fn read_body(body: Incoming, timeout: Duration) -> Result<Bytes, BodyFailure> {
+/// The body, whole, within `timeout`, or why it could not be read whole. A body known to be
+/// empty starts no timer.
+async fn read_body(body: Incoming, timeout: Duration) -> Result<Bytes, ApiError> {
     if body.is_end_stream() {
         return Ok(Bytes::new());
     }
     // The timer is registered only if the body is not already there at the first poll.
     match tokio::time::timeout(timeout, Limited::new(body, MAX_READ_BYTES).collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(_)) => Err(BodyFailure::TooLargeOrCutShort),
-        Err(_) => Err(BodyFailure::TimedOut),
+        // Longer than MAX_READ_BYTES, or the connection ended before its Content-Length.
+        Ok(Err(_)) => Err(ApiError::invalid_request(
+            "the request body is too large or was cut short",
+        )),
+        Err(_) => Err(ApiError::new(
+            ErrorCode::RequestTimeout,
+            "the request body did not arrive in time",
+        )),
     }
 }
 
@@ -128,7 +112,7 @@ async fn serve_one(
         .observe(request, |request| async move {
             match read {
                 Ok(_) => route(request, &functions).await,
-                Err(failure) => failure.into_error().into_response(),
+                Err(refusal) => refusal.into_response(),
             }
         })
         .await;
@@ -143,7 +127,6 @@ async fn serve_one(
         );
     }
     let bytes = match body {
-        Body::Empty => Bytes::new(),
         Body::Text(text) => Bytes::from(text),
         Body::Binary(bytes) => Bytes::from(bytes),
         _ => Bytes::new(),

@@ -18,7 +18,7 @@ pub enum CommandError {
     #[error("{0}")]
     KeyReused(String),
     #[error(transparent)]
-    Store(StoreError),
+    Store(#[from] StoreError),
 }
 
 fn describe(violations: &[Violation]) -> String {
@@ -37,11 +37,5 @@ impl From<AdminError> for CommandError {
             AdminError::KeyReused(message) => CommandError::KeyReused(message),
             AdminError::Store(error) => CommandError::Store(error),
         }
-    }
-}
-
-impl From<StoreError> for CommandError {
-    fn from(error: StoreError) -> Self {
-        CommandError::Store(error)
     }
 }

@@ -126,11 +126,9 @@ fn actor(request: &Request, access: &AdminAccess) -> Result<String, ApiError> {
 
 /// Handles one request under `/admin/`.
 pub async fn handle(request: Request, api: &AdminApi) -> Response<Body> {
-    let actor = match actor(&request, &api.access) {
-        Ok(actor) => actor,
-        Err(refusal) => return refusal.into_response(),
+    let answer = match actor(&request, &api.access) {
+        Ok(actor) => routes::respond(&request, &api.service, &actor).await,
+        Err(refusal) => Err(refusal),
     };
-    routes::respond(&request, &api.service, &actor)
-        .await
-        .unwrap_or_else(ApiError::into_response)
+    answer.unwrap_or_else(ApiError::into_response)
 }

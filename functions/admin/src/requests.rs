@@ -5,8 +5,7 @@
 
 use gatehouse_core::idempotency::{fingerprint, IdempotencyKey};
 use gatehouse_core::model::{ApplicationKind, Mode};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
 
 /// Who asks for a change, and the key its request is sent under.
 #[derive(Clone, Debug)]
@@ -33,8 +32,8 @@ impl Caller {
 }
 
 /// A new application. Its id and, for confidential kinds, its secret are generated; its
-/// client_id too when none is given.
-#[derive(Clone, Debug, Deserialize)]
+/// client_id too when none is given. Serialized for its fingerprint only.
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewApplication {
     pub name: String,
@@ -54,33 +53,34 @@ pub struct NewApplication {
 impl NewApplication {
     pub(crate) fn fingerprint(&self) -> String {
         // A JSON object's keys are written sorted: one request, one text.
-        let asked = json!({
-            "name": self.name,
-            "kind": self.kind.as_str(),
-            "mode": self.mode.as_str(),
-            "client_id": self.client_id,
-            "token_lifetime": self.token_lifetime,
-            "redirect_uris": self.redirect_uris,
-            "grant_types": self.grant_types,
-        });
+        let asked = serde_json::to_value(self).expect("a new application always serializes");
         fingerprint(&["application.create", &asked.to_string()])
     }
 }
 
 /// Changes to an application; an absent field stays as it is, a null one returns to the
-/// kind's default (`token_lifetime`, `grant_types`).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// kind's default (`token_lifetime`, `grant_types`). Serialized for its fingerprint only: an
+/// absent field is left out, a null one written.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationChanges {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub token_lifetime: Option<Option<i64>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uris: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub grant_types: Option<Option<Vec<String>>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 
@@ -88,25 +88,9 @@ impl ApplicationChanges {
     /// The fingerprint of these changes to `client_id`: a field absent and a field null are
     /// different requests.
     pub(crate) fn fingerprint(&self, client_id: &str) -> String {
-        let mut asked = Map::new();
-        let mut field = |name: &str, value: Option<Value>| {
-            if let Some(value) = value {
-                asked.insert(name.to_owned(), value);
-            }
-        };
-        field("name", self.name.as_ref().map(|name| json!(name)));
-        field("token_lifetime", self.token_lifetime.map(|l| json!(l)));
-        field(
-            "redirect_uris",
-            self.redirect_uris.as_ref().map(|u| json!(u)),
-        );
-        field("grant_types", self.grant_types.as_ref().map(|g| json!(g)));
-        field("enabled", self.enabled.map(|e| json!(e)));
-        fingerprint(&[
-            "application.update",
-            client_id,
-            &Value::Object(asked).to_string(),
-        ])
+        // A JSON object's keys are written sorted, as in a create's fingerprint.
+        let asked = serde_json::to_value(self).expect("changes always serialize");
+        fingerprint(&["application.update", client_id, &asked.to_string()])
     }
 }
 

@@ -83,7 +83,7 @@ impl From<CommandError> for ApiError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RotateRequest {
     #[serde(default)]
@@ -206,14 +206,11 @@ pub(crate) async fn respond(
     let response = match (&route, method) {
         (Route::Applications, &Method::GET) => {
             let params = query(request, &["mode"])?;
-            let mode = match params.get("mode") {
-                None => None,
-                Some(mode) => Some(
-                    Mode::parse(mode)
-                        .ok_or_else(|| ApiError::invalid_request("mode must be test or live"))?,
-                ),
-            };
-            ok(views::applications(&service.list(mode).await?))
+            let mode = params.get("mode").map(|mode| {
+                Mode::parse(mode)
+                    .ok_or_else(|| ApiError::invalid_request("mode must be test or live"))
+            });
+            ok(views::applications(&service.list(mode.transpose()?).await?))
         }
         (Route::Applications, &Method::POST) => {
             let caller = caller(request, actor)?;
@@ -240,12 +237,7 @@ pub(crate) async fn respond(
         }
         (Route::Secret(client_id), &Method::POST) => {
             let caller = caller(request, actor)?;
-            let rotate = json_body(
-                request,
-                Some(RotateRequest {
-                    overlap_seconds: None,
-                }),
-            )?;
+            let rotate: RotateRequest = json_body(request, Some(RotateRequest::default()))?;
             let rotated = service
                 .rotate_secret(client_id, rotate.overlap_seconds, &caller)
                 .await?;
@@ -262,13 +254,12 @@ pub(crate) async fn respond(
         }
         (Route::Audit, &Method::GET) => {
             let params = query(request, &["limit"])?;
-            let limit = match params.get("limit") {
-                None => None,
-                Some(limit) => Some(limit.parse().map_err(|_| {
+            let limit = params.get("limit").map(|limit| {
+                limit.parse().map_err(|_| {
                     ApiError::invalid_request("limit must be a whole number from 1 to 1000")
-                })?),
-            };
-            ok(views::audit(&service.audit(limit).await?))
+                })
+            });
+            ok(views::audit(&service.audit(limit.transpose()?).await?))
         }
         _ => return Err(ApiError::method_not_allowed(route.allow())),
     };

@@ -135,15 +135,10 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
             return with_facts(response, incoming.facts(None));
         }
     };
+    let clients = &service.storage.clients;
     let lookup = async {
         let (id, markets, locations) = incoming.lookup()?;
-        Some(
-            service
-                .storage
-                .clients
-                .find_client_with_scope(id, markets, locations)
-                .await,
-        )
+        Some(clients.find_client_with_scope(id, markets, locations).await)
     };
     // The warm path's storage requests, sent together: the rate-limit count, the client with
     // its scope records and what the grant can read ahead (see `prefetch`).

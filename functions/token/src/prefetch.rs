@@ -86,7 +86,9 @@ pub async fn owner_and_scope(
     }
 }
 
-async fn read_ahead(service: &TokenService, hint: GrantHint) -> ReadAhead {
+/// The owner and scope records `hint` names, when the value carried one.
+async fn read_ahead(service: &TokenService, hint: Option<GrantHint>) -> Option<ReadAhead> {
+    let hint = hint?;
     let owner = owner_now(service, hint.mode, hint.owner_type, &hint.owner_id);
     let scope = stored_scope(
         service,
@@ -95,7 +97,7 @@ async fn read_ahead(service: &TokenService, hint: GrantHint) -> ReadAhead {
         &hint.stock_location_ids,
     );
     let (owner, scope) = futures::join!(owner, scope);
-    ReadAhead { hint, owner, scope }
+    Some(ReadAhead { hint, owner, scope })
 }
 
 /// Sends the reads `key` allows, all together.
@@ -124,24 +126,13 @@ pub async fn prefetch(service: &TokenService, key: Option<PrefetchKey<'_>>) -> P
                     None => storage.refresh_tokens.find_refresh_token(&hash).await,
                 }
             };
-            let ahead = async {
-                match hint.clone() {
-                    Some(hint) => Some(read_ahead(service, hint).await),
-                    None => None,
-                }
-            };
-            let (state, ahead) = futures::join!(state, ahead);
+            let (state, ahead) = futures::join!(state, read_ahead(service, hint.clone()));
             Prefetched::RefreshToken { state, ahead }
         }
         Some(PrefetchKey::Code(value)) => {
             let hash = SecretHash::of(value);
             let record = storage.authorization_codes.find_authorization_code(&hash);
-            let ahead = async {
-                match GrantHint::of(value) {
-                    Some(hint) => Some(read_ahead(service, hint).await),
-                    None => None,
-                }
-            };
+            let ahead = read_ahead(service, GrantHint::of(value));
             let (record, ahead) = futures::join!(record, ahead);
             Prefetched::Code { record, ahead }
         }

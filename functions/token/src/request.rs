@@ -16,6 +16,7 @@ use gatehouse_edge::observe::RequestFacts;
 use gatehouse_store::{ClientWithScope, StoreError};
 use lambda_http::Request;
 
+use crate::grants::invalid_scope;
 use crate::prefetch::PrefetchKey;
 
 /// A grant with the fields it needs, each present. Its Debug form names the grant only: the
@@ -207,13 +208,10 @@ impl Incoming {
             ));
         }
         let grant = Grant::read(grant_type, &request.params)?;
-        let scope = self
-            .scope
-            .map_err(|error| ApiError::new(ErrorCode::InvalidScope, error.to_string()))?;
         Ok(TokenRequest {
             client,
             grant,
-            scope,
+            scope: self.scope.map_err(invalid_scope)?,
         })
     }
 }

@@ -99,14 +99,13 @@ pub fn token_lifetime(seconds: Option<i64>) -> Result<Option<TokenLifetime>, Vio
 /// for a webapp (the authorization code flow sends the browser back to one), none for the
 /// other kinds (they never redirect).
 pub fn redirect_uris(kind: ApplicationKind, uris: &[String]) -> Vec<Violation> {
-    let mut violations = Vec::new();
-    match (kind, uris.is_empty()) {
-        (ApplicationKind::Webapp, true) => violations.push(Violation::new(
+    let count = match (kind, uris.is_empty()) {
+        (ApplicationKind::Webapp, true) => Some(Violation::new(
             "redirect_uris",
             "webapp applications need at least one redirect URI",
         )),
         (ApplicationKind::SalesChannel | ApplicationKind::Integration, false) => {
-            violations.push(Violation::new(
+            Some(Violation::new(
                 "redirect_uris",
                 format!(
                     "only webapps redirect: {} applications take no redirect URIs",
@@ -115,17 +114,16 @@ pub fn redirect_uris(kind: ApplicationKind, uris: &[String]) -> Vec<Violation> {
             ))
         }
         (ApplicationKind::Webapp, false)
-        | (ApplicationKind::SalesChannel | ApplicationKind::Integration, true) => {}
-    }
-    for (j, uri) in uris.iter().enumerate() {
-        if let Err(refusal) = url_rules::redirect_uri(uri) {
-            violations.push(Violation::new(
-                format!("redirect_uris[{j}]"),
-                format!("must be an absolute https URL without fragment (http only for localhost): {refusal}"),
-            ));
-        }
-    }
-    violations
+        | (ApplicationKind::SalesChannel | ApplicationKind::Integration, true) => None,
+    };
+    let each = uris.iter().enumerate().filter_map(|(j, uri)| {
+        let refusal = url_rules::redirect_uri(uri).err()?;
+        Some(Violation::new(
+            format!("redirect_uris[{j}]"),
+            format!("must be an absolute https URL without fragment (http only for localhost): {refusal}"),
+        ))
+    });
+    count.into_iter().chain(each).collect()
 }
 
 /// An application's own grant types, by name: at least one, each once, each one its kind

@@ -19,13 +19,9 @@ impl GrantType {
     ];
 
     pub fn parse(value: &str) -> Option<GrantType> {
-        match value {
-            "client_credentials" => Some(GrantType::ClientCredentials),
-            "password" => Some(GrantType::Password),
-            "authorization_code" => Some(GrantType::AuthorizationCode),
-            "refresh_token" => Some(GrantType::RefreshToken),
-            _ => None,
-        }
+        GrantType::ALL
+            .into_iter()
+            .find(|grant| grant.as_str() == value)
     }
 
     pub fn as_str(self) -> &'static str {

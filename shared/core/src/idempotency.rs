@@ -25,7 +25,7 @@ use aws_lc_rs::{digest, hkdf, rand};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use crate::secret::random_token;
+use crate::secret::{hex, random_token};
 
 /// How long a change is remembered under its key. The draft: "The resource server SHOULD
 /// define such expiration policy and publish it in the documentation" (the README does).
@@ -100,12 +100,7 @@ fn sha256_hex(framed: &[&[u8]]) -> String {
         context.update(&(part.len() as u64).to_be_bytes());
         context.update(part);
     }
-    context
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(context.finish().as_ref())
 }
 
 /// The name of the record of `actor`'s request under `key`. The draft: "implement a unique
@@ -170,14 +165,7 @@ impl SealedSecret {
     /// The secret, when `key` is the one it was sealed under and `record` its record; None
     /// otherwise (or when the stored form is damaged).
     pub fn open(&self, key: &IdempotencyKey, record: &str) -> Option<String> {
-        let mut parts = self.0.split('.');
-        let (Some("v1"), Some(salt), Some(nonce), Some(data), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let ["v1", salt, nonce, data] = self.0.split('.').collect::<Vec<_>>()[..] else {
             return None;
         };
         let salt = URL_SAFE_NO_PAD.decode(salt).ok()?;

@@ -13,6 +13,8 @@ pub enum ApplicationKind {
 }
 
 impl ApplicationKind {
+    const ALL: [Self; 3] = [Self::SalesChannel, Self::Integration, Self::Webapp];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ApplicationKind::SalesChannel => "sales_channel",
@@ -22,12 +24,7 @@ impl ApplicationKind {
     }
 
     pub fn parse(value: &str) -> Option<ApplicationKind> {
-        match value {
-            "sales_channel" => Some(ApplicationKind::SalesChannel),
-            "integration" => Some(ApplicationKind::Integration),
-            "webapp" => Some(ApplicationKind::Webapp),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value)
     }
 
     /// RFC 6749 §2.1 client types. Sales channels run in browsers and apps, where no secret

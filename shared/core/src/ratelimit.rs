@@ -89,10 +89,9 @@ impl RateLimitPolicy {
     /// Decides a request from the accepted request times stored before it (newest first, at
     /// most `limit` of them), as both stores do atomically.
     pub fn admits(&self, recent_newest_first: &[UnixMillis], now: UnixMillis) -> bool {
-        match recent_newest_first.get(self.limit as usize - 1) {
-            None => true,
-            Some(&oldest_kept) => oldest_kept <= self.cutoff(now),
-        }
+        recent_newest_first
+            .get(self.limit as usize - 1)
+            .is_none_or(|&oldest_kept| oldest_kept <= self.cutoff(now))
     }
 
     /// What to tell the client, from the times stored after the decision (newest first).
@@ -103,15 +102,10 @@ impl RateLimitPolicy {
         now: UnixMillis,
     ) -> RateLimitOutcome {
         let cutoff = self.cutoff(now);
-        let mut in_window = 0;
-        let mut oldest_in_window = None;
-        for &time in recent_newest_first.iter().take(self.limit as usize) {
-            if time > cutoff {
-                in_window += 1;
-                oldest_in_window = Some(time);
-            }
-        }
-        let mut outcome = self.outcome_of(allowed, in_window, oldest_in_window, now);
+        let kept = recent_newest_first.iter().take(self.limit as usize);
+        let in_window = kept.copied().filter(|&time| time > cutoff);
+        let oldest_in_window = in_window.clone().next_back();
+        let mut outcome = self.outcome_of(allowed, in_window.count(), oldest_in_window, now);
         // A refusal holds until the limit-th newest time (the one the admission condition
         // reads) leaves the window.
         outcome.refused_until = (!allowed)
@@ -174,6 +168,7 @@ pub struct RateLimitOutcome {
 /// so nothing enters the window, and nothing leaves it before that instant. Answering from
 /// here spares a refused request its storage requests (on DynamoDB the window update and the
 /// reads sent beside it): a client hammering past its limit costs nothing but CPU.
+#[derive(Default)]
 pub struct KnownRefusals {
     until: std::sync::Mutex<std::collections::HashMap<String, UnixMillis>>,
 }
@@ -181,14 +176,6 @@ pub struct KnownRefusals {
 /// Enough for every client refused in a window on one instance; past it (an attack from many
 /// addresses at once), refusals are simply not remembered and storage answers as before.
 const MAX_KNOWN_REFUSALS: usize = 10_000;
-
-impl Default for KnownRefusals {
-    fn default() -> Self {
-        Self {
-            until: std::sync::Mutex::new(std::collections::HashMap::new()),
-        }
-    }
-}
 
 impl KnownRefusals {
     /// The refusal `key` is known to get at `now` under `policy`, if any.

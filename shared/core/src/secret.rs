@@ -33,8 +33,7 @@ impl SecretHash {
 
     /// Storage form: `sha256:<hex>`.
     pub fn to_stored(&self) -> String {
-        let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256:{hex}")
+        format!("sha256:{}", hex(&self.0))
     }
 
     pub fn from_stored(stored: &str) -> Option<Self> {
@@ -72,6 +71,11 @@ pub const GENERATED_SECRET_BYTES: usize = 32;
 /// 256 random bits as 43 URL-safe characters, shown once and stored only as its hash.
 pub fn generate_client_secret() -> String {
     random_token(GENERATED_SECRET_BYTES)
+}
+
+/// `bytes` in lowercase hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `n` random bytes from the operating system, base64url without padding.

@@ -173,23 +173,17 @@ impl SignInCheck {
 
     /// What a held attempt is told, in a sentence; `None` when admitted.
     pub fn hold_message(&self) -> Option<String> {
-        match self {
-            SignInCheck::Admitted => None,
-            SignInCheck::Held {
-                window: SignInWindow::FromAddress,
-                outcome,
-            } => Some(format!(
-                "too many failed sign-ins to this account from your network: try again in {} seconds",
-                outcome.reset_seconds.max(1)
-            )),
-            SignInCheck::Held {
-                window: SignInWindow::Account,
-                outcome,
-            } => Some(format!(
-                "too many failed sign-ins to this account: try again in {} seconds",
-                outcome.reset_seconds.max(1)
-            )),
-        }
+        let SignInCheck::Held { window, outcome } = self else {
+            return None;
+        };
+        let from = match window {
+            SignInWindow::FromAddress => " from your network",
+            SignInWindow::Account => "",
+        };
+        Some(format!(
+            "too many failed sign-ins to this account{from}: try again in {} seconds",
+            outcome.reset_seconds.max(1)
+        ))
     }
 }
 

@@ -97,8 +97,7 @@ pub enum UriError {
 fn describe(c: char) -> String {
     match c {
         ' ' => "a space".to_owned(),
-        '"' | '\\' => format!("U+{:04X}", c as u32),
-        c if c.is_ascii_graphic() => format!("'{c}'"),
+        c if c.is_ascii_graphic() && !matches!(c, '"' | '\\') => format!("'{c}'"),
         c => format!("U+{:04X}", c as u32),
     }
 }
@@ -168,18 +167,10 @@ fn check(text: &str, part: &str, component: Component) -> Result<(), UriError> {
     Ok(())
 }
 
-/// RFC 3986 §3.2.2: IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet, each
-/// "0" to "255" without leading zeros. (Rust's parser reads the same form.)
-fn ipv4(host: &str) -> Option<Ipv4Addr> {
-    host.parse().ok()
-}
-
 /// IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
 fn is_ipv_future(inside: &str) -> bool {
-    let Some(rest) = inside.strip_prefix(['v', 'V']) else {
-        return false;
-    };
-    let Some((version, address)) = rest.split_once('.') else {
+    let rest = inside.strip_prefix(['v', 'V']);
+    let Some((version, address)) = rest.and_then(|rest| rest.split_once('.')) else {
         return false;
     };
     !version.is_empty()
@@ -225,14 +216,13 @@ fn authority<'a>(text: &str, authority: &'a str) -> Result<Authority<'a>, UriErr
         (host, port)
     } else {
         // reg-name and IPv4address hold no ":", so the first one starts the port.
-        let (host, port) = match host_port.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (host_port, None),
-        };
+        let (host, port) = split_at(host_port, ':');
         check(text, host, Component::Host)?;
-        let host = match ipv4(host) {
-            Some(address) => Host::Ipv4(address),
-            None => Host::Name(host),
+        // RFC 3986 §3.2.2: IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet,
+        // each "0" to "255" without leading zeros. (Rust's parser reads the same form.)
+        let host = match host.parse() {
+            Ok(address) => Host::Ipv4(address),
+            Err(_) => Host::Name(host),
         };
         (host, port)
     };
@@ -244,6 +234,14 @@ fn authority<'a>(text: &str, authority: &'a str) -> Result<Authority<'a>, UriErr
         host,
         port,
     })
+}
+
+/// `text` before the first `delimiter`, and what follows it when there is one.
+fn split_at(text: &str, delimiter: char) -> (&str, Option<&str>) {
+    match text.split_once(delimiter) {
+        Some((before, after)) => (before, Some(after)),
+        None => (text, None),
+    }
 }
 
 /// Parses `text` as a URI (RFC 3986 §3; a relative reference is refused: no scheme).
@@ -271,15 +269,8 @@ pub fn parse(text: &str) -> Result<Uri<'_>, UriError> {
         };
     }
     check(text, scheme, Component::Scheme)?;
-    let rest = &text[colon + 1..];
-    let (rest, fragment) = match rest.split_once('#') {
-        Some((rest, fragment)) => (rest, Some(fragment)),
-        None => (rest, None),
-    };
-    let (hier, query) = match rest.split_once('?') {
-        Some((hier, query)) => (hier, Some(query)),
-        None => (rest, None),
-    };
+    let (rest, fragment) = split_at(&text[colon + 1..], '#');
+    let (hier, query) = split_at(rest, '?');
     let (authority, path) = match hier.strip_prefix("//") {
         Some(after) => {
             let end = after.find('/').unwrap_or(after.len());

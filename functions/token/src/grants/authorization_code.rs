@@ -39,12 +39,8 @@ async fn refuse(
 ) -> ApiError {
     match refusal {
         CodeRefusal::AlreadyUsed => {
-            let revoked = service
-                .storage
-                .refresh_tokens
-                .revoke_refresh_family(&record.family_id)
-                .await;
-            match revoked {
+            let tokens = &service.storage.refresh_tokens;
+            match tokens.revoke_refresh_family(&record.family_id).await {
                 Ok(()) => {
                     tracing::warn!(client_id = %record.client_id, family = %record.family_id, "authorization code replayed: its tokens are revoked");
                     invalid_grant("the authorization code was already used: the tokens issued from it are revoked")
@@ -81,7 +77,7 @@ pub async fn grant(
         ..
     } = request;
     let application = &client.application;
-    let storage = &service.storage;
+    let codes = &service.storage.authorization_codes;
     let hash = SecretHash::of(presented.code);
     let presentation = CodePresentation {
         application_id: &application.id,
@@ -91,13 +87,7 @@ pub async fn grant(
 
     let (record, ahead) = match prefetched {
         Prefetched::Code { record, ahead } => (record?, ahead),
-        _ => (
-            storage
-                .authorization_codes
-                .find_authorization_code(&hash)
-                .await?,
-            None,
-        ),
+        _ => (codes.find_authorization_code(&hash).await?, None),
     };
     let record = record
         .filter(|record| record.mode == application.mode)
@@ -147,11 +137,7 @@ pub async fn grant(
         &granted,
         now,
     );
-    match storage
-        .authorization_codes
-        .redeem_authorization_code(&hash, &first, now)
-        .await?
-    {
+    match codes.redeem_authorization_code(&hash, &first, now).await? {
         Redemption::Redeemed => Ok(TokenResponse {
             access,
             owner: Some(OwnerTokens {

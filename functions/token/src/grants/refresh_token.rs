@@ -49,12 +49,8 @@ async fn reuse(
     if now < consumed_at + grace {
         return just_exchanged();
     }
-    match service
-        .storage
-        .refresh_tokens
-        .revoke_refresh_family(&record.family_id)
-        .await
-    {
+    let tokens = &service.storage.refresh_tokens;
+    match tokens.revoke_refresh_family(&record.family_id).await {
         Ok(()) => {
             tracing::warn!(family = %record.family_id, client_id = %record.client_id, "refresh token reuse: family revoked");
             invalid_grant("this refresh token was already used: every token of this login is now revoked, log in again")
@@ -100,18 +96,12 @@ pub async fn grant(
         ..
     } = request;
     let application = &client.application;
-    let storage = &service.storage;
+    let tokens = &service.storage.refresh_tokens;
     let presented = SecretHash::of(refresh_token);
 
     let (state, ahead) = match prefetched {
         Prefetched::RefreshToken { state, ahead } => (state?, ahead),
-        _ => (
-            storage
-                .refresh_tokens
-                .find_refresh_token(&presented)
-                .await?,
-            None,
-        ),
+        _ => (tokens.find_refresh_token(&presented).await?, None),
     };
     let state = state.ok_or_else(|| invalid_grant(NOT_VALID))?;
     let record = &state.record;
@@ -163,7 +153,9 @@ pub async fn grant(
         &original_markets,
         &original_locations,
     )
-    .map_err(|e| invalid_grant_scope(e.to_string()))?;
+    // The original grant no longer holds (market disabled, customer left the group): the
+    // refresh token cannot be used for it any more.
+    .map_err(|e| invalid_grant(format!("the refresh token's scope no longer holds: {e}")))?;
     // RFC 6749 §6: a requested scope "MUST NOT include any scope not originally granted".
     let granted = if requested.is_empty() {
         original.clone()
@@ -205,8 +197,7 @@ pub async fn grant(
         &original,
         now,
     );
-    match storage
-        .refresh_tokens
+    match tokens
         .rotate_refresh_token(&presented, &successor, now)
         .await?
     {
@@ -232,13 +223,4 @@ pub async fn grant(
 
 fn just_exchanged() -> ApiError {
     invalid_grant("this refresh token was just exchanged for a new one: use the new one")
-}
-
-/// The original grant no longer holds (market disabled, customer left the group): the refresh
-/// token cannot be used for it any more.
-fn invalid_grant_scope(reason: String) -> ApiError {
-    ApiError::new(
-        ErrorCode::InvalidGrant,
-        format!("the refresh token's scope no longer holds: {reason}"),
-    )
 }

@@ -90,22 +90,21 @@ struct ParsedKey {
 fn public_spki(algorithm: SigningAlgorithm, block: &pem::Pem) -> Option<Vec<u8>> {
     use aws_lc_rs::encoding::PublicKeyX509Der;
     use aws_lc_rs::signature::KeyPair;
-    match algorithm {
+    let der: PublicKeyX509Der = match algorithm {
         SigningAlgorithm::Es256 => {
             let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, block.contents())
                 .ok()?;
-            let der: PublicKeyX509Der = pair.public_key().as_der().ok()?;
-            Some(der.as_ref().to_vec())
+            pair.public_key().as_der().ok()?
         }
         SigningAlgorithm::Rs512 => {
             let pair = match block.tag() {
                 "RSA PRIVATE KEY" => aws_lc_rs::rsa::KeyPair::from_der(block.contents()).ok()?,
                 _ => aws_lc_rs::rsa::KeyPair::from_pkcs8(block.contents()).ok()?,
             };
-            let der: PublicKeyX509Der = pair.public_key().as_der().ok()?;
-            Some(der.as_ref().to_vec())
+            pair.public_key().as_der().ok()?
         }
-    }
+    };
+    Some(der.as_ref().to_vec())
 }
 
 /// Reads every PEM block of `text`: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY` (SEC1) and
@@ -299,9 +298,7 @@ impl KeySet {
         let mut signing = None;
         let mut published = Vec::new();
         for key in parse_keys(text)? {
-            if signing.is_none() {
-                signing = key.signing;
-            }
+            signing = signing.or(key.signing);
             published.push(key.jwk);
         }
         let signing = signing.ok_or(KeyError::NoPrivateKey)?;

@@ -39,11 +39,7 @@ impl Mode {
     }
 
     pub fn parse(value: &str) -> Option<Mode> {
-        match value {
-            "test" => Some(Mode::Test),
-            "live" => Some(Mode::Live),
-            _ => None,
-        }
+        Mode::ALL.into_iter().find(|mode| mode.as_str() == value)
     }
 }
 
@@ -156,6 +152,8 @@ pub enum OwnerType {
 }
 
 impl OwnerType {
+    const ALL: [Self; 2] = [Self::Customer, Self::User];
+
     /// The response's `owner_type`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -173,11 +171,7 @@ impl OwnerType {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "customer" => Some(OwnerType::Customer),
-            "user" => Some(OwnerType::User),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|owner| owner.as_str() == value)
     }
 }
 

@@ -81,21 +81,17 @@ impl Argon2Memory {
 
     /// A new PHC string for `password`, with a random salt: one run.
     pub fn hash(&mut self, password: &str) -> String {
-        let mut salt = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut salt).expect("the operating system's random source failed");
-        let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+        let mut raw_salt = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut raw_salt).expect("the operating system's random source failed");
+        let salt = SaltString::encode_b64(&raw_salt).expect("16 bytes make a valid salt");
         let params = params();
         let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-        let mut raw_salt = [0u8; 64];
-        let raw_salt = salt
-            .decode_b64(&mut raw_salt)
-            .expect("a salt just encoded decodes");
         self.run(
             Algorithm::Argon2id,
             Version::V0x13,
             params.clone(),
             password,
-            raw_salt,
+            &raw_salt,
             &mut out,
         )
         .expect("argon2 hashing with valid parameters");
@@ -209,20 +205,18 @@ impl PasswordHash {
     pub fn computed_in(&self, memory: &mut Argon2Memory) -> &str {
         let stored = self.0.phc.get_or_init(|| {
             let password = self
-                .0
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .pending()
                 .clone()
                 .expect("a deferred hash keeps its password until it is computed");
             memory.hash(&password)
         });
-        self.0
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.pending().take();
         stored
+    }
+
+    /// The pending password; a panic elsewhere while it was held leaves it as it was.
+    fn pending(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.0.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether the hash exists yet (a deferred one does once something needed it).
@@ -245,13 +239,7 @@ impl PasswordHash {
         if let Some(stored) = self.0.phc.get() {
             return memory.verify(stored, password);
         }
-        let pending = self
-            .0
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let Some(pending) = pending else {
+        let Some(pending) = self.pending().clone() else {
             // Another check computed it meanwhile: the hash is set before the pending
             // password is dropped, so it is there now.
             let stored = self
@@ -264,11 +252,7 @@ impl PasswordHash {
         let matches = same_password(&pending, password);
         // Checks that come at once each make their run; the first to finish keeps its hash.
         self.0.phc.get_or_init(|| memory.hash(&pending));
-        self.0
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.pending().take();
         matches
     }
 }

@@ -1,6 +1,6 @@
 //! The rules that turn a requested scope into a granted one.
 
-use super::{ScopeError, ScopeRequest};
+use super::{ResourceRef, ScopeError, ScopeRequest};
 use crate::grant::GrantType;
 use crate::model::{ApplicationKind, Market, Mode, StockLocation};
 
@@ -59,13 +59,6 @@ impl GrantedScope {
             ),
         }
     }
-
-    pub fn market(&self) -> Option<&Market> {
-        match self {
-            GrantedScope::AllMarkets => None,
-            GrantedScope::Market { market, .. } => Some(market),
-        }
-    }
 }
 
 /// Is this market open to this request? A private market only to its own customers: through
@@ -88,7 +81,11 @@ pub fn resolve_scope(
     markets: &[Market],
     stock_locations: &[StockLocation],
 ) -> Result<GrantedScope, ScopeError> {
-    let in_mode = |market: &&Market| market.mode == context.mode;
+    let find_market = |reference: &ResourceRef| {
+        markets
+            .iter()
+            .find(|m| m.mode == context.mode && reference.matches_market(m))
+    };
     let market_ref = match request.markets.as_slice() {
         [] => {
             return match context.kind {
@@ -100,16 +97,8 @@ pub fn resolve_scope(
         }
         [first, rest @ ..] => {
             // Several references may name the same market (`market:1 market:code:eu`).
-            let first_market = markets
-                .iter()
-                .filter(in_mode)
-                .find(|m| first.matches_market(m));
             for other in rest {
-                let other_market = markets
-                    .iter()
-                    .filter(in_mode)
-                    .find(|m| other.matches_market(m));
-                match (first_market, other_market) {
+                match (find_market(first), find_market(other)) {
                     (Some(a), Some(b)) if a.id == b.id => {}
                     (None, _) => return Err(ScopeError::MarketNotFound(first.clone())),
                     (Some(_), None) => return Err(ScopeError::MarketNotFound(other.clone())),
@@ -119,11 +108,8 @@ pub fn resolve_scope(
             first
         }
     };
-    let market = markets
-        .iter()
-        .filter(in_mode)
-        .find(|m| market_ref.matches_market(m))
-        .ok_or_else(|| ScopeError::MarketNotFound(market_ref.clone()))?;
+    let market =
+        find_market(market_ref).ok_or_else(|| ScopeError::MarketNotFound(market_ref.clone()))?;
     if !market.active {
         return Err(ScopeError::MarketDisabled(market_ref.clone()));
     }
@@ -134,8 +120,7 @@ pub fn resolve_scope(
     for location_ref in &request.stock_locations {
         let location = stock_locations
             .iter()
-            .filter(|l| l.mode == context.mode)
-            .find(|l| location_ref.matches_stock_location(l))
+            .find(|l| l.mode == context.mode && location_ref.matches_stock_location(l))
             .ok_or_else(|| ScopeError::StockLocationNotFound(location_ref.clone()))?;
         if !market.stock_location_ids.contains(&location.id) {
             return Err(ScopeError::StockLocationNotInMarket {

@@ -16,8 +16,7 @@ pub(super) fn price_lists<'a>(
     lists: &'a [SeedPriceList],
 ) -> Vec<PriceList> {
     let mut ids = HashSet::new();
-    let mut price_lists = Vec::new();
-    for (i, list) in lists.iter().enumerate() {
+    let checked = lists.iter().enumerate().map(|(i, list)| {
         problems.id(&mut ids, "price_lists", i, &list.id);
         if list.currency.len() != 3 || !list.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             problems.add(
@@ -26,14 +25,14 @@ pub(super) fn price_lists<'a>(
             );
         }
         known.price_lists.insert((list.mode, &list.id));
-        price_lists.push(PriceList {
+        PriceList {
             id: list.id.clone(),
             mode: list.mode,
             name: list.name.clone(),
             currency: list.currency.clone(),
-        });
-    }
-    price_lists
+        }
+    });
+    checked.collect()
 }
 
 pub(super) fn skus<'a>(

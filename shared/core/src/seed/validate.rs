@@ -93,17 +93,16 @@ fn customer_groups<'a>(
     groups: &'a [SeedCustomerGroup],
 ) -> Vec<CustomerGroup> {
     let mut ids = HashSet::new();
-    let mut customer_groups = Vec::new();
-    for (i, group) in groups.iter().enumerate() {
+    let checked = groups.iter().enumerate().map(|(i, group)| {
         problems.id(&mut ids, "customer_groups", i, &group.id);
         known.customer_groups.insert((group.mode, &group.id));
-        customer_groups.push(CustomerGroup {
+        CustomerGroup {
             id: group.id.clone(),
             name: group.name.clone(),
             mode: group.mode,
-        });
-    }
-    customer_groups
+        }
+    });
+    checked.collect()
 }
 
 fn stock_locations<'a>(
@@ -114,8 +113,7 @@ fn stock_locations<'a>(
     let mut ids = HashSet::new();
     let mut numbers = HashSet::new();
     let mut codes = HashSet::new();
-    let mut stock_locations = Vec::new();
-    for (i, location) in locations.iter().enumerate() {
+    let checked = locations.iter().enumerate().map(|(i, location)| {
         let path = |field: &str| format!("stock_locations[{i}].{field}");
         problems.id(&mut ids, "stock_locations", i, &location.id);
         problems.non_empty(path("code"), &location.code);
@@ -130,23 +128,22 @@ fn stock_locations<'a>(
         known
             .stock_locations
             .insert((mode, location.number), &location.id);
-        stock_locations.push(StockLocation {
+        StockLocation {
             id: location.id.clone(),
             number: location.number,
             code: location.code.clone(),
             name: location.name.clone(),
             mode,
-        });
-    }
-    stock_locations
+        }
+    });
+    checked.collect()
 }
 
 fn markets(problems: &mut Problems, known: &Known<'_>, markets: &[SeedMarket]) -> Vec<Market> {
     let mut ids = HashSet::new();
     let mut numbers = HashSet::new();
     let mut codes = HashSet::new();
-    let mut resolved = Vec::new();
-    for (i, market) in markets.iter().enumerate() {
+    let checked = markets.iter().enumerate().map(|(i, market)| {
         let path = |field: &str| format!("markets[{i}].{field}");
         let mode = market.mode;
         problems.id(&mut ids, "markets", i, &market.id);
@@ -173,7 +170,7 @@ fn markets(problems: &mut Problems, known: &Known<'_>, markets: &[SeedMarket]) -
             let id = known.stock_location(problems, location_path, mode, *number);
             stock_location_ids.extend(id.map(str::to_owned));
         }
-        resolved.push(Market {
+        Market {
             id: market.id.clone(),
             number: market.number,
             code: market.code.clone(),
@@ -184,16 +181,15 @@ fn markets(problems: &mut Problems, known: &Known<'_>, markets: &[SeedMarket]) -
             stock_location_numbers: market.stock_location_numbers.clone(),
             stock_location_ids,
             customer_group_id: market.customer_group_id.clone(),
-        });
-    }
-    resolved
+        }
+    });
+    checked.collect()
 }
 
 fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Application> {
     let mut ids = HashSet::new();
     let mut client_ids = HashSet::new();
-    let mut applications = Vec::new();
-    for (i, app) in apps.iter().enumerate() {
+    let checked = apps.iter().enumerate().map(|(i, app)| {
         let path = |field: &str| format!("applications[{i}].{field}");
         let report = |problems: &mut Problems, violation: Violation| {
             problems.add(path(&violation.field), violation.message);
@@ -220,7 +216,7 @@ fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Applic
         for violation in rules::redirect_uris(app.kind, &app.redirect_uris) {
             report(problems, violation);
         }
-        applications.push(Application {
+        Application {
             id: app.id.clone(),
             name: app.name.clone(),
             kind: app.kind,
@@ -232,9 +228,9 @@ fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Applic
             enabled: true,
             previous_client_secret: None,
             grant_types: None,
-        });
-    }
-    applications
+        }
+    });
+    checked.collect()
 }
 
 /// Checks the customers; their passwords are hashed by [`validate`] once all is well.
