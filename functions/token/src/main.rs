@@ -2,22 +2,17 @@
 
 use std::sync::Arc;
 
-use gatehouse_core::clock::SystemClock;
-use gatehouse_edge::config::{required_env, vars, ConfigError, ServiceConfig};
+use gatehouse_edge::config::{ConfigError, ServiceConfig};
 use gatehouse_edge::init::run_function;
 use gatehouse_edge::runtime::Runtime;
 use gatehouse_edge::signing_keys::load_signing_keys;
-use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_token::{handle, TokenService};
 use lambda_http::Error;
 
 async fn init() -> Result<TokenService, ConfigError> {
     let env = |name: &str| std::env::var(name).ok();
-    let config = ServiceConfig::from_lookup(&env)?;
-    let table = required_env(vars::TABLE)?;
+    let runtime = Runtime::on_dynamodb(ServiceConfig::from_lookup(&env)?).await?;
     let keys = load_signing_keys(&env).await?;
-    let store = DynamoStore::new(dynamo::client(None).await, table);
-    let runtime = Runtime::new(Arc::new(store), config, Arc::new(SystemClock));
     Ok(TokenService::new(&runtime, Arc::new(keys)))
 }
 
