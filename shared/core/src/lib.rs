@@ -14,6 +14,7 @@ pub mod input;
 pub mod jwt;
 pub mod kind;
 pub mod lifetime;
+pub mod listing;
 pub mod model;
 pub mod password;
 pub mod pkce;
