@@ -9,7 +9,7 @@
 //! several. Their number grows with the markets and their locations, and an entry's count with
 //! the SKUs each one sells: linearly, whatever subsets the tokens name.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use aws_lc_rs::digest;
 
@@ -87,36 +87,87 @@ pub fn listings_of(markets: &[Market]) -> BTreeSet<SkuListing> {
 }
 
 /// Where one SKU stands: the price lists that price it and the stock locations that stock it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkuPresence<'a> {
+    mode: Mode,
     price_list_ids: BTreeSet<&'a str>,
     stock_location_ids: BTreeSet<&'a str>,
 }
 
 impl<'a> SkuPresence<'a> {
-    /// The presence of the SKU `sku_code` in `mode`, from any prices and stock items (others'
-    /// are passed over).
-    pub fn of(mode: Mode, sku_code: &str, prices: &'a [Price], stock: &'a [StockItem]) -> Self {
+    /// A SKU of `mode` priced in `price_list_ids` and stocked at `stock_location_ids`.
+    pub fn new(
+        mode: Mode,
+        price_list_ids: impl IntoIterator<Item = &'a str>,
+        stock_location_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
         Self {
-            price_list_ids: prices
-                .iter()
-                .filter(|p| p.mode == mode && p.sku_code == sku_code)
-                .map(|p| p.price_list_id.as_str())
-                .collect(),
-            stock_location_ids: stock
-                .iter()
-                .filter(|s| s.mode == mode && s.sku_code == sku_code)
-                .map(|s| s.stock_location_id.as_str())
-                .collect(),
+            mode,
+            price_list_ids: price_list_ids.into_iter().collect(),
+            stock_location_ids: stock_location_ids.into_iter().collect(),
         }
     }
 
-    /// The listings among `listings` that show this SKU.
-    pub fn shown_in<'l>(
-        &'l self,
-        listings: &'l BTreeSet<SkuListing>,
-    ) -> impl Iterator<Item = &'l SkuListing> + 'l {
-        listings.iter().filter(move |listing| listing.shows(self))
+    /// The presence of the SKU `sku_code` in `mode`, from any prices and stock items (others'
+    /// are passed over).
+    pub fn of(mode: Mode, sku_code: &str, prices: &'a [Price], stock: &'a [StockItem]) -> Self {
+        Self::new(
+            mode,
+            (prices.iter())
+                .filter(|p| p.mode == mode && p.sku_code == sku_code)
+                .map(|p| p.price_list_id.as_str()),
+            (stock.iter())
+                .filter(|s| s.mode == mode && s.sku_code == sku_code)
+                .map(|s| s.stock_location_id.as_str()),
+        )
+    }
+}
+
+/// The listings kept for a set of markets, found by location: a SKU is shown only by listings
+/// of the locations that stock it, so finding them costs the SKU's locations, not the listings.
+#[derive(Clone, Debug, Default)]
+pub struct KeptListings {
+    listings: Vec<SkuListing>,
+    /// By location id: the listings that name it.
+    by_location: HashMap<String, Vec<usize>>,
+}
+
+impl KeptListings {
+    /// The listings kept for `markets` ([`listings_of`]).
+    pub fn of(markets: &[Market]) -> Self {
+        let listings: Vec<SkuListing> = listings_of(markets).into_iter().collect();
+        let mut by_location: HashMap<String, Vec<usize>> = HashMap::new();
+        for (at, listing) in listings.iter().enumerate() {
+            for location in &listing.stock_location_ids {
+                by_location.entry(location.clone()).or_default().push(at);
+            }
+        }
+        Self {
+            listings,
+            by_location,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &SkuListing> {
+        self.listings.iter()
+    }
+
+    pub fn contains(&self, listing: &SkuListing) -> bool {
+        self.listings.binary_search(listing).is_ok()
+    }
+
+    /// The kept listings that show a SKU that `presence` describes.
+    pub fn showing(&self, presence: &SkuPresence) -> BTreeSet<&SkuListing> {
+        let mut showing = BTreeSet::new();
+        for location in &presence.stock_location_ids {
+            for at in self.by_location.get(*location).into_iter().flatten() {
+                let listing = &self.listings[*at];
+                if listing.shows(presence) {
+                    showing.insert(listing);
+                }
+            }
+        }
+        showing
     }
 }
 

@@ -199,7 +199,13 @@ mod properties {
         /// listings (one, or a merge) are exactly those the view's own rule shows.
         #[test]
         fn the_kept_listings_show_what_every_view_shows((prices, stock, markets) in catalog()) {
-            let kept = listings_of(&markets);
+            let kept = KeptListings::of(&markets);
+            for code in CODES {
+                let presence = SkuPresence::of(Mode::Test, code, &prices, &stock);
+                let every: BTreeSet<&SkuListing> =
+                    kept.iter().filter(|l| l.shows(&presence)).collect();
+                prop_assert_eq!(kept.showing(&presence), every, "SKU {}", code);
+            }
             let shown_in = |source: &SkuSource, code: &str| {
                 let presence = SkuPresence::of(Mode::Test, code, &prices, &stock);
                 let read = |listing: &SkuListing| {

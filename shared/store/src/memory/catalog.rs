@@ -1,36 +1,229 @@
-//! [`CatalogReads`] in memory: the model's visibility rules applied to every record, then
-//! ordered and cut to the page. Fine for a process that holds a demo catalog.
+//! [`CatalogReads`] in memory. The catalog's lists are kept in their orders, rebuilt whenever an
+//! import changes the records, so that a page is a slice of a list and its count the list's
+//! length: a request costs the page, not the catalog. Each record is held once (`Arc`); a list
+//! holds pointers. The SKU lists are the kept listings of [`gatehouse_core::listing`]: one per
+//! market's price list and locations, and one per price list and location, which a scope
+//! narrowed to several locations merges.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{MemoryStore, Records};
+use super::MemoryStore;
 use crate::catalog::{order, page_of};
 use crate::{CatalogReads, Page, PageRequest, StoreError};
+use gatehouse_core::listing::{KeptListings, SkuListing, SkuPresence, SkuSource};
 use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
 
-/// The records `shows` admits, in `order`.
-fn sorted<T: Clone>(
-    records: &HashMap<String, T>,
-    shows: impl Fn(&T) -> bool,
-    order: fn(&T, &T) -> Ordering,
-) -> Vec<T> {
-    let mut shown: Vec<T> = records.values().filter(|r| shows(r)).cloned().collect();
-    shown.sort_by(order);
-    shown
+/// The catalog's records, by id, and its lists in order.
+#[derive(Default)]
+pub(super) struct Catalog {
+    skus: HashMap<String, Arc<Sku>>,
+    prices: HashMap<String, Arc<Price>>,
+    stock_items: HashMap<String, Arc<StockItem>>,
+    lists: Lists,
 }
 
-impl Records {
-    fn visible_skus(&self, view: &CatalogView) -> Vec<Sku> {
-        let prices: Vec<Price> = self.prices.values().cloned().collect();
-        let stock: Vec<StockItem> = self.stock_items.values().cloned().collect();
-        sorted(
-            &self.skus,
-            |sku| view.shows_sku(sku, &prices, &stock),
-            order::skus,
-        )
+#[derive(Default)]
+struct Lists {
+    /// By code.
+    skus: HashMap<Mode, Vec<Arc<Sku>>>,
+    /// Each kept listing's SKUs, by code.
+    listings: HashMap<SkuListing, Vec<Arc<Sku>>>,
+    prices: HashMap<Mode, Vec<Arc<Price>>>,
+    prices_by_list: HashMap<(Mode, String), Vec<Arc<Price>>>,
+    stock_items: HashMap<Mode, Vec<Arc<StockItem>>>,
+    /// A stock location's items, by SKU code then id (the location's number is the same).
+    stock_by_location: HashMap<String, Vec<Arc<StockItem>>>,
+}
+
+impl Catalog {
+    /// Adds or replaces records, then rebuilds the lists for `markets`.
+    pub(super) fn load<'m>(
+        &mut self,
+        catalog: &gatehouse_core::model::Catalog,
+        markets: impl Iterator<Item = &'m Market>,
+    ) {
+        for sku in &catalog.skus {
+            self.skus.insert(sku.id.clone(), Arc::new(sku.clone()));
+        }
+        for price in &catalog.prices {
+            self.prices
+                .insert(price.id.clone(), Arc::new(price.clone()));
+        }
+        for item in &catalog.stock_items {
+            self.stock_items
+                .insert(item.id.clone(), Arc::new(item.clone()));
+        }
+        let markets: Vec<Market> = markets.cloned().collect();
+        self.lists = Lists::build(self, &markets);
+    }
+}
+
+/// `records` grouped by `key`, each group in `order`.
+fn grouped<K: std::hash::Hash + Eq, T>(
+    records: &HashMap<String, Arc<T>>,
+    key: impl Fn(&T) -> K,
+    order: fn(&T, &T) -> Ordering,
+) -> HashMap<K, Vec<Arc<T>>> {
+    let mut groups: HashMap<K, Vec<Arc<T>>> = HashMap::new();
+    for record in records.values() {
+        groups
+            .entry(key(record))
+            .or_default()
+            .push(Arc::clone(record));
+    }
+    for group in groups.values_mut() {
+        group.sort_by(|a, b| order(a, b));
+        group.shrink_to_fit();
+    }
+    groups
+}
+
+impl Lists {
+    fn build(catalog: &Catalog, markets: &[Market]) -> Self {
+        let skus = grouped(&catalog.skus, |s| s.mode, order::skus);
+        // Each SKU's price lists and locations, then the kept listings that show it.
+        let mut price_lists_of: HashMap<(Mode, &str), Vec<&str>> = HashMap::new();
+        for price in catalog.prices.values() {
+            let key = (price.mode, price.sku_code.as_str());
+            price_lists_of
+                .entry(key)
+                .or_default()
+                .push(&price.price_list_id);
+        }
+        let mut locations_of: HashMap<(Mode, &str), Vec<&str>> = HashMap::new();
+        for item in catalog.stock_items.values() {
+            let key = (item.mode, item.sku_code.as_str());
+            locations_of
+                .entry(key)
+                .or_default()
+                .push(&item.stock_location_id);
+        }
+        let kept = KeptListings::of(markets);
+        let mut listings: HashMap<SkuListing, Vec<Arc<Sku>>> =
+            kept.iter().map(|l| (l.clone(), vec![])).collect();
+        for sku in skus.values().flatten() {
+            let key = (sku.mode, sku.code.as_str());
+            let presence = SkuPresence::new(
+                sku.mode,
+                price_lists_of.get(&key).into_iter().flatten().copied(),
+                locations_of.get(&key).into_iter().flatten().copied(),
+            );
+            for listing in kept.showing(&presence) {
+                if let Some(shown) = listings.get_mut(listing) {
+                    // `skus` is in code order, so each listing is too.
+                    shown.push(Arc::clone(sku));
+                }
+            }
+        }
+        listings.values_mut().for_each(|l| l.shrink_to_fit());
+        Self {
+            skus,
+            listings,
+            prices: grouped(&catalog.prices, |p| p.mode, order::prices),
+            prices_by_list: grouped(
+                &catalog.prices,
+                |p| (p.mode, p.price_list_id.clone()),
+                order::prices,
+            ),
+            stock_items: grouped(&catalog.stock_items, |s| s.mode, order::stock_items),
+            stock_by_location: grouped(
+                &catalog.stock_items,
+                |s| s.stock_location_id.clone(),
+                order::stock_items,
+            ),
+        }
+    }
+
+    /// The SKUs of `view`, in code order: a kept listing, or the merge of several.
+    fn skus(&self, view: &CatalogView) -> Shown<'_, Sku> {
+        match SkuSource::of(view) {
+            SkuSource::All { mode } => Shown::Lists(self.skus.get(&mode).into_iter().collect()),
+            SkuSource::Listing(listing) => {
+                Shown::Lists(self.listings.get(&listing).into_iter().collect())
+            }
+            SkuSource::Merge(listings) => {
+                let mut merged: Vec<Arc<Sku>> = listings
+                    .iter()
+                    .filter_map(|listing| self.listings.get(listing))
+                    .flatten()
+                    .cloned()
+                    .collect();
+                merged.sort_by(|a, b| order::skus(a, b));
+                merged.dedup_by(|a, b| a.id == b.id);
+                Shown::Merged(merged)
+            }
+        }
+    }
+
+    /// The stock items of `view`: a market's are its locations' lists one after another, in
+    /// the locations' order (by number).
+    fn stock_items(&self, view: &CatalogView) -> Shown<'_, StockItem> {
+        match view {
+            CatalogView::All { mode } => {
+                Shown::Lists(self.stock_items.get(mode).into_iter().collect())
+            }
+            CatalogView::Market {
+                mode,
+                stock_location_ids,
+                ..
+            } => {
+                let mut located: Vec<&Vec<Arc<StockItem>>> = stock_location_ids
+                    .iter()
+                    .filter_map(|id| self.stock_by_location.get(id))
+                    .filter(|items| items.first().is_some_and(|i| i.mode == *mode))
+                    .collect();
+                located.sort_by_key(|items| items[0].stock_location_number);
+                located.dedup_by_key(|items| items[0].stock_location_number);
+                Shown::Lists(located)
+            }
+        }
+    }
+}
+
+/// What a view shows: kept lists one after another, or a list merged for one request.
+enum Shown<'l, T> {
+    Lists(Vec<&'l Vec<Arc<T>>>),
+    Merged(Vec<Arc<T>>),
+}
+
+impl<T: Clone> Shown<'_, T> {
+    fn slices(&self) -> Vec<&[Arc<T>]> {
+        match self {
+            Self::Lists(lists) => lists.iter().map(|l| l.as_slice()).collect(),
+            Self::Merged(records) => vec![records.as_slice()],
+        }
+    }
+
+    fn find(&self, matches: impl Fn(&T) -> bool) -> Option<T> {
+        let slices = self.slices();
+        let found = slices.into_iter().flatten().find(|r| matches(r));
+        found.map(|r| T::clone(r))
+    }
+
+    /// A page, cloning only the page's records: the lists before it are stepped over whole.
+    fn page(&self, page: PageRequest) -> Page<T> {
+        let slices = self.slices();
+        let record_count = slices.iter().map(|s| s.len() as u64).sum();
+        let (first, end) = page.range();
+        let mut records = Vec::new();
+        let mut offset = 0u64;
+        for slice in slices {
+            let len = slice.len() as u64;
+            let (from, to) = (first.max(offset), end.min(offset + len));
+            if from < to {
+                let range = (from - offset) as usize..(to - offset) as usize;
+                records.extend(slice[range].iter().map(|r| T::clone(r)));
+            }
+            offset += len;
+        }
+        Page {
+            records,
+            record_count,
+        }
     }
 }
 
@@ -41,7 +234,12 @@ impl CatalogReads for MemoryStore {
         mode: Mode,
         page: PageRequest,
     ) -> Result<Page<Market>, StoreError> {
-        let markets = sorted(&self.records().markets, |m| m.mode == mode, order::markets);
+        let records = self.records();
+        let mut markets: Vec<Market> = (records.markets.values())
+            .filter(|m| m.mode == mode)
+            .cloned()
+            .collect();
+        markets.sort_by(order::markets);
         Ok(page_of(markets, page))
     }
 
@@ -50,15 +248,11 @@ impl CatalogReads for MemoryStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<Sku>, StoreError> {
-        Ok(page_of(self.records().visible_skus(view), page))
+        Ok(self.records().catalog.lists.skus(view).page(page))
     }
 
     async fn find_sku(&self, view: &CatalogView, id: &str) -> Result<Option<Sku>, StoreError> {
-        Ok(self
-            .records()
-            .visible_skus(view)
-            .into_iter()
-            .find(|sku| sku.id == id))
+        Ok(self.records().catalog.lists.skus(view).find(|s| s.id == id))
     }
 
     async fn find_sku_by_code(
@@ -68,9 +262,10 @@ impl CatalogReads for MemoryStore {
     ) -> Result<Option<Sku>, StoreError> {
         Ok(self
             .records()
-            .visible_skus(view)
-            .into_iter()
-            .find(|sku| sku.code == code))
+            .catalog
+            .lists
+            .skus(view)
+            .find(|s| s.code == code))
     }
 
     async fn list_prices(
@@ -78,12 +273,17 @@ impl CatalogReads for MemoryStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<Price>, StoreError> {
-        let prices = sorted(
-            &self.records().prices,
-            |p| view.shows_price(p),
-            order::prices,
-        );
-        Ok(page_of(prices, page))
+        let records = self.records();
+        let lists = &records.catalog.lists;
+        let prices = match view {
+            CatalogView::All { mode } => lists.prices.get(mode),
+            CatalogView::Market {
+                mode,
+                price_list_id,
+                ..
+            } => lists.prices_by_list.get(&(*mode, price_list_id.clone())),
+        };
+        Ok(Shown::Lists(prices.into_iter().collect()).page(page))
     }
 
     async fn list_stock_items(
@@ -91,11 +291,6 @@ impl CatalogReads for MemoryStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<StockItem>, StoreError> {
-        let items = sorted(
-            &self.records().stock_items,
-            |s| view.shows_stock_item(s),
-            order::stock_items,
-        );
-        Ok(page_of(items, page))
+        Ok(self.records().catalog.lists.stock_items(view).page(page))
     }
 }

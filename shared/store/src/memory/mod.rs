@@ -16,8 +16,7 @@ use async_trait::async_trait;
 
 use super::{Clients, Customers, Import, StoreError, Users};
 use gatehouse_core::model::{
-    email_key, Application, Catalog, Customer, CustomerGroup, Market, Mode, Price, Sku, StockItem,
-    StockLocation, User,
+    email_key, Application, Catalog, Customer, CustomerGroup, Market, Mode, StockLocation, User,
 };
 use gatehouse_core::scope::ResourceRef;
 
@@ -31,10 +30,8 @@ struct Records {
     customers: HashMap<(Mode, String), Customer>,
     /// By environment and id.
     users: HashMap<(Mode, String), User>,
-    /// The catalog, by id (ids are unique across both environments).
-    skus: HashMap<String, Sku>,
-    prices: HashMap<String, Price>,
-    stock_items: HashMap<String, StockItem>,
+    /// The catalog, by id (ids are unique across both environments), and its lists.
+    catalog: catalog::Catalog,
     /// Administrative changes, oldest first.
     audit: Vec<super::AuditRecord>,
     /// The records of administrative changes' requests, by name.
@@ -95,15 +92,8 @@ impl MemoryStore {
                 .customers
                 .insert((customer.mode, customer.id.clone()), customer.clone());
         }
-        for sku in &catalog.skus {
-            records.skus.insert(sku.id.clone(), sku.clone());
-        }
-        for price in &catalog.prices {
-            records.prices.insert(price.id.clone(), price.clone());
-        }
-        for item in &catalog.stock_items {
-            records.stock_items.insert(item.id.clone(), item.clone());
-        }
+        let records = &mut *records;
+        records.catalog.load(catalog, records.markets.values());
         for user in &catalog.users {
             records.users.retain(|(_, id), _| *id != user.id);
             records
