@@ -9,6 +9,8 @@
 //! several. Their number grows with the markets and their locations, and an entry's count with
 //! the SKUs each one sells: linearly, whatever subsets the tokens name.
 
+pub mod changes;
+
 use std::collections::{BTreeSet, HashMap};
 
 use aws_lc_rs::digest;

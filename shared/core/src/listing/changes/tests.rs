@@ -1,0 +1,255 @@
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::model::Market;
+
+fn market(id: &str, list: &str, locations: &[&str]) -> Market {
+    Market {
+        id: id.into(),
+        number: 1,
+        code: id.into(),
+        name: id.into(),
+        mode: Mode::Test,
+        active: true,
+        price_list_id: list.into(),
+        stock_location_ids: locations.iter().map(|l| l.to_string()).collect(),
+        stock_location_numbers: vec![],
+        customer_group_id: None,
+    }
+}
+
+fn price(code: &str, list: &str, cents: u64) -> Price {
+    Price {
+        id: format!("pr_{code}_{list}"),
+        mode: Mode::Test,
+        sku_code: code.into(),
+        price_list_id: list.into(),
+        amount_cents: cents,
+    }
+}
+
+fn stock(code: &str, location: &str, quantity: u64) -> StockItem {
+    StockItem {
+        id: format!("si_{code}_{location}"),
+        mode: Mode::Test,
+        sku_code: code.into(),
+        stock_location_id: location.into(),
+        stock_location_number: 0,
+        quantity,
+    }
+}
+
+fn group(name: &str, prices: &[(&str, u64)], stock_at: &[(&str, u64)]) -> SkuGroup {
+    SkuGroup {
+        sku: Sku {
+            id: "sku_s".into(),
+            mode: Mode::Test,
+            code: "s".into(),
+            name: name.into(),
+        },
+        prices: prices.iter().map(|(l, c)| price("s", l, *c)).collect(),
+        stock_items: stock_at.iter().map(|(l, q)| stock("s", l, *q)).collect(),
+    }
+}
+
+fn kept() -> KeptListings {
+    KeptListings::of(&[market("m1", "eu", &["a", "b"]), market("m2", "us", &["c"])])
+}
+
+fn listing(list: &str, locations: &[&str]) -> List {
+    List::Listing(SkuListing::new(Mode::Test, list, locations.iter().copied()).unwrap())
+}
+
+/// The lists the writes put to, those they delete from, and the counts that move.
+type Summary = (Vec<List>, Vec<List>, Vec<i64>);
+
+fn summary(old: Option<&SkuGroup>, new: Option<&SkuGroup>) -> Summary {
+    let kept = kept();
+    let (writes, counts) = changes(old.map(|g| (g, &kept)), new.map(|g| (g, &kept)));
+    let mut puts = vec![];
+    let mut deletes = vec![];
+    for write in writes {
+        match write {
+            Change::Put((list, _), _) => puts.push(list),
+            Change::Delete((list, _)) => deletes.push(list),
+        }
+    }
+    puts.sort();
+    deletes.sort();
+    (puts, deletes, counts.into_values().collect())
+}
+
+#[test]
+fn each_change_writes_only_the_entries_it_touches() {
+    let sold = group("Shirt", &[("eu", 100)], &[("a", 1)]);
+    let eu_a = || listing("eu", &["a"]);
+    let eu_ab = || listing("eu", &["a", "b"]);
+    let prices_of = |list: &str| List::PricesOf(Mode::Test, list.into());
+    let cases: Vec<(&str, Option<SkuGroup>, Option<SkuGroup>, Summary)> = vec![
+        (
+            "unchanged",
+            Some(sold.clone()),
+            Some(sold.clone()),
+            (vec![], vec![], vec![]),
+        ),
+        (
+            "one price's amount",
+            Some(sold.clone()),
+            Some(group("Shirt", &[("eu", 250)], &[("a", 1)])),
+            (
+                vec![List::Prices(Mode::Test), prices_of("eu")],
+                vec![],
+                vec![],
+            ),
+        ),
+        (
+            "a stock quantity (every quantity sells)",
+            Some(sold.clone()),
+            Some(group("Shirt", &[("eu", 100)], &[("a", 0)])),
+            (vec![List::StockAt("a".into())], vec![], vec![]),
+        ),
+        (
+            "the SKU's name: every list that shows it",
+            Some(sold.clone()),
+            Some(group("Blouse", &[("eu", 100)], &[("a", 1)])),
+            (
+                vec![List::Skus(Mode::Test), eu_ab(), eu_a()],
+                vec![],
+                vec![],
+            ),
+        ),
+        (
+            "stocked at a second location of the market: one more listing",
+            Some(sold.clone()),
+            Some(group("Shirt", &[("eu", 100)], &[("a", 1), ("b", 1)])),
+            (
+                vec![listing("eu", &["b"]), List::StockAt("b".into())],
+                vec![],
+                vec![1, 1],
+            ),
+        ),
+        (
+            "no longer priced: it leaves the market's listings",
+            Some(sold.clone()),
+            Some(group("Shirt", &[], &[("a", 1)])),
+            (
+                vec![],
+                vec![eu_ab(), eu_a(), List::Prices(Mode::Test), prices_of("eu")],
+                vec![-1, -1, -1, -1],
+            ),
+        ),
+        (
+            "priced in a list whose market does not stock it: its prices only",
+            Some(sold.clone()),
+            Some(group("Shirt", &[("eu", 100), ("us", 90)], &[("a", 1)])),
+            (
+                vec![List::Prices(Mode::Test), prices_of("us")],
+                vec![],
+                vec![1, 1],
+            ),
+        ),
+        (
+            "new",
+            None,
+            Some(sold.clone()),
+            (
+                vec![
+                    List::Skus(Mode::Test),
+                    eu_ab(),
+                    eu_a(),
+                    List::Prices(Mode::Test),
+                    prices_of("eu"),
+                    List::StockAt("a".into()),
+                ],
+                vec![],
+                vec![1; 6],
+            ),
+        ),
+        (
+            "deleted",
+            Some(sold.clone()),
+            None,
+            (
+                vec![],
+                vec![
+                    List::Skus(Mode::Test),
+                    eu_ab(),
+                    eu_a(),
+                    List::Prices(Mode::Test),
+                    prices_of("eu"),
+                    List::StockAt("a".into()),
+                ],
+                vec![-1; 6],
+            ),
+        ),
+    ];
+    for (case, old, new, (mut puts, mut deletes, counts)) in cases {
+        puts.sort();
+        deletes.sort();
+        let expected = (puts, deletes, counts);
+        assert_eq!(summary(old.as_ref(), new.as_ref()), expected, "{case}");
+    }
+}
+
+#[test]
+fn a_market_that_changes_its_locations_moves_the_skus_it_shows() {
+    let sold = group("Shirt", &[("eu", 100)], &[("a", 1)]);
+    let before = KeptListings::of(&[market("m1", "eu", &["a", "b"])]);
+    let after = KeptListings::of(&[market("m1", "eu", &["a"])]);
+    let (writes, counts) = changes(Some((&sold, &before)), Some((&sold, &after)));
+    // It leaves the (eu, a+b) listing; (eu, a) is kept under both and stays untouched.
+    assert_eq!(writes.len(), 1);
+    assert!(matches!(&writes[0], Change::Delete((l, _)) if *l == listing("eu", &["a", "b"])));
+    assert_eq!(counts.into_values().collect::<Vec<_>>(), vec![-1]);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn a_group() -> impl Strategy<Value = Option<SkuGroup>> {
+        let lists = prop::collection::btree_map(
+            prop::sample::select(vec!["eu", "us", "uk"]),
+            1u64..4,
+            0..3,
+        );
+        let stock = prop::collection::btree_map(
+            prop::sample::select(vec!["a", "b", "c", "d"]),
+            0u64..3,
+            0..4,
+        );
+        let name = prop::sample::select(vec!["Shirt", "Blouse"]);
+        prop::option::of((name, lists, stock).prop_map(|(name, lists, stock)| {
+            let lists: Vec<(&str, u64)> = lists.into_iter().collect();
+            let stock: Vec<(&str, u64)> = stock.into_iter().collect();
+            group(name, &lists, &stock)
+        }))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Applying the changes to the old group's entries gives the new group's entries,
+        /// computed from its records alone, and the counts move by the sets' difference.
+        #[test]
+        fn the_changes_turn_the_old_entries_into_the_new(old in a_group(), new in a_group()) {
+            let kept = kept();
+            let (writes, counts) = changes(old.as_ref().map(|g| (g, &kept)), new.as_ref().map(|g| (g, &kept)));
+            let mut lists = old.as_ref().map(|g| entries(g, &kept)).unwrap_or_default();
+            for write in writes {
+                match write {
+                    Change::Put(key, record) => { lists.insert(key, record); }
+                    Change::Delete(key) => { prop_assert!(lists.remove(&key).is_some()); }
+                }
+            }
+            let expected = new.as_ref().map(|g| entries(g, &kept)).unwrap_or_default();
+            prop_assert_eq!(&lists, &expected);
+            let before = old.as_ref().map(|g| entries(g, &kept)).unwrap_or_default();
+            let names: BTreeSet<&List> = before.keys().chain(expected.keys()).map(|(l, _)| l).collect();
+            for list in names {
+                let size = |e: &BTreeMap<EntryKey, Record>| e.keys().filter(|(l, _)| l == list).count() as i64;
+                prop_assert_eq!(counts.get(list).copied().unwrap_or(0), size(&expected) - size(&before));
+            }
+        }
+    }
+}
