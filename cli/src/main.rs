@@ -135,6 +135,10 @@ fn admin_api(args: &ServeArgs, runtime: &Runtime<dyn Store>) -> Result<Option<Ad
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let observer = gatehouse_edge::observe::init::serve()?;
     let (seed_text, catalog) = read_seed(args.seed.as_deref())?;
+    // The demo seed's secrets are public (they are in the repository); any other store's are not.
+    let demo_seed = seed_text == DEMO_SEED;
+    // A large seed's text is not kept while it is served.
+    drop(seed_text);
     let config = service_config(&args, &catalog.organization)?;
     let keys = Arc::new(load_keys(&args)?);
     let store: Arc<dyn Store> = match (&args.dynamodb_endpoint, &args.table) {
@@ -152,7 +156,8 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
                 })?;
             Arc::new(store)
         }
-        _ => Arc::new(MemoryStore::from_catalog(&catalog)),
+        // Moved in: a large catalog is not held twice.
+        _ => Arc::new(MemoryStore::holding(catalog)),
     };
     // One process: one bound on password hashing (the token endpoint's password grant and the
     // sign-in page take their turns in the same queue) and one memory of refusals.
@@ -196,9 +201,8 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         config.password_hashing.concurrency,
         config.password_hashing.deadline.as_millis()
     );
-    // The demo seed's secrets are public (they are in the repository); any other store's are not.
-    if args.dynamodb_endpoint.is_none() && seed_text == DEMO_SEED {
-        banner::print_demo_credentials(&seed_text);
+    if args.dynamodb_endpoint.is_none() && demo_seed {
+        banner::print_demo_credentials(DEMO_SEED);
     } else {
         banner::print_applications(store.as_ref()).await;
     }

@@ -17,17 +17,9 @@ use crate::{CatalogReads, Page, PageRequest, StoreError};
 use gatehouse_core::listing::{KeptListings, SkuListing, SkuPresence, SkuSource};
 use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
 
-/// The catalog's records, by id, and its lists in order.
+/// The catalog: its records, each held once, in the lists that show them, in order.
 #[derive(Default)]
 pub(super) struct Catalog {
-    skus: HashMap<String, Arc<Sku>>,
-    prices: HashMap<String, Arc<Price>>,
-    stock_items: HashMap<String, Arc<StockItem>>,
-    lists: Lists,
-}
-
-#[derive(Default)]
-struct Lists {
     /// By code.
     skus: HashMap<Mode, Vec<Arc<Sku>>>,
     /// Each kept listing's SKUs, by code.
@@ -39,32 +31,51 @@ struct Lists {
     stock_by_location: HashMap<String, Vec<Arc<StockItem>>>,
 }
 
+/// The records held and the records loaded, by id: a loaded record replaces the one held.
+/// Only the lists hold records; this map lives for one load.
+fn merged<'r, T>(
+    held: impl Iterator<Item = &'r Arc<T>>,
+    loaded: &'r [Arc<T>],
+    id: fn(&T) -> &str,
+) -> HashMap<&'r str, Arc<T>>
+where
+    T: 'r,
+{
+    let mut by_id: HashMap<&str, Arc<T>> = held.map(|r| (id(r), Arc::clone(r))).collect();
+    by_id.extend(loaded.iter().map(|r| (id(r), Arc::clone(r))));
+    by_id
+}
+
 impl Catalog {
-    /// Adds or replaces records, then rebuilds the lists for `markets`.
-    pub(super) fn load<'m>(
+    /// Adds `skus`, `prices` and `stock_items`, replacing the records of the same ids, then
+    /// rebuilds the lists for `markets`. Records are moved in, not copied.
+    pub(super) fn load(
         &mut self,
-        catalog: &gatehouse_core::model::Catalog,
-        markets: impl Iterator<Item = &'m Market>,
+        skus: Vec<Sku>,
+        prices: Vec<Price>,
+        stock_items: Vec<StockItem>,
+        markets: &[Market],
     ) {
-        for sku in &catalog.skus {
-            self.skus.insert(sku.id.clone(), Arc::new(sku.clone()));
+        fn arcs<T>(records: Vec<T>) -> Vec<Arc<T>> {
+            records.into_iter().map(Arc::new).collect()
         }
-        for price in &catalog.prices {
-            self.prices
-                .insert(price.id.clone(), Arc::new(price.clone()));
-        }
-        for item in &catalog.stock_items {
-            self.stock_items
-                .insert(item.id.clone(), Arc::new(item.clone()));
-        }
-        let markets: Vec<Market> = markets.cloned().collect();
-        self.lists = Lists::build(self, &markets);
+        let (skus, prices, stock_items) = (arcs(skus), arcs(prices), arcs(stock_items));
+        let skus = merged(self.skus.values().flatten(), &skus, |s: &Sku| &s.id);
+        let prices = merged(self.prices.values().flatten(), &prices, |p: &Price| &p.id);
+        let stock_items = merged(
+            self.stock_items.values().flatten(),
+            &stock_items,
+            |s: &StockItem| &s.id,
+        );
+        let built = Self::build(&skus, &prices, &stock_items, markets);
+        drop((skus, prices, stock_items));
+        *self = built;
     }
 }
 
 /// `records` grouped by `key`, each group in `order`.
 fn grouped<K: std::hash::Hash + Eq, T>(
-    records: &HashMap<String, Arc<T>>,
+    records: &HashMap<&str, Arc<T>>,
     key: impl Fn(&T) -> K,
     order: fn(&T, &T) -> Ordering,
 ) -> HashMap<K, Vec<Arc<T>>> {
@@ -82,12 +93,17 @@ fn grouped<K: std::hash::Hash + Eq, T>(
     groups
 }
 
-impl Lists {
-    fn build(catalog: &Catalog, markets: &[Market]) -> Self {
-        let skus = grouped(&catalog.skus, |s| s.mode, order::skus);
+impl Catalog {
+    fn build(
+        sku_records: &HashMap<&str, Arc<Sku>>,
+        price_records: &HashMap<&str, Arc<Price>>,
+        stock_records: &HashMap<&str, Arc<StockItem>>,
+        markets: &[Market],
+    ) -> Self {
+        let skus = grouped(sku_records, |s| s.mode, order::skus);
         // Each SKU's price lists and locations, then the kept listings that show it.
         let mut price_lists_of: HashMap<(Mode, &str), Vec<&str>> = HashMap::new();
-        for price in catalog.prices.values() {
+        for price in price_records.values() {
             let key = (price.mode, price.sku_code.as_str());
             price_lists_of
                 .entry(key)
@@ -95,7 +111,7 @@ impl Lists {
                 .push(&price.price_list_id);
         }
         let mut locations_of: HashMap<(Mode, &str), Vec<&str>> = HashMap::new();
-        for item in catalog.stock_items.values() {
+        for item in stock_records.values() {
             let key = (item.mode, item.sku_code.as_str());
             locations_of
                 .entry(key)
@@ -123,15 +139,15 @@ impl Lists {
         Self {
             skus,
             listings,
-            prices: grouped(&catalog.prices, |p| p.mode, order::prices),
+            prices: grouped(price_records, |p| p.mode, order::prices),
             prices_by_list: grouped(
-                &catalog.prices,
+                price_records,
                 |p| (p.mode, p.price_list_id.clone()),
                 order::prices,
             ),
-            stock_items: grouped(&catalog.stock_items, |s| s.mode, order::stock_items),
+            stock_items: grouped(stock_records, |s| s.mode, order::stock_items),
             stock_by_location: grouped(
-                &catalog.stock_items,
+                stock_records,
                 |s| s.stock_location_id.clone(),
                 order::stock_items,
             ),
@@ -139,7 +155,7 @@ impl Lists {
     }
 
     /// The SKUs of `view`, in code order: a kept listing, or the merge of several.
-    fn skus(&self, view: &CatalogView) -> Shown<'_, Sku> {
+    fn shown_skus(&self, view: &CatalogView) -> Shown<'_, Sku> {
         match SkuSource::of(view) {
             SkuSource::All { mode } => Shown::Lists(self.skus.get(&mode).into_iter().collect()),
             SkuSource::Listing(listing) => {
@@ -161,7 +177,7 @@ impl Lists {
 
     /// The stock items of `view`: a market's are its locations' lists one after another, in
     /// the locations' order (by number).
-    fn stock_items(&self, view: &CatalogView) -> Shown<'_, StockItem> {
+    fn shown_stock_items(&self, view: &CatalogView) -> Shown<'_, StockItem> {
         match view {
             CatalogView::All { mode } => {
                 Shown::Lists(self.stock_items.get(mode).into_iter().collect())
@@ -248,11 +264,11 @@ impl CatalogReads for MemoryStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<Sku>, StoreError> {
-        Ok(self.records().catalog.lists.skus(view).page(page))
+        Ok(self.records().catalog.shown_skus(view).page(page))
     }
 
     async fn find_sku(&self, view: &CatalogView, id: &str) -> Result<Option<Sku>, StoreError> {
-        Ok(self.records().catalog.lists.skus(view).find(|s| s.id == id))
+        Ok(self.records().catalog.shown_skus(view).find(|s| s.id == id))
     }
 
     async fn find_sku_by_code(
@@ -263,8 +279,7 @@ impl CatalogReads for MemoryStore {
         Ok(self
             .records()
             .catalog
-            .lists
-            .skus(view)
+            .shown_skus(view)
             .find(|s| s.code == code))
     }
 
@@ -274,7 +289,7 @@ impl CatalogReads for MemoryStore {
         page: PageRequest,
     ) -> Result<Page<Price>, StoreError> {
         let records = self.records();
-        let lists = &records.catalog.lists;
+        let lists = &records.catalog;
         let prices = match view {
             CatalogView::All { mode } => lists.prices.get(mode),
             CatalogView::Market {
@@ -291,6 +306,6 @@ impl CatalogReads for MemoryStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<StockItem>, StoreError> {
-        Ok(self.records().catalog.lists.stock_items(view).page(page))
+        Ok(self.records().catalog.shown_stock_items(view).page(page))
     }
 }

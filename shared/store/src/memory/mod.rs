@@ -50,6 +50,11 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     pub fn from_catalog(catalog: &Catalog) -> Self {
+        Self::holding(catalog.clone())
+    }
+
+    /// A store holding `catalog`'s records, moved in: a large catalog is never held twice.
+    pub fn holding(catalog: Catalog) -> Self {
         let store = Self::default();
         store.load(catalog);
         store
@@ -63,7 +68,7 @@ impl MemoryStore {
         self.records.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn load(&self, catalog: &Catalog) {
+    fn load(&self, catalog: Catalog) {
         let mut records = self.records_mut();
         for application in &catalog.applications {
             records.applications.retain(|_, a| a.id != application.id);
@@ -92,8 +97,9 @@ impl MemoryStore {
                 .customers
                 .insert((customer.mode, customer.id.clone()), customer.clone());
         }
-        let records = &mut *records;
-        records.catalog.load(catalog, records.markets.values());
+        let markets: Vec<Market> = records.markets.values().cloned().collect();
+        let (skus, prices, stock_items) = (catalog.skus, catalog.prices, catalog.stock_items);
+        records.catalog.load(skus, prices, stock_items, &markets);
         for user in &catalog.users {
             records.users.retain(|(_, id), _| *id != user.id);
             records
@@ -193,7 +199,7 @@ impl Users for MemoryStore {
 #[async_trait]
 impl Import for MemoryStore {
     async fn import(&self, catalog: &Catalog) -> Result<(), StoreError> {
-        self.load(catalog);
+        self.load(catalog.clone());
         Ok(())
     }
 }
