@@ -43,7 +43,7 @@ pub(super) fn skus<'a>(
     let mut ids = HashSet::new();
     for (i, sku) in skus.iter().enumerate() {
         problems.id(&mut ids, "skus", i, &sku.id);
-        problems.non_empty(format!("skus[{i}].code"), &sku.code);
+        problems.key(format!("skus[{i}].code"), &sku.code);
         let key = (sku.mode, sku.code.as_str());
         problems.unique(&mut known.skus, key, format!("skus[{i}].code"), "code");
     }

@@ -21,6 +21,7 @@ pub use format::{
     SeedPrice, SeedPriceList, SeedSku, SeedStockItem, SeedStockLocation, SeedUser,
 };
 
+use crate::input::{is_lookup_key, MAX_CLIENT_ID_LENGTH};
 use crate::model::{Catalog, MAX_EMAIL_LENGTH};
 
 /// One problem in a seed file, at a JSON path.
@@ -81,10 +82,24 @@ impl Problems {
         }
     }
 
-    /// A record's id: not empty, and unique within its collection (in both environments).
+    /// An id or a code: the key a record is stored, ordered and looked up under, so it must
+    /// be one a request can name ([`is_lookup_key`]). Storage orders a list by its entries'
+    /// keys joined with a control character, which sorts before any character a key may have.
+    fn key(&mut self, path: String, value: &str) {
+        self.non_empty(path.clone(), value);
+        if !is_lookup_key(value) {
+            let most = MAX_CLIENT_ID_LENGTH;
+            self.add(
+                path,
+                format!("must be at most {most} bytes, without control characters"),
+            );
+        }
+    }
+
+    /// A record's id: a key, unique within its collection (in both environments).
     fn id<'a>(&mut self, seen: &mut HashSet<&'a str>, collection: &str, i: usize, id: &'a str) {
         let path = format!("{collection}[{i}].id");
-        self.non_empty(path.clone(), id);
+        self.key(path.clone(), id);
         self.unique(seen, id, path, "id");
     }
 

@@ -105,6 +105,10 @@ fn broken_rules_are_each_reported_at_their_path() {
         (with(minimal(), "/applications/0/client_id", json!("")), "applications[0].client_id: must not be empty"),
         (with(minimal(), "/markets/0/mode", json!("staging")), "markets[0].mode: unknown variant `staging`, expected `test` or `live`"),
         (with(minimal(), "/markets/0/number", json!(-1)), "markets[0].number: invalid value: integer `-1`, expected u64"),
+        // Ids and codes are the keys records are stored and ordered under.
+        (with(minimal(), "/markets/0/id", json!("m\u{1}1")), "markets[0].id: must be at most 255 bytes, without control characters"),
+        (with(minimal(), "/stock_locations/0/code", json!("c".repeat(256))), "stock_locations[0].code: must be at most 255 bytes, without control characters"),
+        (with(minimal(), "/markets/0/code", json!("eu\n")), "markets[0].code: must be at most 255 bytes, without control characters"),
     ];
     for (seed, expected) in cases {
         let found = problems(seed);

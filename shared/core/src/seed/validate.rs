@@ -116,7 +116,7 @@ fn stock_locations<'a>(
     let checked = locations.iter().enumerate().map(|(i, location)| {
         let path = |field: &str| format!("stock_locations[{i}].{field}");
         problems.id(&mut ids, "stock_locations", i, &location.id);
-        problems.non_empty(path("code"), &location.code);
+        problems.key(path("code"), &location.code);
         let mode = location.mode;
         problems.unique(
             &mut numbers,
@@ -147,7 +147,7 @@ fn markets(problems: &mut Problems, known: &Known<'_>, markets: &[SeedMarket]) -
         let path = |field: &str| format!("markets[{i}].{field}");
         let mode = market.mode;
         problems.id(&mut ids, "markets", i, &market.id);
-        problems.non_empty(path("code"), &market.code);
+        problems.key(path("code"), &market.code);
         problems.unique(
             &mut numbers,
             (mode, market.number),
