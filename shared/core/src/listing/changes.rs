@@ -42,8 +42,8 @@ pub enum List {
     Prices(Mode),
     /// A price list's prices, by SKU code, id.
     PricesOf(Mode, String),
-    /// A stock location's stock items (by id), by SKU code, id.
-    StockAt(String),
+    /// A stock location's (by id) stock items, by SKU code, id.
+    StockAt(Mode, String),
 }
 
 /// A record as an entry of a list.
@@ -93,7 +93,7 @@ pub fn entries(group: &SkuGroup, kept: &KeptListings) -> BTreeMap<EntryKey, Reco
         add(of, Record::Price(price.clone()));
     }
     for item in &group.stock_items {
-        let at = List::StockAt(item.stock_location_id.clone());
+        let at = List::StockAt(mode, item.stock_location_id.clone());
         add(at, Record::StockItem(item.clone()));
     }
     entries
