@@ -9,7 +9,9 @@ deleted; a write to no item: one unit). An item's size is moto's (`Item.size()`:
 names' bytes plus values' bytes), close to DynamoDB's own rule. A transaction's writes count
 once here; DynamoDB bills them twice (its two-phase protocol), which the benchmark says.
 
-`GET /_bench/writes` answers the counts so far, by table, as JSON; everything else is moto.
+`GET /_bench/writes` answers the counts so far, by table, as JSON, with each table's items and
+bytes now (the sum of its items' sizes: moto leaves DescribeTable's TableSizeBytes at 0);
+everything else is moto.
 
 Usage: python3 bench/moto_counting.py PORT
 """
@@ -20,7 +22,7 @@ import runpy
 import threading
 
 import werkzeug.serving
-from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
@@ -93,6 +95,18 @@ Table.put_item = put_item
 Table.delete_item = delete_item
 DynamoDBBackend.update_item = update_item
 
+def figures():
+    """The counts so far and every table's items and bytes now, by table."""
+    out = {}
+    for regions in dynamodb_backends.values():  # by account, then by region
+        for backend in regions.values():
+            for name, table in backend.tables.items():
+                items = table.all_items()
+                out[name] = {**counts.get(name, {}), "items": len(items),
+                             "bytes": sum(item.size() for item in items)}
+    return out
+
+
 _run_simple = werkzeug.serving.run_simple
 
 
@@ -100,7 +114,7 @@ def run_simple(host, port, app, **kwargs):
     def counted(environ, start_response):
         if environ.get("PATH_INFO") == "/_bench/writes":
             with lock:
-                body = json.dumps(counts).encode()
+                body = json.dumps(figures()).encode()
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
             return [body]
