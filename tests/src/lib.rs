@@ -58,6 +58,8 @@ pub fn config(rate_limit: RateLimitPolicy) -> ServiceConfig {
         issuer: ISSUER.to_owned(),
         organization: demo_catalog().organization,
         rate_limit,
+        api_rate_limit: ServiceConfig::default_api_rate_limit(),
+        verified_token_cache: gatehouse_edge::config::DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES,
         sign_in: Default::default(),
         refresh_reuse_grace: ServiceConfig::default_refresh_reuse_grace(),
         cors: Default::default(),
