@@ -11,9 +11,9 @@ use gatehouse_core::model::Organization;
 use gatehouse_core::ratelimit;
 use gatehouse_core::sign_in;
 use gatehouse_edge::config::{
-    vars, ConfigError, ServiceConfig, DEFAULT_API_RATE_LIMIT, DEFAULT_API_RATE_LIMIT_WINDOW_SECONDS,
-    DEFAULT_REFRESH_REUSE_GRACE_SECONDS, DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES,
-    DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
+    vars, ConfigError, ServiceConfig, DEFAULT_API_RATE_LIMIT,
+    DEFAULT_API_RATE_LIMIT_WINDOW_SECONDS, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+    DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS, DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES,
 };
 use gatehouse_edge::hashing::{HashingLimits, DEFAULT_HASHING_DEADLINE_MS};
 
@@ -173,10 +173,7 @@ pub const FLAGS: [(&str, &str); 16] = [
     (vars::RATE_LIMIT_WINDOW, "--rate-limit-window"),
     (vars::API_RATE_LIMIT, "--api-rate-limit"),
     (vars::API_RATE_LIMIT_WINDOW, "--api-rate-limit-window"),
-    (
-        vars::VERIFIED_TOKEN_CACHE,
-        "--verified-token-cache-entries",
-    ),
+    (vars::VERIFIED_TOKEN_CACHE, "--verified-token-cache-entries"),
     (vars::LOGIN_FAILURE_LIMIT, "--login-failure-limit"),
     (vars::LOGIN_FAILURE_WINDOW, "--login-failure-window"),
     (vars::ACCOUNT_FAILURE_LIMIT, "--account-failure-limit"),

@@ -96,11 +96,12 @@ pub struct ServiceConfig {
     pub password_hashing: HashingLimits,
 }
 
-/// The resource API's limit per token by default: 300 requests in any 30 seconds, ten a second
-/// on average, which no storefront's pages reach, with the largest window
-/// [`gatehouse_core::ratelimit::MAX_LIMIT`] allows.
-pub const DEFAULT_API_RATE_LIMIT: u32 = 300;
-pub const DEFAULT_API_RATE_LIMIT_WINDOW_SECONDS: u64 = 30;
+/// The resource API's limit per token by default: 100 requests in any 10 seconds, 600 a
+/// minute, which no storefront's pages reach. A short window rather than a large limit: the
+/// DynamoDB window item grows with the limit (about 11 bytes a place, see the store's
+/// `rate_limits`), and at 100 places each request's update stays within two write units.
+pub const DEFAULT_API_RATE_LIMIT: u32 = 100;
+pub const DEFAULT_API_RATE_LIMIT_WINDOW_SECONDS: u64 = 10;
 /// Verified tokens kept by default: a few MB (an entry is its claims, well under 2 KB).
 pub const DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES: usize = 10_000;
 /// The most verified tokens kept: the memory of a Lambda is small.
@@ -353,8 +354,14 @@ mod tests {
         let config = ServiceConfig::from_lookup(&lookup(&BASE)).unwrap();
         assert_eq!(config.issuer, "https://auth.example.com");
         assert_eq!(config.rate_limit, RateLimitPolicy::default());
-        assert_eq!(config.api_rate_limit, RateLimitPolicy::new(300, 30).unwrap());
-        assert_eq!(config.api_rate_limit, ServiceConfig::default_api_rate_limit());
+        assert_eq!(
+            config.api_rate_limit,
+            RateLimitPolicy::new(100, 10).unwrap()
+        );
+        assert_eq!(
+            config.api_rate_limit,
+            ServiceConfig::default_api_rate_limit()
+        );
         assert_eq!(config.verified_token_cache, 10_000);
         assert_eq!(config.sign_in, SignInPolicy::default());
         assert_eq!(
@@ -386,7 +393,10 @@ mod tests {
         pairs.push((vars::API_RATE_LIMIT_WINDOW, "10"));
         pairs.push((vars::VERIFIED_TOKEN_CACHE, "0"));
         let config = ServiceConfig::from_lookup(&lookup(&pairs)).unwrap();
-        assert_eq!(config.api_rate_limit, RateLimitPolicy::new(120, 10).unwrap());
+        assert_eq!(
+            config.api_rate_limit,
+            RateLimitPolicy::new(120, 10).unwrap()
+        );
         assert_eq!(config.rate_limit, RateLimitPolicy::default());
         assert_eq!(config.verified_token_cache, 0);
     }

@@ -129,8 +129,8 @@ impl VerifiedTokens {
     ) -> Result<Arc<AccessTokenClaims>, BearerError> {
         let token = bearer_token(authorization_header)?;
         let now = clock.now().floor_seconds().0;
-        let digest = (self.capacity > 0 && token.len() <= MAX_CACHED_TOKEN_BYTES)
-            .then(|| sha256(token));
+        let digest =
+            (self.capacity > 0 && token.len() <= MAX_CACHED_TOKEN_BYTES).then(|| sha256(token));
         let kept = digest.and_then(|digest| self.entries().get(&digest, now));
         let claims = match kept {
             Some(claims) => claims,

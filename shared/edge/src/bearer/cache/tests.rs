@@ -2,9 +2,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use gatehouse_core::clock::{ManualClock, UnixMillis};
-use gatehouse_core::jwt::{
-    generate_private_key_pem, ApplicationClaim, KeySet, SigningAlgorithm,
-};
+use gatehouse_core::jwt::{generate_private_key_pem, ApplicationClaim, KeySet, SigningAlgorithm};
 use gatehouse_core::model::{ApplicationKind, Organization};
 
 use super::*;
@@ -118,7 +116,11 @@ fn the_bound_holds_with_one_token_more_and_the_first_to_expire_leaves() {
     }
     assert_eq!(tokens.full_checks(), 4, "tokens 0, 2 and 3 are kept");
     assert!(tokens.verify(Some(&signed[1]), &clock).is_ok());
-    assert_eq!(tokens.full_checks(), 5, "token 1, the first to expire, was dropped");
+    assert_eq!(
+        tokens.full_checks(),
+        5,
+        "token 1, the first to expire, was dropped"
+    );
     assert_eq!(kept(&tokens).0, 3);
 }
 
@@ -188,7 +190,10 @@ fn a_burst_expires_and_the_map_gives_its_memory_back() {
     assert!(tokens.verify(Some(&late), &late_clock).is_ok());
     let (len, room) = kept(&tokens);
     assert_eq!(len, 1, "the burst's tokens expired and left");
-    assert!(room <= 4 * MIN_ROOM, "room for {room} entries is kept for 1");
+    assert!(
+        room <= 4 * MIN_ROOM,
+        "room for {room} entries is kept for 1"
+    );
 }
 
 #[test]
