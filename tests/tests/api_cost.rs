@@ -17,7 +17,6 @@ use gatehouse_store::Store;
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;
 use lambda_http::{Body, Response};
-use serde_json::{json, Value};
 
 struct Api {
     token: TokenService,
@@ -53,20 +52,7 @@ impl Api {
     }
 
     async fn get(&self, token: &str, path_and_query: &str) -> Response<Body> {
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
-        let mut event = TokenEvent::new().method("GET").event().clone();
-        event["rawPath"] = json!(path);
-        event["requestContext"]["http"]["path"] = json!(path);
-        event["routeKey"] = json!("GET /api/{proxy+}");
-        event["rawQueryString"] = json!(query);
-        event["body"] = Value::Null;
-        let headers = event["headers"].as_object_mut().unwrap();
-        headers.remove("content-type");
-        headers.insert("authorization".into(), json!(format!("Bearer {token}")));
-        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-        gatehouse_api::handle(request, &self.api).await
+        gatehouse_api::handle(api_request(token, path_and_query), &self.api).await
     }
 }
 
