@@ -24,7 +24,9 @@ What it measures, in order:
    prices in `bench/prices.json`;
 8. password hashing's memory: 1,000 password grants at 64 parallel against `gatehouse serve`
    (peak and settled RSS) and `gatehouse import` of 10,000 customers (peak RSS), from
-   `bench/password_memory.py`, which also runs on its own (`--password-memory` here).
+   `bench/password_memory.py`, which also runs on its own (`--password-memory` here);
+9. the CPU of one resource API request (`GET /api/skus?page[size]=25`, a market token seen
+   before) on `gatehouse serve`, from `bench/api_cost.py` (alone: `--api-cost` here).
 
 Machines differ and this one is shared: compare figures of one run only.
 """
@@ -248,7 +250,13 @@ def main():
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--password-memory", action="store_true",
                         help="measure password hashing's memory only (bench/password_memory.py)")
+    parser.add_argument("--api-cost", action="store_true",
+                        help="measure a resource API request's CPU only (bench/api_cost.py)")
     args = parser.parse_args()
+    if args.api_cost:
+        import api_cost
+        sys.argv = [sys.argv[0]] + (["--json", args.json] if args.json else [])
+        return api_cost.main()
     if args.password_memory:
         import password_memory
         sys.argv = [sys.argv[0]] + (["--json", args.json] if args.json else [])
@@ -304,6 +312,8 @@ def main():
         grants = requests_per_grant(moto)
         import password_memory
         hashing = password_memory.measure()
+        import api_cost
+        api = api_cost.measure(seconds=args.seconds)
     finally:
         for process in processes:
             stop(process)
@@ -330,6 +340,7 @@ def main():
         "cost_usd_per_million_tokens": cost,
         "lambda_memory_mb": memory_mb,
         "password_memory": hashing,
+        "api": api,
     }
     if args.json:
         with open(args.json, "w") as f:
@@ -370,7 +381,7 @@ def main():
     for name, size in sizes.items():
         out.append(f"| arm64 bootstrap `{name}` | {size / MiB:.2f} MiB ({size:,} bytes) | < 8 MiB |")
     out.append(f"| 1 M client_credentials tokens a month on AWS | ${total_cost:.2f} | < $3 |")
-    for figure, value, target in password_memory.rows(hashing):
+    for figure, value, target in password_memory.rows(hashing) + api_cost.rows(api):
         out.append(f"| {figure} | {value} | {target} |")
     out.append("")
     out.append(f"Cost: {memory_mb} MB arm64 Lambda billed {billed_ms:.0f} ms a token (the warm invocation "

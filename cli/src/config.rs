@@ -11,8 +11,9 @@ use gatehouse_core::model::Organization;
 use gatehouse_core::ratelimit;
 use gatehouse_core::sign_in;
 use gatehouse_edge::config::{
-    vars, ConfigError, ServiceConfig, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
-    DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS,
+    vars, ConfigError, ServiceConfig, DEFAULT_API_RATE_LIMIT,
+    DEFAULT_API_RATE_LIMIT_WINDOW_SECONDS, DEFAULT_REFRESH_REUSE_GRACE_SECONDS,
+    DEFAULT_SECRET_ROTATION_OVERLAP_SECONDS, DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES,
 };
 use gatehouse_edge::hashing::{HashingLimits, DEFAULT_HASHING_DEADLINE_MS};
 
@@ -36,6 +37,16 @@ pub struct ServeArgs {
     /// The rate-limit window, in seconds.
     #[arg(long, default_value_t = ratelimit::DEFAULT_WINDOW_SECONDS)]
     pub rate_limit_window: u64,
+    /// Requests to /api accepted per access token in any window (at most 300).
+    #[arg(long, default_value_t = DEFAULT_API_RATE_LIMIT)]
+    pub api_rate_limit: u32,
+    /// That window, in seconds.
+    #[arg(long, default_value_t = DEFAULT_API_RATE_LIMIT_WINDOW_SECONDS)]
+    pub api_rate_limit_window: u64,
+    /// Verified access tokens /api keeps until they expire, to skip their signature check
+    /// (0: none).
+    #[arg(long, default_value_t = DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES)]
+    pub verified_token_cache_entries: usize,
     /// Failed sign-ins to one account from one address (IPv6 by /64) before that address is
     /// held off the account until the oldest leaves the window (at most 100).
     #[arg(long, default_value_t = sign_in::DEFAULT_FROM_ADDRESS_LIMIT)]
@@ -154,12 +165,15 @@ impl ServeArgs {
 
 /// Every setting `gatehouse serve` hands to [`ServiceConfig::from_lookup`], and the flag it
 /// comes from. The organization comes from the seed file.
-pub const FLAGS: [(&str, &str); 13] = [
+pub const FLAGS: [(&str, &str); 16] = [
     (vars::ISSUER, "--issuer"),
     (vars::ORGANIZATION_ID, "--seed"),
     (vars::ORGANIZATION_SLUG, "--seed"),
     (vars::RATE_LIMIT, "--rate-limit"),
     (vars::RATE_LIMIT_WINDOW, "--rate-limit-window"),
+    (vars::API_RATE_LIMIT, "--api-rate-limit"),
+    (vars::API_RATE_LIMIT_WINDOW, "--api-rate-limit-window"),
+    (vars::VERIFIED_TOKEN_CACHE, "--verified-token-cache-entries"),
     (vars::LOGIN_FAILURE_LIMIT, "--login-failure-limit"),
     (vars::LOGIN_FAILURE_WINDOW, "--login-failure-window"),
     (vars::ACCOUNT_FAILURE_LIMIT, "--account-failure-limit"),
@@ -207,6 +221,15 @@ fn settings(args: &ServeArgs, organization: &Organization) -> HashMap<&'static s
         (vars::ORGANIZATION_SLUG, organization.slug.clone()),
         (vars::RATE_LIMIT, args.rate_limit.to_string()),
         (vars::RATE_LIMIT_WINDOW, args.rate_limit_window.to_string()),
+        (vars::API_RATE_LIMIT, args.api_rate_limit.to_string()),
+        (
+            vars::API_RATE_LIMIT_WINDOW,
+            args.api_rate_limit_window.to_string(),
+        ),
+        (
+            vars::VERIFIED_TOKEN_CACHE,
+            args.verified_token_cache_entries.to_string(),
+        ),
         (
             vars::LOGIN_FAILURE_LIMIT,
             args.login_failure_limit.to_string(),

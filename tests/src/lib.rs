@@ -58,6 +58,8 @@ pub fn config(rate_limit: RateLimitPolicy) -> ServiceConfig {
         issuer: ISSUER.to_owned(),
         organization: demo_catalog().organization,
         rate_limit,
+        api_rate_limit: ServiceConfig::default_api_rate_limit(),
+        verified_token_cache: gatehouse_edge::config::DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES,
         sign_in: Default::default(),
         refresh_reuse_grace: ServiceConfig::default_refresh_reuse_grace(),
         cors: Default::default(),
@@ -242,6 +244,24 @@ pub fn well_known_event(path: &str) -> Request {
     event["requestContext"]["http"]["path"] = json!(path);
     event["routeKey"] = json!(format!("GET {path}"));
     lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// An API Gateway v2 event for the resource API: `GET <path_and_query>` with `token` as its
+/// bearer token.
+pub fn api_request(token: &str, path_and_query: &str) -> Request {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let mut event = TokenEvent::new().method("GET").event().clone();
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["routeKey"] = json!("GET /api/{proxy+}");
+    event["rawQueryString"] = json!(query);
+    event["body"] = Value::Null;
+    let headers = event["headers"].as_object_mut().unwrap();
+    headers.remove("content-type");
+    headers.insert("authorization".into(), json!(format!("Bearer {token}")));
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
 }
 
 /// The IAM identity the admin API tests sign as.

@@ -16,7 +16,7 @@ use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_core::secret::{random_token, SecretHash};
 use gatehouse_store::dynamo::DynamoStore;
 use gatehouse_store::timing::{measure, StorageUse};
-use gatehouse_store::{AuthorizationCodes, Import};
+use gatehouse_store::{AuthorizationCodes, Import, Store};
 use gatehouse_tests::request_log::RequestLog;
 use gatehouse_tests::*;
 use gatehouse_token::handle;
@@ -108,6 +108,51 @@ async fn a_client_refused_once_is_refused_again_without_a_dynamodb_request_until
     clock.advance(Duration::from_millis(1));
     assert_eq!(handle(request(), &service).await.status(), 200);
     assert_eq!(log.take(), ["BatchGetItem", "UpdateItem"]);
+}
+
+/// A resource API request with a market token reads the market and a page of the catalog, and
+/// counts the token in its rate-limit window (the API's limit is per token): the window's
+/// update is sent beside the reads, so it adds a request and no round trip.
+/// (Before the API had a limit: the same reads, and no write.)
+#[tokio::test]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_warm_api_request_counts_its_token_beside_the_catalog_reads() {
+    let (store, log) = logged_demo_store().await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let clock = Arc::new(SystemClock);
+    let token = token_service(store.clone(), clock.clone(), RateLimitPolicy::default());
+    let api = api_service(store, clock);
+    let (body, _) = issue(
+        &token,
+        TokenEvent::form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", STOREFRONT),
+            ("scope", "market:1001"),
+        ])
+        .request(),
+    )
+    .await;
+    let bearer = body["access_token"].as_str().unwrap();
+    log.take();
+    let page = || api_request(bearer, "/api/skus?page[size]=25");
+    // The token's first request also creates its window.
+    let first = gatehouse_api::handle(page(), &api).await;
+    assert_eq!(first.status(), 200);
+    let reads = ["BatchGetItem", "GetItem", "Query"];
+    assert_eq!(log.take(), sorted([&reads[..], &["PutItem", "UpdateItem"]]));
+    for _ in 0..2 {
+        let (response, warm) = measure(gatehouse_api::handle(page(), &api)).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(log.take(), sorted([&reads[..], &["UpdateItem"]]));
+        // The market, then the page; the count goes with the first.
+        assert!(warm.rounds <= 2, "{warm:?}");
+    }
+}
+
+fn sorted(parts: [&[&str]; 2]) -> Vec<String> {
+    let mut all: Vec<String> = parts.concat().into_iter().map(str::to_owned).collect();
+    all.sort();
+    all
 }
 
 /// Runs one token request, measuring its storage use; fails unless it issued a token.

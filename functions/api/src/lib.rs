@@ -7,6 +7,12 @@
 //! locations' stock items, narrowed to the scoped stock locations when the scope names some
 //! (see [`CatalogView`]). The market is read again at each request: a market disabled since
 //! the token was issued gives it no data (422).
+//!
+//! The order of a request's checks: the token (a token verified before is taken from the
+//! process's [`VerifiedTokens`] without its signature check), then the gate, per token (its
+//! `jti`), whose count is sent together with the catalog's reads; a refused request gets the
+//! 429 and none of the data read. Every answer to a verified token carries the `RateLimit-*`
+//! headers, as the token endpoint's do.
 
 pub mod document;
 
@@ -17,7 +23,8 @@ use gatehouse_core::input::is_lookup_key;
 use gatehouse_core::jwt::AccessTokenClaims;
 use gatehouse_core::model::{CatalogView, Market};
 use gatehouse_core::scope::ResourceRef;
-use gatehouse_edge::bearer::{BearerError, BearerVerifier};
+use gatehouse_edge::bearer::{BearerError, BearerVerifier, VerifiedTokens};
+use gatehouse_edge::gate::{Gate, Knock};
 use gatehouse_edge::jsonapi::JsonApiError;
 use gatehouse_edge::oauth_request::parse_form;
 use gatehouse_edge::observe::RequestFacts;
@@ -34,19 +41,24 @@ pub const DEFAULT_PAGE_SIZE: u64 = 10;
 pub struct ApiService {
     pub clients: Arc<dyn Clients>,
     pub catalog: Arc<dyn CatalogReads>,
-    pub verifier: BearerVerifier,
+    /// The verifier, and the tokens it accepted until they expire.
+    pub tokens: VerifiedTokens,
+    /// The per-token limit.
+    pub gate: Gate,
     pub clock: Arc<dyn Clock>,
     /// The public base URL (the issuer), for links.
     pub base_url: String,
 }
 
 impl ApiService {
-    /// The API of `runtime`'s process, taking tokens that `verifier` verifies.
+    /// The API of `runtime`'s process, taking tokens that `verifier` verifies, and keeping as
+    /// many as its configuration says.
     pub fn new<S: ?Sized + Concerns>(runtime: &Runtime<S>, verifier: BearerVerifier) -> Self {
         Self {
             clients: runtime.store().clients(),
             catalog: runtime.store().catalog(),
-            verifier,
+            tokens: VerifiedTokens::new(verifier, runtime.config.verified_token_cache),
+            gate: runtime.gate(),
             clock: Arc::clone(&runtime.clock),
             base_url: runtime.config.issuer.clone(),
         }
@@ -68,6 +80,10 @@ fn bad_request(detail: String) -> JsonApiError {
 
 fn unavailable(error: StoreError) -> JsonApiError {
     tracing::error!(error = %error, "api: storage unavailable");
+    storage_unavailable()
+}
+
+fn storage_unavailable() -> JsonApiError {
     JsonApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "Temporarily unavailable",
@@ -205,16 +221,29 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
         .headers()
         .get(http::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    let claims = match service
-        .verifier
-        .verify(authorization, service.clock.as_ref())
-    {
+    let claims = match service.tokens.verify(authorization, service.clock.as_ref()) {
         Ok(claims) => claims,
         Err(error) => return error.into_response(),
     };
-    let mut response = respond(&request, service, &claims)
-        .await
-        .unwrap_or_else(JsonApiError::into_response);
+    let mut response = match service.gate.knock_token(&claims.jti) {
+        Knock::Refused(refused) => refused.stamp(refused.json_api_refusal().into_response()),
+        Knock::Open(count) => {
+            // The window's count and the catalog's reads, sent together.
+            let (admission, answer) =
+                futures::join!(count.count(), respond(&request, service, &claims));
+            match admission {
+                Ok(admission) if admission.allowed() => {
+                    admission.stamp(answer.unwrap_or_else(JsonApiError::into_response))
+                }
+                // Refused: what was read is dropped.
+                Ok(refused) => refused.stamp(refused.json_api_refusal().into_response()),
+                Err(error) => {
+                    tracing::error!(error = %error, "api: rate-limit window unavailable");
+                    storage_unavailable().into_response()
+                }
+            }
+        }
+    };
     let application = &claims.application;
     RequestFacts::of(&mut response).client(&application.client_id, application.kind);
     response

@@ -27,6 +27,8 @@ pub fn service() -> AuthorizeService {
         issuer: ISSUER.to_owned(),
         organization: catalog.organization.clone(),
         rate_limit: RateLimitPolicy::default(),
+        api_rate_limit: ServiceConfig::default_api_rate_limit(),
+        verified_token_cache: gatehouse_edge::config::DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES,
         sign_in: Default::default(),
         refresh_reuse_grace: ServiceConfig::default_refresh_reuse_grace(),
         cors: Default::default(),

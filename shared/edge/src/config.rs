@@ -25,6 +25,11 @@ pub mod vars {
     pub const TABLE: &str = "GATEHOUSE_TABLE";
     pub const RATE_LIMIT: &str = "GATEHOUSE_RATE_LIMIT";
     pub const RATE_LIMIT_WINDOW: &str = "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS";
+    /// Requests of one access token to the resource API.
+    pub const API_RATE_LIMIT: &str = "GATEHOUSE_API_RATE_LIMIT";
+    pub const API_RATE_LIMIT_WINDOW: &str = "GATEHOUSE_API_RATE_LIMIT_WINDOW_SECONDS";
+    /// How many verified access tokens the resource API keeps, to skip their signature check.
+    pub const VERIFIED_TOKEN_CACHE: &str = "GATEHOUSE_VERIFIED_TOKEN_CACHE_ENTRIES";
     /// Failed sign-ins of one account from one address.
     pub const LOGIN_FAILURE_LIMIT: &str = "GATEHOUSE_LOGIN_FAILURE_LIMIT";
     pub const LOGIN_FAILURE_WINDOW: &str = "GATEHOUSE_LOGIN_FAILURE_WINDOW_SECONDS";
@@ -76,6 +81,10 @@ pub struct ServiceConfig {
     pub issuer: String,
     pub organization: Organization,
     pub rate_limit: RateLimitPolicy,
+    /// The resource API's limit, per access token (its own count and policy).
+    pub api_rate_limit: RateLimitPolicy,
+    /// How many verified access tokens the resource API keeps until they expire (0: none).
+    pub verified_token_cache: usize,
     /// The sign-in protection's two windows of failed sign-ins (see [`gatehouse_core::sign_in`]).
     pub sign_in: SignInPolicy,
     /// How long after a refresh token was exchanged presenting it again is taken for a retry
@@ -86,6 +95,17 @@ pub struct ServiceConfig {
     /// The bound on password hashing (argon2 runs at once, and the wait for one).
     pub password_hashing: HashingLimits,
 }
+
+/// The resource API's limit per token by default: 100 requests in any 10 seconds, 600 a
+/// minute, which no storefront's pages reach. A short window rather than a large limit: the
+/// DynamoDB window item grows with the limit (about 11 bytes a place, see the store's
+/// `rate_limits`), and at 100 places each request's update stays within two write units.
+pub const DEFAULT_API_RATE_LIMIT: u32 = 100;
+pub const DEFAULT_API_RATE_LIMIT_WINDOW_SECONDS: u64 = 10;
+/// Verified tokens kept by default: a few MB (an entry is its claims, well under 2 KB).
+pub const DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES: usize = 10_000;
+/// The most verified tokens kept: the memory of a Lambda is small.
+pub const MAX_VERIFIED_TOKEN_CACHE_ENTRIES: usize = 100_000;
 
 /// The longest refresh-token reuse grace period allowed.
 pub const MAX_REFRESH_REUSE_GRACE_SECONDS: u64 = 30;
@@ -134,6 +154,14 @@ impl ServiceConfig {
         std::time::Duration::from_secs(DEFAULT_REFRESH_REUSE_GRACE_SECONDS)
     }
 
+    /// The resource API's limit per token when none is configured.
+    pub fn default_api_rate_limit() -> RateLimitPolicy {
+        RateLimitPolicy {
+            limit: DEFAULT_API_RATE_LIMIT,
+            window: std::time::Duration::from_secs(DEFAULT_API_RATE_LIMIT_WINDOW_SECONDS),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(&|name| std::env::var(name).ok())
     }
@@ -145,15 +173,32 @@ impl ServiceConfig {
             id: required(env, vars::ORGANIZATION_ID)?,
             slug: required(env, vars::ORGANIZATION_SLUG)?,
         };
-        let rate_limit = RateLimitPolicy::new(
-            number(env, vars::RATE_LIMIT, DEFAULT_LIMIT)?,
-            number(env, vars::RATE_LIMIT_WINDOW, DEFAULT_WINDOW_SECONDS)?,
-        )
-        // A policy error is blamed on the variable that set the part at fault.
-        .map_err(|error| match error {
-            RateLimitPolicyError::Limit(_) => ConfigError::invalid(vars::RATE_LIMIT, error),
-            RateLimitPolicyError::Window(_) => ConfigError::invalid(vars::RATE_LIMIT_WINDOW, error),
-        })?;
+        let rate_limit = policy(
+            env,
+            (vars::RATE_LIMIT, DEFAULT_LIMIT),
+            (vars::RATE_LIMIT_WINDOW, DEFAULT_WINDOW_SECONDS),
+        )?;
+        let api_rate_limit = policy(
+            env,
+            (vars::API_RATE_LIMIT, DEFAULT_API_RATE_LIMIT),
+            (
+                vars::API_RATE_LIMIT_WINDOW,
+                DEFAULT_API_RATE_LIMIT_WINDOW_SECONDS,
+            ),
+        )?;
+        let verified_token_cache = number(
+            env,
+            vars::VERIFIED_TOKEN_CACHE,
+            DEFAULT_VERIFIED_TOKEN_CACHE_ENTRIES,
+        )?;
+        if verified_token_cache > MAX_VERIFIED_TOKEN_CACHE_ENTRIES {
+            return Err(ConfigError::invalid(
+                vars::VERIFIED_TOKEN_CACHE,
+                format!(
+                    "must be from 0 to {MAX_VERIFIED_TOKEN_CACHE_ENTRIES}, got {verified_token_cache}"
+                ),
+            ));
+        }
         let sign_in = SignInPolicy::new(
             (
                 number(env, vars::LOGIN_FAILURE_LIMIT, DEFAULT_FROM_ADDRESS_LIMIT)?,
@@ -198,12 +243,31 @@ impl ServiceConfig {
             issuer,
             organization,
             rate_limit,
+            api_rate_limit,
+            verified_token_cache,
             sign_in,
             refresh_reuse_grace: std::time::Duration::from_secs(grace),
             cors,
             password_hashing: password_hashing_from_lookup(env)?,
         })
     }
+}
+
+/// A rate-limit policy from its two variables, `(name, default)` each; an error is blamed on
+/// the variable that set the part at fault.
+fn policy(
+    env: &dyn Fn(&str) -> Option<String>,
+    (limit_name, default_limit): (&'static str, u32),
+    (window_name, default_window): (&'static str, u64),
+) -> Result<RateLimitPolicy, ConfigError> {
+    RateLimitPolicy::new(
+        number(env, limit_name, default_limit)?,
+        number(env, window_name, default_window)?,
+    )
+    .map_err(|error| match error {
+        RateLimitPolicyError::Limit(_) => ConfigError::invalid(limit_name, error),
+        RateLimitPolicyError::Window(_) => ConfigError::invalid(window_name, error),
+    })
 }
 
 /// The bound on password hashing: one run per core and a 2 s deadline unless told otherwise
@@ -290,6 +354,15 @@ mod tests {
         let config = ServiceConfig::from_lookup(&lookup(&BASE)).unwrap();
         assert_eq!(config.issuer, "https://auth.example.com");
         assert_eq!(config.rate_limit, RateLimitPolicy::default());
+        assert_eq!(
+            config.api_rate_limit,
+            RateLimitPolicy::new(100, 10).unwrap()
+        );
+        assert_eq!(
+            config.api_rate_limit,
+            ServiceConfig::default_api_rate_limit()
+        );
+        assert_eq!(config.verified_token_cache, 10_000);
         assert_eq!(config.sign_in, SignInPolicy::default());
         assert_eq!(
             config.refresh_reuse_grace,
@@ -311,6 +384,21 @@ mod tests {
                 deadline: std::time::Duration::from_millis(250),
             }
         );
+    }
+
+    #[test]
+    fn the_api_limit_and_the_token_cache_are_read_apart_from_the_token_endpoints() {
+        let mut pairs = BASE.to_vec();
+        pairs.push((vars::API_RATE_LIMIT, "120"));
+        pairs.push((vars::API_RATE_LIMIT_WINDOW, "10"));
+        pairs.push((vars::VERIFIED_TOKEN_CACHE, "0"));
+        let config = ServiceConfig::from_lookup(&lookup(&pairs)).unwrap();
+        assert_eq!(
+            config.api_rate_limit,
+            RateLimitPolicy::new(120, 10).unwrap()
+        );
+        assert_eq!(config.rate_limit, RateLimitPolicy::default());
+        assert_eq!(config.verified_token_cache, 0);
     }
 
     #[test]
@@ -359,6 +447,11 @@ mod tests {
             (vars::RATE_LIMIT, "lots"),
             (vars::RATE_LIMIT, "0"),
             (vars::RATE_LIMIT_WINDOW, "0"),
+            (vars::API_RATE_LIMIT, "0"),
+            (vars::API_RATE_LIMIT, "301"),
+            (vars::API_RATE_LIMIT_WINDOW, "0"),
+            (vars::VERIFIED_TOKEN_CACHE, "100001"),
+            (vars::VERIFIED_TOKEN_CACHE, "-1"),
             (vars::LOGIN_FAILURE_LIMIT, "0"),
             (vars::LOGIN_FAILURE_WINDOW, "7200"),
             (vars::ACCOUNT_FAILURE_LIMIT, "101"),

@@ -1,13 +1,14 @@
-//! The per-address gate in front of the endpoints any client can call at will: token requests,
-//! revocation requests and sign-in attempts, each counted per client address
-//! ([`client_rate_key`]) under the process's one policy, each endpoint with a count of its own
-//! (see [`gatehouse_core::ratelimit`]).
+//! The gate in front of the endpoints any client can call at will: token requests, revocation
+//! requests and sign-in attempts, each counted per client address ([`client_rate_key`]) under
+//! the process's per-address policy, and the resource API's requests, counted per access token
+//! (its `jti`) under a policy of its own; each endpoint with a count of its own (see
+//! [`gatehouse_core::ratelimit`]).
 //!
 //! A request is refused again without a storage request while this process knows storage's
 //! refusal of its key ([`KnownRefusals`]); otherwise it costs one counted hit in storage, and a
-//! refusal is remembered. The token endpoint sends that hit together with its other reads,
-//! so it takes the gate in two halves ([`Gate::knock`], then [`Count::count`]); the others take
-//! it whole ([`Gate::admit`]).
+//! refusal is remembered. The token endpoint and the resource API send that hit together with
+//! their reads, so they take the gate in two halves ([`Gate::knock`] or [`Gate::knock_token`],
+//! then [`Count::count`]); the others take it whole ([`Gate::admit`]).
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use lambda_http::{Body, Request, Response};
 
 use crate::error::ApiError;
 use crate::http::{client_rate_key, rate_limit_headers};
+use crate::jsonapi::JsonApiError;
 use crate::observe::facts::Limit;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,17 +30,21 @@ pub enum Endpoint {
     Revoke,
     /// A sign-in form posted to `/oauth/authorize`.
     SignIn,
+    /// `GET /api/...`, counted per access token ([`Gate::knock_token`]).
+    Api,
 }
 
 impl Endpoint {
-    /// The key a request from `address` is counted under. The token endpoint's is the bare
-    /// address (its count came first: the windows stored under those keys stay valid); the
-    /// others' are prefixed, so that each endpoint has a count of its own.
-    fn key(self, address: &str) -> String {
+    /// The key a request from `caller` (an address; for the API, a token's `jti`) is counted
+    /// under. The token endpoint's is the bare address (its count came first: the windows
+    /// stored under those keys stay valid); the others' are prefixed, so that each endpoint
+    /// has a count of its own.
+    fn key(self, caller: &str) -> String {
         match self {
-            Endpoint::Token => address.to_owned(),
-            Endpoint::Revoke => format!("revoke:{address}"),
-            Endpoint::SignIn => format!("sign-in:{address}"),
+            Endpoint::Token => caller.to_owned(),
+            Endpoint::Revoke => format!("revoke:{caller}"),
+            Endpoint::SignIn => format!("sign-in:{caller}"),
+            Endpoint::Api => format!("api:{caller}"),
         }
     }
 
@@ -48,6 +54,7 @@ impl Endpoint {
             Endpoint::Token => Limit::TokenRequests,
             Endpoint::Revoke => Limit::RevokeRequests,
             Endpoint::SignIn => Limit::SignInRequests,
+            Endpoint::Api => Limit::ApiRequests,
         }
     }
 
@@ -57,20 +64,26 @@ impl Endpoint {
             Endpoint::Token => "token requests",
             Endpoint::Revoke => "revocation requests",
             Endpoint::SignIn => "sign-in attempts",
+            Endpoint::Api => "API requests",
         }
     }
 }
 
 /// The gate of one process: the windows in storage, the refusals this process remembers, the
-/// policy and the clock.
+/// policies and the clock.
 pub struct Gate {
     windows: Arc<dyn RateLimits>,
     known: Arc<KnownRefusals>,
+    /// The per-address endpoints' policy.
     policy: RateLimitPolicy,
+    /// The resource API's, per token.
+    api_policy: RateLimitPolicy,
     clock: Arc<dyn Clock>,
 }
 
 impl Gate {
+    /// A gate with `policy` for the per-address endpoints, and the API's default policy
+    /// until [`Gate::with_api_policy`] sets another.
     pub fn new(
         windows: Arc<dyn RateLimits>,
         known: Arc<KnownRefusals>,
@@ -81,7 +94,21 @@ impl Gate {
             windows,
             known,
             policy,
+            api_policy: crate::config::ServiceConfig::default_api_rate_limit(),
             clock,
+        }
+    }
+
+    /// The gate with `policy` as the resource API's, per token.
+    pub fn with_api_policy(mut self, policy: RateLimitPolicy) -> Self {
+        self.api_policy = policy;
+        self
+    }
+
+    fn policy(&self, endpoint: Endpoint) -> RateLimitPolicy {
+        match endpoint {
+            Endpoint::Api => self.api_policy,
+            Endpoint::Token | Endpoint::Revoke | Endpoint::SignIn => self.policy,
         }
     }
 
@@ -99,17 +126,27 @@ impl Gate {
     }
 
     /// The first half of [`Gate::admit`], which costs no storage request: a refusal this
-    /// process knows, or the [`Count`] to send.
+    /// process knows, or the [`Count`] to send. For the per-address endpoints: the API's
+    /// requests are counted by token ([`Gate::knock_token`]).
     pub fn knock(&self, endpoint: Endpoint, request: &Request) -> Knock<'_> {
+        self.knock_as(endpoint, client_rate_key(request))
+    }
+
+    /// [`Gate::knock`] for a resource API request made with the token whose `jti` this is (a
+    /// verified token's: the count is per token, whatever address it comes from).
+    pub fn knock_token(&self, jti: &str) -> Knock<'_> {
+        self.knock_as(Endpoint::Api, jti.to_owned())
+    }
+
+    fn knock_as(&self, endpoint: Endpoint, caller: String) -> Knock<'_> {
         let now = self.clock.now();
-        let address = client_rate_key(request);
-        let key = endpoint.key(&address);
-        match self.known.check(&key, &self.policy, now) {
+        let key = endpoint.key(&caller);
+        match self.known.check(&key, &self.policy(endpoint), now) {
             Some(outcome) => Knock::Refused(self.admission(endpoint, outcome)),
             None => Knock::Open(Count {
                 gate: self,
                 endpoint,
-                address,
+                address: caller,
                 key,
                 now,
             }),
@@ -119,7 +156,7 @@ impl Gate {
     fn admission(&self, endpoint: Endpoint, outcome: RateLimitOutcome) -> Admission {
         Admission {
             endpoint,
-            policy: self.policy,
+            policy: self.policy(endpoint),
             outcome,
         }
     }
@@ -143,7 +180,8 @@ pub struct Count<'g> {
 }
 
 impl Count<'_> {
-    /// The client address the request is counted for ([`client_rate_key`]).
+    /// The client address the request is counted for ([`client_rate_key`]); for the API, the
+    /// token's `jti`.
     pub fn address(&self) -> &str {
         &self.address
     }
@@ -158,7 +196,7 @@ impl Count<'_> {
         let gate = self.gate;
         let outcome = gate
             .windows
-            .hit_rate_limit(&self.key, &gate.policy, self.now)
+            .hit_rate_limit(&self.key, &gate.policy(self.endpoint), self.now)
             .await?;
         gate.known.remember(&self.key, &outcome, self.now);
         Ok(gate.admission(self.endpoint, outcome))
@@ -192,6 +230,27 @@ impl Admission {
             &self.policy,
             &self.outcome,
         )
+    }
+
+    /// The resource API's 429 (JSON:API), with `Retry-After` and its limit for the request
+    /// line. RFC 6585 §4: "The 429 status code indicates that the user has sent too many
+    /// requests in a given amount of time"; "The response representations SHOULD include
+    /// details explaining the condition, and MAY include a Retry-After header".
+    pub fn json_api_refusal(&self) -> JsonApiError {
+        let mut refusal = JsonApiError::new(
+            http::StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            "TOO_MANY_REQUESTS",
+            format!(
+                "too many {} with this token: at most {} in any {} seconds",
+                self.endpoint.counted(),
+                self.policy.limit,
+                self.policy.window.as_secs()
+            ),
+        )
+        .with_retry_after(self.outcome.reset_seconds.max(1));
+        refusal.limited_by = Some(self.endpoint.limit());
+        refusal
     }
 
     /// `response` with the `RateLimit-*` headers, which admitted requests' answers and
@@ -370,6 +429,53 @@ mod tests {
             assert_eq!(header(&answer, "ratelimit-remaining"), "0");
             assert_eq!(header(&answer, "ratelimit-reset"), "60");
         }
+    }
+
+    #[tokio::test]
+    async fn the_api_counts_each_token_under_its_own_policy_and_refuses_in_json_api() {
+        let windows = Arc::new(Windows::default());
+        let clock = Arc::new(ManualClock::at(START));
+        let gate = gate(&windows, 1, &clock).with_api_policy(RateLimitPolicy::new(2, 30).unwrap());
+        let admit = |jti: &'static str| {
+            let gate = &gate;
+            async move {
+                match gate.knock_token(jti) {
+                    Knock::Refused(refused) => refused,
+                    Knock::Open(count) => count.count().await.unwrap(),
+                }
+            }
+        };
+        for _ in 0..2 {
+            assert!(admit("jti-a").await.allowed());
+        }
+        // Another token has a count of its own, whatever address both come from.
+        assert!(admit("jti-b").await.allowed());
+        let refused = admit("jti-a").await;
+        assert!(!refused.allowed());
+        assert_eq!(
+            windows.keys.lock().unwrap()[..],
+            ["api:jti-a", "api:jti-a", "api:jti-b", "api:jti-a"]
+        );
+        let refusal = refused.json_api_refusal();
+        assert_eq!(refusal.code, "TOO_MANY_REQUESTS");
+        assert_eq!(
+            refusal.detail(),
+            "too many API requests with this token: at most 2 in any 30 seconds"
+        );
+        let answer = refused.stamp(refusal.into_response());
+        assert_eq!(answer.status(), 429);
+        assert_eq!(header(&answer, "content-type"), "application/vnd.api+json");
+        assert_eq!(header(&answer, "retry-after"), "30");
+        assert_eq!(header(&answer, "ratelimit-limit"), "2");
+        assert_eq!(header(&answer, "ratelimit-remaining"), "0");
+        let facts = answer.extensions().get::<crate::observe::RequestFacts>();
+        assert_eq!(
+            facts.and_then(|facts| facts.rate_limited),
+            Some(Limit::ApiRequests)
+        );
+        // Known now: refused again without a storage request.
+        assert!(!admit("jti-a").await.allowed());
+        assert_eq!(windows.hits(), 4);
     }
 
     #[tokio::test]

@@ -41,6 +41,8 @@ pub struct JsonApiError {
     pub retry_after: Option<u64>,
     /// The methods a 405 names in `Allow`.
     pub allow: Option<&'static str>,
+    /// The limit that refused the request, for the request line and the metrics.
+    pub limited_by: Option<crate::observe::facts::Limit>,
 }
 
 impl JsonApiError {
@@ -65,6 +67,7 @@ impl JsonApiError {
             challenge: None,
             retry_after: None,
             allow: None,
+            limited_by: None,
         }
     }
 
@@ -130,7 +133,9 @@ impl JsonApiError {
     pub fn into_response(self) -> Response<Body> {
         let mut response = response(self.status, &json!({ "errors": [self.object()] }));
         self.insert_headers(response.headers_mut());
-        crate::observe::RequestFacts::of(&mut response).refused(self.code.to_ascii_lowercase());
+        let facts = crate::observe::RequestFacts::of(&mut response);
+        facts.refused(self.code.to_ascii_lowercase());
+        facts.rate_limited = self.limited_by;
         response
     }
 }

@@ -45,7 +45,7 @@ impl<S: ?Sized + Concerns> Runtime<S> {
         Arc::clone(&self.store)
     }
 
-    /// The per-address gate on this process's windows, refusals, policy and clock.
+    /// The gate on this process's windows, refusals, policies and clock.
     pub fn gate(&self) -> Gate {
         Gate::new(
             self.store().rate_limits(),
@@ -53,6 +53,7 @@ impl<S: ?Sized + Concerns> Runtime<S> {
             self.config.rate_limit,
             Arc::clone(&self.clock),
         )
+        .with_api_policy(self.config.api_rate_limit)
     }
 }
 

@@ -16,6 +16,9 @@ use gatehouse_core::jwt::{AccessTokenClaims, SigningAlgorithm, VerificationKey};
 
 use crate::jsonapi::JsonApiError;
 
+mod cache;
+pub use cache::{VerifiedTokens, MAX_CACHED_TOKEN_BYTES};
+
 /// How far, in seconds, the clocks of the token function and of the API may disagree: a token
 /// is accepted up to this long after its `exp`, and with an `iat` up to this far ahead.
 pub const CLOCK_LEEWAY_SECONDS: u64 = 60;
@@ -158,7 +161,7 @@ impl BearerVerifier {
 
 /// The token of `Bearer <token>`: the scheme is case-insensitive (RFC 7235 §2.1), the token a
 /// b64token (RFC 6750 §2.1), which a JWT's base64url parts and dots always are.
-fn bearer_token(authorization_header: Option<&str>) -> Result<&str, BearerError> {
+pub(super) fn bearer_token(authorization_header: Option<&str>) -> Result<&str, BearerError> {
     let value = authorization_header.ok_or(BearerError::Missing)?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {

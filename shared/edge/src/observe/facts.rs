@@ -16,6 +16,8 @@ pub enum Limit {
     RevokeRequests,
     /// The per-address limit of sign-in attempts on `POST /oauth/authorize`.
     SignInRequests,
+    /// The per-token limit of the resource API (`GET /api/...`).
+    ApiRequests,
     /// The per-account limit of failed sign-ins and password grants.
     SignIn,
     /// The bound on password hashing: no argon2 run could start within its deadline.
@@ -28,6 +30,7 @@ impl Limit {
             Limit::TokenRequests => "token_requests",
             Limit::RevokeRequests => "revoke_requests",
             Limit::SignInRequests => "sign_in_requests",
+            Limit::ApiRequests => "api_requests",
             Limit::SignIn => "sign_in",
             Limit::PasswordHashing => "password_hashing",
         }

@@ -1,0 +1,116 @@
+"""The cost of a resource API request (issue 21): the CPU `gatehouse serve` spends on one
+`GET /api/skus?page[size]=25` on the embedded store (demo seed), with a market token (the demo
+storefront's, market:1001), under wrk at 8 connections.
+
+The figure is the server's user + system CPU time (from /proc) over the wrk run, divided by the
+requests answered 200; any other answer makes the run fail, so that no cheap refusal is in it.
+Tokens: TOKENS of them, fetched first (the token endpoint's limit raised to let them through),
+the wrk script taking them in turn. The API's per-token limit stays on, raised to 300 a second
+per token (256 tokens: room for 76,800 requests a second) (when the binary has it: `serve --help` names `--api-rate-limit`), so its check is in
+the figure and no request is refused.
+
+Runs on its own (`python3 bench/api_cost.py [--binary PATH]`, after `cargo build --release -p
+gatehouse-cli`; or `scripts/bench --api-cost`), and as part of `bench/run.py`.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from support import RELEASE, ROOT, cpu_seconds, free_port, start, stop  # noqa: E402
+
+PATH = "/api/skus?page[size]=25"
+TOKENS = 256
+CONNECTIONS = 8
+TARGET_US = 50
+TOKEN_BODY = "grant_type=client_credentials&client_id=demo-storefront&scope=market:1001"
+
+
+def token(port):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/oauth/token", data=TOKEN_BODY.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)["access_token"]
+
+
+def wrk(port, tokens, seconds):
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as file:
+        file.write("\n".join(tokens))
+        file.flush()
+        env = {**os.environ, "BENCH_PATH": PATH, "BENCH_TOKENS_FILE": file.name}
+        return run_wrk(port, env, seconds)
+
+
+def run_wrk(port, env, seconds):
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s",
+         "-s", os.path.join(ROOT, "bench", "wrk", "get_bearer.lua"), f"http://127.0.0.1:{port}"],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def measure(binary=None, seconds=10):
+    """CPU µs per request, requests per second and p50/p99 of one wrk run."""
+    binary = binary or os.path.join(RELEASE, "gatehouse")
+    port = free_port()
+    command = [binary, "serve", "--port", str(port), "--rate-limit", "300"]
+    help_text = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
+    if "--api-rate-limit" in help_text:
+        command += ["--api-rate-limit", "300", "--api-rate-limit-window", "1"]
+    server = start(command, port)
+    try:
+        tokens = [token(port) for _ in range(TOKENS)]
+        wrk(port, tokens, 1)  # warm-up: every token seen once, connections open
+        before = cpu_seconds(server.pid)
+        result = wrk(port, tokens, seconds)
+        used = cpu_seconds(server.pid) - before
+    finally:
+        stop(server)
+    if result["non_200"] or result["socket_errors"]:
+        raise SystemExit(f"wrk saw errors against /api: {result}")
+    return {
+        "path": PATH,
+        "connections": CONNECTIONS,
+        "requests_per_second": result["requests"] / result["duration_s"],
+        "p50_ms": result["p50_ms"],
+        "p99_ms": result["p99_ms"],
+        "cpu_us_per_request": used / max(result["requests"], 1) * 1e6,
+        "cores_used": used / result["duration_s"],
+    }
+
+
+def rows(figure):
+    """The figure as the benchmark table's rows: (figure, value, target)."""
+    return [(
+        f"CPU per `GET {figure['path']}` ({figure['connections']} connections, embedded)",
+        f"{figure['cpu_us_per_request']:.1f} µs ({figure['requests_per_second']:,.0f}/s, "
+        f"p50 {figure['p50_ms']:.2f} ms, p99 {figure['p99_ms']:.2f} ms)",
+        f"< {TARGET_US} µs",
+    )]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", help="the gatehouse binary (default: the release build)")
+    parser.add_argument("--seconds", type=int, default=10, help="length of the wrk run")
+    parser.add_argument("--json", help="also write the figure to this file")
+    args = parser.parse_args()
+    figure = measure(args.binary, args.seconds)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figure, f, indent=2)
+    for name, value, target in rows(figure):
+        print(f"| {name} | {value} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
