@@ -49,8 +49,9 @@ def served(prefix, figures, budget, load_label):
     if not figures.get("finished"):
         return [(prefix, unfinished(figures, budget), "")]
     rows = [(f"{prefix} {load_label}",
-             f"{figures['load_seconds']:.2f} s, peak RSS {figures['peak_bytes'] / MiB:,.1f} MiB "
-             f"(after the pages {figures['peak_after_pages_bytes'] / MiB:,.1f} MiB)", "")]
+             f"{figures['load_seconds']:.2f} s, peak RSS {figures['peak_bytes'] / MiB:,.1f} MiB; "
+             f"held after the pages (VmRSS) {figures['rss_after_pages_bytes'] / MiB:,.1f} MiB",
+             "held under 1,024 MiB at large")]
     runs = next((f["runs"] for p in figures["pages"].values() for f in p.values() if "runs" in f), 0)
     return rows + page_rows(f"{prefix} median of {runs},", figures["pages"])
 
