@@ -10,6 +10,8 @@
 //! the SKUs each one sells: linearly, whatever subsets the tokens name.
 
 pub mod changes;
+#[cfg(test)]
+mod fixtures;
 
 use std::collections::{BTreeSet, HashMap};
 

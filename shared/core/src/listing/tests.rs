@@ -1,44 +1,9 @@
+use super::fixtures::{market, price, stock};
 use super::*;
 use crate::model::Sku;
 
-fn market(id: &str, list: &str, locations: &[&str]) -> Market {
-    Market {
-        id: id.into(),
-        number: 1,
-        code: id.into(),
-        name: id.into(),
-        mode: Mode::Test,
-        active: true,
-        price_list_id: list.into(),
-        stock_location_ids: locations.iter().map(|l| l.to_string()).collect(),
-        stock_location_numbers: vec![],
-        customer_group_id: None,
-    }
-}
-
 fn listing(list: &str, locations: &[&str]) -> SkuListing {
     SkuListing::new(Mode::Test, list, locations.iter().copied()).unwrap()
-}
-
-fn price(code: &str, list: &str) -> Price {
-    Price {
-        id: format!("pr_{code}_{list}"),
-        mode: Mode::Test,
-        sku_code: code.into(),
-        price_list_id: list.into(),
-        amount_cents: 100,
-    }
-}
-
-fn stock(code: &str, location: &str) -> StockItem {
-    StockItem {
-        id: format!("si_{code}_{location}"),
-        mode: Mode::Test,
-        sku_code: code.into(),
-        stock_location_id: location.into(),
-        stock_location_number: 0,
-        quantity: 0,
-    }
 }
 
 #[test]
@@ -93,8 +58,8 @@ fn markets_sharing_a_price_list_and_locations_share_their_listings() {
 
 #[test]
 fn a_listing_shows_a_sku_priced_in_its_list_and_stocked_at_one_of_its_locations() {
-    let prices = [price("s", "eu"), price("other", "us")];
-    let stock = [stock("s", "a"), stock("other", "b")];
+    let prices = [price("s", "eu", 100), price("other", "us", 100)];
+    let stock = [stock("s", "a", 0), stock("other", "b", 0)];
     let presence = SkuPresence::of(Mode::Test, "s", &prices, &stock);
     let cases = [
         (listing("eu", &["a"]), true),
@@ -161,11 +126,11 @@ mod properties {
         (prices, stock, markets).prop_map(|(prices, stock, markets)| {
             let prices = prices
                 .into_iter()
-                .map(|(c, l)| price(CODES[c], LISTS[l]))
+                .map(|(c, l)| price(CODES[c], LISTS[l], 100))
                 .collect();
             let stock = stock
                 .into_iter()
-                .map(|(c, l)| super::stock(CODES[c], LOCATIONS[l]))
+                .map(|(c, l)| super::stock(CODES[c], LOCATIONS[l], 0))
                 .collect();
             let markets = markets
                 .into_iter()

@@ -1,43 +1,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::model::Market;
-
-fn market(id: &str, list: &str, locations: &[&str]) -> Market {
-    Market {
-        id: id.into(),
-        number: 1,
-        code: id.into(),
-        name: id.into(),
-        mode: Mode::Test,
-        active: true,
-        price_list_id: list.into(),
-        stock_location_ids: locations.iter().map(|l| l.to_string()).collect(),
-        stock_location_numbers: vec![],
-        customer_group_id: None,
-    }
-}
-
-fn price(code: &str, list: &str, cents: u64) -> Price {
-    Price {
-        id: format!("pr_{code}_{list}"),
-        mode: Mode::Test,
-        sku_code: code.into(),
-        price_list_id: list.into(),
-        amount_cents: cents,
-    }
-}
-
-fn stock(code: &str, location: &str, quantity: u64) -> StockItem {
-    StockItem {
-        id: format!("si_{code}_{location}"),
-        mode: Mode::Test,
-        sku_code: code.into(),
-        stock_location_id: location.into(),
-        stock_location_number: 0,
-        quantity,
-    }
-}
+use crate::listing::fixtures::{market, price, stock};
 
 fn group(name: &str, prices: &[(&str, u64)], stock_at: &[(&str, u64)]) -> SkuGroup {
     SkuGroup {
