@@ -45,7 +45,12 @@ from support import RELEASE, ROOT, free_port, memory, start, stop  # noqa: E402
 PAGE_SIZE = 25
 PAGES = (1, 400)
 LISTS = ("/api/skus", "/api/prices", "/api/stock_items")
-SCOPES = {"market": "market:1001", "stock location": "market:1001 stock_location:1"}
+# label: (client_id, client_secret, scope)
+SCOPES = {
+    "market": (catalog_gen.CLIENT_ID, None, "market:1001"),
+    "stock location": (catalog_gen.CLIENT_ID, None, "market:1001 stock_location:1"),
+    "all": (catalog_gen.INTEGRATION_ID, catalog_gen.INTEGRATION_SECRET, "market:all"),
+}
 MOTO_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": "us-east-1"}
 
@@ -84,9 +89,11 @@ def latencies(port, runs):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     out = {}
     try:
-        for label, scope in SCOPES.items():
-            body = urllib.parse.urlencode({"grant_type": "client_credentials", "scope": scope,
-                                           "client_id": catalog_gen.CLIENT_ID})
+        for label, (client_id, secret, scope) in SCOPES.items():
+            form = {"grant_type": "client_credentials", "scope": scope, "client_id": client_id}
+            if secret:
+                form["client_secret"] = secret
+            body = urllib.parse.urlencode(form)
             status, data, _ = request(connection, "POST", "/oauth/token", body,
                                       {"Content-Type": "application/x-www-form-urlencoded"})
             if status != 200:

@@ -13,7 +13,8 @@ Shaped like a shop: a price list per currency or region, shared by the markets t
 (market n sells from price list n mod lists); each market has stock locations of its own; a
 SKU is priced in each price list with probability 0.9, and stocked at a fixed number of
 distinct stock locations drawn at random among all of them (so the large size has exactly
-1,000,000 stock items). One test-mode sales channel (`bench-storefront`) asks for tokens.
+1,000,000 stock items). A test-mode sales channel (`bench-storefront`) and integration (`bench-integration`, for
+`market:all`) ask for tokens.
 
 The JSON is written record by record: the generator holds one SKU's records at a time, whatever
 the size. `--change-one-price` writes the same file except that the first price's amount is one
@@ -39,6 +40,9 @@ SIZES = {
 SEED = 21
 PRICED_PROBABILITY = 0.9
 CLIENT_ID = "bench-storefront"
+# An integration sees the whole environment (`market:all`): the lists long enough for page 400.
+INTEGRATION_ID = "bench-integration"
+INTEGRATION_SECRET = "bench-integration-secret-0123456789abcdefghij"
 FIRST_MARKET_NUMBER = 1001
 # ISO 4217 codes, one a price list (20 at most): the first two are those of the small size.
 CURRENCIES = ["EUR", "USD", "GBP", "CHF", "SEK", "JPY", "NOK", "DKK", "PLN", "CZK",
@@ -124,6 +128,9 @@ def generate(size, out, change_one_price=False):
     writer.collection("applications", counted("applications", [{
         "id": "app_bench_storefront", "mode": "test", "name": "Benchmark storefront",
         "kind": "sales_channel", "client_id": CLIENT_ID, "client_secret": None,
+        "token_lifetime": None, "redirect_uris": []}, {
+        "id": "app_bench_integration", "mode": "test", "name": "Benchmark integration",
+        "kind": "integration", "client_id": INTEGRATION_ID, "client_secret": INTEGRATION_SECRET,
         "token_lifetime": None, "redirect_uris": []}]))
     writer.collection("price_lists", counted("price_lists", (
         {"id": pl, "mode": "test", "name": f"Price list {n + 1} ({CURRENCIES[n]})",
