@@ -3,19 +3,18 @@
 use std::path::Path;
 use std::time::Duration;
 
-use gatehouse_core::seed::parse_seed;
 use gatehouse_edge::config::password_hashing_from_lookup;
 use gatehouse_edge::hashing::{HashingLimits, PasswordHashing};
 use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::Import;
 
-use crate::read_file;
+use crate::read_seed_file;
 
 type Failure = Box<dyn std::error::Error>;
 
 /// Loads `seed` into `table`, creating the table when it does not exist.
 pub async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), Failure> {
-    let catalog = parse_seed(&read_file(seed)?)?;
+    let (catalog, _) = read_seed_file(seed)?;
     // Every password is hashed here, through one bound (the configured runs at once, one per
     // core by default), so that writing the records out runs no argon2 of its own: unbounded,
     // importing 1,000 customers took 19.5 GB. A batch job waits its turn however long.

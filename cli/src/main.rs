@@ -10,9 +10,9 @@ use gatehouse_admin::{AdminAccess, AdminApi, AdminService, AdminToken};
 use gatehouse_cli::admin::{self, AdminCommand};
 use gatehouse_cli::banner;
 use gatehouse_cli::config::{service_config, ServeArgs};
-use gatehouse_cli::read_file;
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
+use gatehouse_cli::{read_file, read_seed_file};
 use gatehouse_core::clock::SystemClock;
 use gatehouse_core::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
 use gatehouse_core::model::Catalog;
@@ -76,13 +76,12 @@ enum KeysCommand {
 
 type Failure = Box<dyn std::error::Error>;
 
-fn read_seed(path: Option<&Path>) -> Result<(String, Catalog), Failure> {
-    let text = match path {
-        Some(path) => read_file(path)?,
-        None => DEMO_SEED.to_owned(),
-    };
-    let catalog = parse_seed(&text)?;
-    Ok((text, catalog))
+/// The seed `serve` loads, and whether it is the demo seed.
+fn read_seed(path: Option<&Path>) -> Result<(Catalog, bool), Failure> {
+    match path {
+        Some(path) => read_seed_file(path),
+        None => Ok((parse_seed(DEMO_SEED)?, true)),
+    }
 }
 
 const DEV_KEY_DIR: &str = ".gatehouse";
@@ -134,11 +133,8 @@ fn admin_api(args: &ServeArgs, runtime: &Runtime<dyn Store>) -> Result<Option<Ad
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let observer = gatehouse_edge::observe::init::serve()?;
-    let (seed_text, catalog) = read_seed(args.seed.as_deref())?;
     // The demo seed's secrets are public (they are in the repository); any other store's are not.
-    let demo_seed = seed_text == DEMO_SEED;
-    // A large seed's text is not kept while it is served.
-    drop(seed_text);
+    let (catalog, demo_seed) = read_seed(args.seed.as_deref())?;
     let config = service_config(&args, &catalog.organization)?;
     let keys = Arc::new(load_keys(&args)?);
     let store: Arc<dyn Store> = match (&args.dynamodb_endpoint, &args.table) {

@@ -115,19 +115,28 @@ impl Problems {
 
 /// Parses and checks a seed document.
 pub fn parse_seed(text: &str) -> Result<Catalog, SeedError> {
-    let deserializer = &mut serde_json::Deserializer::from_str(text);
-    let seed: SeedFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        SeedError(vec![SeedProblem {
-            path: if path == "." {
-                "(document)".into()
-            } else {
-                path
-            },
-            message: error.into_inner().to_string(),
-        }])
-    })?;
-    validate::validate(seed)
+    parse_seed_from(text.as_bytes())
+}
+
+/// [`parse_seed`] from a reader: a large seed is read as it is parsed, never held whole as
+/// text beside its records. (One way of reading for both, so that an error names the same
+/// line and column whichever way the seed came.)
+pub fn parse_seed_from(reader: impl std::io::Read) -> Result<Catalog, SeedError> {
+    let deserializer = &mut serde_json::Deserializer::from_reader(reader);
+    validate::validate(serde_path_to_error::deserialize(deserializer).map_err(unreadable)?)
+}
+
+/// A document that is not a seed's JSON, at the path where reading it stopped.
+fn unreadable(error: serde_path_to_error::Error<serde_json::Error>) -> SeedError {
+    let path = error.path().to_string();
+    SeedError(vec![SeedProblem {
+        path: if path == "." {
+            "(document)".into()
+        } else {
+            path
+        },
+        message: error.into_inner().to_string(),
+    }])
 }
 
 /// The demo seed shipped with the repository (`demo/seed.json`).
