@@ -1,10 +1,10 @@
-//! What an import changes in the catalog's lists, one SKU at a time. A SKU's records (the SKU,
-//! its prices, its stock items) are its *group*; each record stands in the lists that show it
-//! ([`entries`]). An import compares a group as stored with the group in the file and writes
-//! only the entries that differ ([`changes`]): a changed price rewrites its two entries and
+//! What an import changes in the catalog's lists. A SKU's records (the SKU, its prices, its
+//! stock items) are its *group*; each record stands in the lists that show it ([`entries`]).
+//! An import compares the entries as stored with the entries the file's groups stand as and
+//! writes only those that differ ([`diff`]): a changed price rewrites its two entries and
 //! nothing else, and a SKU that is no longer sold somewhere leaves exactly the listings that
-//! showed it. Entries are whole records and counts are differences of sets, so writing the
-//! same changes twice leaves the same lists.
+//! showed it. Entries are whole records, so writing the same changes twice leaves the same
+//! lists, and a list's count is its number of entries, never a running sum.
 
 use std::collections::BTreeMap;
 
@@ -42,7 +42,9 @@ pub enum List {
     Prices(Mode),
     /// A price list's prices, by SKU code, id.
     PricesOf(Mode, String),
-    /// A stock location's (by id) stock items, by SKU code, id.
+    /// Every stock item of an environment, by stock location number, SKU code, id.
+    Stock(Mode),
+    /// A stock location's (by id) stock items, by SKU code, id (its number is theirs).
     StockAt(Mode, String),
 }
 
@@ -56,7 +58,8 @@ pub enum Record {
 
 impl Record {
     /// Where the record stands in its lists: each list's order, ending with the id, so that no
-    /// two records of one list share a place.
+    /// two records of one list share a place. A stock item's location number is written with
+    /// 20 digits (every `u64` fits), so that places sort as numbers.
     pub fn place(&self) -> (String, String, String) {
         match self {
             Record::Sku(sku) => (sku.code.clone(), String::new(), sku.id.clone()),
@@ -65,7 +68,11 @@ impl Record {
                 price.price_list_id.clone(),
                 price.id.clone(),
             ),
-            Record::StockItem(item) => (item.sku_code.clone(), String::new(), item.id.clone()),
+            Record::StockItem(item) => (
+                format!("{:020}", item.stock_location_number),
+                item.sku_code.clone(),
+                item.id.clone(),
+            ),
         }
     }
 }
@@ -93,51 +100,38 @@ pub fn entries(group: &SkuGroup, kept: &KeptListings) -> BTreeMap<EntryKey, Reco
         add(of, Record::Price(price.clone()));
     }
     for item in &group.stock_items {
+        add(List::Stock(mode), Record::StockItem(item.clone()));
         let at = List::StockAt(mode, item.stock_location_id.clone());
         add(at, Record::StockItem(item.clone()));
     }
     entries
 }
 
-/// One write to a list.
+/// One write.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Change {
-    /// The entry is new, or its record changed.
-    Put(EntryKey, Record),
+pub enum Change<K, V> {
+    /// The entry is new, or its value changed.
+    Put(K, V),
     /// The entry goes.
-    Delete(EntryKey),
+    Delete(K),
 }
 
-/// A group as it stands among the listings kept for its markets.
-pub type Placed<'a> = (&'a SkuGroup, &'a KeptListings);
-
-/// The writes that turn the lists of `old` (as stored, among the listings kept for the stored
-/// markets; `None`: not stored) into those of `new` (as the file has it, among the listings of
-/// the file's markets; `None`: not in the file), and how each list's count changes.
-pub fn changes(old: Option<Placed>, new: Option<Placed>) -> (Vec<Change>, BTreeMap<List, i64>) {
-    let of = |placed: Option<Placed>| {
-        placed
-            .map(|(group, kept)| entries(group, kept))
-            .unwrap_or_default()
-    };
-    let (before, after) = (of(old), of(new));
+/// The writes that turn `before` (as stored) into `after` (as it should be): a put for each
+/// entry that is new or differs, a delete for each that is no longer wanted, nothing for the
+/// rest. Both maps are ordered, so this is one walk over each.
+pub fn diff<K: Ord + Clone, V: Eq + Clone>(
+    before: &BTreeMap<K, V>,
+    after: &BTreeMap<K, V>,
+) -> Vec<Change<K, V>> {
     let mut writes = Vec::new();
-    let mut counts: BTreeMap<List, i64> = BTreeMap::new();
-    for (key, record) in &after {
-        match before.get(key) {
-            Some(stored) if stored == record => {}
-            Some(_) => writes.push(Change::Put(key.clone(), record.clone())),
-            None => {
-                *counts.entry(key.0.clone()).or_default() += 1;
-                writes.push(Change::Put(key.clone(), record.clone()));
-            }
+    for (key, value) in after {
+        if before.get(key) != Some(value) {
+            writes.push(Change::Put(key.clone(), value.clone()));
         }
     }
-    for key in before.keys().filter(|key| !after.contains_key(*key)) {
-        *counts.entry(key.0.clone()).or_default() -= 1;
-        writes.push(Change::Delete(key.clone()));
-    }
-    (writes, counts)
+    let gone = before.keys().filter(|key| !after.contains_key(*key));
+    writes.extend(gone.cloned().map(Change::Delete));
+    writes
 }
 
 #[cfg(test)]

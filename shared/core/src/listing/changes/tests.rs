@@ -16,6 +16,35 @@ fn group(name: &str, prices: &[(&str, u64)], stock_at: &[(&str, u64)]) -> SkuGro
     }
 }
 
+/// A group as it stands among the listings kept for its markets.
+type Placed<'a> = (&'a SkuGroup, &'a KeptListings);
+
+/// The writes that turn the entries of `old` into those of `new` (`None`: no such group), and
+/// how each list's count moves.
+fn changes(
+    old: Option<Placed>,
+    new: Option<Placed>,
+) -> (Vec<Change<EntryKey, Record>>, BTreeMap<List, i64>) {
+    let of = |placed: Option<Placed>| {
+        placed
+            .map(|(group, kept)| entries(group, kept))
+            .unwrap_or_default()
+    };
+    let (before, after) = (of(old), of(new));
+    let writes = diff(&before, &after);
+    let mut counts: BTreeMap<List, i64> = BTreeMap::new();
+    for write in &writes {
+        match write {
+            Change::Put(key, _) if !before.contains_key(key) => {
+                *counts.entry(key.0.clone()).or_default() += 1
+            }
+            Change::Put(..) => {}
+            Change::Delete(key) => *counts.entry(key.0.clone()).or_default() -= 1,
+        }
+    }
+    (writes, counts)
+}
+
 fn kept() -> KeptListings {
     KeptListings::of(&[market("m1", "eu", &["a", "b"]), market("m2", "us", &["c"])])
 }
@@ -70,7 +99,11 @@ fn each_change_writes_only_the_entries_it_touches() {
             "a stock quantity (every quantity sells)",
             Some(sold.clone()),
             Some(group("Shirt", &[("eu", 100)], &[("a", 0)])),
-            (vec![List::StockAt(Mode::Test, "a".into())], vec![], vec![]),
+            (
+                vec![List::Stock(Mode::Test), List::StockAt(Mode::Test, "a".into())],
+                vec![],
+                vec![],
+            ),
         ),
         (
             "the SKU's name: every list that shows it",
@@ -87,9 +120,13 @@ fn each_change_writes_only_the_entries_it_touches() {
             Some(sold.clone()),
             Some(group("Shirt", &[("eu", 100)], &[("a", 1), ("b", 1)])),
             (
-                vec![listing("eu", &["b"]), List::StockAt(Mode::Test, "b".into())],
+                vec![
+                    listing("eu", &["b"]),
+                    List::Stock(Mode::Test),
+                    List::StockAt(Mode::Test, "b".into()),
+                ],
                 vec![],
-                vec![1, 1],
+                vec![1, 1, 1],
             ),
         ),
         (
@@ -123,10 +160,11 @@ fn each_change_writes_only_the_entries_it_touches() {
                     eu_a(),
                     List::Prices(Mode::Test),
                     prices_of("eu"),
+                    List::Stock(Mode::Test),
                     List::StockAt(Mode::Test, "a".into()),
                 ],
                 vec![],
-                vec![1; 6],
+                vec![1; 7],
             ),
         ),
         (
@@ -141,9 +179,10 @@ fn each_change_writes_only_the_entries_it_touches() {
                     eu_a(),
                     List::Prices(Mode::Test),
                     prices_of("eu"),
+                    List::Stock(Mode::Test),
                     List::StockAt(Mode::Test, "a".into()),
                 ],
-                vec![-1; 6],
+                vec![-1; 7],
             ),
         ),
     ];
