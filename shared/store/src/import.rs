@@ -7,6 +7,9 @@ use gatehouse_core::model::Catalog;
 
 #[async_trait]
 pub trait Import: Send + Sync {
-    /// Writes every record of a catalog, replacing records with the same ids.
+    /// Writes every record of a catalog. Applications, markets, stock locations, customer
+    /// groups, customers and users replace the records with the same ids; the catalog's SKUs,
+    /// prices and stock items replace the whole catalog of both environments, so that a record
+    /// left out of the file is gone from every list.
     async fn import(&self, catalog: &Catalog) -> Result<(), StoreError>;
 }

@@ -119,7 +119,7 @@ pub enum Change<K, V> {
 /// The writes that turn `before` (as stored) into `after` (as it should be): a put for each
 /// entry that is new or differs, a delete for each that is no longer wanted, nothing for the
 /// rest. Both maps are ordered, so this is one walk over each.
-pub fn diff<K: Ord + Clone, V: Eq + Clone>(
+pub fn diff<K: Ord + Clone, V: PartialEq + Clone>(
     before: &BTreeMap<K, V>,
     after: &BTreeMap<K, V>,
 ) -> Vec<Change<K, V>> {

@@ -1,15 +1,33 @@
-//! [`CatalogReads`] on DynamoDB, from the listings import keeps (see `catalog_items.rs`): a
-//! page is the listing's size and one `Query` on a range of positions, sent together.
+//! [`CatalogReads`] on DynamoDB, from the lists import keeps (`lists.rs`). A page of one list
+//! is its `count` item and one `Query` of the entries after the page's start, sent together;
+//! reaching page `p` by number first steps over the `(p - 1) * size` entries before it, reading
+//! their keys. A scope narrowed to several of a market's locations merges the first entries
+//! of each location's listing; its size is counted once per import generation and kept.
+
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::catalog_items::*;
 use super::keys::*;
+use super::lists::*;
+use super::reader::Reader;
 use super::DynamoStore;
-use crate::catalog::{order, page_of};
 use crate::{CatalogReads, Page, PageRequest, StoreError};
+use gatehouse_core::listing::changes::{List, Record};
+use gatehouse_core::listing::{SkuListing, SkuSource};
 use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
+
+/// The most keys one `Query` steps over when a page is reached by number.
+const SKIP_AT_ONCE: u64 = 1_000;
+
+fn sort_key_of(item: &Item) -> String {
+    match item.get("SK") {
+        Some(AttributeValue::S(sk)) => sk.clone(),
+        _ => String::new(),
+    }
+}
 
 impl DynamoStore {
     /// Every item of `partition` whose sort key is within `range`, `[from, to]` (the whole
@@ -45,7 +63,66 @@ impl DynamoStore {
         }
     }
 
-    /// Positions `[first, end)` of a listing, in order.
+    /// At most `limit` entries of `partition` after the sort key `after`, in order; only
+    /// their keys when `keys_only`. Fewer only at the list's end.
+    async fn entries_after(
+        &self,
+        partition: &str,
+        after: &str,
+        limit: u64,
+        keys_only: bool,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items: Vec<Item> = Vec::new();
+        let mut after = after.to_owned();
+        while (items.len() as u64) < limit {
+            let want = limit - items.len() as u64;
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND SK > :after")
+                .expression_attribute_values(":pk", s(partition))
+                .expression_attribute_values(":after", s(&after))
+                .limit(i32::try_from(want).unwrap_or(i32::MAX))
+                .consistent_read(true);
+            let query = if keys_only {
+                query.projection_expression("SK")
+            } else {
+                query
+            };
+            let output = query.send().await.map_err(StoreError::unavailable)?;
+            let found = output.items();
+            items.extend(found.iter().cloned());
+            let more = output.last_evaluated_key().is_some_and(|k| !k.is_empty());
+            match found.last() {
+                Some(last) if more => after = sort_key_of(last),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+
+    /// The sort key after which the entry at position `skip` stands: the key of the entry
+    /// before it, found by reading the keys of the `skip` entries first.
+    async fn start_of(&self, partition: &str, mut skip: u64) -> Result<String, StoreError> {
+        let mut after = ENTRY_PREFIX.to_owned();
+        while skip > 0 {
+            let step = skip.min(SKIP_AT_ONCE);
+            let keys = self.entries_after(partition, &after, step, true).await?;
+            match keys.last() {
+                Some(last) => after = sort_key_of(last),
+                None => break,
+            }
+            if (keys.len() as u64) < step {
+                // The list ends before the page starts: an empty page.
+                return Ok(format!("{ENTRY_PREFIX}\u{10FFFF}"));
+            }
+            skip -= step;
+        }
+        Ok(after)
+    }
+
+    /// Positions `[first, end)` of a list, in order.
     async fn positions(
         &self,
         partition: &str,
@@ -55,99 +132,130 @@ impl DynamoStore {
         if end <= first {
             return Ok(vec![]);
         }
-        let range = (position_key(first), position_key(end - 1));
-        self.query(partition, Some((&range.0, &range.1))).await
+        let after = self.start_of(partition, first).await?;
+        self.entries_after(partition, &after, end - first, false)
+            .await
     }
 
-    /// One page of a listing and its size, in one round trip.
-    async fn listing_page<T>(
+    /// One page of a list and its size, sent together.
+    async fn list_page<T>(
         &self,
-        mode: Mode,
-        listing: &str,
+        partition: String,
         page: PageRequest,
         from: fn(&Item) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
-        let partition = listing_partition(mode, listing);
         let (first, end) = page.range();
         let (count, items) = futures::future::try_join(
-            self.get(key(partition.clone(), "count".into())),
+            self.get(count_key(&partition)),
             self.positions(&partition, first, end),
         )
         .await?;
-        let record_count = count_of(count.as_ref())?;
-        let records = items.iter().map(from).collect::<Result<_, _>>()?;
+        Ok(Page {
+            records: items.iter().map(from).collect::<Result<_, _>>()?,
+            record_count: count_of(count.as_ref())?,
+        })
+    }
+
+    /// A page of the merge of several listings: the first `end` entries of each, merged by
+    /// place without repeats, cut to the page.
+    async fn merge_page(
+        &self,
+        mode: Mode,
+        listings: &[SkuListing],
+        page: PageRequest,
+    ) -> Result<Page<Sku>, StoreError> {
+        let (first, end) = page.range();
+        let heads = listings.iter().map(|listing| {
+            let partition = list_partition(&List::Listing(listing.clone()));
+            async move {
+                self.entries_after(&partition, ENTRY_PREFIX, end, false)
+                    .await
+            }
+        });
+        let (heads, record_count) = futures::future::try_join(
+            futures::future::try_join_all(heads),
+            self.merge_count(mode, listings),
+        )
+        .await?;
+        let mut merged: Vec<Item> = heads.into_iter().flatten().collect();
+        merged.sort_by_key(sort_key_of);
+        merged.dedup_by_key(|item| sort_key_of(item));
+        let records = merged
+            .iter()
+            .skip(usize::try_from(first).unwrap_or(usize::MAX))
+            .take(usize::try_from(end - first).unwrap_or(usize::MAX))
+            .map(sku_from)
+            .collect::<Result<_, _>>()?;
         Ok(Page {
             records,
             record_count,
         })
     }
 
-    /// The SKU listing of `view`, when import keeps one for it.
-    async fn sku_listing_of(&self, view: &CatalogView) -> Result<Option<String>, StoreError> {
-        let listing = match view {
-            CatalogView::All { .. } => return Ok(Some("skus".to_owned())),
-            CatalogView::Market {
-                market_id,
-                narrowed: false,
-                ..
-            } => return Ok(Some(sku_listing(market_id, None))),
-            CatalogView::Market {
-                market_id,
-                stock_location_ids,
-                ..
-            } => sku_listing(market_id, Some(stock_location_ids)),
+    /// The size of a merge: kept from an earlier request of this import generation, or
+    /// counted by reading every entry's key of each listing, and kept.
+    async fn merge_count(&self, mode: Mode, listings: &[SkuListing]) -> Result<u64, StoreError> {
+        let Some(first) = listings.first() else {
+            return Ok(0);
         };
-        let count = self
-            .get(key(
-                listing_partition(view.mode(), &listing),
-                "count".into(),
-            ))
+        let locations = listings.iter().flat_map(|l| l.stock_location_ids().iter());
+        let Some(merge) = SkuListing::new(mode, &first.price_list_id, locations) else {
+            return Ok(0);
+        };
+        let name = merge.name();
+        let found = self
+            .batch_get(vec![generation_key(mode), merge_count_key(mode, &name)])
             .await?;
-        Ok(count.map(|_| listing))
+        let number = |item: &Item, name: &str| Reader { item }.optional_number(name);
+        let mut generation = 0;
+        let mut kept = None;
+        for item in &found {
+            match sort_key_of(item) {
+                sk if sk == name => kept = Some((number(item, "n")?, number(item, "generation")?)),
+                _ => generation = number(item, "n")?.unwrap_or(0),
+            }
+        }
+        if let Some((Some(count), Some(at))) = kept {
+            if at == generation {
+                return Ok(count);
+            }
+        }
+        let mut places = BTreeSet::new();
+        for listing in listings {
+            let partition = list_partition(&List::Listing(listing.clone()));
+            let after = ENTRY_PREFIX;
+            let keys = self
+                .entries_after(&partition, after, u64::MAX, true)
+                .await?;
+            places.extend(keys.iter().map(sort_key_of));
+        }
+        let count = places.len() as u64;
+        let mut item = merge_count_key(mode, &name);
+        item.insert("n".into(), n(count));
+        item.insert("generation".into(), n(generation));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(count)
     }
 
-    /// The SKUs of a narrowed view that has no listing of its own (a subset of the locations of
-    /// a market with many): the union of its locations' listings, read whole. Its cost grows
-    /// with the SKUs sellable at those locations, the one list that does.
-    async fn union_of_location_skus(&self, view: &CatalogView) -> Result<Vec<Sku>, StoreError> {
-        let CatalogView::Market {
-            market_id,
-            stock_location_ids,
-            ..
-        } = view
-        else {
-            return Ok(vec![]);
+    /// The SKU, if `view` shows it: its entry in the view's listing, or in one of a merge's.
+    async fn shown(&self, view: &CatalogView, sku: Sku) -> Result<Option<Sku>, StoreError> {
+        let listings = match SkuSource::of(view) {
+            SkuSource::All { .. } => return Ok(Some(sku)),
+            SkuSource::Listing(listing) => vec![listing],
+            SkuSource::Merge(listings) => listings,
         };
-        let mut skus = Vec::new();
-        for location in stock_location_ids {
-            let listing = sku_listing(market_id, Some(std::slice::from_ref(location)));
-            let partition = listing_partition(view.mode(), &listing);
-            for item in self.query(&partition, Some(("n#", "n#~"))).await? {
-                skus.push(sku_from(&item)?);
-            }
-        }
-        skus.sort_by(order::skus);
-        skus.dedup_by(|a, b| a.id == b.id);
-        Ok(skus)
-    }
-
-    async fn find_sku_by(
-        &self,
-        view: &CatalogView,
-        sort_key: String,
-        matches: impl Fn(&Sku) -> bool,
-    ) -> Result<Option<Sku>, StoreError> {
-        match self.sku_listing_of(view).await? {
-            Some(listing) => {
-                let partition = listing_partition(view.mode(), &listing);
-                self.find(key(partition, sort_key), sku_from).await
-            }
-            None => Ok(self
-                .union_of_location_skus(view)
-                .await?
-                .into_iter()
-                .find(|sku| matches(sku))),
-        }
+        let place = entry_sort_key(&Record::Sku(sku.clone()).place());
+        let keys = listings
+            .into_iter()
+            .map(|l| key(list_partition(&List::Listing(l)), place.clone()))
+            .collect();
+        Ok((!self.batch_get(keys).await?.is_empty()).then_some(sku))
     }
 }
 
@@ -158,7 +266,8 @@ impl CatalogReads for DynamoStore {
         mode: Mode,
         page: PageRequest,
     ) -> Result<Page<Market>, StoreError> {
-        self.listing_page(mode, "markets", page, super::items::market_from)
+        let partition = named_partition(mode, "markets");
+        self.list_page(partition, page, super::items::market_from)
             .await
     }
 
@@ -167,18 +276,23 @@ impl CatalogReads for DynamoStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<Sku>, StoreError> {
-        match self.sku_listing_of(view).await? {
-            Some(listing) => {
-                self.listing_page(view.mode(), &listing, page, sku_from)
-                    .await
+        let list = match SkuSource::of(view) {
+            SkuSource::All { mode } => List::Skus(mode),
+            SkuSource::Listing(listing) => List::Listing(listing),
+            SkuSource::Merge(listings) => {
+                return self.merge_page(view.mode(), &listings, page).await
             }
-            None => Ok(page_of(self.union_of_location_skus(view).await?, page)),
-        }
+        };
+        self.list_page(list_partition(&list), page, sku_from).await
     }
 
     async fn find_sku(&self, view: &CatalogView, id: &str) -> Result<Option<Sku>, StoreError> {
-        self.find_sku_by(view, format!("id#{id}"), |sku| sku.id == id)
-            .await
+        let partition = named_partition(view.mode(), "sku-ids");
+        let sort_key = format!("{ENTRY_PREFIX}{id}");
+        match self.find(key(partition, sort_key), sku_from).await? {
+            Some(sku) => self.shown(view, sku).await,
+            None => Ok(None),
+        }
     }
 
     async fn find_sku_by_code(
@@ -186,8 +300,15 @@ impl CatalogReads for DynamoStore {
         view: &CatalogView,
         code: &str,
     ) -> Result<Option<Sku>, StoreError> {
-        self.find_sku_by(view, format!("code#{code}"), |sku| sku.code == code)
-            .await
+        let partition = list_partition(&List::Skus(view.mode()));
+        // Codes are unique in an environment: the entries whose place starts with the code.
+        let from = format!("{ENTRY_PREFIX}{code}{PLACE_SEPARATOR}");
+        let to = format!("{from}\u{10FFFF}");
+        let found = self.query(&partition, Some((&from, &to))).await?;
+        match found.first().map(sku_from).transpose()? {
+            Some(sku) => self.shown(view, sku).await,
+            None => Ok(None),
+        }
     }
 
     async fn list_prices(
@@ -195,11 +316,15 @@ impl CatalogReads for DynamoStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<Price>, StoreError> {
-        let listing = match view {
-            CatalogView::All { .. } => "prices".to_owned(),
-            CatalogView::Market { price_list_id, .. } => format!("prices@{price_list_id}"),
+        let list = match view {
+            CatalogView::All { mode } => List::Prices(*mode),
+            CatalogView::Market {
+                mode,
+                price_list_id,
+                ..
+            } => List::PricesOf(*mode, price_list_id.clone()),
         };
-        self.listing_page(view.mode(), &listing, page, price_from)
+        self.list_page(list_partition(&list), page, price_from)
             .await
     }
 
@@ -208,36 +333,37 @@ impl CatalogReads for DynamoStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<StockItem>, StoreError> {
-        let locations = match view {
+        let (mode, locations) = match view {
             CatalogView::All { mode } => {
-                return self.listing_page(*mode, "stock", page, stock_from).await
+                let partition = list_partition(&List::Stock(*mode));
+                return self.list_page(partition, page, stock_from).await;
             }
             CatalogView::Market {
-                stock_location_ids, ..
-            } => stock_location_ids,
+                mode,
+                stock_location_ids,
+                ..
+            } => (*mode, stock_location_ids),
         };
-        // The locations' listings one after another, by location number: their sizes in one
+        // The locations' lists one after another, by location number: their sizes in one
         // request, then the slices the page covers, together.
-        let partitions: Vec<String> = locations
+        let partitions = locations
             .iter()
-            .map(|l| listing_partition(view.mode(), &format!("stock@{l}")))
-            .collect();
-        let count_keys = partitions.iter().map(|p| key(p.clone(), "count".into()));
-        let counts = self.batch_get(count_keys.collect()).await?;
-        let mut listings: Vec<(u64, String, u64)> = Vec::new();
-        for item in &counts {
+            .map(|l| list_partition(&List::StockAt(mode, l.clone())));
+        let count_keys = partitions.map(|p| count_key(&p)).collect();
+        let mut lists: Vec<(u64, String, u64)> = Vec::new();
+        for item in &self.batch_get(count_keys).await? {
             let Some(AttributeValue::S(partition)) = item.get("PK") else {
                 continue;
             };
             let count = count_of(Some(item))?;
-            listings.push((number_of(item).unwrap_or(0), partition.clone(), count));
+            lists.push((number_of(item).unwrap_or(0), partition.clone(), count));
         }
-        listings.sort();
-        let record_count = listings.iter().map(|(_, _, count)| count).sum();
+        lists.sort();
+        let record_count = lists.iter().map(|(_, _, count)| count).sum();
         let (first, end) = page.range();
         let mut slices = Vec::new();
         let mut offset = 0u64;
-        for (_, partition, count) in &listings {
+        for (_, partition, count) in &lists {
             let (from, to) = (first.max(offset), end.min(offset + count));
             if from < to {
                 slices.push(self.positions(partition, from - offset, to - offset));

@@ -1,20 +1,22 @@
-//! Import's side of the catalog: the records in their canonical partitions, then every
-//! listing of each environment rebuilt from all the records the table holds (an import adds
-//! and updates records, so a listing is never built from one seed alone). New entries are
-//! written over the old ones first, then the keys no listing has any more are deleted, so a
-//! reader never finds a listing emptied.
+//! Import's side of the catalog: each environment's lists made those of the file's records,
+//! by writing the entries that differ from the stored ones (`lists.rs`). An import makes an
+//! environment's SKUs, prices and stock items exactly the file's.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
+use futures::{StreamExt, TryStreamExt};
 
-use super::catalog_items::*;
 use super::keys::*;
-use super::reader::Reader;
+use super::lists::*;
 use super::DynamoStore;
 use crate::StoreError;
+use gatehouse_core::listing::changes::{diff, Change};
 use gatehouse_core::model::{Catalog, Mode};
+
+/// Lists read and written at once by an import.
+const LISTS_AT_ONCE: usize = 8;
 
 /// DynamoDB's limit of requests in one BatchWriteItem.
 const BATCH_WRITE_LIMIT: usize = 25;
@@ -83,22 +85,17 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Writes the catalog's records, then rebuilds both environments' listings.
+    /// Makes each environment's lists those of the catalog's records ([`wanted_lists`]): every
+    /// list, wanted or stored, is read and only the entries that differ are written. Nothing is
+    /// assumed of what an earlier import left, so one that stopped half-way is finished by the
+    /// next, and the same file imported again writes nothing.
     pub(super) async fn import_catalog(&self, catalog: &Catalog) -> Result<(), StoreError> {
-        let canonical = |kind: &str, mode: Mode, id: &str, mut item: Item| {
-            item.extend(key(canonical_partition(kind, mode), format!("id#{id}")));
-            item
-        };
-        let skus = catalog.skus.iter();
-        let prices = catalog.prices.iter();
-        let stock = catalog.stock_items.iter();
-        let puts = skus
-            .map(|sku| canonical("SKU", sku.mode, &sku.id, sku_attributes(sku)))
-            .chain(prices.map(|p| canonical("PRICE", p.mode, &p.id, price_attributes(p))))
-            .chain(stock.map(|i| canonical("STOCK_ITEM", i.mode, &i.id, stock_attributes(i))));
-        self.batch_write(puts.collect(), vec![]).await?;
         for mode in Mode::ALL {
-            self.rebuild_listings(mode).await?;
+            let markets = self
+                .records(market_partition(mode), super::items::market_from)
+                .await?;
+            let wanted = wanted_lists(mode, catalog, &markets);
+            self.sync_lists(mode, wanted).await?;
         }
         Ok(())
     }
@@ -115,63 +112,96 @@ impl DynamoStore {
             .collect()
     }
 
-    async fn rebuild_listings(&self, mode: Mode) -> Result<(), StoreError> {
-        let markets = self
-            .records(market_partition(mode), super::items::market_from)
-            .await?;
-        let skus = self
-            .records(canonical_partition("SKU", mode), sku_from)
-            .await?;
-        let prices = self
-            .records(canonical_partition("PRICE", mode), price_from)
-            .await?;
-        let stock = self
-            .records(canonical_partition("STOCK_ITEM", mode), stock_from)
-            .await?;
-        let listings = listings(&markets, &skus, &prices, &stock);
-
-        let index_key = key(format!("LISTS#{}", mode.as_str()), "LISTS".into());
-        let previous: BTreeSet<String> = match self.get(index_key.clone()).await? {
-            Some(item) => Reader { item: &item }
-                .string_list("names")?
-                .into_iter()
-                .collect(),
-            None => BTreeSet::new(),
-        };
-        let names: BTreeSet<String> = listings.keys().cloned().collect();
-        // The index names every listing that may exist before any is written, so that an
-        // import that stops half-way leaves none that a later one would not know to clean.
-        let every: BTreeSet<String> = previous.union(&names).cloned().collect();
-        self.write_listing_index(index_key.clone(), &every).await?;
-        for name in &every {
-            let partition = listing_partition(mode, name);
-            let items = listings
-                .get(name)
-                .map(|listing| listing.items(&partition))
-                .unwrap_or_default();
-            let kept: HashSet<String> = items.iter().map(sort_key).collect();
-            let stale: Vec<Item> = self
-                .query(&partition, None)
-                .await?
-                .iter()
-                .filter(|item| !kept.contains(&sort_key(item)))
-                .map(key_of)
-                .collect();
-            self.batch_write(items, stale).await?;
+    async fn sync_lists(
+        &self,
+        mode: Mode,
+        wanted: BTreeMap<String, Wanted>,
+    ) -> Result<(), StoreError> {
+        self.next_generation(mode).await?;
+        let registry = registry_partition(mode);
+        let registered: BTreeSet<String> = self
+            .query(&registry, None)
+            .await?
+            .iter()
+            .map(sort_key)
+            .filter(|name| name.starts_with("CAT#"))
+            .collect();
+        // Every list is registered before it gets an entry, so that an import that stops
+        // half-way leaves no list the next one would not know to clean.
+        let new = wanted.keys().filter(|name| !registered.contains(*name));
+        let entries = new
+            .map(|name| key(registry.clone(), name.clone()))
+            .collect();
+        self.batch_write(entries, vec![]).await?;
+        let every: BTreeSet<&String> = registered.iter().chain(wanted.keys()).collect();
+        let mut syncs = Vec::new();
+        for partition in every {
+            syncs.push(self.sync_list(partition, wanted.get(partition)));
         }
-        self.write_listing_index(index_key, &names).await
+        futures::stream::iter(syncs)
+            .buffer_unordered(LISTS_AT_ONCE)
+            .try_collect::<Vec<()>>()
+            .await?;
+        let gone = registered.iter().filter(|name| !wanted.contains_key(*name));
+        let gone = gone
+            .map(|name| key(registry.clone(), name.clone()))
+            .collect();
+        self.batch_write(vec![], gone).await?;
+        self.next_generation(mode).await?;
+        self.forget_merge_counts(mode).await
     }
 
-    async fn write_listing_index(
-        &self,
-        mut index: Item,
-        names: &BTreeSet<String>,
-    ) -> Result<(), StoreError> {
-        index.insert("type".into(), s("listing_index"));
-        index.insert(
-            "names".into(),
-            AttributeValue::L(names.iter().map(s).collect()),
-        );
-        self.batch_write(vec![index], vec![]).await
+    /// Writes the entries of one list that differ from those wanted, then its size.
+    async fn sync_list(&self, partition: &str, wanted: Option<&Wanted>) -> Result<(), StoreError> {
+        let mut stored = BTreeMap::new();
+        let mut count = None;
+        for item in self.query(partition, None).await? {
+            match sort_key(&item) {
+                sk if sk == COUNT => count = Some(item),
+                sk => {
+                    stored.insert(sk, item);
+                }
+            }
+        }
+        let none = Wanted::default();
+        let wanted = wanted.unwrap_or(&none);
+        let (mut puts, mut deletes) = (Vec::new(), Vec::new());
+        for change in diff(&stored, &wanted.entries) {
+            match change {
+                Change::Put(_, item) => puts.push(item),
+                Change::Delete(sk) => deletes.push(key(partition.to_owned(), sk)),
+            }
+        }
+        // New and changed entries first, then the gone: a reader never finds a list emptied.
+        self.batch_write(puts, deletes).await?;
+        let size = wanted.count_item(partition);
+        match count {
+            Some(_) if wanted.entries.is_empty() => {
+                self.batch_write(vec![], vec![count_key(partition)]).await
+            }
+            Some(stored) if stored == size => Ok(()),
+            None if wanted.entries.is_empty() => Ok(()),
+            _ => self.batch_write(vec![size], vec![]).await,
+        }
+    }
+
+    async fn next_generation(&self, mode: Mode) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(generation_key(mode)))
+            .update_expression("ADD n :one")
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
+    }
+
+    /// Deletes the sizes of merges counted so far: they were counted under an older generation.
+    async fn forget_merge_counts(&self, mode: Mode) -> Result<(), StoreError> {
+        let counted = self.query(&merges_partition(mode), None).await?;
+        self.batch_write(vec![], counted.iter().map(key_of).collect())
+            .await
     }
 }

@@ -1,30 +1,48 @@
 //! The catalog's lists as items: each list ([`List`]) is a partition, each of its entries an
 //! item whose sort key is the entry's place in the list's order, and its size one `count` item.
 //! An entry has no position number, so adding or removing one moves no other: an import writes
-//! the entries that change and nothing else ([`gatehouse_core::listing::changes`]), and a page
-//! is one `Query` from the place after the previous page's last entry.
+//! the entries that differ from what is stored and nothing else (`catalog_import.rs`), and a
+//! page is one `Query` from the place after the previous page's last entry (`catalog.rs`).
 //!
-//! | item | PK | SK |
-//! |---|---|---|
-//! | entry | `CAT#<mode>#<list>` | `e#<place>` |
-//! | list size | `CAT#<mode>#<list>` | `count` (attribute `n`) |
+//! | item | PK | SK | attributes |
+//! |---|---|---|---|
+//! | entry | `CAT#<mode>#<list>` | `e#<place>` | the record's |
+//! | list size | `CAT#<mode>#<list>` | `count` | `n`; a stock location's also `number` |
+//! | list registry entry | `CATLISTS#<mode>` | the list's partition | |
+//! | import generation | `CATLISTS#<mode>` | `#generation` | `n` |
+//! | a merge's size | `CATMERGES#<mode>` | the merge's name | `n`, `generation` |
 //!
 //! Lists: `skus`, `skus@<listing name>` ([`SkuListing::name`]), `prices`, `prices@<price
-//! list>` and `stock@<stock location>`, all by id. A place is the list order's fields (SKU
-//! code, price list, record id) joined by [`PLACE_SEPARATOR`]: ids and codes have no control
-//! character (the seed's rule), so the joined keys sort as the fields do, field by field.
+//! list>`, `stock` and `stock@<stock location>` (all by id), `markets` (place: the number, 20
+//! digits) and `sku-ids` (place: the SKU's id, to find a SKU by id). A place is the list
+//! order's fields (SKU code, price list, record id; a stock item's location number first)
+//! joined by [`PLACE_SEPARATOR`]: ids and codes have no control character (the seed's rule),
+//! so the joined keys sort as the fields do, field by field.
+//!
+//! Items per record: a SKU stands in `skus`, `sku-ids` and each listing that shows it (its
+//! market's and its price list's at each location that stocks it); a price in `prices` and its
+//! list's; a stock item in `stock` and its location's. No item grows with the catalog: the
+//! registry is a partition with an item per list.
 //!
 //! [`SkuListing::name`]: gatehouse_core::listing::SkuListing::name
 
+use std::collections::{BTreeMap, HashMap};
+
 use super::catalog_items::{price_attributes, sku_attributes, stock_attributes};
+use super::items::market_attributes;
 use super::keys::*;
-use gatehouse_core::listing::changes::{List, Record};
+use gatehouse_core::listing::changes::{entries, List, Record, SkuGroup};
+use gatehouse_core::listing::KeptListings;
+use gatehouse_core::model::{Catalog, Market, Mode, Sku};
 
 /// Between the fields of a place: a control character, below every character of an id or code.
 pub(super) const PLACE_SEPARATOR: char = '\u{1}';
 
 /// The sort key of every entry begins so; `count` sorts before it.
-const ENTRY_PREFIX: &str = "e#";
+pub(super) const ENTRY_PREFIX: &str = "e#";
+
+/// The sort key of a list's size.
+pub(super) const COUNT: &str = "count";
 
 /// The partition of `list`.
 pub(super) fn list_partition(list: &List) -> String {
@@ -33,9 +51,36 @@ pub(super) fn list_partition(list: &List) -> String {
         List::Listing(listing) => (&listing.mode, format!("skus@{}", listing.name())),
         List::Prices(mode) => (mode, "prices".to_owned()),
         List::PricesOf(mode, price_list) => (mode, format!("prices@{price_list}")),
+        List::Stock(mode) => (mode, "stock".to_owned()),
         List::StockAt(mode, location) => (mode, format!("stock@{location}")),
     };
+    named_partition(*mode, &name)
+}
+
+/// The partition of the list `name` of `mode`.
+pub(super) fn named_partition(mode: Mode, name: &str) -> String {
     format!("CAT#{}#{name}", mode.as_str())
+}
+
+/// The partition naming every list an environment has (and its import generation).
+pub(super) fn registry_partition(mode: Mode) -> String {
+    format!("CATLISTS#{}", mode.as_str())
+}
+
+/// The key of an environment's import generation, which every import moves on at its start
+/// and at its end: a merge's size counted under another generation is not used.
+pub(super) fn generation_key(mode: Mode) -> Item {
+    key(registry_partition(mode), "#generation".into())
+}
+
+/// The partition of the sizes of merges of listings, each counted once per generation.
+pub(super) fn merges_partition(mode: Mode) -> String {
+    format!("CATMERGES#{}", mode.as_str())
+}
+
+/// The key of the size of the merge `name`.
+pub(super) fn merge_count_key(mode: Mode, name: &str) -> Item {
+    key(merges_partition(mode), name.to_owned())
 }
 
 /// The sort key of the entry at `place`.
@@ -44,25 +89,110 @@ pub(super) fn entry_sort_key(place: &(String, String, String)) -> String {
     format!("{ENTRY_PREFIX}{first}{PLACE_SEPARATOR}{second}{PLACE_SEPARATOR}{third}")
 }
 
-/// The first and last possible sort keys of a list's entries, for a `Query` of all of them.
-pub(super) fn entry_range() -> (String, String) {
-    (ENTRY_PREFIX.to_owned(), format!("{ENTRY_PREFIX}\u{10FFFF}"))
+/// The sort key of a market's entry in `markets`.
+pub(super) fn market_sort_key(number: u64) -> String {
+    format!("{ENTRY_PREFIX}{number:020}")
 }
 
 /// The item of `record` in `list`.
 pub(super) fn entry_item(list: &List, record: &Record) -> Item {
-    let mut item = match record {
-        Record::Sku(sku) => sku_attributes(sku),
-        Record::Price(price) => price_attributes(price),
-        Record::StockItem(stock) => stock_attributes(stock),
-    };
+    let mut item = record_attributes(record);
     item.extend(key(list_partition(list), entry_sort_key(&record.place())));
     item
 }
 
+fn record_attributes(record: &Record) -> Item {
+    match record {
+        Record::Sku(sku) => sku_attributes(sku),
+        Record::Price(price) => price_attributes(price),
+        Record::StockItem(stock) => stock_attributes(stock),
+    }
+}
+
 /// The key of `list`'s size.
-pub(super) fn count_key(list: &List) -> Item {
-    key(list_partition(list), "count".into())
+pub(super) fn count_key(partition: &str) -> Item {
+    key(partition.to_owned(), COUNT.into())
+}
+
+/// A list as an import wants it: its entries by sort key, and a stock location's number.
+#[derive(Default)]
+pub(super) struct Wanted {
+    pub entries: BTreeMap<String, Item>,
+    pub number: Option<u64>,
+}
+
+impl Wanted {
+    /// The list's `count` item.
+    pub fn count_item(&self, partition: &str) -> Item {
+        let mut item = count_key(partition);
+        item.insert("n".into(), n(self.entries.len() as u64));
+        if let Some(number) = self.number {
+            item.insert("number".into(), n(number));
+        }
+        item
+    }
+}
+
+/// Every list of `mode` as the catalog's records and the environment's `markets` make it, by
+/// partition. The seed's rules make each price and stock item name a SKU of the file; one
+/// that does not is not listed.
+pub(super) fn wanted_lists(
+    mode: Mode,
+    catalog: &Catalog,
+    markets: &[Market],
+) -> BTreeMap<String, Wanted> {
+    let mut lists: BTreeMap<String, Wanted> = BTreeMap::new();
+    let markets: Vec<Market> = markets.iter().filter(|m| m.mode == mode).cloned().collect();
+    for market in &markets {
+        let entry = lists.entry(named_partition(mode, "markets")).or_default();
+        let mut item = market_attributes(market);
+        item.extend(key(
+            named_partition(mode, "markets"),
+            market_sort_key(market.number),
+        ));
+        entry.entries.insert(market_sort_key(market.number), item);
+    }
+    let kept = KeptListings::of(&markets);
+    let mut groups: HashMap<&str, SkuGroup> = HashMap::new();
+    for sku in catalog.skus.iter().filter(|s| s.mode == mode) {
+        groups.insert(&sku.code, group_of(sku));
+        let mut item = sku_attributes(sku);
+        let sort_key = format!("{ENTRY_PREFIX}{}", sku.id);
+        item.extend(key(named_partition(mode, "sku-ids"), sort_key.clone()));
+        let ids = lists.entry(named_partition(mode, "sku-ids")).or_default();
+        ids.entries.insert(sort_key, item);
+    }
+    for price in catalog.prices.iter().filter(|p| p.mode == mode) {
+        if let Some(group) = groups.get_mut(price.sku_code.as_str()) {
+            group.prices.push(price.clone());
+        }
+    }
+    for item in catalog.stock_items.iter().filter(|s| s.mode == mode) {
+        if let Some(group) = groups.get_mut(item.sku_code.as_str()) {
+            group.stock_items.push(item.clone());
+        }
+    }
+    for group in groups.values() {
+        for ((list, place), record) in entries(group, &kept) {
+            let partition = list_partition(&list);
+            let wanted = lists.entry(partition.clone()).or_default();
+            if let (List::StockAt(..), Record::StockItem(item)) = (&list, &record) {
+                wanted.number = Some(item.stock_location_number);
+            }
+            wanted
+                .entries
+                .insert(entry_sort_key(&place), entry_item(&list, &record));
+        }
+    }
+    lists
+}
+
+fn group_of(sku: &Sku) -> SkuGroup {
+    SkuGroup {
+        sku: sku.clone(),
+        prices: vec![],
+        stock_items: vec![],
+    }
 }
 
 #[cfg(test)]
@@ -113,7 +243,7 @@ mod tests {
             assert_eq!(
                 mode_of(&partition),
                 Some(match list {
-                    List::Skus(mode) | List::Prices(mode) => mode,
+                    List::Skus(mode) | List::Prices(mode) | List::Stock(mode) => mode,
                     List::PricesOf(mode, _) | List::StockAt(mode, _) => mode,
                     List::Listing(listing) => listing.mode,
                 })
@@ -143,9 +273,8 @@ mod tests {
             places, by_fields,
             "the records above are in the lists' order"
         );
-        let (first, last) = entry_range();
-        assert!(keys.iter().all(|k| first <= *k && *k <= last));
-        assert!("count" < first.as_str());
+        assert!(keys.iter().all(|k| k.as_str() > ENTRY_PREFIX));
+        assert!(COUNT < ENTRY_PREFIX);
     }
 
     #[test]
@@ -169,7 +298,7 @@ mod tests {
             quantity: 0,
         });
         let item = entry_item(&List::StockAt(Mode::Test, "a".into()), &stock);
-        assert_eq!(item["SK"], s("e#TSHIRT\u{1}\u{1}si_1"));
+        assert_eq!(item["SK"], s("e#00000000000000000007\u{1}TSHIRT\u{1}si_1"));
         assert_eq!(item["stock_location_number"], n(7));
     }
 }

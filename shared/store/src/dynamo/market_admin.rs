@@ -1,6 +1,6 @@
 //! Enabling and disabling a market on DynamoDB. A market is stored once per name (`number#`,
-//! `code#`, `id#` in `MARKET#<mode>`) and again in its environment's `markets` listing (at its
-//! position and under `id#`): every copy carries `active`, so every copy changes, together
+//! `code#`, `id#` in `MARKET#<mode>`) and again in its environment's `markets` list (under its
+//! number): every copy carries `active`, so every copy changes, together
 //! with the audit record and its request's record, in one `TransactWriteItems`. Each copy's
 //! write is conditioned on still being this market, so a concurrent import that renamed it
 //! cancels the change rather than leaving copies that disagree.
@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::catalog_import::key_of;
-use super::catalog_items::listing_partition;
 use super::items::*;
 use super::keys::*;
+use super::lists::named_partition;
 use super::reader::Reader;
 use super::transactions::Condition;
 use super::DynamoStore;
@@ -36,7 +36,7 @@ impl DynamoStore {
 
     /// The keys of the market's entries in its environment's `markets` listing.
     async fn market_listing_keys(&self, market: &Market) -> Result<Vec<Item>, StoreError> {
-        let partition = listing_partition(market.mode, "markets");
+        let partition = named_partition(market.mode, "markets");
         let mut keys = Vec::new();
         for item in self.query(&partition, None).await? {
             let id = Reader { item: &item }.optional_string("id")?;

@@ -74,8 +74,6 @@ mod clients;
 mod customers;
 mod items;
 mod keys;
-// The catalog's lists in the new layout: read and written by the next catalog store (in progress).
-#[allow(dead_code)]
 mod lists;
 mod market_admin;
 mod rate_limits;

@@ -1,5 +1,5 @@
-//! [`CatalogReads`] in memory. The catalog's lists are kept in their orders, rebuilt whenever an
-//! import changes the records, so that a page is a slice of a list and its count the list's
+//! [`CatalogReads`] in memory. The catalog's lists are kept in their orders, rebuilt by every
+//! import (which makes the catalog the file's), so that a page is a slice of a list and its count the list's
 //! length: a request costs the page, not the catalog. Each record is held once (`Arc`); a list
 //! holds pointers. The SKU lists are the kept listings of [`gatehouse_core::listing`]: one per
 //! market's price list and locations, and one per price list and location, which a scope
@@ -31,51 +31,29 @@ pub(super) struct Catalog {
     stock_by_location: HashMap<String, Vec<Arc<StockItem>>>,
 }
 
-/// The records held and the records loaded, by id: a loaded record replaces the one held.
-/// Only the lists hold records; this map lives for one load.
-fn merged<'r, T>(
-    held: impl Iterator<Item = &'r Arc<T>>,
-    loaded: &'r [Arc<T>],
-    id: fn(&T) -> &str,
-) -> HashMap<&'r str, Arc<T>>
-where
-    T: 'r,
-{
-    let mut by_id: HashMap<&str, Arc<T>> = held.map(|r| (id(r), Arc::clone(r))).collect();
-    by_id.extend(loaded.iter().map(|r| (id(r), Arc::clone(r))));
-    by_id
-}
-
 impl Catalog {
-    /// Adds `skus`, `prices` and `stock_items`, replacing the records of the same ids, then
-    /// rebuilds the lists for `markets`. Records are moved in, not copied.
-    pub(super) fn load(
-        &mut self,
+    /// The catalog of `skus`, `prices` and `stock_items`, which replace every record held
+    /// (an import makes the catalog the file's), listed for `markets`. Records are moved in,
+    /// not copied.
+    pub(super) fn of(
         skus: Vec<Sku>,
         prices: Vec<Price>,
         stock_items: Vec<StockItem>,
         markets: &[Market],
-    ) {
-        fn arcs<T>(records: Vec<T>) -> Vec<Arc<T>> {
-            records.into_iter().map(Arc::new).collect()
+    ) -> Self {
+        fn by_id<T>(records: Vec<T>, id: fn(&T) -> String) -> HashMap<String, Arc<T>> {
+            records.into_iter().map(|r| (id(&r), Arc::new(r))).collect()
         }
-        let (skus, prices, stock_items) = (arcs(skus), arcs(prices), arcs(stock_items));
-        let skus = merged(self.skus.values().flatten(), &skus, |s: &Sku| &s.id);
-        let prices = merged(self.prices.values().flatten(), &prices, |p: &Price| &p.id);
-        let stock_items = merged(
-            self.stock_items.values().flatten(),
-            &stock_items,
-            |s: &StockItem| &s.id,
-        );
-        let built = Self::build(&skus, &prices, &stock_items, markets);
-        drop((skus, prices, stock_items));
-        *self = built;
+        let skus = by_id(skus, |s: &Sku| s.id.clone());
+        let prices = by_id(prices, |p: &Price| p.id.clone());
+        let stock_items = by_id(stock_items, |s: &StockItem| s.id.clone());
+        Self::build(&skus, &prices, &stock_items, markets)
     }
 }
 
 /// `records` grouped by `key`, each group in `order`.
 fn grouped<K: std::hash::Hash + Eq, T>(
-    records: &HashMap<&str, Arc<T>>,
+    records: &HashMap<String, Arc<T>>,
     key: impl Fn(&T) -> K,
     order: fn(&T, &T) -> Ordering,
 ) -> HashMap<K, Vec<Arc<T>>> {
@@ -95,9 +73,9 @@ fn grouped<K: std::hash::Hash + Eq, T>(
 
 impl Catalog {
     fn build(
-        sku_records: &HashMap<&str, Arc<Sku>>,
-        price_records: &HashMap<&str, Arc<Price>>,
-        stock_records: &HashMap<&str, Arc<StockItem>>,
+        sku_records: &HashMap<String, Arc<Sku>>,
+        price_records: &HashMap<String, Arc<Price>>,
+        stock_records: &HashMap<String, Arc<StockItem>>,
         markets: &[Market],
     ) -> Self {
         let skus = grouped(sku_records, |s| s.mode, order::skus);

@@ -99,7 +99,7 @@ impl MemoryStore {
         }
         let markets: Vec<Market> = records.markets.values().cloned().collect();
         let (skus, prices, stock_items) = (catalog.skus, catalog.prices, catalog.stock_items);
-        records.catalog.load(skus, prices, stock_items, &markets);
+        records.catalog = catalog::Catalog::of(skus, prices, stock_items, &markets);
         for user in &catalog.users {
             records.users.retain(|(_, id), _| *id != user.id);
             records

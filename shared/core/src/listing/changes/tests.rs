@@ -100,7 +100,10 @@ fn each_change_writes_only_the_entries_it_touches() {
             Some(sold.clone()),
             Some(group("Shirt", &[("eu", 100)], &[("a", 0)])),
             (
-                vec![List::Stock(Mode::Test), List::StockAt(Mode::Test, "a".into())],
+                vec![
+                    List::Stock(Mode::Test),
+                    List::StockAt(Mode::Test, "a".into()),
+                ],
                 vec![],
                 vec![],
             ),
