@@ -87,6 +87,7 @@ mod admin_replays;
 mod administration;
 mod authorization_codes;
 mod catalog;
+mod catalog_changes;
 mod clients;
 mod customers;
 mod import;

@@ -27,6 +27,9 @@ fn token_state(
     })
 }
 
+/// Attempts at a rotation that conflicts with others before it is answered as unavailable.
+const ROTATION_ATTEMPTS: u32 = 4;
+
 #[async_trait]
 impl RefreshTokens for DynamoStore {
     async fn create_refresh_token(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
@@ -83,9 +86,13 @@ impl RefreshTokens for DynamoStore {
         successor: &RefreshTokenRecord,
         now: UnixMillis,
     ) -> Result<Rotation, StoreError> {
-        // Two attempts: DynamoDB may cancel a transaction for a conflict with another one
-        // that itself failed, leaving the presented token still active.
-        for _ in 0..2 {
+        // A few attempts: DynamoDB may cancel a transaction for a conflict with another one
+        // still being applied or that itself failed, leaving the presented token active. Each
+        // waits a little longer, so that the rotation in flight has committed by the next.
+        for attempt in 0..ROTATION_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 * u64::from(attempt))).await;
+            }
             let family = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(family_key(&successor.family_id)))
