@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: API Gateway events, services wired on either
 //! store, a DynamoDB (moto) table per test, and an HTTP client for the local server.
 
+pub mod catalogs;
 pub mod request_log;
 
 use std::net::SocketAddr;
