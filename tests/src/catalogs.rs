@@ -150,7 +150,12 @@ where
 {
     let mut records = Vec::new();
     for number in 1..=(expected as u64).div_ceil(7) + 1 {
-        let page = load(PageRequest { number, size: 7 }).await;
+        let page = load(PageRequest {
+            number,
+            size: 7,
+            after: None,
+        })
+        .await;
         assert_eq!(page.record_count, expected as u64, "{what}, page {number}");
         records.extend(page.records);
     }

@@ -137,7 +137,8 @@ async fn view_of(
     Ok((CatalogView::of_market(&market, &scoped), Some(market)))
 }
 
-/// `page[number]`, `page[size]`, `filter[code_eq]` and the parameters to keep in links.
+/// `page[number]`, `page[size]`, `page[after]`, `filter[code_eq]` and the parameters to keep
+/// in links.
 struct Query {
     page: PageRequest,
     code_eq: Option<String>,
@@ -158,9 +159,16 @@ fn query(request: &Request) -> Result<Query, String> {
                 .ok_or_else(|| format!("{name} must be a whole number from 1 to {max}")),
         }
     };
+    let after = match params.get("page[after]") {
+        None => None,
+        Some(cursor) => Some(document::cursor_from(cursor).ok_or_else(|| {
+            "page[after] must be the value of a `next` link's page[after]".to_owned()
+        })?),
+    };
     let page = PageRequest {
         number: number("page[number]", 1, 1_000_000)?,
         size: number("page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?,
+        after,
     };
     let code_eq = params.get("filter[code_eq]").map(str::to_owned);
     let kept = code_eq
@@ -196,10 +204,12 @@ where
     F: std::future::Future<Output = Result<Page<T>, StoreError>>,
 {
     let query = query(request).map_err(bad_request)?;
-    let page = load(query.page, query.code_eq).await.map_err(unavailable)?;
+    let page = load(query.page.clone(), query.code_eq)
+        .await
+        .map_err(unavailable)?;
     Ok(document::list(
         &page,
-        query.page,
+        &query.page,
         &service.base_url,
         &query.kept,
     ))

@@ -10,16 +10,19 @@ use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
 /// The largest page a list request may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// A 1-based page of `size` records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A 1-based page of `size` records, and where the page before it ended when the client
+/// followed a `next` link ([`Page::next`]): a store that can start there reads the page alone
+/// instead of stepping over the records before it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageRequest {
     pub number: u64,
     pub size: u64,
+    pub after: Option<String>,
 }
 
 impl PageRequest {
     /// The page's records as positions `[first, end)` of the whole ordered list.
-    pub fn range(self) -> (u64, u64) {
+    pub fn range(&self) -> (u64, u64) {
         let first = (self.number.max(1) - 1).saturating_mul(self.size);
         (first, first.saturating_add(self.size))
     }
@@ -30,6 +33,9 @@ impl PageRequest {
 pub struct Page<T> {
     pub records: Vec<T>,
     pub record_count: u64,
+    /// Where the next page starts, for its request's `after`, when this store reads a page
+    /// from there more cheaply than by its number; `None` otherwise.
+    pub next: Option<String>,
 }
 
 #[async_trait]
@@ -109,5 +115,6 @@ pub fn page_of<T>(records: Vec<T>, page: PageRequest) -> Page<T> {
     Page {
         records,
         record_count,
+        next: None,
     }
 }

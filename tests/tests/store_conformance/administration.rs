@@ -370,6 +370,7 @@ async fn a_market_is_disabled_and_enabled_under_every_name_and_in_its_listing(
                 PageRequest {
                     number: 1,
                     size: 100,
+                    after: None,
                 },
             )
             .await

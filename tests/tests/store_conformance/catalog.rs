@@ -8,12 +8,17 @@ use gatehouse_core::model::{CatalogView, Market};
 use gatehouse_store::PageRequest;
 
 fn page(number: u64, size: u64) -> PageRequest {
-    PageRequest { number, size }
+    PageRequest {
+        number,
+        size,
+        after: None,
+    }
 }
 
 const ALL: PageRequest = PageRequest {
     number: 1,
     size: 100,
+    after: None,
 };
 
 async fn market(store: &dyn CatalogReads, id: &str) -> Market {

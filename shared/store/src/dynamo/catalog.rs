@@ -22,6 +22,24 @@ use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
 /// The most keys one `Query` steps over when a page is reached by number.
 const SKIP_AT_ONCE: u64 = 1_000;
 
+/// DynamoDB's limit on a sort key's size, in bytes.
+const MAX_SORT_KEY_BYTES: usize = 1024;
+
+/// The request's `after`, if it can be a place this store gave: an entry's sort key. Another
+/// is passed over (the page is then found by its number).
+fn cursor(page: &PageRequest) -> Option<&str> {
+    let after = page.after.as_deref()?;
+    (after.starts_with(ENTRY_PREFIX) && after.len() <= MAX_SORT_KEY_BYTES).then_some(after)
+}
+
+/// Where the page after `items` starts: the last one's place, when the page is full.
+fn next_after(items: &[Item], page: &PageRequest) -> Option<String> {
+    match items.last() {
+        Some(last) if items.len() as u64 == page.size => Some(sort_key_of(last)),
+        _ => None,
+    }
+}
+
 fn sort_key_of(item: &Item) -> String {
     match item.get("SK") {
         Some(AttributeValue::S(sk)) => sk.clone(),
@@ -137,7 +155,8 @@ impl DynamoStore {
             .await
     }
 
-    /// One page of a list and its size, sent together.
+    /// One page of a list and its size, sent together: from the request's cursor, or by
+    /// stepping over the entries before the page.
     async fn list_page<T>(
         &self,
         partition: String,
@@ -145,19 +164,26 @@ impl DynamoStore {
         from: fn(&Item) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
         let (first, end) = page.range();
-        let (count, items) = futures::future::try_join(
-            self.get(count_key(&partition)),
-            self.positions(&partition, first, end),
-        )
-        .await?;
+        let read = async {
+            match cursor(&page) {
+                Some(after) => {
+                    self.entries_after(&partition, after, page.size, false)
+                        .await
+                }
+                None => self.positions(&partition, first, end).await,
+            }
+        };
+        let (count, items) =
+            futures::future::try_join(self.get(count_key(&partition)), read).await?;
         Ok(Page {
             records: items.iter().map(from).collect::<Result<_, _>>()?,
             record_count: count_of(count.as_ref())?,
+            next: next_after(&items, &page),
         })
     }
 
-    /// A page of the merge of several listings: the first `end` entries of each, merged by
-    /// place without repeats, cut to the page.
+    /// A page of the merge of several listings: the entries of each from the cursor (else
+    /// its first `end`), merged by place without repeats, cut to the page.
     async fn merge_page(
         &self,
         mode: Mode,
@@ -165,12 +191,13 @@ impl DynamoStore {
         page: PageRequest,
     ) -> Result<Page<Sku>, StoreError> {
         let (first, end) = page.range();
+        let (after, skip, take) = match cursor(&page) {
+            Some(after) => (after, 0, page.size),
+            None => (ENTRY_PREFIX, first, end),
+        };
         let heads = listings.iter().map(|listing| {
             let partition = list_partition(&List::Listing(listing.clone()));
-            async move {
-                self.entries_after(&partition, ENTRY_PREFIX, end, false)
-                    .await
-            }
+            async move { self.entries_after(&partition, after, take, false).await }
         });
         let (heads, record_count) = futures::future::try_join(
             futures::future::try_join_all(heads),
@@ -180,15 +207,15 @@ impl DynamoStore {
         let mut merged: Vec<Item> = heads.into_iter().flatten().collect();
         merged.sort_by_key(sort_key_of);
         merged.dedup_by_key(|item| sort_key_of(item));
-        let records = merged
-            .iter()
-            .skip(usize::try_from(first).unwrap_or(usize::MAX))
-            .take(usize::try_from(end - first).unwrap_or(usize::MAX))
-            .map(sku_from)
-            .collect::<Result<_, _>>()?;
+        let items: Vec<Item> = merged
+            .into_iter()
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+            .take(usize::try_from(page.size).unwrap_or(usize::MAX))
+            .collect();
         Ok(Page {
-            records,
+            records: items.iter().map(sku_from).collect::<Result<_, _>>()?,
             record_count,
+            next: next_after(&items, &page),
         })
     }
 
@@ -360,25 +387,69 @@ impl CatalogReads for DynamoStore {
         }
         lists.sort();
         let record_count = lists.iter().map(|(_, _, count)| count).sum();
+        let items = match cursor(&page).and_then(|after| Some((after, location_of(after)?))) {
+            Some((after, at)) => self.stock_after(&lists, after, at, page.size).await?,
+            None => self.stock_slices(&lists, &page).await?,
+        };
+        Ok(Page {
+            records: items.iter().map(stock_from).collect::<Result<_, _>>()?,
+            record_count,
+            next: next_after(&items, &page),
+        })
+    }
+}
+
+/// The stock location number a stock item's place starts with.
+fn location_of(after: &str) -> Option<u64> {
+    after.strip_prefix(ENTRY_PREFIX)?.get(..20)?.parse().ok()
+}
+
+/// Stock locations' lists as `(number, partition, size)`, by number.
+type StockLists = [(u64, String, u64)];
+
+impl DynamoStore {
+    /// The entries of the page `page` of the lists one after another: the slices it covers,
+    /// read together.
+    async fn stock_slices(
+        &self,
+        lists: &StockLists,
+        page: &PageRequest,
+    ) -> Result<Vec<Item>, StoreError> {
         let (first, end) = page.range();
         let mut slices = Vec::new();
         let mut offset = 0u64;
-        for (_, partition, count) in &lists {
+        for (_, partition, count) in lists {
             let (from, to) = (first.max(offset), end.min(offset + count));
             if from < to {
                 slices.push(self.positions(partition, from - offset, to - offset));
             }
             offset += count;
         }
-        let records = futures::future::try_join_all(slices)
+        Ok(futures::future::try_join_all(slices)
             .await?
-            .iter()
+            .into_iter()
             .flatten()
-            .map(stock_from)
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            records,
-            record_count,
-        })
+            .collect())
+    }
+
+    /// `size` entries of the lists one after another, from the place `after` in the list of
+    /// location number `at`: the lists before it are not read.
+    async fn stock_after(
+        &self,
+        lists: &StockLists,
+        after: &str,
+        at: u64,
+        size: u64,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        for (number, partition, _) in lists.iter().filter(|(number, ..)| *number >= at) {
+            let left = size - items.len() as u64;
+            if left == 0 {
+                break;
+            }
+            let from = if *number == at { after } else { ENTRY_PREFIX };
+            items.extend(self.entries_after(partition, from, left, false).await?);
+        }
+        Ok(items)
     }
 }

@@ -199,7 +199,7 @@ impl<T: Clone> Shown<'_, T> {
     }
 
     /// A page, cloning only the page's records: the lists before it are stepped over whole.
-    fn page(&self, page: PageRequest) -> Page<T> {
+    fn page(&self, page: &PageRequest) -> Page<T> {
         let slices = self.slices();
         let record_count = slices.iter().map(|s| s.len() as u64).sum();
         let (first, end) = page.range();
@@ -214,9 +214,11 @@ impl<T: Clone> Shown<'_, T> {
             }
             offset += len;
         }
+        // Any page is a slice here: no cursor is worth keeping.
         Page {
             records,
             record_count,
+            next: None,
         }
     }
 }
@@ -242,7 +244,7 @@ impl CatalogReads for MemoryStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<Sku>, StoreError> {
-        Ok(self.records().catalog.shown_skus(view).page(page))
+        Ok(self.records().catalog.shown_skus(view).page(&page))
     }
 
     async fn find_sku(&self, view: &CatalogView, id: &str) -> Result<Option<Sku>, StoreError> {
@@ -276,7 +278,7 @@ impl CatalogReads for MemoryStore {
                 ..
             } => lists.prices_by_list.get(&(*mode, price_list_id.clone())),
         };
-        Ok(Shown::Lists(prices.into_iter().collect()).page(page))
+        Ok(Shown::Lists(prices.into_iter().collect()).page(&page))
     }
 
     async fn list_stock_items(
@@ -284,6 +286,6 @@ impl CatalogReads for MemoryStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<StockItem>, StoreError> {
-        Ok(self.records().catalog.shown_stock_items(view).page(page))
+        Ok(self.records().catalog.shown_stock_items(view).page(&page))
     }
 }

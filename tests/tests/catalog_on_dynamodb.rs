@@ -1,4 +1,5 @@
-//! Catalog imports on DynamoDB (moto), with what a shop's catalog asks of them: re-importing an
+//! The catalog on DynamoDB (moto), with what a shop's catalog asks of it. Pages followed by
+//! their `next` cursor read the page alone, however deep. Re-importing an
 //! unchanged catalog writes nothing and one changed price writes its two entries; markets past
 //! 41 with six stock locations and 36-character ids import (an item that listed every listing
 //! once passed DynamoDB's 400 KB there); and an import stopped half-way, its process gone, is
@@ -6,7 +7,7 @@
 //! from the chosen write on, no request reaches the table.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -19,11 +20,13 @@ use gatehouse_tests::*;
 use serde_json::Value;
 
 /// Counts the items a client's `BatchWriteItem` requests put or delete, and, once `stop_after`
-/// of them have been sent, lets no request through: the process is gone.
+/// of them have been sent, lets no request through: the process is gone. Records each
+/// `Query`'s `Limit` and whether it read keys only.
 #[derive(Clone, Debug)]
 struct Writes {
     items: Arc<AtomicU64>,
     stop_after: Arc<AtomicI64>,
+    queries: Arc<Mutex<Vec<(u64, bool)>>>,
 }
 
 impl Writes {
@@ -31,6 +34,7 @@ impl Writes {
         Self {
             items: Arc::default(),
             stop_after: Arc::new(AtomicI64::new(stop_after)),
+            queries: Arc::default(),
         }
     }
 
@@ -62,6 +66,12 @@ impl Intercept for Writes {
         }
         let request = context.request();
         let target = request.headers().get("x-amz-target").unwrap_or("");
+        if target.ends_with(".Query") {
+            let body: Value = serde_json::from_slice(request.body().bytes().unwrap_or_default())?;
+            let limit = body["Limit"].as_u64().unwrap_or(u64::MAX);
+            let keys_only = body["ProjectionExpression"] == "SK";
+            self.queries.lock().unwrap().push((limit, keys_only));
+        }
         if !target.ends_with("BatchWriteItem") {
             return Ok(());
         }
@@ -123,6 +133,7 @@ async fn markets_past_41_with_six_locations_and_36_character_ids_import() {
         PageRequest {
             number: 2,
             size: 25,
+            after: None,
         },
     );
     let markets = markets.await.unwrap();
@@ -166,4 +177,65 @@ async fn an_import_stopped_half_way_is_finished_by_the_next_run() {
     let store: Arc<dyn Store> = Arc::new(Writes::new(i64::MAX).store(&table).await);
     store.import(&second).await.unwrap();
     lists_are_those_of(store.as_ref(), &second).await;
+}
+
+#[tokio::test]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn a_page_followed_by_its_cursor_reads_that_page_alone() {
+    let log = Writes::new(i64::MAX);
+    let store = log.store(&fresh_table().await).await;
+    let catalog = generated(9, 20);
+    store.import(&catalog).await.unwrap();
+    let market = |id: &str| catalog.markets.iter().find(|m| m.id == id).unwrap().clone();
+    let eu = market("mkt_eu");
+    let views = [
+        CatalogView::All { mode: Mode::Test },
+        CatalogView::of_market(&eu, &[]),
+        // A merge of two locations' listings.
+        CatalogView::of_market(&eu, &eu.stock_location_ids),
+    ];
+    let size = 2;
+    for view in &views {
+        for list in ["skus", "prices", "stock_items"] {
+            let mut after = None;
+            for number in 1..=5u64 {
+                let page = PageRequest {
+                    number,
+                    size,
+                    after: after.take(),
+                };
+                log.queries.lock().unwrap().clear();
+                let read = match list {
+                    "skus" => store.list_skus(view, page).await.unwrap().next,
+                    "prices" => store.list_prices(view, page).await.unwrap().next,
+                    _ => store.list_stock_items(view, page).await.unwrap().next,
+                };
+                let queries = std::mem::take(&mut *log.queries.lock().unwrap());
+                if number > 1 {
+                    // From the cursor: no query steps over earlier entries or reads more
+                    // than a page (a merge's size was counted with page 1).
+                    assert!(
+                        queries
+                            .iter()
+                            .all(|(limit, keys_only)| *limit <= size && !keys_only),
+                        "{list} of {view:?}, page {number}: {queries:?}"
+                    );
+                }
+                match read {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+    }
+    // Page 5 by its number alone steps over the 8 entries before it, reading their keys.
+    log.queries.lock().unwrap().clear();
+    let page = PageRequest {
+        number: 5,
+        size,
+        after: None,
+    };
+    store.list_skus(&views[0], page).await.unwrap();
+    let queries = std::mem::take(&mut *log.queries.lock().unwrap());
+    assert_eq!(queries, [(8, true), (size, false)]);
 }
