@@ -44,7 +44,7 @@ pub use authorization_codes::{AuthorizationCodes, Redemption};
 pub use catalog::{CatalogReads, Page, PageRequest};
 pub use clients::{ClientWithScope, Clients};
 pub use customers::Customers;
-pub use import::Import;
+pub use import::{Import, ImportProgress, ProgressSink};
 pub use rate_limits::RateLimits;
 pub use refresh_tokens::{RefreshTokens, Rotation};
 pub use replays::{AdminOutcome, ChangeRequest, ReplayRecord};

@@ -3,6 +3,7 @@
 //! environment's SKUs, prices and stock items exactly the file's.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
@@ -11,7 +12,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::keys::*;
 use super::lists::*;
 use super::DynamoStore;
-use crate::StoreError;
+use crate::{ImportProgress, StoreError};
 use gatehouse_core::listing::changes::{diff, Change};
 use gatehouse_core::model::{Catalog, Mode};
 
@@ -90,14 +91,33 @@ impl DynamoStore {
     /// assumed of what an earlier import left, so one that stopped half-way is finished by the
     /// next, and the same file imported again writes nothing.
     pub(super) async fn import_catalog(&self, catalog: &Catalog) -> Result<(), StoreError> {
+        let mut wanted = Vec::new();
         for mode in Mode::ALL {
             let markets = self
                 .records(market_partition(mode), super::items::market_from)
                 .await?;
-            let wanted = wanted_lists(mode, catalog, &markets);
-            self.sync_lists(mode, wanted).await?;
+            wanted.push((mode, wanted_lists(mode, catalog, &markets)));
         }
+        let lists = wanted.iter().flat_map(|(_, lists)| lists.values());
+        let progress = Mutex::new(ImportProgress {
+            lists_total: lists.clone().count() as u64,
+            entries_total: lists.map(|list| list.entries.len() as u64).sum(),
+            ..ImportProgress::default()
+        });
+        for (mode, lists) in wanted {
+            self.sync_lists(mode, lists, &progress).await?;
+        }
+        self.tell(&progress, |_| {});
         Ok(())
+    }
+
+    /// Updates the import's progress and tells the sink, if there is one.
+    fn tell(&self, progress: &Mutex<ImportProgress>, update: impl FnOnce(&mut ImportProgress)) {
+        let mut progress = progress.lock().unwrap_or_else(|e| e.into_inner());
+        update(&mut progress);
+        if let Some(sink) = &self.progress {
+            sink(&progress);
+        }
     }
 
     async fn records<T>(
@@ -116,6 +136,7 @@ impl DynamoStore {
         &self,
         mode: Mode,
         wanted: BTreeMap<String, Wanted>,
+        progress: &Mutex<ImportProgress>,
     ) -> Result<(), StoreError> {
         self.next_generation(mode).await?;
         let registry = registry_partition(mode);
@@ -134,9 +155,12 @@ impl DynamoStore {
             .collect();
         self.batch_write(entries, vec![]).await?;
         let every: BTreeSet<&String> = registered.iter().chain(wanted.keys()).collect();
+        // Lists stored but no longer wanted are compared (and emptied) too.
+        let gone = (every.len() - wanted.len()) as u64;
+        self.tell(progress, |p| p.lists_total += gone);
         let mut syncs = Vec::new();
         for partition in every {
-            syncs.push(self.sync_list(partition, wanted.get(partition)));
+            syncs.push(self.sync_list(partition, wanted.get(partition), progress));
         }
         futures::stream::iter(syncs)
             .buffer_unordered(LISTS_AT_ONCE)
@@ -152,7 +176,12 @@ impl DynamoStore {
     }
 
     /// Writes the entries of one list that differ from those wanted, then its size.
-    async fn sync_list(&self, partition: &str, wanted: Option<&Wanted>) -> Result<(), StoreError> {
+    async fn sync_list(
+        &self,
+        partition: &str,
+        wanted: Option<&Wanted>,
+        progress: &Mutex<ImportProgress>,
+    ) -> Result<(), StoreError> {
         let mut stored = BTreeMap::new();
         let mut count = None;
         for item in self.query(partition, None).await? {
@@ -173,16 +202,28 @@ impl DynamoStore {
             }
         }
         // New and changed entries first, then the gone: a reader never finds a list emptied.
+        let (put, deleted) = (puts.len() as u64, deletes.len() as u64);
         self.batch_write(puts, deletes).await?;
         let size = wanted.count_item(partition);
-        match count {
+        let (size_put, size_deleted) = match count {
             Some(_) if wanted.entries.is_empty() => {
-                self.batch_write(vec![], vec![count_key(partition)]).await
+                self.batch_write(vec![], vec![count_key(partition)]).await?;
+                (0, 1)
             }
-            Some(stored) if stored == size => Ok(()),
-            None if wanted.entries.is_empty() => Ok(()),
-            _ => self.batch_write(vec![size], vec![]).await,
-        }
+            Some(stored) if stored == size => (0, 0),
+            None if wanted.entries.is_empty() => (0, 0),
+            _ => {
+                self.batch_write(vec![size], vec![]).await?;
+                (1, 0)
+            }
+        };
+        self.tell(progress, |p| {
+            p.lists_done += 1;
+            p.entries_done += wanted.entries.len() as u64;
+            p.put += put + size_put;
+            p.deleted += deleted + size_deleted;
+        });
+        Ok(())
     }
 
     async fn next_generation(&self, mode: Mode) -> Result<(), StoreError> {

@@ -107,6 +107,8 @@ pub struct DynamoStore {
     /// The most places of a rate-limit window named in one condition (see
     /// `rate_limits::all_times_at_or_before`).
     places_in_one_condition: u32,
+    /// Told how a catalog import is going (`gatehouse import`'s progress line).
+    progress: Option<crate::ProgressSink>,
 }
 
 impl DynamoStore {
@@ -115,7 +117,14 @@ impl DynamoStore {
             client,
             table: table.into(),
             places_in_one_condition: rate_limits::MAX_LIMIT_IN_ONE_CONDITION,
+            progress: None,
         }
+    }
+
+    /// Tells `sink` how each catalog import goes, after each list it has compared and written.
+    pub fn with_import_progress(mut self, sink: crate::ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
     }
 
     /// Names at most `places` places of a rate-limit window in one condition (at most 200, the
