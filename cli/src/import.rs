@@ -77,6 +77,25 @@ pub async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<
     Ok(())
 }
 
+/// Prints what importing `seed` into an empty table would write of its catalog, writing
+/// nothing.
+pub fn plan(seed: &Path) -> Result<(), Failure> {
+    let (catalog, _) = read_seed_file(seed)?;
+    let plan = dynamo::plan_import(&catalog);
+    println!(
+        "Catalog: {} SKUs, {} prices, {} stock items in {} lists: a full import writes {} items ({} entries, and a size and a registry entry per list), {} bytes, {} write units; nothing was written",
+        thousands(catalog.skus.len() as u64),
+        thousands(catalog.prices.len() as u64),
+        thousands(catalog.stock_items.len() as u64),
+        thousands(plan.lists),
+        thousands(plan.items),
+        thousands(plan.entries),
+        thousands(plan.bytes),
+        thousands(plan.write_units),
+    );
+    Ok(())
+}
+
 /// The progress line: lists and entries compared, their rate, what was written, and the time
 /// left at that rate.
 fn progress_line(progress: &ImportProgress, elapsed: Duration) -> String {

@@ -45,8 +45,12 @@ enum Command {
         /// A local DynamoDB API (e.g. moto); without it, the AWS default chain decides.
         #[arg(long)]
         dynamodb_endpoint: Option<String>,
+        #[arg(long, required_unless_present = "plan")]
+        table: Option<String>,
+        /// Write nothing: print the catalog items, bytes and write units that importing the
+        /// seed into an empty table would write.
         #[arg(long)]
-        table: String,
+        plan: bool,
     },
     /// Make and show signing keys.
     #[command(subcommand)]
@@ -282,7 +286,14 @@ async fn main() -> ExitCode {
             seed,
             dynamodb_endpoint,
             table,
-        } => gatehouse_cli::import::import(&seed, dynamodb_endpoint.as_deref(), &table).await,
+            plan,
+        } => match (plan, table) {
+            (true, _) => gatehouse_cli::import::plan(&seed),
+            (false, Some(table)) => {
+                gatehouse_cli::import::import(&seed, dynamodb_endpoint.as_deref(), &table).await
+            }
+            (false, None) => Err("import needs --table (or --plan)".into()),
+        },
         Command::Keys(KeysCommand::Public { files, one_line }) => public_keys(&files, one_line),
         Command::Admin(command) => admin::run(command, &mut std::io::stdout()).await,
         Command::Keys(KeysCommand::Generate { algorithm }) => {

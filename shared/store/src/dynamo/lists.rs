@@ -134,33 +134,59 @@ impl Wanted {
 }
 
 /// Every list of `mode` as the catalog's records and the environment's `markets` make it, by
-/// partition. The seed's rules make each price and stock item name a SKU of the file; one
-/// that does not is not listed.
+/// partition.
 pub(super) fn wanted_lists(
     mode: Mode,
     catalog: &Catalog,
     markets: &[Market],
 ) -> BTreeMap<String, Wanted> {
     let mut lists: BTreeMap<String, Wanted> = BTreeMap::new();
+    each_wanted_entry(
+        mode,
+        catalog,
+        markets,
+        |partition, sort_key, item, number| {
+            let wanted = lists.entry(partition).or_default();
+            if number.is_some() {
+                wanted.number = number;
+            }
+            wanted.entries.insert(sort_key, item);
+        },
+    );
+    lists
+}
+
+/// Each entry of the lists of `mode` that the catalog's records and the environment's
+/// `markets` make: its partition, sort key, item, and for a stock location's list the
+/// location's number. The seed's rules make each price and stock item name a SKU of the file;
+/// one that does not is not listed.
+pub(super) fn each_wanted_entry(
+    mode: Mode,
+    catalog: &Catalog,
+    markets: &[Market],
+    mut visit: impl FnMut(String, String, Item, Option<u64>),
+) {
     let markets: Vec<Market> = markets.iter().filter(|m| m.mode == mode).cloned().collect();
     for market in &markets {
-        let entry = lists.entry(named_partition(mode, "markets")).or_default();
-        let mut item = market_attributes(market);
-        item.extend(key(
+        let (partition, sort_key) = (
             named_partition(mode, "markets"),
             market_sort_key(market.number),
-        ));
-        entry.entries.insert(market_sort_key(market.number), item);
+        );
+        let mut item = market_attributes(market);
+        item.extend(key(partition.clone(), sort_key.clone()));
+        visit(partition, sort_key, item, None);
     }
     let kept = KeptListings::of(&markets);
     let mut groups: HashMap<&str, SkuGroup> = HashMap::new();
     for sku in catalog.skus.iter().filter(|s| s.mode == mode) {
         groups.insert(&sku.code, group_of(sku));
+        let (partition, sort_key) = (
+            named_partition(mode, "sku-ids"),
+            format!("{ENTRY_PREFIX}{}", sku.id),
+        );
         let mut item = sku_attributes(sku);
-        let sort_key = format!("{ENTRY_PREFIX}{}", sku.id);
-        item.extend(key(named_partition(mode, "sku-ids"), sort_key.clone()));
-        let ids = lists.entry(named_partition(mode, "sku-ids")).or_default();
-        ids.entries.insert(sort_key, item);
+        item.extend(key(partition.clone(), sort_key.clone()));
+        visit(partition, sort_key, item, None);
     }
     for price in catalog.prices.iter().filter(|p| p.mode == mode) {
         if let Some(group) = groups.get_mut(price.sku_code.as_str()) {
@@ -174,17 +200,14 @@ pub(super) fn wanted_lists(
     }
     for group in groups.values() {
         for ((list, place), record) in entries(group, &kept) {
-            let partition = list_partition(&list);
-            let wanted = lists.entry(partition.clone()).or_default();
-            if let (List::StockAt(..), Record::StockItem(item)) = (&list, &record) {
-                wanted.number = Some(item.stock_location_number);
-            }
-            wanted
-                .entries
-                .insert(entry_sort_key(&place), entry_item(&list, &record));
+            let number = match (&list, &record) {
+                (List::StockAt(..), Record::StockItem(item)) => Some(item.stock_location_number),
+                _ => None,
+            };
+            let item = entry_item(&list, &record);
+            visit(list_partition(&list), entry_sort_key(&place), item, number);
         }
     }
-    lists
 }
 
 fn group_of(sku: &Sku) -> SkuGroup {

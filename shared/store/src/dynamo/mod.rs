@@ -72,6 +72,7 @@ mod catalog_items;
 mod client;
 mod clients;
 mod customers;
+mod import_plan;
 mod items;
 mod keys;
 mod lists;
@@ -92,6 +93,7 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 use aws_sdk_dynamodb::Client;
 
 pub use client::{client, MAX_ATTEMPTS};
+pub use import_plan::{item_size, plan_import, ImportPlan};
 pub use keys::TTL_ATTRIBUTE;
 pub use reach::Unreachable;
 
