@@ -306,12 +306,16 @@ async fn following_next_links_reads_the_pages_their_numbers_name(store: Arc<dyn 
     for token in &tokens {
         for list in ["skus", "prices", "stock_items"] {
             let mut numbered = Vec::new();
-            for number in 1..=10 {
-                let path = format!("/api/{list}?page[size]=1&page[number]={number}");
-                numbered.extend(api.ids(token, &path).await);
+            for number in 1.. {
+                let path = format!("/api/{list}?page[size]=2&page[number]={number}");
+                let ids = api.ids(token, &path).await;
+                if ids.is_empty() {
+                    break;
+                }
+                numbered.extend(ids);
             }
             let mut followed = Vec::new();
-            let mut next = Some(format!("{ISSUER}/api/{list}?page[size]=1"));
+            let mut next = Some(format!("{ISSUER}/api/{list}?page[size]=2"));
             while let Some(link) = next.take() {
                 let path = link.strip_prefix(ISSUER).unwrap().to_owned();
                 let body = body_json(&api.get(Some(token), &path).await);

@@ -1,7 +1,7 @@
 //! What an import changes in the catalog's lists. A SKU's records (the SKU, its prices, its
 //! stock items) are its *group*; each record stands in the lists that show it ([`entries`]).
 //! An import compares the entries as stored with the entries the file's groups stand as and
-//! writes only those that differ ([`diff`]): a changed price rewrites its two entries and
+//! writes only those that differ: a changed price rewrites its two entries and
 //! nothing else, and a SKU that is no longer sold somewhere leaves exactly the listings that
 //! showed it. Entries are whole records, so writing the same changes twice leaves the same
 //! lists, and a list's count is its number of entries, never a running sum.
@@ -105,33 +105,6 @@ pub fn entries(group: &SkuGroup, kept: &KeptListings) -> BTreeMap<EntryKey, Reco
         add(at, Record::StockItem(item.clone()));
     }
     entries
-}
-
-/// One write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Change<K, V> {
-    /// The entry is new, or its value changed.
-    Put(K, V),
-    /// The entry goes.
-    Delete(K),
-}
-
-/// The writes that turn `before` (as stored) into `after` (as it should be): a put for each
-/// entry that is new or differs, a delete for each that is no longer wanted, nothing for the
-/// rest. Both maps are ordered, so this is one walk over each.
-pub fn diff<K: Ord + Clone, V: PartialEq + Clone>(
-    before: &BTreeMap<K, V>,
-    after: &BTreeMap<K, V>,
-) -> Vec<Change<K, V>> {
-    let mut writes = Vec::new();
-    for (key, value) in after {
-        if before.get(key) != Some(value) {
-            writes.push(Change::Put(key.clone(), value.clone()));
-        }
-    }
-    let gone = before.keys().filter(|key| !after.contains_key(*key));
-    writes.extend(gone.cloned().map(Change::Delete));
-    writes
 }
 
 #[cfg(test)]

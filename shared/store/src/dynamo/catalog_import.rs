@@ -13,11 +13,13 @@ use super::keys::*;
 use super::lists::*;
 use super::DynamoStore;
 use crate::{ImportProgress, StoreError};
-use gatehouse_core::listing::changes::{diff, Change};
 use gatehouse_core::model::{Catalog, Mode};
 
 /// Lists read and written at once by an import.
 const LISTS_AT_ONCE: usize = 8;
+
+/// The most new or changed entries a list's comparison holds before writing them.
+const WRITES_HELD: usize = 1_000;
 
 /// DynamoDB's limit of requests in one BatchWriteItem.
 const BATCH_WRITE_LIMIT: usize = 25;
@@ -175,34 +177,66 @@ impl DynamoStore {
         self.forget_merge_counts(mode).await
     }
 
-    /// Writes the entries of one list that differ from those wanted, then its size.
+    /// Writes the entries of one list that differ from those wanted, then its size. The stored
+    /// list is read a page at a time and walked beside the wanted one (both are in sort-key
+    /// order), so that only the writes are held, never the list.
     async fn sync_list(
         &self,
         partition: &str,
         wanted: Option<&Wanted>,
         progress: &Mutex<ImportProgress>,
     ) -> Result<(), StoreError> {
-        let mut stored = BTreeMap::new();
-        let mut count = None;
-        for item in self.query(partition, None).await? {
-            match sort_key(&item) {
-                sk if sk == COUNT => count = Some(item),
-                sk => {
-                    stored.insert(sk, item);
-                }
-            }
-        }
         let none = Wanted::default();
         let wanted = wanted.unwrap_or(&none);
+        let mut want = wanted.entries.iter().peekable();
         let (mut puts, mut deletes) = (Vec::new(), Vec::new());
-        for change in diff(&stored, &wanted.entries) {
-            match change {
-                Change::Put(_, item) => puts.push(item),
-                Change::Delete(sk) => deletes.push(key(partition.to_owned(), sk)),
+        let (mut put, mut count) = (0u64, None);
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(partition))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::unavailable)?;
+            for stored in page.items() {
+                let sk = sort_key(stored);
+                if sk == COUNT {
+                    count = Some(stored.clone());
+                    continue;
+                }
+                // Wanted entries before this stored one are new.
+                while let Some((new, entry)) = want.next_if(|(w, _)| w.as_str() < sk.as_str()) {
+                    puts.push(entry.item(partition, new));
+                }
+                match want.next_if(|(w, _)| **w == sk) {
+                    Some((_, entry)) => {
+                        let item = entry.item(partition, &sk);
+                        if item != *stored {
+                            puts.push(item);
+                        }
+                    }
+                    None => deletes.push(key(partition.to_owned(), sk)),
+                }
+            }
+            if puts.len() >= WRITES_HELD {
+                put += puts.len() as u64;
+                self.batch_write(std::mem::take(&mut puts), vec![]).await?;
+            }
+            match page.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
             }
         }
+        puts.extend(want.map(|(sk, entry)| entry.item(partition, sk)));
+        put += puts.len() as u64;
+        let deleted = deletes.len() as u64;
         // New and changed entries first, then the gone: a reader never finds a list emptied.
-        let (put, deleted) = (puts.len() as u64, deletes.len() as u64);
         self.batch_write(puts, deletes).await?;
         let size = wanted.count_item(partition);
         let (size_put, size_deleted) = match count {

@@ -42,8 +42,8 @@ pub fn plan_import(catalog: &Catalog) -> ImportPlan {
             mode,
             catalog,
             &catalog.markets,
-            |partition, _, item, number| {
-                plan.add(&item);
+            |partition, sort_key, entry, number| {
+                plan.add(&entry.item(&partition, &sort_key));
                 plan.entries += 1;
                 let list = lists.entry(partition).or_default();
                 list.0 += 1;

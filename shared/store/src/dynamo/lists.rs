@@ -95,17 +95,30 @@ pub(super) fn market_sort_key(number: u64) -> String {
 }
 
 /// The item of `record` in `list`.
-pub(super) fn entry_item(list: &List, record: &Record) -> Item {
-    let mut item = record_attributes(record);
-    item.extend(key(list_partition(list), entry_sort_key(&record.place())));
-    item
+#[cfg(test)]
+fn entry_item(list: &List, record: &Record) -> Item {
+    Entry::Record(record.clone()).item(&list_partition(list), &entry_sort_key(&record.place()))
 }
 
-fn record_attributes(record: &Record) -> Item {
-    match record {
-        Record::Sku(sku) => sku_attributes(sku),
-        Record::Price(price) => price_attributes(price),
-        Record::StockItem(stock) => stock_attributes(stock),
+/// What an entry holds, kept as the record itself until its item is written or compared: a
+/// record's attributes take several times its size as an item.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Entry {
+    Record(Record),
+    Market(Market),
+}
+
+impl Entry {
+    /// The entry's item under `partition` and `sort_key`.
+    pub fn item(&self, partition: &str, sort_key: &str) -> Item {
+        let mut item = match self {
+            Entry::Record(Record::Sku(sku)) => sku_attributes(sku),
+            Entry::Record(Record::Price(price)) => price_attributes(price),
+            Entry::Record(Record::StockItem(stock)) => stock_attributes(stock),
+            Entry::Market(market) => market_attributes(market),
+        };
+        item.extend(key(partition.to_owned(), sort_key.to_owned()));
+        item
     }
 }
 
@@ -117,7 +130,7 @@ pub(super) fn count_key(partition: &str) -> Item {
 /// A list as an import wants it: its entries by sort key, and a stock location's number.
 #[derive(Default)]
 pub(super) struct Wanted {
-    pub entries: BTreeMap<String, Item>,
+    pub entries: BTreeMap<String, Entry>,
     pub number: Option<u64>,
 }
 
@@ -157,14 +170,14 @@ pub(super) fn wanted_lists(
 }
 
 /// Each entry of the lists of `mode` that the catalog's records and the environment's
-/// `markets` make: its partition, sort key, item, and for a stock location's list the
+/// `markets` make: its partition, sort key, what it holds, and for a stock location's list the
 /// location's number. The seed's rules make each price and stock item name a SKU of the file;
 /// one that does not is not listed.
 pub(super) fn each_wanted_entry(
     mode: Mode,
     catalog: &Catalog,
     markets: &[Market],
-    mut visit: impl FnMut(String, String, Item, Option<u64>),
+    mut visit: impl FnMut(String, String, Entry, Option<u64>),
 ) {
     let markets: Vec<Market> = markets.iter().filter(|m| m.mode == mode).cloned().collect();
     for market in &markets {
@@ -172,9 +185,7 @@ pub(super) fn each_wanted_entry(
             named_partition(mode, "markets"),
             market_sort_key(market.number),
         );
-        let mut item = market_attributes(market);
-        item.extend(key(partition.clone(), sort_key.clone()));
-        visit(partition, sort_key, item, None);
+        visit(partition, sort_key, Entry::Market(market.clone()), None);
     }
     let kept = KeptListings::of(&markets);
     let mut groups: HashMap<&str, SkuGroup> = HashMap::new();
@@ -184,9 +195,8 @@ pub(super) fn each_wanted_entry(
             named_partition(mode, "sku-ids"),
             format!("{ENTRY_PREFIX}{}", sku.id),
         );
-        let mut item = sku_attributes(sku);
-        item.extend(key(partition.clone(), sort_key.clone()));
-        visit(partition, sort_key, item, None);
+        let entry = Entry::Record(Record::Sku(sku.clone()));
+        visit(partition, sort_key, entry, None);
     }
     for price in catalog.prices.iter().filter(|p| p.mode == mode) {
         if let Some(group) = groups.get_mut(price.sku_code.as_str()) {
@@ -204,8 +214,8 @@ pub(super) fn each_wanted_entry(
                 (List::StockAt(..), Record::StockItem(item)) => Some(item.stock_location_number),
                 _ => None,
             };
-            let item = entry_item(&list, &record);
-            visit(list_partition(&list), entry_sort_key(&place), item, number);
+            let entry = Entry::Record(record);
+            visit(list_partition(&list), entry_sort_key(&place), entry, number);
         }
     }
 }

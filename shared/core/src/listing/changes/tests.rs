@@ -16,6 +16,33 @@ fn group(name: &str, prices: &[(&str, u64)], stock_at: &[(&str, u64)]) -> SkuGro
     }
 }
 
+/// One write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Change<K, V> {
+    /// The entry is new, or its value changed.
+    Put(K, V),
+    /// The entry goes.
+    Delete(K),
+}
+
+/// The writes that turn `before` (as stored) into `after` (as it should be): a put for each
+/// entry that is new or differs, a delete for each that is no longer wanted, nothing for the
+/// rest. Both maps are ordered, so this is one walk over each.
+fn diff<K: Ord + Clone, V: PartialEq + Clone>(
+    before: &BTreeMap<K, V>,
+    after: &BTreeMap<K, V>,
+) -> Vec<Change<K, V>> {
+    let mut writes = Vec::new();
+    for (key, value) in after {
+        if before.get(key) != Some(value) {
+            writes.push(Change::Put(key.clone(), value.clone()));
+        }
+    }
+    let gone = before.keys().filter(|key| !after.contains_key(*key));
+    writes.extend(gone.cloned().map(Change::Delete));
+    writes
+}
+
 /// A group as it stands among the listings kept for its markets.
 type Placed<'a> = (&'a SkuGroup, &'a KeptListings);
 
