@@ -77,19 +77,26 @@ pub async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<
     Ok(())
 }
 
-/// Prints what importing `seed` into an empty table would write of its catalog, writing
-/// nothing.
-pub fn plan(seed: &Path) -> Result<(), Failure> {
+/// Prints what importing `seed` would write of its catalog into an empty table, or into one
+/// that holds `against`, writing nothing.
+pub fn plan(seed: &Path, against: Option<&Path>) -> Result<(), Failure> {
     let (catalog, _) = read_seed_file(seed)?;
-    let plan = dynamo::plan_import(&catalog);
+    let (plan, into) = match against {
+        None => (dynamo::plan_import(&catalog), "an empty table".to_owned()),
+        Some(old) => {
+            let (old_catalog, _) = read_seed_file(old)?;
+            let into = format!("a table holding {}", old.display());
+            (dynamo::plan_change(&old_catalog, &catalog), into)
+        }
+    };
     println!(
-        "Catalog: {} SKUs, {} prices, {} stock items in {} lists: a full import writes {} items ({} entries, and a size and a registry entry per list), {} bytes, {} write units; nothing was written",
+        "Catalog: {} SKUs, {} prices, {} stock items in {} lists ({} entries): importing it into {into} writes {} items, {} bytes, {} write units; nothing was written",
         thousands(catalog.skus.len() as u64),
         thousands(catalog.prices.len() as u64),
         thousands(catalog.stock_items.len() as u64),
         thousands(plan.lists),
-        thousands(plan.items),
         thousands(plan.entries),
+        thousands(plan.items),
         thousands(plan.bytes),
         thousands(plan.write_units),
     );

@@ -51,6 +51,9 @@ enum Command {
         /// seed into an empty table would write.
         #[arg(long)]
         plan: bool,
+        /// With --plan: plan importing the seed into a table that holds this one instead.
+        #[arg(long, requires = "plan")]
+        against: Option<PathBuf>,
     },
     /// Make and show signing keys.
     #[command(subcommand)]
@@ -287,8 +290,9 @@ async fn main() -> ExitCode {
             dynamodb_endpoint,
             table,
             plan,
+            against,
         } => match (plan, table) {
-            (true, _) => gatehouse_cli::import::plan(&seed),
+            (true, _) => gatehouse_cli::import::plan(&seed, against.as_deref()),
             (false, Some(table)) => {
                 gatehouse_cli::import::import(&seed, dynamodb_endpoint.as_deref(), &table).await
             }

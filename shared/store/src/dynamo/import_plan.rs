@@ -64,6 +64,48 @@ pub fn plan_import(catalog: &Catalog) -> ImportPlan {
     plan
 }
 
+/// The writes of importing `new` into a table that holds exactly `old` (each with its own
+/// markets): the entries that differ, the sizes that change, the lists registered or
+/// unregistered. `entries` counts the entries compared; `bytes` and `write_units` are those of
+/// the items put (a delete bills the item it removes, as large as the one before).
+pub fn plan_change(old: &Catalog, new: &Catalog) -> ImportPlan {
+    let mut plan = ImportPlan::default();
+    for mode in Mode::ALL {
+        let before = wanted_lists(mode, old, &old.markets);
+        let after = wanted_lists(mode, new, &new.markets);
+        let none = Wanted::default();
+        let partitions: std::collections::BTreeSet<&String> =
+            before.keys().chain(after.keys()).collect();
+        for partition in partitions {
+            let (was, is) = (
+                before.get(partition).unwrap_or(&none),
+                after.get(partition).unwrap_or(&none),
+            );
+            plan.lists += 1;
+            plan.entries += is.entries.len() as u64;
+            for (sort_key, entry) in &is.entries {
+                if was.entries.get(sort_key) != Some(entry) {
+                    plan.add(&entry.item(partition, sort_key));
+                }
+            }
+            for (sort_key, entry) in &was.entries {
+                if !is.entries.contains_key(sort_key) {
+                    plan.add(&entry.item(partition, sort_key));
+                }
+            }
+            let sizes = (was.entries.len(), is.entries.len());
+            if sizes.0 != sizes.1 || was.number != is.number {
+                plan.add(&is.count_item(partition));
+            }
+            if sizes.0 == 0 || sizes.1 == 0 {
+                // Registered, or unregistered.
+                plan.add(&key(registry_partition(mode), partition.clone()));
+            }
+        }
+    }
+    plan
+}
+
 /// An item's size as DynamoDB bills it: each attribute's name and value ("Item sizes and
 /// formats", Amazon DynamoDB Developer Guide): a string its UTF-8 bytes, a number about one
 /// byte per two significant digits plus one, a Boolean or null one byte, a list or map 3 bytes
@@ -116,6 +158,25 @@ mod tests {
         for (item, size) in cases {
             assert_eq!(item_size(&item), size, "{item:?}");
         }
+    }
+
+    #[test]
+    fn a_change_plans_the_entries_that_differ() {
+        let catalog = gatehouse_core::seed::parse_seed(gatehouse_core::seed::DEMO_SEED).unwrap();
+        assert_eq!(plan_change(&catalog, &catalog).items, 0);
+        let mut one_price = catalog.clone();
+        one_price.prices[0].amount_cents += 1;
+        assert_eq!(plan_change(&catalog, &one_price).items, 2);
+        let mut no_sku = catalog.clone();
+        let gone = no_sku.skus.remove(0);
+        no_sku.prices.retain(|p| p.sku_code != gone.code);
+        no_sku.stock_items.retain(|s| s.sku_code != gone.code);
+        let full = plan_import(&catalog);
+        let deleted = plan_change(&catalog, &no_sku);
+        assert!(
+            deleted.items > 2 && deleted.items < full.items,
+            "{deleted:?}"
+        );
     }
 
     #[test]

@@ -93,7 +93,7 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 use aws_sdk_dynamodb::Client;
 
 pub use client::{client, MAX_ATTEMPTS};
-pub use import_plan::{item_size, plan_import, ImportPlan};
+pub use import_plan::{item_size, plan_change, plan_import, ImportPlan};
 pub use keys::TTL_ATTRIBUTE;
 pub use reach::Unreachable;
 
