@@ -59,10 +59,8 @@ pub async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<
     }
     let done = *last.lock().unwrap_or_else(|e| e.into_inner());
     println!(
-        "Catalog: {} SKUs, {} prices, {} stock items in {} lists: {}",
-        thousands(catalog.skus.len() as u64),
-        thousands(catalog.prices.len() as u64),
-        thousands(catalog.stock_items.len() as u64),
+        "{} in {} lists: {}",
+        catalog_line(&catalog),
         thousands(done.lists_total),
         summary_line(&done, started.elapsed())
     );
@@ -90,10 +88,8 @@ pub fn plan(seed: &Path, against: Option<&Path>) -> Result<(), Failure> {
         }
     };
     println!(
-        "Catalog: {} SKUs, {} prices, {} stock items in {} lists ({} entries): importing it into {into} writes {} items, {} bytes, {} write units; nothing was written",
-        thousands(catalog.skus.len() as u64),
-        thousands(catalog.prices.len() as u64),
-        thousands(catalog.stock_items.len() as u64),
+        "{} in {} lists ({} entries): importing it into {into} writes {} items, {} bytes, {} write units; nothing was written",
+        catalog_line(&catalog),
         thousands(plan.lists),
         thousands(plan.entries),
         thousands(plan.items),
@@ -101,6 +97,16 @@ pub fn plan(seed: &Path, against: Option<&Path>) -> Result<(), Failure> {
         thousands(plan.write_units),
     );
     Ok(())
+}
+
+/// The catalog's records, counted.
+fn catalog_line(catalog: &gatehouse_core::model::Catalog) -> String {
+    format!(
+        "Catalog: {} SKUs, {} prices, {} stock items",
+        thousands(catalog.skus.len() as u64),
+        thousands(catalog.prices.len() as u64),
+        thousands(catalog.stock_items.len() as u64),
+    )
 }
 
 /// The progress line: lists and entries compared, their rate, what was written, and the time
