@@ -60,7 +60,9 @@
 //! The code is laid out by concern, like the traits it implements: `client.rs` builds the SDK
 //! client, `keys.rs` is the key schema, `items.rs` encodes records as items and reads them
 //! back (with `reader.rs`; `token_items.rs` for refresh tokens and codes), and `clients.rs`, `customers.rs`, `rate_limits.rs`, `refresh_tokens.rs` and
-//! `admin.rs` (table creation and import) each implement one storage trait.
+//! `admin.rs` (table creation and import) each implement one storage trait. The catalog is
+//! kept as lists (`lists.rs`: its items, keys and sizes), read by `catalog.rs`, written by
+//! `catalog_import.rs` and planned without a table by `import_plan.rs`.
 
 mod admin;
 mod admin_items;
