@@ -71,6 +71,7 @@ mod authorization_codes;
 mod catalog;
 mod catalog_import;
 mod catalog_items;
+mod catalog_merge;
 mod client;
 mod clients;
 mod customers;
