@@ -1,6 +1,6 @@
 //! The admin side: creating the table and importing a catalog ([`Import`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::admin_items::app_index_item;
+use super::catalog_import::key_of;
 use super::items::*;
 use super::keys::*;
 use super::reader::Reader;
@@ -192,11 +193,23 @@ impl Import for DynamoStore {
             .iter()
             .flat_map(|(items, _)| items.iter().map(key_string))
             .collect();
+        // A record stored as the catalog has it, under no name it has lost, is not written
+        // again: re-importing a shop's thousands of markets and locations writes nothing.
+        let keys = records
+            .iter()
+            .flat_map(|(items, _)| items.iter().map(key_of));
+        let stored: HashMap<String, Item> = (self.batch_get(keys.collect()).await?.into_iter())
+            .map(|item| (key_string(&item), item))
+            .collect();
         for (items, previous) in records {
-            let stale = previous
+            let stale: Vec<Item> = previous
                 .into_iter()
                 .filter(|k| !written.contains(&key_string(k)))
                 .collect();
+            let unchanged = items.iter().all(|i| stored.get(&key_string(i)) == Some(i));
+            if stale.is_empty() && unchanged {
+                continue;
+            }
             self.put_copies(items, stale).await?;
         }
         self.import_catalog(catalog).await
