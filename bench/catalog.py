@@ -15,12 +15,22 @@ For each size (bench/catalog_gen.py: small, medium, large) and each store:
   their cost at bench/prices.json's price, and the table's items and bytes after. Then the same
   page latencies through `gatehouse serve` on that table.
 
+On moto, each size's three imports are also computed without a table by the release binary's
+`gatehouse import --plan` (bench/catalog_plan.py: the full import; the one-price change with
+`--against` the full file; the full file against itself), reported as "computed with --plan,
+not written", beside what moto counted. The large catalog on moto is only computed, not
+written (the issue: "on moto it may compute the items and write units without writing them,
+and say so"), unless --write-large is given.
+
+Page 400 is measured twice: by `page[number]=400` alone, which steps over the entries before
+it, and as a client following links reaches it, by the `next` link of page 399 (its
+`page[after]`), checked to hold the same records.
+
 Each (size, store) has a time budget (--budget seconds, shared by its steps): what does not
-finish within it is stopped and reported as such, with what it had reached. Nothing here
-computes an import without running it.
+finish within it is stopped and reported as such, with what it had reached.
 
 Usage: python3 bench/catalog.py [--size small|medium|large ...] [--store embedded|moto ...]
-                                [--budget SECONDS] [--runs N] [--json FILE]
+                                [--budget SECONDS] [--runs N] [--json FILE] [--write-large]
 (`scripts/bench catalog ...` builds the release binary first.)
 """
 
@@ -39,6 +49,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import catalog_gen  # noqa: E402
+import catalog_plan  # noqa: E402
 import catalog_report  # noqa: E402
 from support import RELEASE, ROOT, free_port, memory, start, stop  # noqa: E402
 
@@ -83,6 +94,28 @@ def request(connection, method, path, body=None, headers=None):
     return response.status, data, time.perf_counter() - began
 
 
+def by_next_link(connection, bearer, path, page, by_number, runs):
+    """Page `page` as a client following links reaches it: the `next` link of page `page - 1`
+    (asked by number), with the `page[after]` it carries; checked to hold the same records as
+    `page[number]` alone (`by_number`, that page's body)."""
+    url = f"{path}?page[size]={PAGE_SIZE}&page[number]={page - 1}"
+    status, data, _ = request(connection, "GET", url, headers=bearer)
+    if status != 200:
+        return {"error": f"page {page - 1}: {status} {data[:200].decode(errors='replace')}"}
+    parsed = urllib.parse.urlsplit(json.loads(data)["links"]["next"])
+    following = f"{parsed.path}?{parsed.query}"
+    status, data, _ = request(connection, "GET", following, headers=bearer)
+    if status != 200:
+        return {"error": f"next link: {status} {data[:200].decode(errors='replace')}"}
+    ids = [r["id"] for r in json.loads(data)["data"]]
+    if ids != [r["id"] for r in json.loads(by_number)["data"]]:
+        return {"error": "the next link's page differs from page[number]'s"}
+    times = [request(connection, "GET", following, headers=bearer)[2] * 1000
+             for _ in range(runs)]
+    return {"median_ms": statistics.median(times), "runs": runs,
+            "cursor": "page%5Bafter%5D" in parsed.query or "page[after]" in parsed.query}
+
+
 def latencies(port, runs):
     """Page 1 and page 400 of each list for each token: the median of `runs` requests, after
     one that also reads how many pages the list has."""
@@ -116,6 +149,9 @@ def latencies(port, runs):
                              for _ in range(runs)]
                     figures[page] = {"median_ms": statistics.median(times), "runs": runs,
                                      "records": meta.get("record_count")}
+                    if page > 1:
+                        figures[f"{page} by next link"] = by_next_link(
+                            connection, bearer, path, page, data, runs)
                 out[f"{path} ({label})"] = figures
     finally:
         connection.close()
@@ -244,6 +280,8 @@ def main():
     parser.add_argument("--runs", type=int, default=7, help="requests per page latency (median)")
     parser.add_argument("--work", help="where to write the seed files (default: a temporary folder)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--write-large", action="store_true",
+                        help="also import the large catalog into moto (default: computed only)")
     args = parser.parse_args()
     sizes, stores = args.size or ["small"], args.store or ["embedded", "moto"]
     if not os.path.exists(os.path.join(RELEASE, "gatehouse")):
@@ -266,8 +304,11 @@ def main():
                     [os.path.join(RELEASE, "gatehouse"), "serve", "--seed", files["seed"]],
                     Budget(args.budget), args.runs)
             if "moto" in stores:
-                print(f"{size}: DynamoDB on moto...", file=sys.stderr)
-                result["moto"] = on_moto(files, Budget(args.budget), args.runs, price)
+                print(f"{size}: computing the imports with --plan...", file=sys.stderr)
+                result["moto_plan"] = catalog_plan.plans(files, price)
+                if size != "large" or args.write_large:
+                    print(f"{size}: DynamoDB on moto...", file=sys.stderr)
+                    result["moto"] = on_moto(files, Budget(args.budget), args.runs, price)
             results.append(result)
     if args.json:
         with open(args.json, "w") as f:

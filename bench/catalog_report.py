@@ -36,7 +36,9 @@ def page_rows(prefix, pages):
         cells = []
         for page, figure in figures.items():
             if "median_ms" in figure:
-                cells.append(f"page {page}: {figure['median_ms']:.2f} ms")
+                how = {True: " (page[after])", False: " (the link has no page[after])"}.get(
+                    figure.get("cursor"), "")
+                cells.append(f"page {page}{how}: {figure['median_ms']:.2f} ms")
             elif "absent" in figure:
                 cells.append(f"no page {page}: {figure['absent']}")
             else:
@@ -111,6 +113,10 @@ def table(results, price):
             if "serve" in result["moto"]:
                 rows += served("moto, `gatehouse serve` on the table:", result["moto"]["serve"],
                                budget, "start (exec to listening)")
+        if "moto_plan" in result:
+            import catalog_plan  # it uses this module's target()
+            measured = result.get("moto", {}).get("imports")
+            rows += catalog_plan.rows(size, result["moto_plan"], measured)
         out += [f"| {size} | {figure} | {value} | {goal} |" for figure, value, goal in rows]
     out.append("")
     out.append(
