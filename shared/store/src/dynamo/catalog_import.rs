@@ -140,7 +140,8 @@ impl DynamoStore {
         wanted: BTreeMap<String, Wanted>,
         progress: &Mutex<ImportProgress>,
     ) -> Result<(), StoreError> {
-        self.next_generation(mode).await?;
+        // Sizes of merges kept now may have been counted while an earlier import was half-way.
+        let kept_sizes = !self.query(&merges_partition(mode), None).await?.is_empty();
         let registry = registry_partition(mode);
         let registered: BTreeSet<String> = self
             .query(&registry, None)
@@ -164,33 +165,40 @@ impl DynamoStore {
         for partition in every {
             syncs.push(self.sync_list(partition, wanted.get(partition), progress));
         }
-        futures::stream::iter(syncs)
+        let moved = futures::stream::iter(syncs)
             .buffer_unordered(LISTS_AT_ONCE)
-            .try_collect::<Vec<()>>()
+            .try_collect::<Vec<bool>>()
             .await?;
         let gone = registered.iter().filter(|name| !wanted.contains_key(*name));
         let gone = gone
             .map(|name| key(registry.clone(), name.clone()))
             .collect();
         self.batch_write(vec![], gone).await?;
-        self.next_generation(mode).await?;
-        self.forget_merge_counts(mode).await
+        // The sizes of merges kept so far count the listings as they were: when a SKU joined or
+        // left one, or sizes were kept (perhaps during an import that stopped half-way), the
+        // generation moves on (a size counted before is not used) and they go.
+        if kept_sizes || moved.contains(&true) {
+            self.next_generation(mode).await?;
+            self.forget_merge_counts(mode).await?;
+        }
+        Ok(())
     }
 
     /// Writes the entries of one list that differ from those wanted, then its size. The stored
     /// list is read a page at a time and walked beside the wanted one (both are in sort-key
-    /// order), so that only the writes are held, never the list.
+    /// order), so that only the writes are held, never the list. Answers whether it was a SKU
+    /// listing that an entry joined or left.
     async fn sync_list(
         &self,
         partition: &str,
         wanted: Option<&Wanted>,
         progress: &Mutex<ImportProgress>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let none = Wanted::default();
         let wanted = wanted.unwrap_or(&none);
         let mut want = wanted.entries.iter().peekable();
         let (mut puts, mut deletes) = (Vec::new(), Vec::new());
-        let (mut put, mut count) = (0u64, None);
+        let (mut put, mut count, mut joined) = (0u64, None, 0u64);
         let mut start = None;
         loop {
             let page = self
@@ -213,6 +221,7 @@ impl DynamoStore {
                 // Wanted entries before this stored one are new.
                 while let Some((new, entry)) = want.next_if(|(w, _)| w.as_str() < sk.as_str()) {
                     puts.push(entry.item(partition, new));
+                    joined += 1;
                 }
                 match want.next_if(|(w, _)| **w == sk) {
                     Some((_, entry)) => {
@@ -233,7 +242,9 @@ impl DynamoStore {
                 _ => break,
             }
         }
+        let before = puts.len();
         puts.extend(want.map(|(sk, entry)| entry.item(partition, sk)));
+        joined += (puts.len() - before) as u64;
         put += puts.len() as u64;
         let deleted = deletes.len() as u64;
         // New and changed entries first, then the gone: a reader never finds a list emptied.
@@ -257,7 +268,7 @@ impl DynamoStore {
             p.put += put + size_put;
             p.deleted += deleted + size_deleted;
         });
-        Ok(())
+        Ok(partition.contains("#skus@") && joined + deleted > 0)
     }
 
     async fn next_generation(&self, mode: Mode) -> Result<(), StoreError> {

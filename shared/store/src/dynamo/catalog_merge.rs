@@ -1,6 +1,6 @@
 //! A scope narrowed to several of a market's stock locations, on DynamoDB: its SKUs are the
 //! merge of those locations' listings, read from the cursor of each (or their first entries up
-//! to the page), and its size is counted once per import generation and kept.
+//! to the page), and its size is counted once per import generation (`lists.rs`) and kept.
 
 use std::collections::BTreeSet;
 

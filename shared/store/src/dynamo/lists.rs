@@ -67,8 +67,9 @@ pub(super) fn registry_partition(mode: Mode) -> String {
     format!("CATLISTS#{}", mode.as_str())
 }
 
-/// The key of an environment's import generation, which every import moves on at its start
-/// and at its end: a merge's size counted under another generation is not used.
+/// The key of an environment's import generation, which an import moves on at its end when a
+/// SKU joined or left a listing, or merges' sizes were kept: a merge's size counted under
+/// another generation is not used.
 pub(super) fn generation_key(mode: Mode) -> Item {
     key(registry_partition(mode), "#generation".into())
 }
