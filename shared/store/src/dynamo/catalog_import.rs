@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use futures::{StreamExt, TryStreamExt};
 
+use super::catalog::sort_key_of;
 use super::keys::*;
 use super::lists::*;
 use super::DynamoStore;
@@ -30,13 +31,6 @@ pub(super) fn key_of(item: &Item) -> Item {
         .filter(|(name, _)| *name == "PK" || *name == "SK")
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect()
-}
-
-fn sort_key(item: &Item) -> String {
-    match item.get("SK") {
-        Some(AttributeValue::S(sk)) => sk.clone(),
-        _ => String::new(),
-    }
 }
 
 impl DynamoStore {
@@ -147,7 +141,7 @@ impl DynamoStore {
             .query(&registry, None)
             .await?
             .iter()
-            .map(sort_key)
+            .map(sort_key_of)
             .filter(|name| name.starts_with("CAT#"))
             .collect();
         // Every list is registered before it gets an entry, so that an import that stops
@@ -213,7 +207,7 @@ impl DynamoStore {
                 .await
                 .map_err(StoreError::unavailable)?;
             for stored in page.items() {
-                let sk = sort_key(stored);
+                let sk = sort_key_of(stored);
                 if sk == COUNT {
                     count = Some(stored.clone());
                     continue;
