@@ -2,8 +2,9 @@
 `GET /api/skus?page[size]=25` on the embedded store (demo seed), with a market token (the demo
 storefront's, market:1001), under wrk at 8 connections.
 
-The figure is the server's user + system CPU time (from /proc) over the wrk run, divided by the
+The figure is the server's user + system CPU time (from /proc) over a wrk run, divided by the
 requests answered 200; any other answer makes the run fail, so that no cheap refusal is in it.
+Three runs of 10 s on one server: the figure is their median, shown with their range.
 Tokens: TOKENS of them, fetched first (the token endpoint's limit raised to let them through),
 the wrk script taking them in turn. The API's per-token limit stays on, raised to 300 a second
 per token (256 tokens: room for 76,800 requests a second) (when the binary has it: `serve --help` names `--api-rate-limit`), so its check is in
@@ -29,6 +30,9 @@ PATH = "/api/skus?page[size]=25"
 TOKENS = 256
 CONNECTIONS = 8
 TARGET_US = 50
+# The machine's other load moves one run's figure by up to a fifth: the median of three is
+# the figure, and the table shows the range.
+RUNS = 3
 TOKEN_BODY = "grant_type=client_credentials&client_id=demo-storefront&scope=market:1001"
 
 
@@ -58,8 +62,9 @@ def run_wrk(port, env, seconds):
     return json.loads(output.strip().splitlines()[-1])
 
 
-def measure(binary=None, seconds=10):
-    """CPU µs per request, requests per second and p50/p99 of one wrk run."""
+def measure(binary=None, seconds=10, runs=RUNS):
+    """CPU µs per request (the median of `runs` wrk runs, and their range), with the
+    requests per second and p50/p99 of the median run."""
     binary = binary or os.path.join(RELEASE, "gatehouse")
     port = free_port()
     command = [binary, "serve", "--port", str(port), "--rate-limit", "300"]
@@ -67,23 +72,30 @@ def measure(binary=None, seconds=10):
     if "--api-rate-limit" in help_text:
         command += ["--api-rate-limit", "300", "--api-rate-limit-window", "1"]
     server = start(command, port)
+    measured = []
     try:
         tokens = [token(port) for _ in range(TOKENS)]
         wrk(port, tokens, 1)  # warm-up: every token seen once, connections open
-        before = cpu_seconds(server.pid)
-        result = wrk(port, tokens, seconds)
-        used = cpu_seconds(server.pid) - before
+        for _ in range(runs):
+            before = cpu_seconds(server.pid)
+            result = wrk(port, tokens, seconds)
+            used = cpu_seconds(server.pid) - before
+            if result["non_200"] or result["socket_errors"]:
+                raise SystemExit(f"wrk saw errors against /api: {result}")
+            measured.append((used / max(result["requests"], 1) * 1e6, used, result))
     finally:
         stop(server)
-    if result["non_200"] or result["socket_errors"]:
-        raise SystemExit(f"wrk saw errors against /api: {result}")
+    measured.sort(key=lambda m: m[0])
+    cpu_us, used, result = measured[len(measured) // 2]
     return {
         "path": PATH,
         "connections": CONNECTIONS,
+        "runs": runs,
         "requests_per_second": result["requests"] / result["duration_s"],
         "p50_ms": result["p50_ms"],
         "p99_ms": result["p99_ms"],
-        "cpu_us_per_request": used / max(result["requests"], 1) * 1e6,
+        "cpu_us_per_request": cpu_us,
+        "cpu_us_per_request_range": [measured[0][0], measured[-1][0]],
         "cores_used": used / result["duration_s"],
     }
 
@@ -92,7 +104,9 @@ def rows(figure):
     """The figure as the benchmark table's rows: (figure, value, target)."""
     return [(
         f"CPU per `GET {figure['path']}` ({figure['connections']} connections, embedded)",
-        f"{figure['cpu_us_per_request']:.1f} µs ({figure['requests_per_second']:,.0f}/s, "
+        f"{figure['cpu_us_per_request']:.1f} µs (median of {figure['runs']}: "
+        f"{figure['cpu_us_per_request_range'][0]:.1f}-{figure['cpu_us_per_request_range'][1]:.1f}; "
+        f"{figure['requests_per_second']:,.0f}/s, "
         f"p50 {figure['p50_ms']:.2f} ms, p99 {figure['p99_ms']:.2f} ms)",
         f"< {TARGET_US} µs",
     )]

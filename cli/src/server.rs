@@ -9,7 +9,8 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use gatehouse_core::secret::random_token;
@@ -82,6 +83,16 @@ async fn read_body(body: Incoming, timeout: Duration) -> Result<Bytes, ApiError>
     }
 }
 
+/// A request id unique in this process and, by its random prefix, across processes: as API
+/// Gateway gives each request one. A counter, not 12 random bytes per request: the id needs
+/// to be unique, not unguessable.
+fn next_request_id() -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| random_token(6));
+    format!("{prefix}{:08x}", COUNT.fetch_add(1, Ordering::Relaxed))
+}
+
 async fn serve_one(
     request: hyper::Request<Incoming>,
     peer: SocketAddr,
@@ -105,7 +116,7 @@ async fn serve_one(
     http.source_ip = Some(client_ip.to_string());
     let mut context = ApiGatewayV2httpRequestContext::default();
     context.http = http;
-    context.request_id = Some(random_token(12));
+    context.request_id = Some(next_request_id());
     let request = lambda_http::Request::from_parts(parts, body)
         .with_request_context(RequestContext::ApiGatewayV2(context));
     let response = observer
@@ -242,6 +253,16 @@ pub async fn run_observed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_share_the_process_prefix_and_never_repeat() {
+        let ids: Vec<String> = (0..1000).map(|_| next_request_id()).collect();
+        let unique: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
+        assert!(ids
+            .iter()
+            .all(|id| id.len() >= 16 && id[..8] == ids[0][..8]));
+    }
 
     #[test]
     fn the_client_address_comes_from_the_header_only_when_asked_and_valid() {

@@ -142,12 +142,8 @@ impl JsonApiError {
 
 /// A JSON:API document as `application/vnd.api+json`, uncacheable
 /// ([`crate::http::json_response`]).
-pub fn response(status: StatusCode, body: &Value) -> Response<Body> {
-    let mut response = crate::http::json_response(status, body);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    response
+pub fn response<T: serde::Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Body> {
+    crate::http::typed_json_response(status, body, CONTENT_TYPE)
 }
 
 #[cfg(test)]
