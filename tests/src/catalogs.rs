@@ -143,7 +143,7 @@ pub fn views(catalog: &Catalog) -> Vec<CatalogView> {
 }
 
 /// Every page of a list, 7 records at a time, each page's count checked against `expected`.
-async fn every_page<T, F, Fut>(expected: usize, what: &str, load: F) -> Vec<T>
+async fn every_page<T: Clone, F, Fut>(expected: usize, what: &str, load: F) -> Vec<T>
 where
     F: Fn(PageRequest) -> Fut,
     Fut: std::future::Future<Output = Page<T>>,
@@ -157,7 +157,11 @@ where
         })
         .await;
         assert_eq!(page.record_count, expected as u64, "{what}, page {number}");
-        records.extend(page.records);
+        records.extend(
+            page.records
+                .into_iter()
+                .map(std::sync::Arc::unwrap_or_clone),
+        );
     }
     records
 }

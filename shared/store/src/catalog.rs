@@ -2,6 +2,8 @@
 //! a token's [`CatalogView`] allows, a page at a time. The visibility rules are the model's
 //! ([`CatalogView`]); stores only find what those rules admit, in a stable order.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::StoreError;
@@ -31,7 +33,8 @@ impl PageRequest {
 /// One page of a list, with the size of the whole list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page<T> {
-    pub records: Vec<T>,
+    /// Shared, not copied: the embedded store hands out the records it holds.
+    pub records: Vec<Arc<T>>,
     pub record_count: u64,
     /// Where the next page starts, for its request's `after`, when this store reads a page
     /// from there more cheaply than by its number; `None` otherwise.
@@ -111,6 +114,7 @@ pub fn page_of<T>(records: Vec<T>, page: PageRequest) -> Page<T> {
         .into_iter()
         .skip(usize::try_from(first).unwrap_or(usize::MAX))
         .take(usize::try_from(end - first).unwrap_or(usize::MAX))
+        .map(Arc::new)
         .collect();
     Page {
         records,

@@ -29,6 +29,7 @@ async fn market(store: &dyn CatalogReads, id: &str) -> Market {
         .records
         .into_iter()
         .find(|m| m.id == id)
+        .map(std::sync::Arc::unwrap_or_clone)
         .expect("the market")
 }
 
@@ -39,7 +40,7 @@ async fn sku_codes(
 ) -> (Vec<String>, u64) {
     let page = store.list_skus(view, at).await.unwrap();
     (
-        page.records.into_iter().map(|s| s.code).collect(),
+        page.records.iter().map(|s| s.code.clone()).collect(),
         page.record_count,
     )
 }
@@ -149,7 +150,10 @@ async fn prices_are_those_of_the_markets_price_list(store: Arc<dyn CatalogReads>
     let store = store.as_ref();
     let ids = |page: Page<gatehouse_core::model::Price>| {
         (
-            page.records.into_iter().map(|p| p.id).collect::<Vec<_>>(),
+            page.records
+                .iter()
+                .map(|p| p.id.clone())
+                .collect::<Vec<_>>(),
             page.record_count,
         )
     };
@@ -173,7 +177,10 @@ async fn stock_items_are_those_of_the_views_locations_across_pages(store: Arc<dy
     let store = store.as_ref();
     let ids = |page: Page<gatehouse_core::model::StockItem>| {
         (
-            page.records.into_iter().map(|s| s.id).collect::<Vec<_>>(),
+            page.records
+                .iter()
+                .map(|s| s.id.clone())
+                .collect::<Vec<_>>(),
             page.record_count,
         )
     };

@@ -171,8 +171,9 @@ pub(super) fn bearer_token(authorization_header: Option<&str>) -> Result<&str, B
     if token.is_empty() {
         return Err(BearerError::Malformed("no token after Bearer"));
     }
-    let jwt_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if !token.chars().all(jwt_char) {
+    // Bytes, not chars: every allowed character is ASCII, and a token is read at each request.
+    let jwt_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    if !token.bytes().all(jwt_byte) {
         return Err(BearerError::Malformed("not a compact JWT"));
     }
     Ok(token)

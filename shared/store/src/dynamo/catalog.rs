@@ -4,6 +4,8 @@
 //! steps over the `(p - 1) * size` entries before it, reading their keys. A scope narrowed to several of a market's locations merges the entries of each
 //! location's listing (`catalog_merge.rs`).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -173,7 +175,10 @@ impl DynamoStore {
         let (count, items) =
             futures::future::try_join(self.get(count_key(&partition)), read).await?;
         Ok(Page {
-            records: items.iter().map(from).collect::<Result<_, _>>()?,
+            records: items
+                .iter()
+                .map(|item| from(item).map(Arc::new))
+                .collect::<Result<_, _>>()?,
             record_count: count_of(count.as_ref())?,
             next: next_after(&items, &page),
         })
@@ -286,7 +291,10 @@ impl CatalogReads for DynamoStore {
             None => self.stock_slices(&lists, &page).await?,
         };
         Ok(Page {
-            records: items.iter().map(stock_from).collect::<Result<_, _>>()?,
+            records: items
+                .iter()
+                .map(|item| stock_from(item).map(Arc::new))
+                .collect::<Result<_, _>>()?,
             record_count,
             next: next_after(&items, &page),
         })

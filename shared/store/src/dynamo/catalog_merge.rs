@@ -3,6 +3,7 @@
 //! to the page), and its size is counted once per import generation (`lists.rs`) and kept.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::catalog::{cursor, next_after, sort_key_of};
 use super::catalog_items::*;
@@ -47,7 +48,10 @@ impl DynamoStore {
             .take(usize::try_from(page.size).unwrap_or(usize::MAX))
             .collect();
         Ok(Page {
-            records: items.iter().map(sku_from).collect::<Result<_, _>>()?,
+            records: items
+                .iter()
+                .map(|item| sku_from(item).map(Arc::new))
+                .collect::<Result<_, _>>()?,
             record_count,
             next: next_after(&items, &page),
         })

@@ -198,7 +198,7 @@ impl<T: Clone> Shown<'_, T> {
         found.map(|r| T::clone(r))
     }
 
-    /// A page, cloning only the page's records: the lists before it are stepped over whole.
+    /// A page, sharing the page's records: the lists before it are stepped over whole.
     fn page(&self, page: &PageRequest) -> Page<T> {
         let slices = self.slices();
         let record_count = slices.iter().map(|s| s.len() as u64).sum();
@@ -210,7 +210,7 @@ impl<T: Clone> Shown<'_, T> {
             let (from, to) = (first.max(offset), end.min(offset + len));
             if from < to {
                 let range = (from - offset) as usize..(to - offset) as usize;
-                records.extend(slice[range].iter().map(|r| T::clone(r)));
+                records.extend(slice[range].iter().cloned());
             }
             offset += len;
         }
