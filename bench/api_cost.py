@@ -1,6 +1,8 @@
 """The cost of a resource API request (issue 21): the CPU `gatehouse serve` spends on one
-`GET /api/skus?page[size]=25` on the embedded store (demo seed), with a market token (the demo
-storefront's, market:1001), under wrk at 8 connections.
+`GET /api/skus?page[size]=25` on the embedded store, with a market token (the benchmark
+storefront's, market:1001), under wrk at 8 connections. The catalog is the catalog benchmark's
+small one (`catalog_gen.py small`: 1,000 SKUs, 400 of them sold in market 1001), so that each
+page holds 25 records; the run stops if the first page holds fewer.
 
 The figure is the server's user + system CPU time (from /proc) over a wrk run, divided by the
 requests answered 200; any other answer makes the run fail, so that no cheap refusal is in it.
@@ -22,6 +24,8 @@ import sys
 import tempfile
 import urllib.request
 
+import catalog_gen
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support import RELEASE, ROOT, cpu_seconds, free_port, start, stop  # noqa: E402
@@ -33,7 +37,8 @@ TARGET_US = 50
 # The machine's other load moves one run's figure by up to a fifth: the median of three is
 # the figure, and the table shows the range.
 RUNS = 3
-TOKEN_BODY = "grant_type=client_credentials&client_id=demo-storefront&scope=market:1001"
+TOKEN_BODY = "grant_type=client_credentials&client_id=bench-storefront&scope=market:1001"
+PAGE_SIZE = 25
 
 
 def token(port):
@@ -43,6 +48,15 @@ def token(port):
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.load(response)["access_token"]
+
+
+def first_page_size(port, access_token):
+    """How many records the measured page holds."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{PATH}", headers={"Authorization": f"Bearer {access_token}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return len(json.load(response)["data"])
 
 
 def wrk(port, tokens, seconds):
@@ -67,7 +81,10 @@ def measure(binary=None, seconds=10, runs=RUNS):
     requests per second and p50/p99 of the median run."""
     binary = binary or os.path.join(RELEASE, "gatehouse")
     port = free_port()
-    command = [binary, "serve", "--port", str(port), "--rate-limit", "300"]
+    seed = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    with seed:
+        catalog_gen.generate("small", seed)
+    command = [binary, "serve", "--port", str(port), "--seed", seed.name, "--rate-limit", "300"]
     help_text = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
     if "--api-rate-limit" in help_text:
         command += ["--api-rate-limit", "300", "--api-rate-limit-window", "1"]
@@ -75,6 +92,8 @@ def measure(binary=None, seconds=10, runs=RUNS):
     measured = []
     try:
         tokens = [token(port) for _ in range(TOKENS)]
+        if (held := first_page_size(port, tokens[0])) != PAGE_SIZE:
+            raise SystemExit(f"the measured page holds {held} records, not {PAGE_SIZE}")
         wrk(port, tokens, 1)  # warm-up: every token seen once, connections open
         for _ in range(runs):
             before = cpu_seconds(server.pid)
@@ -85,6 +104,7 @@ def measure(binary=None, seconds=10, runs=RUNS):
             measured.append((used / max(result["requests"], 1) * 1e6, used, result))
     finally:
         stop(server)
+        os.unlink(seed.name)
     measured.sort(key=lambda m: m[0])
     cpu_us, used, result = measured[len(measured) // 2]
     return {
@@ -103,7 +123,8 @@ def measure(binary=None, seconds=10, runs=RUNS):
 def rows(figure):
     """The figure as the benchmark table's rows: (figure, value, target)."""
     return [(
-        f"CPU per `GET {figure['path']}` ({figure['connections']} connections, embedded)",
+        f"CPU per `GET {figure['path']}` (25 records; {figure['connections']} connections, "
+        "embedded)",
         f"{figure['cpu_us_per_request']:.1f} µs (median of {figure['runs']}: "
         f"{figure['cpu_us_per_request_range'][0]:.1f}-{figure['cpu_us_per_request_range'][1]:.1f}; "
         f"{figure['requests_per_second']:,.0f}/s, "

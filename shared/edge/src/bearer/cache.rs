@@ -2,11 +2,13 @@
 //! without its signature check (ES256, about half of a request's CPU), until the instant the
 //! full check would refuse it.
 //!
-//! Only a token the full check accepted enters, under the SHA-256 digest of its compact form
-//! (a collision-resistant key: a forged or tampered token has another digest, so it pays the
-//! full check each time and can never be served another token's claims). A token longer than
-//! [`MAX_CACHED_TOKEN_BYTES`] is checked every time and never kept, so no header can make an
-//! entry large. The cache holds at most its capacity; when full, the entry that expires first
+//! Only a token the full check accepted enters, under its compact form, whole: a hit is a token
+//! equal to it byte for byte, so a forged or tampered token pays the full check each time and
+//! can never be served another token's claims. (A SHA-256 digest as the key was as safe and
+//! smaller, but hashing a 700-byte token cost more than the rest of the lookup; the map's own
+//! hash is keyed by a per-process random key, so its collisions cannot be chosen either.) A
+//! token longer than [`MAX_CACHED_TOKEN_BYTES`] is checked every time and never kept, so no
+//! header can make an entry large: an entry is the token and its claims, under 4 KiB. The cache holds at most its capacity; when full, the entry that expires first
 //! is dropped (with one lifetime per application, the oldest): that needs no bookkeeping on a
 //! hit, unlike LRU's, so a hit is one lookup under the lock, and an entry with less life left
 //! is worth less. Expired entries are dropped as time passes them, and the map's memory is
@@ -19,8 +21,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use aws_lc_rs::digest;
-
 use gatehouse_core::clock::Clock;
 use gatehouse_core::jwt::AccessTokenClaims;
 
@@ -32,7 +32,8 @@ pub const MAX_CACHED_TOKEN_BYTES: usize = 2048;
 /// The map keeps room for at least this many entries, however empty it gets.
 const MIN_ROOM: usize = 64;
 
-type Digest = [u8; 32];
+/// A kept token's compact form, shared by its two indexes.
+type Token = Arc<str>;
 
 /// A token's claims and the first second (Unix) at which the full check refuses it.
 struct Entry {
@@ -42,32 +43,33 @@ struct Entry {
 
 #[derive(Default)]
 struct Entries {
-    by_digest: HashMap<Digest, Entry>,
+    by_token: HashMap<Token, Entry>,
     /// The same entries in the order they expire, first first.
-    by_expiry: BTreeSet<(u64, Digest)>,
+    by_expiry: BTreeSet<(u64, Token)>,
 }
 
 impl Entries {
     /// Drops the entries the full check would refuse at `now`, and gives memory back once the
     /// map holds under a quarter of the room it has.
     fn drop_expired(&mut self, now: u64) {
-        while let Some(&(refused_from, digest)) = self.by_expiry.first() {
-            if refused_from > now {
+        while let Some((refused_from, _)) = self.by_expiry.first() {
+            if *refused_from > now {
                 break;
             }
-            self.by_expiry.pop_first();
-            self.by_digest.remove(&digest);
+            if let Some((_, token)) = self.by_expiry.pop_first() {
+                self.by_token.remove(&token);
+            }
         }
-        let (len, room) = (self.by_digest.len(), self.by_digest.capacity());
+        let (len, room) = (self.by_token.len(), self.by_token.capacity());
         if room > MIN_ROOM && len < room / 4 {
-            self.by_digest.shrink_to((len * 2).max(MIN_ROOM));
+            self.by_token.shrink_to((len * 2).max(MIN_ROOM));
         }
     }
 
-    /// The claims of a token kept under `digest` that the full check would accept at `now`.
-    fn get(&mut self, digest: &Digest, now: u64) -> Option<Arc<AccessTokenClaims>> {
+    /// The claims of `token`, if kept, when the full check would accept it at `now`.
+    fn get(&mut self, token: &str, now: u64) -> Option<Arc<AccessTokenClaims>> {
         self.drop_expired(now);
-        let entry = self.by_digest.get(digest)?;
+        let entry = self.by_token.get(token)?;
         // Not before its `iat` (less the leeway), as the full check: a clock set back must not
         // let the cache accept what the check refuses.
         if entry.claims.iat > now.saturating_add(CLOCK_LEEWAY_SECONDS) {
@@ -76,21 +78,23 @@ impl Entries {
         Some(Arc::clone(&entry.claims))
     }
 
-    fn insert(&mut self, digest: Digest, claims: Arc<AccessTokenClaims>, capacity: usize) {
+    fn insert(&mut self, token: &str, claims: Arc<AccessTokenClaims>, capacity: usize) {
         // RFC 7519 §4.1.4: "the current date/time MUST be before the expiration date/time
         // listed in the "exp" claim"; the full check gives the same leeway past it.
         let refused_from = claims.exp.saturating_add(CLOCK_LEEWAY_SECONDS);
-        if let Some(old) = self.by_digest.remove(&digest) {
-            self.by_expiry.remove(&(old.refused_from, digest));
+        let token: Token = Arc::from(token);
+        if let Some(old) = self.by_token.remove(&token) {
+            self.by_expiry
+                .remove(&(old.refused_from, Arc::clone(&token)));
         }
-        if self.by_digest.len() >= capacity {
+        if self.by_token.len() >= capacity {
             if let Some((_, first)) = self.by_expiry.pop_first() {
-                self.by_digest.remove(&first);
+                self.by_token.remove(&first);
             }
         }
-        self.by_expiry.insert((refused_from, digest));
-        self.by_digest.insert(
-            digest,
+        self.by_expiry.insert((refused_from, Arc::clone(&token)));
+        self.by_token.insert(
+            token,
             Entry {
                 claims,
                 refused_from,
@@ -129,18 +133,17 @@ impl VerifiedTokens {
     ) -> Result<Arc<AccessTokenClaims>, BearerError> {
         let token = bearer_token(authorization_header)?;
         let now = clock.now().floor_seconds().0;
-        let digest =
-            (self.capacity > 0 && token.len() <= MAX_CACHED_TOKEN_BYTES).then(|| sha256(token));
-        let kept = digest.and_then(|digest| self.entries().get(&digest, now));
+        let keep = self.capacity > 0 && token.len() <= MAX_CACHED_TOKEN_BYTES;
+        let kept = keep.then(|| self.entries().get(token, now)).flatten();
         let claims = match kept {
             Some(claims) => claims,
             None => {
                 self.full_checks.fetch_add(1, Ordering::Relaxed);
                 // A refusal returns here: it is never kept.
                 let claims = Arc::new(self.verifier.verify(authorization_header, clock)?);
-                if let Some(digest) = digest {
+                if keep {
                     self.entries()
-                        .insert(digest, Arc::clone(&claims), self.capacity);
+                        .insert(token, Arc::clone(&claims), self.capacity);
                 }
                 claims
             }
@@ -160,12 +163,6 @@ impl VerifiedTokens {
         // an update, so a poisoned lock is still good to use.
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-fn sha256(token: &str) -> Digest {
-    let mut bytes = [0u8; 32];
-    bytes.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
-    bytes
 }
 
 #[cfg(test)]

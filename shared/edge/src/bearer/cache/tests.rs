@@ -53,8 +53,8 @@ fn clock() -> ManualClock {
 
 fn kept(tokens: &VerifiedTokens) -> (usize, usize) {
     let entries = tokens.entries();
-    assert_eq!(entries.by_digest.len(), entries.by_expiry.len());
-    (entries.by_digest.len(), entries.by_digest.capacity())
+    assert_eq!(entries.by_token.len(), entries.by_expiry.len());
+    (entries.by_token.len(), entries.by_token.capacity())
 }
 
 #[test]
