@@ -1,231 +1,115 @@
 //! JSON:API documents (https://jsonapi.org): resources, pagination links and
 //! `meta.record_count`, with `application/vnd.api+json`. Errors are the edge's JSON:API
 //! error writer's ([`gatehouse_edge::jsonapi`]).
-
-use std::sync::Arc;
+//!
+//! The documents are written as text ([`JsonText`]), each object's members in alphabetical
+//! order (as when they were built as `serde_json::Value`s, whose maps sort them): a page of 25
+//! then costs no tree of values, no map per object and no string per record but its `self`
+//! link's.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use gatehouse_core::model::{Market, Price, Sku, StockItem};
-use gatehouse_edge::jsonapi::response;
+use gatehouse_edge::jsonapi::text_response;
 use gatehouse_store::{Page, PageRequest};
 use http::StatusCode;
 use lambda_http::{Body, Response};
-use serde::{Serialize, Serializer};
 
-// The documents are typed and written straight to text, with every object's members in
-// alphabetical order (as they were when the documents were built as `serde_json::Value`s):
-// a page of 25 then costs no tree of values, no map per object and no `self` string per
-// record.
+use crate::json_text::JsonText;
 
 /// A record as a JSON:API resource.
 pub trait Resource {
     const TYPE: &'static str;
-    /// The resource's `attributes` object, borrowing the record.
-    type Attributes<'r>: Serialize
-    where
-        Self: 'r;
     fn id(&self) -> &str;
-    fn attributes(&self) -> Self::Attributes<'_>;
-}
-
-#[derive(Serialize)]
-pub struct MarketAttributes<'r> {
-    active: bool,
-    code: &'r str,
-    name: &'r str,
-    number: u64,
-    price_list_id: &'r str,
-    stock_location_ids: &'r [String],
+    /// Writes the `attributes` object, its members in alphabetical order.
+    fn attributes(&self, json: &mut JsonText);
 }
 
 impl Resource for Market {
     const TYPE: &'static str = "markets";
-    type Attributes<'r> = MarketAttributes<'r>;
     fn id(&self) -> &str {
         &self.id
     }
-    fn attributes(&self) -> MarketAttributes<'_> {
-        MarketAttributes {
-            active: self.active,
-            code: &self.code,
-            name: &self.name,
-            number: self.number,
-            price_list_id: &self.price_list_id,
-            stock_location_ids: &self.stock_location_ids,
+    fn attributes(&self, json: &mut JsonText) {
+        json.begin_object();
+        json.key("active").boolean(self.active);
+        json.key("code").string(&self.code);
+        json.key("name").string(&self.name);
+        json.key("number").number(self.number);
+        json.key("price_list_id").string(&self.price_list_id);
+        json.key("stock_location_ids").begin_array();
+        for id in &self.stock_location_ids {
+            json.element().string(id);
         }
+        json.end_array().end_object();
     }
-}
-
-#[derive(Serialize)]
-pub struct SkuAttributes<'r> {
-    code: &'r str,
-    name: &'r str,
 }
 
 impl Resource for Sku {
     const TYPE: &'static str = "skus";
-    type Attributes<'r> = SkuAttributes<'r>;
     fn id(&self) -> &str {
         &self.id
     }
-    fn attributes(&self) -> SkuAttributes<'_> {
-        SkuAttributes {
-            code: &self.code,
-            name: &self.name,
-        }
+    fn attributes(&self, json: &mut JsonText) {
+        json.begin_object();
+        json.key("code").string(&self.code);
+        json.key("name").string(&self.name);
+        json.end_object();
     }
-}
-
-#[derive(Serialize)]
-pub struct PriceAttributes<'r> {
-    amount_cents: u64,
-    price_list_id: &'r str,
-    sku_code: &'r str,
 }
 
 impl Resource for Price {
     const TYPE: &'static str = "prices";
-    type Attributes<'r> = PriceAttributes<'r>;
     fn id(&self) -> &str {
         &self.id
     }
-    fn attributes(&self) -> PriceAttributes<'_> {
-        PriceAttributes {
-            amount_cents: self.amount_cents,
-            price_list_id: &self.price_list_id,
-            sku_code: &self.sku_code,
-        }
+    fn attributes(&self, json: &mut JsonText) {
+        json.begin_object();
+        json.key("amount_cents").number(self.amount_cents);
+        json.key("price_list_id").string(&self.price_list_id);
+        json.key("sku_code").string(&self.sku_code);
+        json.end_object();
     }
-}
-
-#[derive(Serialize)]
-pub struct StockItemAttributes<'r> {
-    quantity: u64,
-    sku_code: &'r str,
-    stock_location_id: &'r str,
-    stock_location_number: u64,
 }
 
 impl Resource for StockItem {
     const TYPE: &'static str = "stock_items";
-    type Attributes<'r> = StockItemAttributes<'r>;
     fn id(&self) -> &str {
         &self.id
     }
-    fn attributes(&self) -> StockItemAttributes<'_> {
-        StockItemAttributes {
-            quantity: self.quantity,
-            sku_code: &self.sku_code,
-            stock_location_id: &self.stock_location_id,
-            stock_location_number: self.stock_location_number,
-        }
+    fn attributes(&self, json: &mut JsonText) {
+        json.begin_object();
+        json.key("quantity").number(self.quantity);
+        json.key("sku_code").string(&self.sku_code);
+        json.key("stock_location_id")
+            .string(&self.stock_location_id);
+        json.key("stock_location_number")
+            .number(self.stock_location_number);
+        json.end_object();
     }
 }
 
-/// A record's `self` link, `{base}/api/{type}/{id}`, made as it is serialized: joined by
-/// hand, as `format!` (or serde's `collect_str`) runs the formatting machinery, which cost more
-/// than the rest of the record.
-struct SelfLink<'r> {
-    base: &'r str,
-    kind: &'static str,
-    id: &'r str,
-}
-
-impl Serialize for SelfLink<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let parts = [self.base, "/api/", self.kind, "/", self.id];
-        let mut link = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        parts.iter().for_each(|part| link.push_str(part));
-        serializer.serialize_str(&link)
-    }
-}
-
-#[derive(Serialize)]
-struct ResourceLinks<'r> {
-    #[serde(rename = "self")]
-    to_self: SelfLink<'r>,
-}
-
-/// One resource object.
-#[derive(Serialize)]
-struct ResourceObject<'r, A> {
-    attributes: A,
-    id: &'r str,
-    links: ResourceLinks<'r>,
-    #[serde(rename = "type")]
-    kind: &'static str,
-}
-
-fn resource<'r, T: Resource>(
-    record: &'r T,
-    base: &'r str,
-) -> ResourceObject<'r, T::Attributes<'r>> {
-    ResourceObject {
-        attributes: record.attributes(),
-        id: record.id(),
-        links: ResourceLinks {
-            to_self: SelfLink {
-                base,
-                kind: T::TYPE,
-                id: record.id(),
-            },
-        },
-        kind: T::TYPE,
-    }
-}
-
-/// A page's records, each serialized as a resource object as it is written.
-struct Resources<'r, T> {
-    records: &'r [Arc<T>],
-    base: &'r str,
-}
-
-impl<T: Resource> Serialize for Resources<'_, T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.records.iter().map(|r| resource(r.as_ref(), self.base)))
-    }
-}
-
-#[derive(Serialize)]
-struct Single<'r, A> {
-    data: ResourceObject<'r, A>,
+/// One resource object: `attributes`, `id`, `links.self` (`{base}/api/{type}/{id}`), `type`.
+fn resource<T: Resource>(json: &mut JsonText, record: &T, base: &str) {
+    json.begin_object();
+    json.key("attributes");
+    record.attributes(json);
+    json.key("id").string(record.id());
+    json.key("links").begin_object();
+    json.key("self")
+        .joined(&[base, "/api/", T::TYPE, "/", record.id()]);
+    json.end_object();
+    json.key("type").string(T::TYPE);
+    json.end_object();
 }
 
 /// One record.
 pub fn single<T: Resource>(record: &T, base: &str) -> Response<Body> {
-    response(
-        StatusCode::OK,
-        &Single {
-            data: resource(record, base),
-        },
-    )
-}
-
-#[derive(Serialize)]
-struct PageLinks {
-    first: String,
-    last: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prev: Option<String>,
-    #[serde(rename = "self")]
-    to_self: String,
-}
-
-#[derive(Serialize)]
-struct PageMeta {
-    page_count: u64,
-    record_count: u64,
-}
-
-#[derive(Serialize)]
-#[serde(bound = "T: Resource")]
-struct ListDocument<'r, T> {
-    data: Resources<'r, T>,
-    links: PageLinks,
-    meta: PageMeta,
+    let mut json = JsonText::with_capacity(512);
+    json.begin_object().key("data");
+    resource(&mut json, record, base);
+    json.end_object();
+    text_response(StatusCode::OK, json.finish())
 }
 
 /// The longest `page[after]` read: a store's place is at most 1,024 bytes.
@@ -268,25 +152,194 @@ pub fn list<T: Resource>(
             request.size
         )
     };
-    let links = PageLinks {
-        first: link(1, None),
-        last: link(page_count, None),
-        next: (request.number < page_count).then(|| link(request.number + 1, page.next.as_deref())),
-        prev: (request.number > 1).then(|| link((request.number - 1).min(page_count), None)),
-        to_self: link(request.number, request.after.as_deref()),
-    };
-    response(
-        StatusCode::OK,
-        &ListDocument {
-            data: Resources {
-                records: &page.records,
-                base,
+    let mut json = JsonText::with_capacity(512 + 192 * page.records.len());
+    json.begin_object();
+    json.key("data").begin_array();
+    for record in &page.records {
+        json.element();
+        resource(&mut json, record.as_ref(), base);
+    }
+    json.end_array();
+    json.key("links").begin_object();
+    json.key("first").string(&link(1, None));
+    json.key("last").string(&link(page_count, None));
+    if request.number < page_count {
+        json.key("next")
+            .string(&link(request.number + 1, page.next.as_deref()));
+    }
+    if request.number > 1 {
+        json.key("prev")
+            .string(&link((request.number - 1).min(page_count), None));
+    }
+    json.key("self")
+        .string(&link(request.number, request.after.as_deref()));
+    json.end_object();
+    json.key("meta").begin_object();
+    json.key("page_count").number(page_count);
+    json.key("record_count").number(page.record_count);
+    json.end_object().end_object();
+    text_response(StatusCode::OK, json.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatehouse_core::model::Mode;
+    use serde_json::{json, Value};
+    use std::sync::Arc;
+
+    /// What serde_json writes for `value`: its maps sort their members, as the documents do.
+    fn serde_text(value: Value) -> String {
+        serde_json::to_string(&value).unwrap()
+    }
+
+    fn body(response: Response<Body>) -> String {
+        String::from_utf8(response.body().to_vec()).unwrap()
+    }
+
+    fn market(name: &str) -> Market {
+        Market {
+            id: "mkt_1".into(),
+            number: 1001,
+            code: "eu".into(),
+            name: name.into(),
+            mode: Mode::Test,
+            active: true,
+            price_list_id: "pl_1".into(),
+            stock_location_ids: vec!["sl_1".into(), "sl_2".into()],
+            stock_location_numbers: vec![1, 2],
+            customer_group_id: None,
+        }
+    }
+
+    #[test]
+    fn a_record_is_written_as_serde_json_writes_its_value_whatever_its_strings_hold() {
+        let names = [
+            "Europe",
+            "Qu\"ote \\ back",
+            "line\nbreak\ttab\u{1}",
+            "Zürich ✓",
+            "",
+        ];
+        for name in names {
+            let written = body(single(&market(name), "https://auth.example"));
+            let expected = serde_text(json!({"data": {
+                "attributes": {
+                    "active": true, "code": "eu", "name": name, "number": 1001,
+                    "price_list_id": "pl_1", "stock_location_ids": ["sl_1", "sl_2"],
+                },
+                "id": "mkt_1",
+                "links": {"self": "https://auth.example/api/markets/mkt_1"},
+                "type": "markets",
+            }}));
+            assert_eq!(written, expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn a_page_is_written_as_serde_json_writes_its_value() {
+        let sku = |n: u32| Sku {
+            id: format!("sku_{n}"),
+            mode: Mode::Test,
+            code: format!("SKU-\"{n}\""),
+            name: format!("Product {n}"),
+        };
+        let price = Price {
+            id: "pr_1".into(),
+            mode: Mode::Test,
+            sku_code: "SKU-1".into(),
+            price_list_id: "pl_1".into(),
+            amount_cents: 1999,
+        };
+        let stock = StockItem {
+            id: "si_1".into(),
+            mode: Mode::Test,
+            sku_code: "SKU-1".into(),
+            stock_location_id: "sl_1".into(),
+            stock_location_number: 7,
+            quantity: 0,
+        };
+        let request = PageRequest {
+            number: 2,
+            size: 2,
+            after: Some("e#1".into()),
+        };
+        let base = "http://127.0.0.1:3000";
+        let skus = Page {
+            records: vec![Arc::new(sku(3)), Arc::new(sku(4))],
+            record_count: 7,
+            next: Some("e#4".into()),
+        };
+        let link = |number: u64, after: &str| {
+            format!("{base}/api/skus?filter%5Bcode_eq%5D=x&page%5Bnumber%5D={number}&page%5Bsize%5D=2{after}")
+        };
+        let resource = |s: &Sku| {
+            json!({
+                "attributes": {"code": s.code, "name": s.name},
+                "id": s.id,
+                "links": {"self": format!("{base}/api/skus/{}", s.id)},
+                "type": "skus",
+            })
+        };
+        let expected = serde_text(json!({
+            "data": [resource(&sku(3)), resource(&sku(4))],
+            "links": {
+                "first": link(1, ""),
+                "last": link(4, ""),
+                "next": link(3, &format!("&page%5Bafter%5D={}", cursor_of("e#4"))),
+                "prev": link(1, ""),
+                "self": link(2, &format!("&page%5Bafter%5D={}", cursor_of("e#1"))),
             },
-            links,
-            meta: PageMeta {
-                page_count,
-                record_count: page.record_count,
-            },
-        },
-    )
+            "meta": {"page_count": 4, "record_count": 7},
+        }));
+        assert_eq!(
+            body(list(&skus, &request, base, "filter%5Bcode_eq%5D=x")),
+            expected
+        );
+
+        let first = PageRequest {
+            number: 1,
+            size: 25,
+            after: None,
+        };
+        fn one<T>(record: T) -> Page<T> {
+            Page {
+                records: vec![Arc::new(record)],
+                record_count: 1,
+                next: None,
+            }
+        }
+        let written = body(list(&one(price), &first, base, ""));
+        let value: Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(serde_text(value.clone()), written);
+        assert_eq!(
+            value["data"][0]["attributes"],
+            json!({"amount_cents": 1999, "price_list_id": "pl_1", "sku_code": "SKU-1"})
+        );
+        assert!(value["links"].get("next").is_none() && value["links"].get("prev").is_none());
+        let written = body(list(&one(stock), &first, base, ""));
+        let value: Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(serde_text(value.clone()), written);
+        assert_eq!(
+            value["data"][0]["attributes"],
+            json!({"quantity": 0, "sku_code": "SKU-1", "stock_location_id": "sl_1", "stock_location_number": 7})
+        );
+        let empty: Page<Sku> = Page {
+            records: vec![],
+            record_count: 0,
+            next: None,
+        };
+        assert_eq!(
+            body(list(&empty, &first, base, "")),
+            serde_text(json!({
+                "data": [],
+                "links": {
+                    "first": format!("{base}/api/skus?page%5Bnumber%5D=1&page%5Bsize%5D=25"),
+                    "last": format!("{base}/api/skus?page%5Bnumber%5D=1&page%5Bsize%5D=25"),
+                    "self": format!("{base}/api/skus?page%5Bnumber%5D=1&page%5Bsize%5D=25"),
+                },
+                "meta": {"page_count": 1, "record_count": 0},
+            }))
+        );
+    }
 }

@@ -15,6 +15,7 @@
 //! headers, as the token endpoint's do.
 
 pub mod document;
+mod json_text;
 
 use std::sync::Arc;
 

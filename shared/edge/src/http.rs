@@ -19,12 +19,21 @@ pub fn typed_json_response<T: serde::Serialize + ?Sized>(
     body: &T,
     content_type: &'static str,
 ) -> Response<Body> {
-    // Room for a page of 25 records at once, instead of growing from 128 bytes by doubling.
-    let mut text = Vec::with_capacity(4096);
+    // Room for a token response at once, instead of growing from 128 bytes by doubling.
+    let mut text = Vec::with_capacity(1024);
     // Serializing types Gatehouse defines (string keys, no maps with other keys) cannot fail,
     // and serde_json writes UTF-8 only.
     serde_json::to_writer(&mut text, body).expect("a JSON body serializes");
     let text = String::from_utf8(text).expect("serde_json writes UTF-8");
+    json_text_response(status, text, content_type)
+}
+
+/// A response whose body is `text`, JSON already written, with [`json_response`]'s headers.
+pub fn json_text_response(
+    status: StatusCode,
+    text: String,
+    content_type: &'static str,
+) -> Response<Body> {
     let mut response = Response::new(Body::Text(text));
     *response.status_mut() = status;
     let mut headers = HeaderMap::with_capacity(12);

@@ -146,6 +146,11 @@ pub fn response<T: serde::Serialize + ?Sized>(status: StatusCode, body: &T) -> R
     crate::http::typed_json_response(status, body, CONTENT_TYPE)
 }
 
+/// [`response`] of a document already written as JSON text.
+pub fn text_response(status: StatusCode, text: String) -> Response<Body> {
+    crate::http::json_text_response(status, text, CONTENT_TYPE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,122 @@
+//! JSON text written by hand, for the resource API's documents: a page of 25 records is
+//! mostly short ASCII strings, which serde_json escapes a byte at a time. Here a string that
+//! needs no escape (most: ids, codes, links) is copied whole, and the rest is left to
+//! serde_json, so the text is exactly what serde_json writes.
+
+use std::fmt::Write;
+
+/// A JSON text being written: objects' members in the order they are given.
+pub struct JsonText {
+    text: String,
+    /// Whether the object or array being written has a member or element yet.
+    started: Vec<bool>,
+}
+
+/// RFC 8259 §7: "All Unicode characters may be placed within the quotation marks, except for
+/// the characters that MUST be escaped: quotation mark, reverse solidus, and the control
+/// characters (U+0000 through U+001F)."
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+impl JsonText {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            text: String::with_capacity(capacity),
+            started: Vec::with_capacity(4),
+        }
+    }
+
+    /// The comma before a member or element that is not its container's first.
+    fn separate(&mut self) {
+        if let Some(started) = self.started.last_mut() {
+            if *started {
+                self.text.push(',');
+            }
+            *started = true;
+        }
+    }
+
+    pub fn begin_object(&mut self) -> &mut Self {
+        self.text.push('{');
+        self.started.push(false);
+        self
+    }
+
+    pub fn begin_array(&mut self) -> &mut Self {
+        self.text.push('[');
+        self.started.push(false);
+        self
+    }
+
+    pub fn end_object(&mut self) -> &mut Self {
+        self.started.pop();
+        self.text.push('}');
+        self
+    }
+
+    pub fn end_array(&mut self) -> &mut Self {
+        self.started.pop();
+        self.text.push(']');
+        self
+    }
+
+    /// A member's name: the value written next is its value.
+    pub fn key(&mut self, name: &str) -> &mut Self {
+        self.separate();
+        self.push_string(name);
+        self.text.push(':');
+        self
+    }
+
+    /// Before each element of an array: its comma, if it is not the first. (An object's
+    /// members get theirs from `key`; a value never writes one.)
+    pub fn element(&mut self) -> &mut Self {
+        self.separate();
+        self
+    }
+
+    pub fn string(&mut self, value: &str) -> &mut Self {
+        self.push_string(value);
+        self
+    }
+
+    /// A string value made of `parts`, joined.
+    pub fn joined(&mut self, parts: &[&str]) -> &mut Self {
+        if parts.iter().all(|p| !p.bytes().any(needs_escape)) {
+            self.text.push('"');
+            parts.iter().for_each(|part| self.text.push_str(part));
+            self.text.push('"');
+        } else {
+            self.push_string(&parts.concat());
+        }
+        self
+    }
+
+    pub fn number(&mut self, value: u64) -> &mut Self {
+        // Writing to a String cannot fail.
+        let _ = write!(self.text, "{value}");
+        self
+    }
+
+    pub fn boolean(&mut self, value: bool) -> &mut Self {
+        self.text.push_str(if value { "true" } else { "false" });
+        self
+    }
+
+    fn push_string(&mut self, value: &str) {
+        if value.bytes().any(needs_escape) {
+            // serde_json's escapes: `\"`, `\\`, `\n` and the like, `\u00XX` for the rest.
+            let escaped = serde_json::to_string(value).expect("a string serializes");
+            self.text.push_str(&escaped);
+        } else {
+            self.text.push('"');
+            self.text.push_str(value);
+            self.text.push('"');
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.text
+    }
+}
