@@ -15,7 +15,7 @@ use gatehouse_store::{Page, PageRequest};
 use http::StatusCode;
 use lambda_http::{Body, Response};
 
-use crate::json_text::JsonText;
+use crate::json_text::{Decimal, JsonText};
 
 /// A record as a JSON:API resource.
 pub trait Resource {
@@ -141,16 +141,31 @@ pub fn list<T: Resource>(
     query: &str,
 ) -> Response<Body> {
     let page_count = page.record_count.div_ceil(request.size).max(1);
-    let link = |number: u64, after: Option<&str>| {
-        let separator = if query.is_empty() { "" } else { "&" };
-        let after = after.map_or(String::new(), |a| {
-            format!("&page%5Bafter%5D={}", cursor_of(a))
-        });
-        format!(
-            "{base}/api/{}?{query}{separator}page%5Bnumber%5D={number}&page%5Bsize%5D={}{after}",
+    let separator = if query.is_empty() { "" } else { "&" };
+    let size = Decimal::of(request.size);
+    // `{base}/api/{type}?{query}&page%5Bnumber%5D={number}&page%5Bsize%5D={size}`, and
+    // `&page%5Bafter%5D={cursor}` when it starts after a place.
+    let link = |json: &mut JsonText, number: u64, after: Option<&str>| {
+        let number = Decimal::of(number);
+        let cursor = after.map(cursor_of);
+        let (after_name, cursor) = match &cursor {
+            Some(cursor) => ("&page%5Bafter%5D=", cursor.as_str()),
+            None => ("", ""),
+        };
+        json.joined(&[
+            base,
+            "/api/",
             T::TYPE,
-            request.size
-        )
+            "?",
+            query,
+            separator,
+            "page%5Bnumber%5D=",
+            number.as_str(),
+            "&page%5Bsize%5D=",
+            size.as_str(),
+            after_name,
+            cursor,
+        ]);
     };
     let mut json = JsonText::with_capacity(512 + 192 * page.records.len());
     json.begin_object();
@@ -161,18 +176,15 @@ pub fn list<T: Resource>(
     }
     json.end_array();
     json.key("links").begin_object();
-    json.key("first").string(&link(1, None));
-    json.key("last").string(&link(page_count, None));
+    link(json.key("first"), 1, None);
+    link(json.key("last"), page_count, None);
     if request.number < page_count {
-        json.key("next")
-            .string(&link(request.number + 1, page.next.as_deref()));
+        link(json.key("next"), request.number + 1, page.next.as_deref());
     }
     if request.number > 1 {
-        json.key("prev")
-            .string(&link((request.number - 1).min(page_count), None));
+        link(json.key("prev"), (request.number - 1).min(page_count), None);
     }
-    json.key("self")
-        .string(&link(request.number, request.after.as_deref()));
+    link(json.key("self"), request.number, request.after.as_deref());
     json.end_object();
     json.key("meta").begin_object();
     json.key("page_count").number(page_count);

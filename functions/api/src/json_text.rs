@@ -3,8 +3,6 @@
 //! needs no escape (most: ids, codes, links) is copied whole, and the rest is left to
 //! serde_json, so the text is exactly what serde_json writes.
 
-use std::fmt::Write;
-
 /// A JSON text being written: objects' members in the order they are given.
 pub struct JsonText {
     text: String,
@@ -69,11 +67,14 @@ impl JsonText {
         self
     }
 
-    /// A member's name: the value written next is its value.
-    pub fn key(&mut self, name: &str) -> &mut Self {
+    /// A member's name, a literal of the documents that needs no escape: the value written
+    /// next is its value.
+    pub fn key(&mut self, name: &'static str) -> &mut Self {
+        debug_assert!(is_plain(name), "{name:?} needs escaping");
         self.separate();
-        self.push_string(name);
-        self.text.push(':');
+        self.text.push('"');
+        self.text.push_str(name);
+        self.text.push_str("\":");
         self
     }
 
@@ -102,8 +103,7 @@ impl JsonText {
     }
 
     pub fn number(&mut self, value: u64) -> &mut Self {
-        // Writing to a String cannot fail.
-        let _ = write!(self.text, "{value}");
+        self.text.push_str(Decimal::of(value).as_str());
         self
     }
 
@@ -126,5 +126,43 @@ impl JsonText {
 
     pub fn finish(self) -> String {
         self.text
+    }
+}
+
+/// A number's decimal digits, written without the formatting machinery.
+pub struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    pub fn of(mut value: u64) -> Self {
+        let mut digits = [b'0'; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                return Self { digits, start };
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits were written.
+        std::str::from_utf8(&self.digits[self.start..]).unwrap_or("0")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_the_numbers_digits() {
+        for n in [0, 7, 10, 99, 1001, 123_456_789, u64::MAX] {
+            assert_eq!(Decimal::of(n).as_str(), n.to_string());
+        }
     }
 }
