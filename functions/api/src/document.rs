@@ -4,8 +4,8 @@
 //!
 //! The documents are written as text ([`JsonText`]), each object's members in alphabetical
 //! order (as when they were built as `serde_json::Value`s, whose maps sort them): a page of 25
-//! then costs no tree of values, no map per object and no string per record but its `self`
-//! link's.
+//! then costs no tree of values, no map per object and no string per record (a `self` link is
+//! written from its parts).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -8,21 +8,20 @@ use lambda_http::{Body, Request, RequestExt, Response};
 /// about them. RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache". And
 /// `X-Content-Type-Options: nosniff`, so that no browser takes a body that echoes request
 /// input (an error description) for HTML or script.
-pub fn json_response<T: serde::Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Body> {
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
     typed_json_response(status, body, "application/json")
 }
 
 /// [`json_response`] with another JSON media type (JSON:API's). The headers are sized once for
 /// these four and the few a handler adds (`RateLimit-*`, `Retry-After`, `WWW-Authenticate`).
-pub fn typed_json_response<T: serde::Serialize + ?Sized>(
+pub fn typed_json_response(
     status: StatusCode,
-    body: &T,
+    body: &serde_json::Value,
     content_type: &'static str,
 ) -> Response<Body> {
     // Room for a token response at once, instead of growing from 128 bytes by doubling.
     let mut text = Vec::with_capacity(1024);
-    // Serializing types Gatehouse defines (string keys, no maps with other keys) cannot fail,
-    // and serde_json writes UTF-8 only.
+    // A `Value` always serializes (its maps' keys are strings), and serde_json writes UTF-8.
     serde_json::to_writer(&mut text, body).expect("a JSON body serializes");
     let text = String::from_utf8(text).expect("serde_json writes UTF-8");
     json_text_response(status, text, content_type)

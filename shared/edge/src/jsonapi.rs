@@ -142,7 +142,7 @@ impl JsonApiError {
 
 /// A JSON:API document as `application/vnd.api+json`, uncacheable
 /// ([`crate::http::json_response`]).
-pub fn response<T: serde::Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Body> {
+pub fn response(status: StatusCode, body: &Value) -> Response<Body> {
     crate::http::typed_json_response(status, body, CONTENT_TYPE)
 }
 

@@ -8,10 +8,12 @@
 //! smaller, but hashing a 700-byte token cost more than the rest of the lookup; the map's own
 //! hash is keyed by a per-process random key, so its collisions cannot be chosen either.) A
 //! token longer than [`MAX_CACHED_TOKEN_BYTES`] is checked every time and never kept, so no
-//! header can make an entry large: an entry is the token and its claims, under 4 KiB. The cache holds at most its capacity; when full, the entry that expires first
-//! is dropped (with one lifetime per application, the oldest): that needs no bookkeeping on a
-//! hit, unlike LRU's, so a hit is one lookup under the lock, and an entry with less life left
-//! is worth less. Expired entries are dropped as time passes them, and the map's memory is
+//! header can make an entry large: an entry is the token and its claims, under 4 KiB.
+//!
+//! The cache holds at most its capacity; when full, the entry that expires first is dropped
+//! (with one lifetime per application, the oldest): that needs no bookkeeping on a hit, unlike
+//! LRU's, so a hit is one lookup under the lock, and an entry with less life left is worth
+//! less. Expired entries are dropped as time passes them, and the map's memory is
 //! given back when it has emptied after a burst.
 //!
 //! What the cache skips is the signature and the claims' checks, never a revocation check:
