@@ -28,6 +28,7 @@ use gatehouse_edge::bearer::{BearerError, BearerVerifier, VerifiedTokens};
 use gatehouse_edge::gate::{Gate, Knock};
 use gatehouse_edge::jsonapi::JsonApiError;
 use gatehouse_edge::oauth_request::parse_form;
+use gatehouse_edge::observe::facts::Fault;
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::catalog::{page_of, MAX_PAGE_SIZE};
@@ -79,19 +80,29 @@ fn bad_request(detail: String) -> JsonApiError {
     )
 }
 
+/// Storage trouble, as a 503 the client may retry; an item that cannot be read is counted as
+/// a corrupt item (`Faults`) but answered the same way, as its next read may find it rewritten.
 fn unavailable(error: StoreError) -> JsonApiError {
     tracing::error!(error = %error, "api: storage unavailable");
-    storage_unavailable()
+    let fault = match error {
+        StoreError::Unavailable(_) => Fault::StorageUnavailable,
+        StoreError::Corrupt { .. } => Fault::StorageCorrupt,
+    };
+    let mut refusal = storage_unavailable();
+    refusal.fault = Some(fault);
+    refusal
 }
 
 fn storage_unavailable() -> JsonApiError {
-    JsonApiError::new(
+    let mut error = JsonApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "Temporarily unavailable",
         "SERVICE_UNAVAILABLE",
         "storage is unavailable for a moment; try again",
     )
-    .with_retry_after(1)
+    .with_retry_after(1);
+    error.fault = Some(Fault::StorageUnavailable);
+    error
 }
 
 /// The token's market as it is now, and the view it gives, or why the token gets no view.

@@ -206,6 +206,9 @@ pub(crate) fn answer(
     }
     let facts = RequestFacts::of(&mut response);
     facts.rate_limited = refusal.limit();
+    if let Refusal::Unavailable(error) = &refusal {
+        facts.fault = error.fault;
+    }
     facts.refused(refusal.error_code());
     response
 }

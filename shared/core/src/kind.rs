@@ -13,7 +13,7 @@ pub enum ApplicationKind {
 }
 
 impl ApplicationKind {
-    const ALL: [Self; 3] = [Self::SalesChannel, Self::Integration, Self::Webapp];
+    pub const ALL: [Self; 3] = [Self::SalesChannel, Self::Integration, Self::Webapp];
 
     pub fn as_str(self) -> &'static str {
         match self {

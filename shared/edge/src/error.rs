@@ -104,6 +104,8 @@ pub struct ApiError {
     pub source: Option<Box<dyn StdError + Send + Sync>>,
     /// The limit that refused the request, for the request line and the metrics.
     pub limited_by: Option<crate::observe::facts::Limit>,
+    /// The fault of ours behind a 5xx, for the request line and the metrics.
+    pub fault: Option<crate::observe::facts::Fault>,
 }
 
 impl ApiError {
@@ -117,6 +119,7 @@ impl ApiError {
             allow: None,
             source: None,
             limited_by: None,
+            fault: None,
         }
     }
 
@@ -147,6 +150,14 @@ impl ApiError {
         Self {
             source: Some(Box::new(source)),
             ..Self::new(ErrorCode::ServerError, "internal error")
+        }
+    }
+
+    /// The signing key refused to sign: a fault of ours, counted apart (`Faults`, `signing`).
+    pub fn signing_failed(source: impl StdError + Send + Sync + 'static) -> Self {
+        Self {
+            fault: Some(crate::observe::facts::Fault::Signing),
+            ..Self::server_error(source)
         }
     }
 
@@ -224,6 +235,7 @@ impl ApiError {
         let facts = crate::observe::RequestFacts::of(&mut response);
         facts.refused(self.code.as_str());
         facts.rate_limited = self.limited_by;
+        facts.fault = self.fault;
         response
     }
 }
@@ -231,9 +243,19 @@ impl ApiError {
 /// The one mapping from storage trouble to what a client sees.
 impl From<gatehouse_store::StoreError> for ApiError {
     fn from(error: gatehouse_store::StoreError) -> Self {
-        match error {
-            gatehouse_store::StoreError::Unavailable(_) => ApiError::temporarily_unavailable(error),
-            gatehouse_store::StoreError::Corrupt { .. } => ApiError::server_error(error),
+        use crate::observe::facts::Fault;
+        let (fault, error) = match error {
+            gatehouse_store::StoreError::Unavailable(_) => (
+                Fault::StorageUnavailable,
+                ApiError::temporarily_unavailable(error),
+            ),
+            gatehouse_store::StoreError::Corrupt { .. } => {
+                (Fault::StorageCorrupt, ApiError::server_error(error))
+            }
+        };
+        ApiError {
+            fault: Some(fault),
+            ..error
         }
     }
 }
@@ -391,5 +413,44 @@ mod tests {
         assert_eq!(response.headers()["retry-after"], "1");
         let text = String::from_utf8(response.body().to_vec()).unwrap();
         assert!(!text.contains("secret detail"), "{text}");
+    }
+
+    #[test]
+    fn faults_of_ours_are_named_for_the_metrics_and_the_wire_keeps_its_code() {
+        use crate::observe::facts::Fault;
+        use gatehouse_store::StoreError;
+        let cases: [(ApiError, u16, &str, Fault); 3] = [
+            (
+                StoreError::Unavailable("timed out".into()).into(),
+                503,
+                "temporarily_unavailable",
+                Fault::StorageUnavailable,
+            ),
+            (
+                StoreError::Corrupt {
+                    key: "CLIENT#x".into(),
+                    reason: "no kind".into(),
+                }
+                .into(),
+                500,
+                "server_error",
+                Fault::StorageCorrupt,
+            ),
+            (
+                ApiError::signing_failed(std::io::Error::other("key refused")),
+                500,
+                "server_error",
+                Fault::Signing,
+            ),
+        ];
+        for (error, status, code, fault) in cases {
+            let mut response = error.into_response();
+            assert_eq!(response.status().as_u16(), status);
+            let facts = crate::observe::RequestFacts::of(&mut response).clone();
+            assert_eq!(facts.fault, Some(fault));
+            assert_eq!(facts.error.as_deref(), Some(code));
+        }
+        let mut refusal = ApiError::invalid_client().into_response();
+        assert_eq!(crate::observe::RequestFacts::of(&mut refusal).fault, None);
     }
 }

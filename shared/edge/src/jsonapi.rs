@@ -43,6 +43,8 @@ pub struct JsonApiError {
     pub allow: Option<&'static str>,
     /// The limit that refused the request, for the request line and the metrics.
     pub limited_by: Option<crate::observe::facts::Limit>,
+    /// The fault of ours behind a 5xx, for the request line and the metrics.
+    pub fault: Option<crate::observe::facts::Fault>,
 }
 
 impl JsonApiError {
@@ -68,6 +70,7 @@ impl JsonApiError {
             retry_after: None,
             allow: None,
             limited_by: None,
+            fault: None,
         }
     }
 
@@ -136,6 +139,7 @@ impl JsonApiError {
         let facts = crate::observe::RequestFacts::of(&mut response);
         facts.refused(self.code.to_ascii_lowercase());
         facts.rate_limited = self.limited_by;
+        facts.fault = self.fault;
         response
     }
 }

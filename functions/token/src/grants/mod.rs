@@ -192,7 +192,10 @@ pub fn issue_access_token(
             owner_type: owner_type.claim_name().to_owned(),
         }),
     };
-    let access_token = service.keys.sign(&claims).map_err(ApiError::server_error)?;
+    let access_token = service
+        .keys
+        .sign(&claims)
+        .map_err(ApiError::signing_failed)?;
     Ok(IssuedToken {
         access_token,
         expires_in,

@@ -25,6 +25,15 @@ pub enum Limit {
 }
 
 impl Limit {
+    pub const ALL: [Limit; 6] = [
+        Limit::TokenRequests,
+        Limit::RevokeRequests,
+        Limit::SignInRequests,
+        Limit::ApiRequests,
+        Limit::SignIn,
+        Limit::PasswordHashing,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Limit::TokenRequests => "token_requests",
@@ -33,6 +42,35 @@ impl Limit {
             Limit::ApiRequests => "api_requests",
             Limit::SignIn => "sign_in",
             Limit::PasswordHashing => "password_hashing",
+        }
+    }
+}
+
+/// A fault of ours behind a 5xx answer, counted apart from refusals so that an alarm can tell
+/// storage trouble from a signing failure whatever error code the protocol's writer chose
+/// (`temporarily_unavailable` for OAuth, `SERVICE_UNAVAILABLE` for JSON:API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// DynamoDB did not answer in time, threw, or throttled past the SDK's retries (a 503).
+    StorageUnavailable,
+    /// A stored item could not be read as what it should be (a 500).
+    StorageCorrupt,
+    /// The signing key refused to sign an access token (a 500).
+    Signing,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 3] = [
+        Fault::StorageUnavailable,
+        Fault::StorageCorrupt,
+        Fault::Signing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::StorageUnavailable => "storage_unavailable",
+            Fault::StorageCorrupt => "storage_corrupt",
+            Fault::Signing => "signing",
         }
     }
 }
@@ -52,6 +90,8 @@ pub struct RequestFacts {
     pub token_issued: bool,
     /// The request was refused by this limit.
     pub rate_limited: Option<Limit>,
+    /// The fault of ours the request failed on.
+    pub fault: Option<Fault>,
 }
 
 impl RequestFacts {

@@ -6,6 +6,8 @@
 //! - `TokensIssued` (Count) by `Grant`, `ApplicationKind`: token responses sent.
 //! - `Refusals` (Count) by `Error`: 4xx and 5xx answers, by error code.
 //! - `RateLimited` (Count) by `Limit`: requests refused by a rate limit.
+//! - `Faults` (Count) by `Fault`: 5xx answers caused by a fault of ours (storage unavailable or
+//!   corrupt, a failed signature), whatever error code the protocol gave them.
 //! - `StorageLatency` (Milliseconds) and `StorageRequests` (Count) by `Function`: the time one
 //!   request spent in DynamoDB attempts, and how many it made.
 //!
@@ -97,6 +99,11 @@ pub fn emf_document(record: &RequestRecord, function: &str, now: UnixMillis) -> 
         root["Limit"] = json!(limit.as_str());
         root["RateLimited"] = json!(1);
     }
+    if let Some(fault) = facts.fault {
+        directives.push(directive(&["Fault"], &[("Faults", "Count")]));
+        root["Fault"] = json!(fault.as_str());
+        root["Faults"] = json!(1);
+    }
     root["_aws"] = json!({"Timestamp": now.0, "CloudWatchMetrics": directives});
     root
 }
@@ -106,7 +113,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::observe::facts::{Limit, RequestFacts};
+    use crate::observe::facts::{Fault, Limit, RequestFacts};
     use gatehouse_core::grant::GrantType;
     use gatehouse_core::model::ApplicationKind;
     use gatehouse_store::timing::StorageUse;
@@ -206,6 +213,24 @@ mod tests {
         assert_eq!(document["Limit"], "token_requests");
         assert_eq!(document["RateLimited"], 1);
         assert!(document.get("TokensIssued").is_none());
+    }
+
+    #[test]
+    fn a_fault_is_counted_by_its_kind_beside_the_refusal() {
+        let facts = RequestFacts {
+            error: Some("temporarily_unavailable".into()),
+            fault: Some(Fault::StorageUnavailable),
+            ..RequestFacts::default()
+        };
+        let document = emf_document(&record(503, facts), "token-fn", UnixMillis(1));
+        let names: Vec<_> = directives(&document).into_iter().collect();
+        assert_eq!(
+            names[2],
+            (vec!["Fault".to_owned()], vec!["Faults".to_owned()])
+        );
+        assert_eq!(document["Fault"], "storage_unavailable");
+        assert_eq!(document["Faults"], 1);
+        assert_eq!(document["Refusals"], 1);
     }
 
     #[test]

@@ -52,6 +52,7 @@ impl RequestRecord {
             kind = self.facts.kind.map(|k| k.as_str()),
             error = error.as_deref(),
             rate_limited = self.facts.rate_limited.map(|l| l.as_str()),
+            fault = self.facts.fault.map(|f| f.as_str()),
             storage_requests = self.storage.requests,
             storage_rounds = self.storage.rounds,
             storage_ms = millis(self.storage.latency),
