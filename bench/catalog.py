@@ -217,7 +217,7 @@ def run_import(seed, endpoint, table, budget, price):
     began = time.monotonic()
     process = subprocess.Popen(
         [os.path.join(RELEASE, "gatehouse"), "import", "--seed", seed,
-         "--dynamodb-endpoint", endpoint, "--table", table],
+         "--dynamodb-endpoint", endpoint, "--table", table, "--create-table"],
         stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT, env={**os.environ, **MOTO_ENV})
     finished, usage, status = False, None, None
     while True:
@@ -263,7 +263,7 @@ def on_moto(files, budget, runs, price):
         print("  moto: pages through gatehouse serve...", file=sys.stderr)
         out["serve"] = serve_and_measure(
             [os.path.join(RELEASE, "gatehouse"), "serve", "--seed", files["seed"],
-             "--dynamodb-endpoint", endpoint, "--table", table], budget, runs)
+             "--dynamodb-endpoint", endpoint, "--table", table, "--create-table"], budget, runs)
     finally:
         stop(moto)
     return out

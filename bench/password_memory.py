@@ -116,7 +116,8 @@ def import_customers(gatehouse, customers, moto, work):
     table = f"gatehouse-bench-import-{uuid.uuid4().hex[:10]}"
     began = time.perf_counter()
     process = subprocess.Popen(
-        [gatehouse, "import", "--seed", seed, "--dynamodb-endpoint", moto, "--table", table],
+        [gatehouse, "import", "--seed", seed, "--dynamodb-endpoint", moto, "--table", table,
+         "--create-table"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
         env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
              "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1")},

@@ -241,9 +241,10 @@ impl AdminTarget {
             .ok_or("--table is required (or set GATEHOUSE_TABLE)")?;
         let client = dynamo::client(self.dynamodb_endpoint.as_deref()).await;
         let rotation_overlap = secret_rotation_overlap_from_lookup(&|n| std::env::var(n).ok())?;
-        let store = Arc::new(DynamoStore::new(client, table));
+        let store = DynamoStore::new(client, table);
+        crate::table::checked(&store, crate::table::WhenMissing::Refuse).await?;
         Ok(AdminService::new(
-            store,
+            Arc::new(store),
             Arc::new(SystemClock),
             rotation_overlap,
         ))

@@ -11,12 +11,22 @@ use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::{Import, ImportProgress};
 
 use crate::read_seed_file;
+use crate::table::WhenMissing;
 
 type Failure = Box<dyn std::error::Error>;
 
-/// Loads `seed` into `table`, creating the table when it does not exist.
-pub async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<(), Failure> {
+/// Loads `seed` into `table`, which must exist with Gatehouse's keys and TTL unless `missing`
+/// says to create it.
+pub async fn import(
+    seed: &Path,
+    endpoint: Option<&str>,
+    table: &str,
+    missing: WhenMissing,
+) -> Result<(), Failure> {
     let (catalog, _) = read_seed_file(seed)?;
+    // The table first: a mistyped name fails before minutes of password hashing.
+    let client = dynamo::client(endpoint).await;
+    crate::table::checked(&DynamoStore::new(client.clone(), table), missing).await?;
     // Every password is hashed here, through one bound (the configured runs at once, one per
     // core by default), so that writing the records out runs no argon2 of its own: unbounded,
     // importing 1,000 customers took 19.5 GB. A batch job waits its turn however long.
@@ -44,15 +54,9 @@ pub async fn import(seed: &Path, endpoint: Option<&str>, table: &str) -> Result<
         }
     };
     let sink = Mutex::new(sink);
-    let store = DynamoStore::new(dynamo::client(endpoint).await, table).with_import_progress(
-        Arc::new(move |p| (sink.lock().unwrap_or_else(|e| e.into_inner()))(p)),
-    );
-    if store.ensure_table().await? {
-        println!(
-            "Created table {table} (PK, SK; TTL on {})",
-            dynamo::TTL_ATTRIBUTE
-        );
-    }
+    let store = DynamoStore::new(client, table).with_import_progress(Arc::new(move |p| {
+        (sink.lock().unwrap_or_else(|e| e.into_inner()))(p)
+    }));
     store.import(&catalog).await?;
     if terminal {
         eprint!("\r\x1b[K");

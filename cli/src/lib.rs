@@ -11,6 +11,7 @@ pub mod connection_limits;
 pub mod import;
 pub mod router;
 pub mod server;
+pub mod table;
 
 use std::path::Path;
 

@@ -12,6 +12,7 @@ use gatehouse_cli::banner;
 use gatehouse_cli::config::{service_config, ServeArgs};
 use gatehouse_cli::router::Functions;
 use gatehouse_cli::server;
+use gatehouse_cli::table::WhenMissing;
 use gatehouse_cli::{read_file, read_seed_file};
 use gatehouse_core::clock::SystemClock;
 use gatehouse_core::jwt::{generate_private_key_pem, KeySet, SigningAlgorithm};
@@ -21,7 +22,7 @@ use gatehouse_edge::config::{secret_rotation_overlap, vars};
 use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::memory::MemoryStore;
-use gatehouse_store::{Clients, Store, StoreError};
+use gatehouse_store::Store;
 
 #[derive(Parser)]
 #[command(
@@ -38,7 +39,7 @@ struct Cli {
 enum Command {
     /// Serve every function on one local port, on the embedded store unless told otherwise.
     Serve(ServeArgs),
-    /// Load a seed file into a DynamoDB table, creating the table when it does not exist.
+    /// Load a seed file into a DynamoDB table (the stack's, or one made with --create-table).
     Import {
         #[arg(long)]
         seed: PathBuf,
@@ -47,6 +48,11 @@ enum Command {
         dynamodb_endpoint: Option<String>,
         #[arg(long, required_unless_present = "plan")]
         table: Option<String>,
+        /// Create the table when it does not exist (local and test runs: a table made here has
+        /// none of the stack's deletion protection, backups or alarms). Without it, a table
+        /// that does not exist is an error.
+        #[arg(long, conflicts_with = "plan")]
+        create_table: bool,
         /// Write nothing: print the catalog items, bytes and write units that importing the
         /// seed into an empty table would write.
         #[arg(long)]
@@ -147,16 +153,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let store: Arc<dyn Store> = match (&args.dynamodb_endpoint, &args.table) {
         (Some(endpoint), Some(table)) => {
             let store = DynamoStore::new(dynamo::client(Some(endpoint)).await, table);
-            store
-                .find_application("gatehouse-startup-probe")
+            gatehouse_cli::table::checked(&store, WhenMissing::Refuse)
                 .await
-                .map_err(|e| match &e {
-                    // Out of reach, the table may well exist: the error says what to check.
-                    StoreError::Unavailable(source) if source.is::<dynamo::Unreachable>() => {
-                        e.to_string()
-                    }
-                    _ => format!("DynamoDB table {table} at {endpoint} is not usable ({e}); run `gatehouse import` first"),
-                })?;
+                .map_err(|e| format!("DynamoDB at {endpoint}: {e}"))?;
             Arc::new(store)
         }
         // Moved in: a large catalog is not held twice.
@@ -289,12 +288,18 @@ async fn main() -> ExitCode {
             seed,
             dynamodb_endpoint,
             table,
+            create_table,
             plan,
             against,
         } => match (plan, table) {
             (true, _) => gatehouse_cli::import::plan(&seed, against.as_deref()),
             (false, Some(table)) => {
-                gatehouse_cli::import::import(&seed, dynamodb_endpoint.as_deref(), &table).await
+                let missing = match create_table {
+                    true => WhenMissing::Create,
+                    false => WhenMissing::Refuse,
+                };
+                let endpoint = dynamodb_endpoint.as_deref();
+                gatehouse_cli::import::import(&seed, endpoint, &table, missing).await
             }
             (false, None) => Err("import needs --table (or --plan)".into()),
         },

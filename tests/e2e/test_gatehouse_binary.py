@@ -167,7 +167,8 @@ def test_import_then_serve_from_dynamodb(tmp_path):
     assert DYNAMODB, "DynamoDB is required here but GATEHOUSE_TEST_DYNAMODB_ENDPOINT is not set"
     table = f"gatehouse-e2e-{uuid.uuid4().hex[:12]}"
     imported = subprocess.run(
-        [BIN, "import", "--seed", os.path.abspath("demo/seed.json"), "--dynamodb-endpoint", DYNAMODB, "--table", table],
+        [BIN, "import", "--seed", os.path.abspath("demo/seed.json"), "--dynamodb-endpoint", DYNAMODB, "--table", table,
+         "--create-table"],
         capture_output=True,
         text=True,
         check=False,
@@ -184,6 +185,49 @@ def test_import_then_serve_from_dynamodb(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.mark.skipif(
+    not DYNAMODB and not REQUIRE_DYNAMODB,
+    reason="GATEHOUSE_TEST_DYNAMODB_ENDPOINT is not set (scripts/test sets it)",
+)
+def test_a_table_that_is_missing_or_not_gatehouses_is_refused_before_anything_is_written(tmp_path):
+    """A mistyped --table must fail, not make a new table without the stack's protections."""
+    import boto3
+
+    assert DYNAMODB, "DynamoDB is required here but GATEHOUSE_TEST_DYNAMODB_ENDPOINT is not set"
+    dynamodb = boto3.client("dynamodb", endpoint_url=DYNAMODB, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    missing = f"gatehouse-missing-{uuid.uuid4().hex[:12]}"
+    other = f"gatehouse-other-{uuid.uuid4().hex[:12]}"
+    dynamodb.create_table(TableName=other, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    no_ttl = f"gatehouse-nottl-{uuid.uuid4().hex[:12]}"
+    dynamodb.create_table(TableName=no_ttl, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
+                                                {"AttributeName": "SK", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                                     {"AttributeName": "SK", "KeyType": "RANGE"}])
+    where = ["--dynamodb-endpoint", DYNAMODB, "--table"]
+    cases = [
+        (["import", "--seed", "demo/seed.json", *where, missing],
+         f"table {missing} does not exist", "--create-table"),
+        (["import", "--seed", "demo/seed.json", *where, other, "--create-table"],
+         f"table {other} is not a Gatehouse table: its keys are id (HASH)", "TableName"),
+        (["import", "--seed", "demo/seed.json", *where, no_ttl],
+         f"table {no_ttl} is not a Gatehouse table: its TTL is not turned on", "TableName"),
+        (["apps", "list", *where, missing], f"table {missing} does not exist", "--create-table"),
+        (["serve", "--port", str(free_port()), *where, missing], f"table {missing} does not exist", ""),
+    ]
+    for args, reason, hint in cases:
+        done = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0, (args, done.stdout)
+        assert reason in done.stderr and hint in done.stderr, (args, done.stderr)
+    # Nothing was made or written: the missing table is still missing, the others still empty.
+    assert missing not in dynamodb.list_tables()["TableNames"]
+    for table in (other, no_ttl):
+        assert dynamodb.scan(TableName=table)["Count"] == 0
 
 
 def test_the_banner_prints_secrets_for_the_demo_seed_only(tmp_path):

@@ -95,7 +95,8 @@ def deployment():
     assert not missing_bootstraps(), f"missing bootstraps in {LAMBDA_DIR}: {missing_bootstraps()}"
     assert DYNAMODB, "GATEHOUSE_TEST_DYNAMODB_ENDPOINT is not set (scripts/test starts moto)"
     table = f"gatehouse-lambda-{uuid.uuid4().hex[:12]}"
-    cli("import", "--seed", "demo/seed.json", "--dynamodb-endpoint", DYNAMODB, "--table", table)
+    cli("import", "--seed", "demo/seed.json", "--dynamodb-endpoint", DYNAMODB, "--table", table,
+        "--create-table")
     private = cli("keys", "generate")
     published = cli("keys", "public", "--one-line", stdin=private).strip()
     secrets = boto3.client(

@@ -117,6 +117,11 @@ pub async fn record_every_flow() -> Recorded {
     let import = RequestLog::default();
     let operator = patient_store(&import, &endpoint, &table).await;
     assert!(operator.ensure_table().await.expect("table created"));
+    // What `gatehouse import` (and every admin command) asks first: is this Gatehouse's table?
+    assert_eq!(
+        operator.table_fit().await.expect("table described"),
+        gatehouse_store::dynamo::TableFit::Fits
+    );
     operator
         .import(&demo_catalog())
         .await

@@ -21,6 +21,8 @@ use gatehouse_core::model::Mode;
 
 impl DynamoStore {
     /// Creates the table (keys and TTL) unless it exists. Returns whether it was created.
+    /// `gatehouse import` calls it only when told to (`--create-table`); a table it did not
+    /// create is checked instead ([`DynamoStore::table_fit`]).
     pub async fn ensure_table(&self) -> Result<bool, StoreError> {
         match self
             .client

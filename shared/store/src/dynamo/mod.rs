@@ -86,6 +86,7 @@ mod reader;
 mod refresh_tokens;
 mod replays;
 mod sign_ins;
+mod table_shape;
 mod token_items;
 mod transactions;
 mod users;
@@ -99,6 +100,7 @@ pub use client::{client, MAX_ATTEMPTS};
 pub use import_plan::{item_size, plan_change, plan_import, ImportPlan};
 pub use keys::TTL_ATTRIBUTE;
 pub use reach::Unreachable;
+pub use table_shape::{keys_fit, ttl_fits, TableFit};
 
 use super::StoreError;
 
