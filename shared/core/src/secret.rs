@@ -89,6 +89,17 @@ pub fn random_token(n: usize) -> String {
 mod tests {
     use super::*;
 
+    /// .cargo/config.toml builds aws-lc without CPU jitter entropy (its initialisation was
+    /// most of a cold start): randomness is seeded from the kernel (getrandom). This fails if
+    /// a build stops reading that setting, e.g. a build run from another folder.
+    #[test]
+    fn randomness_comes_from_the_os_not_cpu_jitter() {
+        assert_eq!(random_token(32).len(), 43);
+        // SAFETY: a query of aws-lc's build configuration, no arguments, no state.
+        let jitter = unsafe { aws_lc_sys::FIPS_is_entropy_cpu_jitter() };
+        assert_eq!(jitter, 0, "aws-lc was built with CPU jitter entropy");
+    }
+
     #[test]
     fn a_secret_verifies_against_its_own_hash_only() {
         let hash = SecretHash::of("correct horse battery staple 0123456789");
