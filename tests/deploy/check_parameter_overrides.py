@@ -61,11 +61,14 @@ parameters = template["Parameters"]
 command = documented_sam_deploy()
 
 for keys in (published, published_two):
-    words = override_words(command, {"SECRET_ARN": arn, "PUBLISHED": keys})
+    shell = {"SECRET_ARN": arn, "PUBLISHED": keys, "STACK": "gatehouse", "REGION": "eu-west-1",
+             "DOMAIN": "auth.example.com", "ZONE_ID": "Z0123456789ABCDEFGHIJ"}
+    words = override_words(command, shell)
     parsed = CfnParameterOverridesType().convert(words, None, None)
     # What the reader's shell hands SAM CLI, word by word: each value must reach the stack whole.
     expected = dict(word.split("=", 1) for word in words)
     assert expected["SigningKeysSecretArn"] == arn and expected["PublishedKeys"] == keys, expected
+    assert expected["DomainName"] == shell["DOMAIN"] and expected["HostedZoneId"] == shell["ZONE_ID"], expected
     assert parsed == expected, f"SAM CLI parsed {parsed} from docs/deploy.md's {command!r}"
     for name, value in parsed.items():
         pattern = parameters[name].get("AllowedPattern")
