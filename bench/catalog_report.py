@@ -123,7 +123,7 @@ def table(results, price):
         f"Write units: counted by moto (bench/moto_counting.py) for every item it puts, deletes "
         f"or updates, one unit per started KB of the larger of the item before and after; cost at "
         f"${price} per million on-demand write units (bench/prices.json). A transaction's writes "
-        f"count once (DynamoDB bills them twice). Pages: page[size]=25; the market token is "
+        f"count twice, as DynamoDB bills them. Pages: page[size]=25; the market token is "
         f"`market:1001`, the narrowed one `market:1001 stock_location:1`, and `all` an "
         f"integration's `market:all`.")
     return "\n".join(out)

@@ -7,7 +7,7 @@ per table: its items and its write units as on-demand DynamoDB bills them, one u
 started KB of the larger of the item before and after the write (a delete: of the item
 deleted; a write to no item: one unit). An item's size is moto's (`Item.size()`: attribute
 names' bytes plus values' bytes), close to DynamoDB's own rule. A transaction's writes count
-once here; DynamoDB bills them twice (its two-phase protocol), which the benchmark says.
+twice, as DynamoDB bills them (its two-phase protocol).
 
 One more difference, for reads: a Query answers at most 200 items a page (and its
 LastEvaluatedKey), where DynamoDB stops a page at 1 MB. moto 5 serializes a response at about
@@ -17,6 +17,13 @@ LastEvaluatedKey as it must for DynamoDB's own pages, so smaller pages change no
 (bench/moto_bulk.py now reads a Query's page from its partition alone and writes its answer
 without moto's serializer, so a 200-item page takes milliseconds; the limit stays, harmless.)
 
+Reads count too, as on-demand DynamoDB bills them: a GetItem or each key of a BatchGetItem one
+unit per started 4 KB of the item, a Query one unit per started 4 KB of all the items it
+returns; half that for an eventually consistent read (the request's `ConsistentRead`, read here
+from the request's body), twice that in a TransactGetItems. A TransactWriteItems's writes count
+twice here, as DynamoDB bills them, and each ConditionCheck part one write unit per started KB
+of the item it checks, twice.
+
 `GET /_bench/writes` answers the counts so far, by table, as JSON, with each table's items and
 bytes now (the sum of its items' sizes: moto leaves DescribeTable's TableSizeBytes at 0);
 everything else is moto.
@@ -24,6 +31,7 @@ everything else is moto.
 Usage: python3 bench/moto_counting.py PORT
 """
 
+import io
 import json
 import os
 import runpy
@@ -36,23 +44,57 @@ from moto.dynamodb.models.table import Table
 
 KB = 1024
 QUERY_PAGE_ITEMS = 200
+READ_UNIT = 4 * KB
+READS = ("GetItem", "BatchGetItem", "TransactGetItems", "Query")
 counts = {}
 lock = threading.Lock()
 # moto's update of an absent item puts its key first, then updates it: one write, not two.
 updating = threading.local()
+# The request being answered on this thread: its operation and body (DynamoDB JSON).
+answering = threading.local()
 
 
 def units(*sizes):
     return max(1, -(-max(sizes) // KB))
 
 
+def operation():
+    return getattr(answering, "operation", None)
+
+
+def table_figures(table):
+    return counts.setdefault(table, {"puts": 0, "deletes": 0, "updates": 0, "write_units": 0,
+                                     "bytes_written": 0, "reads": 0, "read_units": 0.0})
+
+
 def count(table, kind, before, after):
+    transaction = 2 if operation() == "TransactWriteItems" else 1
     with lock:
-        figures = counts.setdefault(table, {"puts": 0, "deletes": 0, "updates": 0,
-                                            "write_units": 0, "bytes_written": 0})
+        figures = table_figures(table)
         figures[kind] += 1
-        figures["write_units"] += units(before, after)
+        figures["write_units"] += units(before, after) * transaction
         figures["bytes_written"] += after
+
+
+def consistent(table):
+    """Whether the request on this thread asked `table` for strongly consistent reads."""
+    body = getattr(answering, "body", {})
+    if operation() == "BatchGetItem":
+        return bool(body.get("RequestItems", {}).get(table, {}).get("ConsistentRead"))
+    return operation() == "TransactGetItems" or bool(body.get("ConsistentRead"))
+
+
+def count_read(table, items):
+    """One read request's items (a GetItem's one, or a Query's page) and its read units."""
+    if operation() not in READS:
+        return  # a read moto makes for its own purposes (a condition, an update)
+    read_bytes = sum(size(item) for item in items)
+    started = max(1, -(-read_bytes // READ_UNIT))
+    factor = {"TransactGetItems": 2.0}.get(operation(), 1.0 if consistent(table) else 0.5)
+    with lock:
+        figures = table_figures(table)
+        figures["reads"] += len(items)
+        figures["read_units"] += started * factor
 
 
 def size(item):
@@ -101,16 +143,41 @@ def update_item(self, table_name, key, *args, **kwargs):
 
 
 _query = DynamoDBBackend.query
+_get_item = DynamoDBBackend.get_item
 
 
 def query(self, table_name, hash_key_dict, range_comparison, range_value_dicts, limit,
           *args, **kwargs):
     limit = min(limit or QUERY_PAGE_ITEMS, QUERY_PAGE_ITEMS)
-    return _query(self, table_name, hash_key_dict, range_comparison, range_value_dicts, limit,
-                  *args, **kwargs)
+    answer = _query(self, table_name, hash_key_dict, range_comparison, range_value_dicts, limit,
+                    *args, **kwargs)
+    count_read(table_name, answer[0])
+    return answer
+
+
+def get_item(self, table_name, keys, *args, **kwargs):
+    item = _get_item(self, table_name, keys, *args, **kwargs)
+    count_read(table_name, [item] if item is not None else [])
+    return item
+
+
+def count_condition_checks(body):
+    """A transaction's ConditionCheck parts: billed as transactional writes of the item checked."""
+    for part in body.get("TransactItems", []):
+        check = part.get("ConditionCheck")
+        if not check:
+            continue
+        for regions in dynamodb_backends.values():
+            for backend in regions.values():
+                table = backend.tables.get(check.get("TableName"))
+                if table is not None:
+                    with lock:
+                        table_figures(table.name)["write_units"] += units(
+                            size(existing(table, check.get("Key", {})))) * 2
 
 
 DynamoDBBackend.query = query
+DynamoDBBackend.get_item = get_item
 Table.put_item = put_item
 Table.delete_item = delete_item
 DynamoDBBackend.update_item = update_item
@@ -138,6 +205,18 @@ def run_simple(host, port, app, **kwargs):
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
             return [body]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        answering.operation = target.rpartition(".")[2] or None
+        answering.body = {}
+        if answering.operation:
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(raw)
+            try:
+                answering.body = json.loads(raw or b"{}")
+            except ValueError:
+                pass
+            if answering.operation == "TransactWriteItems":
+                count_condition_checks(answering.body)
         return app(environ, start_response)
 
     return _run_simple(host, port, counted, **kwargs)

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 import urllib.error
 import urllib.request
 
@@ -83,3 +84,31 @@ def post(port, path, body, timeout=2):
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def function_environment(moto):
+    """A table with the demo seed, the signing key in Secrets Manager: the token function's
+    environment as the template sets it."""
+    import boto3
+
+    gatehouse = os.path.join(RELEASE, "gatehouse")
+    table = f"gatehouse-bench-{uuid.uuid4().hex[:10]}"
+    subprocess.run([gatehouse, "import", "--seed", "demo/seed.json", "--dynamodb-endpoint", moto,
+                    "--table", table, "--create-table"], cwd=ROOT, check=True, capture_output=True)
+    private = subprocess.run([gatehouse, "keys", "generate"], check=True, capture_output=True,
+                             text=True).stdout
+    published = subprocess.run([gatehouse, "keys", "public", "--one-line"], input=private,
+                               check=True, capture_output=True, text=True).stdout.strip()
+    secrets = boto3.client("secretsmanager", endpoint_url=moto, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    arn = secrets.create_secret(Name=f"gatehouse/{table}", SecretString=private)["ARN"]
+    return table, {
+        "AWS_ENDPOINT_URL": moto,
+        "GATEHOUSE_ISSUER": "https://auth.example.com",
+        "GATEHOUSE_ORGANIZATION_ID": "org_acme",
+        "GATEHOUSE_ORGANIZATION_SLUG": "acme",
+        "GATEHOUSE_TABLE": table,
+        "GATEHOUSE_SIGNING_KEYS_SECRET_ARN": arn,
+        "GATEHOUSE_PUBLISHED_KEYS": published,
+        "RUST_LOG": "info",
+    }
