@@ -86,6 +86,15 @@ impl Api {
     }
 
     async fn get(&self, token: Option<&str>, path_and_query: &str) -> Response<Body> {
+        self.get_with(token, path_and_query, &[]).await
+    }
+
+    async fn get_with(
+        &self,
+        token: Option<&str>,
+        path_and_query: &str,
+        extra_headers: &[(&str, &str)],
+    ) -> Response<Body> {
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
@@ -99,6 +108,9 @@ impl Api {
         headers.remove("content-type");
         if let Some(token) = token {
             headers.insert("authorization".into(), json!(format!("Bearer {token}")));
+        }
+        for (name, value) in extra_headers {
+            headers.insert((*name).into(), json!(value));
         }
         let request = lambda_http::request::from_str(&event.to_string()).unwrap();
         gatehouse_api::handle(request, &self.api).await
@@ -418,6 +430,81 @@ async fn ids_and_codes_that_cannot_exist_are_not_found_without_a_storage_error(
     assert_eq!(body_json(&response)["meta"]["record_count"], 0);
 }
 
+/// JSON:API's rules: a query parameter the API does not apply is a 400 naming it, never
+/// ignored; media type parameters it cannot honour are a 415 or a 406.
+async fn what_json_api_says_cannot_be_honoured_is_refused_by_name(store: Arc<dyn Store>) {
+    let api = Api::on(store);
+    let integration = api.integration().await;
+    for (path, named) in [
+        ("/api/skus?include=prices", "include"),
+        ("/api/skus?filter[q][code_eq]=MUG-WHT", "filter[q][code_eq]"),
+        ("/api/skus?filter[name_cont]=mug", "filter[name_cont]"),
+        ("/api/skus?sort=-code", "sort"),
+        ("/api/skus?page[size]=2&fields[skus]=code", "fields[skus]"),
+        ("/api/skus/sku_mug?fields[skus]=code", "fields[skus]"),
+        ("/api/markets?page[limit]=1", "page[limit]"),
+        ("/api/prices?unknown=1", "unknown"),
+    ] {
+        let response = api.get(Some(&integration), path).await;
+        let body = body_json(&response);
+        assert_eq!(response.status(), 400, "{path}: {body}");
+        assert_eq!(body["errors"][0]["code"], "BAD_REQUEST", "{path}");
+        let detail = body["errors"][0]["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with(&format!("the query parameter {named} is not supported")),
+            "{path}: {detail}"
+        );
+    }
+    // An implementation-specific name (a character outside a-z) is not JSON:API's: left alone.
+    let mut every_test_sku: Vec<String> = seed()["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sku| sku["mode"] == "test")
+        .map(|sku| sku["id"].as_str().unwrap().to_owned())
+        .collect();
+    every_test_sku.sort();
+    assert_eq!(
+        api.ids(&integration, "/api/skus?_=1700000000&page[size]=25")
+            .await,
+        every_test_sku
+    );
+
+    for (header, value, status) in [
+        ("accept", "application/vnd.api+json", 200),
+        ("accept", "application/vnd.api+json; q=0.8, */*", 200),
+        ("accept", "application/vnd.api+json; charset=utf-8", 406),
+        (
+            "accept",
+            "application/vnd.api+json; ext=\"https://example.com/e\"",
+            406,
+        ),
+        (
+            "content-type",
+            "application/vnd.api+json; charset=utf-8",
+            415,
+        ),
+        ("content-type", "application/vnd.api+json", 200),
+    ] {
+        let response = api
+            .get_with(Some(&integration), "/api/skus", &[(header, value)])
+            .await;
+        assert_eq!(response.status(), status, "{header}: {value}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/vnd.api+json"
+        );
+        if status != 200 {
+            let code = if status == 406 {
+                "NOT_ACCEPTABLE"
+            } else {
+                "UNSUPPORTED_MEDIA_TYPE"
+            };
+            assert_eq!(body_json(&response)["errors"][0]["code"], code);
+        }
+    }
+}
+
 async fn memory() -> Arc<dyn Store> {
     Arc::new(MemoryStore::from_catalog(&catalog(&seed())))
 }
@@ -440,4 +527,5 @@ on_both_stores!(crate::memory, crate::dynamodb;
     environments_never_mix,
     bad_tokens_get_a_401_invalid_token,
     ids_and_codes_that_cannot_exist_are_not_found_without_a_storage_error,
+    what_json_api_says_cannot_be_honoured_is_refused_by_name,
 );

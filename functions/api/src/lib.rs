@@ -8,14 +8,17 @@
 //! (see [`CatalogView`]). The market is read again at each request: a market disabled since
 //! the token was issued gives it no data (422).
 //!
-//! The order of a request's checks: the token (a token verified before is taken from the
+//! The order of a request's checks: the method, then the media types (JSON:API's 415 and 406,
+//! [`negotiation_problem`]), then the token (a token verified before is taken from the
 //! process's [`VerifiedTokens`] without its signature check), then the gate, per token (its
 //! `jti`), whose count is sent together with the catalog's reads; a refused request gets the
 //! 429 and none of the data read. Every answer to a verified token carries the `RateLimit-*`
-//! headers, as the token endpoint's do.
+//! headers, as the token endpoint's do. A query parameter the API does not apply is a 400
+//! naming it ([`parameters`]), before anything is read.
 
 pub mod document;
 mod json_text;
+pub mod parameters;
 
 use std::sync::Arc;
 
@@ -27,6 +30,7 @@ use gatehouse_core::scope::ResourceRef;
 use gatehouse_edge::bearer::{BearerError, BearerVerifier, VerifiedTokens};
 use gatehouse_edge::gate::{Gate, Knock};
 use gatehouse_edge::jsonapi::JsonApiError;
+use gatehouse_edge::jsonapi_media::negotiation_problem;
 use gatehouse_edge::oauth_request::parse_form;
 use gatehouse_edge::observe::facts::Fault;
 use gatehouse_edge::observe::RequestFacts;
@@ -239,6 +243,9 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
         .with_allow("GET, HEAD")
         .into_response();
     }
+    if let Some(problem) = negotiation_problem(request.headers()) {
+        return problem.into_response();
+    }
     let authorization = request
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -277,6 +284,12 @@ async fn respond(
     service: &ApiService,
     claims: &AccessTokenClaims,
 ) -> Result<Response<Body>, JsonApiError> {
+    // A parameter the API would not apply is refused before anything is read.
+    let params = parse_form(request.uri().query().unwrap_or(""))
+        .map_err(|error| bad_request(error.description.into_owned()))?;
+    if let Some(detail) = parameters::first_unsupported(params.names()) {
+        return Err(bad_request(detail));
+    }
     let (view, market) = view_of(claims, service).await?;
     let path = request.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.split('/').skip(2).collect();

@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod http;
 pub mod init;
 pub mod jsonapi;
+pub mod jsonapi_media;
 pub mod oauth_request;
 pub mod observe;
 pub mod runtime;

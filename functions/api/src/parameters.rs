@@ -1,0 +1,106 @@
+//! Which query parameters the resource API understands, and the 400 for the rest.
+//!
+//! JSON:API 1.1, "Query Parameters": "If a server encounters a query parameter that does not
+//! follow the naming conventions above, or the server does not know how to process it as a
+//! query parameter from this specification, it MUST return 400 Bad Request." A filter, include,
+//! sort or sparse fieldset the API cannot apply is therefore refused by name, never ignored:
+//! ignored, `filter[q][code_eq]=X` (Commerce Layer's syntax) answered every SKU, a wrong answer
+//! rather than a missing feature. Names with a character outside a-z are implementation-specific
+//! ("MUST contain at least one non a-z character") and, unknown, are left alone, as a cache-
+//! busting `_=1700000000` from a browser client is.
+
+/// The parameters the API applies.
+pub const SUPPORTED: [&str; 4] = [
+    "page[number]",
+    "page[size]",
+    "page[after]",
+    "filter[code_eq]",
+];
+
+/// What a parameter is to the API.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parameter {
+    /// Applied.
+    Supported,
+    /// A JSON:API family (`include`, `sort`, `fields[...]`, `filter[...]`, `page[...]`) or a
+    /// name JSON:API reserves (only a-z), that the API does not apply: a 400.
+    Unsupported,
+    /// Implementation-specific and not the API's: left alone.
+    Ignored,
+}
+
+/// `name` (percent-decoded) as the API takes it.
+pub fn parameter(name: &str) -> Parameter {
+    let family = name.split('[').next().unwrap_or("");
+    let bracketed = name.len() > family.len();
+    match (SUPPORTED.contains(&name), family, bracketed) {
+        (true, _, _) => Parameter::Supported,
+        (false, "include" | "sort" | "fields" | "filter" | "page", _) => Parameter::Unsupported,
+        (false, reserved, false)
+            if !reserved.is_empty() && reserved.bytes().all(|b| b.is_ascii_lowercase()) =>
+        {
+            Parameter::Unsupported
+        }
+        (false, _, _) => Parameter::Ignored,
+    }
+}
+
+/// The 400's detail for the first parameter of `names` the API does not apply, if one.
+pub fn first_unsupported<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    names
+        .into_iter()
+        .find(|name| parameter(name) == Parameter::Unsupported)
+        .map(|name| {
+            format!(
+                "the query parameter {name} is not supported here; supported: {}",
+                SUPPORTED.join(", ")
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_parameter_is_applied_refused_or_left_alone() {
+        let cases = [
+            ("page[number]", Parameter::Supported),
+            ("page[size]", Parameter::Supported),
+            ("page[after]", Parameter::Supported),
+            ("filter[code_eq]", Parameter::Supported),
+            ("page[limit]", Parameter::Unsupported),
+            ("page", Parameter::Unsupported),
+            ("filter[q][code_eq]", Parameter::Unsupported),
+            ("filter[name_eq]", Parameter::Unsupported),
+            ("filter", Parameter::Unsupported),
+            ("include", Parameter::Unsupported),
+            ("sort", Parameter::Unsupported),
+            ("fields[skus]", Parameter::Unsupported),
+            ("fields", Parameter::Unsupported),
+            // Only a-z: reserved by JSON:API, so unknown means refused.
+            ("foo", Parameter::Unsupported),
+            // Implementation-specific names, not ours.
+            ("_", Parameter::Ignored),
+            ("cacheBust", Parameter::Ignored),
+            ("my_param", Parameter::Ignored),
+            ("", Parameter::Ignored),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(parameter(name), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_refusal_names_the_first_unsupported_parameter_and_what_is_supported() {
+        assert_eq!(
+            first_unsupported(["page[size]", "_", "filter[code_eq]"]),
+            None
+        );
+        let detail = first_unsupported(["page[size]", "filter[q][code_eq]", "sort"]).unwrap();
+        assert!(detail.starts_with("the query parameter filter[q][code_eq] is not supported"));
+        for name in SUPPORTED {
+            assert!(detail.contains(name), "{detail}");
+        }
+    }
+}
