@@ -31,7 +31,7 @@ use gatehouse_edge::bearer::{BearerError, BearerVerifier, VerifiedTokens};
 use gatehouse_edge::gate::{Gate, Knock};
 use gatehouse_edge::jsonapi::JsonApiError;
 use gatehouse_edge::jsonapi_media::negotiation_problem;
-use gatehouse_edge::oauth_request::parse_form;
+use gatehouse_edge::oauth_request::{parse_form, Params};
 use gatehouse_edge::observe::facts::Fault;
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
@@ -161,10 +161,8 @@ struct Query {
     kept: String,
 }
 
-/// The query's parameters, or what is wrong with them.
-fn query(request: &Request) -> Result<Query, String> {
-    let params = parse_form(request.uri().query().unwrap_or(""))
-        .map_err(|error| error.description.into_owned())?;
+/// The list's parameters, or what is wrong with them.
+fn query(params: &Params) -> Result<Query, String> {
     let number = |name: &str, default: u64, max: u64| -> Result<u64, String> {
         match params.get(name) {
             None => Ok(default),
@@ -213,13 +211,13 @@ fn encode(value: &str) -> String {
 /// A list from `load`, as a JSON:API document.
 async fn list<T: document::Resource, F>(
     service: &ApiService,
-    request: &Request,
+    params: &Params,
     load: impl FnOnce(PageRequest, Option<String>) -> F,
 ) -> Result<Response<Body>, JsonApiError>
 where
     F: std::future::Future<Output = Result<Page<T>, StoreError>>,
 {
-    let query = query(request).map_err(bad_request)?;
+    let query = query(params).map_err(bad_request)?;
     let page = load(query.page.clone(), query.code_eq)
         .await
         .map_err(unavailable)?;
@@ -302,7 +300,7 @@ async fn respond(
     let base = &service.base_url;
     match segments.as_slice() {
         ["markets"] => {
-            list(service, request, |page, _| async move {
+            list(service, &params, |page, _| async move {
                 match &market {
                     // A market token sees its market alone.
                     Some(market) => Ok(page_of(vec![market.clone()], page)),
@@ -326,7 +324,7 @@ async fn respond(
             }
         }
         ["skus"] => {
-            list(service, request, |page, code| async move {
+            list(service, &params, |page, code| async move {
                 match code {
                     Some(code) if unfit(&code) => Ok(page_of(vec![], page)),
                     Some(code) => {
@@ -342,9 +340,9 @@ async fn respond(
             Some(sku) => Ok(document::single(&sku, base)),
             None => Err(not_found("no such record")),
         },
-        ["prices"] => list(service, request, |page, _| catalog.list_prices(&view, page)).await,
+        ["prices"] => list(service, &params, |page, _| catalog.list_prices(&view, page)).await,
         ["stock_items"] => {
-            list(service, request, |page, _| {
+            list(service, &params, |page, _| {
                 catalog.list_stock_items(&view, page)
             })
             .await
