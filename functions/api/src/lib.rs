@@ -88,12 +88,8 @@ fn bad_request(detail: String) -> JsonApiError {
 /// a corrupt item (`Faults`) but answered the same way, as its next read may find it rewritten.
 fn unavailable(error: StoreError) -> JsonApiError {
     tracing::error!(error = %error, "api: storage unavailable");
-    let fault = match error {
-        StoreError::Unavailable(_) => Fault::StorageUnavailable,
-        StoreError::Corrupt { .. } => Fault::StorageCorrupt,
-    };
     let mut refusal = storage_unavailable();
-    refusal.fault = Some(fault);
+    refusal.fault = Some(Fault::of_storage(&error));
     refusal
 }
 

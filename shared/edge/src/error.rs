@@ -243,15 +243,10 @@ impl ApiError {
 /// The one mapping from storage trouble to what a client sees.
 impl From<gatehouse_store::StoreError> for ApiError {
     fn from(error: gatehouse_store::StoreError) -> Self {
-        use crate::observe::facts::Fault;
-        let (fault, error) = match error {
-            gatehouse_store::StoreError::Unavailable(_) => (
-                Fault::StorageUnavailable,
-                ApiError::temporarily_unavailable(error),
-            ),
-            gatehouse_store::StoreError::Corrupt { .. } => {
-                (Fault::StorageCorrupt, ApiError::server_error(error))
-            }
+        let fault = crate::observe::facts::Fault::of_storage(&error);
+        let error = match error {
+            gatehouse_store::StoreError::Unavailable(_) => ApiError::temporarily_unavailable(error),
+            gatehouse_store::StoreError::Corrupt { .. } => ApiError::server_error(error),
         };
         ApiError {
             fault: Some(fault),

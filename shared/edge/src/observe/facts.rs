@@ -73,6 +73,14 @@ impl Fault {
             Fault::Signing => "signing",
         }
     }
+
+    /// The fault behind a storage error: the one mapping, for every protocol's error writer.
+    pub fn of_storage(error: &gatehouse_store::StoreError) -> Self {
+        match error {
+            gatehouse_store::StoreError::Unavailable(_) => Fault::StorageUnavailable,
+            gatehouse_store::StoreError::Corrupt { .. } => Fault::StorageCorrupt,
+        }
+    }
 }
 
 /// Facts about one request, each set by the code that learns it.
