@@ -10,6 +10,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use gatehouse_core::model::{Market, Price, Sku, StockItem};
+use gatehouse_core::query::Record;
 use gatehouse_edge::jsonapi::text_response;
 use gatehouse_store::{Page, PageRequest};
 use http::StatusCode;
@@ -18,82 +19,139 @@ use lambda_http::{Body, Response};
 use crate::json_text::{Decimal, JsonText};
 
 /// A record as a JSON:API resource.
-pub trait Resource {
-    const TYPE: &'static str;
+pub trait Resource: Record {
+    /// The members of its `attributes`, which `fields[<type>]` may name.
+    const FIELDS: &'static [&'static str];
     fn id(&self) -> &str;
-    /// Writes the `attributes` object, its members in alphabetical order.
-    fn attributes(&self, json: &mut JsonText);
+    /// Writes the members of `attributes`, in alphabetical order.
+    fn attributes(&self, out: &mut Attributes<'_>);
+}
+
+/// The members a sparse fieldset (`fields[<type>]=a,b`) keeps of a type, `None` for all.
+pub type Shown<'a> = Option<&'a [String]>;
+
+/// An `attributes` object being written: a member the fieldset leaves out is not written.
+pub struct Attributes<'a> {
+    json: &'a mut JsonText,
+    shown: Shown<'a>,
+}
+
+impl Attributes<'_> {
+    fn member(&mut self, name: &'static str) -> Option<&mut JsonText> {
+        let shown = self
+            .shown
+            .is_none_or(|shown| shown.iter().any(|field| field == name));
+        shown.then(|| self.json.key(name))
+    }
+    fn string(&mut self, name: &'static str, value: &str) {
+        if let Some(json) = self.member(name) {
+            json.string(value);
+        }
+    }
+    fn number(&mut self, name: &'static str, value: u64) {
+        if let Some(json) = self.member(name) {
+            json.number(value);
+        }
+    }
+    fn boolean(&mut self, name: &'static str, value: bool) {
+        if let Some(json) = self.member(name) {
+            json.boolean(value);
+        }
+    }
+    fn strings(&mut self, name: &'static str, values: &[String]) {
+        if let Some(json) = self.member(name) {
+            json.begin_array();
+            for value in values {
+                json.element().string(value);
+            }
+            json.end_array();
+        }
+    }
+}
+
+/// The members of `kind`'s `attributes`, if the API serves that type.
+pub fn fields_of(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        Market::TYPE => Some(Market::FIELDS),
+        Sku::TYPE => Some(Sku::FIELDS),
+        Price::TYPE => Some(Price::FIELDS),
+        StockItem::TYPE => Some(StockItem::FIELDS),
+        _ => None,
+    }
 }
 
 impl Resource for Market {
-    const TYPE: &'static str = "markets";
+    const FIELDS: &'static [&'static str] = &[
+        "active",
+        "code",
+        "name",
+        "number",
+        "price_list_id",
+        "stock_location_ids",
+    ];
     fn id(&self) -> &str {
         &self.id
     }
-    fn attributes(&self, json: &mut JsonText) {
-        json.begin_object();
-        json.key("active").boolean(self.active);
-        json.key("code").string(&self.code);
-        json.key("name").string(&self.name);
-        json.key("number").number(self.number);
-        json.key("price_list_id").string(&self.price_list_id);
-        json.key("stock_location_ids").begin_array();
-        for id in &self.stock_location_ids {
-            json.element().string(id);
-        }
-        json.end_array().end_object();
+    fn attributes(&self, out: &mut Attributes<'_>) {
+        out.boolean("active", self.active);
+        out.string("code", &self.code);
+        out.string("name", &self.name);
+        out.number("number", self.number);
+        out.string("price_list_id", &self.price_list_id);
+        out.strings("stock_location_ids", &self.stock_location_ids);
     }
 }
 
 impl Resource for Sku {
-    const TYPE: &'static str = "skus";
+    const FIELDS: &'static [&'static str] = &["code", "name"];
     fn id(&self) -> &str {
         &self.id
     }
-    fn attributes(&self, json: &mut JsonText) {
-        json.begin_object();
-        json.key("code").string(&self.code);
-        json.key("name").string(&self.name);
-        json.end_object();
+    fn attributes(&self, out: &mut Attributes<'_>) {
+        out.string("code", &self.code);
+        out.string("name", &self.name);
     }
 }
 
 impl Resource for Price {
-    const TYPE: &'static str = "prices";
+    const FIELDS: &'static [&'static str] = &["amount_cents", "price_list_id", "sku_code"];
     fn id(&self) -> &str {
         &self.id
     }
-    fn attributes(&self, json: &mut JsonText) {
-        json.begin_object();
-        json.key("amount_cents").number(self.amount_cents);
-        json.key("price_list_id").string(&self.price_list_id);
-        json.key("sku_code").string(&self.sku_code);
-        json.end_object();
+    fn attributes(&self, out: &mut Attributes<'_>) {
+        out.number("amount_cents", self.amount_cents);
+        out.string("price_list_id", &self.price_list_id);
+        out.string("sku_code", &self.sku_code);
     }
 }
 
 impl Resource for StockItem {
-    const TYPE: &'static str = "stock_items";
+    const FIELDS: &'static [&'static str] = &[
+        "quantity",
+        "sku_code",
+        "stock_location_id",
+        "stock_location_number",
+    ];
     fn id(&self) -> &str {
         &self.id
     }
-    fn attributes(&self, json: &mut JsonText) {
-        json.begin_object();
-        json.key("quantity").number(self.quantity);
-        json.key("sku_code").string(&self.sku_code);
-        json.key("stock_location_id")
-            .string(&self.stock_location_id);
-        json.key("stock_location_number")
-            .number(self.stock_location_number);
-        json.end_object();
+    fn attributes(&self, out: &mut Attributes<'_>) {
+        out.number("quantity", self.quantity);
+        out.string("sku_code", &self.sku_code);
+        out.string("stock_location_id", &self.stock_location_id);
+        out.number("stock_location_number", self.stock_location_number);
     }
 }
 
 /// One resource object: `attributes`, `id`, `links.self` (`{base}/api/{type}/{id}`), `type`.
-fn resource<T: Resource>(json: &mut JsonText, record: &T, base: &str) {
+fn resource<T: Resource>(json: &mut JsonText, record: &T, base: &str, shown: Shown<'_>) {
     json.begin_object();
-    json.key("attributes");
-    record.attributes(json);
+    json.key("attributes").begin_object();
+    record.attributes(&mut Attributes {
+        json: &mut *json,
+        shown,
+    });
+    json.end_object();
     json.key("id").string(record.id());
     json.key("links").begin_object();
     json.key("self")
@@ -104,10 +162,10 @@ fn resource<T: Resource>(json: &mut JsonText, record: &T, base: &str) {
 }
 
 /// One record.
-pub fn single<T: Resource>(record: &T, base: &str) -> Response<Body> {
+pub fn single<T: Resource>(record: &T, base: &str, shown: Shown<'_>) -> Response<Body> {
     let mut json = JsonText::with_capacity(512);
     json.begin_object().key("data");
-    resource(&mut json, record, base);
+    resource(&mut json, record, base, shown);
     json.end_object();
     text_response(StatusCode::OK, json.finish())
 }
@@ -139,6 +197,7 @@ pub fn list<T: Resource>(
     request: &PageRequest,
     base: &str,
     query: &str,
+    shown: Shown<'_>,
 ) -> Response<Body> {
     let page_count = page.record_count.div_ceil(request.size).max(1);
     let separator = if query.is_empty() { "" } else { "&" };
@@ -172,7 +231,7 @@ pub fn list<T: Resource>(
     json.key("data").begin_array();
     for record in &page.records {
         json.element();
-        resource(&mut json, record.as_ref(), base);
+        resource(&mut json, record.as_ref(), base, shown);
     }
     json.end_array();
     json.key("links").begin_object();
@@ -194,164 +253,5 @@ pub fn list<T: Resource>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use gatehouse_core::model::Mode;
-    use serde_json::{json, Value};
-    use std::sync::Arc;
-
-    /// What serde_json writes for `value`: its maps sort their members, as the documents do.
-    fn serde_text(value: Value) -> String {
-        serde_json::to_string(&value).unwrap()
-    }
-
-    fn body(response: Response<Body>) -> String {
-        String::from_utf8(response.body().to_vec()).unwrap()
-    }
-
-    fn market(name: &str) -> Market {
-        Market {
-            id: "mkt_1".into(),
-            number: 1001,
-            code: "eu".into(),
-            name: name.into(),
-            mode: Mode::Test,
-            active: true,
-            price_list_id: "pl_1".into(),
-            stock_location_ids: vec!["sl_1".into(), "sl_2".into()],
-            stock_location_numbers: vec![1, 2],
-            customer_group_id: None,
-        }
-    }
-
-    #[test]
-    fn a_record_is_written_as_serde_json_writes_its_value_whatever_its_strings_hold() {
-        let names = [
-            "Europe",
-            "Qu\"ote \\ back",
-            "line\nbreak\ttab\u{1}",
-            "Zürich ✓",
-            "",
-        ];
-        for name in names {
-            let written = body(single(&market(name), "https://auth.example"));
-            let expected = serde_text(json!({"data": {
-                "attributes": {
-                    "active": true, "code": "eu", "name": name, "number": 1001,
-                    "price_list_id": "pl_1", "stock_location_ids": ["sl_1", "sl_2"],
-                },
-                "id": "mkt_1",
-                "links": {"self": "https://auth.example/api/markets/mkt_1"},
-                "type": "markets",
-            }}));
-            assert_eq!(written, expected, "{name:?}");
-        }
-    }
-
-    #[test]
-    fn a_page_is_written_as_serde_json_writes_its_value() {
-        let sku = |n: u32| Sku {
-            id: format!("sku_{n}"),
-            mode: Mode::Test,
-            code: format!("SKU-\"{n}\""),
-            name: format!("Product {n}"),
-        };
-        let price = Price {
-            id: "pr_1".into(),
-            mode: Mode::Test,
-            sku_code: "SKU-1".into(),
-            price_list_id: "pl_1".into(),
-            amount_cents: 1999,
-        };
-        let stock = StockItem {
-            id: "si_1".into(),
-            mode: Mode::Test,
-            sku_code: "SKU-1".into(),
-            stock_location_id: "sl_1".into(),
-            stock_location_number: 7,
-            quantity: 0,
-        };
-        let request = PageRequest {
-            number: 2,
-            size: 2,
-            after: Some("e#1".into()),
-        };
-        let base = "http://127.0.0.1:3000";
-        let skus = Page {
-            records: vec![Arc::new(sku(3)), Arc::new(sku(4))],
-            record_count: 7,
-            next: Some("e#4".into()),
-        };
-        let link = |number: u64, after: &str| {
-            format!("{base}/api/skus?filter%5Bcode_eq%5D=x&page%5Bnumber%5D={number}&page%5Bsize%5D=2{after}")
-        };
-        let resource = |s: &Sku| {
-            json!({
-                "attributes": {"code": s.code, "name": s.name},
-                "id": s.id,
-                "links": {"self": format!("{base}/api/skus/{}", s.id)},
-                "type": "skus",
-            })
-        };
-        let expected = serde_text(json!({
-            "data": [resource(&sku(3)), resource(&sku(4))],
-            "links": {
-                "first": link(1, ""),
-                "last": link(4, ""),
-                "next": link(3, &format!("&page%5Bafter%5D={}", cursor_of("e#4"))),
-                "prev": link(1, ""),
-                "self": link(2, &format!("&page%5Bafter%5D={}", cursor_of("e#1"))),
-            },
-            "meta": {"page_count": 4, "record_count": 7},
-        }));
-        assert_eq!(
-            body(list(&skus, &request, base, "filter%5Bcode_eq%5D=x")),
-            expected
-        );
-
-        let first = PageRequest {
-            number: 1,
-            size: 25,
-            after: None,
-        };
-        fn one<T>(record: T) -> Page<T> {
-            Page {
-                records: vec![Arc::new(record)],
-                record_count: 1,
-                next: None,
-            }
-        }
-        let written = body(list(&one(price), &first, base, ""));
-        let value: Value = serde_json::from_str(&written).unwrap();
-        assert_eq!(serde_text(value.clone()), written);
-        assert_eq!(
-            value["data"][0]["attributes"],
-            json!({"amount_cents": 1999, "price_list_id": "pl_1", "sku_code": "SKU-1"})
-        );
-        assert!(value["links"].get("next").is_none() && value["links"].get("prev").is_none());
-        let written = body(list(&one(stock), &first, base, ""));
-        let value: Value = serde_json::from_str(&written).unwrap();
-        assert_eq!(serde_text(value.clone()), written);
-        assert_eq!(
-            value["data"][0]["attributes"],
-            json!({"quantity": 0, "sku_code": "SKU-1", "stock_location_id": "sl_1", "stock_location_number": 7})
-        );
-        let empty: Page<Sku> = Page {
-            records: vec![],
-            record_count: 0,
-            next: None,
-        };
-        assert_eq!(
-            body(list(&empty, &first, base, "")),
-            serde_text(json!({
-                "data": [],
-                "links": {
-                    "first": format!("{base}/api/skus?page%5Bnumber%5D=1&page%5Bsize%5D=25"),
-                    "last": format!("{base}/api/skus?page%5Bnumber%5D=1&page%5Bsize%5D=25"),
-                    "self": format!("{base}/api/skus?page%5Bnumber%5D=1&page%5Bsize%5D=25"),
-                },
-                "meta": {"page_count": 1, "record_count": 0},
-            }))
-        );
-    }
-}
+#[path = "document_tests.rs"]
+mod tests;

@@ -1,6 +1,6 @@
 //! `GET /api/...`: the read side of the commerce API, filtered by the bearer token's scope.
-//! `markets`, `skus` (`filter[code_eq]`), `prices` and `stock_items`, each a JSON:API list
-//! with `page[number]` / `page[size]`, and `markets/{id}` and `skus/{id}`.
+//! `markets`, `skus`, `prices` and `stock_items`, each a JSON:API list with pages, filters,
+//! a sort order and sparse fieldsets ([`list_query`]), and `markets/{id}` and `skus/{id}`.
 //!
 //! What a token sees: its environment's records only; with `market:all` all of them; with a
 //! market, that market, the SKUs sellable there, its price list's prices and its stock
@@ -18,14 +18,17 @@
 
 pub mod document;
 mod json_text;
+pub mod list_query;
 pub mod parameters;
 
 use std::sync::Arc;
 
+use document::Shown;
 use gatehouse_core::clock::Clock;
 use gatehouse_core::input::is_lookup_key;
 use gatehouse_core::jwt::AccessTokenClaims;
-use gatehouse_core::model::{CatalogView, Market};
+use gatehouse_core::model::{CatalogView, Market, Price, Sku, StockItem};
+use gatehouse_core::query::Record;
 use gatehouse_core::scope::ResourceRef;
 use gatehouse_edge::bearer::{BearerError, BearerVerifier, VerifiedTokens};
 use gatehouse_edge::gate::{Gate, Knock};
@@ -35,13 +38,11 @@ use gatehouse_edge::oauth_request::{parse_form, Params};
 use gatehouse_edge::observe::facts::Fault;
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
-use gatehouse_store::catalog::{page_of, MAX_PAGE_SIZE};
+use gatehouse_store::catalog::page_of;
 use gatehouse_store::{CatalogReads, Clients, Concerns, Page, PageRequest, StoreError};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-
-/// The page size when the request names none.
-pub const DEFAULT_PAGE_SIZE: u64 = 10;
+use list_query::{fieldset, list_only, list_query, ListQuery};
 
 /// Everything the API depends on, built once per cold start.
 pub struct ApiService {
@@ -54,6 +55,8 @@ pub struct ApiService {
     pub clock: Arc<dyn Clock>,
     /// The public base URL (the issuer), for links.
     pub base_url: String,
+    /// The longest list a filter or sort order reads ([`MAX_FILTERED_LIST`]).
+    pub max_filtered_list: u64,
 }
 
 impl ApiService {
@@ -67,6 +70,7 @@ impl ApiService {
             gate: runtime.gate(),
             clock: Arc::clone(&runtime.clock),
             base_url: runtime.config.issuer.clone(),
+            max_filtered_list: MAX_FILTERED_LIST,
         }
     }
 }
@@ -149,80 +153,64 @@ async fn view_of(
     Ok((CatalogView::of_market(&market, &scoped), Some(market)))
 }
 
-/// `page[number]`, `page[size]`, `page[after]`, `filter[code_eq]` and the parameters to keep
-/// in links.
-struct Query {
-    page: PageRequest,
-    code_eq: Option<String>,
-    kept: String,
-}
+/// The most records a filtered or sorted list reads: filtering and sorting read the whole
+/// list the token sees (see the API document), and a list longer than this is refused rather
+/// than read.
+pub const MAX_FILTERED_LIST: u64 = 30_000;
 
-/// The list's parameters, or what is wrong with them.
-fn query(params: &Params) -> Result<Query, String> {
-    let number = |name: &str, default: u64, max: u64| -> Result<u64, String> {
-        match params.get(name) {
-            None => Ok(default),
-            Some(value) => value
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| format!("{name} must be a whole number from 1 to {max}")),
-        }
-    };
-    let after = match params.get("page[after]") {
-        None => None,
-        Some(cursor) => Some(document::cursor_from(cursor).ok_or_else(|| {
-            "page[after] must be the value of a `next` link's page[after]".to_owned()
-        })?),
-    };
-    let page = PageRequest {
-        number: number("page[number]", 1, 1_000_000)?,
-        size: number("page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?,
-        after,
-    };
-    let code_eq = params.get("filter[code_eq]").map(str::to_owned);
-    let kept = code_eq
-        .as_deref()
-        .map(|code| format!("filter%5Bcode_eq%5D={}", encode(code)))
-        .unwrap_or_default();
-    Ok(Query {
-        page,
-        code_eq,
-        kept,
-    })
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// A list from `load`, as a JSON:API document.
-async fn list<T: document::Resource, F>(
+/// A list from `load`, which reads a page of the list the token sees, as a JSON:API document:
+/// the store's page itself when nothing filters or sorts it; otherwise the whole list, read
+/// once its length is known to be within the service's bound ([`MAX_FILTERED_LIST`]), then
+/// filtered, sorted and cut.
+async fn list<T: document::Resource, F, Fut>(
     service: &ApiService,
-    params: &Params,
-    load: impl FnOnce(PageRequest, Option<String>) -> F,
+    query: &ListQuery,
+    shown: Shown<'_>,
+    load: F,
 ) -> Result<Response<Body>, JsonApiError>
 where
-    F: std::future::Future<Output = Result<Page<T>, StoreError>>,
+    F: Fn(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, StoreError>>,
 {
-    let query = query(params).map_err(bad_request)?;
-    let page = load(query.page.clone(), query.code_eq)
-        .await
-        .map_err(unavailable)?;
+    let page = if query.plain() {
+        load(query.page.clone()).await.map_err(unavailable)?
+    } else {
+        let whole = |size| PageRequest {
+            number: 1,
+            size,
+            after: None,
+        };
+        let bound = service.max_filtered_list;
+        let length = load(whole(1)).await.map_err(unavailable)?.record_count;
+        if length > bound {
+            return Err(bad_request(format!(
+                "filtering or sorting reads the whole list, and this token's {} are {length}, \
+                 more than {bound}: filter by code or id (code_eq, id_eq), or use a \
+                 token scoped to a market",
+                T::TYPE
+            )));
+        }
+        let all = load(whole(bound)).await.map_err(unavailable)?;
+        query.narrow(all.records)
+    };
     Ok(document::list(
         &page,
         &query.page,
         &service.base_url,
         &query.kept,
+        shown,
     ))
+}
+
+/// The list request for records of `R`, and the fieldset of its type, or the 400's detail.
+fn read_list<R: Record>(params: &Params) -> Result<(ListQuery, Option<Vec<String>>), String> {
+    Ok((list_query::<R>(params)?, fieldset(params, R::TYPE)?))
+}
+
+/// The fieldset of a request for one record of `R`, or the 400's detail.
+fn read_single<R: Record>(params: &Params) -> Result<Option<Vec<String>>, String> {
+    list_only(params)?;
+    fieldset(params, R::TYPE)
 }
 
 /// Handles one `GET /api/...`.
@@ -296,16 +284,42 @@ async fn respond(
     let base = &service.base_url;
     match segments.as_slice() {
         ["markets"] => {
-            list(service, &params, |page, _| async move {
-                match &market {
-                    // A market token sees its market alone.
-                    Some(market) => Ok(page_of(vec![market.clone()], page)),
-                    None => catalog.list_markets(view.mode(), page).await,
+            let (query, shown) = read_list::<Market>(&params).map_err(bad_request)?;
+            let keyed = match (&market, query.key()) {
+                // A market token sees its market alone; market:all finds one by its key.
+                (None, Some(("id", id))) => Some(ResourceRef::Id(id.to_owned())),
+                (None, Some((_, code))) => Some(ResourceRef::Code(code.to_owned())),
+                (Some(_), _) | (None, None) => None,
+            };
+            match keyed {
+                Some(key) => {
+                    let found = service
+                        .clients
+                        .find_markets(view.mode(), &[key])
+                        .await
+                        .map_err(unavailable)?;
+                    let page = query.narrow(found.into_iter().map(Arc::new).collect());
+                    Ok(document::list(
+                        &page,
+                        &query.page,
+                        base,
+                        &query.kept,
+                        shown.as_deref(),
+                    ))
                 }
-            })
-            .await
+                None => {
+                    list(service, &query, shown.as_deref(), |page| async {
+                        match &market {
+                            Some(market) => Ok(page_of(vec![market.clone()], page)),
+                            None => catalog.list_markets(view.mode(), page).await,
+                        }
+                    })
+                    .await
+                }
+            }
         }
         ["markets", id] => {
+            let shown = read_single::<Market>(&params).map_err(bad_request)?;
             let found = match &market {
                 Some(market) => Ok((market.id == *id).then(|| market.clone())),
                 None => service
@@ -315,30 +329,55 @@ async fn respond(
                     .map(|markets| markets.into_iter().next()),
             };
             match found.map_err(unavailable)? {
-                Some(market) => Ok(document::single(&market, base)),
+                Some(market) => Ok(document::single(&market, base, shown.as_deref())),
                 None => Err(not_found("no such record")),
             }
         }
         ["skus"] => {
-            list(service, &params, |page, code| async move {
-                match code {
-                    Some(code) if unfit(&code) => Ok(page_of(vec![], page)),
-                    Some(code) => {
-                        let found = catalog.find_sku_by_code(&view, &code).await?;
-                        Ok(page_of(found.into_iter().collect(), page))
+            let (query, shown) = read_list::<Sku>(&params).map_err(bad_request)?;
+            match query.key() {
+                // `code_eq` and `id_eq` are key reads; the other filters apply to what they find.
+                Some((attribute, key)) => {
+                    let found = match attribute {
+                        _ if unfit(key) => Ok(None),
+                        "id" => catalog.find_sku(&view, key).await,
+                        _ => catalog.find_sku_by_code(&view, key).await,
                     }
-                    None => catalog.list_skus(&view, page).await,
+                    .map_err(unavailable)?;
+                    let page = query.narrow(found.into_iter().map(Arc::new).collect());
+                    Ok(document::list(
+                        &page,
+                        &query.page,
+                        base,
+                        &query.kept,
+                        shown.as_deref(),
+                    ))
                 }
+                None => {
+                    list(service, &query, shown.as_deref(), |page| {
+                        catalog.list_skus(&view, page)
+                    })
+                    .await
+                }
+            }
+        }
+        ["skus", id] => {
+            let shown = read_single::<Sku>(&params).map_err(bad_request)?;
+            match catalog.find_sku(&view, id).await.map_err(unavailable)? {
+                Some(sku) => Ok(document::single(&sku, base, shown.as_deref())),
+                None => Err(not_found("no such record")),
+            }
+        }
+        ["prices"] => {
+            let (query, shown) = read_list::<Price>(&params).map_err(bad_request)?;
+            list(service, &query, shown.as_deref(), |page| {
+                catalog.list_prices(&view, page)
             })
             .await
         }
-        ["skus", id] => match catalog.find_sku(&view, id).await.map_err(unavailable)? {
-            Some(sku) => Ok(document::single(&sku, base)),
-            None => Err(not_found("no such record")),
-        },
-        ["prices"] => list(service, &params, |page, _| catalog.list_prices(&view, page)).await,
         ["stock_items"] => {
-            list(service, &params, |page, _| {
+            let (query, shown) = read_list::<StockItem>(&params).map_err(bad_request)?;
+            list(service, &query, shown.as_deref(), |page| {
                 catalog.list_stock_items(&view, page)
             })
             .await

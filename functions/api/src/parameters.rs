@@ -9,21 +9,20 @@
 //! ("MUST contain at least one non a-z character") and, unknown, are left alone, as a cache-
 //! busting `_=1700000000` from a browser client is.
 
-/// The parameters the API applies.
-pub const SUPPORTED: [&str; 4] = [
-    "page[number]",
-    "page[size]",
-    "page[after]",
-    "filter[code_eq]",
-];
+use gatehouse_core::input::echo_input;
+
+/// The parameters the API applies, as an error lists them.
+pub const SUPPORTED: &str = "page[number], page[size], page[after], \
+    filter[q][<attribute>_<predicate>], sort, fields[<type>]";
 
 /// What a parameter is to the API.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parameter {
-    /// Applied.
+    /// Applied (a filter, sort or fieldset it cannot apply is then refused by name when it is
+    /// read, [`crate::list_query`]).
     Supported,
-    /// A JSON:API family (`include`, `sort`, `fields[...]`, `filter[...]`, `page[...]`) or a
-    /// name JSON:API reserves (only a-z), that the API does not apply: a 400.
+    /// A JSON:API family (`include`, `page[...]`) or a name JSON:API reserves (only a-z), that
+    /// the API does not apply: a 400.
     Unsupported,
     /// Implementation-specific and not the API's: left alone.
     Ignored,
@@ -33,15 +32,19 @@ pub enum Parameter {
 pub fn parameter(name: &str) -> Parameter {
     let family = name.split('[').next().unwrap_or("");
     let bracketed = name.len() > family.len();
-    match (SUPPORTED.contains(&name), family, bracketed) {
-        (true, _, _) => Parameter::Supported,
-        (false, "include" | "sort" | "fields" | "filter" | "page", _) => Parameter::Unsupported,
-        (false, reserved, false)
+    match (family, bracketed) {
+        ("page", true) if matches!(name, "page[number]" | "page[size]" | "page[after]") => {
+            Parameter::Supported
+        }
+        ("filter" | "fields", true) if name.ends_with(']') => Parameter::Supported,
+        ("sort", false) => Parameter::Supported,
+        ("include" | "sort" | "fields" | "filter" | "page", _) => Parameter::Unsupported,
+        (reserved, false)
             if !reserved.is_empty() && reserved.bytes().all(|b| b.is_ascii_lowercase()) =>
         {
             Parameter::Unsupported
         }
-        (false, _, _) => Parameter::Ignored,
+        (_, _) => Parameter::Ignored,
     }
 }
 
@@ -52,8 +55,8 @@ pub fn first_unsupported<'a>(names: impl IntoIterator<Item = &'a str>) -> Option
         .find(|name| parameter(name) == Parameter::Unsupported)
         .map(|name| {
             format!(
-                "the query parameter {name} is not supported here; supported: {}",
-                SUPPORTED.join(", ")
+                "the query parameter {} is not supported here; supported: {SUPPORTED}",
+                echo_input(name)
             )
         })
 }
@@ -71,12 +74,15 @@ mod tests {
             ("filter[code_eq]", Parameter::Supported),
             ("page[limit]", Parameter::Unsupported),
             ("page", Parameter::Unsupported),
-            ("filter[q][code_eq]", Parameter::Unsupported),
-            ("filter[name_eq]", Parameter::Unsupported),
+            ("filter[q][code_eq]", Parameter::Supported),
+            ("filter[name_eq]", Parameter::Supported),
+            ("sort", Parameter::Supported),
+            ("fields[skus]", Parameter::Supported),
             ("filter", Parameter::Unsupported),
+            ("filter[q", Parameter::Unsupported),
             ("include", Parameter::Unsupported),
-            ("sort", Parameter::Unsupported),
-            ("fields[skus]", Parameter::Unsupported),
+            ("include[skus]", Parameter::Unsupported),
+            ("sort[code]", Parameter::Unsupported),
             ("fields", Parameter::Unsupported),
             // Only a-z: reserved by JSON:API, so unknown means refused.
             ("foo", Parameter::Unsupported),
@@ -97,10 +103,8 @@ mod tests {
             first_unsupported(["page[size]", "_", "filter[code_eq]"]),
             None
         );
-        let detail = first_unsupported(["page[size]", "filter[q][code_eq]", "sort"]).unwrap();
-        assert!(detail.starts_with("the query parameter filter[q][code_eq] is not supported"));
-        for name in SUPPORTED {
-            assert!(detail.contains(name), "{detail}");
-        }
+        let detail = first_unsupported(["page[size]", "include", "sort"]).unwrap();
+        assert!(detail.starts_with("the query parameter include is not supported"));
+        assert!(detail.ends_with(SUPPORTED), "{detail}");
     }
 }

@@ -18,6 +18,7 @@ pub mod listing;
 pub mod model;
 pub mod password;
 pub mod pkce;
+pub mod query;
 pub mod ratelimit;
 pub mod scope;
 pub mod secret;

@@ -60,6 +60,13 @@ impl Params {
         self.0.iter().map(|(name, _)| name.as_str())
     }
 
+    /// The parameters as received, those with an empty value included.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// Parameters from name-value pairs, refused as a body would be when one is repeated.
     pub fn from_pairs<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,

@@ -9,9 +9,6 @@ use async_trait::async_trait;
 use super::StoreError;
 use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
 
-/// The largest page a list request may ask for.
-pub const MAX_PAGE_SIZE: u64 = 100;
-
 /// A 1-based page of `size` records, and where the page before it ended when the client
 /// followed a `next` link ([`Page::next`]): a store that can start there reads the page alone
 /// instead of stepping over the records before it.
