@@ -23,7 +23,7 @@ use base64::Engine;
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::model::{Application, ApplicationKind, Mode};
 use gatehouse_core::secret::SecretHash;
-use gatehouse_edge::oauth_request::{parse_form, parse_oauth_request, Params};
+use gatehouse_edge::oauth_request::{parse_form, parse_oauth_request, Params, TOKEN_PARAMETERS};
 use gatehouse_fuzz::check_token_error;
 use gatehouse_store::ClientWithScope;
 use gatehouse_token::request::{Grant, Incoming};
@@ -162,7 +162,7 @@ fn check_basic_round_trip(rest: &[u8]) {
         b"grant_type=client_credentials",
     )
     .expect("a Basic header is a valid header value");
-    let read = parse_oauth_request(&request).expect("well-formed Basic credentials are read");
+    let read = parse_oauth_request(&request, TOKEN_PARAMETERS).expect("well-formed Basic credentials are read");
     let credentials = read.credentials;
     assert!(credentials.via_basic);
     assert_eq!(
@@ -177,7 +177,7 @@ fn check_basic_round_trip(rest: &[u8]) {
 
 fn check_request(request: Request) {
     let authorization_sent = request.headers().contains_key("authorization");
-    match parse_oauth_request(&request) {
+    match parse_oauth_request(&request, TOKEN_PARAMETERS) {
         Ok(read) => {
             check_params(&read.params);
             if !authorization_sent {

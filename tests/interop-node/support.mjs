@@ -1,16 +1,19 @@
-// What the interoperability tests share: the gatehouse binary behind a TLS name of its own.
+// What the interoperability tests share: the gatehouse binary behind TLS names of its own.
 //
-// Some clients only speak HTTPS (openid-client refuses http: unless told otherwise) and
-// Commerce Layer's js-auth always calls `https://auth.<domain>`. So each test file makes a
-// throwaway certificate authority and a certificate for auth.gatehouse.test (openssl, in a
-// temporary folder), puts a small TLS proxy in front of `gatehouse serve`, and makes this Node
-// process's fetch resolve auth.gatehouse.test to 127.0.0.1 and trust that authority (undici's
-// global dispatcher: Node's fetch, which both clients use, goes through it). Nothing outside
-// the process changes: no /etc/hosts, no system trust store.
+// Some clients only speak HTTPS (openid-client refuses http: unless told otherwise), Commerce
+// Layer's js-auth always calls `https://auth.<domain>`, and its SDK and CLI call the resource
+// API at `https://<organization slug>.<domain>/api`. So each test process makes a throwaway
+// certificate authority and one certificate for auth.gatehouse.test and acme.gatehouse.test
+// (openssl, in a temporary folder), puts a small TLS proxy in front of `gatehouse serve`, and
+// makes this Node process's fetch resolve those names to 127.0.0.1 and trust that authority
+// (undici's global dispatcher: Node's fetch, which every client here uses, goes through it).
+// A client run as a process of its own (Commerce Layer's CLI) gets the same through its
+// environment: `clientProcessEnvironment()`. Nothing outside the test's processes changes: no
+// /etc/hosts, no system trust store, no file in the real home folder.
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +28,12 @@ const GATEHOUSE_BIN = path.resolve(process.env.GATEHOUSE_BIN || path.join(REPO, 
 
 /** The name the clients see; `.test` is reserved (RFC 6761) and never resolves elsewhere. */
 export const HOST = 'auth.gatehouse.test';
+/** The organization's slug in the demo seed (and in the seeds the tests write from it). */
+export const ORGANIZATION_SLUG = 'acme';
+/** Where Commerce Layer's SDK and CLI find the resource API: `https://{slug}.{domain}/api`. */
+export const API_HOST = `${ORGANIZATION_SLUG}.gatehouse.test`;
+/** Every name that resolves to this machine, and that the certificate is for. */
+export const NAMES = [HOST, API_HOST];
 export const STEP_TIMEOUT_MS = 15_000;
 
 export const STOREFRONT = 'demo-storefront';
@@ -61,7 +70,7 @@ function openssl(dir, args) {
   }
 }
 
-/** A certificate authority made for this run, and a certificate it signed for HOST. */
+/** A certificate authority made for this run, and a certificate it signed for NAMES. */
 function makeCertificates(dir) {
   const day = ['-days', '2'];
   openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
@@ -69,18 +78,46 @@ function makeCertificates(dir) {
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
   openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
     '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${HOST}`]);
+  const altNames = NAMES.map((name) => `DNS:${name}`).join(',');
   writeFileSync(path.join(dir, 'server.ext'),
-    `subjectAltName=DNS:${HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
+    `subjectAltName=${altNames}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
   openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key',
     '-CAcreateserial', '-out', 'server.crt', ...day, '-extfile', 'server.ext']);
   const read = (name) => readFileSync(path.join(dir, name), 'utf8');
   return { ca: read('ca.crt'), key: read('server.key'), cert: read('server.crt') };
 }
 
+/** A folder for this process's files, removed when the process exits. */
+let scratch;
+function scratchDir() {
+  if (!scratch) {
+    scratch = mkdtempSync(path.join(tmpdir(), 'gatehouse-interop-files-'));
+    process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
+  }
+  return scratch;
+}
+
+/** `text` in a new file `name` of the scratch folder: its path. */
+export function writeTempFile(name, text) {
+  const file = path.join(mkdtempSync(path.join(scratchDir(), 'file-')), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** `value` as JSON in a new file of the scratch folder (a seed for `--seed`, say): its path. */
+export function writeTempJson(name, value) {
+  return writeTempFile(name, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A new folder in the scratch folder (a client's home, say): its path. */
+export function makeTempDir(prefix) {
+  return mkdtempSync(path.join(scratchDir(), prefix));
+}
+
 /**
- * This process's fetch: HOST resolves to 127.0.0.1 and the run's authority is trusted (it alone:
+ * This process's fetch: NAMES resolve to 127.0.0.1 and the run's authority is trusted (it alone:
  * nothing here may reach past this machine). Any other name fails to resolve. Made once per
- * process; every server of the process is behind the same name and certificate.
+ * process; every server of the process is behind the same names and certificate.
  */
 let certificates;
 function routeHostToThisMachine() {
@@ -89,8 +126,8 @@ function routeHostToThisMachine() {
   certificates = makeCertificates(dir);
   rmSync(dir, { recursive: true, force: true });
   const lookup = (hostname, options, callback) => {
-    if (hostname !== HOST) {
-      callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (the interop tests only reach ${HOST})`), { code: 'ENOTFOUND' }));
+    if (!NAMES.includes(hostname)) {
+      callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (the interop tests only reach ${NAMES.join(', ')})`), { code: 'ENOTFOUND' }));
     } else if (options?.all) {
       callback(null, [{ address: '127.0.0.1', family: 4 }]);
     } else {
@@ -102,8 +139,39 @@ function routeHostToThisMachine() {
 }
 
 /**
+ * The environment of a client started as a process of its own (Commerce Layer's CLI), after
+ * `startGatehouseOverTls`: it trusts the run's authority (NODE_EXTRA_CA_CERTS, read by Node's
+ * fetch at start), resolves NAMES to 127.0.0.1 and no other name (resolve-gatehouse-names.cjs,
+ * preloaded through NODE_OPTIONS), and keeps its configuration in `home`, never in the real
+ * home folder. No update checks, no colours.
+ */
+export function clientProcessEnvironment(home) {
+  const { ca } = routeHostToThisMachine();
+  const caFile = path.join(scratchDir(), 'ca.crt');
+  writeFileSync(caFile, ca);
+  for (const dir of ['config', 'data', 'cache']) mkdirSync(path.join(home, dir), { recursive: true });
+  const preload = path.join(HERE, 'resolve-gatehouse-names.cjs');
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, 'config'),
+    XDG_DATA_HOME: path.join(home, 'data'),
+    XDG_CACHE_HOME: path.join(home, 'cache'),
+    TMPDIR: tmpdir(),
+    NODE_EXTRA_CA_CERTS: caFile,
+    NODE_OPTIONS: `--require ${JSON.stringify(preload)}`,
+    GATEHOUSE_INTEROP_NAMES: NAMES.join(','),
+    NO_UPDATE_NOTIFIER: '1',
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+    CI: '1',
+  };
+}
+
+/**
  * `gatehouse serve` (demo seed, `extraArgs` added) behind a TLS proxy at https://HOST:<port>,
- * which is also its issuer. Returns { issuer, domain, stop() }; `domain` is what js-auth takes.
+ * which is also its issuer, and at https://API_HOST:<port>. Returns { issuer, domain, stop() };
+ * `domain` (`gatehouse.test:<port>`) is what js-auth, the SDK and the CLI take.
  */
 export async function startGatehouseOverTls(extraArgs = []) {
   try {

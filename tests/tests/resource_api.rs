@@ -505,6 +505,75 @@ async fn what_json_api_says_cannot_be_honoured_is_refused_by_name(store: Arc<dyn
     }
 }
 
+/// Commerce Layer's singletons: the token's organization (from the seed) and application (as
+/// the seed describes it), whatever the token's kind and market.
+async fn the_tokens_organization_and_application_are_served(store: Arc<dyn Store>) {
+    let api = Api::on(store);
+    let seed = seed();
+    let organization = &seed["organization"];
+    let slug = organization["slug"].as_str().unwrap();
+    let domain = ISSUER
+        .strip_prefix("https://auth.")
+        .map(|d| format!("{slug}.{d}"));
+    let tokens = [
+        (api.storefront().await, STOREFRONT),
+        (api.narrowed().await, STOREFRONT),
+        (api.integration().await, INTEGRATION),
+    ];
+    for (token, client_id) in &tokens {
+        let response = api.get(Some(token), "/api/organization").await;
+        let body = body_json(&response);
+        assert_eq!(response.status(), 200, "{body}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/vnd.api+json"
+        );
+        assert_eq!(body["data"]["type"], "organizations");
+        assert_eq!(body["data"]["id"], organization["id"]);
+        assert_eq!(
+            body["data"]["attributes"],
+            json!({"domain": domain, "name": slug, "slug": slug})
+        );
+
+        let application = seed["applications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["client_id"] == *client_id)
+            .unwrap();
+        let response = api.get(Some(token), "/api/application").await;
+        let body = body_json(&response);
+        assert_eq!(response.status(), 200, "{body}");
+        assert_eq!(body["data"]["type"], "applications");
+        assert_eq!(body["data"]["id"], application["id"]);
+        assert_eq!(
+            body["data"]["attributes"],
+            json!({
+                "kind": application["kind"],
+                "name": application["name"],
+                "public_access": application["client_secret"].is_null(),
+                "redirect_uri": application["redirect_uris"].get(0),
+            })
+        );
+        let response = api
+            .get(Some(token), "/api/application?fields[applications]=name")
+            .await;
+        assert_eq!(
+            body_json(&response)["data"]["attributes"],
+            json!({"name": application["name"]})
+        );
+    }
+    for path in [
+        "/api/organization?fields[organizations]=colour",
+        "/api/organization?sort=name",
+        "/api/application?page[size]=1",
+    ] {
+        let response = api.get(Some(&tokens[2].0), path).await;
+        assert_eq!(response.status(), 400, "{path}: {}", body_json(&response));
+    }
+    assert_eq!(api.get(None, "/api/organization").await.status(), 401);
+}
+
 async fn memory() -> Arc<dyn Store> {
     Arc::new(MemoryStore::from_catalog(&catalog(&seed())))
 }
@@ -528,4 +597,5 @@ on_both_stores!(crate::memory, crate::dynamodb;
     bad_tokens_get_a_401_invalid_token,
     ids_and_codes_that_cannot_exist_are_not_found_without_a_storage_error,
     what_json_api_says_cannot_be_honoured_is_refused_by_name,
+    the_tokens_organization_and_application_are_served,
 );

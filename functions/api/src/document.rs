@@ -17,6 +17,7 @@ use http::StatusCode;
 use lambda_http::{Body, Response};
 
 use crate::json_text::{Decimal, JsonText};
+use crate::singletons::{ApplicationRecord, OrganizationRecord};
 
 /// A record as a JSON:API resource.
 pub trait Resource: Record {
@@ -43,22 +44,29 @@ impl Attributes<'_> {
             .is_none_or(|shown| shown.iter().any(|field| field == name));
         shown.then(|| self.json.key(name))
     }
-    fn string(&mut self, name: &'static str, value: &str) {
+    pub fn string(&mut self, name: &'static str, value: &str) {
         if let Some(json) = self.member(name) {
             json.string(value);
         }
     }
-    fn number(&mut self, name: &'static str, value: u64) {
+    pub fn optional_string(&mut self, name: &'static str, value: Option<&str>) {
+        match (self.member(name), value) {
+            (Some(json), Some(value)) => json.string(value),
+            (Some(json), None) => json.null(),
+            (None, _) => return,
+        };
+    }
+    pub fn number(&mut self, name: &'static str, value: u64) {
         if let Some(json) = self.member(name) {
             json.number(value);
         }
     }
-    fn boolean(&mut self, name: &'static str, value: bool) {
+    pub fn boolean(&mut self, name: &'static str, value: bool) {
         if let Some(json) = self.member(name) {
             json.boolean(value);
         }
     }
-    fn strings(&mut self, name: &'static str, values: &[String]) {
+    pub fn strings(&mut self, name: &'static str, values: &[String]) {
         if let Some(json) = self.member(name) {
             json.begin_array();
             for value in values {
@@ -76,6 +84,8 @@ pub fn fields_of(kind: &str) -> Option<&'static [&'static str]> {
         Sku::TYPE => Some(Sku::FIELDS),
         Price::TYPE => Some(Price::FIELDS),
         StockItem::TYPE => Some(StockItem::FIELDS),
+        OrganizationRecord::TYPE => Some(OrganizationRecord::FIELDS),
+        ApplicationRecord::TYPE => Some(ApplicationRecord::FIELDS),
         _ => None,
     }
 }

@@ -107,6 +107,11 @@ impl JsonText {
         self
     }
 
+    pub fn null(&mut self) -> &mut Self {
+        self.text.push_str("null");
+        self
+    }
+
     pub fn boolean(&mut self, value: bool) -> &mut Self {
         self.text.push_str(if value { "true" } else { "false" });
         self

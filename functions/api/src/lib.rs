@@ -1,11 +1,12 @@
 //! `GET /api/...`: the read side of the commerce API, filtered by the bearer token's scope.
 //! `markets`, `skus`, `prices` and `stock_items`, each a JSON:API list with pages, filters,
-//! a sort order and sparse fieldsets ([`list_query`]), and `markets/{id}` and `skus/{id}`.
+//! a sort order and sparse fieldsets ([`list_query`]), `markets/{id}` and `skus/{id}`, and the
+//! token's `organization` and `application` (Commerce Layer's singletons).
 //!
 //! What a token sees: its environment's records only; with `market:all` all of them; with a
 //! market, that market, the SKUs sellable there, its price list's prices and its stock
 //! locations' stock items, narrowed to the scoped stock locations when the scope names some
-//! (see [`CatalogView`]). The market is read again at each request: a market disabled since
+//! (see [`gatehouse_core::model::CatalogView`]). The market is read again at each request: a market disabled since
 //! the token was issued gives it no data (422).
 //!
 //! The order of a request's checks: the method, then the media types (JSON:API's 415 and 406,
@@ -20,6 +21,8 @@ pub mod document;
 mod json_text;
 pub mod list_query;
 pub mod parameters;
+mod singletons;
+mod view;
 
 use std::sync::Arc;
 
@@ -27,10 +30,10 @@ use document::Shown;
 use gatehouse_core::clock::Clock;
 use gatehouse_core::input::is_lookup_key;
 use gatehouse_core::jwt::AccessTokenClaims;
-use gatehouse_core::model::{CatalogView, Market, Price, Sku, StockItem};
+use gatehouse_core::model::{Market, Organization, Price, Sku, StockItem};
 use gatehouse_core::query::Record;
 use gatehouse_core::scope::ResourceRef;
-use gatehouse_edge::bearer::{BearerError, BearerVerifier, VerifiedTokens};
+use gatehouse_edge::bearer::{BearerVerifier, VerifiedTokens};
 use gatehouse_edge::gate::{Gate, Knock};
 use gatehouse_edge::jsonapi::JsonApiError;
 use gatehouse_edge::jsonapi_media::negotiation_problem;
@@ -55,6 +58,8 @@ pub struct ApiService {
     pub clock: Arc<dyn Clock>,
     /// The public base URL (the issuer), for links.
     pub base_url: String,
+    /// The deployment's organization, for `GET /api/organization`.
+    pub organization: Organization,
     /// The longest list a filter or sort order reads ([`MAX_FILTERED_LIST`]).
     pub max_filtered_list: u64,
 }
@@ -70,6 +75,7 @@ impl ApiService {
             gate: runtime.gate(),
             clock: Arc::clone(&runtime.clock),
             base_url: runtime.config.issuer.clone(),
+            organization: runtime.config.organization.clone(),
             max_filtered_list: MAX_FILTERED_LIST,
         }
     }
@@ -107,50 +113,6 @@ fn storage_unavailable() -> JsonApiError {
     .with_retry_after(1);
     error.fault = Some(Fault::StorageUnavailable);
     error
-}
-
-/// The token's market as it is now, and the view it gives, or why the token gets no view.
-async fn view_of(
-    claims: &AccessTokenClaims,
-    service: &ApiService,
-) -> Result<(CatalogView, Option<Market>), JsonApiError> {
-    let mode = claims.mode();
-    let Some(claim) = &claims.market else {
-        return Ok((CatalogView::All { mode }, None));
-    };
-    let market = service
-        .clients
-        .find_markets(mode, &[ResourceRef::Id(claim.id.clone())])
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .next()
-        // The market is not in the token's environment: the token does not belong here.
-        .ok_or_else(|| {
-            BearerError::Malformed("the token's market is not in its environment").refusal()
-        })?;
-    if !market.active {
-        return Err(JsonApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Market disabled",
-            "MARKET_DISABLED",
-            format!(
-                "market:{} has been disabled: this token gets no data from it",
-                market.number
-            ),
-        ));
-    }
-    // The claim lists the scoped stock locations when the scope names some.
-    let narrowed = claims
-        .scope
-        .split(' ')
-        .any(|t| t.starts_with("stock_location:"));
-    let scoped = if narrowed {
-        claim.stock_location_ids.clone()
-    } else {
-        vec![]
-    };
-    Ok((CatalogView::of_market(&market, &scoped), Some(market)))
 }
 
 /// The most records a filtered or sorted list reads: filtering and sorting read the whole
@@ -272,9 +234,15 @@ async fn respond(
     if let Some(detail) = parameters::first_unsupported(params.names()) {
         return Err(bad_request(detail));
     }
-    let (view, market) = view_of(claims, service).await?;
     let path = request.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.split('/').skip(2).collect();
+    // The token's own organization and application, whatever its market.
+    match segments.as_slice() {
+        ["organization"] => return Ok(singletons::organization(service, &params)),
+        ["application"] => return singletons::application(service, claims, &params).await,
+        _ => {}
+    }
+    let (view, market) = view::view_of(claims, service).await?;
     // An id or code that could not name a record is not found, without asking storage.
     let unfit = |value: &str| !is_lookup_key(value);
     if segments.get(1).is_some_and(|id| unfit(id)) {

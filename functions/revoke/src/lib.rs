@@ -9,7 +9,9 @@ use gatehouse_edge::cors::CorsPolicy;
 use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_edge::gate::{Endpoint, Gate};
 use gatehouse_edge::http::json_response;
-use gatehouse_edge::oauth_request::{authenticate, lookup_id, parse_oauth_request};
+use gatehouse_edge::oauth_request::{
+    authenticate, lookup_id, parse_oauth_request, REVOCATION_PARAMETERS,
+};
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::{Clients, Concerns, RefreshTokens};
@@ -49,7 +51,7 @@ async fn revoke(
     service: &RevokeService,
     facts: &mut RequestFacts,
 ) -> Result<(), ApiError> {
-    let request = parse_oauth_request(request)?;
+    let request = parse_oauth_request(request, REVOCATION_PARAMETERS)?;
     let token = request
         .params
         .get("token")

@@ -10,7 +10,7 @@ use gatehouse_core::pkce::s256_challenge;
 use gatehouse_core::scope::{parse_scope, ResourceRef, ScopeError, ScopeRequest};
 use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_edge::oauth_request::{
-    authenticate, lookup_id, parse_oauth_request, OAuthRequest, Params,
+    authenticate, lookup_id, parse_oauth_request, OAuthRequest, Params, TOKEN_PARAMETERS,
 };
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_store::{ClientWithScope, StoreError};
@@ -101,7 +101,7 @@ pub struct Incoming {
 
 impl Incoming {
     pub fn read(request: &Request) -> Self {
-        let request = parse_oauth_request(request);
+        let request = parse_oauth_request(request, TOKEN_PARAMETERS);
         let scope = match &request {
             Ok(request) => parse_scope(request.params.get("scope")),
             Err(_) => Ok(ScopeRequest::default()),

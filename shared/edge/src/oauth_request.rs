@@ -15,9 +15,9 @@ use lambda_http::Request;
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Parameters this endpoint reads. RFC 6749 §3.2: "The authorization server MUST ignore
-/// unrecognized request parameters", so only these are checked for type.
-const KNOWN_PARAMETERS: &[&str] = &[
+/// The parameters the token endpoint reads. RFC 6749 §3.2: "The authorization server MUST
+/// ignore unrecognized request parameters", so only an endpoint's own are checked for type.
+pub const TOKEN_PARAMETERS: &[&str] = &[
     "grant_type",
     "client_id",
     "client_secret",
@@ -28,9 +28,13 @@ const KNOWN_PARAMETERS: &[&str] = &[
     "redirect_uri",
     "code_verifier",
     "refresh_token",
-    "token",
-    "token_type_hint",
 ];
+
+/// The parameters the revocation endpoint reads. RFC 7009 §2.1 names `token` and
+/// `token_type_hint`; the client authenticates as at the token endpoint. Anything else, such
+/// as the `scope` list Commerce Layer's CLI sends beside the token, is ignored whatever its type.
+pub const REVOCATION_PARAMETERS: &[&str] =
+    &["token", "token_type_hint", "client_id", "client_secret"];
 
 /// Request parameters in the order received. Their Debug form shows the names only: the
 /// values include passwords, codes and tokens.
@@ -171,7 +175,7 @@ impl<'de> serde::Deserialize<'de> for JsonFields {
     }
 }
 
-fn parse_json(body: &str) -> Result<Params, ApiError> {
+fn parse_json(body: &str, reads: &[&str]) -> Result<Params, ApiError> {
     let fields: JsonFields = serde_json::from_str(body)
         .map_err(|_| ApiError::invalid_request("the body is not a valid JSON object"))?;
     let mut params = Params::default();
@@ -180,7 +184,7 @@ fn parse_json(body: &str) -> Result<Params, ApiError> {
             serde_json::Value::String(text) => text,
             // A null is an omitted parameter.
             serde_json::Value::Null => String::new(),
-            _ if KNOWN_PARAMETERS.contains(&name.as_str()) => {
+            _ if reads.contains(&name.as_str()) => {
                 return Err(ApiError::invalid_request(format!(
                     "parameter '{}' must be a string",
                     echo_input(&name)
@@ -230,11 +234,14 @@ fn parse_basic(request: &Request) -> Result<Option<(String, String)>, ApiError> 
     Ok(Some((id, secret)))
 }
 
-/// A body's parser: [`parse_form`] or [`parse_json`].
-type BodyParser = fn(&str) -> Result<Params, ApiError>;
+/// A body's format: read by [`parse_form`] or [`parse_json`].
+enum BodyFormat {
+    Form,
+    Json,
+}
 
-/// The parser of the request's body, as its media type says.
-fn body_parser(request: &Request) -> Result<BodyParser, ApiError> {
+/// The format of the request's body, as its media type says.
+fn body_format(request: &Request) -> Result<BodyFormat, ApiError> {
     let unsupported = || {
         ApiError::invalid_request(
             "Content-Type must be application/x-www-form-urlencoded or application/json",
@@ -253,24 +260,29 @@ fn body_parser(request: &Request) -> Result<BodyParser, ApiError> {
         .trim()
         .to_ascii_lowercase();
     match media_type.as_str() {
-        "application/x-www-form-urlencoded" => Ok(parse_form),
-        "application/json" | "application/vnd.api+json" => Ok(parse_json),
+        "application/x-www-form-urlencoded" => Ok(BodyFormat::Form),
+        "application/json" | "application/vnd.api+json" => Ok(BodyFormat::Json),
         _ => Err(unsupported()),
     }
 }
 
-/// Reads a request's parameters and client credentials. Pure: no storage, no clock.
-pub fn parse_oauth_request(request: &Request) -> Result<OAuthRequest, ApiError> {
+/// Reads a request's parameters and client credentials. Pure: no storage, no clock. `reads`
+/// are the endpoint's parameters ([`TOKEN_PARAMETERS`], [`REVOCATION_PARAMETERS`]), which a
+/// JSON body must give as strings.
+pub fn parse_oauth_request(request: &Request, reads: &[&str]) -> Result<OAuthRequest, ApiError> {
     let bytes = body_bytes(request);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::invalid_request(format!(
             "the request body is larger than {MAX_BODY_BYTES} bytes"
         )));
     }
-    let parse = body_parser(request)?;
+    let format = body_format(request)?;
     let body = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::invalid_request("the request body is not valid UTF-8"))?;
-    let mut params = parse(body)?;
+    let mut params = match format {
+        BodyFormat::Form => parse_form(body)?,
+        BodyFormat::Json => parse_json(body, reads)?,
+    };
     let basic = parse_basic(request)?;
     let body_id = params.get("client_id").map(str::to_owned);
     let body_secret = params.get("client_secret").map(str::to_owned);
@@ -365,5 +377,21 @@ mod tests {
             !debug.contains("the-client-secret") && !debug.contains("hunter2"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn a_json_body_must_give_as_strings_only_the_parameters_its_endpoint_reads() {
+        // What Commerce Layer's CLI sends to revoke a token on logout: its stored settings
+        // beside the token, `scope` among them as a list.
+        let body = r#"{"token":"t","client_id":"c","client_secret":"s","scope":["market:all"],"slug":"acme","kind":"integration"}"#;
+        let revocation = parse_json(body, REVOCATION_PARAMETERS).unwrap();
+        assert_eq!(
+            revocation.names().collect::<Vec<_>>(),
+            ["token", "client_id", "client_secret", "slug", "kind"]
+        );
+        let error = parse_json(body, TOKEN_PARAMETERS).unwrap_err();
+        assert_eq!(error.description, "parameter 'scope' must be a string");
+        let error = parse_json(r#"{"token":["t"]}"#, REVOCATION_PARAMETERS).unwrap_err();
+        assert_eq!(error.description, "parameter 'token' must be a string");
     }
 }

@@ -147,6 +147,10 @@ pub async fn api_flows(fixture: &Fixture, log: &RequestLog, token_log: &RequestL
             "/api/skus?page[size]=1&page[number]=2",
             "/api/skus/sku_mug",
             "/api/skus?filter[code_eq]=MUG-WHT",
+            "/api/skus?filter[q][name_i_cont]=mug&sort=-code&fields[skus]=name",
+            "/api/stock_items?filter[q][quantity_gt]=0",
+            "/api/organization",
+            "/api/application",
             "/api/prices",
             "/api/stock_items",
         ] {
