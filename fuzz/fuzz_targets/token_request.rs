@@ -162,7 +162,8 @@ fn check_basic_round_trip(rest: &[u8]) {
         b"grant_type=client_credentials",
     )
     .expect("a Basic header is a valid header value");
-    let read = parse_oauth_request(&request, TOKEN_PARAMETERS).expect("well-formed Basic credentials are read");
+    let read = parse_oauth_request(&request, TOKEN_PARAMETERS)
+        .expect("well-formed Basic credentials are read");
     let credentials = read.credentials;
     assert!(credentials.via_basic);
     assert_eq!(

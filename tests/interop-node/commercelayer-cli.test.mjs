@@ -142,6 +142,18 @@ test('a sales channel scoped to market:1001: login, a list narrowed to what the 
   assert.equal(storedApplications().storefront, undefined);
 });
 
+test('a scope of two -S flags, which the CLI joins with a comma: the list is narrowed to the stock location', async () => {
+  const narrowed = visibleTo(SEED, { market: 1001, locations: [102] });
+  assert.ok(narrowed.skus.length < EU.skus.length);
+  await commercelayer(['applications:login', '-o', SLUG, '-d', gatehouse.domain, '-i', STOREFRONT, '-S', 'market:1001', '-S', 'stock_location:102', '-a', 'berlin']);
+  const want = expectedPage(narrowed.skus, { pageSize: 25 });
+  const { records, summary } = listed(await commercelayer(['resources:list', 'skus', '-n', '25', '-j', '-u']));
+  assertSkus(records, want.records);
+  assert.deepEqual(summary, [want.recordCount, want.recordCount, 1, 1]);
+  await commercelayer(['applications:logout', '-F']);
+  assert.equal(storedApplications().berlin, undefined);
+});
+
 test('applications:logout --revoke: the CLI revokes its token at {iss}/oauth/revoke, then forgets the application', async (t) => {
   await commercelayer(['applications:login', '-o', SLUG, '-d', gatehouse.domain, '-i', INTEGRATION, '-s', INTEGRATION_SECRET, '-a', 'revoking']);
   // Whatever happens, leave no application behind for a later test.

@@ -11,11 +11,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  authenticate, jwtIsIntegration, jwtIsSalesChannel, jwtVerify, makeSalesChannel, revoke,
+  authenticate, getTokenType, jwtDecode, jwtIsIntegration, jwtIsSalesChannel, jwtIsWebApp, jwtVerify, makeSalesChannel, revoke,
   InvalidTokenError,
 } from '@commercelayer/js-auth';
 
-import { BOB, INTEGRATION, INTEGRATION_SECRET, STEP_TIMEOUT_MS, STOREFRONT, startGatehouseOverTls } from './support.mjs';
+import { createHash, randomBytes } from 'node:crypto';
+
+import {
+  ADMIN, BOB, INTEGRATION, INTEGRATION_SECRET, STEP_TIMEOUT_MS, STOREFRONT, WEBAPP, WEBAPP_REDIRECT, WEBAPP_SECRET,
+  signInAndAllow, startGatehouseOverTls,
+} from './support.mjs';
+import { demoSeed } from './seed.mjs';
 
 let rs512; // gatehouse signing with RS512, as js-auth needs
 let es256; // gatehouse with its default, ES256
@@ -140,3 +146,55 @@ test("js-auth's logoutCustomer forgets the customer but leaves the refresh token
   const afterRevoke = await authenticate('refresh_token', { domain: rs512.domain, clientId: STOREFRONT, refreshToken: stillAlive.refreshToken });
   assert.equal(afterRevoke.errors?.[0]?.title, 'invalid_grant', JSON.stringify(afterRevoke));
 });
+
+/** A webapp's token by the authorization code flow (PKCE, S256), signed in as `who`. */
+async function webappToken(gatehouse, who) {
+  const verifier = randomBytes(32).toString('base64url');
+  const authorizeUrl = new URL('/oauth/authorize', gatehouse.issuer);
+  for (const [name, value] of Object.entries({
+    response_type: 'code', client_id: WEBAPP, redirect_uri: WEBAPP_REDIRECT, scope: 'market:1001', state: 's',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+  })) authorizeUrl.searchParams.set(name, value);
+  const callback = await signInAndAllow(authorizeUrl.href, who);
+  const response = await fetch(new URL('/oauth/token', gatehouse.issuer), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code', code: callback.searchParams.get('code'), redirect_uri: WEBAPP_REDIRECT,
+      code_verifier: verifier, client_id: WEBAPP, client_secret: WEBAPP_SECRET,
+    }),
+    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+  });
+  const body = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(body));
+  return body.access_token;
+}
+
+test("js-auth's jwtDecode, jwtVerify and getTokenType read the token of every grant", async () => {
+  const bob = await signInBob(rs512.domain);
+  const refreshed = await authenticate('refresh_token', { domain: rs512.domain, clientId: STOREFRONT, refreshToken: bob.refreshToken });
+  const guest = await authenticate('client_credentials', { domain: rs512.domain, clientId: STOREFRONT, scope: 'market:1001' });
+  const integration = await authenticate('client_credentials', { domain: rs512.domain, clientId: INTEGRATION, clientSecret: INTEGRATION_SECRET });
+  // What each grant's token is, from the seed: the application's kind and the owner, if any.
+  const cases = [
+    [guest.accessToken, 'sales_channel:guest'],
+    [integration.accessToken, 'integration:guest'],
+    [bob.accessToken, 'sales_channel:customer'],
+    [refreshed.accessToken, 'sales_channel:customer'],
+    [await webappToken(rs512, ADMIN), 'webapp:user'],
+  ];
+  for (const [token, type] of cases) {
+    const { payload } = jwtDecode(token);
+    assert.equal(getTokenType(payload), type);
+    const verified = await jwtVerify(token);
+    assert.deepEqual(verified.payload, payload);
+    assert.equal(payload.organization.slug, demoSeed().organization.slug);
+    assert.equal(typeof payload.test, 'boolean');
+    assert.equal(typeof payload.application.public, 'boolean');
+  }
+  assert.ok(jwtIsWebApp(jwtDecode(cases[4][0]).payload));
+  // Gatehouse's market claim names one market: `id` is its id, a string (Commerce Layer's is a
+  // list), beside `number`, `price_list_id` and `stock_location_ids`.
+  assert.equal(jwtDecode(guest.accessToken).payload.market.id, demoSeed().markets.find((m) => m.number === 1001).id);
+});
+

@@ -73,7 +73,7 @@ function order(a, b) {
  * number of its market. Each list in the API's own order, each record `{ id, ...attributes }`
  * with the attributes Gatehouse's API names, with Commerce Layer's meaning.
  */
-export function visibleTo(seed, { mode = 'test', market: marketNumber = null } = {}) {
+export function visibleTo(seed, { mode = 'test', market: marketNumber = null, locations: narrowedTo = null } = {}) {
   const locations = seed.stock_locations.filter((l) => l.mode === mode);
   const locationId = (number) => locations.find((l) => l.number === number).id;
   const market = marketNumber === null ? null : seed.markets.find((m) => m.mode === mode && m.number === marketNumber);
@@ -91,7 +91,7 @@ export function visibleTo(seed, { mode = 'test', market: marketNumber = null } =
     .map((p) => ({ id: p.id, sku_code: p.sku_code, price_list_id: p.price_list_id, amount_cents: p.amount_cents }))
     .sort((a, b) => order(a.sku_code, b.sku_code) || order(a.price_list_id, b.price_list_id));
   const stockItems = seed.stock_items
-    .filter((s) => s.mode === mode && (!market || market.stock_location_numbers.includes(s.stock_location_number)))
+    .filter((s) => s.mode === mode && (!market || (narrowedTo ?? market.stock_location_numbers).includes(s.stock_location_number)))
     .map((s) => ({
       id: s.id, sku_code: s.sku_code, stock_location_id: locationId(s.stock_location_number),
       stock_location_number: s.stock_location_number, quantity: s.quantity,

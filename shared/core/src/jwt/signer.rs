@@ -63,7 +63,7 @@ impl TokenSigner {
 
     /// `header.claims.signature`, each part base64url without padding (RFC 7515 §7.1).
     pub fn sign(&self, claims: &impl Serialize) -> Result<String, SignError> {
-        let claims = serde_json::to_vec(claims)?;
+        let claims = atob_safe(serde_json::to_vec(claims)?);
         let mut token =
             String::with_capacity(self.encoded_header.len() + claims.len() * 4 / 3 + 700);
         token.push_str(&self.encoded_header);
@@ -92,4 +92,36 @@ impl TokenSigner {
         }
         Ok(token)
     }
+}
+
+/// The claims' JSON with `>`, `?`, `~`, DEL and every non-ASCII character written as `\uXXXX`
+/// escapes: the same text to any JSON reader, whose base64url then has no `-` or `_`.
+///
+/// Commerce Layer's SDK reads a token's claims with `atob`, which refuses those two characters:
+/// it would then neither find the organization nor see the token expire. In the base64 of
+/// ASCII text they come only from a third byte of a group whose last six bits are 62 or 63,
+/// `>`, `?`, `~` or DEL; serde_json writes those, and non-ASCII text, only inside strings,
+/// where an escape means the same character.
+fn atob_safe(json: Vec<u8>) -> Vec<u8> {
+    let unsafe_byte = |b: &u8| matches!(b, b'>' | b'?' | b'~' | 0x7F) || !b.is_ascii();
+    if !json.iter().any(unsafe_byte) {
+        return json;
+    }
+    let text = match String::from_utf8(json) {
+        Ok(text) => text,
+        // Never: serde_json writes UTF-8.
+        Err(error) => return error.into_bytes(),
+    };
+    let mut escaped = String::with_capacity(text.len() + 32);
+    for c in text.chars() {
+        if matches!(c, '>' | '?' | '~' | '\u{7f}') || !c.is_ascii() {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                escaped.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped.into_bytes()
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::model::{ApplicationKind, Organization};
+use base64::Engine;
 use jsonwebtoken::{decode, DecodingKey, Validation};
 
 fn claims() -> AccessTokenClaims {
@@ -49,6 +50,33 @@ fn tokens_signed_with_each_algorithm_verify_against_the_published_jwks() {
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.alg, algorithm.jwt_algorithm());
         assert_eq!(verify_with_jwks(&keys, &token), claims());
+    }
+}
+
+#[test]
+fn claims_are_written_so_that_atob_reads_them() {
+    // Commerce Layer's SDK decodes the claims with `atob`, which refuses `-` and `_`. Each
+    // character that would put one there, at each of the three places of a base64 group.
+    let keys = KeySet::from_pem(&generate_private_key_pem(SigningAlgorithm::Es256)).unwrap();
+    for tricky in [">", "?", "~", "\u{7f}", "é", "✓", "😀", "a>?~b"] {
+        for shift in ["", "x", "xy"] {
+            let mut claims = claims();
+            claims.jti = format!("{shift}{tricky}{tricky}{tricky}");
+            let token = keys.sign(&claims).unwrap();
+            let payload = token.split('.').nth(1).unwrap();
+            assert!(
+                !payload.contains(['-', '_']),
+                "{tricky:?} after {shift:?}: {payload}"
+            );
+            // Read as base64 (what atob takes), it is JSON of the same claims.
+            let padded = format!("{payload}{}", "=".repeat((4 - payload.len() % 4) % 4));
+            let json = base64::engine::general_purpose::STANDARD
+                .decode(padded)
+                .unwrap();
+            let read: AccessTokenClaims = serde_json::from_slice(&json).unwrap();
+            assert_eq!(read, claims);
+            assert_eq!(verify_with_jwks(&keys, &token), claims);
+        }
     }
 }
 

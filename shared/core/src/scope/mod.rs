@@ -161,8 +161,11 @@ pub fn parse_scope(scope: Option<&str>) -> Result<ScopeRequest, ScopeError> {
     if scope.len() > MAX_SCOPE_LENGTH {
         return Err(ScopeError::TooLong);
     }
-    // RFC 6749 §3.3 separates tokens with one space; runs of spaces are tolerated here.
-    let tokens: Vec<&str> = scope.split(' ').filter(|t| !t.is_empty()).collect();
+    // RFC 6749 §3.3 separates tokens with one space; runs of spaces are tolerated here, and so
+    // are commas: Commerce Layer's CLI joins the tokens of its `-S` flags with commas, at login
+    // and again when it renews its token. No token of ours holds a comma (a record whose code
+    // does is named in a scope by its number or id).
+    let tokens: Vec<&str> = scope.split([' ', ',']).filter(|t| !t.is_empty()).collect();
     if tokens.len() > MAX_SCOPE_TOKENS {
         return Err(ScopeError::TooManyTokens);
     }

@@ -74,7 +74,7 @@ fn resolve(scope: Option<&str>, kind: ApplicationKind) -> Result<String, ScopeEr
 
 #[test]
 fn every_reference_syntax_parses() {
-    let cases: [(&str, ScopeRequest); 5] = [
+    let cases: [(&str, ScopeRequest); 7] = [
         (
             "market:1234",
             ScopeRequest {
@@ -109,6 +109,23 @@ fn every_reference_syntax_parses() {
             "market:all",
             ScopeRequest {
                 all_markets: true,
+                ..Default::default()
+            },
+        ),
+        // Commerce Layer's CLI joins its scope flags with commas.
+        (
+            "market:1001,stock_location:102",
+            ScopeRequest {
+                markets: vec![Number(1001)],
+                stock_locations: vec![Number(102)],
+                ..Default::default()
+            },
+        ),
+        (
+            ",market:code:eu, stock_location:id:sl,,",
+            ScopeRequest {
+                markets: vec![Code("eu".into())],
+                stock_locations: vec![Id("sl".into())],
                 ..Default::default()
             },
         ),
