@@ -86,22 +86,6 @@ fn context(selector: u8) -> ScopeContext<'static> {
     }
 }
 
-/// The request written back as a scope string: markets, then stock locations.
-fn scope_string(request: &ScopeRequest) -> String {
-    let mut tokens: Vec<String> = Vec::new();
-    if request.all_markets {
-        tokens.push("market:all".into());
-    }
-    tokens.extend(request.markets.iter().map(|r| format!("market:{r}")));
-    tokens.extend(
-        request
-            .stock_locations
-            .iter()
-            .map(|r| format!("stock_location:{r}")),
-    );
-    tokens.join(" ")
-}
-
 fn check_request_shape(scope: &str, request: &ScopeRequest) {
     assert!(scope.len() <= MAX_SCOPE_LENGTH);
     let tokens =
@@ -124,7 +108,8 @@ fn check_request_shape(scope: &str, request: &ScopeRequest) {
             "a stock location without its market"
         );
     }
-    let written = scope_string(request);
+    // The request written back as asked (what a token answers) reads as the same request.
+    let written = request.as_asked();
     assert_eq!(
         parse_scope(Some(&written)).as_ref(),
         Ok(request),
@@ -183,7 +168,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Order and repetition: the same tokens reversed, or each twice, are granted the same.
-    let tokens: Vec<&str> = scope.split(' ').filter(|t| !t.is_empty()).collect();
+    let tokens: Vec<&str> = scope.split([' ', ',']).filter(|t| !t.is_empty()).collect();
     let reversed: Vec<&str> = tokens.iter().rev().copied().collect();
     let doubled: Vec<&str> = tokens.iter().flat_map(|t| [*t, *t]).collect();
     for variant in [reversed.join(" "), doubled.join(" ")] {

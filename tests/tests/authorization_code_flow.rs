@@ -279,7 +279,8 @@ async fn a_user_signs_in_and_the_webapp_exchanges_the_code_with_pkce_for_owned_t
         .exchange((WEBAPP, WEBAPP_SECRET), &code, REDIRECT, Some(VERIFIER))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["scope"], "market:1001");
+    // As the authorization request asked it (`authorize_params`).
+    assert_eq!(body["scope"], "market:code:eu");
     assert_eq!(body["expires_in"], 7200);
     assert_eq!(body["owner_id"], "usr_admin");
     assert_eq!(body["owner_type"], "user");

@@ -196,6 +196,7 @@ async fn authorization_code(
         redirect_uri: "http://localhost:8080/callback".into(),
         market_id: Some("mkt_eu".into()),
         stock_location_ids: vec![],
+        scope: None,
         code_challenge: Some(s256_challenge(verifier).unwrap()),
         family_id,
         issued_at: now,

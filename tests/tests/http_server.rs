@@ -92,7 +92,7 @@ async fn the_token_endpoint_answers_over_dynamodb_like_over_the_embedded_store()
     )
     .await;
     let cases = [
-        ("grant_type=client_credentials&client_id=demo-storefront&scope=market%3Acode%3Aeu+stock_location%3Acode%3Aber", 200, "market:1001 stock_location:102"),
+        ("grant_type=client_credentials&client_id=demo-storefront&scope=market%3Acode%3Aeu+stock_location%3Acode%3Aber", 200, "market:code:eu stock_location:code:ber"),
         ("grant_type=client_credentials&client_id=demo-integration&client_secret=demo-integration-secret-change-me-0123456789", 200, "market:all"),
         ("grant_type=client_credentials&client_id=demo-storefront&scope=market%3A1003", 400, "invalid_scope"),
         ("grant_type=client_credentials&client_id=demo-storefront&scope=market%3A2001", 400, "invalid_scope"),

@@ -118,8 +118,8 @@ async fn the_oauth2_crate_gets_a_sales_channel_token_by_client_credentials_as_a_
         .request_async(&hyper_client)
         .await
         .expect("a token");
-    // The crate reports the granted scope as it came: the normalized one.
-    assert_eq!(scopes(&response), ["market:1001"]);
+    // The crate reports the granted scope as it came: as asked.
+    assert_eq!(scopes(&response), ["market:code:eu"]);
     assert_eq!(response.expires_in().unwrap().as_secs(), 14400);
     assert!(response.refresh_token().is_none());
     let claims = verified_with_the_jwks(address, response.access_token().secret()).await;
@@ -295,7 +295,8 @@ async fn the_oauth2_crate_runs_the_authorization_code_flow_with_pkce_and_refresh
         .request_async(&hyper_client)
         .await
         .expect("the code exchanged");
-    assert_eq!(scopes(&response), ["market:1001"]);
+    // The scope the authorization request asked, as it asked it.
+    assert_eq!(scopes(&response), ["market:code:eu"]);
     let claims = verified_with_the_jwks(address, response.access_token().secret()).await;
     assert_eq!(claims["owner"]["id"], "usr_admin");
     assert_eq!(claims["owner"]["type"], "User");

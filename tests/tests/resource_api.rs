@@ -470,6 +470,28 @@ async fn what_json_api_says_cannot_be_honoured_is_refused_by_name(store: Arc<dyn
         every_test_sku
     );
 
+    // Every answer, a refusal as much as a document, is `application/vnd.api+json`.
+    for (token, path, status) in [
+        (None, "/api/skus", 401),
+        (Some("not-a-token"), "/api/skus", 401),
+        (Some(integration.as_str()), "/api/nothing", 404),
+        (Some(integration.as_str()), "/api/skus/sku_nope", 404),
+        (Some(integration.as_str()), "/api/skus?include=prices", 400),
+        (
+            Some(integration.as_str()),
+            "/api/skus?filter[q][colour_eq]=red",
+            400,
+        ),
+        (Some(integration.as_str()), "/api/organization", 200),
+    ] {
+        let response = api.get(token, path).await;
+        assert_eq!(response.status(), status, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/vnd.api+json",
+            "{path}"
+        );
+    }
     for (header, value, status) in [
         ("accept", "application/vnd.api+json", 200),
         ("accept", "application/vnd.api+json; q=0.8, */*", 200),

@@ -164,6 +164,18 @@ where
     ))
 }
 
+/// A list read by its key (`code_eq`, `id_eq`): the records found, under the request's other
+/// filters.
+fn found_list<T: document::Resource>(
+    service: &ApiService,
+    query: &ListQuery,
+    shown: Shown<'_>,
+    found: impl IntoIterator<Item = T>,
+) -> Response<Body> {
+    let page = query.narrow(found.into_iter().map(Arc::new).collect());
+    document::list(&page, &query.page, &service.base_url, &query.kept, shown)
+}
+
 /// The list request for records of `R`, and the fieldset of its type, or the 400's detail.
 fn read_list<R: Record>(params: &Params) -> Result<(ListQuery, Option<Vec<String>>), String> {
     Ok((list_query::<R>(params)?, fieldset(params, R::TYPE)?))
@@ -266,14 +278,7 @@ async fn respond(
                         .find_markets(view.mode(), &[key])
                         .await
                         .map_err(unavailable)?;
-                    let page = query.narrow(found.into_iter().map(Arc::new).collect());
-                    Ok(document::list(
-                        &page,
-                        &query.page,
-                        base,
-                        &query.kept,
-                        shown.as_deref(),
-                    ))
+                    Ok(found_list(service, &query, shown.as_deref(), found))
                 }
                 None => {
                     list(service, &query, shown.as_deref(), |page| async {
@@ -312,14 +317,7 @@ async fn respond(
                         _ => catalog.find_sku_by_code(&view, key).await,
                     }
                     .map_err(unavailable)?;
-                    let page = query.narrow(found.into_iter().map(Arc::new).collect());
-                    Ok(document::list(
-                        &page,
-                        &query.page,
-                        base,
-                        &query.kept,
-                        shown.as_deref(),
-                    ))
+                    Ok(found_list(service, &query, shown.as_deref(), found))
                 }
                 None => {
                     list(service, &query, shown.as_deref(), |page| {

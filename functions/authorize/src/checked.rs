@@ -11,6 +11,9 @@ pub struct AuthorizationRequest {
     pub redirect_uri: String,
     pub state: Option<String>,
     pub scope: GrantedScope,
+    /// The scope as the token response will answer it: as asked
+    /// ([`gatehouse_core::scope::answered_scope`]).
+    pub answered_scope: String,
     pub code_challenge: Option<String>,
     /// The request's own parameters, for the form's hidden fields.
     pub parameters: Vec<(&'static str, String)>,

@@ -8,7 +8,7 @@ use gatehouse_core::grant::GrantType;
 use gatehouse_core::input::is_lookup_key;
 use gatehouse_core::model::ApplicationKind;
 use gatehouse_core::pkce::parse_challenge;
-use gatehouse_core::scope::{parse_scope, resolve_scope, ScopeContext};
+use gatehouse_core::scope::{answered_scope, parse_scope, resolve_scope, ScopeContext};
 use gatehouse_edge::oauth_request::Params;
 
 pub use crate::checked::AuthorizationRequest;
@@ -139,6 +139,7 @@ pub async fn check(
         application: client.application,
         redirect_uri: redirect_uri.to_owned(),
         state,
+        answered_scope: answered_scope(&requested, &scope),
         scope,
         code_challenge,
         parameters,

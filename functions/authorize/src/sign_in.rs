@@ -118,6 +118,7 @@ fn new_code(
         redirect_uri: request.redirect_uri.clone(),
         market_id,
         stock_location_ids,
+        scope: Some(request.answered_scope.clone()),
         code_challenge: request.code_challenge.clone(),
         family_id,
         issued_at: now,

@@ -17,6 +17,7 @@ pub(crate) fn refresh_record(
         owner_type: OwnerType::Customer,
         market_id: Some("mkt_vip".into()),
         stock_location_ids: vec!["sl_ams".into()],
+        scope: Some("market:code:eu".into()),
         issued_at,
         expires_at: issued_at + Duration::from_secs(14 * 86_400),
         consumed_at: None,

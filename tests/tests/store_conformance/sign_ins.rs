@@ -219,6 +219,7 @@ async fn a_sign_in_page_code_is_stored_under_the_same_protection(store: Arc<dyn 
         redirect_uri: "http://localhost:8080/callback".into(),
         market_id: None,
         stock_location_ids: vec![],
+        scope: None,
         code_challenge: None,
         family_id: format!("family-{value}"),
         issued_at: now,

@@ -121,11 +121,17 @@ pub async fn grant(
     };
     let granted = resolve_scope(&original, &context, &markets, &locations)
         .map_err(|e| invalid_grant(format!("the approved scope no longer holds: {e}")))?;
+    // As the authorization request asked it; the normal form for a code kept before answers were.
+    let answered = record
+        .scope
+        .clone()
+        .unwrap_or_else(|| granted.to_scope_string());
 
     let access = issue_access_token(
         service,
         application,
         &granted,
+        &answered,
         Some((&record.user_id, OwnerType::User)),
         now,
     )?;
@@ -135,6 +141,7 @@ pub async fn grant(
         OwnerType::User,
         &record.family_id,
         &granted,
+        &answered,
         now,
     );
     match codes.redeem_authorization_code(&hash, &first, now).await? {

@@ -1,7 +1,7 @@
 //! RFC 6749 §4.4, the client credentials grant: a token for the application itself, no owner.
 
 use gatehouse_core::grant::GrantType;
-use gatehouse_core::scope::{resolve_scope, ScopeContext};
+use gatehouse_core::scope::{answered_scope, resolve_scope, ScopeContext};
 use gatehouse_edge::error::ApiError;
 
 use super::{invalid_scope, issue_access_token, GrantRequest, TokenResponse};
@@ -24,7 +24,14 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
     let granted = resolve_scope(scope, &context, &client.markets, &client.stock_locations)
         .map_err(invalid_scope)?;
     Ok(TokenResponse {
-        access: issue_access_token(service, application, &granted, None, now)?,
+        access: issue_access_token(
+            service,
+            application,
+            &granted,
+            &answered_scope(scope, &granted),
+            None,
+            now,
+        )?,
         owner: None,
     })
 }

@@ -145,11 +145,13 @@ impl TokenResponse {
     }
 }
 
-/// Signs an access token for `application` with `scope` and, for grants with one, an owner.
+/// Signs an access token for `application` with `scope`, answered as `answered` (its `scope`
+/// claim and the response's, [`gatehouse_core::scope::answered_scope`]), and, for grants with one, an owner.
 pub fn issue_access_token(
     service: &TokenService,
     application: &Application,
     scope: &GrantedScope,
+    answered: &str,
     owner: Option<(&str, OwnerType)>,
     now: UnixMillis,
 ) -> Result<IssuedToken, ApiError> {
@@ -177,7 +179,7 @@ pub fn issue_access_token(
         iat: created_at,
         exp: created_at + u64::from(expires_in),
         jti: random_token(16),
-        scope: scope.to_scope_string(),
+        scope: answered.to_owned(),
         test: application.mode == Mode::Test,
         organization: service.config.organization.clone(),
         application: ApplicationClaim {
@@ -205,14 +207,15 @@ pub fn issue_access_token(
 }
 
 /// A new refresh token value (256 random bits and its [`GrantHint`]) and its record, bound to
-/// the application, the owner, the environment and `scope`. Only the record is stored: it
-/// keeps the value's hash.
+/// the application, the owner, the environment and `scope` (answered as `answered`). Only the
+/// record is stored: it keeps the value's hash.
 pub fn new_refresh_token(
     application: &Application,
     owner_id: &str,
     owner_type: OwnerType,
     family_id: &str,
     scope: &GrantedScope,
+    answered: &str,
     now: UnixMillis,
 ) -> (String, RefreshTokenRecord) {
     let (market_id, stock_location_ids) = scope.stored_ids();
@@ -235,6 +238,7 @@ pub fn new_refresh_token(
         owner_type,
         market_id,
         stock_location_ids,
+        scope: Some(answered.to_owned()),
         issued_at: now,
         expires_at: now + Duration::from_secs(REFRESH_TOKEN_LIFETIME.into()),
         consumed_at: None,

@@ -5,7 +5,7 @@ use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::grant::GrantType;
 use gatehouse_core::model::OwnerType;
 use gatehouse_core::model::MAX_EMAIL_LENGTH;
-use gatehouse_core::scope::{resolve_scope, ScopeContext};
+use gatehouse_core::scope::{answered_scope, resolve_scope, ScopeContext};
 use gatehouse_core::secret::random_token;
 use gatehouse_core::sign_in::{AccountKind, SignInCheck, SignInKeys};
 use gatehouse_edge::error::{ApiError, ErrorCode};
@@ -121,6 +121,7 @@ pub async fn grant(
             return Err(count_failed_attempt(service, &keys, refusal, now).await);
         }
     };
+    let answered = answered_scope(scope, &granted);
     let family_id = random_token(16);
     let (refresh_token, record) = new_refresh_token(
         application,
@@ -128,6 +129,7 @@ pub async fn grant(
         OwnerType::Customer,
         &family_id,
         &granted,
+        &answered,
         now,
     );
     let check = storage
@@ -146,6 +148,7 @@ pub async fn grant(
         service,
         application,
         &granted,
+        &answered,
         Some((&customer.id, OwnerType::Customer)),
         now,
     )?;

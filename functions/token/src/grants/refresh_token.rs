@@ -9,7 +9,7 @@ use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::grant::GrantType;
 use gatehouse_core::input::echo_input;
 use gatehouse_core::model::RefreshTokenRecord;
-use gatehouse_core::scope::{resolve_scope, GrantedScope, ScopeContext};
+use gatehouse_core::scope::{answered_scope, resolve_scope, GrantedScope, ScopeContext};
 use gatehouse_core::secret::SecretHash;
 use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_store::Rotation;
@@ -156,9 +156,14 @@ pub async fn grant(
     // The original grant no longer holds (market disabled, customer left the group): the
     // refresh token cannot be used for it any more.
     .map_err(|e| invalid_grant(format!("the refresh token's scope no longer holds: {e}")))?;
+    // The original grant's answer: as kept, or (a record kept before answers were) its normal form.
+    let original_answer = record
+        .scope
+        .clone()
+        .unwrap_or_else(|| original.to_scope_string());
     // RFC 6749 §6: a requested scope "MUST NOT include any scope not originally granted".
-    let granted = if requested.is_empty() {
-        original.clone()
+    let (granted, answered) = if requested.is_empty() {
+        (original.clone(), original_answer.clone())
     } else {
         let asked = resolve_scope(
             requested,
@@ -177,13 +182,14 @@ pub async fn grant(
                 ),
             ));
         }
-        asked
+        (asked, answered_scope(requested, &original))
     };
 
     let access = issue_access_token(
         service,
         application,
         &granted,
+        &answered,
         Some((&record.owner_id, record.owner_type)),
         now,
     )?;
@@ -195,6 +201,7 @@ pub async fn grant(
         record.owner_type,
         &record.family_id,
         &original,
+        &original_answer,
         now,
     );
     match tokens

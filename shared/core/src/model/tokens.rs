@@ -19,6 +19,9 @@ pub struct RefreshTokenRecord {
     /// The scope of the original grant: its market (by id) and stock locations (by id).
     pub market_id: Option<String>,
     pub stock_location_ids: Vec<String>,
+    /// That scope as the grant answered it (as asked, [`crate::scope::answered_scope`]), to
+    /// answer it again; `None` in a record kept before answers were kept.
+    pub scope: Option<String>,
     pub issued_at: UnixMillis,
     pub expires_at: UnixMillis,
     /// When it was exchanged for its successor.
@@ -58,6 +61,9 @@ pub struct AuthorizationCodeRecord {
     /// The approved scope: its market (by id) and stock locations (by id), none for all.
     pub market_id: Option<String>,
     pub stock_location_ids: Vec<String>,
+    /// That scope as the authorization request asked it, for the token response to answer;
+    /// `None` in a record kept before answers were kept.
+    pub scope: Option<String>,
     /// The S256 PKCE challenge (RFC 7636), when the request sent one.
     pub code_challenge: Option<String>,
     /// The refresh-token family its redemption starts, so that a second use can revoke it.
@@ -148,6 +154,7 @@ mod tests {
             redirect_uri: "https://app.example/cb".into(),
             market_id: None,
             stock_location_ids: vec![],
+            scope: None,
             code_challenge: challenge.map(str::to_owned),
             family_id: "family".into(),
             issued_at: UnixMillis(1_000),

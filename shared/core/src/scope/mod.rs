@@ -14,7 +14,7 @@ mod resolve;
 #[cfg(test)]
 mod tests;
 
-pub use resolve::{resolve_scope, GrantedScope, ScopeContext};
+pub use resolve::{answered_scope, resolve_scope, GrantedScope, ScopeContext};
 
 use std::fmt;
 

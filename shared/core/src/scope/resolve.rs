@@ -26,6 +26,38 @@ pub enum GrantedScope {
     },
 }
 
+/// The scope a grant answers, in the response and the token's `scope` claim: as asked when the
+/// request named one (`market:code:eu` stays `market:code:eu`), the normal form when the server
+/// chose it (an integration's default `market:all`). RFC 6749 §5.1 makes the answer's scope
+/// "OPTIONAL, if identical to the scope requested by the client; otherwise, REQUIRED": a scope
+/// granted as asked is identical, and clients that compare (oauthlib warns "Scope has changed")
+/// compare it with what they sent.
+pub fn answered_scope(request: &ScopeRequest, granted: &GrantedScope) -> String {
+    if request.is_empty() {
+        granted.to_scope_string()
+    } else {
+        request.as_asked()
+    }
+}
+
+impl ScopeRequest {
+    /// The request's tokens in its own terms, each once, separated by spaces: the market (or
+    /// `market:all`), then the stock locations, in the order asked.
+    pub fn as_asked(&self) -> String {
+        let markets = self.markets.iter().map(|m| format!("market:{m}"));
+        let all = self.all_markets.then(|| "market:all".to_owned());
+        let locations = self
+            .stock_locations
+            .iter()
+            .map(|l| format!("stock_location:{l}"));
+        all.into_iter()
+            .chain(markets)
+            .chain(locations)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 impl GrantedScope {
     /// The normalized scope string: `market:all`, or `market:<number>` followed by the
     /// stock locations by ascending number.

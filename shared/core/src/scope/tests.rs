@@ -351,3 +351,36 @@ fn records_of_the_other_environment_are_never_in_scope() {
         Err(ScopeError::MarketNotFound(Number(100)))
     );
 }
+
+#[test]
+fn the_answer_is_the_scope_as_asked_or_the_servers_own_choice() {
+    let (markets, locations) = catalog();
+    let cases = [
+        (None, Integration, "market:all"),
+        (Some("market:all"), Integration, "market:all"),
+        (Some("market:code:eu"), SalesChannel, "market:code:eu"),
+        (Some("market:100"), SalesChannel, "market:100"),
+        (
+            Some("stock_location:code:wh-b market:id:m-eu stock_location:1"),
+            SalesChannel,
+            "market:id:m-eu stock_location:code:wh-b stock_location:1",
+        ),
+        (
+            Some("market:100,stock_location:1"),
+            SalesChannel,
+            "market:100 stock_location:1",
+        ),
+        (Some("market:100  market:100 "), Integration, "market:100"),
+    ];
+    for (scope, kind, expected) in cases {
+        let request = parse_scope(scope).unwrap();
+        let granted = resolve_scope(
+            &request,
+            &context(kind, ClientCredentials),
+            &markets,
+            &locations,
+        )
+        .unwrap();
+        assert_eq!(answered_scope(&request, &granted), expected, "{scope:?}");
+    }
+}

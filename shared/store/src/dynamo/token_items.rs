@@ -31,6 +31,7 @@ pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
         "stock_location_ids".into(),
         AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
     );
+    set_some(&mut item, "scope", record.scope.as_ref().map(s));
     item.insert("issued_at".into(), millis(record.issued_at));
     item.insert("valid_until".into(), millis(record.expires_at));
     set_some(&mut item, "consumed_at", record.consumed_at.map(millis));
@@ -52,6 +53,7 @@ pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError
             .ok_or_else(|| r.corrupt(format!("unknown owner_type '{owner_type}'")))?,
         market_id: r.optional_string("market_id")?,
         stock_location_ids: r.string_list("stock_location_ids")?,
+        scope: r.optional_string("scope")?,
         issued_at: UnixMillis(r.number("issued_at")?),
         expires_at: UnixMillis(r.number("valid_until")?),
         consumed_at: r.optional_number("consumed_at")?.map(UnixMillis),
@@ -80,6 +82,7 @@ pub(super) fn code_item(record: &AuthorizationCodeRecord) -> Item {
         "stock_location_ids".into(),
         AttributeValue::L(record.stock_location_ids.iter().map(s).collect()),
     );
+    set_some(&mut item, "scope", record.scope.as_ref().map(s));
     let challenge = record.code_challenge.as_ref().map(s);
     set_some(&mut item, "code_challenge", challenge);
     item.insert("family_id".into(), s(&record.family_id));
@@ -101,6 +104,7 @@ pub(super) fn code_from(item: &Item) -> Result<AuthorizationCodeRecord, StoreErr
         redirect_uri: r.string("redirect_uri")?,
         market_id: r.optional_string("market_id")?,
         stock_location_ids: r.string_list("stock_location_ids")?,
+        scope: r.optional_string("scope")?,
         code_challenge: r.optional_string("code_challenge")?,
         family_id: r.string("family_id")?,
         issued_at: UnixMillis(r.number("issued_at")?),
@@ -126,6 +130,7 @@ mod tests {
             redirect_uri: "http://localhost:8080/callback".into(),
             market_id: Some("mkt_eu".into()),
             stock_location_ids: vec!["sl_ams".into()],
+            scope: Some("market:code:eu stock_location:code:ber".into()),
             code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
             family_id: "family".into(),
             issued_at: UnixMillis(1_000),
