@@ -11,6 +11,7 @@ use gatehouse_core::query::filter::{self, Condition};
 use gatehouse_core::query::sort::{self, SortField};
 use gatehouse_core::query::Record;
 use gatehouse_edge::oauth_request::Params;
+use gatehouse_store::catalog::page_of_shared;
 use gatehouse_store::{Page, PageRequest};
 
 use crate::document::{self, fields_of};
@@ -50,18 +51,7 @@ impl ListQuery {
             .collect();
         // Stable: records equal on every sort field keep the list's order.
         kept.sort_by(|a, b| sort::compare(&self.sort, a.as_ref(), b.as_ref()));
-        let record_count = kept.len() as u64;
-        let (first, end) = self.page.range();
-        let records = kept
-            .into_iter()
-            .skip(usize::try_from(first).unwrap_or(usize::MAX))
-            .take(usize::try_from(end - first).unwrap_or(usize::MAX))
-            .collect();
-        Page {
-            records,
-            record_count,
-            next: None,
-        }
+        page_of_shared(kept, &self.page)
     }
 }
 

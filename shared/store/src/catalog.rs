@@ -105,13 +105,17 @@ pub mod order {
 
 /// `records`, already ordered, cut to `page`.
 pub fn page_of<T>(records: Vec<T>, page: PageRequest) -> Page<T> {
+    page_of_shared(records.into_iter().map(Arc::new).collect(), &page)
+}
+
+/// [`page_of`] for records already shared.
+pub fn page_of_shared<T>(records: Vec<Arc<T>>, page: &PageRequest) -> Page<T> {
     let record_count = records.len() as u64;
     let (first, end) = page.range();
     let records = records
         .into_iter()
         .skip(usize::try_from(first).unwrap_or(usize::MAX))
         .take(usize::try_from(end - first).unwrap_or(usize::MAX))
-        .map(Arc::new)
         .collect();
     Page {
         records,
