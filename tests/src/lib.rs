@@ -566,6 +566,7 @@ impl FaultyStore {
 }
 
 mod faulty_store {
+    use std::sync::Arc;
     use super::FaultyStore;
     use async_trait::async_trait;
     use gatehouse_core::clock::UnixMillis;
@@ -809,6 +810,30 @@ mod faulty_store {
         ) -> Result<Page<StockItem>, StoreError> {
             self.check("list_stock_items")?;
             self.inner.list_stock_items(view, page).await
+        }
+        async fn prices_of_skus(
+            &self,
+            view: &CatalogView,
+            codes: &[String],
+        ) -> Result<Vec<Arc<Price>>, StoreError> {
+            self.check("prices_of_skus")?;
+            self.inner.prices_of_skus(view, codes).await
+        }
+        async fn stock_items_of_skus(
+            &self,
+            view: &CatalogView,
+            codes: &[String],
+        ) -> Result<Vec<Arc<StockItem>>, StoreError> {
+            self.check("stock_items_of_skus")?;
+            self.inner.stock_items_of_skus(view, codes).await
+        }
+        async fn find_price_lists(
+            &self,
+            mode: Mode,
+            ids: &[String],
+        ) -> Result<Vec<PriceList>, StoreError> {
+            self.check("find_price_lists")?;
+            self.inner.find_price_lists(mode, ids).await
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::StoreError;
-use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
+use gatehouse_core::model::{CatalogView, Market, Mode, Price, PriceList, Sku, StockItem};
 
 /// A 1-based page of `size` records, and where the page before it ended when the client
 /// followed a `next` link ([`Page::next`]): a store that can start there reads the page alone
@@ -74,6 +74,39 @@ pub trait CatalogReads: Send + Sync {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<StockItem>, StoreError>;
+
+    /// The prices `view` shows of the SKUs coded `codes` (a page's, for `include=prices`),
+    /// each once, in the order of [`CatalogReads::list_prices`].
+    async fn prices_of_skus(
+        &self,
+        view: &CatalogView,
+        codes: &[String],
+    ) -> Result<Vec<Arc<Price>>, StoreError>;
+
+    /// The stock items `view` shows of the SKUs coded `codes` (for `include=stock_items`),
+    /// each once, in the order of [`CatalogReads::list_stock_items`].
+    async fn stock_items_of_skus(
+        &self,
+        view: &CatalogView,
+        codes: &[String],
+    ) -> Result<Vec<Arc<StockItem>>, StoreError>;
+
+    /// The price lists of `mode` with these ids (for `include=price_list`), in any order.
+    async fn find_price_lists(
+        &self,
+        mode: Mode,
+        ids: &[String],
+    ) -> Result<Vec<PriceList>, StoreError>;
+}
+
+/// Related records found for several keys, each once, in `order`.
+pub fn related_in_order<T>(
+    mut records: Vec<Arc<T>>,
+    order: fn(&T, &T) -> std::cmp::Ordering,
+) -> Vec<Arc<T>> {
+    records.sort_by(|a, b| order(a, b));
+    records.dedup_by(|a, b| order(a, b).is_eq());
+    records
 }
 
 /// The orders the lists are kept in, shared by both stores.

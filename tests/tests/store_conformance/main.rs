@@ -88,6 +88,7 @@ mod administration;
 mod authorization_codes;
 mod catalog;
 mod catalog_changes;
+mod catalog_related;
 mod clients;
 mod customers;
 mod import;

@@ -16,7 +16,7 @@ use super::DynamoStore;
 use crate::{CatalogReads, Page, PageRequest, StoreError};
 use gatehouse_core::listing::changes::List;
 use gatehouse_core::listing::SkuSource;
-use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
+use gatehouse_core::model::{CatalogView, Market, Mode, Price, PriceList, Sku, StockItem};
 
 /// The most keys one `Query` steps over when a page is reached by number.
 const SKIP_AT_ONCE: u64 = 1_000;
@@ -298,6 +298,30 @@ impl CatalogReads for DynamoStore {
             record_count,
             next: next_after(&items, &page),
         })
+    }
+
+    async fn prices_of_skus(
+        &self,
+        view: &CatalogView,
+        codes: &[String],
+    ) -> Result<Vec<Arc<Price>>, StoreError> {
+        self.prices_by_sku_code(view, codes).await
+    }
+
+    async fn stock_items_of_skus(
+        &self,
+        view: &CatalogView,
+        codes: &[String],
+    ) -> Result<Vec<Arc<StockItem>>, StoreError> {
+        self.stock_by_sku_code(view, codes).await
+    }
+
+    async fn find_price_lists(
+        &self,
+        mode: Mode,
+        ids: &[String],
+    ) -> Result<Vec<PriceList>, StoreError> {
+        self.price_lists_by_id(mode, ids).await
     }
 }
 

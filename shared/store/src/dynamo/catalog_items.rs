@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::keys::*;
 use super::reader::Reader;
 use crate::StoreError;
-use gatehouse_core::model::{Price, Sku, StockItem};
+use gatehouse_core::model::{Price, PriceList, Sku, StockItem};
 
 pub(super) fn sku_attributes(sku: &Sku) -> Item {
     Item::from([
@@ -77,6 +77,26 @@ pub(super) fn stock_from(item: &Item) -> Result<StockItem, StoreError> {
     })
 }
 
+pub(super) fn price_list_attributes(list: &PriceList) -> Item {
+    Item::from([
+        ("type".into(), s("price_list")),
+        ("id".into(), s(&list.id)),
+        ("mode".into(), s(list.mode.as_str())),
+        ("name".into(), s(&list.name)),
+        ("currency".into(), s(&list.currency)),
+    ])
+}
+
+pub(super) fn price_list_from(item: &Item) -> Result<PriceList, StoreError> {
+    let r = Reader { item };
+    Ok(PriceList {
+        id: r.string("id")?,
+        mode: r.mode()?,
+        name: r.string("name")?,
+        currency: r.string("currency")?,
+    })
+}
+
 pub(super) fn count_of(item: Option<&Item>) -> Result<u64, StoreError> {
     match item {
         None => Ok(0),
@@ -107,6 +127,9 @@ mod tests {
         }
         for item in &catalog.stock_items {
             assert_eq!(&stock_from(&stock_attributes(item)).unwrap(), item);
+        }
+        for list in &catalog.price_lists {
+            assert_eq!(&price_list_from(&price_list_attributes(list)).unwrap(), list);
         }
         for market in &catalog.markets {
             let mut item = market_attributes(market);

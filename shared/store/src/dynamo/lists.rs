@@ -14,26 +14,31 @@
 //!
 //! Lists: `skus`, `skus@<listing name>` ([`SkuListing::name`]), `prices`, `prices@<price
 //! list>`, `stock` and `stock@<stock location>` (all by id), `markets` (place: the number, 20
-//! digits) and `sku-ids` (place: the SKU's id, to find a SKU by id). A place is the list
+//! digits), `sku-ids` (place: the SKU's id, to find a SKU by id), `stock-by-sku` (place: SKU
+//! code, location number, id: a SKU's stock items are one range, for `include=stock_items`)
+//! and `price-lists` (place: the price list's id). A place is the list
 //! order's fields (SKU code, price list, record id; a stock item's location number first)
 //! joined by [`PLACE_SEPARATOR`]: ids and codes have no control character (the seed's rule),
 //! so the joined keys sort as the fields do, field by field.
 //!
 //! Items per record: a SKU stands in `skus`, `sku-ids` and each listing that shows it (its
 //! market's and its price list's at each location that stocks it); a price in `prices` and its
-//! list's; a stock item in `stock` and its location's. No item grows with the catalog: the
+//! list's; a stock item in `stock`, its location's and `stock-by-sku`; a price list in
+//! `price-lists`. No item grows with the catalog: the
 //! registry is a partition with an item per list.
 //!
 //! [`SkuListing::name`]: gatehouse_core::listing::SkuListing::name
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::catalog_items::{price_attributes, sku_attributes, stock_attributes};
+use super::catalog_items::{
+    price_attributes, price_list_attributes, sku_attributes, stock_attributes,
+};
 use super::items::market_attributes;
 use super::keys::*;
 use gatehouse_core::listing::changes::{entries, List, Record, SkuGroup};
 use gatehouse_core::listing::KeptListings;
-use gatehouse_core::model::{Catalog, Market, Mode, Sku};
+use gatehouse_core::model::{Catalog, Market, Mode, PriceList, Sku};
 
 /// Between the fields of a place: a control character, below every character of an id or code.
 pub(super) const PLACE_SEPARATOR: char = '\u{1}';
@@ -90,6 +95,17 @@ pub(super) fn entry_sort_key(place: &(String, String, String)) -> String {
     format!("{ENTRY_PREFIX}{first}{PLACE_SEPARATOR}{second}{PLACE_SEPARATOR}{third}")
 }
 
+/// The list of every stock item of an environment by SKU code, location number, id.
+pub(super) const STOCK_BY_SKU: &str = "stock-by-sku";
+
+/// The list of an environment's price lists, by id.
+pub(super) const PRICE_LISTS: &str = "price-lists";
+
+/// The sort key of a stock item's entry in [`STOCK_BY_SKU`].
+pub(super) fn stock_by_sku_sort_key(code: &str, number: u64, id: &str) -> String {
+    entry_sort_key(&(code.to_owned(), format!("{number:020}"), id.to_owned()))
+}
+
 /// The sort key of a market's entry in `markets`.
 pub(super) fn market_sort_key(number: u64) -> String {
     format!("{ENTRY_PREFIX}{number:020}")
@@ -107,6 +123,7 @@ fn entry_item(list: &List, record: &Record) -> Item {
 pub(super) enum Entry {
     Record(Record),
     Market(Market),
+    PriceList(PriceList),
 }
 
 impl Entry {
@@ -117,6 +134,7 @@ impl Entry {
             Entry::Record(Record::Price(price)) => price_attributes(price),
             Entry::Record(Record::StockItem(stock)) => stock_attributes(stock),
             Entry::Market(market) => market_attributes(market),
+            Entry::PriceList(list) => price_list_attributes(list),
         };
         item.extend(key(partition.to_owned(), sort_key.to_owned()));
         item
@@ -207,7 +225,20 @@ pub(super) fn each_wanted_entry(
     for item in catalog.stock_items.iter().filter(|s| s.mode == mode) {
         if let Some(group) = groups.get_mut(item.sku_code.as_str()) {
             group.stock_items.push(item.clone());
+            let (partition, sort_key) = (
+                named_partition(mode, STOCK_BY_SKU),
+                stock_by_sku_sort_key(&item.sku_code, item.stock_location_number, &item.id),
+            );
+            let entry = Entry::Record(Record::StockItem(item.clone()));
+            visit(partition, sort_key, entry, None);
         }
+    }
+    for list in catalog.price_lists.iter().filter(|l| l.mode == mode) {
+        let (partition, sort_key) = (
+            named_partition(mode, PRICE_LISTS),
+            format!("{ENTRY_PREFIX}{}", list.id),
+        );
+        visit(partition, sort_key, Entry::PriceList(list.clone()), None);
     }
     for group in groups.values() {
         for ((list, place), record) in entries(group, &kept) {

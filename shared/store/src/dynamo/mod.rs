@@ -72,6 +72,7 @@ mod catalog;
 mod catalog_import;
 mod catalog_items;
 mod catalog_merge;
+mod catalog_related;
 mod client;
 mod clients;
 mod customers;

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use crate::catalog::{order, page_of};
+use crate::catalog::{order, page_of, related_in_order};
 use crate::{CatalogReads, Page, PageRequest, StoreError};
 use gatehouse_core::listing::{KeptListings, SkuListing, SkuPresence, SkuSource};
-use gatehouse_core::model::{CatalogView, Market, Mode, Price, Sku, StockItem};
+use gatehouse_core::model::{CatalogView, Market, Mode, Price, PriceList, Sku, StockItem};
 
 /// The catalog: its records, each held once, in the lists that show them, in order.
 #[derive(Default)]
@@ -29,16 +29,21 @@ pub(super) struct Catalog {
     stock_items: HashMap<Mode, Vec<Arc<StockItem>>>,
     /// A stock location's items, by SKU code then id (the location's number is the same).
     stock_by_location: HashMap<String, Vec<Arc<StockItem>>>,
+    /// A SKU's prices and its stock items, in their lists' orders, for `include`.
+    prices_by_sku: HashMap<(Mode, String), Vec<Arc<Price>>>,
+    stock_by_sku: HashMap<(Mode, String), Vec<Arc<StockItem>>>,
+    price_lists: HashMap<(Mode, String), PriceList>,
 }
 
 impl Catalog {
     /// The catalog of `skus`, `prices` and `stock_items`, which replace every record held
-    /// (an import makes the catalog the file's), listed for `markets`. Records are moved in,
-    /// not copied.
+    /// (an import makes the catalog the file's), listed for `markets`, with `price_lists`.
+    /// Records are moved in, not copied.
     pub(super) fn of(
         skus: Vec<Sku>,
         prices: Vec<Price>,
         stock_items: Vec<StockItem>,
+        price_lists: Vec<PriceList>,
         markets: &[Market],
     ) -> Self {
         fn by_id<T>(records: Vec<T>, id: fn(&T) -> String) -> HashMap<String, Arc<T>> {
@@ -47,7 +52,11 @@ impl Catalog {
         let skus = by_id(skus, |s: &Sku| s.id.clone());
         let prices = by_id(prices, |p: &Price| p.id.clone());
         let stock_items = by_id(stock_items, |s: &StockItem| s.id.clone());
-        Self::build(&skus, &prices, &stock_items, markets)
+        let mut catalog = Self::build(&skus, &prices, &stock_items, markets);
+        catalog.price_lists = (price_lists.into_iter())
+            .map(|list| ((list.mode, list.id.clone()), list))
+            .collect();
+        catalog
     }
 }
 
@@ -129,6 +138,17 @@ impl Catalog {
                 |s| s.stock_location_id.clone(),
                 order::stock_items,
             ),
+            prices_by_sku: grouped(
+                price_records,
+                |p| (p.mode, p.sku_code.clone()),
+                order::prices,
+            ),
+            stock_by_sku: grouped(
+                stock_records,
+                |s| (s.mode, s.sku_code.clone()),
+                order::stock_items,
+            ),
+            price_lists: HashMap::new(),
         }
     }
 
@@ -287,5 +307,41 @@ impl CatalogReads for MemoryStore {
         page: PageRequest,
     ) -> Result<Page<StockItem>, StoreError> {
         Ok(self.records().catalog.shown_stock_items(view).page(&page))
+    }
+
+    async fn prices_of_skus(
+        &self,
+        view: &CatalogView,
+        codes: &[String],
+    ) -> Result<Vec<Arc<Price>>, StoreError> {
+        let records = self.records();
+        let of_sku = |code: &String| records.catalog.prices_by_sku.get(&(view.mode(), code.clone()));
+        let found = codes.iter().filter_map(of_sku).flatten();
+        let shown = found.filter(|p| view.shows_price(p)).cloned().collect();
+        Ok(related_in_order(shown, order::prices))
+    }
+
+    async fn stock_items_of_skus(
+        &self,
+        view: &CatalogView,
+        codes: &[String],
+    ) -> Result<Vec<Arc<StockItem>>, StoreError> {
+        let records = self.records();
+        let of_sku = |code: &String| records.catalog.stock_by_sku.get(&(view.mode(), code.clone()));
+        let found = codes.iter().filter_map(of_sku).flatten();
+        let shown = found.filter(|s| view.shows_stock_item(s)).cloned().collect();
+        Ok(related_in_order(shown, order::stock_items))
+    }
+
+    async fn find_price_lists(
+        &self,
+        mode: Mode,
+        ids: &[String],
+    ) -> Result<Vec<PriceList>, StoreError> {
+        let records = self.records();
+        let found = ids
+            .iter()
+            .filter_map(|id| records.catalog.price_lists.get(&(mode, id.clone())));
+        Ok(found.cloned().collect())
     }
 }

@@ -98,8 +98,13 @@ impl MemoryStore {
                 .insert((customer.mode, customer.id.clone()), customer.clone());
         }
         let markets: Vec<Market> = records.markets.values().cloned().collect();
-        let (skus, prices, stock_items) = (catalog.skus, catalog.prices, catalog.stock_items);
-        records.catalog = catalog::Catalog::of(skus, prices, stock_items, &markets);
+        records.catalog = catalog::Catalog::of(
+            catalog.skus,
+            catalog.prices,
+            catalog.stock_items,
+            catalog.price_lists,
+            &markets,
+        );
         for user in &catalog.users {
             records.users.retain(|(_, id), _| *id != user.id);
             records
