@@ -566,7 +566,6 @@ impl FaultyStore {
 }
 
 mod faulty_store {
-    use std::sync::Arc;
     use super::FaultyStore;
     use async_trait::async_trait;
     use gatehouse_core::clock::UnixMillis;
@@ -576,6 +575,7 @@ mod faulty_store {
     use gatehouse_core::scope::ResourceRef;
     use gatehouse_core::secret::SecretHash;
     use gatehouse_store::*;
+    use std::sync::Arc;
 
     #[async_trait]
     impl Clients for FaultyStore {

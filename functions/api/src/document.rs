@@ -9,13 +9,14 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use gatehouse_core::model::{Market, Price, Sku, StockItem};
+use gatehouse_core::model::{Market, Price, PriceList, Sku, StockItem, StockLocation};
 use gatehouse_core::query::Record;
 use gatehouse_edge::jsonapi::text_response;
 use gatehouse_store::{Page, PageRequest};
 use http::StatusCode;
 use lambda_http::{Body, Response};
 
+use crate::include::{Included, Related, Relationship};
 use crate::json_text::{Decimal, JsonText};
 use crate::singletons::{ApplicationRecord, OrganizationRecord};
 
@@ -23,9 +24,18 @@ use crate::singletons::{ApplicationRecord, OrganizationRecord};
 pub trait Resource: Record {
     /// The members of its `attributes`, which `fields[<type>]` may name.
     const FIELDS: &'static [&'static str];
+    /// Whether `/api/<type>/<id>` serves it, so that its object links there: a type served
+    /// only as an included record has no `self` link.
+    const SERVED: bool = true;
     fn id(&self) -> &str;
     /// Writes the members of `attributes`, in alphabetical order.
     fn attributes(&self, out: &mut Attributes<'_>);
+    /// The keys (a SKU code, a stock location's or price list's id) of the records it is
+    /// related to by `relationship`; none when it has no such relationship.
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        let _ = relationship;
+        vec![]
+    }
 }
 
 /// The members a sparse fieldset (`fields[<type>]=a,b`) keeps of a type, `None` for all.
@@ -84,6 +94,8 @@ pub fn fields_of(kind: &str) -> Option<&'static [&'static str]> {
         Sku::TYPE => Some(Sku::FIELDS),
         Price::TYPE => Some(Price::FIELDS),
         StockItem::TYPE => Some(StockItem::FIELDS),
+        PriceList::TYPE => Some(PriceList::FIELDS),
+        StockLocation::TYPE => Some(StockLocation::FIELDS),
         OrganizationRecord::TYPE => Some(OrganizationRecord::FIELDS),
         ApplicationRecord::TYPE => Some(ApplicationRecord::FIELDS),
         _ => None,
@@ -110,6 +122,15 @@ impl Resource for Market {
         out.string("price_list_id", &self.price_list_id);
         out.strings("stock_location_ids", &self.stock_location_ids);
     }
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        match relationship {
+            Relationship::PriceList => vec![&self.price_list_id],
+            Relationship::StockLocations => {
+                self.stock_location_ids.iter().map(String::as_str).collect()
+            }
+            _ => vec![],
+        }
+    }
 }
 
 impl Resource for Sku {
@@ -120,6 +141,12 @@ impl Resource for Sku {
     fn attributes(&self, out: &mut Attributes<'_>) {
         out.string("code", &self.code);
         out.string("name", &self.name);
+    }
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        match relationship {
+            Relationship::Prices | Relationship::StockItems => vec![&self.code],
+            _ => vec![],
+        }
     }
 }
 
@@ -132,6 +159,12 @@ impl Resource for Price {
         out.number("amount_cents", self.amount_cents);
         out.string("price_list_id", &self.price_list_id);
         out.string("sku_code", &self.sku_code);
+    }
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        match relationship {
+            Relationship::Sku => vec![&self.sku_code],
+            _ => vec![],
+        }
     }
 }
 
@@ -151,10 +184,49 @@ impl Resource for StockItem {
         out.string("stock_location_id", &self.stock_location_id);
         out.number("stock_location_number", self.stock_location_number);
     }
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        match relationship {
+            Relationship::Sku => vec![&self.sku_code],
+            Relationship::StockLocation => vec![&self.stock_location_id],
+            _ => vec![],
+        }
+    }
 }
 
-/// One resource object: `attributes`, `id`, `links.self` (`{base}/api/{type}/{id}`), `type`.
-fn resource<T: Resource>(json: &mut JsonText, record: &T, base: &str, shown: Shown<'_>) {
+impl Resource for PriceList {
+    const SERVED: bool = false;
+    const FIELDS: &'static [&'static str] = &["currency_code", "name"];
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn attributes(&self, out: &mut Attributes<'_>) {
+        out.string("currency_code", &self.currency);
+        out.string("name", &self.name);
+    }
+}
+
+impl Resource for StockLocation {
+    const SERVED: bool = false;
+    const FIELDS: &'static [&'static str] = &["code", "name", "number"];
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn attributes(&self, out: &mut Attributes<'_>) {
+        out.string("code", &self.code);
+        out.string("name", &self.name);
+        out.number("number", self.number);
+    }
+}
+
+/// One resource object: `attributes`, `id`, `links.self` (`{base}/api/{type}/{id}`, for a
+/// type the API serves), `relationships` (those `include` names, with their linkage), `type`.
+fn resource<T: Resource>(
+    json: &mut JsonText,
+    record: &T,
+    base: &str,
+    shown: Shown<'_>,
+    related: Option<&Related>,
+) {
     json.begin_object();
     json.key("attributes").begin_object();
     record.attributes(&mut Attributes {
@@ -163,19 +235,75 @@ fn resource<T: Resource>(json: &mut JsonText, record: &T, base: &str, shown: Sho
     });
     json.end_object();
     json.key("id").string(record.id());
-    json.key("links").begin_object();
-    json.key("self")
-        .joined(&[base, "/api/", T::TYPE, "/", record.id()]);
-    json.end_object();
+    if T::SERVED {
+        json.key("links").begin_object();
+        json.key("self")
+            .joined(&[base, "/api/", T::TYPE, "/", record.id()]);
+        json.end_object();
+    }
+    if let Some(related) = related.filter(|r| !r.inclusion.relationships.is_empty()) {
+        json.key("relationships").begin_object();
+        for &relationship in &related.inclusion.relationships {
+            let ids = related.linked(relationship, &record.related_keys(relationship));
+            let linkage = |json: &mut JsonText, id: &str| {
+                json.begin_object();
+                json.key("id").string(id);
+                json.key("type").string(relationship.target());
+                json.end_object();
+            };
+            json.key(relationship.name()).begin_object();
+            let data = json.key("data");
+            match (relationship.to_many(), ids.first()) {
+                (true, _) => {
+                    data.begin_array();
+                    for id in &ids {
+                        linkage(json.element(), id);
+                    }
+                    json.end_array();
+                }
+                (false, Some(id)) => linkage(data, id),
+                (false, None) => {
+                    data.null();
+                }
+            }
+            json.end_object();
+        }
+        json.end_object();
+    }
     json.key("type").string(T::TYPE);
     json.end_object();
 }
 
-/// One record.
-pub fn single<T: Resource>(record: &T, base: &str, shown: Shown<'_>) -> Response<Body> {
+/// The `included` member, when the request names relationships.
+fn included(json: &mut JsonText, related: &Related, base: &str) {
+    if related.inclusion.relationships.is_empty() {
+        return;
+    }
+    json.key("included").begin_array();
+    related.each_included(|record| {
+        let json = json.element();
+        match record {
+            Included::Price(r, shown) => resource(json, r, base, shown, None),
+            Included::StockItem(r, shown) => resource(json, r, base, shown, None),
+            Included::Sku(r, shown) => resource(json, r, base, shown, None),
+            Included::StockLocation(r, shown) => resource(json, r, base, shown, None),
+            Included::PriceList(r, shown) => resource(json, r, base, shown, None),
+        }
+    });
+    json.end_array();
+}
+
+/// One record, and the records `related` holds.
+pub fn single<T: Resource>(
+    record: &T,
+    base: &str,
+    shown: Shown<'_>,
+    related: &Related,
+) -> Response<Body> {
     let mut json = JsonText::with_capacity(512);
     json.begin_object().key("data");
-    resource(&mut json, record, base, shown);
+    resource(&mut json, record, base, shown, Some(related));
+    included(&mut json, related, base);
     json.end_object();
     text_response(StatusCode::OK, json.finish())
 }
@@ -208,6 +336,7 @@ pub fn list<T: Resource>(
     base: &str,
     query: &str,
     shown: Shown<'_>,
+    related: &Related,
 ) -> Response<Body> {
     let page_count = page.record_count.div_ceil(request.size).max(1);
     let separator = if query.is_empty() { "" } else { "&" };
@@ -241,9 +370,10 @@ pub fn list<T: Resource>(
     json.key("data").begin_array();
     for record in &page.records {
         json.element();
-        resource(&mut json, record.as_ref(), base, shown);
+        resource(&mut json, record.as_ref(), base, shown, Some(related));
     }
     json.end_array();
+    included(&mut json, related, base);
     json.key("links").begin_object();
     link(json.key("first"), 1, None);
     link(json.key("last"), page_count, None);

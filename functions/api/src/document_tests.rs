@@ -8,6 +8,10 @@ fn serde_text(value: Value) -> String {
     serde_json::to_string(&value).unwrap()
 }
 
+fn none() -> Related {
+    Related::default()
+}
+
 fn body(response: Response<Body>) -> String {
     String::from_utf8(response.body().to_vec()).unwrap()
 }
@@ -37,7 +41,7 @@ fn a_record_is_written_as_serde_json_writes_its_value_whatever_its_strings_hold(
         "",
     ];
     for name in names {
-        let written = body(single(&market(name), "https://auth.example", None));
+        let written = body(single(&market(name), "https://auth.example", None, &none()));
         let expected = serde_text(json!({"data": {
             "attributes": {
                 "active": true, "code": "eu", "name": name, "number": 1001,
@@ -113,7 +117,8 @@ fn a_page_is_written_as_serde_json_writes_its_value() {
             &request,
             base,
             "filter%5Bq%5D%5Bcode_eq%5D=x",
-            None
+            None,
+            &none(),
         )),
         expected
     );
@@ -130,7 +135,7 @@ fn a_page_is_written_as_serde_json_writes_its_value() {
             next: None,
         }
     }
-    let written = body(list(&one(price), &first, base, "", None));
+    let written = body(list(&one(price), &first, base, "", None, &none()));
     let value: Value = serde_json::from_str(&written).unwrap();
     assert_eq!(serde_text(value.clone()), written);
     assert_eq!(
@@ -138,7 +143,7 @@ fn a_page_is_written_as_serde_json_writes_its_value() {
         json!({"amount_cents": 1999, "price_list_id": "pl_1", "sku_code": "SKU-1"})
     );
     assert!(value["links"].get("next").is_none() && value["links"].get("prev").is_none());
-    let written = body(list(&one(stock), &first, base, "", None));
+    let written = body(list(&one(stock), &first, base, "", None, &none()));
     let value: Value = serde_json::from_str(&written).unwrap();
     assert_eq!(serde_text(value.clone()), written);
     assert_eq!(
@@ -151,7 +156,7 @@ fn a_page_is_written_as_serde_json_writes_its_value() {
         next: None,
     };
     assert_eq!(
-        body(list(&empty, &first, base, "", None)),
+        body(list(&empty, &first, base, "", None, &none())),
         serde_text(json!({
             "data": [],
             "links": {
@@ -184,7 +189,7 @@ fn a_sparse_fieldset_writes_the_members_it_names_and_no_others() {
     ];
     for (fields, attributes) in cases {
         let shown: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
-        let written = body(single(&market("Europe"), base, Some(&shown)));
+        let written = body(single(&market("Europe"), base, Some(&shown), &none()));
         let value: Value = serde_json::from_str(&written).unwrap();
         assert_eq!(serde_text(value.clone()), written, "{fields:?}");
         assert_eq!(value["data"]["attributes"], attributes, "{fields:?}");

@@ -18,34 +18,30 @@
 //! naming it ([`parameters`]), before anything is read.
 
 pub mod document;
+pub mod include;
 mod json_text;
 pub mod list_query;
 pub mod parameters;
+mod routes;
 mod singletons;
 mod view;
 
 use std::sync::Arc;
 
-use document::Shown;
 use gatehouse_core::clock::Clock;
-use gatehouse_core::input::is_lookup_key;
 use gatehouse_core::jwt::AccessTokenClaims;
-use gatehouse_core::model::{Market, Organization, Price, Sku, StockItem};
-use gatehouse_core::query::Record;
-use gatehouse_core::scope::ResourceRef;
+use gatehouse_core::model::Organization;
 use gatehouse_edge::bearer::{BearerVerifier, VerifiedTokens};
 use gatehouse_edge::gate::{Gate, Knock};
 use gatehouse_edge::jsonapi::JsonApiError;
 use gatehouse_edge::jsonapi_media::negotiation_problem;
-use gatehouse_edge::oauth_request::{parse_form, Params};
+use gatehouse_edge::oauth_request::parse_form;
 use gatehouse_edge::observe::facts::Fault;
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
-use gatehouse_store::catalog::page_of;
-use gatehouse_store::{CatalogReads, Clients, Concerns, Page, PageRequest, StoreError};
+use gatehouse_store::{CatalogReads, Clients, Concerns, StoreError};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use list_query::{fieldset, list_only, list_query, ListQuery};
 
 /// Everything the API depends on, built once per cold start.
 pub struct ApiService {
@@ -81,6 +77,11 @@ impl ApiService {
     }
 }
 
+/// The most records a filtered or sorted list reads: filtering and sorting read the whole
+/// list the token sees (see the API document), and a list longer than this is refused rather
+/// than read.
+pub const MAX_FILTERED_LIST: u64 = 30_000;
+
 fn not_found(detail: &'static str) -> JsonApiError {
     JsonApiError::new(StatusCode::NOT_FOUND, "Not found", "NOT_FOUND", detail)
 }
@@ -113,78 +114,6 @@ fn storage_unavailable() -> JsonApiError {
     .with_retry_after(1);
     error.fault = Some(Fault::StorageUnavailable);
     error
-}
-
-/// The most records a filtered or sorted list reads: filtering and sorting read the whole
-/// list the token sees (see the API document), and a list longer than this is refused rather
-/// than read.
-pub const MAX_FILTERED_LIST: u64 = 30_000;
-
-/// A list from `load`, which reads a page of the list the token sees, as a JSON:API document:
-/// the store's page itself when nothing filters or sorts it; otherwise the whole list, read
-/// once its length is known to be within the service's bound ([`MAX_FILTERED_LIST`]), then
-/// filtered, sorted and cut.
-async fn list<T: document::Resource, F, Fut>(
-    service: &ApiService,
-    query: &ListQuery,
-    shown: Shown<'_>,
-    load: F,
-) -> Result<Response<Body>, JsonApiError>
-where
-    F: Fn(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>, StoreError>>,
-{
-    let page = if query.plain() {
-        load(query.page.clone()).await.map_err(unavailable)?
-    } else {
-        let whole = |size| PageRequest {
-            number: 1,
-            size,
-            after: None,
-        };
-        let bound = service.max_filtered_list;
-        let length = load(whole(1)).await.map_err(unavailable)?.record_count;
-        if length > bound {
-            return Err(bad_request(format!(
-                "filtering or sorting reads the whole list, and this token's {} are {length}, \
-                 more than {bound}: filter by code or id (code_eq, id_eq), or use a \
-                 token scoped to a market",
-                T::TYPE
-            )));
-        }
-        let all = load(whole(bound)).await.map_err(unavailable)?;
-        query.narrow(all.records)
-    };
-    Ok(document::list(
-        &page,
-        &query.page,
-        &service.base_url,
-        &query.kept,
-        shown,
-    ))
-}
-
-/// A list read by its key (`code_eq`, `id_eq`): the records found, under the request's other
-/// filters.
-fn found_list<T: document::Resource>(
-    service: &ApiService,
-    query: &ListQuery,
-    shown: Shown<'_>,
-    found: impl IntoIterator<Item = T>,
-) -> Response<Body> {
-    let page = query.narrow(found.into_iter().map(Arc::new).collect());
-    document::list(&page, &query.page, &service.base_url, &query.kept, shown)
-}
-
-/// The list request for records of `R`, and the fieldset of its type, or the 400's detail.
-fn read_list<R: Record>(params: &Params) -> Result<(ListQuery, Option<Vec<String>>), String> {
-    Ok((list_query::<R>(params)?, fieldset(params, R::TYPE)?))
-}
-
-/// The fieldset of a request for one record of `R`, or the 400's detail.
-fn read_single<R: Record>(params: &Params) -> Result<Option<Vec<String>>, String> {
-    list_only(params)?;
-    fieldset(params, R::TYPE)
 }
 
 /// Handles one `GET /api/...`.
@@ -254,100 +183,5 @@ async fn respond(
         ["application"] => return singletons::application(service, claims, &params).await,
         _ => {}
     }
-    let (view, market) = view::view_of(claims, service).await?;
-    // An id or code that could not name a record is not found, without asking storage.
-    let unfit = |value: &str| !is_lookup_key(value);
-    if segments.get(1).is_some_and(|id| unfit(id)) {
-        return Err(not_found("no such record"));
-    }
-    let catalog = &service.catalog;
-    let base = &service.base_url;
-    match segments.as_slice() {
-        ["markets"] => {
-            let (query, shown) = read_list::<Market>(&params).map_err(bad_request)?;
-            let keyed = match (&market, query.key()) {
-                // A market token sees its market alone; market:all finds one by its key.
-                (None, Some(("id", id))) => Some(ResourceRef::Id(id.to_owned())),
-                (None, Some((_, code))) => Some(ResourceRef::Code(code.to_owned())),
-                (Some(_), _) | (None, None) => None,
-            };
-            match keyed {
-                Some(key) => {
-                    let found = service
-                        .clients
-                        .find_markets(view.mode(), &[key])
-                        .await
-                        .map_err(unavailable)?;
-                    Ok(found_list(service, &query, shown.as_deref(), found))
-                }
-                None => {
-                    list(service, &query, shown.as_deref(), |page| async {
-                        match &market {
-                            Some(market) => Ok(page_of(vec![market.clone()], page)),
-                            None => catalog.list_markets(view.mode(), page).await,
-                        }
-                    })
-                    .await
-                }
-            }
-        }
-        ["markets", id] => {
-            let shown = read_single::<Market>(&params).map_err(bad_request)?;
-            let found = match &market {
-                Some(market) => Ok((market.id == *id).then(|| market.clone())),
-                None => service
-                    .clients
-                    .find_markets(view.mode(), &[ResourceRef::Id((*id).to_owned())])
-                    .await
-                    .map(|markets| markets.into_iter().next()),
-            };
-            match found.map_err(unavailable)? {
-                Some(market) => Ok(document::single(&market, base, shown.as_deref())),
-                None => Err(not_found("no such record")),
-            }
-        }
-        ["skus"] => {
-            let (query, shown) = read_list::<Sku>(&params).map_err(bad_request)?;
-            match query.key() {
-                // `code_eq` and `id_eq` are key reads; the other filters apply to what they find.
-                Some((attribute, key)) => {
-                    let found = match attribute {
-                        _ if unfit(key) => Ok(None),
-                        "id" => catalog.find_sku(&view, key).await,
-                        _ => catalog.find_sku_by_code(&view, key).await,
-                    }
-                    .map_err(unavailable)?;
-                    Ok(found_list(service, &query, shown.as_deref(), found))
-                }
-                None => {
-                    list(service, &query, shown.as_deref(), |page| {
-                        catalog.list_skus(&view, page)
-                    })
-                    .await
-                }
-            }
-        }
-        ["skus", id] => {
-            let shown = read_single::<Sku>(&params).map_err(bad_request)?;
-            match catalog.find_sku(&view, id).await.map_err(unavailable)? {
-                Some(sku) => Ok(document::single(&sku, base, shown.as_deref())),
-                None => Err(not_found("no such record")),
-            }
-        }
-        ["prices"] => {
-            let (query, shown) = read_list::<Price>(&params).map_err(bad_request)?;
-            list(service, &query, shown.as_deref(), |page| {
-                catalog.list_prices(&view, page)
-            })
-            .await
-        }
-        ["stock_items"] => {
-            let (query, shown) = read_list::<StockItem>(&params).map_err(bad_request)?;
-            list(service, &query, shown.as_deref(), |page| {
-                catalog.list_stock_items(&view, page)
-            })
-            .await
-        }
-        _ => Err(not_found("no such endpoint")),
-    }
+    routes::catalog(&segments, &params, service, claims).await
 }

@@ -27,7 +27,7 @@ pub struct ListQuery {
     pub page: PageRequest,
     pub conditions: Vec<Condition>,
     pub sort: Vec<SortField>,
-    /// The request's filters, sort order and fieldsets, encoded, kept in every link.
+    /// The request's filters, sort order, fieldsets and `include`, encoded, kept in every link.
     pub kept: String,
 }
 
@@ -92,7 +92,7 @@ pub fn list_query<R: Record>(params: &Params) -> Result<ListQuery, String> {
             conditions.push(filter::parse::<R>(filter, value)?);
         } else if name == "sort" {
             sort = sort::parse::<R>(value)?;
-        } else if !name.starts_with("fields[") {
+        } else if !(name.starts_with("fields[") || name == "include") {
             continue;
         }
         kept.push(format!("{}={}", encode(name), encode(value)));

@@ -13,7 +13,7 @@ use gatehouse_core::input::echo_input;
 
 /// The parameters the API applies, as an error lists them.
 pub const SUPPORTED: &str = "page[number], page[size], page[after], \
-    filter[q][<attribute>_<predicate>], sort, fields[<type>]";
+    filter[q][<attribute>_<predicate>], sort, fields[<type>], include";
 
 /// What a parameter is to the API.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub enum Parameter {
     /// Applied (a filter, sort or fieldset it cannot apply is then refused by name when it is
     /// read, [`crate::list_query`]).
     Supported,
-    /// A JSON:API family (`include`, `page[...]`) or a name JSON:API reserves (only a-z), that
+    /// A JSON:API family (`include[...]`, `page[...]`) or a name JSON:API reserves (only a-z), that
     /// the API does not apply: a 400.
     Unsupported,
     /// Implementation-specific and not the API's: left alone.
@@ -37,7 +37,7 @@ pub fn parameter(name: &str) -> Parameter {
             Parameter::Supported
         }
         ("filter" | "fields", true) if name.ends_with(']') => Parameter::Supported,
-        ("sort", false) => Parameter::Supported,
+        ("sort" | "include", false) => Parameter::Supported,
         ("include" | "sort" | "fields" | "filter" | "page", _) => Parameter::Unsupported,
         (reserved, false)
             if !reserved.is_empty() && reserved.bytes().all(|b| b.is_ascii_lowercase()) =>
@@ -80,7 +80,7 @@ mod tests {
             ("fields[skus]", Parameter::Supported),
             ("filter", Parameter::Unsupported),
             ("filter[q", Parameter::Unsupported),
-            ("include", Parameter::Unsupported),
+            ("include", Parameter::Supported),
             ("include[skus]", Parameter::Unsupported),
             ("sort[code]", Parameter::Unsupported),
             ("fields", Parameter::Unsupported),
@@ -103,8 +103,8 @@ mod tests {
             first_unsupported(["page[size]", "_", "filter[code_eq]"]),
             None
         );
-        let detail = first_unsupported(["page[size]", "include", "sort"]).unwrap();
-        assert!(detail.starts_with("the query parameter include is not supported"));
+        let detail = first_unsupported(["page[size]", "include[skus]", "sort"]).unwrap();
+        assert!(detail.starts_with("the query parameter include[skus] is not supported"));
         assert!(detail.ends_with(SUPPORTED), "{detail}");
     }
 }

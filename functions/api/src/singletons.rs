@@ -11,7 +11,9 @@ use gatehouse_edge::oauth_request::Params;
 use lambda_http::{Body, Response};
 
 use crate::document::{self, Attributes, Resource};
-use crate::{bad_request, not_found, read_single, unavailable, ApiService};
+use crate::include::Related;
+use crate::routes::read_single;
+use crate::{bad_request, not_found, unavailable, ApiService};
 
 /// The deployment's organization. Gatehouse keeps no name for it apart from its slug, so its
 /// `name` is its slug; its `domain` is the host its API answers on, `{slug}.{domain}` when the
@@ -87,9 +89,11 @@ impl Resource for ApplicationRecord {
 /// `GET /api/organization`.
 pub fn organization(service: &ApiService, params: &Params) -> Response<Body> {
     match read_single::<OrganizationRecord>(params) {
-        Ok(shown) => {
+        // Neither singleton has a relationship to include.
+        Ok((shown, _)) => {
             let record = OrganizationRecord::of(&service.organization, &service.base_url);
-            document::single(&record, &service.base_url, shown.as_deref())
+            let none = Related::default();
+            document::single(&record, &service.base_url, shown.as_deref(), &none)
         }
         Err(detail) => bad_request(detail).into_response(),
     }
@@ -102,7 +106,7 @@ pub async fn application(
     claims: &AccessTokenClaims,
     params: &Params,
 ) -> Result<Response<Body>, JsonApiError> {
-    let shown = read_single::<ApplicationRecord>(params).map_err(bad_request)?;
+    let (shown, _) = read_single::<ApplicationRecord>(params).map_err(bad_request)?;
     let found = service
         .clients
         .find_application(&claims.application.client_id)
@@ -116,6 +120,7 @@ pub async fn application(
                 &record,
                 &service.base_url,
                 shown.as_deref(),
+                &Related::default(),
             ))
         }
         None => Err(not_found("the token's application no longer exists")),

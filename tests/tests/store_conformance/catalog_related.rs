@@ -4,12 +4,11 @@
 //! [`CatalogView::shows_stock_item`]), never written out.
 
 use super::*;
-use gatehouse_core::model::{CatalogView, Catalog, Market};
+use gatehouse_core::model::{Catalog, CatalogView, Market};
 
 fn views(catalog: &Catalog) -> Vec<CatalogView> {
-    let market = |id: &str| -> &Market {
-        catalog.markets.iter().find(|m| m.id == id).expect("market")
-    };
+    let market =
+        |id: &str| -> &Market { catalog.markets.iter().find(|m| m.id == id).expect("market") };
     let mut views = vec![
         CatalogView::All { mode: Mode::Test },
         CatalogView::All { mode: Mode::Live },
@@ -82,7 +81,11 @@ async fn price_lists_are_found_by_id_within_their_environment(store: Arc<dyn Cat
         assert!(!expected.is_empty() || mode == Mode::Live, "{mode:?}");
         assert_eq!(found, expected, "{mode:?}");
     }
-    assert!(store.find_price_lists(Mode::Test, &[]).await.unwrap().is_empty());
+    assert!(store
+        .find_price_lists(Mode::Test, &[])
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 conformance!(

@@ -103,6 +103,17 @@ impl CatalogView {
             }
     }
 
+    /// Is the stock location with this id (of the view's environment) shown? Only the view's
+    /// locations, with a market in scope.
+    pub fn shows_stock_location(&self, id: &str) -> bool {
+        match self {
+            Self::All { .. } => true,
+            Self::Market {
+                stock_location_ids, ..
+            } => stock_location_ids.iter().any(|location| location == id),
+        }
+    }
+
     /// Is this SKU shown? With a market in scope, only when it is sellable there: a price in
     /// the market's price list and at least one stock item, whatever its quantity, at one of
     /// the view's stock locations ("the stock is restricted to the SKUs available in that
@@ -164,6 +175,19 @@ mod tests {
             price_list_id: "pl_eur".into(),
             stock_location_ids: locations.iter().map(|l| l.to_string()).collect(),
             narrowed: true,
+        }
+    }
+
+    #[test]
+    fn a_market_view_shows_its_stock_locations_alone() {
+        let cases = [
+            (market_view(&["sl_ams", "sl_ber"]), "sl_ams", true),
+            (market_view(&["sl_ber"]), "sl_ams", false),
+            (market_view(&[]), "sl_ams", false),
+            (CatalogView::All { mode: Mode::Test }, "sl_ams", true),
+        ];
+        for (view, location, shown) in cases {
+            assert_eq!(view.shows_stock_location(location), shown, "{view:?}");
         }
     }
 

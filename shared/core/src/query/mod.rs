@@ -8,7 +8,7 @@ pub mod sort;
 
 use std::cmp::Ordering;
 
-use crate::model::{Market, Price, Sku, StockItem};
+use crate::model::{Market, Price, PriceList, Sku, StockItem, StockLocation};
 
 /// What an attribute holds, which decides the predicates that apply to it and how an operand
 /// is read.
@@ -186,6 +186,42 @@ impl Record for StockItem {
     }
 }
 
+impl Record for PriceList {
+    const TYPE: &'static str = "price_lists";
+    const ATTRIBUTES: &'static [(&'static str, Kind)] = &[
+        ("id", Kind::Text),
+        ("name", Kind::Text),
+        ("currency_code", Kind::Text),
+    ];
+    fn value(&self, attribute: &str) -> Option<Value<'_>> {
+        match attribute {
+            "id" => Some(Value::Text(&self.id)),
+            "name" => Some(Value::Text(&self.name)),
+            "currency_code" => Some(Value::Text(&self.currency)),
+            _ => None,
+        }
+    }
+}
+
+impl Record for StockLocation {
+    const TYPE: &'static str = "stock_locations";
+    const ATTRIBUTES: &'static [(&'static str, Kind)] = &[
+        ("id", Kind::Text),
+        ("number", Kind::Number),
+        ("code", Kind::Text),
+        ("name", Kind::Text),
+    ];
+    fn value(&self, attribute: &str) -> Option<Value<'_>> {
+        match attribute {
+            "id" => Some(Value::Text(&self.id)),
+            "number" => Some(Value::Number(self.number)),
+            "code" => Some(Value::Text(&self.code)),
+            "name" => Some(Value::Text(&self.name)),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +280,21 @@ mod tests {
             customer_group_id: None,
         };
         each_attribute_has_its_value(&market);
+        let list = PriceList {
+            id: "l".into(),
+            mode: Mode::Test,
+            name: "EUR".into(),
+            currency: "EUR".into(),
+        };
+        each_attribute_has_its_value(&list);
+        let location = StockLocation {
+            id: "sl".into(),
+            number: 1,
+            code: "ams".into(),
+            name: "Amsterdam".into(),
+            mode: Mode::Test,
+        };
+        each_attribute_has_its_value(&location);
     }
 
     #[test]

@@ -129,7 +129,10 @@ mod tests {
             assert_eq!(&stock_from(&stock_attributes(item)).unwrap(), item);
         }
         for list in &catalog.price_lists {
-            assert_eq!(&price_list_from(&price_list_attributes(list)).unwrap(), list);
+            assert_eq!(
+                &price_list_from(&price_list_attributes(list)).unwrap(),
+                list
+            );
         }
         for market in &catalog.markets {
             let mut item = market_attributes(market);

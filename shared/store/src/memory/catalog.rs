@@ -315,7 +315,12 @@ impl CatalogReads for MemoryStore {
         codes: &[String],
     ) -> Result<Vec<Arc<Price>>, StoreError> {
         let records = self.records();
-        let of_sku = |code: &String| records.catalog.prices_by_sku.get(&(view.mode(), code.clone()));
+        let of_sku = |code: &String| {
+            records
+                .catalog
+                .prices_by_sku
+                .get(&(view.mode(), code.clone()))
+        };
         let found = codes.iter().filter_map(of_sku).flatten();
         let shown = found.filter(|p| view.shows_price(p)).cloned().collect();
         Ok(related_in_order(shown, order::prices))
@@ -327,9 +332,17 @@ impl CatalogReads for MemoryStore {
         codes: &[String],
     ) -> Result<Vec<Arc<StockItem>>, StoreError> {
         let records = self.records();
-        let of_sku = |code: &String| records.catalog.stock_by_sku.get(&(view.mode(), code.clone()));
+        let of_sku = |code: &String| {
+            records
+                .catalog
+                .stock_by_sku
+                .get(&(view.mode(), code.clone()))
+        };
         let found = codes.iter().filter_map(of_sku).flatten();
-        let shown = found.filter(|s| view.shows_stock_item(s)).cloned().collect();
+        let shown = found
+            .filter(|s| view.shows_stock_item(s))
+            .cloned()
+            .collect();
         Ok(related_in_order(shown, order::stock_items))
     }
 
