@@ -22,6 +22,9 @@ use serde_json::{json, Value};
 #[path = "resource_api/queries.rs"]
 mod queries;
 
+#[path = "resource_api/includes.rs"]
+mod includes;
+
 /// The demo seed plus a SKU priced in EUR but stocked nowhere, and one priced in EUR and USD
 /// but stocked only in New York (market 1002's location).
 fn seed() -> Value {
@@ -439,8 +442,7 @@ async fn what_json_api_says_cannot_be_honoured_is_refused_by_name(store: Arc<dyn
     let api = Api::on(store);
     let integration = api.integration().await;
     for (path, named) in [
-        ("/api/skus?include=prices", "include"),
-        ("/api/skus/sku_mug?include=prices", "include"),
+        ("/api/skus?include[skus]=prices", "include[skus]"),
         ("/api/markets?page[limit]=1", "page[limit]"),
         ("/api/markets?sort[number]=asc", "sort[number]"),
         ("/api/prices?unknown=1", "unknown"),
@@ -476,7 +478,7 @@ async fn what_json_api_says_cannot_be_honoured_is_refused_by_name(store: Arc<dyn
         (Some("not-a-token"), "/api/skus", 401),
         (Some(integration.as_str()), "/api/nothing", 404),
         (Some(integration.as_str()), "/api/skus/sku_nope", 404),
-        (Some(integration.as_str()), "/api/skus?include=prices", 400),
+        (Some(integration.as_str()), "/api/skus?include=price", 400),
         (
             Some(integration.as_str()),
             "/api/skus?filter[q][colour_eq]=red",

@@ -16,7 +16,7 @@ use super::{catalog, seed, Api};
 /// The resource API's seed and twelve SKUs `GEN-01`..`GEN-12`: blue socks (odd) and green
 /// hats (even); each even one priced in EUR at n x 100; each one not a multiple of 3 stocked
 /// in Amsterdam (101) with n mod 4 in stock, and the multiples of 4 in Berlin (102) too.
-fn wide_seed() -> Value {
+pub(super) fn wide_seed() -> Value {
     let mut seed = seed();
     for n in 1..=12u64 {
         let code = format!("GEN-{n:02}");
@@ -39,7 +39,7 @@ fn wide_seed() -> Value {
 }
 
 /// The test-mode records of one kind in the seed.
-fn records(kind: &str) -> Vec<Value> {
+pub(super) fn records(kind: &str) -> Vec<Value> {
     wide_seed()[kind]
         .as_array()
         .unwrap()
@@ -49,16 +49,16 @@ fn records(kind: &str) -> Vec<Value> {
         .collect()
 }
 
-fn text<'a>(record: &'a Value, attribute: &str) -> &'a str {
+pub(super) fn text<'a>(record: &'a Value, attribute: &str) -> &'a str {
     record[attribute].as_str().unwrap_or_default()
 }
 
-fn number(record: &Value, attribute: &str) -> u64 {
+pub(super) fn number(record: &Value, attribute: &str) -> u64 {
     record[attribute].as_u64().unwrap()
 }
 
 /// A list's own order, as the API documents it.
-fn in_list_order(kind: &str, mut list: Vec<Value>) -> Vec<Value> {
+pub(super) fn in_list_order(kind: &str, mut list: Vec<Value>) -> Vec<Value> {
     let key = |r: &Value| -> (u64, String, String, String) {
         match kind {
             "markets" => (
@@ -88,7 +88,7 @@ fn in_list_order(kind: &str, mut list: Vec<Value>) -> Vec<Value> {
 
 /// The SKU codes market 1001 sells to a token narrowed to `locations`: priced in its price
 /// list (EUR) and stocked at one of those locations.
-fn sold_in_europe(locations: &[u64]) -> Vec<String> {
+pub(super) fn sold_in_europe(locations: &[u64]) -> Vec<String> {
     let priced: Vec<String> = records("prices")
         .iter()
         .filter(|p| p["price_list_id"] == "pl_eur")
@@ -465,11 +465,11 @@ async fn a_list_too_long_to_filter_is_refused(store: Arc<dyn Store>) {
     );
 }
 
-async fn memory() -> Arc<dyn Store> {
+pub(super) async fn memory() -> Arc<dyn Store> {
     Arc::new(MemoryStore::from_catalog(&catalog(&wide_seed())))
 }
 
-async fn dynamodb() -> Arc<dyn Store> {
+pub(super) async fn dynamodb() -> Arc<dyn Store> {
     let store = fresh_dynamo_store(&dynamodb_endpoint()).await;
     store
         .import(&catalog(&wide_seed()))
