@@ -100,7 +100,10 @@ fn typed(kind: &str, ids: Vec<String>) -> Vec<(String, String)> {
 /// Checks a document: each primary record's linkage of each relationship is what `expected`
 /// computes for it, and `included` holds each linked record once and nothing else, each with
 /// the seed's attributes.
-fn check(body: &Value, relationships: &[(&str, &dyn Fn(&Value) -> Vec<(String, String)>)]) {
+/// A relationship's name, and the linkage a record should have for it.
+type Expected<'a> = (&'a str, &'a dyn Fn(&Value) -> Vec<(String, String)>);
+
+fn check(body: &Value, relationships: &[Expected<'_>]) {
     let data = match &body["data"] {
         Value::Array(many) => many.clone(),
         one => vec![one.clone()],

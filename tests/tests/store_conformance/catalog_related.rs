@@ -17,7 +17,10 @@ fn views(catalog: &Catalog) -> Vec<CatalogView> {
         views.push(CatalogView::of_market(market, &[]));
         // Narrowed to each of its stock locations in turn.
         for location in &market.stock_location_ids {
-            views.push(CatalogView::of_market(market, &[location.clone()]));
+            views.push(CatalogView::of_market(
+                market,
+                std::slice::from_ref(location),
+            ));
         }
     }
     views.push(CatalogView::of_market(market("mkt_eu"), &["sl_ber".into()]));
