@@ -310,13 +310,50 @@ test('refreshToken: on 401 INVALID_TOKEN with an expired token the SDK asks for 
   await assertApiError(plain, plain.skus.list(), 401, 'INVALID_TOKEN');
 });
 
-test('include: related records come in `included` and the SDK nests them', { todo: 'include is not implemented yet' }, async () => {
-  const cl = sdk(integrationToken);
-  const sku = ALL.skus.find((s) => s.code === 'TSHIRT-BLK-M');
-  const [got] = await cl.skus.list({ filters: { code_eq: sku.code }, include: ['prices', 'stock_items'] });
-  assert.equal(got.id, sku.id);
+describe('include: related records come in `included` and the SDK nests them', () => {
   // JSON:API leaves the order of a to-many relationship's linkage to the server: compare by id.
   const byId = (records) => [...(records ?? [])].sort((a, b) => (a.id < b.id ? -1 : 1));
-  assertRecords(byId(got.prices), byId(ALL.prices.filter((p) => p.sku_code === sku.code)), 'prices');
-  assertRecords(byId(got.stock_items), byId(ALL.stock_items.filter((i) => i.sku_code === sku.code)), 'stock_items');
+
+  test('a SKU with its prices and stock items (market:all)', async () => {
+    const sku = ALL.skus.find((s) => s.code === 'TSHIRT-BLK-M');
+    const [got] = await sdk(integrationToken).skus.list({ filters: { code_eq: sku.code }, include: ['prices', 'stock_items'] });
+    assert.equal(got.id, sku.id);
+    assertRecords(byId(got.prices), byId(ALL.prices.filter((p) => p.sku_code === sku.code)), 'prices');
+    assertRecords(byId(got.stock_items), byId(ALL.stock_items.filter((i) => i.sku_code === sku.code)), 'stock_items');
+  });
+
+  test('included records obey the token\'s market', async () => {
+    const got = await sdk(europeToken).skus.list({ include: ['prices', 'stock_items'], pageSize: 25 });
+    assert.deepEqual(Array.from(got, (s) => s.id), EU.skus.map((s) => s.id));
+    for (const sku of got) {
+      assertRecords(byId(sku.prices), byId(EU.prices.filter((p) => p.sku_code === sku.code)), 'prices');
+      assertRecords(byId(sku.stock_items), byId(EU.stock_items.filter((i) => i.sku_code === sku.code)), 'stock_items');
+    }
+  });
+
+  test('a price with its SKU, when the token can see the SKU', async () => {
+    const got = await sdk(europeToken).prices.list({ include: ['sku'], pageSize: 25 });
+    assert.deepEqual(Array.from(got, (p) => p.id), EU.prices.map((p) => p.id));
+    for (const price of got) {
+      const sku = EU.skus.find((s) => s.code === price.sku_code);
+      if (sku) assertRecords([price.sku], [sku], 'skus');
+      else assert.equal(price.sku ?? null, null, `${price.id}: its SKU is not sold in the market`);
+    }
+  });
+
+  test('a market with its price list and stock locations, with a fieldset', async () => {
+    const market = ALL.markets.find((m) => m.number === 1001);
+    const got = await sdk(integrationToken).markets.retrieve(market.id, {
+      include: ['price_list', 'stock_locations'], fields: { stock_locations: ['name', 'number'] },
+    });
+    const list = SEED.price_lists.find((l) => l.id === market.price_list_id);
+    assert.equal(got.price_list.id, list.id);
+    assert.equal(got.price_list.name, list.name);
+    assert.equal(got.price_list.currency_code, list.currency);
+    const locations = SEED.stock_locations.filter((l) => market.stock_location_ids.includes(l.id));
+    assert.deepEqual(
+      byId(got.stock_locations).map((l) => ({ id: l.id, name: l.name, number: l.number, code: l.code })),
+      byId(locations).map((l) => ({ id: l.id, name: l.name, number: l.number, code: undefined })),
+    );
+  });
 });
