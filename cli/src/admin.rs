@@ -121,6 +121,10 @@ pub enum AppsCommand {
         kind: KindArg,
         #[arg(long, value_enum)]
         mode: ModeArg,
+        /// A sales channel that is a confidential client: it is given a secret and must
+        /// present it (integrations and webapps always are).
+        #[arg(long)]
+        confidential: bool,
         /// Default: a random one.
         #[arg(long)]
         client_id: Option<String>,
@@ -293,6 +297,7 @@ async fn apps(
             name,
             kind,
             mode,
+            confidential,
             client_id,
             token_lifetime,
             redirect_uris,
@@ -302,6 +307,7 @@ async fn apps(
                 name,
                 kind: kind.into(),
                 mode: mode.into(),
+                confidential: confidential.then_some(true),
                 client_id,
                 token_lifetime,
                 redirect_uris,

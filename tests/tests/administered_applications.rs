@@ -304,6 +304,7 @@ async fn an_application_created_by_the_admin_gets_tokens_at_once(store: Arc<dyn 
                 name: "Warehouse sync".into(),
                 kind: ApplicationKind::Integration,
                 mode: Mode::Test,
+                confidential: None,
                 client_id: None,
                 token_lifetime: Some(86_400),
                 redirect_uris: vec![],
@@ -338,7 +339,131 @@ async fn an_application_created_by_the_admin_gets_tokens_at_once(store: Arc<dyn 
     );
 }
 
+fn new_sales_channel(confidential: Option<bool>) -> NewApplication {
+    NewApplication {
+        name: "Server-rendered storefront".into(),
+        kind: ApplicationKind::SalesChannel,
+        mode: Mode::Test,
+        confidential,
+        client_id: None,
+        token_lifetime: None,
+        redirect_uris: vec![],
+        grant_types: None,
+    }
+}
+
+/// A sales channel created confidential is given a secret, must present it at every grant and
+/// at revocation, and its tokens say `public: false`, `confidential: true`; a public one's the
+/// opposite. An integration cannot be made public.
+async fn a_confidential_sales_channel_must_present_its_secret_and_its_tokens_say_so(
+    store: Arc<dyn Store>,
+) {
+    let endpoints = Endpoints::on(store);
+    let created = (endpoints.admin)
+        .create(new_sales_channel(Some(true)), &Caller::new(ACTOR))
+        .await
+        .unwrap();
+    let client_id = created.application.client_id.clone();
+    let secret = created
+        .client_secret
+        .expect("a confidential sales channel's secret");
+    let grant = |secret: Option<String>| {
+        let mut pairs = vec![
+            ("grant_type".to_owned(), "client_credentials".to_owned()),
+            ("client_id".to_owned(), client_id.clone()),
+            ("scope".to_owned(), "market:1001".to_owned()),
+        ];
+        pairs.extend(secret.map(|s| ("client_secret".to_owned(), s)));
+        pairs
+    };
+    let shared = &endpoints;
+    let ask = |pairs: Vec<(String, String)>| async move {
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+        shared.token(&pairs).await
+    };
+    for refused in [None, Some("wrong".to_owned())] {
+        let (status, body) = ask(grant(refused.clone())).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (401, &json!("invalid_client")),
+            "{refused:?}"
+        );
+    }
+    let (status, body) = ask(grant(Some(secret.clone()))).await;
+    assert_eq!(status, 200, "{body}");
+    let claims = verify(
+        body["access_token"].as_str().unwrap(),
+        &test_keys(),
+        endpoints.clock.as_ref(),
+    );
+    assert_eq!(
+        (claims.application.public, claims.application.confidential),
+        (false, true)
+    );
+    // The password grant and its refresh, each with the secret; a refresh without it fails.
+    let password = [
+        ("grant_type", "password"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+        ("scope", "market:1001"),
+        ("username", "alice@example.com"),
+        ("password", "alice-demo-password"),
+    ];
+    let (status, body) = endpoints.token(&password).await;
+    assert_eq!(status, 200, "{body}");
+    let refresh_token = body["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |secret: Option<&str>| {
+        let mut pairs = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("client_id", client_id.clone()),
+            ("refresh_token", refresh_token.clone()),
+        ];
+        pairs.extend(secret.map(|s| ("client_secret", s.to_owned())));
+        pairs
+    };
+    let pairs = refresh(None);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, &v[..])).collect();
+    assert_eq!(endpoints.token(&pairs).await.0, 401);
+    let pairs = refresh(Some(&secret));
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, &v[..])).collect();
+    let (status, body) = endpoints.token(&pairs).await;
+    assert_eq!(status, 200, "{body}");
+    // Revocation authenticates it the same way.
+    assert_eq!(endpoints.revoke(&client_id, None).await.0, 401);
+    assert_eq!(endpoints.revoke(&client_id, Some(&secret)).await.0, 200);
+
+    // A public sales channel's tokens say the opposite, and it has no secret to present.
+    let public = (endpoints.admin)
+        .create(new_sales_channel(None), &Caller::new(ACTOR))
+        .await
+        .unwrap();
+    assert_eq!(public.client_secret, None);
+    let (status, body) = endpoints.client_credentials(STOREFRONT, None).await;
+    assert_eq!(status, 200, "{body}");
+    let claims = verify(
+        body["access_token"].as_str().unwrap(),
+        &test_keys(),
+        endpoints.clock.as_ref(),
+    );
+    assert_eq!(
+        (claims.application.public, claims.application.confidential),
+        (true, false)
+    );
+    // Integrations and webapps are always confidential.
+    let mut public_integration = new_sales_channel(Some(false));
+    public_integration.kind = ApplicationKind::Integration;
+    let refused = (endpoints.admin)
+        .create(public_integration, &Caller::new(ACTOR))
+        .await;
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("integration applications are always confidential clients"),
+        "{message}"
+    );
+}
+
 on_both_stores!(crate::memory, crate::dynamodb;
+    a_confidential_sales_channel_must_present_its_secret_and_its_tokens_say_so,
     a_disabled_application_is_refused_exactly_like_an_unknown_one,
     the_previous_secret_works_until_the_overlap_ends,
     an_overlap_of_zero_cuts_the_old_secret_off_at_once,

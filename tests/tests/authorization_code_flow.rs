@@ -814,6 +814,7 @@ async fn a_new_application_with_a_deleted_ones_client_id_inherits_none_of_its_to
                 name: "Same client_id, new application".into(),
                 kind: gatehouse_core::model::ApplicationKind::Webapp,
                 mode: gatehouse_core::model::Mode::Test,
+                confidential: None,
                 client_id: Some(WEBAPP.into()),
                 token_lifetime: None,
                 redirect_uris: vec![REDIRECT.into()],

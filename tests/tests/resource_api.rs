@@ -25,10 +25,18 @@ mod queries;
 #[path = "resource_api/includes.rs"]
 mod includes;
 
-/// The demo seed plus a SKU priced in EUR but stocked nowhere, and one priced in EUR and USD
-/// but stocked only in New York (market 1002's location).
+/// A sales channel that is a confidential client (it holds a secret).
+const SERVER_SHOP: (&str, &str) = ("server-shop", "server-shop-secret-0123456789abcdef0123");
+
+/// The demo seed plus a SKU priced in EUR but stocked nowhere, one priced in EUR and USD but
+/// stocked only in New York (market 1002's location), and a confidential sales channel.
 fn seed() -> Value {
     let mut seed: Value = serde_json::from_str(DEMO_SEED).unwrap();
+    seed["applications"].as_array_mut().unwrap().push(json!({
+        "id": "app_server_shop", "mode": "test", "name": "Server-rendered shop",
+        "kind": "sales_channel", "client_id": SERVER_SHOP.0, "client_secret": SERVER_SHOP.1,
+        "token_lifetime": null, "redirect_uris": [],
+    }));
     let skus = seed["skus"].as_array_mut().unwrap();
     skus.push(json!({"id": "sku_priced_only", "mode": "test", "code": "PRICED-ONLY", "name": "Priced, never stocked"}));
     skus.push(json!({"id": "sku_us_only", "mode": "test", "code": "US-ONLY", "name": "Stocked in New York only"}));
@@ -543,6 +551,11 @@ async fn the_tokens_organization_and_application_are_served(store: Arc<dyn Store
         (api.storefront().await, STOREFRONT),
         (api.narrowed().await, STOREFRONT),
         (api.integration().await, INTEGRATION),
+        (
+            api.token(SERVER_SHOP.0, Some(SERVER_SHOP.1), "market:1001")
+                .await,
+            SERVER_SHOP.0,
+        ),
     ];
     for (token, client_id) in &tokens {
         let response = api.get(Some(token), "/api/organization").await;

@@ -71,6 +71,7 @@ fn claims() -> AccessTokenClaims {
             client_id: "demo-storefront".into(),
             kind: ApplicationKind::SalesChannel,
             public: true,
+            confidential: false,
         },
         market: Some(MarketClaim {
             id: "mkt_eu".into(),

@@ -16,7 +16,7 @@ use gatehouse_core::application_rules::{self as rules, Violation};
 use gatehouse_core::clock::Clock;
 use gatehouse_core::idempotency::{fingerprint, record_name, SealedSecret};
 use gatehouse_core::input::echo_input;
-use gatehouse_core::model::{Application, ClientType, Market, Mode};
+use gatehouse_core::model::{Application, Market, Mode};
 use gatehouse_core::secret::{generate_client_secret, random_token, SecretHash};
 use gatehouse_edge::config::secret_rotation_overlap;
 use gatehouse_store::{
@@ -118,15 +118,13 @@ impl AdminService {
             Some(names) => violations.check(rules::grant_types(new.kind, names)),
             None => None,
         };
+        let confidential = violations.check(rules::confidential(new.kind, new.confidential));
         violations.done()?;
         let change = self.change(caller, new.fingerprint());
         if let Some(first) = self.store.replay(&change).await? {
             return Created::of(first, caller, &change);
         }
-        let client_secret = match new.kind.client_type() {
-            ClientType::Public => None,
-            ClientType::Confidential => Some(generate_client_secret()),
-        };
+        let client_secret = confidential.unwrap_or(true).then(generate_client_secret);
         let application = Application {
             id: format!("app_{}", random_token(12)),
             name: new.name.trim().to_owned(),

@@ -31,7 +31,7 @@ impl Caller {
     }
 }
 
-/// A new application. Its id and, for confidential kinds, its secret are generated; its
+/// A new application. Its id and, for a confidential client, its secret are generated; its
 /// client_id too when none is given. Serialized for its fingerprint only.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +39,12 @@ pub struct NewApplication {
     pub name: String,
     pub kind: ApplicationKind,
     pub mode: Mode,
+    /// A sales channel that is a confidential client (`true`): it is given a secret and must
+    /// present it. Absent: the kind's (integrations and webapps are always confidential).
+    /// Left out of the fingerprint when absent, so a request made before it existed keeps
+    /// its fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidential: Option<bool>,
     #[serde(default)]
     pub client_id: Option<String>,
     #[serde(default)]

@@ -6,7 +6,7 @@
 use crate::grant::{kind_may_use_grant, GrantType};
 use crate::input::{echo_input, is_lookup_key, MAX_CLIENT_ID_LENGTH};
 use crate::lifetime::TokenLifetime;
-use crate::model::{ApplicationKind, ClientType};
+use crate::model::ApplicationKind;
 use crate::secret::MIN_SECRET_LENGTH;
 use crate::url_rules;
 
@@ -64,25 +64,38 @@ pub fn name(name: &str) -> Result<(), Violation> {
     Ok(())
 }
 
-/// A secret written by hand (the seed file): public clients have none, confidential ones a
-/// long one. Administrators never write one: the server generates it.
+/// A secret written by hand (the seed file): integrations and webapps have one, a long one; a
+/// sales channel may have one (it is then a confidential client) or none (a public one).
+/// Administrators never write one: the server generates it.
 pub fn supplied_secret(kind: ApplicationKind, secret: Option<&str>) -> Result<(), Violation> {
     let problem = |message: String| Err(Violation::new("client_secret", message));
-    match (kind.client_type(), secret) {
-        (ClientType::Public, None) => Ok(()),
-        (ClientType::Public, Some(_)) => {
-            problem("sales channels are public clients: client_secret must be null".into())
-        }
-        (ClientType::Confidential, None) => problem(format!(
+    match (kind.needs_secret(), secret) {
+        (false, None) => Ok(()),
+        (true, None) => problem(format!(
             "{} applications need a client_secret",
             kind.as_str()
         )),
-        (ClientType::Confidential, Some(secret)) if secret.chars().count() < MIN_SECRET_LENGTH => {
-            problem(format!(
-                "must be at least {MIN_SECRET_LENGTH} characters of high-entropy text"
-            ))
-        }
-        (ClientType::Confidential, Some(_)) => Ok(()),
+        (_, Some(secret)) if secret.chars().count() < MIN_SECRET_LENGTH => problem(format!(
+            "must be at least {MIN_SECRET_LENGTH} characters of high-entropy text"
+        )),
+        (_, Some(_)) => Ok(()),
+    }
+}
+
+/// Whether a new application is a confidential client (and so is given a secret), from its
+/// kind and what the administrator asked (`confidential`): integrations and webapps always
+/// are; a sales channel is public unless asked to be confidential.
+pub fn confidential(kind: ApplicationKind, asked: Option<bool>) -> Result<bool, Violation> {
+    match (kind.needs_secret(), asked) {
+        (true, Some(false)) => Err(Violation::new(
+            "confidential",
+            format!(
+                "{} applications are always confidential clients",
+                kind.as_str()
+            ),
+        )),
+        (needs, None) => Ok(needs),
+        (_, Some(asked)) => Ok(asked),
     }
 }
 
@@ -199,15 +212,47 @@ mod tests {
     }
 
     #[test]
-    fn public_kinds_have_no_secret_and_confidential_kinds_a_long_one() {
+    fn only_a_sales_channel_chooses_whether_it_is_confidential() {
+        let cases = [
+            (SalesChannel, None, Ok(false)),
+            (SalesChannel, Some(false), Ok(false)),
+            (SalesChannel, Some(true), Ok(true)),
+            (Integration, None, Ok(true)),
+            (Integration, Some(true), Ok(true)),
+            (
+                Integration,
+                Some(false),
+                Err("integration applications are always confidential clients"),
+            ),
+            (Webapp, None, Ok(true)),
+            (
+                Webapp,
+                Some(false),
+                Err("webapp applications are always confidential clients"),
+            ),
+        ];
+        for (kind, asked, expected) in cases {
+            let got = confidential(kind, asked);
+            assert_eq!(
+                got.as_ref().map_err(|v| v.message.as_str()),
+                expected.as_ref().map_err(|m| *m),
+                "{kind:?} {asked:?}"
+            );
+            assert!(got.is_ok() || got.unwrap_err().field == "confidential");
+        }
+    }
+
+    #[test]
+    fn a_sales_channel_may_have_a_secret_and_the_other_kinds_must_each_a_long_one() {
         let long = "s".repeat(MIN_SECRET_LENGTH);
         let short = "s".repeat(MIN_SECRET_LENGTH - 1);
         let cases = [
             (SalesChannel, None, None),
+            (SalesChannel, Some(&long[..]), None),
             (
                 SalesChannel,
-                Some(&long[..]),
-                Some("sales channels are public clients: client_secret must be null"),
+                Some(&short[..]),
+                Some("must be at least 32 characters of high-entropy text"),
             ),
             (
                 Integration,

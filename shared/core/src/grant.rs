@@ -45,8 +45,8 @@ pub const SERVED_GRANTS: &[GrantType] = &[
 
 /// May an application of this kind use this grant?
 ///
-/// Whether a client secret is needed follows from the kind alone (see
-/// [`ApplicationKind::client_type`]), so this answers only yes or no.
+/// Whether a client secret is needed is the application's ([`crate::model::Application::client_type`]),
+/// so this answers only yes or no.
 pub fn kind_may_use_grant(kind: ApplicationKind, grant: GrantType) -> bool {
     use ApplicationKind::*;
     use GrantType::*;

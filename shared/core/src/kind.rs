@@ -1,5 +1,5 @@
-//! The three kinds of application, each with its RFC 6749 client type: the grant policy and
-//! the lifetimes are decided by kind.
+//! The three kinds of application: the grant policy and the lifetimes are decided by kind; the
+//! RFC 6749 client type by kind and secret ([`ApplicationKind::needs_secret`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -27,12 +27,16 @@ impl ApplicationKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == value)
     }
 
-    /// RFC 6749 §2.1 client types. Sales channels run in browsers and apps, where no secret
-    /// stays secret, so they are public; the other kinds are confidential.
-    pub fn client_type(self) -> ClientType {
+    /// Whether an application of this kind must hold a client secret. Integrations and
+    /// webapps run on servers, where a secret stays secret: always confidential (RFC 6749
+    /// §2.1). A sales channel usually runs in a browser or an app, where no secret does, and
+    /// is then public; one run by a server (a storefront rendered there) may hold a secret
+    /// and be confidential, as Commerce Layer lets it. [`crate::model::Application::client_type`]
+    /// decides from this and the secret it holds.
+    pub fn needs_secret(self) -> bool {
         match self {
-            ApplicationKind::SalesChannel => ClientType::Public,
-            ApplicationKind::Integration | ApplicationKind::Webapp => ClientType::Confidential,
+            ApplicationKind::SalesChannel => false,
+            ApplicationKind::Integration | ApplicationKind::Webapp => true,
         }
     }
 }

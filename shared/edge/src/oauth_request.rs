@@ -341,10 +341,10 @@ pub fn authenticate(
     let application = found
         .filter(|application| application.enabled)
         .ok_or_else(invalid)?;
-    match (application.kind.client_type(), &credentials.client_secret) {
+    match (application.client_type(), &credentials.client_secret) {
         (ClientType::Public, None) => Ok(()),
         (ClientType::Public, Some(_)) => Err(refused(
-            "client authentication failed: sales channels are public clients and send no client_secret",
+            "client authentication failed: this sales channel is a public client and sends no client_secret",
         )),
         (ClientType::Confidential, Some(secret)) if application.secret_matches(secret, now) => {
             Ok(())

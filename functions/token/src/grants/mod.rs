@@ -187,6 +187,7 @@ pub fn issue_access_token(
             client_id: application.client_id.clone(),
             kind: application.kind,
             public: application.is_public(),
+            confidential: !application.is_public(),
         },
         market,
         owner: owner.map(|(id, owner_type)| OwnerClaim {

@@ -27,7 +27,13 @@ pub struct ApplicationClaim {
     pub id: String,
     pub client_id: String,
     pub kind: ApplicationKind,
+    /// The client is public (it presented no secret): Commerce Layer's claim.
     pub public: bool,
+    /// The client is confidential (it presented its secret), the opposite of `public`: Commerce
+    /// Layer's newer claim, which `@commercelayer/js-auth` reads. A token issued before it was
+    /// written reads as `false`.
+    #[serde(default)]
+    pub confidential: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,6 +22,7 @@ fn claims() -> AccessTokenClaims {
             client_id: "c".into(),
             kind: ApplicationKind::Integration,
             public: false,
+            confidential: true,
         },
         market: None,
         owner: None,

@@ -25,8 +25,18 @@ fn no_previous_secret() -> SecretHash {
 }
 
 impl Application {
+    /// RFC 6749 §2.1's client type: confidential when the application holds a secret, or
+    /// when its kind needs one (an integration or webapp whose secret is missing is still
+    /// confidential, and so authenticates with nothing).
+    pub fn client_type(&self) -> ClientType {
+        match (self.kind.needs_secret(), &self.client_secret_hash) {
+            (true, _) | (false, Some(_)) => ClientType::Confidential,
+            (false, None) => ClientType::Public,
+        }
+    }
+
     pub fn is_public(&self) -> bool {
-        self.kind.client_type() == ClientType::Public
+        self.client_type() == ClientType::Public
     }
 
     /// May this application use `grant`? Its kind must allow it (docs/api.md's grant table), and so

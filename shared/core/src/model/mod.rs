@@ -58,7 +58,8 @@ pub struct Application {
     pub kind: ApplicationKind,
     pub mode: Mode,
     pub client_id: String,
-    /// Present exactly when the kind is confidential.
+    /// Always present for integrations and webapps; present for a sales channel that is a
+    /// confidential client ([`Application::client_type`]).
     pub client_secret_hash: Option<SecretHash>,
     /// The application's own access-token lifetime, when it set one.
     pub token_lifetime: Option<TokenLifetime>,

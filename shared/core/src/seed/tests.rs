@@ -69,6 +69,23 @@ fn a_minimal_seed_resolves_stock_location_numbers_to_ids_and_hashes_secrets() {
 }
 
 #[test]
+fn a_sales_channel_with_a_secret_is_a_confidential_client_and_without_one_a_public_one() {
+    use crate::model::ClientType;
+    let public = parse_seed(&minimal().to_string()).unwrap();
+    assert_eq!(public.applications[0].client_type(), ClientType::Public);
+    let secret = "s".repeat(40);
+    let seed = with(minimal(), "/applications/0/client_secret", json!(secret));
+    let confidential = parse_seed(&seed.to_string()).unwrap();
+    let application = &confidential.applications[0];
+    assert_eq!(application.client_type(), ClientType::Confidential);
+    assert!(application
+        .client_secret_hash
+        .as_ref()
+        .unwrap()
+        .verify(&secret));
+}
+
+#[test]
 fn unknown_fields_are_refused_with_their_path() {
     let mut seed = minimal();
     seed["markets"][0]["colour"] = json!("red");
@@ -85,13 +102,12 @@ fn unknown_fields_are_refused_with_their_path() {
 
 #[test]
 fn broken_rules_are_each_reported_at_their_path() {
-    let secret = json!("s".repeat(40));
     let cases: Vec<(Value, &str)> = vec![
         (with(minimal(), "/markets/0/price_list_id", json!("nope")), "markets[0].price_list_id: no price list 'nope' in test mode"),
         (with(minimal(), "/markets/0/stock_location_numbers", json!([2])), "markets[0].stock_location_numbers[0]: no stock location number 2 in test mode"),
         (with(minimal(), "/markets/0/customer_group_id", json!("vip")), "markets[0].customer_group_id: no customer group 'vip' in test mode"),
         (with(minimal(), "/markets/0/mode", json!("live")), "markets[0].price_list_id: no price list 'pl' in live mode"),
-        (with(minimal(), "/applications/0/client_secret", secret.clone()), "applications[0].client_secret: sales channels are public clients: client_secret must be null"),
+        (with(minimal(), "/applications/0/client_secret", json!("short")), "applications[0].client_secret: must be at least 32 characters of high-entropy text"),
         (with(minimal(), "/applications/0/kind", json!("integration")), "applications[0].client_secret: integration applications need a client_secret"),
         (with(minimal(), "/applications/0/token_lifetime", json!(7199)), "applications[0].token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 7199"),
         (with(minimal(), "/applications/0/token_lifetime", json!(31_536_001)), "applications[0].token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 31536001"),
@@ -261,7 +277,7 @@ fn every_problem_is_reported_at_once_in_the_order_of_the_file() {
         "markets[1].id: id is already used by another record",
         "markets[1].price_list_id: no price list 'pl' in live mode",
         "applications[0].client_id: must not be empty",
-        "applications[0].client_secret: sales channels are public clients: client_secret must be null",
+        "applications[0].client_secret: must be at least 32 characters of high-entropy text",
         "applications[0].token_lifetime: token_lifetime must be a whole number of seconds from 7200 to 31536000, got 5",
         "applications[0].redirect_uris: only webapps redirect: sales_channel applications take no redirect URIs",
         "applications[0].redirect_uris[0]: must be an absolute https URL without fragment (http only for localhost): plain http is allowed only on a loopback host (localhost, 127.0.0.1 or [::1])",

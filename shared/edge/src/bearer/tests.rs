@@ -38,6 +38,7 @@ fn claims() -> AccessTokenClaims {
             client_id: "client".into(),
             kind: ApplicationKind::Integration,
             public: false,
+            confidential: true,
         },
         market: None,
         owner: None,

@@ -33,6 +33,7 @@ fn claims(jti: &str, lifetime: u64) -> AccessTokenClaims {
             client_id: "client".into(),
             kind: ApplicationKind::Integration,
             public: false,
+            confidential: true,
         },
         market: None,
         owner: None,
