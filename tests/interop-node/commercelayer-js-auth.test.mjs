@@ -19,7 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import {
   ADMIN, BOB, INTEGRATION, INTEGRATION_SECRET, STEP_TIMEOUT_MS, STOREFRONT, WEBAPP, WEBAPP_REDIRECT, WEBAPP_SECRET,
-  signInAndAllow, startGatehouseOverTls,
+  signInAndAllow, startGatehouseOverTls, writeTempJson,
 } from './support.mjs';
 import { demoSeed } from './seed.mjs';
 
@@ -191,6 +191,10 @@ test("js-auth's jwtDecode, jwtVerify and getTokenType read the token of every gr
     assert.equal(payload.organization.slug, demoSeed().organization.slug);
     assert.equal(typeof payload.test, 'boolean');
     assert.equal(typeof payload.application.public, 'boolean');
+    // js-auth's `confidential`: the client presented a secret. Only the integration and the
+    // webapp did here; the storefront is public.
+    assert.equal(payload.application.confidential, !payload.application.public);
+    assert.equal(payload.application.confidential, !type.startsWith('sales_channel'));
   }
   assert.ok(jwtIsWebApp(jwtDecode(cases[4][0]).payload));
   // Gatehouse's market claim names one market: `id` is its id, a string (Commerce Layer's is a
@@ -198,3 +202,40 @@ test("js-auth's jwtDecode, jwtVerify and getTokenType read the token of every gr
   assert.equal(jwtDecode(guest.accessToken).payload.market.id, demoSeed().markets.find((m) => m.number === 1001).id);
 });
 
+
+test('a confidential sales channel authenticates with its secret, and its tokens say so', async () => {
+  // The demo seed and a sales channel that holds a secret (a storefront rendered on a server).
+  const shop = { clientId: 'server-shop', clientSecret: randomBytes(24).toString('hex') };
+  const seed = demoSeed();
+  seed.applications.push({
+    id: 'app_server_shop', mode: 'test', name: 'Server-rendered shop', kind: 'sales_channel',
+    client_id: shop.clientId, client_secret: shop.clientSecret, token_lifetime: null, redirect_uris: [],
+  });
+  const server = await startGatehouseOverTls(['--algorithm', 'RS512', '--seed', writeTempJson('confidential-seed.json', seed)]);
+  try {
+    const { domain } = server;
+    const withoutSecret = await authenticate('client_credentials', { domain, clientId: shop.clientId, scope: 'market:1001' });
+    assert.equal(withoutSecret.accessToken, undefined);
+    assert.equal(withoutSecret.errors?.[0]?.title, 'invalid_client', JSON.stringify(withoutSecret.errors));
+    assert.equal(withoutSecret.errors?.[0]?.status, 401, JSON.stringify(withoutSecret.errors));
+    const guest = await authenticate('client_credentials', { domain, ...shop, scope: 'market:1001' });
+    assert.equal(guest.errors, undefined, JSON.stringify(guest.errors));
+    const bob = await authenticate('password', { domain, ...shop, username: BOB.email, password: BOB.password, scope: 'market:1001' });
+    assert.equal(bob.errors, undefined, JSON.stringify(bob.errors));
+    for (const [token, type] of [[guest.accessToken, 'sales_channel:guest'], [bob.accessToken, 'sales_channel:customer']]) {
+      const { payload } = await jwtVerify(token);
+      assert.equal(getTokenType(payload), type);
+      assert.ok(jwtIsSalesChannel(payload));
+      assert.equal(payload.application.client_id, shop.clientId);
+      assert.equal(payload.application.confidential, true);
+      assert.equal(payload.application.public, false);
+    }
+    // Its refresh token is renewed only with the secret.
+    const refusedRefresh = await authenticate('refresh_token', { domain, clientId: shop.clientId, refreshToken: bob.refreshToken });
+    assert.equal(refusedRefresh.accessToken, undefined);
+    const refreshed = await authenticate('refresh_token', { domain, ...shop, refreshToken: bob.refreshToken });
+    assert.equal(refreshed.errors, undefined, JSON.stringify(refreshed.errors));
+  } finally {
+    await server.stop();
+  }
+});
