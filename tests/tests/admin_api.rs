@@ -168,6 +168,8 @@ async fn refused_input_is_answered_with_the_field_at_fault(store: Arc<dyn Store>
         (app(json!({"name": " "})), "name: must not be empty"),
         (app(json!({"client_id": "a\u{1}b"})), "client_id: must be at most 255 bytes"),
         (app(json!({"kind": "sales_channel"})), "redirect_uris: only webapps redirect"),
+        (app(json!({"confidential": false})), "confidential: webapp applications are always confidential clients"),
+        (app(json!({"confidential": "yes"})), "confidential: invalid type: string"),
         (Some(json!("an application")), "the body: invalid type: string"),
         (None, "a JSON body is required"),
     ];
@@ -427,7 +429,31 @@ async fn redirect_uris_outside_the_uri_grammar_are_refused_on_create_and_update(
     assert_eq!(after.redirect_uris, before.redirect_uris);
 }
 
+/// A sales channel asked to be confidential is given a secret and is no public client; one not
+/// asked is public, with no secret.
+async fn a_sales_channel_is_confidential_only_when_asked(store: Arc<dyn Store>) {
+    let admin = Admin::on(store);
+    for (confidential, public) in [(json!(true), false), (json!(null), true)] {
+        let mut body = json!({"name": "Shop", "kind": "sales_channel", "mode": "test"});
+        if !confidential.is_null() {
+            body["confidential"] = confidential.clone();
+        }
+        let shop = admin
+            .call("POST", "/admin/applications", "", Some(body))
+            .await;
+        assert_eq!(shop.status, 201, "{}", shop.text);
+        assert_eq!(shop.body["public"], public, "{}", shop.text);
+        assert_eq!(
+            shop.body["client_secret"].is_string(),
+            !public,
+            "{}",
+            shop.text
+        );
+    }
+}
+
 on_both_stores!(crate::memory, crate::dynamodb;
+    a_sales_channel_is_confidential_only_when_asked,
     an_application_is_created_listed_shown_updated_and_deleted,
     refused_input_is_answered_with_the_field_at_fault,
     redirect_uris_outside_the_uri_grammar_are_refused_on_create_and_update,

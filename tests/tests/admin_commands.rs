@@ -93,6 +93,34 @@ async fn the_admin_commands_manage_applications_markets_and_show_the_audit_log()
         "{shown}"
     );
 
+    // A sales channel made confidential is given a secret, printed once.
+    let shop = gatehouse(
+        &table,
+        &[
+            "apps",
+            "create",
+            "--name",
+            "Server shop",
+            "--kind",
+            "sales-channel",
+            "--mode",
+            "test",
+            "--client-id",
+            "server-shop",
+            "--confidential",
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(printed(&shop, "kind:"), "sales_channel (confidential)");
+    let shop_secret = printed(&shop, "client_secret:").to_owned();
+    let stored = store
+        .find_application("server-shop")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.secret_matches(&shop_secret, test_start()));
+
     let refused = gatehouse(
         &table,
         &[
