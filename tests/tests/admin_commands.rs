@@ -204,16 +204,21 @@ async fn the_admin_commands_manage_applications_markets_and_show_the_audit_log()
         .await
         .unwrap();
     let lines: Vec<&str> = audit.lines().collect();
-    assert_eq!(lines.len(), 7, "{audit}");
+    assert_eq!(lines.len(), 8, "{audit}");
     assert!(
         lines[0].contains("application.delete") && lines[0].contains("by cli:"),
         "{audit}"
     );
     assert!(
-        lines[6].contains("application.create") && lines[6].contains("by ops"),
+        lines[6].contains("application.create") && lines[6].contains("server-shop"),
+        "{audit}"
+    );
+    assert!(
+        lines[7].contains("application.create") && lines[7].contains("by ops"),
         "{audit}"
     );
     assert!(!audit.contains(&secret) && !audit.contains(&new_secret) && !audit.contains("sha256"));
+    assert!(!audit.contains(&shop_secret));
 }
 
 /// Issue 19: the commands accepted redirect URIs with line breaks, NUL, spaces and non-ASCII
