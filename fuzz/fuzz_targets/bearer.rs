@@ -77,6 +77,7 @@ fn claims() -> AccessTokenClaims {
             client_id: "sales-channel".into(),
             kind: ApplicationKind::SalesChannel,
             public: true,
+            confidential: false,
         },
         market: Some(MarketClaim {
             id: "m-eu".into(),

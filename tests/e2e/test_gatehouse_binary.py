@@ -102,6 +102,7 @@ def test_a_demo_sales_channel_token_verifies_with_pyjwt_and_carries_the_contract
         "client_id": "demo-storefront",
         "kind": "sales_channel",
         "public": True,
+        "confidential": False,
     }
     assert claims["market"] == {
         "id": "mkt_eu",

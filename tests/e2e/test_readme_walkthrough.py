@@ -207,7 +207,7 @@ def test_the_claims_are_the_seeds_records(run):
     assert claims["iss"] == base
     assert claims["scope"] == "market:1001" and claims["test"] is (app["mode"] == "test")
     assert claims["organization"] == seed["organization"]
-    assert claims["application"] == {"id": app["id"], "client_id": app["client_id"], "kind": app["kind"], "public": True}
+    assert claims["application"] == {"id": app["id"], "client_id": app["client_id"], "kind": app["kind"], "public": app["client_secret"] is None, "confidential": app["client_secret"] is not None}
     assert claims["market"] == {
         "id": eu["id"],
         "number": eu["number"],

@@ -76,7 +76,7 @@ async fn a_sales_channel_gets_a_market_scoped_token_with_the_contracts_claims() 
     };
     assert_eq!(
         raw["application"],
-        json!({"id": "app_storefront", "client_id": STOREFRONT, "kind": "sales_channel", "public": true})
+        json!({"id": "app_storefront", "client_id": STOREFRONT, "kind": "sales_channel", "public": true, "confidential": false})
     );
     assert_eq!(
         raw["market"],
