@@ -107,6 +107,13 @@ impl Endpoints {
         (response.status().as_u16(), location.unwrap_or(body))
     }
 
+    /// The `public` and `confidential` claims of a token answer's access token.
+    fn public_and_confidential(&self, answer: &Value) -> (bool, bool) {
+        let token = answer["access_token"].as_str().expect("an access token");
+        let claims = verify(token, &test_keys(), self.clock.as_ref());
+        (claims.application.public, claims.application.confidential)
+    }
+
     async fn set_enabled(&self, client_id: &str, enabled: bool) {
         self.admin
             .set_enabled(client_id, enabled, &Caller::new(ACTOR))
@@ -391,15 +398,7 @@ async fn a_confidential_sales_channel_must_present_its_secret_and_its_tokens_say
     }
     let (status, body) = ask(grant(Some(secret.clone()))).await;
     assert_eq!(status, 200, "{body}");
-    let claims = verify(
-        body["access_token"].as_str().unwrap(),
-        &test_keys(),
-        endpoints.clock.as_ref(),
-    );
-    assert_eq!(
-        (claims.application.public, claims.application.confidential),
-        (false, true)
-    );
+    assert_eq!(endpoints.public_and_confidential(&body), (false, true));
     // The password grant and its refresh, each with the secret; a refresh without it fails.
     let password = [
         ("grant_type", "password"),
@@ -440,15 +439,7 @@ async fn a_confidential_sales_channel_must_present_its_secret_and_its_tokens_say
     assert_eq!(public.client_secret, None);
     let (status, body) = endpoints.client_credentials(STOREFRONT, None).await;
     assert_eq!(status, 200, "{body}");
-    let claims = verify(
-        body["access_token"].as_str().unwrap(),
-        &test_keys(),
-        endpoints.clock.as_ref(),
-    );
-    assert_eq!(
-        (claims.application.public, claims.application.confidential),
-        (true, false)
-    );
+    assert_eq!(endpoints.public_and_confidential(&body), (true, false));
     // Integrations and webapps are always confidential.
     let mut public_integration = new_sales_channel(Some(false));
     public_integration.kind = ApplicationKind::Integration;

@@ -242,15 +242,7 @@ impl CatalogReads for DynamoStore {
         view: &CatalogView,
         page: PageRequest,
     ) -> Result<Page<Price>, StoreError> {
-        let list = match view {
-            CatalogView::All { mode } => List::Prices(*mode),
-            CatalogView::Market {
-                mode,
-                price_list_id,
-                ..
-            } => List::PricesOf(*mode, price_list_id.clone()),
-        };
-        self.list_page(list_partition(&list), page, price_from)
+        self.list_page(list_partition(&prices_shown(view)), page, price_from)
             .await
     }
 

@@ -13,7 +13,6 @@ use super::lists::*;
 use super::DynamoStore;
 use crate::catalog::{order, related_in_order};
 use crate::StoreError;
-use gatehouse_core::listing::changes::List;
 use gatehouse_core::model::{CatalogView, Mode, Price, PriceList, StockItem};
 
 /// The most range reads of one request in flight at once.
@@ -47,16 +46,8 @@ impl DynamoStore {
         view: &CatalogView,
         codes: &[String],
     ) -> Result<Vec<Arc<Price>>, StoreError> {
-        // A market's view reads its price list's list alone.
-        let list = match view {
-            CatalogView::All { mode } => List::Prices(*mode),
-            CatalogView::Market {
-                mode,
-                price_list_id,
-                ..
-            } => List::PricesOf(*mode, price_list_id.clone()),
-        };
-        let prices = (self.by_sku_code(&list_partition(&list), codes, price_from)).await?;
+        let partition = list_partition(&prices_shown(view));
+        let prices = self.by_sku_code(&partition, codes, price_from).await?;
         let shown = (prices.into_iter())
             .filter(|price| view.shows_price(price))
             .map(Arc::new);

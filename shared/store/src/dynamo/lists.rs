@@ -38,7 +38,7 @@ use super::items::market_attributes;
 use super::keys::*;
 use gatehouse_core::listing::changes::{entries, List, Record, SkuGroup};
 use gatehouse_core::listing::KeptListings;
-use gatehouse_core::model::{Catalog, Market, Mode, PriceList, Sku};
+use gatehouse_core::model::{Catalog, CatalogView, Market, Mode, PriceList, Sku};
 
 /// Between the fields of a place: a control character, below every character of an id or code.
 pub(super) const PLACE_SEPARATOR: char = '\u{1}';
@@ -60,6 +60,18 @@ pub(super) fn list_partition(list: &List) -> String {
         List::StockAt(mode, location) => (mode, format!("stock@{location}")),
     };
     named_partition(*mode, &name)
+}
+
+/// The list of the prices `view` shows: a market's view reads its price list's alone.
+pub(super) fn prices_shown(view: &CatalogView) -> List {
+    match view {
+        CatalogView::All { mode } => List::Prices(*mode),
+        CatalogView::Market {
+            mode,
+            price_list_id,
+            ..
+        } => List::PricesOf(*mode, price_list_id.clone()),
+    }
 }
 
 /// The partition of the list `name` of `mode`.
