@@ -16,12 +16,12 @@ use gatehouse_store::{Page, PageRequest};
 use http::StatusCode;
 use lambda_http::{Body, Response};
 
-use crate::include::{Included, Related, Relationship};
+use crate::include::{Included, Linked, Related};
 use crate::json_text::{Decimal, JsonText};
 use crate::singletons::{ApplicationRecord, OrganizationRecord};
 
 /// A record as a JSON:API resource.
-pub trait Resource: Record {
+pub trait Resource: Record + Linked {
     /// The members of its `attributes`, which `fields[<type>]` may name.
     const FIELDS: &'static [&'static str];
     /// Whether `/api/<type>/<id>` serves it, so that its object links there: a type served
@@ -30,12 +30,6 @@ pub trait Resource: Record {
     fn id(&self) -> &str;
     /// Writes the members of `attributes`, in alphabetical order.
     fn attributes(&self, out: &mut Attributes<'_>);
-    /// The keys (a SKU code, a stock location's or price list's id) of the records it is
-    /// related to by `relationship`; none when it has no such relationship.
-    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
-        let _ = relationship;
-        vec![]
-    }
 }
 
 /// The members a sparse fieldset (`fields[<type>]=a,b`) keeps of a type, `None` for all.
@@ -122,15 +116,6 @@ impl Resource for Market {
         out.string("price_list_id", &self.price_list_id);
         out.strings("stock_location_ids", &self.stock_location_ids);
     }
-    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
-        match relationship {
-            Relationship::PriceList => vec![&self.price_list_id],
-            Relationship::StockLocations => {
-                self.stock_location_ids.iter().map(String::as_str).collect()
-            }
-            _ => vec![],
-        }
-    }
 }
 
 impl Resource for Sku {
@@ -141,12 +126,6 @@ impl Resource for Sku {
     fn attributes(&self, out: &mut Attributes<'_>) {
         out.string("code", &self.code);
         out.string("name", &self.name);
-    }
-    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
-        match relationship {
-            Relationship::Prices | Relationship::StockItems => vec![&self.code],
-            _ => vec![],
-        }
     }
 }
 
@@ -159,12 +138,6 @@ impl Resource for Price {
         out.number("amount_cents", self.amount_cents);
         out.string("price_list_id", &self.price_list_id);
         out.string("sku_code", &self.sku_code);
-    }
-    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
-        match relationship {
-            Relationship::Sku => vec![&self.sku_code],
-            _ => vec![],
-        }
     }
 }
 
@@ -183,13 +156,6 @@ impl Resource for StockItem {
         out.string("sku_code", &self.sku_code);
         out.string("stock_location_id", &self.stock_location_id);
         out.number("stock_location_number", self.stock_location_number);
-    }
-    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
-        match relationship {
-            Relationship::Sku => vec![&self.sku_code],
-            Relationship::StockLocation => vec![&self.stock_location_id],
-            _ => vec![],
-        }
     }
 }
 

@@ -15,13 +15,11 @@
 use std::sync::Arc;
 
 use gatehouse_core::input::echo_input;
-use gatehouse_core::model::{CatalogView, Price, PriceList, Sku, StockItem, StockLocation};
+use gatehouse_core::model::{CatalogView, Market, Price, PriceList, Sku, StockItem, StockLocation};
 use gatehouse_core::scope::ResourceRef;
 use gatehouse_edge::oauth_request::Params;
 use gatehouse_store::StoreError;
 
-use crate::document::{Resource, Shown};
-use crate::list_query::fieldset;
 use crate::ApiService;
 
 /// A relationship that `include` may name.
@@ -98,9 +96,70 @@ impl Relationship {
     }
 }
 
+/// A record whose relationships `include` may name.
+pub trait Linked {
+    /// The keys (a SKU code, a stock location's or price list's id) of the records it is
+    /// related to by `relationship`; none when it has no such relationship.
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        let _ = relationship;
+        vec![]
+    }
+}
+
+impl Linked for Market {
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        match relationship {
+            Relationship::PriceList => vec![&self.price_list_id],
+            Relationship::StockLocations => {
+                self.stock_location_ids.iter().map(String::as_str).collect()
+            }
+            _ => vec![],
+        }
+    }
+}
+
+impl Linked for Sku {
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        match relationship {
+            Relationship::Prices | Relationship::StockItems => vec![&self.code],
+            _ => vec![],
+        }
+    }
+}
+
+impl Linked for Price {
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        match relationship {
+            Relationship::Sku => vec![&self.sku_code],
+            _ => vec![],
+        }
+    }
+}
+
+impl Linked for StockItem {
+    fn related_keys(&self, relationship: Relationship) -> Vec<&str> {
+        match relationship {
+            Relationship::Sku => vec![&self.sku_code],
+            Relationship::StockLocation => vec![&self.stock_location_id],
+            _ => vec![],
+        }
+    }
+}
+
+impl Linked for PriceList {}
+
+impl Linked for StockLocation {}
+
+/// A type's sparse fieldset (`fields[<type>]`), as `fieldset_of` reads it from the request.
+type FieldsetOf<'a> = &'a dyn Fn(&str) -> Result<Option<Vec<String>>, String>;
+
 /// What `include` asks of a request for records of `kind`: its relationships (each once, by
-/// name) and the fieldsets of the types they name; or the 400's detail.
-pub fn read_include(params: &Params, kind: &str) -> Result<Inclusion, String> {
+/// name) and the fieldsets of the types they name (`fieldset_of`); or the 400's detail.
+pub fn read_include(
+    params: &Params,
+    kind: &str,
+    fieldset_of: FieldsetOf<'_>,
+) -> Result<Inclusion, String> {
     let Some(value) = params.get("include") else {
         return Ok(Inclusion::default());
     };
@@ -126,7 +185,7 @@ pub fn read_include(params: &Params, kind: &str) -> Result<Inclusion, String> {
     let mut fieldsets = Vec::new();
     for relationship in &relationships {
         let target = relationship.target();
-        if let Some(fields) = fieldset(params, target)? {
+        if let Some(fields) = fieldset_of(target)? {
             fieldsets.push((target, fields));
         }
     }
@@ -158,7 +217,7 @@ pub struct Related {
 
 impl Related {
     /// The records `inclusion` asks for of `records`, those `view` shows.
-    pub async fn read<T: Resource>(
+    pub async fn read<T: Linked>(
         inclusion: Inclusion,
         records: &[Arc<T>],
         view: &CatalogView,
@@ -206,7 +265,7 @@ impl Related {
     }
 
     /// The fieldset of the included type `kind`.
-    fn shown(&self, kind: &str) -> Shown<'_> {
+    fn shown(&self, kind: &str) -> Option<&[String]> {
         let fieldsets = self.inclusion.fieldsets.iter();
         fieldsets
             .into_iter()
@@ -257,11 +316,11 @@ impl Related {
 
 /// One included record, and the fieldset of its type.
 pub enum Included<'r> {
-    Price(&'r Price, Shown<'r>),
-    StockItem(&'r StockItem, Shown<'r>),
-    Sku(&'r Sku, Shown<'r>),
-    StockLocation(&'r StockLocation, Shown<'r>),
-    PriceList(&'r PriceList, Shown<'r>),
+    Price(&'r Price, Option<&'r [String]>),
+    StockItem(&'r StockItem, Option<&'r [String]>),
+    Sku(&'r Sku, Option<&'r [String]>),
+    StockLocation(&'r StockLocation, Option<&'r [String]>),
+    PriceList(&'r PriceList, Option<&'r [String]>),
 }
 
 #[cfg(test)]

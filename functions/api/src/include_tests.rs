@@ -1,11 +1,17 @@
 use super::*;
 use crate::document::{list, single};
+use crate::list_query::fieldset;
 use gatehouse_core::model::{Market, Mode};
 use gatehouse_store::{Page, PageRequest};
 use serde_json::{json, Value};
 
 fn params(pairs: &[(&str, &str)]) -> Params {
     Params::from_pairs(pairs.iter().copied()).unwrap()
+}
+
+/// `include` as the routes read it, with the request's fieldsets.
+fn included(params: &Params, kind: &str) -> Result<Inclusion, String> {
+    read_include(params, kind, &|kind| fieldset(params, kind))
 }
 
 const KINDS: [&str; 6] = [
@@ -57,7 +63,7 @@ fn each_type_includes_the_relationships_it_names_and_no_other() {
 
 #[test]
 fn include_is_read_by_name_once_each_with_the_fieldsets_of_its_types() {
-    let read = read_include(
+    let read = included(
         &params(&[
             ("include", "stock_items,prices,prices"),
             ("fields[prices]", "amount_cents"),
@@ -75,7 +81,7 @@ fn include_is_read_by_name_once_each_with_the_fieldsets_of_its_types() {
         [("prices", vec!["amount_cents".to_owned()])]
     );
     assert_eq!(
-        read_include(&params(&[]), "skus").unwrap(),
+        included(&params(&[]), "skus").unwrap(),
         Inclusion::default()
     );
 }
@@ -90,11 +96,11 @@ fn an_include_that_cannot_be_applied_is_refused_by_name() {
         ("markets", "prices", "include names 'prices', which is not a relationship that can be included; those of markets are: price_list, stock_locations"),
     ];
     for (kind, include, expected) in cases {
-        let refused = read_include(&params(&[("include", include)]), kind).unwrap_err();
+        let refused = included(&params(&[("include", include)]), kind).unwrap_err();
         assert_eq!(refused, expected, "{kind} {include}");
     }
     // A fieldset of an included type is checked as any other.
-    let refused = read_include(
+    let refused = included(
         &params(&[("include", "sku"), ("fields[skus]", "price")]),
         "prices",
     )
@@ -138,7 +144,7 @@ fn body(response: http::Response<lambda_http::Body>) -> Value {
 fn a_document_links_each_record_to_what_was_read_and_includes_it_once() {
     let base = "https://auth.example";
     let related = Related {
-        inclusion: read_include(
+        inclusion: included(
             &params(&[
                 ("include", "stock_locations,price_list"),
                 ("fields[stock_locations]", "number"),
@@ -190,7 +196,7 @@ fn a_document_links_each_record_to_what_was_read_and_includes_it_once() {
 
     // A to-one relationship with nothing read is null; a to-many one, empty.
     let nothing = Related {
-        inclusion: read_include(
+        inclusion: included(
             &params(&[("include", "price_list,stock_locations")]),
             "markets",
         )

@@ -33,7 +33,7 @@ fn read_list<R: Record>(params: &Params) -> Result<ListRequest, String> {
     Ok(ListRequest {
         query: list_query::<R>(params)?,
         shown: fieldset(params, R::TYPE)?,
-        inclusion: read_include(params, R::TYPE)?,
+        inclusion: read_include(params, R::TYPE, &|kind| fieldset(params, kind))?,
     })
 }
 
@@ -42,7 +42,8 @@ pub(crate) fn read_single<R: Record>(
     params: &Params,
 ) -> Result<(Option<Vec<String>>, Inclusion), String> {
     list_only(params)?;
-    Ok((fieldset(params, R::TYPE)?, read_include(params, R::TYPE)?))
+    let inclusion = read_include(params, R::TYPE, &|kind| fieldset(params, kind))?;
+    Ok((fieldset(params, R::TYPE)?, inclusion))
 }
 
 /// A list from `load`, which reads a page of the list the token sees: the store's page itself

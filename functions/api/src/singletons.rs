@@ -11,7 +11,7 @@ use gatehouse_edge::oauth_request::Params;
 use lambda_http::{Body, Response};
 
 use crate::document::{self, Attributes, Resource};
-use crate::include::Related;
+use crate::include::{Linked, Related};
 use crate::routes::read_single;
 use crate::{bad_request, not_found, unavailable, ApiService};
 
@@ -46,6 +46,8 @@ impl Record for OrganizationRecord {
     }
 }
 
+impl Linked for OrganizationRecord {}
+
 impl Resource for OrganizationRecord {
     const FIELDS: &'static [&'static str] = &["domain", "name", "slug"];
     fn id(&self) -> &str {
@@ -69,6 +71,8 @@ impl Record for ApplicationRecord {
         None
     }
 }
+
+impl Linked for ApplicationRecord {}
 
 impl Resource for ApplicationRecord {
     const FIELDS: &'static [&'static str] = &["kind", "name", "public_access", "redirect_uri"];
