@@ -20,6 +20,7 @@ pub mod password;
 pub mod pkce;
 pub mod query;
 pub mod ratelimit;
+pub mod revocation;
 pub mod scope;
 pub mod secret;
 pub mod seed;
