@@ -266,11 +266,9 @@ impl Related {
 
     /// The fieldset of the included type `kind`.
     fn shown(&self, kind: &str) -> Option<&[String]> {
-        let fieldsets = self.inclusion.fieldsets.iter();
-        fieldsets
-            .into_iter()
-            .find(|(named, _)| *named == kind)
-            .map(|(_, fields)| fields.as_slice())
+        let fieldsets = &self.inclusion.fieldsets;
+        let found = fieldsets.iter().find(|(named, _)| *named == kind);
+        found.map(|(_, fields)| fields.as_slice())
     }
 
     /// The ids of the records read for `relationship` whose key is one of `keys`.
@@ -299,18 +297,24 @@ impl Related {
 
     /// Writes each record read, once, as `write` writes a resource object with its fieldset.
     pub fn each_included(&self, mut write: impl FnMut(Included<'_>)) {
-        self.prices
-            .iter()
-            .for_each(|r| write(Included::Price(r, self.shown("prices"))));
-        (self.stock_items.iter())
-            .for_each(|r| write(Included::StockItem(r, self.shown("stock_items"))));
-        self.skus
-            .iter()
-            .for_each(|r| write(Included::Sku(r, self.shown("skus"))));
-        (self.stock_locations.iter())
-            .for_each(|r| write(Included::StockLocation(r, self.shown("stock_locations"))));
-        (self.price_lists.iter())
-            .for_each(|r| write(Included::PriceList(r, self.shown("price_lists"))));
+        for price in &self.prices {
+            write(Included::Price(price, self.shown("prices")));
+        }
+        for item in &self.stock_items {
+            write(Included::StockItem(item, self.shown("stock_items")));
+        }
+        for sku in &self.skus {
+            write(Included::Sku(sku, self.shown("skus")));
+        }
+        for location in &self.stock_locations {
+            write(Included::StockLocation(
+                location,
+                self.shown("stock_locations"),
+            ));
+        }
+        for list in &self.price_lists {
+            write(Included::PriceList(list, self.shown("price_lists")));
+        }
     }
 }
 

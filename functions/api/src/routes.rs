@@ -96,12 +96,11 @@ async fn answer_list<T: Resource>(
 ) -> Result<Response<Body>, JsonApiError> {
     let related = Related::read(request.inclusion, &page.records, view, service);
     let related = related.await.map_err(unavailable)?;
-    let (query, base) = (&request.query, &service.base_url);
-    let shown = request.shown.as_deref();
-    let page_request = &query.page;
+    let query = &request.query;
+    let (base, shown) = (&service.base_url, request.shown.as_deref());
     Ok(document::list(
         &page,
-        page_request,
+        &query.page,
         base,
         &query.kept,
         shown,

@@ -243,6 +243,22 @@ impl<T: Clone> Shown<'_, T> {
     }
 }
 
+/// The records of `by_sku` (a SKU's prices or stock items) of the SKUs coded `codes` that
+/// `shown` admits, each once, in `order`.
+fn of_skus<T>(
+    by_sku: &HashMap<(Mode, String), Vec<Arc<T>>>,
+    mode: Mode,
+    codes: &[String],
+    shown: impl Fn(&T) -> bool,
+    order: fn(&T, &T) -> Ordering,
+) -> Vec<Arc<T>> {
+    let found = codes
+        .iter()
+        .filter_map(|code| by_sku.get(&(mode, code.clone())));
+    let kept = found.flatten().filter(|record| shown(record)).cloned();
+    related_in_order(kept.collect(), order)
+}
+
 #[async_trait]
 impl CatalogReads for MemoryStore {
     async fn list_markets(
@@ -315,15 +331,9 @@ impl CatalogReads for MemoryStore {
         codes: &[String],
     ) -> Result<Vec<Arc<Price>>, StoreError> {
         let records = self.records();
-        let of_sku = |code: &String| {
-            records
-                .catalog
-                .prices_by_sku
-                .get(&(view.mode(), code.clone()))
-        };
-        let found = codes.iter().filter_map(of_sku).flatten();
-        let shown = found.filter(|p| view.shows_price(p)).cloned().collect();
-        Ok(related_in_order(shown, order::prices))
+        let shown = |price: &Price| view.shows_price(price);
+        let by_sku = &records.catalog.prices_by_sku;
+        Ok(of_skus(by_sku, view.mode(), codes, shown, order::prices))
     }
 
     async fn stock_items_of_skus(
@@ -332,18 +342,15 @@ impl CatalogReads for MemoryStore {
         codes: &[String],
     ) -> Result<Vec<Arc<StockItem>>, StoreError> {
         let records = self.records();
-        let of_sku = |code: &String| {
-            records
-                .catalog
-                .stock_by_sku
-                .get(&(view.mode(), code.clone()))
-        };
-        let found = codes.iter().filter_map(of_sku).flatten();
-        let shown = found
-            .filter(|s| view.shows_stock_item(s))
-            .cloned()
-            .collect();
-        Ok(related_in_order(shown, order::stock_items))
+        let shown = |item: &StockItem| view.shows_stock_item(item);
+        let by_sku = &records.catalog.stock_by_sku;
+        Ok(of_skus(
+            by_sku,
+            view.mode(),
+            codes,
+            shown,
+            order::stock_items,
+        ))
     }
 
     async fn find_price_lists(
