@@ -41,8 +41,9 @@ impl Functions {
         let verifier = BearerVerifier::new(keys.verification_keys()?, issuer);
         Ok(Self {
             wellknown: WellKnown::new(&runtime.config, keys.jwks()),
-            api: ApiService::new(runtime, verifier),
-            revoke: RevokeService::new(runtime),
+            // One process: a revocation is seen by the next request.
+            revoke: RevokeService::new(runtime, verifier.clone()),
+            api: ApiService::new(runtime, verifier, std::time::Duration::ZERO),
             authorize: AuthorizeService::new(runtime),
             token: TokenService::new(runtime, keys),
             admin,

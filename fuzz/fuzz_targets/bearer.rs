@@ -86,6 +86,7 @@ fn claims() -> AccessTokenClaims {
             stock_location_ids: vec!["sl-2".into()],
         }),
         owner: None,
+        sid: None,
     }
 }
 

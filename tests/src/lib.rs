@@ -96,13 +96,29 @@ pub fn authorize_service(
     gatehouse_authorize::AuthorizeService::new(&runtime(store, clock, rate_limit))
 }
 
-/// The API function on `store`, verifying tokens of [`test_keys`].
-pub fn api_service(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> gatehouse_api::ApiService {
-    let verifier = gatehouse_edge::bearer::BearerVerifier::new(
+/// What verifies the tokens of [`test_keys`], as the API and the revocation endpoint do.
+pub fn test_verifier() -> gatehouse_edge::bearer::BearerVerifier {
+    gatehouse_edge::bearer::BearerVerifier::new(
         test_keys().verification_keys().expect("test keys"),
         ISSUER,
-    );
-    gatehouse_api::ApiService::new(&runtime(store, clock, RateLimitPolicy::default()), verifier)
+    )
+}
+
+/// The API function on `store`, verifying tokens of [`test_keys`] and seeing revocations at
+/// once, as `gatehouse serve` does.
+pub fn api_service(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> gatehouse_api::ApiService {
+    api_service_seeing_revocations_after(store, clock, Duration::ZERO)
+}
+
+/// [`api_service`] as a Lambda process: taking storage's word that a token is not revoked for
+/// `staleness`.
+pub fn api_service_seeing_revocations_after(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    staleness: Duration,
+) -> gatehouse_api::ApiService {
+    let runtime = runtime(store, clock, RateLimitPolicy::default());
+    gatehouse_api::ApiService::new(&runtime, test_verifier(), staleness)
 }
 
 /// The revocation function on `store`.
@@ -110,7 +126,8 @@ pub fn revoke_service(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 ) -> gatehouse_revoke::RevokeService {
-    gatehouse_revoke::RevokeService::new(&runtime(store, clock, RateLimitPolicy::default()))
+    let runtime = runtime(store, clock, RateLimitPolicy::default());
+    gatehouse_revoke::RevokeService::new(&runtime, test_verifier())
 }
 
 /// The admin commands on `store`, with the default rotation overlap (24 hours).
@@ -733,6 +750,33 @@ mod faulty_store {
         async fn find_user(&self, mode: Mode, id: &str) -> Result<Option<User>, StoreError> {
             self.check("find_user")?;
             self.inner.find_user(mode, id).await
+        }
+    }
+
+    #[async_trait]
+    impl Revocations for FaultyStore {
+        async fn revoke_access_token(
+            &self,
+            jti: &str,
+            until: gatehouse_core::clock::UnixSeconds,
+        ) -> Result<(), StoreError> {
+            self.check("revoke_access_token")?;
+            self.inner.revoke_access_token(jti, until).await
+        }
+        async fn write_epoch(
+            &self,
+            subject: &gatehouse_core::revocation::EpochSubject,
+            epoch: gatehouse_core::clock::UnixSeconds,
+        ) -> Result<(), StoreError> {
+            self.check("write_epoch")?;
+            self.inner.write_epoch(subject, epoch).await
+        }
+        async fn revocation_state(
+            &self,
+            token: &gatehouse_core::revocation::TokenSubjects,
+        ) -> Result<gatehouse_core::revocation::RevocationState, StoreError> {
+            self.check("revocation_state")?;
+            self.inner.revocation_state(token).await
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use gatehouse_api::ApiService;
 use gatehouse_core::clock::ManualClock;
 use gatehouse_core::ratelimit::RateLimitPolicy;
-use gatehouse_edge::bearer::BearerVerifier;
+use gatehouse_edge::bearer::{BearerVerifier, REVOCATION_STALENESS};
 use gatehouse_edge::observe::facts::Limit;
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_store::memory::MemoryStore;
@@ -33,7 +33,7 @@ impl Api {
         let verifier = BearerVerifier::new(test_keys().verification_keys().unwrap(), ISSUER);
         Self {
             token: token_service(store, clock.clone(), RateLimitPolicy::default()),
-            api: ApiService::new(&process, verifier),
+            api: ApiService::new(&process, verifier, REVOCATION_STALENESS),
             clock,
         }
     }

@@ -39,7 +39,7 @@ impl Session {
         );
         Self {
             service: TokenService::new(&runtime, test_keys()),
-            revoke: RevokeService::new(&runtime),
+            revoke: RevokeService::new(&runtime, test_verifier()),
             runtime,
             clock,
         }
@@ -833,7 +833,7 @@ async fn revocation_requests_are_limited_per_address_and_a_refused_one_revokes_n
     let mut session = Session::new();
     let mut limited = session.runtime.clone();
     limited.config.rate_limit = RateLimitPolicy::new(3, 60).unwrap();
-    session.revoke = RevokeService::new(&limited);
+    session.revoke = RevokeService::new(&limited, test_verifier());
     let (_, login) = session.login(BOB, "market:1001").await;
     let token = refresh_token(&login);
     let revoke = |ip: &str, token: &str| {

@@ -50,7 +50,7 @@ impl Deployment {
         let runtime = runtime(store, clock.clone(), RateLimitPolicy::default());
         Self {
             token: TokenService::new(&runtime, keys.clone()),
-            api: ApiService::new(&runtime, verifier),
+            api: ApiService::new(&runtime, verifier, std::time::Duration::ZERO),
             private_pem,
             keys,
             clock,

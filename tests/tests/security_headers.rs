@@ -352,7 +352,7 @@ async fn revoke_cors(policy: &str, origin: Option<&str>) -> CorsAnswers {
     let tokens = token_service(store.clone(), manual_clock(), RateLimitPolicy::default());
     let mut runtime = runtime(store, manual_clock(), RateLimitPolicy::default());
     runtime.config.cors = CorsPolicy::parse(policy).unwrap();
-    let service = gatehouse_revoke::RevokeService::new(&runtime);
+    let service = gatehouse_revoke::RevokeService::new(&runtime, test_verifier());
     let refresh_token = storefront_refresh_token(&tokens).await;
     let with_origin = |event: TokenEvent| match origin {
         Some(origin) => event.header("origin", origin),

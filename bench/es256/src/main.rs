@@ -80,6 +80,7 @@ fn claims() -> AccessTokenClaims {
             stock_location_ids: vec!["sl_ams".into(), "sl_ber".into()],
         }),
         owner: None,
+        sid: None,
     }
 }
 

@@ -27,11 +27,12 @@ mod singletons;
 mod view;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use gatehouse_core::clock::Clock;
 use gatehouse_core::jwt::AccessTokenClaims;
 use gatehouse_core::model::Organization;
-use gatehouse_edge::bearer::{BearerVerifier, VerifiedTokens};
+use gatehouse_edge::bearer::{BearerError, BearerVerifier, RevocationCheck, VerifiedTokens};
 use gatehouse_edge::gate::{Gate, Knock};
 use gatehouse_edge::jsonapi::JsonApiError;
 use gatehouse_edge::jsonapi_media::negotiation_problem;
@@ -49,6 +50,8 @@ pub struct ApiService {
     pub catalog: Arc<dyn CatalogReads>,
     /// The verifier, and the tokens it accepted until they expire.
     pub tokens: VerifiedTokens,
+    /// Whether a verified token was revoked since, as of at most its staleness ago.
+    pub revocations: RevocationCheck,
     /// The per-token limit.
     pub gate: Gate,
     pub clock: Arc<dyn Clock>,
@@ -62,12 +65,24 @@ pub struct ApiService {
 
 impl ApiService {
     /// The API of `runtime`'s process, taking tokens that `verifier` verifies, and keeping as
-    /// many as its configuration says.
-    pub fn new<S: ?Sized + Concerns>(runtime: &Runtime<S>, verifier: BearerVerifier) -> Self {
+    /// many as its configuration says; a revocation is seen at most `revocation_staleness`
+    /// after it was written ([`gatehouse_edge::bearer::REVOCATION_STALENESS`] on
+    /// Lambda, none on `gatehouse serve`).
+    pub fn new<S: ?Sized + Concerns>(
+        runtime: &Runtime<S>,
+        verifier: BearerVerifier,
+        revocation_staleness: Duration,
+    ) -> Self {
+        let capacity = runtime.config.verified_token_cache;
         Self {
             clients: runtime.store().clients(),
             catalog: runtime.store().catalog(),
-            tokens: VerifiedTokens::new(verifier, runtime.config.verified_token_cache),
+            tokens: VerifiedTokens::new(verifier, capacity),
+            revocations: RevocationCheck::new(
+                runtime.store().revocations(),
+                revocation_staleness,
+                capacity,
+            ),
             gate: runtime.gate(),
             clock: Arc::clone(&runtime.clock),
             base_url: runtime.config.issuer.clone(),
@@ -142,13 +157,20 @@ pub async fn handle(request: Request, service: &ApiService) -> Response<Body> {
     let mut response = match service.gate.knock_token(&claims.jti) {
         Knock::Refused(refused) => refused.stamp(refused.json_api_refusal().into_response()),
         Knock::Open(count) => {
-            // The window's count and the catalog's reads, sent together.
-            let (admission, answer) =
-                futures::join!(count.count(), respond(&request, service, &claims));
+            // The window's count, the token's revocations and the catalog's reads, sent
+            // together: a revoked token's request costs its reads, and adds no wait to others.
+            let (admission, revoked, answer) = futures::join!(
+                count.count(),
+                service.revocations.ended(&claims, service.clock.as_ref()),
+                respond(&request, service, &claims)
+            );
             match admission {
-                Ok(admission) if admission.allowed() => {
-                    admission.stamp(answer.unwrap_or_else(JsonApiError::into_response))
-                }
+                Ok(admission) if admission.allowed() => admission.stamp(match revoked {
+                    Ok(None) => answer.unwrap_or_else(JsonApiError::into_response),
+                    // Revoked: what was read is dropped.
+                    Ok(Some(ended)) => BearerError::Revoked(ended).into_response(),
+                    Err(error) => unavailable(error).into_response(),
+                }),
                 // Refused: what was read is dropped.
                 Ok(refused) => refused.stamp(refused.json_api_refusal().into_response()),
                 Err(error) => {

@@ -2,7 +2,7 @@
 //! cold start.
 
 use gatehouse_api::{handle, ApiService};
-use gatehouse_edge::bearer::BearerVerifier;
+use gatehouse_edge::bearer::{BearerVerifier, REVOCATION_STALENESS};
 use gatehouse_edge::config::{vars, ConfigError, ServiceConfig};
 use gatehouse_edge::init::run_function;
 use gatehouse_edge::runtime::Runtime;
@@ -20,6 +20,7 @@ async fn init() -> Result<ApiService, ConfigError> {
     Ok(ApiService::new(
         &Runtime::on_dynamodb(config).await?,
         verifier,
+        REVOCATION_STALENESS,
     ))
 }
 

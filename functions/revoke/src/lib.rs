@@ -1,10 +1,15 @@
 //! `POST /oauth/revoke` (RFC 7009), also in the Commerce Layer form (JSON `client_id`, `token`,
-//! optional `client_secret`): revokes a refresh token and every token of its family.
+//! optional `client_secret`): revokes an access token or a refresh token, and with either the
+//! login it belongs to (docs/api.md, "Revocation").
 
 use std::sync::Arc;
 
-use gatehouse_core::clock::Clock;
+use gatehouse_core::clock::{Clock, UnixSeconds};
+use gatehouse_core::jwt::AccessTokenClaims;
+use gatehouse_core::model::{Application, RefreshTokenState};
+use gatehouse_core::revocation::KEPT_PAST_EXPIRY;
 use gatehouse_core::secret::SecretHash;
+use gatehouse_edge::bearer::BearerVerifier;
 use gatehouse_edge::cors::CorsPolicy;
 use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_edge::gate::{Endpoint, Gate};
@@ -14,16 +19,19 @@ use gatehouse_edge::oauth_request::{
 };
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
-use gatehouse_store::{Clients, Concerns, RefreshTokens};
+use gatehouse_store::{Clients, Concerns, RefreshTokens, Revocations};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-/// What revocation depends on: the client that asks, the refresh tokens, the per-address
-/// limit, and the clock that says whether a rotated-out client secret is still accepted.
+/// What revocation depends on: the client that asks, the tokens of both kinds, the per-address
+/// limit, and the clock that says whether a token or a rotated-out client secret still holds.
 pub struct RevokeService {
     pub clients: Arc<dyn Clients>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
+    pub revocations: Arc<dyn Revocations>,
+    /// Verifies an access token presented for revocation, as the resource API does.
+    pub verifier: BearerVerifier,
     /// Per client address, as for `/oauth/token` (the same policy, its own count): every
     /// request costs storage reads, so none may come unbounded from one address.
     pub gate: Gate,
@@ -33,16 +41,51 @@ pub struct RevokeService {
 }
 
 impl RevokeService {
-    /// The revocation endpoint of `runtime`'s process.
-    pub fn new<S: ?Sized + Concerns>(runtime: &Runtime<S>) -> Self {
+    /// The revocation endpoint of `runtime`'s process, knowing access tokens by `verifier`.
+    pub fn new<S: ?Sized + Concerns>(runtime: &Runtime<S>, verifier: BearerVerifier) -> Self {
         Self {
             clients: runtime.store().clients(),
             refresh_tokens: runtime.store().refresh_tokens(),
+            revocations: runtime.store().revocations(),
+            verifier,
             gate: runtime.gate(),
             cors: runtime.config.cors.clone(),
             clock: Arc::clone(&runtime.clock),
         }
     }
+}
+
+/// A presented token, as found.
+enum Found {
+    Access(AccessTokenClaims),
+    Refresh(RefreshTokenState),
+}
+
+/// RFC 7009 §2.1: `token_type_hint` "MAY be passed by the client to help optimize the token
+/// lookup. If the server is unable to locate the token using the given hint, it MUST extend
+/// its search across all of its supported token types." An unknown hint is no hint.
+async fn find(
+    token: &str,
+    hint: Option<&str>,
+    service: &RevokeService,
+) -> Result<Option<Found>, ApiError> {
+    let access = || {
+        service
+            .verifier
+            .verify_token(token, service.clock.as_ref())
+            .ok()
+            .map(Found::Access)
+    };
+    if hint == Some("access_token") {
+        if let Some(found) = access() {
+            return Ok(Some(found));
+        }
+    }
+    let refresh = service
+        .refresh_tokens
+        .find_refresh_token(&SecretHash::of(token))
+        .await?;
+    Ok(refresh.map(Found::Refresh).or_else(access))
 }
 
 /// Revokes the token the request names; `facts` learns the client when storage knows it.
@@ -74,22 +117,58 @@ async fn revoke(
     let Some(application) = application else {
         return Err(ApiError::invalid_client());
     };
-    let Some(state) = service
-        .refresh_tokens
-        .find_refresh_token(&SecretHash::of(token))
-        .await?
-    else {
-        // RFC 7009 §2.2: "invalid tokens do not cause an error response", an access token
-        // (they are not revoked) and an unknown string included.
-        return Ok(());
-    };
-    // By the application's id: a `client_id` can pass to a new application.
-    if state.record.application_id != application.id {
+    match find(token, request.params.get("token_type_hint"), service).await? {
+        Some(Found::Access(claims)) => revoke_access(&claims, &application, service).await,
+        Some(Found::Refresh(state)) => revoke_refresh(&state, &application, service).await,
+        // RFC 7009 §2.2: "invalid tokens do not cause an error response": an expired token,
+        // another server's, an unknown string.
+        None => Ok(()),
+    }
+}
+
+/// "If this validation fails, the request is refused and the client is informed of the error"
+/// (RFC 7009 §2.1), as Commerce Layer does: 403 `unauthorized_client`, saying nothing of the
+/// token. By the application's id: a `client_id` can pass to a new application.
+fn issued_to(application_id: &str, application: &Application) -> Result<(), ApiError> {
+    if application_id != application.id {
         return Err(ApiError::new(
             ErrorCode::TokenOfAnotherClient,
             "this token was not issued to this client",
         ));
     }
+    Ok(())
+}
+
+/// An access token: its `jti` until it expires, and the login it came from, so that a
+/// customer's logout with the access token alone ends the refresh token too.
+async fn revoke_access(
+    claims: &AccessTokenClaims,
+    application: &Application,
+    service: &RevokeService,
+) -> Result<(), ApiError> {
+    issued_to(&claims.application.id, application)?;
+    let until = UnixSeconds(claims.exp.saturating_add(KEPT_PAST_EXPIRY));
+    let login = async {
+        match &claims.sid {
+            Some(family) => service.refresh_tokens.revoke_refresh_family(family).await,
+            None => Ok(()),
+        }
+    };
+    futures::try_join!(
+        service.revocations.revoke_access_token(&claims.jti, until),
+        login
+    )?;
+    tracing::info!(jti = %claims.jti, family = ?claims.sid, client_id = %application.client_id, "access token revoked");
+    Ok(())
+}
+
+/// A refresh token: its whole login, and with it every access token issued from it.
+async fn revoke_refresh(
+    state: &RefreshTokenState,
+    application: &Application,
+    service: &RevokeService,
+) -> Result<(), ApiError> {
+    issued_to(&state.record.application_id, application)?;
     if !state.family_revoked {
         service
             .refresh_tokens

@@ -1,19 +1,101 @@
-//! Revocation's pure rules (issue 24, in progress): which access tokens a revocation ends.
+//! Revocation's pure rules (docs/api.md, "Revocation"): which access tokens a revocation ends.
 //!
-//! A revocation is one of two things. One token, by its `jti`. Or an *epoch*, a scope of damage
-//! ended at once: every token of an application (a leaked secret), of an owner (a password
-//! change, "log out everywhere") or scoped to a market (the market disabled), issued up to the
-//! instant of the revocation. An epoch is the second after that instant: `iat` is in whole
-//! seconds, so a token issued in the revocation's own second may have been issued before it
-//! and is ended too (a client asks again; never the reverse, a token from before the
-//! revocation that survives it).
+//! A revocation is one of three things. One token, by its `jti`. A login, by its refresh-token
+//! family (the token's `sid`): revoking a customer's access token revokes the login it came
+//! from, and revoking a refresh token ends the access tokens issued from its login. Or an
+//! *epoch*, a scope of damage ended at once: every token of an application (a leaked secret),
+//! of an owner (a password change, "log out everywhere") or scoped to a market (the market
+//! disabled), issued up to the instant of the revocation. An epoch is the second after that
+//! instant: `iat` is in whole seconds, so a token issued in the revocation's own second may
+//! have been issued before it and is ended too (a client asks again; never the reverse, a
+//! token from before the revocation that survives it).
 
 use crate::clock::{UnixMillis, UnixSeconds};
 use crate::jwt::AccessTokenClaims;
+use crate::lifetime::MAX_CUSTOM_LIFETIME;
+use crate::model::Mode;
 
 /// The epoch a revocation at `now` writes: the first second none of whose tokens it ends.
 pub fn epoch_at(now: UnixMillis) -> UnixSeconds {
     UnixSeconds(now.0 / 1000 + 1)
+}
+
+/// How long an epoch is kept: until the last token it can end has expired, however long its
+/// application's tokens live, and the verifiers' leeway past that.
+pub fn epoch_kept_until(epoch: UnixSeconds) -> UnixSeconds {
+    UnixSeconds(epoch.0 + u64::from(MAX_CUSTOM_LIFETIME) + KEPT_PAST_EXPIRY)
+}
+
+/// A revocation is kept this long (seconds) past the expiry of the tokens it ends, longer
+/// than any verifier's leeway on `exp`.
+pub const KEPT_PAST_EXPIRY: u64 = 3600;
+
+/// What an epoch applies to: every token of one application, of one owner or scoped to one
+/// market. Owners and markets are named within their environment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EpochSubject {
+    Application {
+        id: String,
+    },
+    /// `owner_type` as the token's `owner.type` says it (`Customer`, `User`).
+    Owner {
+        mode: Mode,
+        owner_type: String,
+        id: String,
+    },
+    Market {
+        mode: Mode,
+        id: String,
+    },
+}
+
+impl EpochSubject {
+    /// The subject as storage keys it: the kind, then what names it within the kind.
+    pub fn key(&self) -> String {
+        match self {
+            EpochSubject::Application { id } => format!("application#{id}"),
+            EpochSubject::Owner {
+                mode,
+                owner_type,
+                id,
+            } => {
+                format!("owner#{}#{owner_type}#{id}", mode.as_str())
+            }
+            EpochSubject::Market { mode, id } => format!("market#{}#{id}", mode.as_str()),
+        }
+    }
+}
+
+/// What a verifier asks storage about one token: its `jti`, its login and its epochs' subjects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenSubjects {
+    pub jti: String,
+    pub family: Option<String>,
+    pub application: EpochSubject,
+    pub owner: Option<EpochSubject>,
+    pub market: Option<EpochSubject>,
+}
+
+impl TokenSubjects {
+    pub fn of(claims: &AccessTokenClaims) -> Self {
+        let mode = claims.mode();
+        Self {
+            jti: claims.jti.clone(),
+            family: claims.sid.clone(),
+            application: EpochSubject::Application {
+                id: claims.application.id.clone(),
+            },
+            owner: claims.owner.as_ref().map(|owner| EpochSubject::Owner {
+                mode,
+                owner_type: owner.owner_type.clone(),
+                id: owner.id.clone(),
+            }),
+            market: claims.market.as_ref().map(|market| EpochSubject::Market {
+                mode,
+                id: market.id.clone(),
+            }),
+        }
+    }
 }
 
 /// The epochs that apply to one token, as storage found them: its application's, its owner's
@@ -25,11 +107,23 @@ pub struct Epochs {
     pub market: Option<UnixSeconds>,
 }
 
+/// What storage knows of one token's revocation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RevocationState {
+    /// Its `jti` was revoked.
+    pub token: bool,
+    /// Its login (refresh-token family) was revoked.
+    pub family: bool,
+    pub epochs: Epochs,
+}
+
 /// Why a token is no longer valid, when it is not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
     /// Revoked by its `jti`.
     Token,
+    /// Its login was revoked: its refresh token, or another access token of the login.
+    Family,
     /// Issued before its application's epoch.
     Application,
     /// Issued before its owner's epoch.
@@ -38,21 +132,24 @@ pub enum Ended {
     Market,
 }
 
-/// Whether `claims` is ended, given whether its `jti` was revoked and the epochs that apply to
-/// it. The first reason found is given, in the order above.
-pub fn ended(claims: &AccessTokenClaims, jti_revoked: bool, epochs: &Epochs) -> Option<Ended> {
+/// Whether `claims` is ended, given what storage knows. The first reason found is given, in
+/// the order of [`Ended`].
+pub fn ended(claims: &AccessTokenClaims, state: &RevocationState) -> Option<Ended> {
     let before = |epoch: Option<UnixSeconds>| epoch.is_some_and(|e| claims.iat < e.0);
+    let epochs = &state.epochs;
     match (
-        jti_revoked,
+        state.token,
+        state.family,
         before(epochs.application),
         before(epochs.owner),
         before(epochs.market),
     ) {
-        (true, _, _, _) => Some(Ended::Token),
-        (false, true, _, _) => Some(Ended::Application),
-        (false, false, true, _) => Some(Ended::Owner),
-        (false, false, false, true) => Some(Ended::Market),
-        (false, false, false, false) => None,
+        (true, _, _, _, _) => Some(Ended::Token),
+        (false, true, _, _, _) => Some(Ended::Family),
+        (false, false, true, _, _) => Some(Ended::Application),
+        (false, false, false, true, _) => Some(Ended::Owner),
+        (false, false, false, false, true) => Some(Ended::Market),
+        (false, false, false, false, false) => None,
     }
 }
 
@@ -83,6 +180,7 @@ mod tests {
             },
             market: None,
             owner: None,
+            sid: None,
         }
     }
 
@@ -128,11 +226,16 @@ mod tests {
                 Some(Ended::Owner),
             ),
         ];
-        for (iat, jti_revoked, epochs, expected) in cases {
+        for (iat, token, epochs, expected) in cases {
+            let state = RevocationState {
+                token,
+                family: false,
+                epochs,
+            };
             assert_eq!(
-                ended(&issued_at(iat), jti_revoked, &epochs),
+                ended(&issued_at(iat), &state),
                 expected,
-                "{iat} {jti_revoked} {epochs:?}"
+                "{iat} {token} {epochs:?}"
             );
         }
     }
@@ -142,14 +245,76 @@ mod tests {
         // Issued at 1,999 ms (second 1), revoked at 1,500 ms: the token may be the later one,
         // and is ended anyway; one issued at 2,000 ms (second 2) is alive.
         let epoch = epoch_at(UnixMillis(1_500));
-        let epochs = Epochs {
-            application: Some(epoch),
-            ..Epochs::default()
+        let state = RevocationState {
+            epochs: Epochs {
+                application: Some(epoch),
+                ..Epochs::default()
+            },
+            ..RevocationState::default()
         };
         assert_eq!(
-            ended(&issued_at(UnixMillis(1_999).0 / 1000), false, &epochs),
+            ended(&issued_at(UnixMillis(1_999).0 / 1000), &state),
             Some(Ended::Application)
         );
-        assert_eq!(ended(&issued_at(2), false, &epochs), None);
+        assert_eq!(ended(&issued_at(2), &state), None);
+    }
+
+    #[test]
+    fn a_revoked_login_ends_its_tokens_whatever_their_epochs() {
+        let cases = [
+            (false, false, None),
+            (false, true, Some(Ended::Family)),
+            (true, true, Some(Ended::Token)),
+        ];
+        for (token, family, expected) in cases {
+            let state = RevocationState {
+                token,
+                family,
+                epochs: Epochs::default(),
+            };
+            assert_eq!(ended(&issued_at(100), &state), expected, "{token} {family}");
+        }
+    }
+
+    #[test]
+    fn a_token_names_the_subjects_of_its_epochs() {
+        use crate::jwt::{MarketClaim, OwnerClaim};
+        let mut claims = issued_at(100);
+        assert_eq!(
+            TokenSubjects::of(&claims),
+            TokenSubjects {
+                jti: "j".into(),
+                family: None,
+                application: EpochSubject::Application { id: "app".into() },
+                owner: None,
+                market: None,
+            }
+        );
+        claims.sid = Some("fam".into());
+        claims.owner = Some(OwnerClaim {
+            id: "cus".into(),
+            owner_type: "Customer".into(),
+        });
+        claims.market = Some(MarketClaim {
+            id: "mkt".into(),
+            number: 1,
+            price_list_id: "pl".into(),
+            stock_location_ids: vec![],
+        });
+        let subjects = TokenSubjects::of(&claims);
+        assert_eq!(subjects.family.as_deref(), Some("fam"));
+        let keys = [
+            subjects.application.key(),
+            subjects.owner.map(|o| o.key()).unwrap_or_default(),
+            subjects.market.map(|m| m.key()).unwrap_or_default(),
+        ];
+        assert_eq!(
+            keys,
+            [
+                "application#app".to_owned(),
+                "owner#test#Customer#cus".to_owned(),
+                "market#test#mkt".to_owned()
+            ]
+        );
     }
 }

@@ -11,6 +11,7 @@
 //! | [`RateLimits`]: sliding windows per key | token, revoke, authorize (per address) |
 //! | [`SignIns`]: the sign-in protection's two windows per account | token (password), authorize |
 //! | [`RefreshTokens`]: rotation, reuse, families | token, revoke |
+//! | [`Revocations`]: access tokens revoked, epochs, what one token's state is | api, revoke, admin |
 //! | [`Users`]: the organization's members | authorize, token (refresh) |
 //! | [`AuthorizationCodes`]: single-use codes, redeemed with their first refresh token | authorize, token |
 //! | [`CatalogReads`]: markets, SKUs, prices, stock items as a token's view shows them | api |
@@ -33,6 +34,7 @@ pub mod memory;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod replays;
+pub mod revocations;
 pub mod sign_ins;
 pub mod timing;
 pub mod users;
@@ -48,6 +50,7 @@ pub use import::{Import, ImportProgress, ProgressSink};
 pub use rate_limits::RateLimits;
 pub use refresh_tokens::{RefreshTokens, Rotation};
 pub use replays::{AdminOutcome, ChangeRequest, ReplayRecord};
+pub use revocations::Revocations;
 pub use sign_ins::{SignInGrant, SignIns};
 pub use users::Users;
 
@@ -85,6 +88,7 @@ pub trait Store:
     + SignIns
     + RefreshTokens
     + AuthorizationCodes
+    + Revocations
     + CatalogReads
     + Import
     + Administration
@@ -99,6 +103,7 @@ impl<T> Store for T where
         + SignIns
         + RefreshTokens
         + AuthorizationCodes
+        + Revocations
         + CatalogReads
         + Import
         + Administration
@@ -122,6 +127,7 @@ pub trait Concerns: Store {
     fn refresh_tokens(self: Arc<Self>) -> Arc<dyn RefreshTokens>;
     fn authorization_codes(self: Arc<Self>) -> Arc<dyn AuthorizationCodes>;
     fn catalog(self: Arc<Self>) -> Arc<dyn CatalogReads>;
+    fn revocations(self: Arc<Self>) -> Arc<dyn Revocations>;
 }
 
 /// The same body for both implementations: each concern is the store itself, coerced.
@@ -149,6 +155,9 @@ macro_rules! hand_out_concerns {
             self
         }
         fn catalog(self: Arc<Self>) -> Arc<dyn CatalogReads> {
+            self
+        }
+        fn revocations(self: Arc<Self>) -> Arc<dyn Revocations> {
             self
         }
     };

@@ -28,7 +28,10 @@ fn revoke_function(
     clock: Arc<dyn Clock>,
     rate_limit: RateLimitPolicy,
 ) -> RevokeService {
-    RevokeService::new(&Runtime::new(Arc::new(store), config(rate_limit), clock))
+    RevokeService::new(
+        &Runtime::new(Arc::new(store), config(rate_limit), clock),
+        test_verifier(),
+    )
 }
 
 async fn revoke(service: &RevokeService, event: TokenEvent) -> Answer {
@@ -133,7 +136,11 @@ pub async fn api_flows(fixture: &Fixture, log: &RequestLog, token_log: &RequestL
         config(RateLimitPolicy::default()),
         clock,
     );
-    let api = ApiService::new(&runtime, verifier);
+    let api = ApiService::new(
+        &runtime,
+        verifier,
+        gatehouse_edge::bearer::REVOCATION_STALENESS,
+    );
     let tokens = [
         token_for(&token, (STOREFRONT, None), "market:1001").await,
         token_for(&token, (STOREFRONT, None), "market:1001 stock_location:102").await,

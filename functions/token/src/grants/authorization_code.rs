@@ -9,8 +9,8 @@ use gatehouse_edge::error::ApiError;
 use gatehouse_store::Redemption;
 
 use super::{
-    invalid_grant, issue_access_token, new_refresh_token, GrantRequest, OwnerNow, OwnerTokens,
-    TokenResponse,
+    invalid_grant, issue_access_token, new_refresh_token, GrantRequest, Login, OwnerNow,
+    OwnerTokens, TokenResponse,
 };
 use gatehouse_core::grant_hint::StoredGrant;
 
@@ -132,7 +132,11 @@ pub async fn grant(
         application,
         &granted,
         &answered,
-        Some((&record.user_id, OwnerType::User)),
+        Some(Login {
+            owner_id: &record.user_id,
+            owner_type: OwnerType::User,
+            family_id: &record.family_id,
+        }),
         now,
     )?;
     let (refresh_token, first) = new_refresh_token(

@@ -145,14 +145,23 @@ impl TokenResponse {
     }
 }
 
+/// The owner of a grant with one, and the login (refresh-token family) its tokens belong to.
+#[derive(Clone, Copy)]
+pub struct Login<'a> {
+    pub owner_id: &'a str,
+    pub owner_type: OwnerType,
+    pub family_id: &'a str,
+}
+
 /// Signs an access token for `application` with `scope`, answered as `answered` (its `scope`
-/// claim and the response's, [`gatehouse_core::scope::answered_scope`]), and, for grants with one, an owner.
+/// claim and the response's, [`gatehouse_core::scope::answered_scope`]), and, for grants with
+/// an owner, its login: the token names it (`sid`), so that revoking either ends the other.
 pub fn issue_access_token(
     service: &TokenService,
     application: &Application,
     scope: &GrantedScope,
     answered: &str,
-    owner: Option<(&str, OwnerType)>,
+    login: Option<Login<'_>>,
     now: UnixMillis,
 ) -> Result<IssuedToken, ApiError> {
     let created_at = now.floor_seconds().0;
@@ -190,10 +199,11 @@ pub fn issue_access_token(
             confidential: !application.is_public(),
         },
         market,
-        owner: owner.map(|(id, owner_type)| OwnerClaim {
-            id: id.to_owned(),
-            owner_type: owner_type.claim_name().to_owned(),
+        owner: login.map(|login| OwnerClaim {
+            id: login.owner_id.to_owned(),
+            owner_type: login.owner_type.claim_name().to_owned(),
         }),
+        sid: login.map(|login| login.family_id.to_owned()),
     };
     let access_token = service
         .keys

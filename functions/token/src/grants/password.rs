@@ -13,8 +13,8 @@ use gatehouse_edge::observe::facts::Limit;
 use gatehouse_store::SignInGrant;
 
 use super::{
-    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerTokens,
-    TokenResponse,
+    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, Login,
+    OwnerTokens, TokenResponse,
 };
 use crate::prefetch::Prefetched;
 use crate::TokenService;
@@ -149,7 +149,11 @@ pub async fn grant(
         application,
         &granted,
         &answered,
-        Some((&customer.id, OwnerType::Customer)),
+        Some(Login {
+            owner_id: &customer.id,
+            owner_type: OwnerType::Customer,
+            family_id: &family_id,
+        }),
         now,
     )?;
     Ok(TokenResponse {

@@ -15,8 +15,8 @@ use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_store::Rotation;
 
 use super::{
-    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, OwnerNow,
-    OwnerTokens, TokenResponse,
+    invalid_grant, invalid_scope, issue_access_token, new_refresh_token, GrantRequest, Login,
+    OwnerNow, OwnerTokens, TokenResponse,
 };
 use gatehouse_core::grant_hint::StoredGrant;
 
@@ -190,7 +190,11 @@ pub async fn grant(
         application,
         &granted,
         &answered,
-        Some((&record.owner_id, record.owner_type)),
+        Some(Login {
+            owner_id: &record.owner_id,
+            owner_type: record.owner_type,
+            family_id: &record.family_id,
+        }),
         now,
     )?;
     // RFC 6749 §6: the new refresh token's scope is "identical to that of the refresh token

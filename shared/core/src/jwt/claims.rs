@@ -20,6 +20,11 @@ pub struct AccessTokenClaims {
     pub market: Option<MarketClaim>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub owner: Option<OwnerClaim>,
+    /// The login (refresh-token family) the token was issued from, for tokens with an owner:
+    /// revoking it ends the token, and revoking the token ends it (docs/api.md, "Revocation").
+    /// OpenID Connect's name for a session's id.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sid: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

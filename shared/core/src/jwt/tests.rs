@@ -26,6 +26,7 @@ fn claims() -> AccessTokenClaims {
         },
         market: None,
         owner: None,
+        sid: None,
     }
 }
 

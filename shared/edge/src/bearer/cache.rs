@@ -17,7 +17,8 @@
 //! given back when it has emptied after a burst.
 //!
 //! What the cache skips is the signature and the claims' checks, never a revocation check:
-//! [`VerifiedTokens::verify`] has the one place where it runs, on every request.
+//! that is [`super::RevocationCheck`]'s, made on every request after this one, kept token or
+//! not, with its own bound on how stale its answer may be.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -150,8 +151,6 @@ impl VerifiedTokens {
                 claims
             }
         };
-        // Revocation (issue 24) is checked here, on every request, kept token or not: the
-        // cache only spares the signature and the claims' checks.
         Ok(claims)
     }
 

@@ -17,7 +17,9 @@ use gatehouse_core::jwt::{AccessTokenClaims, SigningAlgorithm, VerificationKey};
 use crate::jsonapi::JsonApiError;
 
 mod cache;
+mod revocation;
 pub use cache::{VerifiedTokens, MAX_CACHED_TOKEN_BYTES};
+pub use revocation::{RevocationCheck, REVOCATION_STALENESS};
 
 /// How far, in seconds, the clocks of the token function and of the API may disagree: a token
 /// is accepted up to this long after its `exp`, and with an `iat` up to this far ahead.
@@ -46,6 +48,8 @@ pub enum BearerError {
     Expired { exp: u64, seconds_ago: u64 },
     #[error("the token is issued at {iat}, {seconds_ahead} s in the future")]
     NotYetValid { iat: u64, seconds_ahead: u64 },
+    #[error("the token was revoked: {0:?}")]
+    Revoked(gatehouse_core::revocation::Ended),
 }
 
 impl BearerError {
@@ -63,6 +67,7 @@ impl BearerError {
             BearerError::WrongIssuer => "the access token was not issued by this server",
             BearerError::Expired { .. } => "the access token has expired",
             BearerError::NotYetValid { .. } => "the access token is not valid yet",
+            BearerError::Revoked(_) => "the access token has been revoked",
         }
     }
 
@@ -125,7 +130,15 @@ impl BearerVerifier {
         authorization_header: Option<&str>,
         clock: &dyn Clock,
     ) -> Result<AccessTokenClaims, BearerError> {
-        let token = bearer_token(authorization_header)?;
+        self.verify_token(bearer_token(authorization_header)?, clock)
+    }
+
+    /// [`BearerVerifier::verify`] of a token given on its own (revocation, introspection).
+    pub fn verify_token(
+        &self,
+        token: &str,
+        clock: &dyn Clock,
+    ) -> Result<AccessTokenClaims, BearerError> {
         let header = jose_header(token)?;
         let key = self
             .keys

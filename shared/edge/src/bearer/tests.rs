@@ -42,6 +42,7 @@ fn claims() -> AccessTokenClaims {
         },
         market: None,
         owner: None,
+        sid: None,
     }
 }
 

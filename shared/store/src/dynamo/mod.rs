@@ -13,7 +13,9 @@
 //! | customer group | `CUSTOMER_GROUP#<mode>` | `id#<id>` | id, name, mode |
 //! | customer | `CUSTOMER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, password_hash (argon2id PHC), customer_group_id? |
 //! | refresh token | `REFRESH#<sha-256 of the token, hex>` | `REFRESH` | family_id, application_id, client_id, mode, owner_id, owner_type, market_id?, stock_location_ids, issued_at, valid_until (ms), consumed_at?, expires_at |
-//! | refresh family | `FAMILY#<family id>` | `FAMILY` | revoked, expires_at |
+//! | refresh family | `FAMILY#<family id>` | `FAMILY` | revoked, expires_at (once revoked, a year later: its access tokens may live that long) |
+//! | revoked access token | `REVOKED#<jti>` | `REVOKED` | expires_at (the token's `exp` and an hour) |
+//! | revocation epoch | `EPOCH#application#<id>`, `EPOCH#owner#<mode>#<Customer\|User>#<id>`, `EPOCH#market#<mode>#<id>` | `EPOCH` | epoch (s), expires_at (the epoch, a year and an hour) |
 //! | user | `USER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, name?, password_hash (argon2id PHC) |
 //! | authorization code | `CODE#<sha-256 of the code, hex>` | `CODE` | application_id, client_id, mode, user_id, redirect_uri, market_id?, stock_location_ids, code_challenge?, family_id, issued_at, valid_until (ms), consumed_at?, expires_at |
 //!
@@ -43,7 +45,11 @@
 //!   `TransactWriteItems`: the family must not be revoked (its TTL is extended), the presented
 //!   token must be unconsumed and unexpired (it is marked consumed), and the successor must not
 //!   exist (it is put). All or nothing, and of concurrent rotations exactly one commits.
-//! - revocation sets the family's `revoked`; every token of the family checks it.
+//! - revocation sets the family's `revoked`; every token of the family checks it, refresh
+//!   tokens when they are exchanged and access tokens (by their `sid`) on `/api`. An access
+//!   token revoked by itself is a put of its `REVOKED#` item; an epoch is one conditional
+//!   `UpdateItem` that only moves it forward. `/api` reads a token's `REVOKED#`, `FAMILY#` and
+//!   three `EPOCH#` items in one `BatchGetItem` (`revocations.rs`).
 //! - authorization code: read by its hash; redeemed by one `TransactWriteItems` that marks it
 //!   consumed (only if unconsumed, unexpired and of the same client and family) and puts the
 //!   first refresh token and its family, so that a replay finds a family to revoke.
@@ -86,6 +92,7 @@ mod reach;
 mod reader;
 mod refresh_tokens;
 mod replays;
+mod revocations;
 mod sign_ins;
 mod table_shape;
 mod token_items;

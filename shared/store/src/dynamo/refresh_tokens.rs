@@ -11,6 +11,7 @@ use super::token_items::*;
 use super::DynamoStore;
 use crate::{RefreshTokens, Rotation, StoreError};
 use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::lifetime::MAX_CUSTOM_LIFETIME;
 use gatehouse_core::model::{RefreshTokenRecord, RefreshTokenState};
 use gatehouse_core::secret::SecretHash;
 
@@ -151,14 +152,18 @@ impl RefreshTokens for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(family_key(family_id)))
-            .update_expression("SET revoked = :true")
-            .condition_expression("attribute_exists(PK)")
+            // Kept as long as the access tokens issued from the login can live: the family
+            // item's TTL follows its refresh tokens (days), an access token may live a year.
+            .update_expression("SET revoked = :true, expires_at = expires_at + :longest")
+            .condition_expression("attribute_exists(PK) AND revoked = :false")
             .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":longest", n(MAX_CUSTOM_LIFETIME))
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
-            // Already gone: nothing left to revoke.
+            // Already revoked, or gone: nothing left to revoke.
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 Ok(())
             }

@@ -6,6 +6,7 @@
 mod administration;
 mod catalog;
 mod rate_limits;
+mod revocations;
 mod sign_ins;
 mod tokens;
 

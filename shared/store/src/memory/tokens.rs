@@ -7,19 +7,24 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::{AuthorizationCodes, Redemption, RefreshTokens, Rotation, StoreError};
-use gatehouse_core::clock::UnixMillis;
+use gatehouse_core::clock::{UnixMillis, UnixSeconds};
 use gatehouse_core::model::{AuthorizationCodeRecord, RefreshTokenRecord, RefreshTokenState};
+use gatehouse_core::revocation::epoch_kept_until;
 use gatehouse_core::secret::SecretHash;
 
 /// Records kept before expired ones are swept.
-const RECORDS_BEFORE_SWEEP: usize = 100_000;
+pub(super) const RECORDS_BEFORE_SWEEP: usize = 100_000;
 
 /// Refresh tokens and authorization codes by stored hash, and whether each family is revoked.
 #[derive(Default)]
 pub(super) struct TokenTable {
     tokens: HashMap<String, RefreshTokenRecord>,
-    revoked_families: HashMap<String, bool>,
+    pub(super) revoked_families: HashMap<String, bool>,
     codes: HashMap<String, AuthorizationCodeRecord>,
+    /// Access tokens revoked by `jti`, each until its expiry (`super::revocations`).
+    pub(super) revoked_tokens: HashMap<String, UnixSeconds>,
+    /// Epochs by their subject's key.
+    pub(super) epochs: HashMap<String, UnixSeconds>,
 }
 
 impl TokenTable {
@@ -50,15 +55,21 @@ impl TokenTable {
     }
 
     /// Drops records that expired a while ago, as DynamoDB's TTL would.
-    fn sweep(&mut self, now: UnixMillis) {
+    pub(super) fn sweep(&mut self, now: UnixMillis) {
         const KEEP_AFTER_EXPIRY: Duration = Duration::from_secs(24 * 3600);
         self.tokens
             .retain(|_, t| t.expires_at + KEEP_AFTER_EXPIRY > now);
         self.codes
             .retain(|_, c| c.expires_at + KEEP_AFTER_EXPIRY > now);
         let live: HashSet<String> = self.tokens.values().map(|t| t.family_id.clone()).collect();
+        // A revoked login is kept after its last refresh token: the access tokens issued from
+        // it may live longer (up to an application's longest lifetime).
         self.revoked_families
-            .retain(|family, _| live.contains(family));
+            .retain(|family, revoked| *revoked || live.contains(family));
+        let second = now.floor_seconds();
+        self.revoked_tokens.retain(|_, until| *until > second);
+        self.epochs
+            .retain(|_, epoch| epoch_kept_until(*epoch) > second);
     }
 }
 

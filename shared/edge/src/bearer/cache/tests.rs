@@ -37,6 +37,7 @@ fn claims(jti: &str, lifetime: u64) -> AccessTokenClaims {
         },
         market: None,
         owner: None,
+        sid: None,
     }
 }
 
