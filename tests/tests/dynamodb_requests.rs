@@ -14,6 +14,7 @@ use gatehouse_core::model::{AuthorizationCodeRecord, Mode, OwnerType};
 use gatehouse_core::pkce::s256_challenge;
 use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_core::secret::{random_token, SecretHash};
+use gatehouse_edge::bearer::REVOCATION_STALENESS;
 use gatehouse_store::dynamo::DynamoStore;
 use gatehouse_store::timing::{measure, StorageUse};
 use gatehouse_store::{AuthorizationCodes, Import, Store};
@@ -112,16 +113,18 @@ async fn a_client_refused_once_is_refused_again_without_a_dynamodb_request_until
 
 /// A resource API request with a market token reads the market and a page of the catalog, and
 /// counts the token in its rate-limit window (the API's limit is per token): the window's
-/// update is sent beside the reads, so it adds a request and no round trip.
-/// (Before the API had a limit: the same reads, and no write.)
+/// update is sent beside the reads, so it adds a request and no round trip. So is the read of
+/// the token's revocations, once per staleness interval of a Lambda process.
+/// (Before the API had a limit: the same reads, and no write; before revocation, no
+/// revocation read.)
 #[tokio::test]
 #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
 async fn a_warm_api_request_counts_its_token_beside_the_catalog_reads() {
     let (store, log) = logged_demo_store().await;
     let store: Arc<dyn Store> = Arc::new(store);
-    let clock = Arc::new(SystemClock);
+    let clock = manual_clock();
     let token = token_service(store.clone(), clock.clone(), RateLimitPolicy::default());
-    let api = api_service(store, clock);
+    let api = api_service_seeing_revocations_after(store, clock.clone(), REVOCATION_STALENESS);
     let (body, _) = issue(
         &token,
         TokenEvent::form(&[
@@ -139,17 +142,32 @@ async fn a_warm_api_request_counts_its_token_beside_the_catalog_reads() {
     let first = gatehouse_api::handle(page(), &api).await;
     assert_eq!(first.status(), 200);
     let reads = ["BatchGetItem", "GetItem", "Query"];
-    assert_eq!(log.take(), sorted([&reads[..], &["PutItem", "UpdateItem"]]));
+    // The revocation read is the second BatchGetItem.
+    let revocations = ["BatchGetItem"];
+    assert_eq!(
+        log.take(),
+        sorted([&reads[..], &revocations, &["PutItem", "UpdateItem"]])
+    );
     for _ in 0..2 {
         let (response, warm) = measure(gatehouse_api::handle(page(), &api)).await;
         assert_eq!(response.status(), 200);
-        assert_eq!(log.take(), sorted([&reads[..], &["UpdateItem"]]));
+        assert_eq!(log.take(), sorted([&reads[..], &[], &["UpdateItem"]]));
         // The market, then the page; the count goes with the first.
         assert!(warm.rounds <= 2, "{warm:?}");
     }
+    // Once the answer is as old as the bound, the token's revocations are read again, beside
+    // the rest: no round trip added.
+    clock.advance(REVOCATION_STALENESS);
+    let (response, stale) = measure(gatehouse_api::handle(page(), &api)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        log.take(),
+        sorted([&reads[..], &revocations, &["UpdateItem"]])
+    );
+    assert!(stale.rounds <= 2, "{stale:?}");
 }
 
-fn sorted(parts: [&[&str]; 2]) -> Vec<String> {
+fn sorted<const N: usize>(parts: [&[&str]; N]) -> Vec<String> {
     let mut all: Vec<String> = parts.concat().into_iter().map(str::to_owned).collect();
     all.sort();
     all

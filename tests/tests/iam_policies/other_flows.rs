@@ -39,7 +39,7 @@ async fn revoke(service: &RevokeService, event: TokenEvent) -> Answer {
 }
 
 /// Revocations: a refresh token (the first request from its address), the same again (its
-/// family already revoked), an unknown token, another client's token, a client whose secret
+/// family already revoked), an access token (its `jti` and its login), an unknown token, another client's token, a client whose secret
 /// is wrong, and an address past its limit.
 pub async fn revoke_flows(fixture: &Fixture, log: &RequestLog, token_log: &RequestLog) {
     let clock = clock_at(HOUR * 4);
@@ -52,10 +52,17 @@ pub async fn revoke_flows(fixture: &Fixture, log: &RequestLog, token_log: &Reque
         ("alice@example.com", "alice-demo-password"),
         "market:code:eu",
     );
-    let refresh_token = call(&token, sign_in).await.expect(200, "a sign-in").body["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let signed_in = call(&token, sign_in).await.expect(200, "a sign-in").body;
+    let refresh_token = signed_in["refresh_token"].as_str().unwrap().to_owned();
+    let second = token_flows::password(
+        ("alice@example.com", "alice-demo-password"),
+        "market:code:eu",
+    );
+    let second = call(&token, second)
+        .await
+        .expect(200, "a second sign-in")
+        .body;
+    let access_token = second["access_token"].as_str().unwrap().to_owned();
     let service = revoke_function(
         fixture.store(log).await,
         clock.clone(),
@@ -71,6 +78,10 @@ pub async fn revoke_flows(fixture: &Fixture, log: &RequestLog, token_log: &Reque
     revoke(&service, by_owner())
         .await
         .expect(200, "revoked again");
+    let access = TokenEvent::form(&[("token", &access_token), ("client_id", STOREFRONT)]);
+    revoke(&service, access)
+        .await
+        .expect(200, "an access token, with its login");
     let unknown = TokenEvent::form(&[("token", "unknown"), ("client_id", STOREFRONT)]);
     revoke(&service, unknown)
         .await

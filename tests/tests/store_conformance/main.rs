@@ -94,5 +94,6 @@ mod customers;
 mod import;
 mod rate_limits;
 mod refresh_tokens;
+mod revocations;
 mod sign_ins;
 mod users;
