@@ -87,6 +87,7 @@ fn claims() -> AccessTokenClaims {
         }),
         owner: None,
         sid: None,
+        auth_time: None,
     }
 }
 

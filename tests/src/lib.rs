@@ -238,6 +238,20 @@ impl TokenEvent {
         self
     }
 
+    /// The event sent to `path` instead of the token endpoint's.
+    pub fn path(mut self, path: &str) -> Self {
+        self.event["rawPath"] = json!(path);
+        self.event["requestContext"]["http"]["path"] = json!(path);
+        self
+    }
+
+    /// `POST /oauth/logout_everywhere` with `token` as its bearer.
+    pub fn logout_everywhere(token: &str) -> Self {
+        Self::new()
+            .path("/oauth/logout_everywhere")
+            .header("authorization", &format!("Bearer {token}"))
+    }
+
     /// The event as JSON, to build events for other routes from.
     pub fn event(&self) -> &Value {
         &self.event
@@ -958,6 +972,15 @@ mod faulty_store {
             self.inner
                 .set_market_active(market_id, active, change)
                 .await
+        }
+        async fn revoke_tokens(
+            &self,
+            subject: &gatehouse_core::revocation::EpochSubject,
+            epoch: gatehouse_core::clock::UnixSeconds,
+            change: &ChangeContext,
+        ) -> Result<AdminOutcome, AdminError> {
+            self.check("revoke_tokens")?;
+            self.inner.revoke_tokens(subject, epoch, change).await
         }
         async fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {
             self.check("audit_log")?;

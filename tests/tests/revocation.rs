@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use gatehouse_admin::{AdminService, Caller, CommandError, Revocation, RevocationRequest};
 use gatehouse_api::ApiService;
 use gatehouse_core::clock::ManualClock;
 use gatehouse_core::ratelimit::RateLimitPolicy;
@@ -15,11 +16,13 @@ use gatehouse_token::TokenService;
 use serde_json::{json, Value};
 
 const BOB: (&str, &str) = ("bob@example.com", "bob-demo-password");
+const ALICE: (&str, &str) = ("alice@example.com", "alice-demo-password");
 
 struct Shop {
     token: TokenService,
     revoke: RevokeService,
     api: ApiService,
+    admin: AdminService,
     clock: Arc<ManualClock>,
 }
 
@@ -35,7 +38,8 @@ impl Shop {
         Arc::new(Self {
             token: token_service(store.clone(), clock.clone(), RateLimitPolicy::default()),
             revoke: revoke_service(store.clone(), clock.clone()),
-            api: api_service(store, clock.clone()),
+            api: api_service(store.clone(), clock.clone()),
+            admin: admin_service(store, clock.clone()),
             clock,
         })
     }
@@ -46,17 +50,44 @@ impl Shop {
     }
 
     async fn login(&self) -> Login {
+        self.login_as(BOB, "market:1001").await
+    }
+
+    async fn login_as(&self, (email, password): (&str, &str), scope: &str) -> Login {
         let (status, body) = self
             .post_token(TokenEvent::form(&[
                 ("grant_type", "password"),
                 ("client_id", STOREFRONT),
-                ("username", BOB.0),
-                ("password", BOB.1),
-                ("scope", "market:1001"),
+                ("username", email),
+                ("password", password),
+                ("scope", scope),
             ]))
             .await;
         assert_eq!(status, 200, "{body}");
         Login::of(&body)
+    }
+
+    /// The admin command that ends every token of what `asked` names.
+    async fn revoke_all(&self, asked: Value) -> Result<Revocation, CommandError> {
+        let request: RevocationRequest = serde_json::from_value(asked).unwrap();
+        self.admin
+            .revoke_tokens(&request, &Caller::new("ops@example.com"))
+            .await
+    }
+
+    /// A client_credentials token of `client`, public or with its secret, for `scope`.
+    async fn client_token(&self, client: &str, secret: Option<&str>, scope: &str) -> String {
+        let mut pairs = vec![("grant_type", "client_credentials"), ("scope", scope)];
+        let event = match secret {
+            Some(secret) => TokenEvent::form(&pairs).basic(client, secret),
+            None => {
+                pairs.push(("client_id", client));
+                TokenEvent::form(&pairs)
+            }
+        };
+        let (status, body) = self.post_token(event).await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
     }
 
     /// The refresh grant's answer for `refresh_token`.
@@ -137,3 +168,6 @@ async fn dynamodb() -> Arc<dyn Store> {
 
 #[path = "revocation/by_token.rs"]
 mod by_token;
+
+#[path = "revocation/epochs.rs"]
+mod epochs;

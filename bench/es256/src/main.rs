@@ -81,6 +81,7 @@ fn claims() -> AccessTokenClaims {
         }),
         owner: None,
         sid: None,
+        auth_time: None,
     }
 }
 

@@ -20,12 +20,20 @@ use gatehouse_core::model::{Application, Market, Mode};
 use gatehouse_core::secret::{generate_client_secret, random_token, SecretHash};
 use gatehouse_edge::config::secret_rotation_overlap;
 use gatehouse_store::{
-    Administration, ApplicationUpdate, AuditRecord, ChangeContext, ChangeRequest,
+    Administration, ApplicationUpdate, AuditRecord, ChangeContext, ChangeRequest, Clients,
+    Concerns, Customers, Users,
 };
 
 pub use crate::command_error::CommandError;
 pub use crate::outcomes::{Created, Rotated};
 use crate::requests::{ApplicationChanges, Caller, NewApplication};
+
+/// The records a command reads beside the administration's own: markets, customers, users.
+pub struct Lookups {
+    pub clients: Arc<dyn Clients>,
+    pub customers: Arc<dyn Customers>,
+    pub users: Arc<dyn Users>,
+}
 
 /// The audit log's page when the caller names no limit, and its largest.
 pub const DEFAULT_AUDIT_LIMIT: usize = 50;
@@ -34,6 +42,8 @@ pub const MAX_AUDIT_LIMIT: usize = 1000;
 /// What the commands depend on. The HTTP API adds who may call it ([`crate::AdminApi`]).
 pub struct AdminService {
     pub store: Arc<dyn Administration>,
+    /// Where a revocation's subject is found.
+    pub lookups: Lookups,
     pub clock: Arc<dyn Clock>,
     /// How long a rotated-out secret stays valid when the caller does not say.
     pub rotation_overlap: Duration,
@@ -67,20 +77,25 @@ impl AdminService {
     /// The commands on `store`; `rotation_overlap` for a rotation that names none. Not from a
     /// `Runtime`: the admin function and the `gatehouse` admin commands read no service
     /// configuration (no issuer, no limits), only the table and this overlap.
-    pub fn new(
-        store: Arc<dyn Administration>,
+    pub fn new<S: ?Sized + Concerns>(
+        store: Arc<S>,
         clock: Arc<dyn Clock>,
         rotation_overlap: Duration,
     ) -> Self {
         Self {
-            store,
+            lookups: Lookups {
+                clients: Arc::clone(&store).clients(),
+                customers: Arc::clone(&store).customers(),
+                users: Arc::clone(&store).users(),
+            },
+            store: store.administration(),
             clock,
             rotation_overlap,
         }
     }
 
     /// The change `caller` asks for now, as the request `fingerprint` names.
-    fn change(&self, caller: &Caller, fingerprint: String) -> ChangeContext {
+    pub(crate) fn change(&self, caller: &Caller, fingerprint: String) -> ChangeContext {
         ChangeContext {
             actor: caller.actor.clone(),
             at: self.clock.now(),

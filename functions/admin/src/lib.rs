@@ -1,5 +1,6 @@
 //! The admin API, `/admin/...`: applications (list, show, create, update, delete, rotate a
-//! secret), markets (enable, disable) and the audit log, JSON in and out. The commands
+//! secret), markets (enable, disable), revocations (every token of an application, a market,
+//! a customer or a user) and the audit log, JSON in and out. The commands
 //! themselves are [`AdminService`]'s, which the `gatehouse` admin commands call too.
 //!
 //! Who may call it: on AWS, API Gateway admits only requests signed by an IAM identity
@@ -12,6 +13,7 @@ mod command_error;
 pub mod commands;
 mod outcomes;
 pub mod requests;
+pub mod revocations;
 mod routes;
 pub mod views;
 
@@ -25,6 +27,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 pub use commands::{AdminService, CommandError};
 pub use requests::{ApplicationChanges, Caller, NewApplication};
+pub use revocations::{Revocation, RevocationRequest};
 
 /// The path every admin route is under.
 pub const ADMIN_PREFIX: &str = "/admin/";

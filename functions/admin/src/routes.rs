@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::commands::{AdminService, CommandError};
 use crate::requests::{ApplicationChanges, Caller, NewApplication};
+use crate::revocations::RevocationRequest;
 use crate::{views, ADMIN_PREFIX};
 
 /// Largest request body accepted.
@@ -26,6 +27,7 @@ enum Route {
     Application(String),
     Secret(String),
     Market(String),
+    Revocations,
     Audit,
 }
 
@@ -47,6 +49,7 @@ impl Route {
         match segments.as_slice() {
             [first] if first == "applications" => Some(Route::Applications),
             [first] if first == "audit" => Some(Route::Audit),
+            [first] if first == "revocations" => Some(Route::Revocations),
             [first, id] if first == "applications" && named(id) => {
                 Some(Route::Application(id.clone()))
             }
@@ -64,6 +67,7 @@ impl Route {
             Route::Application(_) => "GET, PATCH, DELETE",
             Route::Secret(_) => "POST",
             Route::Market(_) => "PATCH",
+            Route::Revocations => "POST",
             Route::Audit => "GET",
         }
     }
@@ -250,6 +254,13 @@ pub(crate) async fn respond(
                 &service
                     .set_market_active(market_id, change.active, &caller)
                     .await?,
+            ))
+        }
+        (Route::Revocations, &Method::POST) => {
+            let caller = caller(request, actor)?;
+            let asked: RevocationRequest = json_body(request, None)?;
+            ok(views::revocation(
+                &service.revoke_tokens(&asked, &caller).await?,
             ))
         }
         (Route::Audit, &Method::GET) => {

@@ -8,6 +8,8 @@ use gatehouse_store::AuditRecord;
 use serde_json::{json, Value};
 
 use crate::commands::{Created, Rotated};
+use crate::revocations::Revocation;
+use gatehouse_core::revocation::EpochSubject;
 
 pub fn application(application: &Application) -> Value {
     json!({
@@ -63,6 +65,27 @@ pub fn market(market: &Market) -> Value {
         "name": market.name,
         "mode": market.mode.as_str(),
         "active": market.active,
+    })
+}
+
+/// A revocation: what it names and the first second whose tokens it leaves alive.
+pub fn revocation(revocation: &Revocation) -> Value {
+    let subject = match &revocation.subject {
+        EpochSubject::Application { id } => json!({"type": "application", "id": id}),
+        EpochSubject::Owner {
+            mode,
+            owner_type,
+            id,
+        } => json!({"type": owner_type.to_ascii_lowercase(), "id": id, "mode": mode.as_str()}),
+        EpochSubject::Market { mode, id } => {
+            json!({"type": "market", "id": id, "mode": mode.as_str()})
+        }
+    };
+    json!({
+        "revocation": {
+            "subject": subject,
+            "tokens_issued_before": revocation.epoch.0,
+        }
     })
 }
 

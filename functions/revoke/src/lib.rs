@@ -1,6 +1,11 @@
 //! `POST /oauth/revoke` (RFC 7009), also in the Commerce Layer form (JSON `client_id`, `token`,
 //! optional `client_secret`): revokes an access token or a refresh token, and with either the
-//! login it belongs to (docs/api.md, "Revocation").
+//! login it belongs to (docs/api.md, "Revocation"). And `POST /oauth/logout_everywhere`
+//! ([`logout`]), the owner's own revocation of every login of theirs.
+
+mod logout;
+
+pub use logout::LOGOUT_EVERYWHERE_PATH;
 
 use std::sync::Arc;
 
@@ -179,7 +184,8 @@ async fn revoke_refresh(
     Ok(())
 }
 
-/// Handles one request to `/oauth/revoke`: `POST`, and the CORS preflight for it.
+/// Handles one request to `/oauth/revoke` or [`LOGOUT_EVERYWHERE_PATH`]: `POST`, and the
+/// CORS preflight for it. Both are counted under the revocation endpoint's limit.
 pub async fn handle(request: Request, service: &RevokeService) -> Response<Body> {
     service
         .cors
@@ -196,13 +202,15 @@ async fn revoke_request(request: Request, service: &RevokeService) -> Response<B
         Err(error) => return error.into_response(),
     };
     let mut facts = RequestFacts::default();
-    let response = if admission.allowed() {
+    let response = if !admission.allowed() {
+        admission.refusal().into_response()
+    } else if request.uri().path() == LOGOUT_EVERYWHERE_PATH {
+        logout::logout_everywhere(&request, service, &mut facts).await
+    } else {
         match revoke(&request, service, &mut facts).await {
             Ok(()) => json_response(StatusCode::OK, &json!({})),
             Err(error) => error.into_response(),
         }
-    } else {
-        admission.refusal().into_response()
     };
     let mut response = admission.stamp(response);
     let reported = RequestFacts::of(&mut response);

@@ -13,7 +13,7 @@
 use crate::clock::{UnixMillis, UnixSeconds};
 use crate::jwt::AccessTokenClaims;
 use crate::lifetime::MAX_CUSTOM_LIFETIME;
-use crate::model::Mode;
+use crate::model::{Mode, RefreshTokenRecord};
 
 /// The epoch a revocation at `now` writes: the first second none of whose tokens it ends.
 pub fn epoch_at(now: UnixMillis) -> UnixSeconds {
@@ -62,6 +62,43 @@ impl EpochSubject {
                 format!("owner#{}#{owner_type}#{id}", mode.as_str())
             }
             EpochSubject::Market { mode, id } => format!("market#{}#{id}", mode.as_str()),
+        }
+    }
+
+    /// The subject of a [`EpochSubject::key`]; an id may hold `#`, which only ends a key.
+    pub fn parse(key: &str) -> Option<Self> {
+        let mode = |name: &str| Mode::ALL.into_iter().find(|m| m.as_str() == name);
+        let mut parts = key.splitn(2, '#');
+        let (kind, rest) = (parts.next()?, parts.next()?);
+        let subject = match kind {
+            "application" => EpochSubject::Application { id: rest.into() },
+            "owner" => {
+                let mut parts = rest.splitn(3, '#');
+                let (m, owner_type, id) = (parts.next()?, parts.next()?, parts.next()?);
+                EpochSubject::Owner {
+                    mode: mode(m)?,
+                    owner_type: owner_type.into(),
+                    id: id.into(),
+                }
+            }
+            "market" => {
+                let (m, id) = rest.split_once('#')?;
+                EpochSubject::Market {
+                    mode: mode(m)?,
+                    id: id.into(),
+                }
+            }
+            _ => return None,
+        };
+        Some(subject).filter(|subject| !subject.id().is_empty())
+    }
+
+    /// The id of what it names.
+    pub fn id(&self) -> &str {
+        match self {
+            EpochSubject::Application { id }
+            | EpochSubject::Owner { id, .. }
+            | EpochSubject::Market { id, .. } => id,
         }
     }
 }
@@ -133,24 +170,60 @@ pub enum Ended {
 }
 
 /// Whether `claims` is ended, given what storage knows. The first reason found is given, in
-/// the order of [`Ended`].
+/// the order of [`Ended`]. An epoch ends a token with a login by the login's start
+/// (`auth_time`): a token refreshed after an epoch from a login before it is ended too.
 pub fn ended(claims: &AccessTokenClaims, state: &RevocationState) -> Option<Ended> {
-    let before = |epoch: Option<UnixSeconds>| epoch.is_some_and(|e| claims.iat < e.0);
-    let epochs = &state.epochs;
+    let since = claims.auth_time.unwrap_or(claims.iat).min(claims.iat);
     match (
         state.token,
         state.family,
+        epoch_ending(since, &state.epochs),
+    ) {
+        (true, _, _) => Some(Ended::Token),
+        (false, true, _) => Some(Ended::Family),
+        (false, false, by_epoch) => by_epoch,
+    }
+}
+
+/// The epoch among `epochs` that ends what was issued (or signed in) at second `since`, in
+/// the order of [`Ended`].
+pub fn epoch_ending(since: u64, epochs: &Epochs) -> Option<Ended> {
+    let before = |epoch: Option<UnixSeconds>| epoch.is_some_and(|e| since < e.0);
+    match (
         before(epochs.application),
         before(epochs.owner),
         before(epochs.market),
     ) {
-        (true, _, _, _, _) => Some(Ended::Token),
-        (false, true, _, _, _) => Some(Ended::Family),
-        (false, false, true, _, _) => Some(Ended::Application),
-        (false, false, false, true, _) => Some(Ended::Owner),
-        (false, false, false, false, true) => Some(Ended::Market),
-        (false, false, false, false, false) => None,
+        (true, _, _) => Some(Ended::Application),
+        (false, true, _) => Some(Ended::Owner),
+        (false, false, true) => Some(Ended::Market),
+        (false, false, false) => None,
     }
+}
+
+/// The subjects of the epochs that end a login: its application, its owner, its market.
+pub fn login_subjects(record: &RefreshTokenRecord) -> TokenSubjects {
+    TokenSubjects {
+        jti: String::new(),
+        family: Some(record.family_id.clone()),
+        application: EpochSubject::Application {
+            id: record.application_id.clone(),
+        },
+        owner: Some(EpochSubject::Owner {
+            mode: record.mode,
+            owner_type: record.owner_type.claim_name().to_owned(),
+            id: record.owner_id.clone(),
+        }),
+        market: record.market_id.as_ref().map(|id| EpochSubject::Market {
+            mode: record.mode,
+            id: id.clone(),
+        }),
+    }
+}
+
+/// The epoch that ends the login of `record`, if one does: its start is before it.
+pub fn login_ended(record: &RefreshTokenRecord, epochs: &Epochs) -> Option<Ended> {
+    epoch_ending(record.authenticated_at.floor_seconds().0, epochs)
 }
 
 #[cfg(test)]
@@ -181,6 +254,7 @@ mod tests {
             market: None,
             owner: None,
             sid: None,
+            auth_time: None,
         }
     }
 
@@ -316,5 +390,60 @@ mod tests {
                 "market#test#mkt".to_owned()
             ]
         );
+    }
+
+    #[test]
+    fn an_epoch_ends_a_login_by_its_start_however_recently_refreshed() {
+        let epochs = Epochs {
+            owner: Some(UnixSeconds(150)),
+            ..Epochs::default()
+        };
+        let state = RevocationState {
+            epochs,
+            ..RevocationState::default()
+        };
+        // (signed in, issued, ended?)
+        let cases = [
+            (None, 100, Some(Ended::Owner)),
+            (None, 200, None),
+            (Some(100), 200, Some(Ended::Owner)),
+            (Some(150), 200, None),
+            // An auth_time after iat cannot be: the earlier of the two counts.
+            (Some(300), 100, Some(Ended::Owner)),
+        ];
+        for (auth_time, iat, expected) in cases {
+            let mut claims = issued_at(iat);
+            claims.auth_time = auth_time;
+            assert_eq!(ended(&claims, &state), expected, "{auth_time:?} {iat}");
+        }
+    }
+
+    #[test]
+    fn a_subject_is_read_back_from_its_key() {
+        let subjects = [
+            EpochSubject::Application { id: "app#1".into() },
+            EpochSubject::Owner {
+                mode: Mode::Live,
+                owner_type: "User".into(),
+                id: "usr#x".into(),
+            },
+            EpochSubject::Market {
+                mode: Mode::Test,
+                id: "mkt_eu".into(),
+            },
+        ];
+        for subject in subjects {
+            assert_eq!(EpochSubject::parse(&subject.key()), Some(subject));
+        }
+        for bad in [
+            "",
+            "application",
+            "application#",
+            "owner#test#Customer",
+            "market#prod#m",
+            "shop#x",
+        ] {
+            assert_eq!(EpochSubject::parse(bad), None, "{bad}");
+        }
     }
 }

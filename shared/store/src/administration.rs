@@ -20,6 +20,7 @@ use gatehouse_core::idempotency::SealedSecret;
 use gatehouse_core::input::echo_input;
 use gatehouse_core::lifetime::TokenLifetime;
 use gatehouse_core::model::{Application, ApplicationKind, Market, Mode};
+use gatehouse_core::revocation::EpochSubject;
 use gatehouse_core::secret::SecretHash;
 
 /// The longest audit detail kept: a summary, never a secret or a hash.
@@ -101,16 +102,18 @@ pub enum AuditAction {
     SecretRotated,
     MarketEnabled,
     MarketDisabled,
+    TokensRevoked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 6] = [
+    pub const ALL: [AuditAction; 7] = [
         AuditAction::ApplicationCreated,
         AuditAction::ApplicationUpdated,
         AuditAction::ApplicationDeleted,
         AuditAction::SecretRotated,
         AuditAction::MarketEnabled,
         AuditAction::MarketDisabled,
+        AuditAction::TokensRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +124,7 @@ impl AuditAction {
             AuditAction::SecretRotated => "application.rotate_secret",
             AuditAction::MarketEnabled => "market.enable",
             AuditAction::MarketDisabled => "market.disable",
+            AuditAction::TokensRevoked => "tokens.revoke",
         }
     }
 
@@ -267,6 +271,20 @@ pub fn market_record(change: &ChangeContext, market: &Market) -> AuditRecord {
     )
 }
 
+/// The audit record of ending `subject`'s tokens issued before `epoch`.
+pub fn revoked_record(
+    change: &ChangeContext,
+    subject: &EpochSubject,
+    epoch: UnixSeconds,
+) -> AuditRecord {
+    AuditRecord::of(
+        change,
+        AuditAction::TokensRevoked,
+        &subject.key(),
+        format!("every token issued before {} (Unix seconds)", epoch.0),
+    )
+}
+
 /// Each change answers its [`AdminOutcome`]: what it did, or, when its request was answered
 /// before (see [`ChangeContext::request`]), what that first change did. A request's key sent
 /// with another request is refused with [`AdminError::KeyReused`], and nothing is changed.
@@ -325,6 +343,16 @@ pub trait Administration: Send + Sync {
         &self,
         market_id: &str,
         active: bool,
+        change: &ChangeContext,
+    ) -> Result<AdminOutcome, AdminError>;
+
+    /// Ends every token of `subject` issued (or signed in) before `epoch`
+    /// ([`gatehouse_core::revocation`]), with its audit record; an epoch already later stays,
+    /// and is answered. The subject is named as found: its existence is the caller's to check.
+    async fn revoke_tokens(
+        &self,
+        subject: &EpochSubject,
+        epoch: UnixSeconds,
         change: &ChangeContext,
     ) -> Result<AdminOutcome, AdminError>;
 

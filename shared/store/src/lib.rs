@@ -115,9 +115,8 @@ impl<T> Store for T where
 /// concerns they use. Implemented for every concrete store, so that a Lambda keeps its
 /// `DynamoStore` concrete and links only the DynamoDB code of the concerns it takes (an
 /// `Arc<dyn Store>` would link every concern's into every function), and for `dyn Store`, a
-/// backend chosen at run time (`gatehouse serve`, the tests), by trait upcasting. `Import` and
-/// `Administration` are not here: the `gatehouse` command and the admin function take them
-/// by name.
+/// backend chosen at run time (`gatehouse serve`, the tests), by trait upcasting. `Import` is
+/// not here: the `gatehouse` command takes it by name.
 pub trait Concerns: Store {
     fn clients(self: Arc<Self>) -> Arc<dyn Clients>;
     fn customers(self: Arc<Self>) -> Arc<dyn Customers>;
@@ -128,6 +127,7 @@ pub trait Concerns: Store {
     fn authorization_codes(self: Arc<Self>) -> Arc<dyn AuthorizationCodes>;
     fn catalog(self: Arc<Self>) -> Arc<dyn CatalogReads>;
     fn revocations(self: Arc<Self>) -> Arc<dyn Revocations>;
+    fn administration(self: Arc<Self>) -> Arc<dyn Administration>;
 }
 
 /// The same body for both implementations: each concern is the store itself, coerced.
@@ -158,6 +158,9 @@ macro_rules! hand_out_concerns {
             self
         }
         fn revocations(self: Arc<Self>) -> Arc<dyn Revocations> {
+            self
+        }
+        fn administration(self: Arc<Self>) -> Arc<dyn Administration> {
             self
         }
     };

@@ -15,6 +15,9 @@ pub enum Rotation {
     /// The presented token could not be exchanged; its state as found afterwards (consumed,
     /// revoked, expired), or None when it no longer exists.
     NotActive(Option<Box<RefreshTokenState>>),
+    /// The login began before an epoch of its application, owner or market
+    /// ([`gatehouse_core::revocation`]): it is over, and the token with it.
+    LoginEnded,
 }
 
 #[async_trait]
@@ -41,8 +44,11 @@ pub trait RefreshTokens: Send + Sync {
 
     /// Exchanges the presented token for `successor`, atomically: the presented token is
     /// marked consumed and the successor stored only if, at that instant, the presented token
-    /// is unconsumed, unexpired at `now` and its family is not revoked. Of concurrent
-    /// rotations of one token, exactly one succeeds.
+    /// is unconsumed, unexpired at `now`, its family is not revoked and no epoch of the
+    /// successor's application, owner or market is after its login began
+    /// ([`gatehouse_core::revocation::login_subjects`]). Of concurrent rotations of one
+    /// token, exactly one succeeds; a rotation and an epoch's write are ordered either way,
+    /// and neither order leaves a successor alive that the epoch ends.
     async fn rotate_refresh_token(
         &self,
         presented: &SecretHash,

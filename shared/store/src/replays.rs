@@ -14,6 +14,7 @@ use super::{AdminError, ChangeContext, StoreError};
 use gatehouse_core::clock::{UnixMillis, UnixSeconds};
 use gatehouse_core::idempotency::{SealedSecret, REPLAY_WINDOW};
 use gatehouse_core::model::{Application, Market};
+use gatehouse_core::revocation::EpochSubject;
 
 /// The request a change answers: its record's name and what it asks.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +43,12 @@ pub enum AdminOutcome {
         previous_valid_until: UnixSeconds,
     },
     MarketChanged(Market),
+    /// Every token of `subject` issued before `epoch` was ended (by this epoch, or by one
+    /// already later).
+    TokensRevoked {
+        subject: EpochSubject,
+        epoch: UnixSeconds,
+    },
 }
 
 impl AdminOutcome {
@@ -53,6 +60,7 @@ impl AdminOutcome {
             AdminOutcome::Deleted(_) => "deleted",
             AdminOutcome::Rotated { .. } => "rotated",
             AdminOutcome::MarketChanged(_) => "market_changed",
+            AdminOutcome::TokensRevoked { .. } => "tokens_revoked",
         }
     }
 
@@ -79,6 +87,14 @@ impl AdminOutcome {
         match self {
             AdminOutcome::MarketChanged(market) => Ok(market),
             other => Err(other.unexpected("a market")),
+        }
+    }
+
+    /// What a revocation ended: the subject and its epoch.
+    pub fn into_revocation(self) -> Result<(EpochSubject, UnixSeconds), AdminError> {
+        match self {
+            AdminOutcome::TokensRevoked { subject, epoch } => Ok((subject, epoch)),
+            other => Err(other.unexpected("a revocation")),
         }
     }
 }

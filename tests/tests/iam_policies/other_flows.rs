@@ -39,7 +39,8 @@ async fn revoke(service: &RevokeService, event: TokenEvent) -> Answer {
 }
 
 /// Revocations: a refresh token (the first request from its address), the same again (its
-/// family already revoked), an access token (its `jti` and its login), an unknown token, another client's token, a client whose secret
+/// family already revoked), an access token (its `jti` and its login), the owner's logout
+/// everywhere (and a token it ended, refused), an unknown token, another client's token, a client whose secret
 /// is wrong, and an address past its limit.
 pub async fn revoke_flows(fixture: &Fixture, log: &RequestLog, token_log: &RequestLog) {
     let clock = clock_at(HOUR * 4);
@@ -82,6 +83,21 @@ pub async fn revoke_flows(fixture: &Fixture, log: &RequestLog, token_log: &Reque
     revoke(&service, access)
         .await
         .expect(200, "an access token, with its login");
+    let third = token_flows::password(
+        ("alice@example.com", "alice-demo-password"),
+        "market:code:eu",
+    );
+    let third = call(&token, third)
+        .await
+        .expect(200, "a third sign-in")
+        .body;
+    let bearer = third["access_token"].as_str().unwrap();
+    revoke(&service, TokenEvent::logout_everywhere(bearer))
+        .await
+        .expect(200, "the owner logged out everywhere");
+    revoke(&service, TokenEvent::logout_everywhere(bearer))
+        .await
+        .expect(401, "with a token that logout ended");
     let unknown = TokenEvent::form(&[("token", "unknown"), ("client_id", STOREFRONT)]);
     revoke(&service, unknown)
         .await

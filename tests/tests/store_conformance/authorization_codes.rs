@@ -39,6 +39,7 @@ fn first_token(value: &str, code: &AuthorizationCodeRecord, at: UnixMillis) -> R
         stock_location_ids: code.stock_location_ids.clone(),
         scope: Some("market:code:eu".into()),
         issued_at: at,
+        authenticated_at: at,
         expires_at: at + Duration::from_secs(14 * 86_400),
         consumed_at: None,
     }

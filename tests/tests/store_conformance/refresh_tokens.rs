@@ -19,6 +19,7 @@ pub(crate) fn refresh_record(
         stock_location_ids: vec!["sl_ams".into()],
         scope: Some("market:code:eu".into()),
         issued_at,
+        authenticated_at: issued_at,
         expires_at: issued_at + Duration::from_secs(14 * 86_400),
         consumed_at: None,
     }

@@ -128,7 +128,62 @@ async fn a_tokens_login_is_read_beside_its_revocations(store: Arc<dyn Store>) {
     assert!(!store.revocation_state(&unknown).await.unwrap().family);
 }
 
+async fn a_rotation_is_refused_once_an_epoch_ends_its_login(store: Arc<dyn Store>) {
+    let second = |s: u64| UnixSeconds(t0().floor_seconds().0 + s);
+    // The login began at t0; its token was issued a minute later.
+    let mut record = refresh_record("presented", "family-e", at(60_000));
+    record.authenticated_at = t0();
+    store.create_refresh_token(&record).await.unwrap();
+    let successor = |value: &str| RefreshTokenRecord {
+        token_hash: SecretHash::of(value),
+        issued_at: at(120_000),
+        ..record.clone()
+    };
+    // An epoch of the login's own second or before it ends nothing.
+    let owner = customer(Mode::Test, "cus_alice");
+    store.write_epoch(&owner, second(0)).await.unwrap();
+    let rotated = store
+        .rotate_refresh_token(
+            &SecretHash::of("presented"),
+            &successor("next"),
+            at(120_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rotated, Rotation::Rotated);
+    // One after it, of any of the login's three subjects, ends it. Each case is a login of
+    // its own, begun after the epochs of the cases before it (which therefore spare it).
+    let subjects = [
+        owner,
+        application("app_storefront"),
+        market(Mode::Test, "mkt_vip"),
+    ];
+    for (i, subject) in subjects.iter().enumerate() {
+        let begun = 10_000 * (i as u64 + 1);
+        let mut login = refresh_record(&format!("login-{i}"), &format!("family-{i}"), at(begun));
+        login.authenticated_at = at(begun);
+        store.create_refresh_token(&login).await.unwrap();
+        store
+            .write_epoch(subject, UnixSeconds(at(begun).floor_seconds().0 + 1))
+            .await
+            .unwrap();
+        let next = RefreshTokenRecord {
+            token_hash: SecretHash::of(&format!("next-{i}")),
+            issued_at: at(begun + 5_000),
+            ..login.clone()
+        };
+        let refused = store
+            .rotate_refresh_token(&login.token_hash, &next, at(begun + 5_000))
+            .await
+            .unwrap();
+        assert_eq!(refused, Rotation::LoginEnded, "{subject:?}");
+        let stored = store.find_refresh_token(&next.token_hash).await.unwrap();
+        assert!(stored.is_none(), "no successor is stored");
+    }
+}
+
 conformance!(
+    a_rotation_is_refused_once_an_epoch_ends_its_login,
     an_access_token_is_revoked_by_its_jti_alone,
     an_epoch_only_moves_forward_and_names_one_subject,
     a_tokens_login_is_read_beside_its_revocations,

@@ -127,27 +127,15 @@ pub async fn grant(
         .clone()
         .unwrap_or_else(|| granted.to_scope_string());
 
-    let access = issue_access_token(
-        service,
-        application,
-        &granted,
-        &answered,
-        Some(Login {
-            owner_id: &record.user_id,
-            owner_type: OwnerType::User,
-            family_id: &record.family_id,
-        }),
-        now,
-    )?;
-    let (refresh_token, first) = new_refresh_token(
-        application,
-        &record.user_id,
-        OwnerType::User,
-        &record.family_id,
-        &granted,
-        &answered,
-        now,
-    );
+    // The user signed in when the code was issued.
+    let login = Login {
+        owner_id: &record.user_id,
+        owner_type: OwnerType::User,
+        family_id: &record.family_id,
+        authenticated_at: record.issued_at,
+    };
+    let access = issue_access_token(service, application, &granted, &answered, Some(login), now)?;
+    let (refresh_token, first) = new_refresh_token(application, login, &granted, &answered, now);
     match codes.redeem_authorization_code(&hash, &first, now).await? {
         Redemption::Redeemed => Ok(TokenResponse {
             access,

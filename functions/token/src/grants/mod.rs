@@ -151,6 +151,8 @@ pub struct Login<'a> {
     pub owner_id: &'a str,
     pub owner_type: OwnerType,
     pub family_id: &'a str,
+    /// When the owner signed in to it.
+    pub authenticated_at: UnixMillis,
 }
 
 /// Signs an access token for `application` with `scope`, answered as `answered` (its `scope`
@@ -204,6 +206,7 @@ pub fn issue_access_token(
             owner_type: login.owner_type.claim_name().to_owned(),
         }),
         sid: login.map(|login| login.family_id.to_owned()),
+        auth_time: login.map(|login| login.authenticated_at.floor_seconds().0),
     };
     let access_token = service
         .keys
@@ -218,13 +221,11 @@ pub fn issue_access_token(
 }
 
 /// A new refresh token value (256 random bits and its [`GrantHint`]) and its record, bound to
-/// the application, the owner, the environment and `scope` (answered as `answered`). Only the
-/// record is stored: it keeps the value's hash.
+/// the application, the login and `scope` (answered as `answered`). Only the record is
+/// stored: it keeps the value's hash.
 pub fn new_refresh_token(
     application: &Application,
-    owner_id: &str,
-    owner_type: OwnerType,
-    family_id: &str,
+    login: Login<'_>,
     scope: &GrantedScope,
     answered: &str,
     now: UnixMillis,
@@ -232,25 +233,26 @@ pub fn new_refresh_token(
     let (market_id, stock_location_ids) = scope.stored_ids();
     let value = GrantHint {
         mode: application.mode,
-        family_id: family_id.to_owned(),
-        owner_id: owner_id.to_owned(),
-        owner_type,
+        family_id: login.family_id.to_owned(),
+        owner_id: login.owner_id.to_owned(),
+        owner_type: login.owner_type,
         market_id: market_id.clone(),
         stock_location_ids: stock_location_ids.clone(),
     }
     .attach_to(random_token(32));
     let record = RefreshTokenRecord {
         token_hash: SecretHash::of(&value),
-        family_id: family_id.to_owned(),
+        family_id: login.family_id.to_owned(),
         application_id: application.id.clone(),
         client_id: application.client_id.clone(),
         mode: application.mode,
-        owner_id: owner_id.to_owned(),
-        owner_type,
+        owner_id: login.owner_id.to_owned(),
+        owner_type: login.owner_type,
         market_id,
         stock_location_ids,
         scope: Some(answered.to_owned()),
         issued_at: now,
+        authenticated_at: login.authenticated_at,
         expires_at: now + Duration::from_secs(REFRESH_TOKEN_LIFETIME.into()),
         consumed_at: None,
     };

@@ -123,15 +123,13 @@ pub async fn grant(
     };
     let answered = answered_scope(scope, &granted);
     let family_id = random_token(16);
-    let (refresh_token, record) = new_refresh_token(
-        application,
-        &customer.id,
-        OwnerType::Customer,
-        &family_id,
-        &granted,
-        &answered,
-        now,
-    );
+    let login = Login {
+        owner_id: &customer.id,
+        owner_type: OwnerType::Customer,
+        family_id: &family_id,
+        authenticated_at: now,
+    };
+    let (refresh_token, record) = new_refresh_token(application, login, &granted, &answered, now);
     let check = storage
         .sign_ins
         .complete_sign_in(
@@ -144,18 +142,7 @@ pub async fn grant(
     if let Some(held) = held_off(&check) {
         return Err(held);
     }
-    let access = issue_access_token(
-        service,
-        application,
-        &granted,
-        &answered,
-        Some(Login {
-            owner_id: &customer.id,
-            owner_type: OwnerType::Customer,
-            family_id: &family_id,
-        }),
-        now,
-    )?;
+    let access = issue_access_token(service, application, &granted, &answered, Some(login), now)?;
     Ok(TokenResponse {
         access,
         owner: Some(OwnerTokens {

@@ -185,29 +185,18 @@ pub async fn grant(
         (asked, answered_scope(requested, &original))
     };
 
-    let access = issue_access_token(
-        service,
-        application,
-        &granted,
-        &answered,
-        Some(Login {
-            owner_id: &record.owner_id,
-            owner_type: record.owner_type,
-            family_id: &record.family_id,
-        }),
-        now,
-    )?;
+    // The login goes on: its owner, its family and when it began.
+    let login = Login {
+        owner_id: &record.owner_id,
+        owner_type: record.owner_type,
+        family_id: &record.family_id,
+        authenticated_at: record.authenticated_at,
+    };
+    let access = issue_access_token(service, application, &granted, &answered, Some(login), now)?;
     // RFC 6749 §6: the new refresh token's scope is "identical to that of the refresh token
     // included by the client", however narrow this access token is.
-    let (refresh_token, successor) = new_refresh_token(
-        application,
-        &record.owner_id,
-        record.owner_type,
-        &record.family_id,
-        &original,
-        &original_answer,
-        now,
-    );
+    let (refresh_token, successor) =
+        new_refresh_token(application, login, &original, &original_answer, now);
     match tokens
         .rotate_refresh_token(&presented, &successor, now)
         .await?
@@ -229,6 +218,7 @@ pub async fn grant(
             _ => Err(invalid_grant("the refresh token has been revoked")),
         },
         Rotation::NotActive(None) => Err(invalid_grant(NOT_VALID)),
+        Rotation::LoginEnded => Err(invalid_grant("the refresh token has been revoked")),
     }
 }
 

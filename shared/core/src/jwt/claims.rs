@@ -25,6 +25,10 @@ pub struct AccessTokenClaims {
     /// OpenID Connect's name for a session's id.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sid: Option<String>,
+    /// When the owner signed in to that login (OpenID Connect's claim), in seconds: a login
+    /// older than an epoch is ended by it, however recently its token was refreshed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub auth_time: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,6 +23,9 @@ pub struct RefreshTokenRecord {
     /// answer it again; `None` in a record kept before answers were kept.
     pub scope: Option<String>,
     pub issued_at: UnixMillis,
+    /// When the owner signed in to the login (the family's first token): kept by every
+    /// successor, so that an epoch after it ends the whole login.
+    pub authenticated_at: UnixMillis,
     pub expires_at: UnixMillis,
     /// When it was exchanged for its successor.
     pub consumed_at: Option<UnixMillis>,

@@ -43,6 +43,7 @@ fn claims() -> AccessTokenClaims {
         market: None,
         owner: None,
         sid: None,
+        auth_time: None,
     }
 }
 

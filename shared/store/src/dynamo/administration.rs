@@ -22,6 +22,7 @@ use crate::{
 use gatehouse_core::clock::UnixSeconds;
 use gatehouse_core::idempotency::SealedSecret;
 use gatehouse_core::model::{Application, ApplicationKind, Mode, PreviousSecret};
+use gatehouse_core::revocation::EpochSubject;
 use gatehouse_core::secret::SecretHash;
 
 impl DynamoStore {
@@ -334,6 +335,15 @@ impl Administration for DynamoStore {
         change: &ChangeContext,
     ) -> Result<AdminOutcome, AdminError> {
         self.change_market_active(market_id, active, change).await
+    }
+
+    async fn revoke_tokens(
+        &self,
+        subject: &EpochSubject,
+        epoch: UnixSeconds,
+        change: &ChangeContext,
+    ) -> Result<AdminOutcome, AdminError> {
+        self.write_epoch_audited(subject, epoch, change).await
     }
 
     async fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>, AdminError> {

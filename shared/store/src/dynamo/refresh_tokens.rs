@@ -3,16 +3,18 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 
 use super::keys::*;
 use super::reader::Reader;
+use super::revocations::epoch_key;
 use super::token_items::*;
 use super::DynamoStore;
-use crate::{RefreshTokens, Rotation, StoreError};
+use crate::{RefreshTokens, Revocations, Rotation, StoreError};
 use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::lifetime::MAX_CUSTOM_LIFETIME;
 use gatehouse_core::model::{RefreshTokenRecord, RefreshTokenState};
+use gatehouse_core::revocation::{login_ended, login_subjects};
 use gatehouse_core::secret::SecretHash;
 
 /// A token record with what its family item (if there still is one) says.
@@ -26,6 +28,36 @@ fn token_state(
         // A family gone (TTL) is as good as revoked.
         family_revoked: revoked.transpose()?.unwrap_or(true),
     })
+}
+
+impl DynamoStore {
+    /// A condition on each epoch that could end `successor`'s login: none is after the login
+    /// began. Checked in the rotation's transaction, so that an epoch written meanwhile is seen.
+    fn no_epoch_after_login(
+        &self,
+        successor: &RefreshTokenRecord,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let subjects = login_subjects(successor);
+        let since = seconds(successor.authenticated_at.floor_seconds());
+        [
+            Some(&subjects.application),
+            subjects.owner.as_ref(),
+            subjects.market.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|subject| {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(epoch_key(subject)))
+                .condition_expression("attribute_not_exists(epoch) OR epoch <= :since")
+                .expression_attribute_values(":since", since.clone())
+                .build()
+                .map_err(StoreError::unavailable)?;
+            Ok(TransactWriteItem::builder().condition_check(check).build())
+        })
+        .collect()
+    }
 }
 
 /// Attempts at a rotation that conflicts with others before it is answered as unavailable.
@@ -114,14 +146,14 @@ impl RefreshTokens for DynamoStore {
                 .expression_attribute_values(":family", s(&successor.family_id))
                 .build()
                 .map_err(StoreError::unavailable)?;
+            let mut writes = vec![
+                TransactWriteItem::builder().update(family).build(),
+                TransactWriteItem::builder().update(consume).build(),
+                self.new_item_write(refresh_item(successor))?,
+            ];
+            writes.extend(self.no_epoch_after_login(successor)?);
             // A new idempotency token per round: the round before was cancelled, not lost.
-            let result = self
-                .transact_idempotently(vec![
-                    TransactWriteItem::builder().update(family).build(),
-                    TransactWriteItem::builder().update(consume).build(),
-                    self.new_item_write(refresh_item(successor))?,
-                ])
-                .await;
+            let result = self.transact_idempotently(writes).await;
             match result {
                 Ok(_) => return Ok(Rotation::Rotated),
                 Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
@@ -136,6 +168,11 @@ impl RefreshTokens for DynamoStore {
                         .is_some_and(|st| st.can_rotate_into(&successor.family_id, now));
                     if !still_active {
                         return Ok(Rotation::NotActive(state.map(Box::new)));
+                    }
+                    let subjects = login_subjects(successor);
+                    let epochs = self.revocation_state(&subjects).await?.epochs;
+                    if login_ended(successor, &epochs).is_some() {
+                        return Ok(Rotation::LoginEnded);
                     }
                 }
                 Err(error) => return Err(StoreError::unavailable(error)),

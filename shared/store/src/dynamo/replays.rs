@@ -22,6 +22,7 @@ use super::DynamoStore;
 use crate::{AdminError, AdminOutcome, ChangeContext, ReplayRecord, StoreError};
 use gatehouse_core::clock::UnixSeconds;
 use gatehouse_core::idempotency::SealedSecret;
+use gatehouse_core::revocation::EpochSubject;
 
 fn request_item(name: &str, record: &ReplayRecord) -> Item {
     let mut item = request_key(name);
@@ -65,6 +66,10 @@ fn request_item(name: &str, record: &ReplayRecord) -> Item {
             let copy = market_items(market).pop().unwrap_or_default();
             item.insert("market".into(), AttributeValue::M(copy));
         }
+        AdminOutcome::TokensRevoked { subject, epoch } => item.extend([
+            ("subject".into(), s(subject.key())),
+            ("epoch".into(), seconds(*epoch)),
+        ]),
     }
     item
 }
@@ -91,6 +96,14 @@ fn request_from(item: &Item) -> Result<ReplayRecord, StoreError> {
             previous_valid_until: UnixSeconds(r.number("previous_valid_until")?),
         },
         "market_changed" => AdminOutcome::MarketChanged(market_from(nested("market")?)?),
+        "tokens_revoked" => {
+            let subject = r.string("subject")?;
+            AdminOutcome::TokensRevoked {
+                subject: EpochSubject::parse(&subject)
+                    .ok_or_else(|| r.corrupt(format!("unknown subject '{subject}'")))?,
+                epoch: UnixSeconds(r.number("epoch")?),
+            }
+        }
         other => return Err(r.corrupt(format!("unknown outcome '{other}'"))),
     };
     Ok(ReplayRecord {

@@ -5,10 +5,14 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 
+use std::collections::HashMap;
+
 use super::keys::*;
 use super::reader::Reader;
+use super::transactions::Condition;
 use super::DynamoStore;
-use crate::{Revocations, StoreError};
+use crate::administration::revoked_record;
+use crate::{AdminError, AdminOutcome, ChangeContext, Revocations, StoreError};
 use gatehouse_core::clock::UnixSeconds;
 use gatehouse_core::revocation::{
     epoch_kept_until, EpochSubject, Epochs, RevocationState, TokenSubjects,
@@ -18,7 +22,7 @@ fn revoked_token_key(jti: &str) -> Item {
     key(format!("REVOKED#{jti}"), "REVOKED".into())
 }
 
-fn epoch_key(subject: &EpochSubject) -> Item {
+pub(super) fn epoch_key(subject: &EpochSubject) -> Item {
     key(format!("EPOCH#{}", subject.key()), "EPOCH".into())
 }
 
@@ -107,5 +111,60 @@ impl Revocations for DynamoStore {
                 market: epoch(market)?,
             },
         })
+    }
+}
+
+impl DynamoStore {
+    /// [`crate::Administration::revoke_tokens`]: the epoch, its audit record and its request's
+    /// record in one transaction. The epoch's write is conditioned on none later being there;
+    /// when one is (another revocation, from a clock a little ahead), the audit and the
+    /// request's records are committed alone, answering that later epoch.
+    pub(super) async fn write_epoch_audited(
+        &self,
+        subject: &EpochSubject,
+        epoch: UnixSeconds,
+        change: &ChangeContext,
+    ) -> Result<AdminOutcome, AdminError> {
+        let write = self.update_write(
+            epoch_key(subject),
+            "SET epoch = :epoch, expires_at = :kept, #type = :type".to_owned(),
+            HashMap::from([("#type".to_owned(), "type".to_owned())]),
+            Condition::new("attribute_not_exists(epoch) OR epoch <= :epoch"),
+            Item::from([
+                (":epoch".to_owned(), seconds(epoch)),
+                (":kept".to_owned(), seconds(epoch_kept_until(epoch))),
+                (":type".to_owned(), s("revocation_epoch")),
+            ]),
+        )?;
+        let writes = vec![
+            write,
+            self.audit_write(&revoked_record(change, subject, epoch))?,
+        ];
+        let outcome = AdminOutcome::TokensRevoked {
+            subject: subject.clone(),
+            epoch,
+        };
+        if let Some(outcome) = self.commit_change(writes, change, outcome).await? {
+            return Ok(outcome);
+        }
+        let later = match self.get(epoch_key(subject)).await? {
+            Some(item) => UnixSeconds(Reader { item: &item }.number("epoch")?),
+            None => {
+                return Err(AdminError::Conflict(
+                    "the revocation conflicted with another; try again".into(),
+                ))
+            }
+        };
+        let writes = vec![self.audit_write(&revoked_record(change, subject, later))?];
+        let outcome = AdminOutcome::TokensRevoked {
+            subject: subject.clone(),
+            epoch: later,
+        };
+        match self.commit_change(writes, change, outcome).await? {
+            Some(outcome) => Ok(outcome),
+            None => Err(AdminError::Conflict(
+                "the revocation conflicted with another; try again".into(),
+            )),
+        }
     }
 }

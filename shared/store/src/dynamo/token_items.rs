@@ -33,6 +33,7 @@ pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
     );
     set_some(&mut item, "scope", record.scope.as_ref().map(s));
     item.insert("issued_at".into(), millis(record.issued_at));
+    item.insert("authenticated_at".into(), millis(record.authenticated_at));
     item.insert("valid_until".into(), millis(record.expires_at));
     set_some(&mut item, "consumed_at", record.consumed_at.map(millis));
     item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(record.expires_at)));
@@ -42,6 +43,7 @@ pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
 pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError> {
     let r = Reader { item };
     let owner_type = r.string("owner_type")?;
+    let issued_at = UnixMillis(r.number("issued_at")?);
     Ok(RefreshTokenRecord {
         token_hash: r.secret_hash("token_hash")?,
         family_id: r.string("family_id")?,
@@ -54,7 +56,12 @@ pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError
         market_id: r.optional_string("market_id")?,
         stock_location_ids: r.string_list("stock_location_ids")?,
         scope: r.optional_string("scope")?,
-        issued_at: UnixMillis(r.number("issued_at")?),
+        issued_at,
+        // A token stored before logins kept their start: its own issue is the latest the
+        // login can have begun.
+        authenticated_at: r
+            .optional_number("authenticated_at")?
+            .map_or(issued_at, UnixMillis),
         expires_at: UnixMillis(r.number("valid_until")?),
         consumed_at: r.optional_number("consumed_at")?.map(UnixMillis),
     })

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::{MemoryStore, Records};
-use crate::administration::{created_detail, market_record, rotated_detail};
+use crate::administration::{created_detail, market_record, revoked_record, rotated_detail};
 use crate::{
     AdminError, AdminOutcome, Administration, ApplicationUpdate, AuditAction, AuditRecord,
     ChangeContext, ReplayRecord,
@@ -13,6 +13,7 @@ use crate::{
 use gatehouse_core::clock::UnixSeconds;
 use gatehouse_core::idempotency::SealedSecret;
 use gatehouse_core::model::{Application, ApplicationKind, Mode, PreviousSecret};
+use gatehouse_core::revocation::EpochSubject;
 use gatehouse_core::secret::SecretHash;
 
 impl Records {
@@ -209,6 +210,28 @@ impl Administration for MemoryStore {
             Ok((
                 market_record(change, market),
                 AdminOutcome::MarketChanged(market.clone()),
+            ))
+        })
+    }
+
+    async fn revoke_tokens(
+        &self,
+        subject: &EpochSubject,
+        epoch: UnixSeconds,
+        change: &ChangeContext,
+    ) -> Result<AdminOutcome, AdminError> {
+        // The records' lock, then the tokens': the only place both are held, in this order.
+        self.change(change, |_| {
+            let mut tokens = self.tokens();
+            let kept = tokens.epochs.entry(subject.key()).or_insert(epoch);
+            *kept = (*kept).max(epoch);
+            let epoch = *kept;
+            Ok((
+                revoked_record(change, subject, epoch),
+                AdminOutcome::TokensRevoked {
+                    subject: subject.clone(),
+                    epoch,
+                },
             ))
         })
     }

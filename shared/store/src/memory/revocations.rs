@@ -8,9 +8,7 @@ use super::MemoryStore;
 use crate::{Revocations, StoreError};
 use gatehouse_core::clock::{UnixMillis, UnixSeconds};
 use gatehouse_core::lifetime::MAX_CUSTOM_LIFETIME;
-use gatehouse_core::revocation::{
-    EpochSubject, Epochs, RevocationState, TokenSubjects, KEPT_PAST_EXPIRY,
-};
+use gatehouse_core::revocation::{EpochSubject, RevocationState, TokenSubjects, KEPT_PAST_EXPIRY};
 
 #[async_trait]
 impl Revocations for MemoryStore {
@@ -41,9 +39,6 @@ impl Revocations for MemoryStore {
 
     async fn revocation_state(&self, token: &TokenSubjects) -> Result<RevocationState, StoreError> {
         let table = self.tokens();
-        let epoch = |subject: Option<&EpochSubject>| {
-            subject.and_then(|subject| table.epochs.get(&subject.key()).copied())
-        };
         Ok(RevocationState {
             token: table.revoked_tokens.contains_key(&token.jti),
             // A login forgotten (its last refresh token swept, never revoked) ends nothing.
@@ -51,11 +46,7 @@ impl Revocations for MemoryStore {
                 .family
                 .as_ref()
                 .is_some_and(|family| table.revoked_families.get(family) == Some(&true)),
-            epochs: Epochs {
-                application: epoch(Some(&token.application)),
-                owner: epoch(token.owner.as_ref()),
-                market: epoch(token.market.as_ref()),
-            },
+            epochs: table.epochs_of(token),
         })
     }
 }

@@ -9,7 +9,9 @@ use super::MemoryStore;
 use crate::{AuthorizationCodes, Redemption, RefreshTokens, Rotation, StoreError};
 use gatehouse_core::clock::{UnixMillis, UnixSeconds};
 use gatehouse_core::model::{AuthorizationCodeRecord, RefreshTokenRecord, RefreshTokenState};
-use gatehouse_core::revocation::epoch_kept_until;
+use gatehouse_core::revocation::{
+    epoch_kept_until, login_ended, login_subjects, EpochSubject, Epochs, TokenSubjects,
+};
 use gatehouse_core::secret::SecretHash;
 
 /// Records kept before expired ones are swept.
@@ -52,6 +54,18 @@ impl TokenTable {
             .insert(record.family_id.clone(), false);
         self.tokens
             .insert(record.token_hash.to_stored(), record.clone());
+    }
+
+    /// The epochs of a token's subjects, as written.
+    pub(super) fn epochs_of(&self, subjects: &TokenSubjects) -> Epochs {
+        let epoch = |subject: Option<&EpochSubject>| {
+            subject.and_then(|subject| self.epochs.get(&subject.key()).copied())
+        };
+        Epochs {
+            application: epoch(Some(&subjects.application)),
+            owner: epoch(subjects.owner.as_ref()),
+            market: epoch(subjects.market.as_ref()),
+        }
     }
 
     /// Drops records that expired a while ago, as DynamoDB's TTL would.
@@ -114,6 +128,11 @@ impl RefreshTokens for MemoryStore {
         };
         if !state.can_rotate_into(&successor.family_id, now) {
             return Ok(Rotation::NotActive(Some(Box::new(state))));
+        }
+        // Under the same lock as the epochs: an epoch is written before or after, never during.
+        let epochs = refresh.epochs_of(&login_subjects(successor));
+        if login_ended(successor, &epochs).is_some() {
+            return Ok(Rotation::LoginEnded);
         }
         if let Some(record) = refresh.tokens.get_mut(&presented.to_stored()) {
             record.consumed_at = Some(now);

@@ -38,6 +38,7 @@ fn claims(jti: &str, lifetime: u64) -> AccessTokenClaims {
         market: None,
         owner: None,
         sid: None,
+        auth_time: None,
     }
 }
 

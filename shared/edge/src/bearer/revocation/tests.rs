@@ -33,6 +33,7 @@ fn claims(jti: &str) -> AccessTokenClaims {
         market: None,
         owner: None,
         sid: None,
+        auth_time: None,
     }
 }
 
