@@ -1,4 +1,4 @@
-//! `gatehouse apps|markets|audit`: the admin commands against a DynamoDB table. They call the
+//! `gatehouse apps|markets|revoke|audit`: the admin commands against a DynamoDB table. They call the
 //! admin function's own service ([`AdminService`]) directly, not through HTTP, so the rules,
 //! the atomic writes, the audit records and the idempotency of changes are the admin API's.
 //! What they print is in `admin_output.rs`.
@@ -23,6 +23,7 @@ use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::StoreError;
 
 use crate::admin_output as output;
+use crate::admin_revoke::RevokeCommand;
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -40,6 +41,13 @@ pub enum AdminCommand {
     Markets {
         #[command(subcommand)]
         command: MarketsCommand,
+        #[command(flatten)]
+        on: AdminTarget,
+    },
+    /// Every token of an application, a market, a customer or a user, issued up to now.
+    Revoke {
+        #[command(subcommand)]
+        command: RevokeCommand,
         #[command(flatten)]
         on: AdminTarget,
     },
@@ -272,6 +280,12 @@ pub async fn run(command: AdminCommand, out: &mut dyn Write) -> Result<(), Failu
             })
             .await?;
             output::market(out, &market)
+        }
+        AdminCommand::Revoke { command, on } => {
+            let (service, caller, asked) = (&on.service().await?, &on.caller(), command.request());
+            let revocation =
+                under_one_key(caller, || service.revoke_tokens(&asked, caller)).await?;
+            output::revocation(out, &revocation)
         }
         AdminCommand::Audit { limit, on } => {
             let records = on.service().await?.audit(Some(limit)).await?;

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use gatehouse_admin::commands::{Created, Rotated};
 use gatehouse_admin::views::{utc, utc_seconds};
+use gatehouse_admin::Revocation;
 use gatehouse_core::lifetime::access_token_lifetime;
 use gatehouse_core::model::{Application, Market};
 use gatehouse_store::AuditRecord;
@@ -111,6 +112,16 @@ pub fn rotated(out: &mut dyn Write, rotated: &Rotated) -> Printed {
         "The previous secret is accepted until {} (unix {}).",
         utc_seconds(rotated.previous_secret_valid_until),
         rotated.previous_secret_valid_until.0
+    )?;
+    Ok(())
+}
+
+pub fn revocation(out: &mut dyn Write, revocation: &Revocation) -> Printed {
+    writeln!(
+        out,
+        "Every token of {} issued before {} (Unix seconds) is revoked",
+        revocation.subject.key(),
+        revocation.epoch.0
     )?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod accept;
 pub mod admin;
 pub mod admin_output;
+pub mod admin_revoke;
 pub mod banner;
 pub mod config;
 pub mod connection_limits;

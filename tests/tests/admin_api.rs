@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_admin::{handle, AdminAccess, AdminApi};
-use gatehouse_core::clock::ManualClock;
+use gatehouse_core::clock::{Clock, ManualClock};
 use gatehouse_store::memory::MemoryStore;
 use gatehouse_store::Store;
 use gatehouse_tests::*;
@@ -373,6 +373,89 @@ async fn markets_are_switched_and_every_change_is_audited_with_its_caller(store:
     }
 }
 
+async fn revocations_are_answered_audited_and_idempotent(store: Arc<dyn Store>) {
+    let admin = Admin::on(store);
+    let now = admin.clock.now().floor_seconds().0;
+    let asked = json!({"customer": "cus_bob", "mode": "test"});
+    let request = || {
+        admin_event(
+            "POST",
+            "/admin/revocations",
+            "",
+            Some(&asked),
+            Some(ADMIN_CALLER_ARN),
+        )
+        .into_parts()
+    };
+    let keyed = || {
+        let (mut parts, body) = request();
+        parts
+            .headers
+            .insert("idempotency-key", "revoke-bob-0123456789".parse().unwrap());
+        lambda_http::Request::from_parts(parts, body)
+    };
+    let first = admin.send(keyed()).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    // The epoch is the second after the revocation: tokens of its own second are ended too.
+    assert_eq!(
+        first.body,
+        json!({"revocation": {
+            "subject": {"type": "customer", "id": "cus_bob", "mode": "test"},
+            "tokens_issued_before": now + 1,
+        }})
+    );
+    // Sent again under its key, later: the first answer, and no second record.
+    admin.clock.advance(Duration::from_secs(30));
+    let again = admin.send(keyed()).await;
+    assert_eq!(again.body, first.body);
+    let audit = admin.call("GET", "/admin/audit", "", None).await;
+    let records = audit.body["audit"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{}", audit.text);
+    assert_eq!(records[0]["action"], "tokens.revoke");
+    assert_eq!(records[0]["target"], "owner#test#Customer#cus_bob");
+    assert_eq!(records[0]["actor"], ADMIN_CALLER_ARN);
+    let market = admin
+        .call(
+            "POST",
+            "/admin/revocations",
+            "",
+            Some(json!({"market": "mkt_live_eu"})),
+        )
+        .await;
+    assert_eq!(
+        market.body["revocation"]["subject"],
+        json!({"type": "market", "id": "mkt_live_eu", "mode": "live"})
+    );
+    let application = admin
+        .call(
+            "POST",
+            "/admin/revocations",
+            "",
+            Some(json!({"application": WEBAPP})),
+        )
+        .await;
+    assert_eq!(
+        application.body["revocation"]["subject"],
+        json!({"type": "application", "id": "app_backoffice"})
+    );
+    let refused = [
+        (json!({"market": "mkt_eu", "user": "usr_admin"}), 400),
+        (json!({"customer": "cus_bob", "mode": "staging"}), 400),
+        (json!({"shop": "all"}), 400),
+        (json!({"user": "usr_admin", "mode": "live"}), 404),
+    ];
+    for (body, status) in refused {
+        admin
+            .refused("POST", "/admin/revocations", Some(body), status)
+            .await;
+    }
+    let answer = admin.call("GET", "/admin/revocations", "", None).await;
+    assert_eq!(
+        (answer.status, &answer.headers["allow"]),
+        (405, &"POST".parse::<http::HeaderValue>().unwrap())
+    );
+}
+
 /// Issue 19: redirect URIs with CR, LF, NUL, spaces or non-ASCII characters were accepted.
 async fn redirect_uris_outside_the_uri_grammar_are_refused_on_create_and_update(
     store: Arc<dyn Store>,
@@ -460,6 +543,7 @@ on_both_stores!(crate::memory, crate::dynamodb;
     a_request_without_an_iam_identity_is_forbidden_and_changes_nothing,
     a_rotated_secret_is_answered_once_with_the_previous_ones_deadline,
     markets_are_switched_and_every_change_is_audited_with_its_caller,
+    revocations_are_answered_audited_and_idempotent,
 );
 
 #[tokio::test]

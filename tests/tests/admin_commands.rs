@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::Parser;
 use gatehouse_admin::{AdminAccess, AdminApi, AdminToken};
 use gatehouse_cli::admin::{run, AdminCommand};
-use gatehouse_core::clock::SystemClock;
+use gatehouse_core::clock::{Clock, SystemClock};
 use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_store::memory::MemoryStore;
 use gatehouse_store::{AuditAction, Clients, Store};
@@ -219,6 +219,76 @@ async fn the_admin_commands_manage_applications_markets_and_show_the_audit_log()
     );
     assert!(!audit.contains(&secret) && !audit.contains(&new_secret) && !audit.contains("sha256"));
     assert!(!audit.contains(&shop_secret));
+}
+
+/// `gatehouse revoke`: each kind of subject, its epoch read back from the table, its audit
+/// record, and a subject that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn the_revoke_command_ends_every_token_of_a_subject_and_is_audited() {
+    use gatehouse_core::revocation::{EpochSubject, TokenSubjects};
+    use gatehouse_store::Revocations;
+    let store = demo_dynamo_store().await;
+    let table = store.table().to_owned();
+    let now = || SystemClock.now().floor_seconds().0;
+    let before = now();
+    let revoked = gatehouse(&table, &["revoke", "customer", "cus_bob", "--mode", "test"])
+        .await
+        .unwrap();
+    let after = now();
+    let epoch: u64 = revoked
+        .trim()
+        .strip_prefix("Every token of owner#test#Customer#cus_bob issued before ")
+        .and_then(|rest| rest.strip_suffix(" (Unix seconds) is revoked"))
+        .unwrap_or_else(|| panic!("{revoked}"))
+        .parse()
+        .unwrap();
+    // The second after the command ran.
+    assert!(
+        (before + 1..=after + 1).contains(&epoch),
+        "{epoch} {before} {after}"
+    );
+    let bob = TokenSubjects {
+        jti: "any".into(),
+        family: None,
+        application: EpochSubject::Application {
+            id: "app_storefront".into(),
+        },
+        owner: Some(EpochSubject::Owner {
+            mode: gatehouse_core::model::Mode::Test,
+            owner_type: "Customer".into(),
+            id: "cus_bob".into(),
+        }),
+        market: None,
+    };
+    let state = store.revocation_state(&bob).await.unwrap();
+    assert_eq!(state.epochs.owner.map(|e| e.0), Some(epoch));
+    assert_eq!(state.epochs.application, None);
+    for args in [
+        &["revoke", "application", STOREFRONT][..],
+        &["revoke", "market", "mkt_eu"],
+        &["revoke", "user", "usr_admin", "--mode", "test"],
+    ] {
+        let printed = gatehouse(&table, args).await.unwrap();
+        assert!(printed.starts_with("Every token of "), "{printed}");
+    }
+    let state = store.revocation_state(&bob).await.unwrap();
+    assert!(state.epochs.application.is_some());
+    let missing = gatehouse(
+        &table,
+        &["revoke", "customer", "cus_nobody", "--mode", "test"],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(missing, "no customer has id 'cus_nobody'");
+    let unnamed = gatehouse(&table, &["revoke", "customer", "cus_bob"]).await;
+    assert!(unnamed.unwrap_err().contains("--mode"));
+    let audit = gatehouse(&table, &["audit"]).await.unwrap();
+    let revocations = audit
+        .lines()
+        .filter(|l| l.contains("tokens.revoke"))
+        .count();
+    assert_eq!(revocations, 4, "{audit}");
 }
 
 /// Issue 19: the commands accepted redirect URIs with line breaks, NUL, spaces and non-ASCII

@@ -245,6 +245,27 @@ pub async fn admin_flows(fixture: &Fixture, log: &RequestLog) {
             None,
             409,
         ),
+        (
+            "POST",
+            "/admin/revocations",
+            "",
+            Some(json!({"customer": "cus_bob", "mode": "test"})),
+            200,
+        ),
+        (
+            "POST",
+            "/admin/revocations",
+            "",
+            Some(json!({"market": "mkt_eu"})),
+            200,
+        ),
+        (
+            "POST",
+            "/admin/revocations",
+            "",
+            Some(json!({"user": "usr_admin", "mode": "test"})),
+            200,
+        ),
         ("DELETE", "/admin/applications/iam-erp", "", None, 204),
         ("DELETE", "/admin/applications/iam-erp", "", None, 404),
         (
