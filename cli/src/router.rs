@@ -9,7 +9,7 @@ use gatehouse_core::jwt::{KeyError, KeySet};
 use gatehouse_edge::bearer::BearerVerifier;
 use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_edge::runtime::Runtime;
-use gatehouse_revoke::{RevokeService, LOGOUT_EVERYWHERE_PATH};
+use gatehouse_revoke::{RevokeService, INTROSPECTION_PATH, LOGOUT_EVERYWHERE_PATH};
 use gatehouse_store::Store;
 use gatehouse_token::TokenService;
 use gatehouse_wellknown::{WellKnown, JWKS_PATH, METADATA_PATH};
@@ -57,7 +57,7 @@ impl Functions {
 pub async fn route(request: Request, functions: &Functions) -> Response<Body> {
     match request.uri().path() {
         "/oauth/token" => Box::pin(gatehouse_token::handle(request, &functions.token)).await,
-        "/oauth/revoke" | LOGOUT_EVERYWHERE_PATH => {
+        "/oauth/revoke" | LOGOUT_EVERYWHERE_PATH | INTROSPECTION_PATH => {
             Box::pin(gatehouse_revoke::handle(request, &functions.revoke)).await
         }
         AUTHORIZE_PATH => {

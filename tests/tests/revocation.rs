@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use gatehouse_admin::{AdminService, Caller, CommandError, Revocation, RevocationRequest};
 use gatehouse_api::ApiService;
-use gatehouse_core::clock::ManualClock;
+use gatehouse_core::clock::{Clock, ManualClock};
 use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_revoke::RevokeService;
 use gatehouse_store::memory::MemoryStore;
@@ -23,6 +23,7 @@ struct Shop {
     revoke: RevokeService,
     api: ApiService,
     admin: AdminService,
+    store: Arc<dyn Store>,
     clock: Arc<ManualClock>,
 }
 
@@ -39,7 +40,8 @@ impl Shop {
             token: token_service(store.clone(), clock.clone(), RateLimitPolicy::default()),
             revoke: revoke_service(store.clone(), clock.clone()),
             api: api_service(store.clone(), clock.clone()),
-            admin: admin_service(store, clock.clone()),
+            admin: admin_service(store.clone(), clock.clone()),
+            store,
             clock,
         })
     }
@@ -141,6 +143,15 @@ impl Shop {
     async fn assert_alive(&self, token: &str, what: &str) {
         assert_eq!(self.api(token).await.0, 200, "{what}");
     }
+
+    /// Moves the clock past the moment every verifier refuses `token` as expired.
+    fn expire(&self, token: &str) {
+        let claims = verify(token, &test_keys(), self.clock.as_ref());
+        let left = claims.exp - self.clock.now().floor_seconds().0;
+        let leeway = gatehouse_edge::bearer::CLOCK_LEEWAY_SECONDS;
+        self.clock
+            .advance(std::time::Duration::from_secs(left + leeway + 1));
+    }
 }
 
 impl Login {
@@ -171,3 +182,6 @@ mod by_token;
 
 #[path = "revocation/epochs.rs"]
 mod epochs;
+
+#[path = "revocation/introspection.rs"]
+mod introspection;

@@ -68,6 +68,14 @@ async fn the_server_metadata_follows_rfc_8414() {
         body["revocation_endpoint"],
         format!("{ISSUER}/oauth/revoke")
     );
+    assert_eq!(
+        body["introspection_endpoint"],
+        format!("{ISSUER}/oauth/introspect")
+    );
+    assert_eq!(
+        body["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
     assert!(body["token_endpoint_auth_methods_supported"]
         .as_array()
         .unwrap()

@@ -1,10 +1,13 @@
 //! `POST /oauth/revoke` (RFC 7009), also in the Commerce Layer form (JSON `client_id`, `token`,
 //! optional `client_secret`): revokes an access token or a refresh token, and with either the
 //! login it belongs to (docs/api.md, "Revocation"). And `POST /oauth/logout_everywhere`
-//! ([`logout`]), the owner's own revocation of every login of theirs.
+//! ([`logout`]), the owner's own revocation of every login of theirs; and
+//! `POST /oauth/introspect` ([`introspect`], RFC 7662), which reads the same state.
 
+mod introspect;
 mod logout;
 
+pub use introspect::INTROSPECTION_PATH;
 pub use logout::LOGOUT_EVERYWHERE_PATH;
 
 use std::sync::Arc;
@@ -20,7 +23,7 @@ use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_edge::gate::{Endpoint, Gate};
 use gatehouse_edge::http::json_response;
 use gatehouse_edge::oauth_request::{
-    authenticate, lookup_id, parse_oauth_request, REVOCATION_PARAMETERS,
+    authenticate, lookup_id, parse_oauth_request, OAuthRequest, REVOCATION_PARAMETERS,
 };
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
@@ -61,7 +64,7 @@ impl RevokeService {
 }
 
 /// A presented token, as found.
-enum Found {
+pub(crate) enum Found {
     Access(AccessTokenClaims),
     Refresh(RefreshTokenState),
 }
@@ -69,7 +72,7 @@ enum Found {
 /// RFC 7009 §2.1: `token_type_hint` "MAY be passed by the client to help optimize the token
 /// lookup. If the server is unable to locate the token using the given hint, it MUST extend
 /// its search across all of its supported token types." An unknown hint is no hint.
-async fn find(
+pub(crate) async fn find(
     token: &str,
     hint: Option<&str>,
     service: &RevokeService,
@@ -93,17 +96,17 @@ async fn find(
     Ok(refresh.map(Found::Refresh).or_else(access))
 }
 
-/// Revokes the token the request names; `facts` learns the client when storage knows it.
-async fn revoke(
+/// A request naming a `token`, from the client it authenticates; `facts` learns the client
+/// when storage knows it.
+async fn client_request(
     request: &Request,
     service: &RevokeService,
     facts: &mut RequestFacts,
-) -> Result<(), ApiError> {
+) -> Result<(OAuthRequest, Application), ApiError> {
     let request = parse_oauth_request(request, REVOCATION_PARAMETERS)?;
-    let token = request
-        .params
-        .get("token")
-        .ok_or_else(|| ApiError::invalid_request("token is required"))?;
+    if request.params.get("token").is_none() {
+        return Err(ApiError::invalid_request("token is required"));
+    }
     let application = match lookup_id(&request.credentials) {
         Some(id) => service.clients.find_application(id).await?,
         None => None,
@@ -122,6 +125,22 @@ async fn revoke(
     let Some(application) = application else {
         return Err(ApiError::invalid_client());
     };
+    Ok((request, application))
+}
+
+/// The token a request names (present: [`client_request`] checked it).
+fn token_of(request: &OAuthRequest) -> &str {
+    request.params.get("token").unwrap_or_default()
+}
+
+/// Revokes the token the request names.
+async fn revoke(
+    request: &Request,
+    service: &RevokeService,
+    facts: &mut RequestFacts,
+) -> Result<(), ApiError> {
+    let (request, application) = client_request(request, service, facts).await?;
+    let token = token_of(&request);
     match find(token, request.params.get("token_type_hint"), service).await? {
         Some(Found::Access(claims)) => revoke_access(&claims, &application, service).await,
         Some(Found::Refresh(state)) => revoke_refresh(&state, &application, service).await,
@@ -184,8 +203,9 @@ async fn revoke_refresh(
     Ok(())
 }
 
-/// Handles one request to `/oauth/revoke` or [`LOGOUT_EVERYWHERE_PATH`]: `POST`, and the
-/// CORS preflight for it. Both are counted under the revocation endpoint's limit.
+/// Handles one request to `/oauth/revoke`, [`LOGOUT_EVERYWHERE_PATH`] or
+/// [`INTROSPECTION_PATH`]: `POST`, and the CORS preflight for it. All are counted under the
+/// revocation endpoint's limit.
 pub async fn handle(request: Request, service: &RevokeService) -> Response<Body> {
     service
         .cors
@@ -206,6 +226,11 @@ async fn revoke_request(request: Request, service: &RevokeService) -> Response<B
         admission.refusal().into_response()
     } else if request.uri().path() == LOGOUT_EVERYWHERE_PATH {
         logout::logout_everywhere(&request, service, &mut facts).await
+    } else if request.uri().path() == INTROSPECTION_PATH {
+        match introspect::introspect(&request, service, &mut facts).await {
+            Ok(answer) => json_response(StatusCode::OK, &answer),
+            Err(error) => error.into_response(),
+        }
     } else {
         match revoke(&request, service, &mut facts).await {
             Ok(()) => json_response(StatusCode::OK, &json!({})),

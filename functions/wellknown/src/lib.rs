@@ -31,6 +31,9 @@ impl WellKnown {
             "jwks_uri": format!("{issuer}{JWKS_PATH}"),
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            // RFC 7662, for confidential clients only: no "none".
+            "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "grant_types_supported": SERVED_GRANTS.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "authorization_endpoint": format!("{issuer}/oauth/authorize"),

@@ -1,5 +1,7 @@
 //! Revocation one token at a time, at `/oauth/revoke`.
 
+use gatehouse_core::revocation::TokenSubjects;
+
 use super::*;
 
 async fn revoking_a_customers_access_token_ends_it_and_its_login(store: Arc<dyn Store>) {
@@ -146,10 +148,16 @@ async fn invalid_tokens_are_answered_as_revoked(store: Arc<dyn Store>) {
         );
     }
     // An expired token is invalid too, and nothing is written for it.
-    shop.clock
-        .advance(std::time::Duration::from_secs(7200 + 120));
+    let claims = verify(&token, &test_keys(), shop.clock.as_ref());
+    shop.expire(&token);
     let event = TokenEvent::form(&[("token", &token)]).basic(INTEGRATION, INTEGRATION_SECRET);
     assert_eq!(shop.revoke_event(event).await, (200, json!({})));
+    let state = shop
+        .store
+        .revocation_state(&TokenSubjects::of(&claims))
+        .await
+        .unwrap();
+    assert!(!state.token, "no revocation is kept for an expired token");
 }
 
 async fn a_revocation_racing_a_refresh_leaves_no_token_of_the_login_alive(store: Arc<dyn Store>) {
