@@ -122,7 +122,17 @@ test('js-auth caches tokens by the scope it was configured with, which Gatehouse
   assert.equal((await byNumber.getAuthorization()).accessToken, cached.accessToken);
 });
 
-test("js-auth's logoutCustomer forgets the customer but leaves the refresh token alive until it is revoked", async () => {
+/** The status and first error code of `GET /api/skus` with `accessToken`. */
+async function apiStatus(issuer, accessToken) {
+  const response = await fetch(new URL('/api/skus', issuer), {
+    headers: { authorization: `Bearer ${accessToken}`, accept: 'application/vnd.api+json' },
+    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+  });
+  const body = await response.json();
+  return [response.status, body.errors?.[0]?.code];
+}
+
+test("js-auth's logoutCustomer ends the customer's session: the access token it sends and the login's refresh token", async () => {
   const storage = memoryStorage();
   const salesChannel = makeSalesChannel({ clientId: STOREFRONT, scope: 'market:1001', domain: rs512.domain }, { storage });
   const customer = await signInBob(rs512.domain);
@@ -130,21 +140,38 @@ test("js-auth's logoutCustomer forgets the customer but leaves the refresh token
   const signedIn = await salesChannel.getAuthorization();
   assert.equal(signedIn.ownerType, 'customer');
   assert.equal(signedIn.ownerId, 'cus_bob');
+  assert.deepEqual(await apiStatus(rs512.issuer, customer.accessToken), [200, undefined]);
 
-  // logoutCustomer posts the *access token* to /oauth/revoke. Access tokens are stateless and
-  // not revoked (the contract); RFC 7009 §2.2 answers 200 for a token the server does not revoke.
+  // logoutCustomer posts the *access token* to /oauth/revoke (JSON, client_id and token):
+  // Gatehouse revokes it and the login (refresh-token family) it belongs to.
   assert.deepEqual(await salesChannel.logoutCustomer(), {});
   assert.equal((await salesChannel.getAuthorization()).ownerType, 'guest');
-  const stillAlive = await authenticate('refresh_token', { domain: rs512.domain, clientId: STOREFRONT, refreshToken: customer.refreshToken });
-  assert.equal(stillAlive.errors, undefined, JSON.stringify(stillAlive.errors));
-  assert.equal(stillAlive.ownerId, 'cus_bob');
+  assert.deepEqual(await apiStatus(rs512.issuer, customer.accessToken), [401, 'INVALID_TOKEN']);
+  const afterLogout = await authenticate('refresh_token', { domain: rs512.domain, clientId: STOREFRONT, refreshToken: customer.refreshToken });
+  assert.equal(afterLogout.errors?.[0]?.title, 'invalid_grant', JSON.stringify(afterLogout));
+});
+
+test("js-auth's revoke ends an access token and its login; another client's token is refused with 403", async () => {
+  const customer = await signInBob(rs512.domain);
+  const other = await signInBob(rs512.domain);
+  // Revoked by another client: refused, and the token lives on.
+  const refused = await revoke({ clientId: INTEGRATION, clientSecret: INTEGRATION_SECRET, token: customer.accessToken });
+  assert.equal(refused.errors?.[0]?.title, 'unauthorized_client', JSON.stringify(refused));
+  assert.equal(refused.errors?.[0]?.status, 403);
+  assert.deepEqual(await apiStatus(rs512.issuer, customer.accessToken), [200, undefined]);
+
+  assert.deepEqual(await revoke({ clientId: STOREFRONT, token: customer.accessToken }), {});
+  assert.deepEqual(await apiStatus(rs512.issuer, customer.accessToken), [401, 'INVALID_TOKEN']);
+  const afterRevoke = await authenticate('refresh_token', { domain: rs512.domain, clientId: STOREFRONT, refreshToken: customer.refreshToken });
+  assert.equal(afterRevoke.errors?.[0]?.title, 'invalid_grant');
+  // The customer's other login is another session.
+  assert.deepEqual(await apiStatus(rs512.issuer, other.accessToken), [200, undefined]);
 
   // js-auth's revoke() takes the issuer from the token it revokes, so it cannot send an opaque
-  // refresh token; a plain RFC 7009 request does, and ends the session.
-  await assert.rejects(revoke({ clientId: STOREFRONT, token: stillAlive.refreshToken }), InvalidTokenError);
-  await revokeRefreshToken(rs512.issuer, stillAlive.refreshToken);
-  const afterRevoke = await authenticate('refresh_token', { domain: rs512.domain, clientId: STOREFRONT, refreshToken: stillAlive.refreshToken });
-  assert.equal(afterRevoke.errors?.[0]?.title, 'invalid_grant', JSON.stringify(afterRevoke));
+  // refresh token; a plain RFC 7009 request does, and ends that login too.
+  await assert.rejects(revoke({ clientId: STOREFRONT, token: other.refreshToken }), InvalidTokenError);
+  await revokeRefreshToken(rs512.issuer, other.refreshToken);
+  assert.deepEqual(await apiStatus(rs512.issuer, other.accessToken), [401, 'INVALID_TOKEN']);
 });
 
 /** A webapp's token by the authorization code flow (PKCE, S256), signed in as `who`. */
