@@ -63,6 +63,9 @@ pub async fn route(request: Request, functions: &Functions) -> Response<Body> {
         AUTHORIZE_PATH => {
             Box::pin(gatehouse_authorize::handle(request, &functions.authorize)).await
         }
+        path if path.starts_with(gatehouse_core::status_list::PATH_PREFIX) => {
+            Box::pin(gatehouse_token::handle(request, &functions.token)).await
+        }
         path if path.starts_with("/api/") => {
             Box::pin(gatehouse_api::handle(request, &functions.api)).await
         }

@@ -768,6 +768,29 @@ mod faulty_store {
     }
 
     #[async_trait]
+    impl StatusLists for FaultyStore {
+        async fn reserve_status_indexes(&self, window: u64, count: u64) -> Result<u64, StoreError> {
+            self.check("reserve_status_indexes")?;
+            self.inner.reserve_status_indexes(window, count).await
+        }
+        async fn revoke_status_index(&self, window: u64, index: u64) -> Result<(), StoreError> {
+            self.check("revoke_status_index")?;
+            self.inner.revoke_status_index(window, index).await
+        }
+        async fn status_list(&self, window: u64) -> Result<StoredList, StoreError> {
+            self.check("status_list")?;
+            self.inner.status_list(window).await
+        }
+        async fn epochs_after(
+            &self,
+            after: gatehouse_core::clock::UnixSeconds,
+        ) -> Result<Vec<gatehouse_core::status_list::PublishedEpoch>, StoreError> {
+            self.check("epochs_after")?;
+            self.inner.epochs_after(after).await
+        }
+    }
+
+    #[async_trait]
     impl Revocations for FaultyStore {
         async fn revoke_access_token(
             &self,

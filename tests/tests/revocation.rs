@@ -185,3 +185,6 @@ mod epochs;
 
 #[path = "revocation/introspection.rs"]
 mod introspection;
+
+#[path = "revocation/status_list.rs"]
+mod status_list;

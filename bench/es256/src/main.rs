@@ -82,6 +82,7 @@ fn claims() -> AccessTokenClaims {
         owner: None,
         sid: None,
         auth_time: None,
+        status: None,
     }
 }
 

@@ -17,6 +17,7 @@ use gatehouse_core::jwt::AccessTokenClaims;
 use gatehouse_core::model::{Application, RefreshTokenState};
 use gatehouse_core::revocation::KEPT_PAST_EXPIRY;
 use gatehouse_core::secret::SecretHash;
+use gatehouse_core::status_list::window_of;
 use gatehouse_edge::bearer::BearerVerifier;
 use gatehouse_edge::cors::CorsPolicy;
 use gatehouse_edge::error::{ApiError, ErrorCode};
@@ -27,7 +28,7 @@ use gatehouse_edge::oauth_request::{
 };
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
-use gatehouse_store::{Clients, Concerns, RefreshTokens, Revocations};
+use gatehouse_store::{Clients, Concerns, RefreshTokens, Revocations, StatusLists};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -38,6 +39,7 @@ pub struct RevokeService {
     pub clients: Arc<dyn Clients>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub revocations: Arc<dyn Revocations>,
+    pub status_lists: Arc<dyn StatusLists>,
     /// Verifies an access token presented for revocation, as the resource API does.
     pub verifier: BearerVerifier,
     /// Per client address, as for `/oauth/token` (the same policy, its own count): every
@@ -55,6 +57,7 @@ impl RevokeService {
             clients: runtime.store().clients(),
             refresh_tokens: runtime.store().refresh_tokens(),
             revocations: runtime.store().revocations(),
+            status_lists: runtime.store().status_lists(),
             verifier,
             gate: runtime.gate(),
             cors: runtime.config.cors.clone(),
@@ -178,9 +181,24 @@ async fn revoke_access(
             None => Ok(()),
         }
     };
+    // Its bit in its status list, for verifiers that never call us.
+    let bit = async {
+        match &claims.status {
+            Some(status) => {
+                let window = window_of(claims.iat);
+                let index = status.status_list.idx;
+                service
+                    .status_lists
+                    .revoke_status_index(window, index)
+                    .await
+            }
+            None => Ok(()),
+        }
+    };
     futures::try_join!(
         service.revocations.revoke_access_token(&claims.jti, until),
-        login
+        login,
+        bit
     )?;
     tracing::info!(jti = %claims.jti, family = ?claims.sid, client_id = %application.client_id, "access token revoked");
     Ok(())

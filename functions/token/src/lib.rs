@@ -4,6 +4,7 @@
 pub mod grants;
 pub mod prefetch;
 pub mod request;
+pub mod status;
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::{
     AuthorizationCodes, ClientWithScope, Clients, Concerns, Customers, RefreshTokens, SignIns,
-    StoreError, Users,
+    StatusLists, StoreError, Users,
 };
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -38,6 +39,10 @@ pub struct TokenService {
     /// The process's one bound on password hashing (`gatehouse serve` shares it with the
     /// sign-in page).
     pub hashing: PasswordHashing,
+    /// Each access token's status list index.
+    pub status: status::StatusIndexes,
+    /// The status lists this process signed lately.
+    pub lists: status::PublishedLists,
 }
 
 /// The storage concerns the token endpoint uses, each on its own.
@@ -48,6 +53,7 @@ pub struct TokenStorage {
     pub sign_ins: Arc<dyn SignIns>,
     pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub authorization_codes: Arc<dyn AuthorizationCodes>,
+    pub status_lists: Arc<dyn StatusLists>,
 }
 
 impl TokenService {
@@ -61,7 +67,13 @@ impl TokenService {
                 sign_ins: runtime.store().sign_ins(),
                 refresh_tokens: runtime.store().refresh_tokens(),
                 authorization_codes: runtime.store().authorization_codes(),
+                status_lists: runtime.store().status_lists(),
             },
+            status: status::StatusIndexes::new(
+                runtime.store().status_lists(),
+                runtime.config.issuer.clone(),
+            ),
+            lists: status::PublishedLists::default(),
             gate: runtime.gate(),
             keys,
             clock: Arc::clone(&runtime.clock),
@@ -116,8 +128,16 @@ async fn respond(
     Ok(json_response(StatusCode::OK, &response.body()))
 }
 
-/// Handles one request to `/oauth/token`: `POST`, and the CORS preflight for it.
+/// Handles one request to `/oauth/token`: `POST`, and the CORS preflight for it; and the
+/// status lists ([`status::serve_list`]), which only this function can sign.
 pub async fn handle(request: Request, service: &TokenService) -> Response<Body> {
+    if request
+        .uri()
+        .path()
+        .starts_with(gatehouse_core::status_list::PATH_PREFIX)
+    {
+        return status::serve_list(&request, service).await;
+    }
     let cors = &service.config.cors;
     cors.serve(request, |request| token(request, service)).await
 }

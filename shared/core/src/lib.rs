@@ -25,5 +25,6 @@ pub mod scope;
 pub mod secret;
 pub mod seed;
 pub mod sign_in;
+pub mod status_list;
 pub mod uri;
 pub mod url_rules;

@@ -255,6 +255,7 @@ mod tests {
             owner: None,
             sid: None,
             auth_time: None,
+            status: None,
         }
     }
 

@@ -12,6 +12,7 @@
 //! | [`SignIns`]: the sign-in protection's two windows per account | token (password), authorize |
 //! | [`RefreshTokens`]: rotation, reuse, families | token, revoke |
 //! | [`Revocations`]: access tokens revoked, epochs, what one token's state is | api, revoke, admin |
+//! | [`StatusLists`]: status list indexes, revoked bits, published epochs | token, revoke |
 //! | [`Users`]: the organization's members | authorize, token (refresh) |
 //! | [`AuthorizationCodes`]: single-use codes, redeemed with their first refresh token | authorize, token |
 //! | [`CatalogReads`]: markets, SKUs, prices, stock items as a token's view shows them | api |
@@ -36,6 +37,7 @@ pub mod refresh_tokens;
 pub mod replays;
 pub mod revocations;
 pub mod sign_ins;
+pub mod status_lists;
 pub mod timing;
 pub mod users;
 
@@ -52,6 +54,7 @@ pub use refresh_tokens::{RefreshTokens, Rotation};
 pub use replays::{AdminOutcome, ChangeRequest, ReplayRecord};
 pub use revocations::Revocations;
 pub use sign_ins::{SignInGrant, SignIns};
+pub use status_lists::{StatusLists, StoredList};
 pub use users::Users;
 
 use std::sync::Arc;
@@ -89,6 +92,7 @@ pub trait Store:
     + RefreshTokens
     + AuthorizationCodes
     + Revocations
+    + StatusLists
     + CatalogReads
     + Import
     + Administration
@@ -104,6 +108,7 @@ impl<T> Store for T where
         + RefreshTokens
         + AuthorizationCodes
         + Revocations
+        + StatusLists
         + CatalogReads
         + Import
         + Administration
@@ -128,6 +133,7 @@ pub trait Concerns: Store {
     fn catalog(self: Arc<Self>) -> Arc<dyn CatalogReads>;
     fn revocations(self: Arc<Self>) -> Arc<dyn Revocations>;
     fn administration(self: Arc<Self>) -> Arc<dyn Administration>;
+    fn status_lists(self: Arc<Self>) -> Arc<dyn StatusLists>;
 }
 
 /// The same body for both implementations: each concern is the store itself, coerced.
@@ -161,6 +167,9 @@ macro_rules! hand_out_concerns {
             self
         }
         fn administration(self: Arc<Self>) -> Arc<dyn Administration> {
+            self
+        }
+        fn status_lists(self: Arc<Self>) -> Arc<dyn StatusLists> {
             self
         }
     };

@@ -118,11 +118,20 @@ pub async fn run(fixture: &Fixture, log: &RequestLog, code: String) {
     );
 
     // client_credentials from a new address (its window is created), then again.
+    let mut issued = None;
     for _ in 0..2 {
-        call(&main, client_credentials("198.51.100.10"))
+        let answer = call(&main, client_credentials("198.51.100.10"))
             .await
             .expect(200, "client_credentials");
+        issued = answer.body["access_token"].as_str().map(str::to_owned);
     }
+    // The status list the token names (its block of indexes was reserved above).
+    let claims = verify(&issued.unwrap(), &test_keys(), clock.as_ref());
+    let uri = claims.status.unwrap().status_list.uri;
+    let path = uri.strip_prefix(ISSUER).unwrap();
+    call(&main, TokenEvent::new().method("GET").path(path))
+        .await
+        .expect(200, "the token's status list");
     // Past the address's limit: refused in storage, then by this process alone.
     let tight = function(
         fixture.store(log).await,

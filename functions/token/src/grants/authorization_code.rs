@@ -134,7 +134,8 @@ pub async fn grant(
         family_id: &record.family_id,
         authenticated_at: record.issued_at,
     };
-    let access = issue_access_token(service, application, &granted, &answered, Some(login), now)?;
+    let access =
+        issue_access_token(service, application, &granted, &answered, Some(login), now).await?;
     let (refresh_token, first) = new_refresh_token(application, login, &granted, &answered, now);
     match codes.redeem_authorization_code(&hash, &first, now).await? {
         Redemption::Redeemed => Ok(TokenResponse {

@@ -31,7 +31,8 @@ pub async fn grant(request: GrantRequest<'_>) -> Result<TokenResponse, ApiError>
             &answered_scope(scope, &granted),
             None,
             now,
-        )?,
+        )
+        .await?,
         owner: None,
     })
 }

@@ -158,7 +158,7 @@ pub struct Login<'a> {
 /// Signs an access token for `application` with `scope`, answered as `answered` (its `scope`
 /// claim and the response's, [`gatehouse_core::scope::answered_scope`]), and, for grants with
 /// an owner, its login: the token names it (`sid`), so that revoking either ends the other.
-pub fn issue_access_token(
+pub async fn issue_access_token(
     service: &TokenService,
     application: &Application,
     scope: &GrantedScope,
@@ -207,6 +207,7 @@ pub fn issue_access_token(
         }),
         sid: login.map(|login| login.family_id.to_owned()),
         auth_time: login.map(|login| login.authenticated_at.floor_seconds().0),
+        status: Some(service.status.claim(created_at).await?),
     };
     let access_token = service
         .keys

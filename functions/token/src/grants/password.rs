@@ -142,7 +142,8 @@ pub async fn grant(
     if let Some(held) = held_off(&check) {
         return Err(held);
     }
-    let access = issue_access_token(service, application, &granted, &answered, Some(login), now)?;
+    let access =
+        issue_access_token(service, application, &granted, &answered, Some(login), now).await?;
     Ok(TokenResponse {
         access,
         owner: Some(OwnerTokens {

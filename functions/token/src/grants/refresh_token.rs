@@ -192,7 +192,8 @@ pub async fn grant(
         family_id: &record.family_id,
         authenticated_at: record.authenticated_at,
     };
-    let access = issue_access_token(service, application, &granted, &answered, Some(login), now)?;
+    let access =
+        issue_access_token(service, application, &granted, &answered, Some(login), now).await?;
     // RFC 6749 §6: the new refresh token's scope is "identical to that of the refresh token
     // included by the client", however narrow this access token is.
     let (refresh_token, successor) =

@@ -29,6 +29,10 @@ pub struct AccessTokenClaims {
     /// older than an epoch is ended by it, however recently its token was refreshed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub auth_time: Option<u64>,
+    /// Where a verifier finds whether the token was revoked: its entry in a status list
+    /// ([`crate::status_list`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<crate::status_list::StatusClaim>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -323,6 +323,14 @@ impl KeySet {
     pub fn sign(&self, claims: &AccessTokenClaims) -> Result<String, SignError> {
         self.signing.signer.sign(claims)
     }
+
+    /// The signed status list token ([`crate::status_list`]).
+    pub fn sign_status_list(
+        &self,
+        claims: &crate::status_list::StatusListClaims,
+    ) -> Result<String, SignError> {
+        self.signing.signer.sign_status_list(claims)
+    }
 }
 
 /// The one-line form of every key in `text` (PEM, private or public): what

@@ -34,6 +34,8 @@ pub struct TokenSigner {
     key: PreparedKey,
     /// BASE64URL(UTF8(JWS Protected Header)): `{"typ":"JWT","alg":…,"kid":…}`.
     encoded_header: String,
+    /// The same with the status list's `typ` ([`crate::status_list::TYP`]).
+    encoded_status_list_header: String,
     random: SystemRandom,
 }
 
@@ -53,20 +55,40 @@ impl TokenSigner {
         };
         let mut header = Header::new(algorithm.jwt_algorithm());
         header.kid = Some(kid.to_owned());
-        let header = serde_json::to_vec(&header).ok()?;
+        let encoded = |header: &Header| {
+            serde_json::to_vec(header)
+                .ok()
+                .map(|h| URL_SAFE_NO_PAD.encode(h))
+        };
+        let encoded_header = encoded(&header)?;
+        header.typ = Some(crate::status_list::TYP.to_owned());
+        let encoded_status_list_header = encoded(&header)?;
         Some(Self {
             key,
-            encoded_header: URL_SAFE_NO_PAD.encode(header),
+            encoded_header,
+            encoded_status_list_header,
             random: SystemRandom::new(),
         })
     }
 
     /// `header.claims.signature`, each part base64url without padding (RFC 7515 §7.1).
     pub fn sign(&self, claims: &impl Serialize) -> Result<String, SignError> {
+        self.sign_under(&self.encoded_header, claims)
+    }
+
+    /// [`TokenSigner::sign`] with the status list token's header (`typ: statuslist+jwt`).
+    pub fn sign_status_list(&self, claims: &impl Serialize) -> Result<String, SignError> {
+        self.sign_under(&self.encoded_status_list_header, claims)
+    }
+
+    fn sign_under(
+        &self,
+        encoded_header: &str,
+        claims: &impl Serialize,
+    ) -> Result<String, SignError> {
         let claims = atob_safe(serde_json::to_vec(claims)?);
-        let mut token =
-            String::with_capacity(self.encoded_header.len() + claims.len() * 4 / 3 + 700);
-        token.push_str(&self.encoded_header);
+        let mut token = String::with_capacity(encoded_header.len() + claims.len() * 4 / 3 + 700);
+        token.push_str(encoded_header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
         match &self.key {

@@ -44,6 +44,7 @@ fn claims() -> AccessTokenClaims {
         owner: None,
         sid: None,
         auth_time: None,
+        status: None,
     }
 }
 

@@ -16,6 +16,9 @@
 //! | refresh family | `FAMILY#<family id>` | `FAMILY` | revoked, expires_at (once revoked, a year later: its access tokens may live that long) |
 //! | revoked access token | `REVOKED#<jti>` | `REVOKED` | expires_at (the token's `exp` and an hour) |
 //! | revocation epoch | `EPOCH#application#<id>`, `EPOCH#owner#<mode>#<Customer\|User>#<id>`, `EPOCH#market#<mode>#<id>` | `EPOCH` | epoch (s), expires_at (the epoch, a year and an hour) |
+//! | epoch log entry | `EPOCH_LOG` | `at#<epoch, 12 digits>#<subject>` | subject, epoch, expires_at (as the epoch's) |
+//! | status list size | `STATUSLIST#<window>` | `SIZE` | size (indexes reserved), expires_at (the window's end, a year and an hour) |
+//! | status list chunk | `STATUSLIST#<window>` | `CHUNK#<index / 32768>` | revoked (number set), expires_at |
 //! | user | `USER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, name?, password_hash (argon2id PHC) |
 //! | authorization code | `CODE#<sha-256 of the code, hex>` | `CODE` | application_id, client_id, mode, user_id, redirect_uri, market_id?, stock_location_ids, code_challenge?, family_id, issued_at, valid_until (ms), consumed_at?, expires_at |
 //!
@@ -94,6 +97,7 @@ mod refresh_tokens;
 mod replays;
 mod revocations;
 mod sign_ins;
+mod status_lists;
 mod table_shape;
 mod token_items;
 mod transactions;

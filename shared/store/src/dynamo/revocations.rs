@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::keys::*;
 use super::reader::Reader;
+use super::status_lists::epoch_log_item;
 use super::transactions::Condition;
 use super::DynamoStore;
 use crate::administration::revoked_record;
@@ -64,12 +65,22 @@ impl Revocations for DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
+            // A later epoch is there: it was logged when it was written.
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(())
+                return Ok(())
             }
-            Err(error) => Err(StoreError::unavailable(error)),
+            Err(error) => return Err(StoreError::unavailable(error)),
         }
+        // Published by the status lists: a plain put, the same item when sent again.
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(epoch_log_item(subject, epoch)))
+            .send()
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(())
     }
 
     async fn revocation_state(&self, token: &TokenSubjects) -> Result<RevocationState, StoreError> {
@@ -138,6 +149,7 @@ impl DynamoStore {
         )?;
         let writes = vec![
             write,
+            self.put_write(epoch_log_item(subject, epoch), None)?,
             self.audit_write(&revoked_record(change, subject, epoch))?,
         ];
         let outcome = AdminOutcome::TokensRevoked {

@@ -8,6 +8,7 @@ mod catalog;
 mod rate_limits;
 mod revocations;
 mod sign_ins;
+mod status_lists;
 mod tokens;
 
 use std::collections::HashMap;

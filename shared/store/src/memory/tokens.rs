@@ -13,6 +13,7 @@ use gatehouse_core::revocation::{
     epoch_kept_until, login_ended, login_subjects, EpochSubject, Epochs, TokenSubjects,
 };
 use gatehouse_core::secret::SecretHash;
+use gatehouse_core::status_list::list_kept_until;
 
 /// Records kept before expired ones are swept.
 pub(super) const RECORDS_BEFORE_SWEEP: usize = 100_000;
@@ -27,6 +28,8 @@ pub(super) struct TokenTable {
     pub(super) revoked_tokens: HashMap<String, UnixSeconds>,
     /// Epochs by their subject's key.
     pub(super) epochs: HashMap<String, UnixSeconds>,
+    /// Status lists by window.
+    pub(super) status_lists: HashMap<u64, crate::StoredList>,
 }
 
 impl TokenTable {
@@ -84,6 +87,8 @@ impl TokenTable {
         self.revoked_tokens.retain(|_, until| *until > second);
         self.epochs
             .retain(|_, epoch| epoch_kept_until(*epoch) > second);
+        self.status_lists
+            .retain(|window, _| list_kept_until(*window) > second);
     }
 }
 

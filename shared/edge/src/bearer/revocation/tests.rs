@@ -34,6 +34,7 @@ fn claims(jti: &str) -> AccessTokenClaims {
         owner: None,
         sid: None,
         auth_time: None,
+        status: None,
     }
 }
 
