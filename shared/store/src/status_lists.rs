@@ -12,6 +12,7 @@ use gatehouse_core::status_list::PublishedEpoch;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoredList {
     pub size: u64,
+    /// In ascending order, each once.
     pub revoked: Vec<u64>,
 }
 

@@ -95,5 +95,6 @@ mod import;
 mod rate_limits;
 mod refresh_tokens;
 mod revocations;
+mod status_lists;
 mod sign_ins;
 mod users;

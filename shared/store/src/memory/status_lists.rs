@@ -20,8 +20,8 @@ impl StatusLists for MemoryStore {
     async fn revoke_status_index(&self, window: u64, index: u64) -> Result<(), StoreError> {
         let mut table = self.tokens();
         let list = table.status_lists.entry(window).or_default();
-        if !list.revoked.contains(&index) {
-            list.revoked.push(index);
+        if let Err(place) = list.revoked.binary_search(&index) {
+            list.revoked.insert(place, index);
         }
         Ok(())
     }
