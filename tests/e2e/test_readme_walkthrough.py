@@ -215,6 +215,8 @@ def test_the_claims_are_the_seeds_records(run):
         "stock_location_ids": [location(seed, "test", number=n)["id"] for n in eu["stock_location_numbers"]],
     }
     assert claims["exp"] - claims["iat"] == SALES_CHANNEL_LIFETIME
+    # Its entry in the status list of the hour it was issued in.
+    assert claims["status"]["status_list"]["uri"] == f"{base}/oauth/status_lists/{claims['iat'] // 3600}"
 
 
 def test_the_integration_gets_every_market_for_its_own_lifetime(run):

@@ -39,6 +39,10 @@ fn main() {
             );
         }
         let empty = list_claims("u".into(), UnixSeconds(0), size, [], vec![]);
-        println!("| {size} | 0 | {} | {} |", empty.status_list.lst.len(), empty.status_list.lst.len() as u64 * 60 / TTL_SECONDS);
+        println!(
+            "| {size} | 0 | {} | {} |",
+            empty.status_list.lst.len(),
+            empty.status_list.lst.len() as u64 * 60 / TTL_SECONDS
+        );
     }
 }

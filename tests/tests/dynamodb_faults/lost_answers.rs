@@ -171,6 +171,49 @@ async fn a_revocation_whose_answer_was_lost_revokes_the_family() {
     assert_eq!(refused.status, 400, "{}", refused.text);
 }
 
+/// An access token's revocation is a put of its `jti`'s item beside its login's and its bit's
+/// updates: a lost answer is resent or a 503 to retry, and either way the token, its login and
+/// its bit end up revoked, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn an_access_token_revocation_whose_answer_was_lost_revokes_it_and_its_login() {
+    use gatehouse_core::revocation::TokenSubjects;
+    use gatehouse_store::{Revocations, StatusLists};
+    let harness = Harness::new().await;
+    let login = harness.login().await.assert_ok("login");
+    let (access, refresh) = (
+        login["access_token"].as_str().unwrap().to_owned(),
+        refresh_token_of(&login),
+    );
+    // The revocation's first put makes its address's window; the second is the jti's item.
+    harness.proxy.fail("PutItem", 1, 1, Fault::AnswerTooLate);
+    let answer = harness.revoke(&access).await;
+    assert!(
+        answer.status == 200 || answer.status == 503,
+        "{}",
+        answer.text
+    );
+    if answer.status == 503 {
+        answer.assert_unavailable("the revocation");
+        harness
+            .revoke(&access)
+            .await
+            .assert_ok("the retried revocation");
+    }
+    let claims = verify(&access, &test_keys(), harness.clock.as_ref());
+    let state = harness
+        .store
+        .revocation_state(&TokenSubjects::of(&claims))
+        .await
+        .unwrap();
+    assert!(state.token && state.family, "{state:?}");
+    let status = claims.status.unwrap().status_list;
+    let window = gatehouse_core::status_list::window_of(claims.iat);
+    let list = harness.store.status_list(window).await.unwrap();
+    assert_eq!(list.revoked, [status.idx]);
+    assert_eq!(harness.refresh(&refresh).await.status, 400);
+}
+
 /// The window's update is not resent: a lost answer is a 503, the place it took stays taken
 /// (an accepted request counts, whatever happens next) and is taken once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -200,6 +200,41 @@ async fn a_revocation_racing_a_refresh_leaves_no_token_of_the_login_alive(store:
     }
 }
 
+/// The status of `GET /api/markets` with `token` on `api`.
+async fn status_on(api: &ApiService, token: &str) -> u16 {
+    let request = api_request(token, "/api/markets");
+    gatehouse_api::handle(request, api).await.status().as_u16()
+}
+
+async fn a_lambda_process_sees_a_revocation_within_its_staleness_and_no_later(
+    store: Arc<dyn Store>,
+) {
+    use gatehouse_edge::bearer::REVOCATION_STALENESS;
+    let shop = Shop::on(store.clone());
+    // The API as a Lambda process runs it: storage's "not revoked" is taken for 5 seconds.
+    let lambda =
+        api_service_seeing_revocations_after(store, shop.clock.clone(), REVOCATION_STALENESS);
+    let token = shop.integration_token().await;
+    assert_eq!(status_on(&lambda, &token).await, 200);
+    shop.revoke_event(
+        TokenEvent::form(&[("token", &token)]).basic(INTEGRATION, INTEGRATION_SECRET),
+    )
+    .await;
+    // Within the bound the process may still take it (its answer and its verified token are
+    // both kept); `serve`'s API, which keeps no answer, refuses it at once.
+    assert_eq!(status_on(&lambda, &token).await, 200);
+    shop.assert_revoked(&token, "on serve").await;
+    shop.clock
+        .advance(REVOCATION_STALENESS - std::time::Duration::from_millis(1));
+    assert_eq!(status_on(&lambda, &token).await, 200);
+    shop.clock.advance(std::time::Duration::from_millis(1));
+    assert_eq!(
+        status_on(&lambda, &token).await,
+        401,
+        "refused once the bound has passed"
+    );
+}
+
 on_both_stores!(crate::memory, crate::dynamodb;
     revoking_a_customers_access_token_ends_it_and_its_login,
     revoking_a_refresh_token_ends_every_access_token_of_its_login,
@@ -209,4 +244,5 @@ on_both_stores!(crate::memory, crate::dynamodb;
     a_confidential_client_must_authenticate_to_revoke,
     invalid_tokens_are_answered_as_revoked,
     a_revocation_racing_a_refresh_leaves_no_token_of_the_login_alive,
+    a_lambda_process_sees_a_revocation_within_its_staleness_and_no_later,
 );

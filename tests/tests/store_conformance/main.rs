@@ -95,6 +95,6 @@ mod import;
 mod rate_limits;
 mod refresh_tokens;
 mod revocations;
-mod status_lists;
 mod sign_ins;
+mod status_lists;
 mod users;

@@ -45,7 +45,9 @@ async fn a_list_publishes_each_subjects_latest_epoch_after_its_start(store: Arc<
         owner_type: "Customer".into(),
         id: id.into(),
     };
-    let app = EpochSubject::Application { id: "app_erp".into() };
+    let app = EpochSubject::Application {
+        id: "app_erp".into(),
+    };
     let writes = [
         (customer("cus_a"), 10),
         (customer("cus_a"), 30),

@@ -50,14 +50,15 @@ impl Revocations for DynamoStore {
         epoch: UnixSeconds,
     ) -> Result<(), StoreError> {
         // Only forward: of two revocations written in either order, the later epoch stays. A
-        // retry of this write after its answer was lost finds its own epoch and changes nothing.
+        // resend of this write after its answer was lost finds its own epoch, equal, and
+        // writes it again, so that the log's put below is made whatever the first send did.
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(epoch_key(subject)))
             .update_expression("SET epoch = :epoch, expires_at = :kept, #type = :type")
-            .condition_expression("attribute_not_exists(epoch) OR epoch < :epoch")
+            .condition_expression("attribute_not_exists(epoch) OR epoch <= :epoch")
             .expression_attribute_names("#type", "type")
             .expression_attribute_values(":epoch", seconds(epoch))
             .expression_attribute_values(":kept", seconds(epoch_kept_until(epoch)))
