@@ -115,7 +115,7 @@ def deployment():
     return {
         "common": common,
         "token": {**common, "GATEHOUSE_SIGNING_KEYS_SECRET_ARN": arn, "GATEHOUSE_PUBLISHED_KEYS": published},
-        "revoke": common,
+        "revoke": {**common, "GATEHOUSE_PUBLISHED_KEYS": published},
         "authorize": common,
         "api": {**common, "GATEHOUSE_PUBLISHED_KEYS": published},
         "wellknown": {**common, "GATEHOUSE_PUBLISHED_KEYS": published},
@@ -193,9 +193,29 @@ def test_a_customer_logs_in_refreshes_and_revokes_through_the_token_and_revoke_b
         token, form("POST", "/oauth/token", {"grant_type": "refresh_token", "client_id": "demo-storefront", "refresh_token": refresh})
     )
     assert (status, json.loads(body)["error"]) == (400, "invalid_grant")
+
+    # An access token, revoked by the revoke binary, is refused by the api binary, and so is
+    # the login it came from.
+    status, _, body = answer(token, form("POST", "/oauth/token", login))
+    second = json.loads(body)
+    api = start("api")
+    bearer = {"authorization": f"Bearer {second['access_token']}"}
+    assert answer(api, event("GET", "/api/markets", headers=bearer))[0] == 200
+    status, _, body = answer(
+        revoke, form("POST", "/oauth/revoke", {"client_id": "demo-storefront", "token": second["access_token"]})
+    )
+    assert (status, json.loads(body)) == (200, {})
+    status, _, body = answer(api, event("GET", "/api/markets", headers=bearer))
+    assert (status, json.loads(body)["errors"][0]["code"]) == (401, "INVALID_TOKEN")
+    status, _, body = answer(
+        token, form("POST", "/oauth/token", {"grant_type": "refresh_token", "client_id": "demo-storefront",
+                                             "refresh_token": second["refresh_token"]})
+    )
+    assert status == 400, body
     token.finish()
     revoke.finish()
-    for secret in ("alice-demo-password", refresh):
+    api.finish()
+    for secret in ("alice-demo-password", refresh, second["refresh_token"]):
         assert secret not in token.output and secret not in revoke.output
 
 
@@ -255,6 +275,7 @@ def test_cors_preflights_are_answered_for_allowed_origins_only(deployment, start
         ("token", {"GATEHOUSE_TABLE": None}, "GATEHOUSE_TABLE is not set"),
         ("token", {"GATEHOUSE_RATE_LIMIT": "lots"}, "GATEHOUSE_RATE_LIMIT is not valid: 'lots' is not a whole number"),
         ("revoke", {"GATEHOUSE_ISSUER": "http://auth.example.com"}, "GATEHOUSE_ISSUER is not valid"),
+        ("revoke", {"GATEHOUSE_PUBLISHED_KEYS": None}, "GATEHOUSE_PUBLISHED_KEYS is not set"),
         ("authorize", {"GATEHOUSE_ORGANIZATION_ID": None}, "GATEHOUSE_ORGANIZATION_ID is not set"),
         ("api", {"GATEHOUSE_PUBLISHED_KEYS": "-----BEGIN PUBLIC KEY-----"}, "GATEHOUSE_PUBLISHED_KEYS is not valid"),
         ("wellknown", {"GATEHOUSE_PUBLISHED_KEYS": None}, "GATEHOUSE_PUBLISHED_KEYS is not set"),

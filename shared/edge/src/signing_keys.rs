@@ -86,6 +86,18 @@ pub fn load_published_keys(
         .map_err(|error| ConfigError::invalid(vars::PUBLISHED_KEYS, error))
 }
 
+/// What verifies access tokens of `issuer` with the published keys: the API's verifier, and
+/// the revocation function's (which knows access tokens by them).
+pub fn published_verifier(
+    env: &dyn Fn(&str) -> Option<String>,
+    issuer: &str,
+) -> Result<crate::bearer::BearerVerifier, ConfigError> {
+    let keys = load_published_keys(env)?
+        .verification_keys()
+        .map_err(|error| ConfigError::invalid(vars::PUBLISHED_KEYS, error))?;
+    Ok(crate::bearer::BearerVerifier::new(keys, issuer))
+}
+
 #[cfg(feature = "secrets-manager")]
 async fn secret_text(arn: &str, version_id: Option<&str>) -> Result<String, String> {
     crate::secrets_manager::secret_string(arn, version_id).await
