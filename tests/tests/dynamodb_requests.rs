@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse_core::clock::{Clock, SystemClock};
+use gatehouse_core::clock::Clock;
 use gatehouse_core::grant_hint::GrantHint;
 use gatehouse_core::model::{AuthorizationCodeRecord, Mode, OwnerType};
 use gatehouse_core::pkce::s256_challenge;
@@ -39,11 +39,8 @@ async fn logged_demo_store() -> (DynamoStore, RequestLog) {
 #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
 async fn a_warm_client_credentials_token_costs_one_batch_get_and_one_update() {
     let (store, log) = logged_demo_store().await;
-    let service = token_service(
-        Arc::new(store),
-        Arc::new(SystemClock),
-        RateLimitPolicy::default(),
-    );
+    // A clock that stays in one hour: a new hour's first token reserves a block of its list.
+    let service = token_service(Arc::new(store), manual_clock(), RateLimitPolicy::default());
     let request = || {
         TokenEvent::form(&[
             ("grant_type", "client_credentials"),
@@ -56,9 +53,13 @@ async fn a_warm_client_credentials_token_costs_one_batch_get_and_one_update() {
         .request()
     };
 
-    // The first request from an address also creates its rate-limit window.
+    // The first request from an address also creates its rate-limit window; the process's
+    // first token reserves its block of status list indexes (one UpdateItem per 1,024 tokens).
     assert_eq!(handle(request(), &service).await.status(), 200);
-    assert_eq!(log.take(), ["BatchGetItem", "PutItem", "UpdateItem"]);
+    assert_eq!(
+        log.take(),
+        ["BatchGetItem", "PutItem", "UpdateItem", "UpdateItem"]
+    );
 
     for _ in 0..3 {
         assert_eq!(handle(request(), &service).await.status(), 200);
@@ -229,7 +230,9 @@ async fn authorization_code(
 #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
 async fn every_grant_on_a_warm_function_takes_at_most_two_round_trips() {
     let store = Arc::new(demo_dynamo_store().await);
-    let clock = Arc::new(SystemClock);
+    // One hour throughout: the warm-up's token reserved the process's block of status list
+    // indexes, and no new hour's first token reserves another while the grants are measured.
+    let clock = manual_clock();
     let service = token_service(store.clone(), clock.clone(), RateLimitPolicy::default());
     let client_credentials = || {
         TokenEvent::form(&[

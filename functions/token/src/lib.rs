@@ -161,11 +161,13 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
         Some(clients.find_client_with_scope(id, markets, locations).await)
     };
     // The warm path's storage requests, sent together: the rate-limit count, the client with
-    // its scope records and what the grant can read ahead (see `prefetch`).
-    let (admission, found, prefetched) = futures::join!(
+    // its scope records, what the grant can read ahead (see `prefetch`) and, once per 1,024
+    // tokens, the process's next block of status list indexes.
+    let (admission, found, prefetched, ()) = futures::join!(
         count.count(),
         lookup,
         prefetch(service, incoming.prefetch_key()),
+        service.status.reserve_ahead(count.now().floor_seconds().0),
     );
     let facts = incoming.facts(found.as_ref());
     let admission = match admission {

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use gatehouse_core::clock::UnixSeconds;
 use gatehouse_core::status_list::{
-    list_claims, list_uri, window_of, window_of_path, window_start, StatusClaim, StatusListRef,
-    BLOCK, MEDIA_TYPE, TTL_SECONDS,
+    list_claims, list_kept_until, list_uri, window_of, window_of_path, window_start, StatusClaim,
+    StatusListRef, BLOCK, MEDIA_TYPE, TTL_SECONDS,
 };
 use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_store::{StatusLists, StoreError};
@@ -72,6 +72,28 @@ impl StatusIndexes {
         })
     }
 
+    /// Reserves the block a token issued at `iat` will take its index from, unless one with
+    /// room is held: sent beside a request's first reads, so that the reservation (once per
+    /// 1,024 tokens, and at each hour's first token) adds no round trip. A failure is left to
+    /// [`StatusIndexes::claim`], which tries again and reports it.
+    pub async fn reserve_ahead(&self, iat: u64) {
+        let window = window_of(iat);
+        let held = *self.block();
+        if held.is_some_and(|held| held.window == window && held.next < held.end) {
+            return;
+        }
+        if let Ok(first) = self.store.reserve_status_indexes(window, BLOCK).await {
+            let mut block = self.block();
+            if block.is_none_or(|held| held.window < window || held.next >= held.end) {
+                *block = Some(Block {
+                    window,
+                    next: first,
+                    end: first + BLOCK,
+                });
+            }
+        }
+    }
+
     fn take(&self, window: u64) -> Option<u64> {
         let mut block = self.block();
         let held = block.as_mut().filter(|held| held.window == window)?;
@@ -127,9 +149,10 @@ pub async fn serve_list(request: &Request, service: &TokenService) -> Response<B
         return ApiError::method_not_allowed("GET").into_response();
     }
     let now = service.clock.now().floor_seconds();
-    // A list of a window not begun yet cannot hold a token.
-    let Some(window) = window_of_path(request.uri().path()).filter(|w| window_start(*w) <= now.0)
-    else {
+    // A list of a window not begun yet cannot hold a token, and one past its keeping holds
+    // none still valid: neither is read, so that no path makes storage work for nothing.
+    let live = |window: &u64| window_start(*window) <= now.0 && now < list_kept_until(*window);
+    let Some(window) = window_of_path(request.uri().path()).filter(live) else {
         return ApiError::new(ErrorCode::NotFound, "no such status list").into_response();
     };
     let token = match service.lists.kept(window, now.0) {

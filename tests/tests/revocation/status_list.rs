@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use gatehouse_core::clock::UnixSeconds;
 use gatehouse_core::jwt::AccessTokenClaims;
+use gatehouse_core::lifetime::MAX_CUSTOM_LIFETIME;
 use gatehouse_core::status_list::{
     list_uri, revoked_in, verify_list, window_of, window_start, StatusListClaims, BLOCK,
     TTL_SECONDS,
@@ -139,13 +140,16 @@ async fn indexes_are_reserved_by_blocks_and_lists_rotate_by_window(store: Arc<dy
         (next.status_list.idx, next.status_list.uri),
         (0, list_uri(ISSUER, window + 1))
     );
-    // A list of a window not begun is no list.
+    // A list of a window not begun, or of one whose tokens have all expired, is no list.
     let shop = Shop::on(store);
-    let future = window_of(shop.clock.now().floor_seconds().0) + 2;
-    let path = format!("/oauth/status_lists/{future}");
-    let event = TokenEvent::new().method("GET").path(&path);
-    let response = gatehouse_token::handle(event.request(), &shop.token).await;
-    assert_eq!(response.status(), 404);
+    let current = window_of(shop.clock.now().floor_seconds().0);
+    let too_old = current - (u64::from(MAX_CUSTOM_LIFETIME) / 3600 + 2);
+    for window in [current + 2, too_old] {
+        let path = format!("/oauth/status_lists/{window}");
+        let event = TokenEvent::new().method("GET").path(&path);
+        let response = gatehouse_token::handle(event.request(), &shop.token).await;
+        assert_eq!(response.status(), 404, "{window}");
+    }
 }
 
 on_both_stores!(crate::memory, crate::dynamodb;
