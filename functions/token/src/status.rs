@@ -48,21 +48,8 @@ impl StatusIndexes {
         let window = window_of(iat);
         let index = match self.take(window) {
             Some(index) => index,
-            None => {
-                let first = self.store.reserve_status_indexes(window, BLOCK).await?;
-                let mut block = self.block();
-                // Another request may have installed a block meanwhile: this one is taken
-                // whole by this request and the rest kept only if it is newer.
-                let mine = Block {
-                    window,
-                    next: first + 1,
-                    end: first + BLOCK,
-                };
-                if block.is_none_or(|held| held.window <= window) {
-                    *block = Some(mine);
-                }
-                first
-            }
+            // No room: this request reserves a block and takes its first index itself.
+            None => self.reserve(window, 1).await?,
         };
         Ok(StatusClaim {
             status_list: StatusListRef {
@@ -79,19 +66,24 @@ impl StatusIndexes {
     pub async fn reserve_ahead(&self, iat: u64) {
         let window = window_of(iat);
         let held = *self.block();
-        if held.is_some_and(|held| held.window == window && held.next < held.end) {
-            return;
+        if held.is_none_or(|held| held.window != window || held.next >= held.end) {
+            let _ = self.reserve(window, 0).await;
         }
-        if let Ok(first) = self.store.reserve_status_indexes(window, BLOCK).await {
-            let mut block = self.block();
-            if block.is_none_or(|held| held.window < window || held.next >= held.end) {
-                *block = Some(Block {
-                    window,
-                    next: first,
-                    end: first + BLOCK,
-                });
-            }
+    }
+
+    /// Reserves a block of `window`, keeps it from its index `taken` on (unless another
+    /// request installed one with room meanwhile), and answers its first index.
+    async fn reserve(&self, window: u64, taken: u64) -> Result<u64, StoreError> {
+        let first = self.store.reserve_status_indexes(window, BLOCK).await?;
+        let mut block = self.block();
+        if block.is_none_or(|held| held.window < window || held.next >= held.end) {
+            *block = Some(Block {
+                window,
+                next: first + taken,
+                end: first + BLOCK,
+            });
         }
+        Ok(first)
     }
 
     fn take(&self, window: u64) -> Option<u64> {
