@@ -13,15 +13,16 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use gatehouse_admin::{AdminService, ApplicationChanges, Caller, CommandError, NewApplication};
 use gatehouse_core::clock::SystemClock;
 use gatehouse_core::idempotency::IdempotencyKey;
-use gatehouse_core::model::{ApplicationKind, Mode};
+use gatehouse_core::model::Mode;
 use gatehouse_edge::config::{secret_rotation_overlap_from_lookup, vars};
 use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::StoreError;
 
+use crate::admin_args::{self, KindArg, ModeArg};
 use crate::admin_output as output;
 use crate::admin_revoke::RevokeCommand;
 
@@ -79,38 +80,6 @@ pub struct AdminTarget {
     pub idempotency_key: Option<IdempotencyKey>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum ModeArg {
-    Test,
-    Live,
-}
-
-impl From<ModeArg> for Mode {
-    fn from(mode: ModeArg) -> Self {
-        match mode {
-            ModeArg::Test => Mode::Test,
-            ModeArg::Live => Mode::Live,
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    SalesChannel,
-    Integration,
-    Webapp,
-}
-
-impl From<KindArg> for ApplicationKind {
-    fn from(kind: KindArg) -> Self {
-        match kind {
-            KindArg::SalesChannel => ApplicationKind::SalesChannel,
-            KindArg::Integration => ApplicationKind::Integration,
-            KindArg::Webapp => ApplicationKind::Webapp,
-        }
-    }
-}
-
 #[derive(Subcommand)]
 pub enum AppsCommand {
     /// Every application (client ids, never secrets).
@@ -145,6 +114,9 @@ pub enum AppsCommand {
         /// A grant the application may use (default: all of its kind's); repeat for more.
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,
+        /// Turn the JWT bearer grant on: its setting as JSON, or @file (docs/api.md).
+        #[arg(long, value_parser = admin_args::parse_setting)]
+        jwt_bearer: Option<serde_json::Value>,
     },
     /// Change an application's name, lifetime, redirect URIs or grant types.
     Update {
@@ -165,6 +137,12 @@ pub enum AppsCommand {
         /// Return to every grant of the kind.
         #[arg(long)]
         all_grant_types: bool,
+        /// The new JWT bearer setting, as JSON or @file.
+        #[arg(long, value_parser = admin_args::parse_setting, conflicts_with = "no_jwt_bearer")]
+        jwt_bearer: Option<serde_json::Value>,
+        /// Turn the JWT bearer grant off.
+        #[arg(long)]
+        no_jwt_bearer: bool,
     },
     Enable {
         client_id: String,
@@ -316,6 +294,7 @@ async fn apps(
             token_lifetime,
             redirect_uris,
             grant_types,
+            jwt_bearer,
         } => {
             let new = NewApplication {
                 name,
@@ -326,6 +305,7 @@ async fn apps(
                 token_lifetime,
                 redirect_uris,
                 grant_types: Some(grant_types).filter(|g| !g.is_empty()),
+                jwt_bearer,
             };
             let created =
                 under_one_key(caller, move || service.create(new.clone(), caller)).await?;
@@ -339,6 +319,8 @@ async fn apps(
             redirect_uris,
             grant_types,
             all_grant_types,
+            jwt_bearer,
+            no_jwt_bearer,
         } => {
             let changes = ApplicationChanges {
                 name,
@@ -352,6 +334,7 @@ async fn apps(
                     (true, false) => None,
                     (false, false) => Some(Some(grant_types)),
                 },
+                jwt_bearer: admin_args::change(jwt_bearer, no_jwt_bearer),
                 enabled: None,
             };
             let updated = under_one_key(caller, || {

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use gatehouse_admin::RevocationRequest;
 use gatehouse_core::model::Mode;
 
-use crate::admin::ModeArg;
+use crate::admin_args::ModeArg;
 
 #[derive(Subcommand)]
 pub enum RevokeCommand {

@@ -4,6 +4,7 @@
 
 pub mod accept;
 pub mod admin;
+pub mod admin_args;
 pub mod admin_output;
 pub mod admin_revoke;
 pub mod banner;

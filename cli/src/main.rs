@@ -163,7 +163,13 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     // One process: one bound on password hashing (the token endpoint's password grant and the
     // sign-in page take their turns in the same queue) and one memory of refusals.
-    let runtime = Runtime::new(store, config, Arc::new(SystemClock));
+    // The backend secret from the environment or a file, never from a flag: a flag's value
+    // shows in every process listing.
+    let env = |name: &str| std::env::var(name).ok();
+    let backend_secret = gatehouse_edge::forwarded::load_backend_secret(&env).await?;
+    let trusts_backends = backend_secret.is_some();
+    let runtime =
+        Runtime::new(store, config, Arc::new(SystemClock)).with_backend_secret(backend_secret);
     let admin = admin_api(&args, &runtime)?;
     let admin_served = admin.is_some();
     let functions = Arc::new(Functions::new(&runtime, Arc::clone(&keys), admin)?);
@@ -198,6 +204,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         config.rate_limit.limit,
         config.rate_limit.window.as_secs()
     );
+    if trusts_backends {
+        println!("Backends presenting the backend secret in x-backend-auth are counted by x-true-client-ip");
+    }
     println!(
         "Password hashing: {} at once, {} ms wait at most, then 503",
         config.password_hashing.concurrency,

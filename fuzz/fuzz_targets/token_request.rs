@@ -49,6 +49,7 @@ fn application(client_id: &str, kind: ApplicationKind) -> Application {
         enabled: true,
         previous_client_secret: None,
         grant_types: None,
+        jwt_bearer: None,
     }
 }
 

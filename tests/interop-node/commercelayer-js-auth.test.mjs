@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  authenticate, getTokenType, jwtDecode, jwtIsIntegration, jwtIsSalesChannel, jwtIsWebApp, jwtVerify, makeSalesChannel, revoke,
+  authenticate, createAssertion, getTokenType, jwtDecode, jwtIsIntegration, jwtIsSalesChannel, jwtIsWebApp, jwtVerify, makeSalesChannel, revoke,
   InvalidTokenError,
 } from '@commercelayer/js-auth';
 
@@ -262,6 +262,69 @@ test('a confidential sales channel authenticates with its secret, and its tokens
     assert.equal(refusedRefresh.accessToken, undefined);
     const refreshed = await authenticate('refresh_token', { domain, ...shop, refreshToken: bob.refreshToken });
     assert.equal(refreshed.errors, undefined, JSON.stringify(refreshed.errors));
+  } finally {
+    await server.stop();
+  }
+});
+
+test("js-auth's JWT bearer call with createAssertion gets the owner's token from an application in commercelayer mode", async () => {
+  const shop = { clientId: 'shop-backend', clientSecret: randomBytes(24).toString('hex') };
+  const seed = demoSeed();
+  seed.applications.push(
+    {
+      id: 'app_shop_backend', mode: 'test', name: 'Shop backend', kind: 'sales_channel',
+      client_id: shop.clientId, client_secret: shop.clientSecret, token_lifetime: null, redirect_uris: [],
+      jwt_bearer: { mode: 'commercelayer' },
+    },
+  );
+  const backendSecret = randomBytes(24).toString('hex');
+  const server = await startGatehouseOverTls(
+    ['--algorithm', 'RS512', '--seed', writeTempJson('jwt-bearer-seed.json', seed)],
+    { GATEHOUSE_BACKEND_AUTH_SECRET: backendSecret },
+  );
+  try {
+    const { domain } = server;
+    const bob = seed.customers.find((c) => c.email === BOB.email);
+    const assertion = await createAssertion({
+      payload: {
+        'https://commercelayer.io/claims': {
+          owner: { type: 'Customer', id: bob.id },
+          custom_claim: { first_name: 'Bob', tier: 'gold' },
+        },
+      },
+    });
+    const grant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+    const token = await authenticate(grant, { domain, ...shop, scope: 'market:code:eu', assertion });
+    assert.equal(token.errors, undefined, JSON.stringify(token.errors));
+    assert.equal(token.ownerId, bob.id);
+    assert.equal(token.ownerType, 'customer');
+    assert.equal(token.scope, 'market:code:eu');
+    assert.ok(token.refreshToken);
+    const { payload } = await jwtVerify(token.accessToken);
+    assert.equal(getTokenType(payload), 'sales_channel:customer');
+    assert.deepEqual(payload.owner, { id: bob.id, type: 'Customer' });
+    assert.deepEqual(payload.custom_claim, { first_name: 'Bob', tier: 'gold' });
+    // The refresh token it came with works as a password login's does.
+    const refreshed = await authenticate('refresh_token', { domain, ...shop, refreshToken: token.refreshToken });
+    assert.equal(refreshed.errors, undefined, JSON.stringify(refreshed.errors));
+    assert.deepEqual(jwtDecode(refreshed.accessToken).payload.custom_claim, { first_name: 'Bob', tier: 'gold' });
+    // Without the secret, no assertion is read; an owner of nobody is Commerce Layer's error.
+    const publicTry = await authenticate(grant, { domain, clientId: shop.clientId, clientSecret: '', scope: 'market:1001', assertion });
+    assert.equal(publicTry.errors?.[0]?.status, 401, JSON.stringify(publicTry.errors));
+    const nobody = await createAssertion({ payload: { 'https://commercelayer.io/claims': { owner: { type: 'Customer', id: 'cus_nobody' } } } });
+    const refused = await authenticate(grant, { domain, ...shop, scope: 'market:1001', assertion: nobody });
+    assert.equal(refused.accessToken, undefined);
+    assert.equal(refused.errors?.[0]?.title, 'invalid_assertion', JSON.stringify(refused.errors));
+    assert.equal(refused.errors?.[0]?.status, 400);
+    // js-auth's headers option carries the backend secret and the shopper's address: 40 token
+    // requests for 40 shoppers from this one machine, past the 30-a-minute limit of one address.
+    for (let n = 1; n <= 40; n += 1) {
+      const guest = await authenticate('client_credentials', {
+        domain, clientId: STOREFRONT, scope: 'market:1001',
+        headers: { 'x-backend-auth': backendSecret, 'x-true-client-ip': `198.18.7.${n}` },
+      });
+      assert.equal(guest.errors, undefined, `shopper ${n}: ${JSON.stringify(guest.errors)}`);
+    }
   } finally {
     await server.stop();
   }

@@ -169,11 +169,12 @@ export function clientProcessEnvironment(home) {
 }
 
 /**
- * `gatehouse serve` (demo seed, `extraArgs` added) behind a TLS proxy at https://HOST:<port>,
+ * `gatehouse serve` (demo seed, `extraArgs` added, `extraEnv` in its environment) behind a TLS
+ * proxy at https://HOST:<port>,
  * which is also its issuer, and at https://API_HOST:<port>. Returns { issuer, domain, stop() };
  * `domain` (`gatehouse.test:<port>`) is what js-auth, the SDK and the CLI take.
  */
-export async function startGatehouseOverTls(extraArgs = []) {
+export async function startGatehouseOverTls(extraArgs = [], extraEnv = {}) {
   try {
     accessSync(GATEHOUSE_BIN, constants.X_OK);
   } catch {
@@ -204,7 +205,7 @@ export async function startGatehouseOverTls(extraArgs = []) {
   const child = spawn(
     GATEHOUSE_BIN,
     ['serve', '--host', '127.0.0.1', '--port', String(port), '--issuer', issuer, ...extraArgs],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv } },
   );
   let output = '';
   child.stdout.on('data', (chunk) => { output += chunk; });

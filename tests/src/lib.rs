@@ -791,6 +791,21 @@ mod faulty_store {
     }
 
     #[async_trait]
+    impl gatehouse_store::Assertions for FaultyStore {
+        async fn use_assertion(
+            &self,
+            used: &gatehouse_store::UsedAssertion<'_>,
+            first_refresh_token: Option<&RefreshTokenRecord>,
+            now: UnixMillis,
+        ) -> Result<gatehouse_store::AssertionUse, StoreError> {
+            self.check("use_assertion")?;
+            self.inner
+                .use_assertion(used, first_refresh_token, now)
+                .await
+        }
+    }
+
+    #[async_trait]
     impl Revocations for FaultyStore {
         async fn revoke_access_token(
             &self,

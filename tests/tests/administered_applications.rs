@@ -316,6 +316,7 @@ async fn an_application_created_by_the_admin_gets_tokens_at_once(store: Arc<dyn 
                 token_lifetime: Some(86_400),
                 redirect_uris: vec![],
                 grant_types: None,
+                jwt_bearer: None,
             },
             &Caller::new(ACTOR),
         )
@@ -356,6 +357,7 @@ fn new_sales_channel(confidential: Option<bool>) -> NewApplication {
         token_lifetime: None,
         redirect_uris: vec![],
         grant_types: None,
+        jwt_bearer: None,
     }
 }
 
@@ -453,7 +455,79 @@ async fn a_confidential_sales_channel_must_present_its_secret_and_its_tokens_say
     );
 }
 
+/// The admin API's `jwt_bearer`: refused on a public client, then turned on (Commerce Layer's
+/// mode), used by the token endpoint, shown, and turned off again.
+async fn the_jwt_bearer_grant_is_turned_on_and_off_by_the_admin(store: Arc<dyn Store>) {
+    let endpoints = Endpoints::on(store);
+    let setting = serde_json::json!({"mode": "commercelayer"});
+    let mut public = new_sales_channel(None);
+    public.jwt_bearer = Some(setting.clone());
+    let refused = endpoints.admin.create(public, &Caller::new(ACTOR)).await;
+    let message = format!("{:?}", refused.err().expect("refused"));
+    assert!(
+        message.contains("only for confidential applications"),
+        "{message}"
+    );
+
+    let mut confidential = new_sales_channel(Some(true));
+    confidential.jwt_bearer = Some(setting.clone());
+    let created = endpoints
+        .admin
+        .create(confidential, &Caller::new(ACTOR))
+        .await
+        .unwrap();
+    let view = gatehouse_admin::views::application(&created.application);
+    assert_eq!(view["jwt_bearer"], setting);
+    let client_id = created.application.client_id.clone();
+    let secret = created.client_secret.clone().expect("a secret");
+    let assertion = {
+        use base64::Engine;
+        let b64 = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let claims = serde_json::json!({
+            "https://commercelayer.io/claims": {"owner": {"type": "Customer", "id": "cus_bob"}}
+        });
+        format!(
+            "{}.{}.c2ln",
+            b64(serde_json::json!({"alg": "HS512"})),
+            b64(claims)
+        )
+    };
+    let pairs = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.as_str()),
+        ("assertion", assertion.as_str()),
+        ("scope", "market:1001"),
+    ];
+    let (status, body) = endpoints.token(&pairs).await;
+    assert_eq!(
+        (status, body["owner_id"].as_str()),
+        (200, Some("cus_bob")),
+        "{body}"
+    );
+
+    let off = ApplicationChanges {
+        jwt_bearer: Some(None),
+        ..Default::default()
+    };
+    let updated = endpoints
+        .admin
+        .update(&client_id, off, &Caller::new(ACTOR))
+        .await
+        .unwrap();
+    assert_eq!(updated.jwt_bearer, None);
+    let (status, body) = endpoints.token(&pairs).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{body}"
+    );
+}
+
 on_both_stores!(crate::memory, crate::dynamodb;
+    the_jwt_bearer_grant_is_turned_on_and_off_by_the_admin,
     a_confidential_sales_channel_must_present_its_secret_and_its_tokens_say_so,
     a_disabled_application_is_refused_exactly_like_an_unknown_one,
     the_previous_secret_works_until_the_overlap_ends,

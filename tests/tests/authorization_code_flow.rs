@@ -819,6 +819,7 @@ async fn a_new_application_with_a_deleted_ones_client_id_inherits_none_of_its_to
                 token_lifetime: None,
                 redirect_uris: vec![REDIRECT.into()],
                 grant_types: None,
+                jwt_bearer: None,
             },
             &gatehouse_admin::Caller::new("test-admin"),
         )

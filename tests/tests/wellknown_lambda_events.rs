@@ -48,8 +48,13 @@ async fn the_server_metadata_follows_rfc_8414() {
             "client_credentials",
             "password",
             "refresh_token",
-            "authorization_code"
+            "authorization_code",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer"
         ])
+    );
+    assert_eq!(
+        body["jwt_bearer_assertion_signing_alg_values_supported"],
+        serde_json::json!(["RS256", "ES256", "EdDSA"])
     );
     assert_eq!(
         body["authorization_endpoint"],

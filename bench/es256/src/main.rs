@@ -82,6 +82,7 @@ fn claims() -> AccessTokenClaims {
         owner: None,
         sid: None,
         auth_time: None,
+        custom_claim: None,
         status: None,
     }
 }

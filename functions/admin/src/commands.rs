@@ -134,6 +134,12 @@ impl AdminService {
             None => None,
         };
         let confidential = violations.check(rules::confidential(new.kind, new.confidential));
+        let jwt_bearer = match &new.jwt_bearer {
+            Some(setting) => violations
+                .check(rules::jwt_bearer(setting, confidential.unwrap_or(true)))
+                .flatten(),
+            None => None,
+        };
         violations.done()?;
         let change = self.change(caller, new.fingerprint());
         if let Some(first) = self.store.replay(&change).await? {
@@ -152,6 +158,7 @@ impl AdminService {
             enabled: true,
             previous_client_secret: None,
             grant_types,
+            jwt_bearer,
         };
         let sealed = client_secret
             .as_deref()
@@ -198,11 +205,16 @@ impl AdminService {
                 None => Some(None),
             };
         }
+        if let Some(setting) = &changes.jwt_bearer {
+            let null = serde_json::Value::Null;
+            let setting = setting.as_ref().unwrap_or(&null);
+            update.jwt_bearer = violations.check(rules::jwt_bearer(setting, !current.is_public()));
+        }
         violations.done()?;
         if update.is_empty() {
             return Err(invalid(
                 "(body)",
-                "nothing to change: give at least one of name, token_lifetime, redirect_uris, grant_types, enabled",
+                "nothing to change: give at least one of name, token_lifetime, redirect_uris, grant_types, jwt_bearer, enabled",
             ));
         }
         Ok(self

@@ -54,6 +54,10 @@ pub struct NewApplication {
     /// Absent or null: every grant of the kind.
     #[serde(default)]
     pub grant_types: Option<Vec<String>>,
+    /// The JWT bearer setting ([`gatehouse_core::jwt_bearer::JwtBearer::from_json`]). Absent
+    /// or null: off. Left out of the fingerprint when absent, as `confidential`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_bearer: Option<serde_json::Value>,
 }
 
 impl NewApplication {
@@ -86,6 +90,13 @@ pub struct ApplicationChanges {
         skip_serializing_if = "Option::is_none"
     )]
     pub grant_types: Option<Option<Vec<String>>>,
+    /// Null turns the JWT bearer grant off.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub jwt_bearer: Option<Option<serde_json::Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }

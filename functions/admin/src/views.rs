@@ -28,6 +28,7 @@ pub fn application(application: &Application) -> Value {
             .as_ref()
             .map(|grants| grants.iter().map(|g| g.as_str()).collect::<Vec<_>>()),
         "allowed_grants": application.grants().iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "jwt_bearer": application.jwt_bearer.as_ref().map(|setting| setting.to_json()),
         "previous_secret_valid_until": application
             .previous_client_secret
             .as_ref()

@@ -10,7 +10,6 @@ use gatehouse_core::model::{AuthorizationCodeRecord, OwnerType, MAX_EMAIL_LENGTH
 use gatehouse_core::secret::{random_token, SecretHash};
 use gatehouse_core::sign_in::{AccountKind, SignInCheck, SignInKeys};
 use gatehouse_edge::error::ApiError;
-use gatehouse_edge::http::client_rate_key;
 use gatehouse_store::SignInGrant;
 use lambda_http::Request;
 
@@ -56,7 +55,8 @@ pub(crate) async fn attempt(
         return Ok(Err(Refusal::BadCredentials));
     }
     let mode = request.application.mode;
-    let address = client_rate_key(http_request);
+    // As the gate counted it: a trusted backend's forwarded address, else the connection's.
+    let address = service.gate.caller(http_request)?;
     let keys = SignInKeys::of(mode, AccountKind::User, email, &address);
     let policy = &service.config.sign_in;
     let now = service.clock.now();

@@ -1,6 +1,7 @@
 //! `POST /oauth/token` (RFC 6749 §3.2): parses and authenticates once, then dispatches on
 //! `grant_type` to one module per grant.
 
+pub mod assertion_keys;
 pub mod grants;
 pub mod prefetch;
 pub mod request;
@@ -18,8 +19,8 @@ use gatehouse_edge::http::json_response;
 use gatehouse_edge::observe::RequestFacts;
 use gatehouse_edge::runtime::Runtime;
 use gatehouse_store::{
-    AuthorizationCodes, ClientWithScope, Clients, Concerns, Customers, RefreshTokens, SignIns,
-    StatusLists, StoreError, Users,
+    Assertions, AuthorizationCodes, ClientWithScope, Clients, Concerns, Customers, RefreshTokens,
+    SignIns, StatusLists, StoreError, Users,
 };
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -43,6 +44,8 @@ pub struct TokenService {
     pub status: status::StatusIndexes,
     /// The status lists this process signed lately.
     pub lists: status::PublishedLists,
+    /// The keys JWT bearer assertions are checked with, fetched JWK Sets cached.
+    pub assertion_keys: assertion_keys::AssertionKeySource,
 }
 
 /// The storage concerns the token endpoint uses, each on its own.
@@ -54,6 +57,7 @@ pub struct TokenStorage {
     pub refresh_tokens: Arc<dyn RefreshTokens>,
     pub authorization_codes: Arc<dyn AuthorizationCodes>,
     pub status_lists: Arc<dyn StatusLists>,
+    pub assertions: Arc<dyn Assertions>,
 }
 
 impl TokenService {
@@ -68,12 +72,14 @@ impl TokenService {
                 refresh_tokens: runtime.store().refresh_tokens(),
                 authorization_codes: runtime.store().authorization_codes(),
                 status_lists: runtime.store().status_lists(),
+                assertions: runtime.store().assertions(),
             },
             status: status::StatusIndexes::new(
                 runtime.store().status_lists(),
                 runtime.config.issuer.clone(),
             ),
             lists: status::PublishedLists::default(),
+            assertion_keys: assertion_keys::AssertionKeySource::over_https(),
             gate: runtime.gate(),
             keys,
             clock: Arc::clone(&runtime.clock),
@@ -124,6 +130,7 @@ async fn respond(
             };
             grants::authorization_code::grant(request, presented, prefetched).await?
         }
+        Grant::JwtBearer { assertion } => grants::jwt_bearer::grant(request, assertion).await?,
     };
     Ok(json_response(StatusCode::OK, &response.body()))
 }
@@ -149,11 +156,12 @@ async fn token(request: Request, service: &TokenService) -> Response<Body> {
     }
     let incoming = Incoming::read(&request);
     let count = match service.gate.knock(Endpoint::Token, &request) {
-        Knock::Open(count) => count,
-        Knock::Refused(refused) => {
+        Ok(Knock::Open(count)) => count,
+        Ok(Knock::Refused(refused)) => {
             let response = refused.stamp(refused.refusal().into_response());
             return with_facts(response, incoming.facts(None));
         }
+        Err(invalid) => return with_facts(invalid.into_response(), incoming.facts(None)),
     };
     let clients = &service.storage.clients;
     let lookup = async {

@@ -36,6 +36,8 @@ pub enum Grant {
         /// The S256 challenge of the `code_verifier` sent, if one was sent.
         verifier_challenge: Option<String>,
     },
+    /// RFC 7523 §2.1.
+    JwtBearer { assertion: String },
 }
 
 impl std::fmt::Debug for Grant {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for Grant {
             Grant::Password { .. } => "Password",
             Grant::RefreshToken { .. } => "RefreshToken",
             Grant::AuthorizationCode { .. } => "AuthorizationCode",
+            Grant::JwtBearer { .. } => "JwtBearer",
         };
         write!(f, "{name}(..)")
     }
@@ -76,6 +79,9 @@ impl Grant {
                     .map(s256_challenge)
                     .transpose()
                     .map_err(|error| ApiError::invalid_request(error.to_string()))?,
+            }),
+            GrantType::JwtBearer => Ok(Self::JwtBearer {
+                assertion: required("assertion")?,
             }),
         }
     }
@@ -131,7 +137,7 @@ impl Incoming {
                 .map(PrefetchKey::Email),
             GrantType::RefreshToken => params.get("refresh_token").map(PrefetchKey::RefreshToken),
             GrantType::AuthorizationCode => params.get("code").map(PrefetchKey::Code),
-            GrantType::ClientCredentials => None,
+            GrantType::ClientCredentials | GrantType::JwtBearer => None,
         }
     }
 
@@ -198,6 +204,12 @@ impl Incoming {
                 ),
             ));
         }
+        if grant_type == GrantType::JwtBearer && client.application.is_public() {
+            return Err(ApiError::new(
+                ErrorCode::UnauthorizedClient,
+                "the JWT bearer grant is only for confidential clients: a public one cannot prove who presents the assertion",
+            ));
+        }
         if !client.application.may_use_grant(grant_type) {
             return Err(ApiError::new(
                 ErrorCode::UnauthorizedClient,
@@ -229,6 +241,7 @@ mod tests {
             ("refresh_token", "r"),
             ("code", "c"),
             ("redirect_uri", "https://x"),
+            ("assertion", "a.b.c"),
         ])
         .unwrap();
         for grant in GrantType::ALL {
@@ -257,6 +270,7 @@ mod tests {
             (GrantType::Password, Some("username is required")),
             (GrantType::RefreshToken, Some("refresh_token is required")),
             (GrantType::AuthorizationCode, Some("code is required")),
+            (GrantType::JwtBearer, Some("assertion is required")),
         ];
         for (grant, missing) in cases {
             let read = Grant::read(grant, &none);

@@ -35,6 +35,11 @@ impl WellKnown {
             "introspection_endpoint": format!("{issuer}/oauth/introspect"),
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "grant_types_supported": SERVED_GRANTS.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+            // RFC 8414 §2 allows members of our own; this one follows its
+            // `*_signing_alg_values_supported` pattern for RFC 7523 assertions (an application
+            // in `commercelayer` mode takes any, since their signature is not checked).
+            "jwt_bearer_assertion_signing_alg_values_supported":
+                gatehouse_core::jwt_bearer::ASSERTION_ALGORITHMS,
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "authorization_endpoint": format!("{issuer}/oauth/authorize"),
             "response_types_supported": ["code"],

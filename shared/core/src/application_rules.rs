@@ -170,6 +170,26 @@ pub fn grant_types(kind: ApplicationKind, names: &[String]) -> Result<Vec<GrantT
         .collect())
 }
 
+/// The `jwt_bearer` setting from its JSON form (`null`: off), for an application that is
+/// `confidential` or not: only a confidential client may present assertions, since an
+/// assertion names any customer.
+pub fn jwt_bearer(
+    value: &serde_json::Value,
+    confidential: bool,
+) -> Result<Option<crate::jwt_bearer::JwtBearer>, Violation> {
+    let problem = |message: String| Violation::new("jwt_bearer", message);
+    if value.is_null() {
+        return Ok(None);
+    }
+    let setting = crate::jwt_bearer::JwtBearer::from_json(value).map_err(problem)?;
+    if !confidential {
+        return Err(problem(
+            "the JWT bearer grant is only for confidential applications: give this one a client secret".into(),
+        ));
+    }
+    Ok(Some(setting))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,14 +8,18 @@ pub enum GrantType {
     Password,
     AuthorizationCode,
     RefreshToken,
+    /// RFC 7523 §2.1: a JWT assertion, for applications that turned it on
+    /// ([`crate::jwt_bearer`]).
+    JwtBearer,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::ClientCredentials,
         GrantType::Password,
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
+        GrantType::JwtBearer,
     ];
 
     pub fn parse(value: &str) -> Option<GrantType> {
@@ -30,6 +34,7 @@ impl GrantType {
             GrantType::Password => "password",
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
+            GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
         }
     }
 }
@@ -41,12 +46,14 @@ pub const SERVED_GRANTS: &[GrantType] = &[
     GrantType::Password,
     GrantType::RefreshToken,
     GrantType::AuthorizationCode,
+    GrantType::JwtBearer,
 ];
 
 /// May an application of this kind use this grant?
 ///
 /// Whether a client secret is needed is the application's ([`crate::model::Application::client_type`]),
-/// so this answers only yes or no.
+/// so this answers only yes or no. The JWT bearer grant is every kind's, but only where the
+/// application turned it on and is confidential ([`crate::model::Application::may_use_grant`]).
 pub fn kind_may_use_grant(kind: ApplicationKind, grant: GrantType) -> bool {
     use ApplicationKind::*;
     use GrantType::*;
@@ -63,6 +70,7 @@ pub fn kind_may_use_grant(kind: ApplicationKind, grant: GrantType) -> bool {
         (Webapp, Password) => false,
         (Webapp, AuthorizationCode) => true,
         (Webapp, RefreshToken) => true,
+        (SalesChannel | Integration | Webapp, JwtBearer) => true,
     }
 }
 
@@ -81,6 +89,7 @@ mod tests {
             (Password,             [true,         false,      false]),
             (AuthorizationCode,    [false,        false,      true ]),
             (RefreshToken,         [true,         false,      true ]),
+            (JwtBearer,            [true,         true,       true ]),
         ];
         for (grant, row) in table {
             for (kind, allowed) in [SalesChannel, Integration, Webapp].into_iter().zip(row) {

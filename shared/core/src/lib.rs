@@ -12,6 +12,7 @@ pub mod grant_hint;
 pub mod idempotency;
 pub mod input;
 pub mod jwt;
+pub mod jwt_bearer;
 pub mod kind;
 pub mod lifetime;
 pub mod listing;

@@ -255,6 +255,7 @@ mod tests {
             owner: None,
             sid: None,
             auth_time: None,
+            custom_claim: None,
             status: None,
         }
     }

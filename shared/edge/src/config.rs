@@ -42,6 +42,11 @@ pub mod vars {
     pub const ADMIN_TOKEN: &str = "GATEHOUSE_ADMIN_TOKEN";
     pub const PASSWORD_HASHING_CONCURRENCY: &str = "GATEHOUSE_PASSWORD_HASHING_CONCURRENCY";
     pub const PASSWORD_HASHING_DEADLINE: &str = "GATEHOUSE_PASSWORD_HASHING_DEADLINE_MS";
+    /// The backend secret that makes `x-true-client-ip` count ([`crate::forwarded`]): its
+    /// Secrets Manager ARN, a file holding it, or the secret itself.
+    pub const BACKEND_AUTH_SECRET_ARN: &str = "GATEHOUSE_BACKEND_AUTH_SECRET_ARN";
+    pub const BACKEND_AUTH_SECRET_FILE: &str = "GATEHOUSE_BACKEND_AUTH_SECRET_FILE";
+    pub const BACKEND_AUTH_SECRET: &str = "GATEHOUSE_BACKEND_AUTH_SECRET";
 }
 
 /// A setting that is missing or not valid. Each names its variable, so that a caller that

@@ -18,6 +18,10 @@ pub enum ErrorCode {
     InvalidRequest,
     InvalidClient,
     InvalidGrant,
+    /// A JWT bearer assertion refused: `invalid_grant` (RFC 7523 §3.1: "the value of the
+    /// "error" parameter MUST be the "invalid_grant" error code"), titled `invalid_assertion`
+    /// in the JSON:API form, as Commerce Layer answers.
+    InvalidAssertion,
     UnauthorizedClient,
     /// RFC 7009 §2.1: a client revoking a token that was issued to another client.
     TokenOfAnotherClient,
@@ -53,7 +57,9 @@ impl ErrorCode {
         match self {
             Self::InvalidRequest => ("invalid_request", StatusCode::BAD_REQUEST),
             Self::InvalidClient => ("invalid_client", StatusCode::UNAUTHORIZED),
-            Self::InvalidGrant => ("invalid_grant", StatusCode::BAD_REQUEST),
+            Self::InvalidGrant | Self::InvalidAssertion => {
+                ("invalid_grant", StatusCode::BAD_REQUEST)
+            }
             Self::UnauthorizedClient => ("unauthorized_client", StatusCode::BAD_REQUEST),
             Self::TokenOfAnotherClient => ("unauthorized_client", StatusCode::FORBIDDEN),
             Self::UnsupportedGrantType => ("unsupported_grant_type", StatusCode::BAD_REQUEST),
@@ -83,6 +89,14 @@ impl ErrorCode {
 
     pub fn status(self) -> StatusCode {
         self.parts().1
+    }
+
+    /// The JSON:API error's `title`: the `error` field, but for an assertion's refusal.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::InvalidAssertion => "invalid_assertion",
+            _ => self.as_str(),
+        }
     }
 }
 
@@ -211,7 +225,7 @@ impl ApiError {
         // the headers.
         let mut jsonapi = JsonApiError::new(
             status,
-            self.code.as_str(),
+            self.code.title(),
             jsonapi::status_code(status),
             self.description,
         );

@@ -18,7 +18,8 @@ use gatehouse_store::RateLimits;
 use lambda_http::{Body, Request, Response};
 
 use crate::error::ApiError;
-use crate::http::{client_rate_key, rate_limit_headers};
+use crate::forwarded::{caller_key, BackendSecret};
+use crate::http::rate_limit_headers;
 use crate::jsonapi::JsonApiError;
 use crate::observe::facts::Limit;
 
@@ -79,6 +80,8 @@ pub struct Gate {
     /// The resource API's, per token.
     api_policy: RateLimitPolicy,
     clock: Arc<dyn Clock>,
+    /// The deployment's backend secret, when it has one ([`crate::forwarded`]).
+    backend: Option<Arc<BackendSecret>>,
 }
 
 impl Gate {
@@ -96,7 +99,21 @@ impl Gate {
             policy,
             api_policy: crate::config::ServiceConfig::default_api_rate_limit(),
             clock,
+            backend: None,
         }
+    }
+
+    /// The gate trusting the backends that present `secret` to name their callers' addresses.
+    pub fn with_backend_secret(mut self, secret: Option<Arc<BackendSecret>>) -> Self {
+        self.backend = secret;
+        self
+    }
+
+    /// The key a per-address endpoint counts `request` under: the connection's address, or
+    /// the address a trusted backend forwarded ([`crate::forwarded::caller_key`]). Err: a
+    /// trusted backend forwarded something that is not an address.
+    pub fn caller(&self, request: &Request) -> Result<String, ApiError> {
+        caller_key(request, self.backend.as_deref())
     }
 
     /// The gate with `policy` as the resource API's, per token.
@@ -119,7 +136,7 @@ impl Gate {
         endpoint: Endpoint,
         request: &Request,
     ) -> Result<Admission, ApiError> {
-        match self.knock(endpoint, request) {
+        match self.knock(endpoint, request)? {
             Knock::Refused(refused) => Ok(refused),
             Knock::Open(count) => count.count().await,
         }
@@ -128,8 +145,11 @@ impl Gate {
     /// The first half of [`Gate::admit`], which costs no storage request: a refusal this
     /// process knows, or the [`Count`] to send. For the per-address endpoints: the API's
     /// requests are counted by token ([`Gate::knock_token`]).
-    pub fn knock(&self, endpoint: Endpoint, request: &Request) -> Knock<'_> {
-        self.knock_as(endpoint, client_rate_key(request))
+    ///
+    /// Err: a trusted backend forwarded something that is not an address (refused before it
+    /// is counted).
+    pub fn knock(&self, endpoint: Endpoint, request: &Request) -> Result<Knock<'_>, ApiError> {
+        Ok(self.knock_as(endpoint, self.caller(request)?))
     }
 
     /// [`Gate::knock`] for a resource API request made with the token whose `jti` this is (a
@@ -483,19 +503,19 @@ mod tests {
         let windows = Arc::new(Windows::default());
         let gate = gate(&windows, 1, &Arc::new(ManualClock::at(START)));
         let request = from("198.51.100.7");
-        let Knock::Open(count) = gate.knock(Endpoint::Token, &request) else {
+        let Ok(Knock::Open(count)) = gate.knock(Endpoint::Token, &request) else {
             panic!("nothing is known of this address yet");
         };
         assert_eq!(windows.hits(), 0, "knocking costs no storage request");
         assert_eq!((count.address(), count.now()), ("198.51.100.7", START));
         assert!(count.count().await.unwrap().allowed());
         // Storage's refusal is not known before storage gives it.
-        let Knock::Open(count) = gate.knock(Endpoint::Token, &request) else {
+        let Ok(Knock::Open(count)) = gate.knock(Endpoint::Token, &request) else {
             panic!("storage has refused nothing yet");
         };
         assert!(!count.count().await.unwrap().allowed());
         assert_eq!(windows.hits(), 2);
-        let Knock::Refused(refused) = gate.knock(Endpoint::Token, &request) else {
+        let Ok(Knock::Refused(refused)) = gate.knock(Endpoint::Token, &request) else {
             panic!("storage's refusal is remembered");
         };
         assert!(!refused.allowed());

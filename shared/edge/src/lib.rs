@@ -9,6 +9,7 @@ pub mod bearer;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod forwarded;
 pub mod gate;
 pub mod hashing;
 pub mod http;

@@ -28,6 +28,7 @@ pub const TOKEN_PARAMETERS: &[&str] = &[
     "redirect_uri",
     "code_verifier",
     "refresh_token",
+    "assertion",
 ];
 
 /// The parameters the revocation endpoint reads. RFC 7009 §2.1 names `token` and

@@ -13,6 +13,7 @@ use gatehouse_store::dynamo::{self, DynamoStore};
 use gatehouse_store::Concerns;
 
 use crate::config::{required_env, vars, ConfigError, ServiceConfig};
+use crate::forwarded::{load_backend_secret, BackendSecret};
 use crate::gate::Gate;
 use crate::hashing::PasswordHashing;
 
@@ -26,6 +27,8 @@ pub struct Runtime<S: ?Sized> {
     /// turns in the same queue.
     pub hashing: PasswordHashing,
     pub known_refusals: Arc<KnownRefusals>,
+    /// The deployment's backend secret, when it has one ([`crate::forwarded`]).
+    pub backend_secret: Option<Arc<BackendSecret>>,
 }
 
 impl<S: ?Sized + Concerns> Runtime<S> {
@@ -37,7 +40,14 @@ impl<S: ?Sized + Concerns> Runtime<S> {
             config,
             clock,
             known_refusals: Arc::default(),
+            backend_secret: None,
         }
+    }
+
+    /// The process trusting backends that present `secret` ([`crate::forwarded`]).
+    pub fn with_backend_secret(mut self, secret: Option<BackendSecret>) -> Self {
+        self.backend_secret = secret.map(Arc::new);
+        self
     }
 
     /// The store, to take its concerns from (`runtime.store().clients()`).
@@ -54,15 +64,20 @@ impl<S: ?Sized + Concerns> Runtime<S> {
             Arc::clone(&self.clock),
         )
         .with_api_policy(self.config.api_rate_limit)
+        .with_backend_secret(self.backend_secret.clone())
     }
 }
 
 impl Runtime<DynamoStore> {
-    /// A Lambda's process: `config`, the DynamoDB table `GATEHOUSE_TABLE` names, the system clock.
+    /// A Lambda's process: `config`, the DynamoDB table `GATEHOUSE_TABLE` names, the system
+    /// clock, and the backend secret when one is configured ([`load_backend_secret`]).
     pub async fn on_dynamodb(config: ServiceConfig) -> Result<Self, ConfigError> {
         let table = required_env(vars::TABLE)?;
+        let env = |name: &str| std::env::var(name).ok();
+        let backend_secret = load_backend_secret(&env).await?;
         let store = DynamoStore::new(dynamo::client(None).await, table);
-        Ok(Self::new(Arc::new(store), config, Arc::new(SystemClock)))
+        Ok(Self::new(Arc::new(store), config, Arc::new(SystemClock))
+            .with_backend_secret(backend_secret))
     }
 }
 
@@ -76,6 +91,7 @@ impl<S: ?Sized> Clone for Runtime<S> {
             clock: Arc::clone(&self.clock),
             hashing: self.hashing.clone(),
             known_refusals: Arc::clone(&self.known_refusals),
+            backend_secret: self.backend_secret.clone(),
         }
     }
 }

@@ -18,6 +18,7 @@ use gatehouse_core::clock::{UnixMillis, UnixSeconds};
 use gatehouse_core::grant::GrantType;
 use gatehouse_core::idempotency::SealedSecret;
 use gatehouse_core::input::echo_input;
+use gatehouse_core::jwt_bearer::JwtBearer;
 use gatehouse_core::lifetime::TokenLifetime;
 use gatehouse_core::model::{Application, ApplicationKind, Market, Mode};
 use gatehouse_core::revocation::EpochSubject;
@@ -177,6 +178,8 @@ pub struct ApplicationUpdate {
     pub redirect_uris: Option<Vec<String>>,
     /// `Some(None)` returns to every grant of the kind.
     pub grant_types: Option<Option<Vec<GrantType>>>,
+    /// `Some(None)` turns the JWT bearer grant off.
+    pub jwt_bearer: Option<Option<JwtBearer>>,
     pub enabled: Option<bool>,
 }
 
@@ -198,6 +201,9 @@ impl ApplicationUpdate {
         }
         if let Some(grants) = &self.grant_types {
             application.grant_types = grants.clone();
+        }
+        if let Some(setting) = &self.jwt_bearer {
+            application.jwt_bearer = setting.clone();
         }
         if let Some(enabled) = self.enabled {
             application.enabled = enabled;
@@ -231,6 +237,12 @@ impl ApplicationUpdate {
                         .join(",")
                 ),
                 None => "grant_types=all of its kind".to_owned(),
+            });
+        }
+        if let Some(setting) = &self.jwt_bearer {
+            parts.push(match setting {
+                Some(setting) => format!("jwt_bearer={}", setting.mode_name()),
+                None => "jwt_bearer=off".to_owned(),
             });
         }
         if let Some(enabled) = self.enabled {
@@ -379,20 +391,22 @@ mod tests {
             token_lifetime: Some(Some(TokenLifetime::try_from(86_400).unwrap())),
             redirect_uris: Some(vec!["https://a.example/cb".into()]),
             grant_types: Some(Some(vec![GrantType::Password, GrantType::RefreshToken])),
+            jwt_bearer: Some(Some(JwtBearer::CommerceLayer)),
             enabled: Some(false),
         };
         assert_eq!(
             update.audit_detail(),
-            "name, token_lifetime=86400, redirect_uris (1), grant_types=password,refresh_token, enabled=false"
+            "name, token_lifetime=86400, redirect_uris (1), grant_types=password,refresh_token, jwt_bearer=commercelayer, enabled=false"
         );
         let reset = ApplicationUpdate {
             token_lifetime: Some(None),
             grant_types: Some(None),
+            jwt_bearer: Some(None),
             ..Default::default()
         };
         assert_eq!(
             reset.audit_detail(),
-            "token_lifetime=default, grant_types=all of its kind"
+            "token_lifetime=default, grant_types=all of its kind, jwt_bearer=off"
         );
         assert!(ApplicationUpdate::default().is_empty() && !reset.is_empty());
     }

@@ -24,6 +24,7 @@
 //! [`Concerns`] when a function's service takes it.
 
 pub mod administration;
+pub mod assertions;
 pub mod authorization_codes;
 pub mod catalog;
 pub mod clients;
@@ -44,6 +45,7 @@ pub mod users;
 pub use administration::{
     AdminError, Administration, ApplicationUpdate, AuditAction, AuditRecord, ChangeContext,
 };
+pub use assertions::{AssertionUse, Assertions, UsedAssertion};
 pub use authorization_codes::{AuthorizationCodes, Redemption};
 pub use catalog::{CatalogReads, Page, PageRequest};
 pub use clients::{ClientWithScope, Clients};
@@ -93,6 +95,7 @@ pub trait Store:
     + AuthorizationCodes
     + Revocations
     + StatusLists
+    + Assertions
     + CatalogReads
     + Import
     + Administration
@@ -109,6 +112,7 @@ impl<T> Store for T where
         + AuthorizationCodes
         + Revocations
         + StatusLists
+        + Assertions
         + CatalogReads
         + Import
         + Administration
@@ -134,6 +138,7 @@ pub trait Concerns: Store {
     fn revocations(self: Arc<Self>) -> Arc<dyn Revocations>;
     fn administration(self: Arc<Self>) -> Arc<dyn Administration>;
     fn status_lists(self: Arc<Self>) -> Arc<dyn StatusLists>;
+    fn assertions(self: Arc<Self>) -> Arc<dyn Assertions>;
 }
 
 /// The same body for both implementations: each concern is the store itself, coerced.
@@ -170,6 +175,9 @@ macro_rules! hand_out_concerns {
             self
         }
         fn status_lists(self: Arc<Self>) -> Arc<dyn StatusLists> {
+            self
+        }
+        fn assertions(self: Arc<Self>) -> Arc<dyn Assertions> {
             self
         }
     };

@@ -98,7 +98,7 @@ fn function(name: &str, resource: &Yaml) -> Result<TemplateFunction, Vec<String>
         };
         for (s, statement) in statements.iter().enumerate() {
             let place = format!("{place}.Statement[{s}]");
-            match statement_actions(statement) {
+            match statement_actions(conditional_statement(statement)) {
                 Ok(actions) => dynamodb_actions.extend(
                     actions
                         .into_iter()
@@ -129,6 +129,20 @@ fn function(name: &str, resource: &Yaml) -> Result<TemplateFunction, Vec<String>
         })
     } else {
         Err(problems)
+    }
+}
+
+/// The statement a `!If [Condition, statement, !Ref AWS::NoValue]` may put in place (the
+/// YAML reader drops the tags: it reads a list of the three), read as if it always did; any
+/// other statement as it is.
+fn conditional_statement(statement: &Yaml) -> &Yaml {
+    match statement.as_vec().map(Vec::as_slice) {
+        Some([Yaml::String(_), inner @ Yaml::Hash(_), Yaml::String(none)])
+            if none == "AWS::NoValue" =>
+        {
+            inner
+        }
+        _ => statement,
     }
 }
 

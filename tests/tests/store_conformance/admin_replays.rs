@@ -60,6 +60,7 @@ fn erp(client_id: &str) -> Application {
         enabled: true,
         previous_client_secret: None,
         grant_types: None,
+        jwt_bearer: None,
     }
 }
 

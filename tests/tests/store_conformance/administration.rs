@@ -42,6 +42,7 @@ fn integration(client_id: &str, secret: &str) -> Application {
         enabled: true,
         previous_client_secret: None,
         grant_types: None,
+        jwt_bearer: None,
     }
 }
 
@@ -153,6 +154,7 @@ async fn an_update_changes_only_the_fields_it_names(store: Arc<dyn Store>) {
 
     let storefront = ApplicationUpdate {
         grant_types: Some(Some(vec![GrantType::Password, GrantType::RefreshToken])),
+        jwt_bearer: None,
         ..Default::default()
     };
     let narrowed = store
@@ -170,6 +172,7 @@ async fn an_update_changes_only_the_fields_it_names(store: Arc<dyn Store>) {
     let reset = ApplicationUpdate {
         token_lifetime: Some(None),
         grant_types: Some(None),
+        jwt_bearer: None,
         enabled: Some(true),
         ..Default::default()
     };

@@ -40,6 +40,7 @@ fn first_token(value: &str, code: &AuthorizationCodeRecord, at: UnixMillis) -> R
         scope: Some("market:code:eu".into()),
         issued_at: at,
         authenticated_at: at,
+        custom_claim: None,
         expires_at: at + Duration::from_secs(14 * 86_400),
         consumed_at: None,
     }

@@ -85,6 +85,7 @@ macro_rules! past_one_condition {
 
 mod admin_replays;
 mod administration;
+mod assertions;
 mod authorization_codes;
 mod catalog;
 mod catalog_changes;

@@ -20,6 +20,7 @@ pub(crate) fn refresh_record(
         scope: Some("market:code:eu".into()),
         issued_at,
         authenticated_at: issued_at,
+        custom_claim: None,
         expires_at: issued_at + Duration::from_secs(14 * 86_400),
         consumed_at: None,
     }

@@ -133,6 +133,7 @@ pub async fn grant(
         owner_type: OwnerType::User,
         family_id: &record.family_id,
         authenticated_at: record.issued_at,
+        custom_claim: None,
     };
     let access =
         issue_access_token(service, application, &granted, &answered, Some(login), now).await?;
@@ -141,7 +142,7 @@ pub async fn grant(
         Redemption::Redeemed => Ok(TokenResponse {
             access,
             owner: Some(OwnerTokens {
-                refresh_token,
+                refresh_token: Some(refresh_token),
                 owner_id: record.user_id.clone(),
                 owner_type: OwnerType::User,
             }),

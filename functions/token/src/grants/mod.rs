@@ -3,6 +3,7 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod jwt_bearer;
 pub mod password;
 pub mod refresh_token;
 
@@ -19,7 +20,7 @@ use gatehouse_core::scope::{GrantedScope, ScopeError, ScopeRequest};
 use gatehouse_core::secret::{random_token, SecretHash};
 use gatehouse_edge::error::{ApiError, ErrorCode};
 use gatehouse_store::ClientWithScope;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use crate::TokenService;
 
@@ -115,7 +116,8 @@ pub struct IssuedToken {
 
 /// The refresh token and owner that grants with an owner add to the response.
 pub struct OwnerTokens {
-    pub refresh_token: String,
+    /// None where the application's kind may not refresh (an integration's JWT bearer token).
+    pub refresh_token: Option<String>,
     pub owner_id: String,
     pub owner_type: OwnerType,
 }
@@ -137,7 +139,9 @@ impl TokenResponse {
             "created_at": self.access.created_at,
         });
         if let Some(owner) = &self.owner {
-            body["refresh_token"] = json!(owner.refresh_token);
+            if let Some(refresh_token) = &owner.refresh_token {
+                body["refresh_token"] = json!(refresh_token);
+            }
             body["owner_id"] = json!(owner.owner_id);
             body["owner_type"] = json!(owner.owner_type.as_str());
         }
@@ -153,6 +157,8 @@ pub struct Login<'a> {
     pub family_id: &'a str,
     /// When the owner signed in to it.
     pub authenticated_at: UnixMillis,
+    /// What a JWT bearer assertion began it with, for each of its access tokens to carry.
+    pub custom_claim: Option<&'a Map<String, Value>>,
 }
 
 /// Signs an access token for `application` with `scope`, answered as `answered` (its `scope`
@@ -166,6 +172,37 @@ pub async fn issue_access_token(
     login: Option<Login<'_>>,
     now: UnixMillis,
 ) -> Result<IssuedToken, ApiError> {
+    let custom_claim = login.and_then(|login| login.custom_claim);
+    let granted = Granted {
+        application,
+        scope,
+        answered,
+    };
+    issue_access_token_with(service, granted, login, custom_claim, now).await
+}
+
+/// What an access token is issued for: the application, the scope granted and its answer.
+#[derive(Clone, Copy)]
+pub struct Granted<'a> {
+    pub application: &'a Application,
+    pub scope: &'a GrantedScope,
+    pub answered: &'a str,
+}
+
+/// [`issue_access_token`] with a `custom_claim` of its own: a JWT bearer assertion's, which
+/// may come without a login.
+pub async fn issue_access_token_with(
+    service: &TokenService,
+    granted: Granted<'_>,
+    login: Option<Login<'_>>,
+    custom_claim: Option<&Map<String, Value>>,
+    now: UnixMillis,
+) -> Result<IssuedToken, ApiError> {
+    let Granted {
+        application,
+        scope,
+        answered,
+    } = granted;
     let created_at = now.floor_seconds().0;
     let expires_in = access_token_lifetime(application.kind, application.token_lifetime);
     let market = match scope {
@@ -207,6 +244,7 @@ pub async fn issue_access_token(
         }),
         sid: login.map(|login| login.family_id.to_owned()),
         auth_time: login.map(|login| login.authenticated_at.floor_seconds().0),
+        custom_claim: custom_claim.cloned(),
         status: Some(service.status.claim(created_at).await?),
     };
     let access_token = service
@@ -254,6 +292,7 @@ pub fn new_refresh_token(
         scope: Some(answered.to_owned()),
         issued_at: now,
         authenticated_at: login.authenticated_at,
+        custom_claim: login.custom_claim.cloned(),
         expires_at: now + Duration::from_secs(REFRESH_TOKEN_LIFETIME.into()),
         consumed_at: None,
     };

@@ -128,6 +128,7 @@ pub async fn grant(
         owner_type: OwnerType::Customer,
         family_id: &family_id,
         authenticated_at: now,
+        custom_claim: None,
     };
     let (refresh_token, record) = new_refresh_token(application, login, &granted, &answered, now);
     let check = storage
@@ -147,7 +148,7 @@ pub async fn grant(
     Ok(TokenResponse {
         access,
         owner: Some(OwnerTokens {
-            refresh_token,
+            refresh_token: Some(refresh_token),
             owner_id: customer.id,
             owner_type: OwnerType::Customer,
         }),

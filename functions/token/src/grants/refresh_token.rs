@@ -191,6 +191,7 @@ pub async fn grant(
         owner_type: record.owner_type,
         family_id: &record.family_id,
         authenticated_at: record.authenticated_at,
+        custom_claim: record.custom_claim.as_ref(),
     };
     let access =
         issue_access_token(service, application, &granted, &answered, Some(login), now).await?;
@@ -205,7 +206,7 @@ pub async fn grant(
         Rotation::Rotated => Ok(TokenResponse {
             access,
             owner: Some(OwnerTokens {
-                refresh_token,
+                refresh_token: Some(refresh_token),
                 owner_id: record.owner_id.clone(),
                 owner_type: record.owner_type,
             }),

@@ -33,6 +33,10 @@ pub struct AccessTokenClaims {
     /// ([`crate::status_list`]).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub status: Option<crate::status_list::StatusClaim>,
+    /// What a JWT bearer assertion asked to enrich the token with (Commerce Layer's claim of
+    /// that name), at most [`crate::jwt_bearer::assertion::MAX_CUSTOM_CLAIM_BYTES`] of JSON.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub custom_claim: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

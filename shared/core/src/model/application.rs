@@ -40,9 +40,19 @@ impl Application {
     }
 
     /// May this application use `grant`? Its kind must allow it (docs/api.md's grant table), and so
-    /// must its own `grant_types` when it set them.
+    /// must its own `grant_types` when it set them. The JWT bearer grant only where its
+    /// `jwt_bearer` setting turns it on, and only for a confidential client: an assertion names
+    /// any customer, so only a client that proves who it is may present one.
     pub fn may_use_grant(&self, grant: GrantType) -> bool {
-        kind_may_use_grant(self.kind, grant)
+        let enabled = match grant {
+            GrantType::JwtBearer => self.jwt_bearer.is_some() && !self.is_public(),
+            GrantType::ClientCredentials
+            | GrantType::Password
+            | GrantType::AuthorizationCode
+            | GrantType::RefreshToken => true,
+        };
+        enabled
+            && kind_may_use_grant(self.kind, grant)
             && self
                 .grant_types
                 .as_ref()
@@ -94,6 +104,7 @@ mod tests {
             enabled: true,
             previous_client_secret: None,
             grant_types,
+            jwt_bearer: None,
         }
     }
 
@@ -131,6 +142,32 @@ mod tests {
                 app(kind, own.clone()).grants(),
                 expected,
                 "{kind:?} {own:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_jwt_bearer_grant_needs_the_setting_and_a_confidential_client() {
+        use crate::jwt_bearer::JwtBearer;
+        use ApplicationKind::*;
+        let cases = [
+            (SalesChannel, true, Some(JwtBearer::CommerceLayer), true),
+            (SalesChannel, false, Some(JwtBearer::CommerceLayer), false),
+            (SalesChannel, true, None, false),
+            (Integration, true, Some(JwtBearer::CommerceLayer), true),
+            (Integration, true, None, false),
+            (Webapp, true, Some(JwtBearer::CommerceLayer), true),
+        ];
+        for (kind, secret, setting, allowed) in cases {
+            let mut application = app(kind, None);
+            if !secret {
+                application.client_secret_hash = None;
+            }
+            application.jwt_bearer = setting.clone();
+            assert_eq!(
+                application.may_use_grant(GrantType::JwtBearer),
+                allowed,
+                "{kind:?} secret={secret} {setting:?}"
             );
         }
     }

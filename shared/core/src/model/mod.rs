@@ -72,6 +72,8 @@ pub struct Application {
     pub previous_client_secret: Option<PreviousSecret>,
     /// The grants this application may use: a subset of its kind's. None: all of its kind's.
     pub grant_types: Option<Vec<GrantType>>,
+    /// How its JWT bearer assertions are checked. None: it may not use that grant.
+    pub jwt_bearer: Option<crate::jwt_bearer::JwtBearer>,
 }
 
 /// A market, with the ids and numbers of its stock locations resolved at load time.

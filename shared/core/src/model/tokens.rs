@@ -29,6 +29,9 @@ pub struct RefreshTokenRecord {
     pub expires_at: UnixMillis,
     /// When it was exchanged for its successor.
     pub consumed_at: Option<UnixMillis>,
+    /// The `custom_claim` of the JWT bearer assertion that began the login, which each of its
+    /// access tokens carries.
+    pub custom_claim: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What a presented refresh token turned out to be.

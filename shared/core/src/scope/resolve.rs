@@ -94,11 +94,12 @@ impl GrantedScope {
 }
 
 /// Is this market open to this request? A private market only to its own customers: through
-/// the password grant, and through refresh tokens for as long as the customer stays in the group.
+/// the password grant or a JWT bearer assertion naming them, and through refresh tokens for as
+/// long as the customer stays in the group.
 fn market_open_to(market: &Market, context: &ScopeContext<'_>) -> bool {
     match (&market.customer_group_id, context.grant) {
         (None, _) => true,
-        (Some(group), GrantType::Password | GrantType::RefreshToken) => {
+        (Some(group), GrantType::Password | GrantType::RefreshToken | GrantType::JwtBearer) => {
             context.owner_customer_group == Some(group.as_str())
         }
         (Some(_), GrantType::ClientCredentials | GrantType::AuthorizationCode) => false,

@@ -323,6 +323,14 @@ fn a_private_market_opens_only_to_its_own_customers_logged_in_with_a_password_or
             Err(ScopeError::MarketPrivate(Number(400))),
         ),
         (
+            with_group(Some("vip"), JwtBearer),
+            Ok("market:400".to_owned()),
+        ),
+        (
+            with_group(None, JwtBearer),
+            Err(ScopeError::MarketPrivate(Number(400))),
+        ),
+        (
             with_group(Some("vip"), AuthorizationCode),
             Err(ScopeError::MarketPrivate(Number(400))),
         ),

@@ -74,6 +74,10 @@ pub struct SeedApplication {
     pub token_lifetime: Option<i64>,
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// The JWT bearer setting (see [`crate::jwt_bearer::JwtBearer::from_json`]); absent or
+    /// null: off.
+    #[serde(default)]
+    pub jwt_bearer: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize)]

@@ -343,3 +343,49 @@ fn the_demo_seeds_catalog_is_carried_with_stock_locations_resolved_to_ids() {
         ("pl_eur", 2500)
     );
 }
+
+#[test]
+fn the_jwt_bearer_setting_is_read_checked_and_only_for_confidential_applications() {
+    let set = |seed: Value, setting: Value| {
+        let mut seed = seed;
+        seed["applications"][0]["jwt_bearer"] = setting;
+        seed
+    };
+    let confidential = with(
+        minimal(),
+        "/applications/0/client_secret",
+        json!("s".repeat(32)),
+    );
+    let cases = [
+        (set(minimal(), Value::Null), vec![]),
+        (set(confidential.clone(), json!({"mode": "commercelayer"})), vec![]),
+        (
+            set(minimal(), json!({"mode": "commercelayer"})),
+            vec!["applications[0].jwt_bearer: the JWT bearer grant is only for confidential applications: give this one a client secret"],
+        ),
+        (
+            set(confidential.clone(), json!({"mode": "verified"})),
+            vec!["applications[0].jwt_bearer: the verified mode needs either keys or jwks_uri, not both"],
+        ),
+        (
+            set(confidential, json!({"jwks_uri": "http://keys.example"})),
+            vec!["applications[0].jwt_bearer: jwks_uri must be an absolute https URL without a fragment"],
+        ),
+    ];
+    for (seed, expected) in cases {
+        assert_eq!(problems(seed.clone()), expected, "{seed}");
+    }
+    let seed = set(
+        with(
+            minimal(),
+            "/applications/0/client_secret",
+            json!("s".repeat(32)),
+        ),
+        json!({"mode": "commercelayer"}),
+    );
+    let catalog = parse_seed(&seed.to_string()).unwrap();
+    assert_eq!(
+        catalog.applications[0].jwt_bearer,
+        Some(crate::jwt_bearer::JwtBearer::CommerceLayer)
+    );
+}

@@ -216,6 +216,12 @@ fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Applic
         for violation in rules::redirect_uris(app.kind, &app.redirect_uris) {
             report(problems, violation);
         }
+        let confidential = app.kind.needs_secret() || app.client_secret.is_some();
+        let jwt_bearer =
+            rules::jwt_bearer(&app.jwt_bearer, confidential).unwrap_or_else(|violation| {
+                report(problems, violation);
+                None
+            });
         Application {
             id: app.id.clone(),
             name: app.name.clone(),
@@ -228,6 +234,7 @@ fn applications(problems: &mut Problems, apps: &[SeedApplication]) -> Vec<Applic
             enabled: true,
             previous_client_secret: None,
             grant_types: None,
+            jwt_bearer,
         }
     });
     checked.collect()

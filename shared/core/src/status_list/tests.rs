@@ -30,6 +30,7 @@ fn token(iat: u64, idx: u64) -> AccessTokenClaims {
         }),
         sid: Some("fam".into()),
         auth_time: Some(iat),
+        custom_claim: None,
         status: Some(StatusClaim {
             status_list: StatusListRef {
                 idx,

@@ -94,6 +94,7 @@ fn update_expression(
         ("token_lifetime", update.token_lifetime.is_some()),
         ("redirect_uris", update.redirect_uris.is_some()),
         ("grant_types", update.grant_types.is_some()),
+        ("jwt_bearer", update.jwt_bearer.is_some()),
         ("enabled", update.enabled.is_some()),
     ];
     for (attribute, _) in changed.into_iter().filter(|(_, changed)| *changed) {

@@ -8,6 +8,7 @@ use super::reader::Reader;
 use crate::StoreError;
 use gatehouse_core::clock::UnixSeconds;
 use gatehouse_core::grant::GrantType;
+use gatehouse_core::jwt_bearer::JwtBearer;
 use gatehouse_core::lifetime::TokenLifetime;
 use gatehouse_core::model::{
     email_key, Application, ApplicationKind, Customer, CustomerGroup, Market, PreviousSecret,
@@ -44,6 +45,10 @@ pub(super) fn application_item(app: &Application) -> Item {
             AttributeValue::L(grants.iter().map(|g| s(g.as_str())).collect()),
         );
     }
+    if let Some(setting) = &app.jwt_bearer {
+        // Its JSON form, as the admin API shows it: keys are JWKs of any members.
+        item.insert("jwt_bearer".into(), s(setting.to_json().to_string()));
+    }
     item
 }
 
@@ -72,6 +77,15 @@ pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
         Some(_) => Some(r.string_list("grant_types")?.iter().map(grant).collect()),
     }
     .transpose()?;
+    let jwt_bearer = match r.optional_string("jwt_bearer")? {
+        None => None,
+        Some(text) => Some(
+            serde_json::from_str(&text)
+                .map_err(|e| e.to_string())
+                .and_then(|value| JwtBearer::from_json(&value))
+                .map_err(|e| r.corrupt(format!("jwt_bearer: {e}")))?,
+        ),
+    };
     Ok(Application {
         id: r.string("id")?,
         name: r.string("name")?,
@@ -85,6 +99,7 @@ pub(super) fn application_from(item: &Item) -> Result<Application, StoreError> {
         enabled: r.optional_boolean("enabled")?.unwrap_or(true),
         previous_client_secret,
         grant_types,
+        jwt_bearer,
     })
 }
 

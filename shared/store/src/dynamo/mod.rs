@@ -12,8 +12,9 @@
 //! | rate-limit window | `RATE#<key>` | `RATE#<limit>/<window seconds>` | `t1`..`t<limit>` (ms, newest first), expires_at |
 //! | customer group | `CUSTOMER_GROUP#<mode>` | `id#<id>` | id, name, mode |
 //! | customer | `CUSTOMER#<mode>` | `email#<lowercased email>`, `id#<id>` (two copies) | id, mode, email, password_hash (argon2id PHC), customer_group_id? |
-//! | refresh token | `REFRESH#<sha-256 of the token, hex>` | `REFRESH` | family_id, application_id, client_id, mode, owner_id, owner_type, market_id?, stock_location_ids, issued_at, valid_until (ms), consumed_at?, expires_at |
+//! | refresh token | `REFRESH#<sha-256 of the token, hex>` | `REFRESH` | family_id, application_id, client_id, mode, owner_id, owner_type, market_id?, stock_location_ids, issued_at, authenticated_at, valid_until (ms), consumed_at?, custom_claim? (JSON), expires_at |
 //! | refresh family | `FAMILY#<family id>` | `FAMILY` | revoked, expires_at (once revoked, a year later: its access tokens may live that long) |
+//! | used assertion | `ASSERTION#sha256:<hex of the application id, a line break and the jti>` | `ASSERTION` | use_id (whose use wrote it), expires_at (the assertion's `exp` and the allowed clock skew: until then its `jti` is refused) |
 //! | revoked access token | `REVOKED#<jti>` | `REVOKED` | expires_at (the token's `exp` and an hour) |
 //! | revocation epoch | `EPOCH#application#<id>`, `EPOCH#owner#<mode>#<Customer\|User>#<id>`, `EPOCH#market#<mode>#<id>` | `EPOCH` | epoch (s), expires_at (the epoch, a year and an hour) |
 //! | epoch log entry | `EPOCH_LOG` | `at#<epoch, 12 digits>#<subject>` | subject, epoch, expires_at (as the epoch's) |
@@ -76,6 +77,7 @@
 mod admin;
 mod admin_items;
 mod administration;
+mod assertions;
 mod authorization_codes;
 mod catalog;
 mod catalog_import;

@@ -192,6 +192,7 @@ mod tests {
                 valid_until: UnixSeconds(1_800_000_000),
             }),
             grant_types: None,
+            jwt_bearer: None,
         }
     }
 

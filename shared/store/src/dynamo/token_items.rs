@@ -36,6 +36,16 @@ pub(super) fn refresh_item(record: &RefreshTokenRecord) -> Item {
     item.insert("authenticated_at".into(), millis(record.authenticated_at));
     item.insert("valid_until".into(), millis(record.expires_at));
     set_some(&mut item, "consumed_at", record.consumed_at.map(millis));
+    // As JSON text: a map of any shape would need the item's own types, and it is only ever
+    // copied into a token whole.
+    set_some(
+        &mut item,
+        "custom_claim",
+        record
+            .custom_claim
+            .as_ref()
+            .map(|claim| s(serde_json::Value::Object(claim.clone()).to_string())),
+    );
     item.insert(TTL_ATTRIBUTE.into(), seconds(ttl_after(record.expires_at)));
     item
 }
@@ -62,6 +72,13 @@ pub(super) fn refresh_from(item: &Item) -> Result<RefreshTokenRecord, StoreError
         authenticated_at: r
             .optional_number("authenticated_at")?
             .map_or(issued_at, UnixMillis),
+        custom_claim: match r.optional_string("custom_claim")? {
+            Some(text) => Some(
+                serde_json::from_str(&text)
+                    .map_err(|_| r.corrupt("custom_claim is not a JSON object".into()))?,
+            ),
+            None => None,
+        },
         expires_at: UnixMillis(r.number("valid_until")?),
         consumed_at: r.optional_number("consumed_at")?.map(UnixMillis),
     })

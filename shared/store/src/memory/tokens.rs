@@ -30,6 +30,8 @@ pub(super) struct TokenTable {
     pub(super) epochs: HashMap<String, UnixSeconds>,
     /// Status lists by window.
     pub(super) status_lists: HashMap<u64, crate::StoredList>,
+    /// JWT bearer assertions used, by [`crate::UsedAssertion::key`], each until it expires.
+    used_assertions: HashMap<String, UnixSeconds>,
 }
 
 impl TokenTable {
@@ -89,6 +91,7 @@ impl TokenTable {
             .retain(|_, epoch| epoch_kept_until(*epoch) > second);
         self.status_lists
             .retain(|window, _| list_kept_until(*window) > second);
+        self.used_assertions.retain(|_, until| *until > second);
     }
 }
 
@@ -194,5 +197,33 @@ impl AuthorizationCodes for MemoryStore {
         record.consumed_at = Some(now);
         table.start_family(first_refresh_token);
         Ok(Redemption::Redeemed)
+    }
+}
+
+#[async_trait]
+impl crate::Assertions for MemoryStore {
+    async fn use_assertion(
+        &self,
+        used: &crate::UsedAssertion<'_>,
+        first_refresh_token: Option<&RefreshTokenRecord>,
+        now: UnixMillis,
+    ) -> Result<crate::AssertionUse, StoreError> {
+        let mut table = self.tokens();
+        let key = used.key();
+        if table
+            .used_assertions
+            .get(&key)
+            .is_some_and(|until| *until > now.floor_seconds())
+        {
+            return Ok(crate::AssertionUse::Replayed);
+        }
+        if table.used_assertions.len() >= RECORDS_BEFORE_SWEEP {
+            table.sweep(now);
+        }
+        table.used_assertions.insert(key, used.kept_until);
+        if let Some(record) = first_refresh_token {
+            table.start_family(record);
+        }
+        Ok(crate::AssertionUse::Accepted)
     }
 }

@@ -39,6 +39,7 @@ fn claims(jti: &str, lifetime: u64) -> AccessTokenClaims {
         owner: None,
         sid: None,
         auth_time: None,
+        custom_claim: None,
         status: None,
     }
 }

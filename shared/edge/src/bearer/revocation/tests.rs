@@ -34,6 +34,7 @@ fn claims(jti: &str) -> AccessTokenClaims {
         owner: None,
         sid: None,
         auth_time: None,
+        custom_claim: None,
         status: None,
     }
 }
