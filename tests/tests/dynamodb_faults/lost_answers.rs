@@ -245,3 +245,73 @@ async fn a_window_update_whose_answer_was_lost_counts_once_and_a_refusal_stays_a
     assert!(!refused.allowed);
     assert!((1..=60).contains(&refused.reset_seconds), "{refused:?}");
 }
+
+/// A JWT bearer assertion's use, beginning a login, for the store to write.
+fn assertion_use(
+    harness: &Harness,
+    jti: &'static str,
+) -> (
+    gatehouse_store::UsedAssertion<'static>,
+    gatehouse_core::model::RefreshTokenRecord,
+) {
+    use gatehouse_core::clock::Clock;
+    let now = harness.clock.now();
+    let used = gatehouse_store::UsedAssertion {
+        application_id: "app_storefront",
+        jti,
+        kept_until: gatehouse_core::clock::UnixSeconds(now.floor_seconds().0 + 60),
+    };
+    let login = gatehouse_core::model::RefreshTokenRecord {
+        token_hash: gatehouse_core::secret::SecretHash::of(jti),
+        family_id: format!("family-{jti}"),
+        application_id: "app_storefront".into(),
+        client_id: STOREFRONT.into(),
+        mode: gatehouse_core::model::Mode::Test,
+        owner_id: "cus_bob".into(),
+        owner_type: gatehouse_core::model::OwnerType::Customer,
+        market_id: Some("mkt_eu".into()),
+        stock_location_ids: vec![],
+        scope: Some("market:1001".into()),
+        issued_at: now,
+        authenticated_at: now,
+        custom_claim: None,
+        expires_at: now + std::time::Duration::from_secs(14 * 86_400),
+        consumed_at: None,
+    };
+    (used, login)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn an_assertion_whose_answer_was_lost_is_not_taken_for_a_replay() {
+    use gatehouse_core::clock::Clock;
+    use gatehouse_store::{AssertionUse, Assertions, RefreshTokens};
+    let harness = Harness::new().await;
+    for (jti, in_progress_too) in [("jti-lost", false), ("jti-in-progress", true)] {
+        let (used, login) = assertion_use(&harness, jti);
+        let before = harness.state().await;
+        harness
+            .proxy
+            .fail("TransactWriteItems", 0, 1, Fault::AnswerTooLate);
+        if in_progress_too {
+            harness
+                .proxy
+                .fail("TransactWriteItems", 0, 1, in_progress());
+        }
+        let now = harness.clock.now();
+        let outcome = harness.store.use_assertion(&used, Some(&login), now).await;
+        assert_eq!(outcome.unwrap(), AssertionUse::Accepted, "{jti}");
+        let after = harness.state().await;
+        assert_eq!(after.families, before.families + 1, "{jti}: one login");
+        assert_eq!(after.refresh_tokens, before.refresh_tokens + 1, "{jti}");
+        let found = harness.store.find_refresh_token(&login.token_hash).await;
+        assert!(found.unwrap().is_some(), "{jti}: its login is stored");
+        // The assertion sent again, for real, is a replay.
+        let (_, another) = assertion_use(&harness, "jti-other-login");
+        let again = harness
+            .store
+            .use_assertion(&used, Some(&another), now)
+            .await;
+        assert_eq!(again.unwrap(), AssertionUse::Replayed, "{jti}");
+    }
+}
