@@ -152,6 +152,15 @@ class Function:
             command_for(bootstrap), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         self.output = ""
+        # Read as it is written: a pipe holds 64 KiB, and a function whose log lines filled it
+        # would block on its next write, after about sixty requests, and answer nothing more.
+        self._lines = []
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self):
+        for line in self.process.stdout:
+            self._lines.append(line)
 
     def json_lines(self):
         """What the function wrote so far that parses as JSON objects (log lines, EMF)."""
@@ -183,6 +192,7 @@ class Function:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        self.output += self.process.stdout.read()
+        self._reader.join(10)
+        self.output = "".join(self._lines)
         self.api.close()
         return self.output

@@ -239,6 +239,33 @@ def test_an_integration_authenticates_with_basic_and_a_wrong_secret_is_refused(s
         assert secret not in token.output
 
 
+def test_the_token_binary_trusts_a_backend_with_the_secret_it_reads_from_secrets_manager(deployment, start):
+    """A server-rendered storefront's shoppers are counted by their own addresses when it
+    presents the backend secret, read from Secrets Manager at the cold start; without it, by the
+    server's address. Sent from an address of its own, so no other test's count is touched."""
+    secrets = boto3.client(
+        "secretsmanager", endpoint_url=DYNAMODB, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )
+    backend = f"backend-secret-{uuid.uuid4().hex}"
+    arn = secrets.create_secret(Name=f"gatehouse/backend-auth/{uuid.uuid4().hex[:12]}", SecretString=backend)["ARN"]
+    token = start("token", {**deployment["token"], "GATEHOUSE_BACKEND_AUTH_SECRET_ARN": arn})
+    fields = {"grant_type": "client_credentials", "client_id": "demo-storefront", "scope": "market:1001"}
+
+    def send(headers):
+        e = form("POST", "/oauth/token", fields, headers)
+        e["requestContext"]["http"]["sourceIp"] = "192.0.2.77"
+        return answer(token, e)[0]
+
+    shoppers = [send({"x-backend-auth": backend, "x-true-client-ip": f"198.18.9.{n}"}) for n in range(1, 41)]
+    assert shoppers == [200] * 40
+    assert send({"x-backend-auth": backend, "x-true-client-ip": "not-an-address"}) == 400
+    guessed = [send({"x-backend-auth": backend[:-1] + "?", "x-true-client-ip": f"198.18.10.{n}"}) for n in range(1, 32)]
+    assert guessed == [200] * 30 + [429]
+    token.finish()
+    assert backend not in token.output, "the backend secret is never logged"
+
+
 def test_the_sign_in_page_and_the_metadata_are_served(start):
     authorize = start("authorize")
     query = urllib.parse.urlencode({
@@ -288,6 +315,10 @@ def test_cors_preflights_are_answered_for_allowed_origins_only(deployment, start
         ("admin", {"GATEHOUSE_TABLE": None}, "GATEHOUSE_TABLE is not set"),
         ("admin", {"GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS": "a day"}, "GATEHOUSE_SECRET_ROTATION_OVERLAP_SECONDS is not valid"),
         ("api", {"RUST_LOG": "info,[unclosed"}, "RUST_LOG is not valid"),
+        ("revoke", {"GATEHOUSE_BACKEND_AUTH_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope"},
+         "GATEHOUSE_BACKEND_AUTH_SECRET_ARN is not valid"),
+        ("authorize", {"GATEHOUSE_BACKEND_AUTH_SECRET": "short"},
+         "GATEHOUSE_BACKEND_AUTH_SECRET is not valid: the backend secret must be at least 32 characters"),
     ],
 )
 def test_missing_or_bad_configuration_stops_the_cold_start_naming_the_variable(deployment, start, name, change, named):

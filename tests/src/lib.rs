@@ -465,6 +465,13 @@ pub async fn demo_dynamo_store() -> DynamoStore {
     store
 }
 
+/// A fresh table (see [`fresh_dynamo_store`]) loaded with `catalog`.
+pub async fn dynamo_store_holding(catalog: &Catalog) -> DynamoStore {
+    let store = fresh_dynamo_store(&dynamodb_endpoint()).await;
+    store.import(catalog).await.expect("catalog imported");
+    store
+}
+
 /// A new, empty table of its own, created with the same code as `gatehouse import`.
 pub async fn fresh_dynamo_store(endpoint: &str) -> DynamoStore {
     let name = format!(

@@ -14,7 +14,7 @@ use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_core::secret::SecretHash;
 use gatehouse_core::seed::{parse_seed, DEMO_SEED};
 use gatehouse_store::memory::MemoryStore;
-use gatehouse_store::{Import, Store};
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;
 use lambda_http::{Body, Response};
@@ -853,9 +853,7 @@ async fn memory() -> Arc<dyn Store> {
 }
 
 async fn dynamodb() -> Arc<dyn Store> {
-    let store = fresh_dynamo_store(&dynamodb_endpoint()).await;
-    store.import(&catalog()).await.expect("catalog imported");
-    Arc::new(store)
+    Arc::new(dynamo_store_holding(&catalog()).await)
 }
 
 on_both_stores!(crate::memory, crate::dynamodb;

@@ -11,7 +11,7 @@ use gatehouse_core::model::{Application, ApplicationKind, Catalog, Mode};
 use gatehouse_core::ratelimit::RateLimitPolicy;
 use gatehouse_core::secret::SecretHash;
 use gatehouse_store::memory::MemoryStore;
-use gatehouse_store::{Import, Store};
+use gatehouse_store::Store;
 use gatehouse_tests::*;
 use gatehouse_token::TokenService;
 use jsonwebtoken::jwk::Jwk;
@@ -174,9 +174,7 @@ async fn memory() -> Arc<dyn Store> {
 }
 
 async fn dynamodb() -> Arc<dyn Store> {
-    let store = fresh_dynamo_store(&dynamodb_endpoint()).await;
-    store.import(&catalog()).await.expect("catalog imported");
-    Arc::new(store)
+    Arc::new(dynamo_store_holding(&catalog()).await)
 }
 
 struct Shop {
