@@ -73,6 +73,9 @@ pub fn application(out: &mut dyn Write, application: &Application) -> Printed {
         }
     )?;
     writeln!(out, "grants:         {}", grants.join(", "))?;
+    if let Some(setting) = &application.jwt_bearer {
+        writeln!(out, "jwt bearer:     {}", setting.to_json())?;
+    }
     if !application.redirect_uris.is_empty() {
         writeln!(
             out,

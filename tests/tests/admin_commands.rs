@@ -295,6 +295,87 @@ async fn the_revoke_command_ends_every_token_of_a_subject_and_is_audited() {
 /// characters; they now refuse them with the seed's and the admin API's own message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
+async fn the_jwt_bearer_setting_is_given_inline_or_from_a_file_and_turned_off() {
+    let store = demo_dynamo_store().await;
+    let table = store.table().to_owned();
+    let create = |extra: &'static [&'static str]| {
+        let table = table.clone();
+        async move {
+            let mut args = vec![
+                "apps",
+                "create",
+                "--name",
+                "Shop backend",
+                "--kind",
+                "sales-channel",
+                "--mode",
+                "test",
+            ];
+            args.extend(extra);
+            gatehouse(&table, &args).await
+        }
+    };
+    // A public sales channel may not have it.
+    let refused = create(&["--jwt-bearer", r#"{"mode": "commercelayer"}"#])
+        .await
+        .unwrap_err();
+    assert!(
+        refused.contains("only for confidential applications"),
+        "{refused}"
+    );
+    let bad = create(&["--confidential", "--jwt-bearer", "{mode"])
+        .await
+        .unwrap_err();
+    assert!(bad.contains("not JSON"), "{bad}");
+    let created = create(&[
+        "--confidential",
+        "--client-id",
+        "shop-backend",
+        "--jwt-bearer",
+        r#"{"mode": "commercelayer"}"#,
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        printed(&created, "jwt bearer:"),
+        r#"{"mode":"commercelayer"}"#
+    );
+    assert!(printed(&created, "grants:").contains("urn:ietf:params:oauth:grant-type:jwt-bearer"));
+    let path = std::env::temp_dir().join(format!("jwks-uri-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"{"jwks_uri": "https://keys.shop.example/jwks.json"}"#,
+    )
+    .unwrap();
+    let from_file = format!("@{}", path.display());
+    let updated = gatehouse(
+        &table,
+        &["apps", "update", "shop-backend", "--jwt-bearer", &from_file],
+    )
+    .await
+    .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        printed(&updated, "jwt bearer:"),
+        r#"{"jwks_uri":"https://keys.shop.example/jwks.json","mode":"verified"}"#
+    );
+    let off = gatehouse(
+        &table,
+        &["apps", "update", "shop-backend", "--no-jwt-bearer"],
+    )
+    .await
+    .unwrap();
+    assert!(!off.contains("jwt bearer:"), "{off}");
+    let stored = store
+        .find_application("shop-backend")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.jwt_bearer, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a DynamoDB API: scripts/test starts moto and runs it"]
 async fn the_commands_refuse_a_redirect_uri_outside_the_uri_grammar() {
     let store = demo_dynamo_store().await;
     let table = store.table().to_owned();
