@@ -44,6 +44,8 @@ struct Flow {
     authorize: AuthorizeService,
     token: TokenService,
     clock: Arc<ManualClock>,
+    /// Headers every form post carries (a trusted backend's forwarded address).
+    forwarded: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 /// An API Gateway v2 event for `/oauth/authorize`.
@@ -148,7 +150,29 @@ impl Flow {
             authorize: authorize_service(store.clone(), clock.clone(), rate_limit),
             token: token_service(store, clock.clone(), rate_limit),
             clock,
+            forwarded: Default::default(),
         }
+    }
+
+    /// The flow on a deployment that trusts backends presenting [`BACKEND_SECRET`].
+    fn trusting_backends(store: Arc<dyn Store>, rate_limit: RateLimitPolicy) -> Self {
+        let clock = manual_clock();
+        let secret = gatehouse_edge::forwarded::BackendSecret::new(BACKEND_SECRET).unwrap();
+        let runtime = runtime(store, clock.clone(), rate_limit).with_backend_secret(Some(secret));
+        Self {
+            authorize: AuthorizeService::new(&runtime),
+            token: TokenService::new(&runtime, test_keys()),
+            clock,
+            forwarded: Default::default(),
+        }
+    }
+
+    /// Every form post from now on sent as a trusted backend forwarding `address`.
+    fn forward(&self, address: &str) {
+        *self.forwarded.lock().unwrap() = vec![
+            ("x-backend-auth".into(), BACKEND_SECRET.into()),
+            ("x-true-client-ip".into(), address.into()),
+        ];
     }
 
     async fn get(&self, query: &str) -> Response<Body> {
@@ -164,6 +188,9 @@ impl Flow {
     async fn post_from(&self, address: &str, form: &str, cookie: Option<&str>) -> Response<Body> {
         let mut event = authorize_event("POST", "", Some(form), cookie);
         event["requestContext"]["http"]["sourceIp"] = json!(address);
+        for (name, value) in self.forwarded.lock().unwrap().iter() {
+            event["headers"][name] = json!(value);
+        }
         let request = lambda_http::request::from_str(&event.to_string()).unwrap();
         gatehouse_authorize::handle(request, &self.authorize).await
     }
@@ -856,7 +883,41 @@ async fn dynamodb() -> Arc<dyn Store> {
     Arc::new(dynamo_store_holding(&catalog()).await)
 }
 
+const BACKEND_SECRET: &str = "sign-in-backend-secret-0123456789abcdef";
+
+/// A server that relays its users' sign-ins, trusted: each forwarded address has its own
+/// count of attempts (here 2 a minute), and a forwarded address that is none is a 400 page.
+async fn a_trusted_backends_sign_ins_are_counted_by_the_forwarded_address(store: Arc<dyn Store>) {
+    let flow = Flow::trusting_backends(store, RateLimitPolicy::new(2, 60).unwrap());
+    let params = authorize_params(WEBAPP, None);
+    let wrong = (ADMIN.0, "wrong password");
+    for n in 1..=4 {
+        flow.forward(&format!("198.18.3.{n}"));
+        let response = flow.sign_in(&params, wrong, "allow").await;
+        assert_ne!(response.status(), 429, "user {n}: {}", text(&response));
+    }
+    flow.forward("198.18.4.1");
+    for expected in [200, 200, 429] {
+        let response = flow.sign_in(&params, wrong, "allow").await;
+        assert_eq!(
+            response.status() == 429,
+            expected == 429,
+            "{}",
+            text(&response)
+        );
+    }
+    flow.forward("a shopper");
+    let response = flow.sign_in(&params, wrong, "allow").await;
+    assert_eq!(response.status(), 400, "{}", text(&response));
+    assert!(
+        text(&response).contains("x-true-client-ip"),
+        "{}",
+        text(&response)
+    );
+}
+
 on_both_stores!(crate::memory, crate::dynamodb;
+    a_trusted_backends_sign_ins_are_counted_by_the_forwarded_address,
     a_new_application_with_a_deleted_ones_client_id_inherits_none_of_its_tokens,
     a_user_signs_in_and_the_webapp_exchanges_the_code_with_pkce_for_owned_tokens,
     a_second_use_of_a_code_is_refused_and_revokes_the_tokens_it_issued,

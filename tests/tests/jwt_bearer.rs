@@ -166,6 +166,19 @@ fn catalog() -> Catalog {
             JwtBearer::Verified(AssertionKeys::JwksUri(JWKS_URI.into())),
         ),
     ]);
+    // A live customer, for the test applications to fail to name.
+    let bob = catalog
+        .customers
+        .iter()
+        .find(|c| c.id == "cus_bob")
+        .unwrap();
+    let mut carol = bob.clone();
+    (carol.id, carol.mode, carol.email) = (
+        "cus_live_carol".into(),
+        Mode::Live,
+        "carol@example.com".into(),
+    );
+    catalog.customers.push(carol);
     catalog
 }
 
@@ -441,6 +454,22 @@ async fn an_owner_must_exist_in_the_applications_environment(store: Arc<dyn Stor
     let assertion = commerce_layer_assertion(bob, shop.now());
     let foreign = shop.grant(LIVE_BACKEND, &assertion, "market:2001").await;
     assert_invalid_assertion(&foreign, "customer does not exist in this environment");
+    // The same in verified mode, signed: a test application, a live customer.
+    let [signer, ..] = signers();
+    let carol = signer.sign(&shop.claims(SIGNED_BACKEND, "cus_live_carol", "jti-carol"));
+    let foreign = shop.grant(SIGNED_BACKEND, &carol, "market:1001").await;
+    assert_invalid_assertion(&foreign, "customer does not exist in this environment");
+    // And a live application names her.
+    let live = commerce_layer_assertion(
+        json!({"owner": {"type": "Customer", "id": "cus_live_carol"}}),
+        shop.now(),
+    );
+    let (status, body) = shop.grant(LIVE_BACKEND, &live, "market:2001").await;
+    assert_eq!(
+        (status, body["owner_id"].as_str()),
+        (200, Some("cus_live_carol")),
+        "{body}"
+    );
     let nobody = commerce_layer_assertion(
         json!({"owner": {"type": "User", "id": "usr_nobody"}}),
         shop.now(),

@@ -170,6 +170,10 @@ async fn sign_in_form(
     // costs no account an attempt.
     let address = match service.gate.admit(Endpoint::SignIn, request).await {
         Ok(admission) => admission.outcome(),
+        // A trusted backend's forwarded address that is none: the request's fault, a 400.
+        Err(error) if error.code.status().is_client_error() => {
+            return refused(Refusal::unparsed(error))
+        }
         Err(error) => return refused(Refusal::Unavailable(error)),
     };
     if !address.allowed {

@@ -1,8 +1,11 @@
 //! The keys a `verified` application's assertions are checked with: those listed with the
 //! application, or those of the JWK Set at its `jwks_uri`, fetched over HTTPS and kept for
 //! [`KEPT_FOR`]. An assertion naming a `kid` the kept set lacks fetches the set again (the
-//! owner rotated its keys), at most once per [`REFETCH_AFTER`] per URL, so that assertions
-//! with made-up `kid`s cannot turn this server into a flood of requests to the owner.
+//! owner rotated its keys), at most once per [`REFETCH_AFTER`] per URL and process, so that
+//! assertions with made-up `kid`s cannot turn this server into a flood of requests to the owner.
+//! A failed fetch is kept as well, and answered for that long without asking again; and one
+//! fetch runs at a time, so that a burst of assertions on a cold process waits for one fetch
+//! and then reads what it kept.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -30,14 +33,19 @@ pub trait JwksFetch: Send + Sync {
     async fn fetch(&self, uri: &str) -> Result<Vec<u8>, String>;
 }
 
+/// What the last fetch of a URL gave: its keys, or why there were none.
+type Fetched = Result<Arc<Vec<AssertionKey>>, String>;
+
 struct KeptSet {
-    keys: Arc<Vec<AssertionKey>>,
+    fetched: Fetched,
     fetched_at: UnixMillis,
 }
 
 pub struct AssertionKeySource {
     fetcher: Arc<dyn JwksFetch>,
     kept: Mutex<HashMap<String, KeptSet>>,
+    /// Held while fetching: one fetch at a time per process.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl AssertionKeySource {
@@ -50,6 +58,7 @@ impl AssertionKeySource {
         Self {
             fetcher,
             kept: Mutex::default(),
+            fetching: tokio::sync::Mutex::const_new(()),
         }
     }
 
@@ -64,11 +73,18 @@ impl AssertionKeySource {
             AssertionKeys::Listed(keys) => return Ok(Arc::new(keys.clone())),
             AssertionKeys::JwksUri(uri) => uri,
         };
-        if let Some(keys) = self.kept_keys(uri, kid, now) {
-            return Ok(keys);
+        if let Some(kept) = self.kept_keys(uri, kid, now) {
+            return kept.map_err(unreachable_keys);
         }
-        let bytes = self.fetcher.fetch(uri).await.map_err(unreachable_keys)?;
-        let keys = Arc::new(keys_of_jwks(&bytes).map_err(unreachable_keys)?);
+        let _turn = self.fetching.lock().await;
+        // What another request fetched while this one waited for its turn.
+        if let Some(kept) = self.kept_keys(uri, kid, now) {
+            return kept.map_err(unreachable_keys);
+        }
+        let fetched: Fetched = match self.fetcher.fetch(uri).await {
+            Ok(bytes) => keys_of_jwks(&bytes).map(Arc::new),
+            Err(reason) => Err(reason),
+        };
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= MAX_KEPT_SETS {
             kept.clear();
@@ -76,26 +92,27 @@ impl AssertionKeySource {
         kept.insert(
             uri.clone(),
             KeptSet {
-                keys: Arc::clone(&keys),
+                fetched: fetched.clone(),
                 fetched_at: now,
             },
         );
-        Ok(keys)
+        fetched.map_err(unreachable_keys)
     }
 
-    /// The kept set of `uri`, while it is fresh and names `kid`, or is too fresh to fetch again.
-    fn kept_keys(
-        &self,
-        uri: &str,
-        kid: Option<&str>,
-        now: UnixMillis,
-    ) -> Option<Arc<Vec<AssertionKey>>> {
+    /// What was kept of `uri`: any answer younger than [`REFETCH_AFTER`] (keys or a failure),
+    /// and keys younger than [`KEPT_FOR`] that name `kid`.
+    fn kept_keys(&self, uri: &str, kid: Option<&str>, now: UnixMillis) -> Option<Fetched> {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         let set = kept.get(uri)?;
         let age = Duration::from_millis(now.0.saturating_sub(set.fetched_at.0));
-        let knows_kid =
-            kid.is_none_or(|kid| set.keys.iter().any(|k| k.kid.as_deref() == Some(kid)));
-        (age < REFETCH_AFTER || (age < KEPT_FOR && knows_kid)).then(|| Arc::clone(&set.keys))
+        let knows_kid = |keys: &Arc<Vec<AssertionKey>>| {
+            kid.is_none_or(|kid| keys.iter().any(|k| k.kid.as_deref() == Some(kid)))
+        };
+        let fresh = match &set.fetched {
+            Ok(keys) => age < REFETCH_AFTER || (age < KEPT_FOR && knows_kid(keys)),
+            Err(_) => age < REFETCH_AFTER,
+        };
+        fresh.then(|| set.fetched.clone())
     }
 }
 

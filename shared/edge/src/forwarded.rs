@@ -58,23 +58,20 @@ impl std::fmt::Debug for BackendSecret {
 /// The key a per-address limit counts `request` under: the forwarded address when a trusted
 /// backend sent it, else the connection's ([`client_rate_key`]).
 pub fn caller_key(request: &Request, secret: Option<&BackendSecret>) -> Result<String, ApiError> {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-    };
-    let trusted = match (secret, header(BACKEND_AUTH_HEADER)) {
-        (Some(secret), Some(presented)) => secret.admits(presented),
+    let headers = request.headers();
+    let trusted = match (secret, headers.get(BACKEND_AUTH_HEADER)) {
+        (Some(secret), Some(presented)) => presented.to_str().is_ok_and(|p| secret.admits(p)),
         _ => false,
     };
-    match (trusted, header(TRUE_CLIENT_IP_HEADER)) {
-        (true, Some(forwarded)) => match forwarded.trim().parse::<IpAddr>() {
-            Ok(address) => Ok(client_key(&address.to_string())),
-            Err(_) => Err(ApiError::invalid_request(
-                "x-true-client-ip must be one IPv4 or IPv6 address",
-            )),
-        },
+    match (trusted, headers.get(TRUE_CLIENT_IP_HEADER)) {
+        (true, Some(forwarded)) => forwarded
+            .to_str()
+            .ok()
+            .and_then(|text| text.trim().parse::<IpAddr>().ok())
+            .map(|address| client_key(&address.to_string()))
+            .ok_or_else(|| {
+                ApiError::invalid_request("x-true-client-ip must be one IPv4 or IPv6 address")
+            }),
         // Not trusted, or nothing forwarded: the connection's address.
         _ => Ok(client_rate_key(request)),
     }
@@ -111,8 +108,11 @@ pub async fn load_backend_secret(
     }
     let text = match name {
         vars::BACKEND_AUTH_SECRET_ARN => secret_from_arn(&value).await?,
-        vars::BACKEND_AUTH_SECRET_FILE => std::fs::read_to_string(&value)
-            .map_err(|error| ConfigError::invalid(name, format!("{value}: {error}")))?,
+        // The error names the variable, never its value: set by mistake to the secret itself,
+        // it would otherwise be printed.
+        vars::BACKEND_AUTH_SECRET_FILE => std::fs::read_to_string(&value).map_err(|error| {
+            ConfigError::invalid(name, format!("the file it names cannot be read: {error}"))
+        })?,
         _ => value,
     };
     BackendSecret::new(&text)

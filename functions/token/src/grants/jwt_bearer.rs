@@ -91,6 +91,21 @@ pub async fn grant(request: GrantRequest<'_>, assertion: &str) -> Result<TokenRe
     let refresh = login
         .filter(|_| application.may_use_grant(GrantType::RefreshToken))
         .map(|login| new_refresh_token(application, login, &granted, &answered, now));
+    // Signed before the jti is spent, as a code's token is before the code: a step that can
+    // fail (the status list index's reservation) must not fail after it, or the client's retry
+    // with the same assertion would be refused as a replay. Dropped if it is one.
+    let access = issue_access_token_with(
+        service,
+        Granted {
+            application,
+            scope: &granted,
+            answered: &answered,
+        },
+        login,
+        custom_claim,
+        now,
+    )
+    .await?;
     let storage = &service.storage;
     match (&asserted.replay, &refresh) {
         (Some((jti, kept_until)), _) => {
@@ -108,18 +123,6 @@ pub async fn grant(request: GrantRequest<'_>, assertion: &str) -> Result<TokenRe
         (None, Some((_, record))) => storage.refresh_tokens.create_refresh_token(record).await?,
         (None, None) => {}
     }
-    let access = issue_access_token_with(
-        service,
-        Granted {
-            application,
-            scope: &granted,
-            answered: &answered,
-        },
-        login,
-        custom_claim,
-        now,
-    )
-    .await?;
     Ok(TokenResponse {
         access,
         owner: asserted.owner.map(|owner| OwnerTokens {

@@ -23,7 +23,8 @@ pub const MAX_ASSERTION_LIFETIME: u64 = 300;
 /// allowable clock skew between systems".
 pub const CLOCK_SKEW: u64 = 30;
 
-/// How long the `jti` of a `commercelayer` assertion without `exp` is remembered.
+/// The longest a `jti` is remembered: a `commercelayer` assertion without `exp`, or with one
+/// further ahead, is refused again for a day, and may be presented again after.
 pub const UNEXPIRING_JTI_KEPT: u64 = 86_400;
 
 /// The longest `jti` and owner id accepted.
@@ -153,8 +154,11 @@ pub fn check_claims(payload: &Value, context: &AssertionContext<'_>) -> Checked<
     if owner.is_none() && custom_claim.is_none() {
         return Err(AssertionError::NothingAsserted);
     }
+    // As long as the assertion is valid, and never more than a day: a `commercelayer`
+    // assertion's `exp` has no bound, and storage must not be filled for years at a client's
+    // word.
     let kept_until = match exp {
-        Some(exp) => exp + CLOCK_SKEW,
+        Some(exp) => (exp + CLOCK_SKEW).min(now + UNEXPIRING_JTI_KEPT),
         None => now + UNEXPIRING_JTI_KEPT,
     };
     Ok(Assertion {

@@ -72,6 +72,24 @@ impl AssertionKey {
                 "a key must be public: remove its private member \"{private}\""
             ));
         }
+        // RFC 7517 §4.2, §4.3: a key meant for encryption, or for other operations than
+        // verifying, is not a key to trust a signature from.
+        if members
+            .get("use")
+            .is_some_and(|u| u.as_str() != Some("sig"))
+        {
+            return Err(
+                "a key must be a signing key: its \"use\" must be \"sig\" or left out".into(),
+            );
+        }
+        if let Some(operations) = members.get("key_ops") {
+            let verifies = operations
+                .as_array()
+                .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
+            if !verifies {
+                return Err("a key's \"key_ops\" must include \"verify\" or be left out".into());
+            }
+        }
         let jwk: Jwk = serde_json::from_value(value.clone())
             .map_err(|error| format!("not a JWK this server reads: {error}"))?;
         let algorithm = match &jwk.algorithm {

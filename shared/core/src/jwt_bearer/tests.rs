@@ -58,6 +58,16 @@ fn public_keys_of_the_three_kinds_are_registered_and_anything_else_refused() {
             Err("signs with ES256"),
         ),
         (with(ec.clone(), "d", json!("AAAA")), Err("must be public")),
+        (with(ec.clone(), "use", json!("enc")), Err("signing key")),
+        (with(ec.clone(), "use", json!("sig")), Ok(Algorithm::ES256)),
+        (
+            with(ec.clone(), "key_ops", json!(["encrypt"])),
+            Err("key_ops"),
+        ),
+        (
+            with(ec.clone(), "key_ops", json!(["verify"])),
+            Ok(Algorithm::ES256),
+        ),
         (
             json!({"kty": "oct", "k": "c2VjcmV0"}),
             Err("must be public"),
@@ -234,6 +244,7 @@ fn commerce_layers_assertion_needs_its_claim_and_nothing_else() {
         (json!({COMMERCE_LAYER_CLAIMS: {"custom_claim": {"tier": "gold"}}}), Ok((None, true, None))),
         (json!({COMMERCE_LAYER_CLAIMS: {"owner": owner}, "jti": "j", "exp": NOW + 10}), Ok((customer("cus-1"), false, Some(NOW + 10 + CLOCK_SKEW)))),
         (json!({COMMERCE_LAYER_CLAIMS: {"owner": owner}, "jti": "j"}), Ok((customer("cus-1"), false, Some(NOW + UNEXPIRING_JTI_KEPT)))),
+        (json!({COMMERCE_LAYER_CLAIMS: {"owner": owner}, "jti": "j", "exp": 9e14}), Ok((customer("cus-1"), false, Some(NOW + UNEXPIRING_JTI_KEPT)))),
         (json!({COMMERCE_LAYER_CLAIMS: {}}), Err(NothingAsserted)),
         (json!({"sub": "cus-1"}), Err(NothingAsserted)),
         (json!({COMMERCE_LAYER_CLAIMS: "cus-1"}), Err(Malformed(COMMERCE_LAYER_CLAIMS))),

@@ -66,6 +66,11 @@ fn only_the_right_secret_makes_the_forwarded_address_count() {
             secret.is_some()
         );
     }
+    // Bytes that are not text, forwarded by a trusted backend: refused too, not ignored.
+    let mut request = request(&[("x-backend-auth", SECRET)]);
+    let latin = http::HeaderValue::from_bytes(b"203.0.113.9\xe9").unwrap();
+    request.headers_mut().insert(TRUE_CLIENT_IP_HEADER, latin);
+    assert!(caller_key(&request, Some(&secret)).is_err());
 }
 
 #[test]

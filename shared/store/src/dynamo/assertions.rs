@@ -51,11 +51,18 @@ impl Assertions for DynamoStore {
                     .get("use_id")
                     .and_then(|value| value.as_s().ok())
                     .is_some_and(|found| *found == use_id);
-                Ok(if ours {
-                    AssertionUse::Accepted
-                } else {
-                    AssertionUse::Replayed
-                })
+                // Another use's record, but one past its time: the condition let this write
+                // through, so a conflict cancelled it. Not a replay either.
+                let remembered = found
+                    .get(TTL_ATTRIBUTE)
+                    .and_then(|value| value.as_n().ok())
+                    .and_then(|seconds| seconds.parse::<u64>().ok())
+                    .is_some_and(|until| until > now.floor_seconds().0);
+                match (ours, remembered) {
+                    (true, _) => Ok(AssertionUse::Accepted),
+                    (false, true) => Ok(AssertionUse::Replayed),
+                    (false, false) => Err(StoreError::unavailable(e.into_err())),
+                }
             }
             Err(error) => Err(StoreError::unavailable(error)),
         }
