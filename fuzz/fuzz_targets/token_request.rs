@@ -49,7 +49,10 @@ fn application(client_id: &str, kind: ApplicationKind) -> Application {
         enabled: true,
         previous_client_secret: None,
         grant_types: None,
-        jwt_bearer: None,
+        // The confidential integration may use the JWT bearer grant, so that its admission
+        // is fuzzed too.
+        jwt_bearer: (kind == ApplicationKind::Integration)
+            .then_some(gatehouse_core::jwt_bearer::JwtBearer::CommerceLayer),
     }
 }
 
@@ -214,6 +217,9 @@ fn check_request(request: Request) {
                     code, redirect_uri, ..
                 } => {
                     assert!(!code.is_empty() && !redirect_uri.is_empty())
+                }
+                Grant::JwtBearer { assertion } => {
+                    assert!(!assertion.is_empty() && !client.is_public())
                 }
             }
         }
