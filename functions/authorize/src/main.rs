@@ -7,7 +7,10 @@ use gatehouse_edge::runtime::Runtime;
 use lambda_http::Error;
 
 async fn init() -> Result<AuthorizeService, ConfigError> {
-    let runtime = Runtime::on_dynamodb(ServiceConfig::from_env()?).await?;
+    let runtime = Runtime::on_dynamodb(ServiceConfig::from_env()?)
+        .await?
+        .trusting_backends()
+        .await?;
     Ok(AuthorizeService::new(&runtime))
 }
 

@@ -11,7 +11,10 @@ use lambda_http::Error;
 
 async fn init() -> Result<TokenService, ConfigError> {
     let env = |name: &str| std::env::var(name).ok();
-    let runtime = Runtime::on_dynamodb(ServiceConfig::from_lookup(&env)?).await?;
+    let runtime = Runtime::on_dynamodb(ServiceConfig::from_lookup(&env)?)
+        .await?
+        .trusting_backends()
+        .await?;
     let keys = load_signing_keys(&env).await?;
     Ok(TokenService::new(&runtime, Arc::new(keys)))
 }

@@ -70,14 +70,19 @@ impl<S: ?Sized + Concerns> Runtime<S> {
 
 impl Runtime<DynamoStore> {
     /// A Lambda's process: `config`, the DynamoDB table `GATEHOUSE_TABLE` names, the system
-    /// clock, and the backend secret when one is configured ([`load_backend_secret`]).
+    /// clock.
     pub async fn on_dynamodb(config: ServiceConfig) -> Result<Self, ConfigError> {
         let table = required_env(vars::TABLE)?;
-        let env = |name: &str| std::env::var(name).ok();
-        let backend_secret = load_backend_secret(&env).await?;
         let store = DynamoStore::new(dynamo::client(None).await, table);
-        Ok(Self::new(Arc::new(store), config, Arc::new(SystemClock))
-            .with_backend_secret(backend_secret))
+        Ok(Self::new(Arc::new(store), config, Arc::new(SystemClock)))
+    }
+
+    /// The process of a function that counts per address: trusting the backend secret, when
+    /// one is configured ([`load_backend_secret`]). Only those functions read it (and link the
+    /// Secrets Manager client that reads it).
+    pub async fn trusting_backends(self) -> Result<Self, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok();
+        Ok(self.with_backend_secret(load_backend_secret(&env).await?))
     }
 }
 

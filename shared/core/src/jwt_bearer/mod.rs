@@ -11,7 +11,8 @@ pub mod assertion;
 #[cfg(test)]
 mod tests;
 
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{json, Map, Value};
 
@@ -53,6 +54,17 @@ pub struct AssertionKey {
     pub jwk: Map<String, Value>,
     pub kid: Option<String>,
     pub algorithm: Algorithm,
+    /// Its public parameters, base64url as in the JWK: read here by hand rather than through
+    /// jsonwebtoken's `Jwk` types, whose serde code every function that reads an application
+    /// record would otherwise carry (issue 11's bound on a bootstrap's size).
+    material: KeyMaterial,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum KeyMaterial {
+    Rsa { n: String, e: String },
+    Ec { x: String, y: String },
+    Ed { x: String },
 }
 
 /// The JWK members that only a private (or symmetric) key has: a key with one is refused, so
@@ -90,25 +102,55 @@ impl AssertionKey {
                 return Err("a key's \"key_ops\" must include \"verify\" or be left out".into());
             }
         }
-        let jwk: Jwk = serde_json::from_value(value.clone())
-            .map_err(|error| format!("not a JWK this server reads: {error}"))?;
-        let algorithm = match &jwk.algorithm {
-            AlgorithmParameters::RSA(rsa) => {
-                let bits = base64_len(&rsa.n) * 8;
+        let text = |name: &str| members.get(name).and_then(Value::as_str);
+        let bytes = |name: &'static str| {
+            text(name)
+                .and_then(|value| URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')).ok())
+                .ok_or_else(|| format!("not a JWK this server reads: \"{name}\" is not base64url"))
+        };
+        let (algorithm, material) = match (text("kty"), text("crv")) {
+            (Some("RSA"), _) => {
+                let modulus = bytes("n")?;
+                let bits = modulus.iter().skip_while(|b| **b == 0).count() * 8;
                 if bits < MIN_RSA_BITS {
                     return Err(format!(
                         "an RSA key must have at least {MIN_RSA_BITS} bits, this one has {bits}"
                     ));
                 }
-                Algorithm::RS256
+                if bytes("e")?.is_empty() {
+                    return Err("not a JWK this server reads: \"e\" is empty".into());
+                }
+                let (n, e) = (text("n").unwrap_or_default(), text("e").unwrap_or_default());
+                let material = KeyMaterial::Rsa {
+                    n: n.into(),
+                    e: e.into(),
+                };
+                (Algorithm::RS256, material)
             }
-            AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
-                Algorithm::ES256
+            (Some("EC"), Some("P-256")) => {
+                if bytes("x")?.len() != 32 || bytes("y")?.len() != 32 {
+                    return Err("a P-256 key's \"x\" and \"y\" are 32 bytes each".into());
+                }
+                let (x, y) = (text("x").unwrap_or_default(), text("y").unwrap_or_default());
+                let material = KeyMaterial::Ec {
+                    x: x.into(),
+                    y: y.into(),
+                };
+                (Algorithm::ES256, material)
             }
-            AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
-                Algorithm::EdDSA
+            (Some("OKP"), Some("Ed25519")) => {
+                if bytes("x")?.len() != 32 {
+                    return Err("an Ed25519 key's \"x\" is 32 bytes".into());
+                }
+                let x = text("x").unwrap_or_default().into();
+                (Algorithm::EdDSA, KeyMaterial::Ed { x })
             }
             _ => return Err("a key must be RSA, EC on P-256 or OKP on Ed25519".into()),
+        };
+        let kid = match members.get("kid") {
+            None => None,
+            Some(Value::String(kid)) => Some(kid.clone()),
+            Some(_) => return Err("a key's \"kid\" must be a string".into()),
         };
         if let Some(alg) = members.get("alg") {
             if alg.as_str() != Some(algorithm_name(algorithm)) {
@@ -118,24 +160,25 @@ impl AssertionKey {
                 ));
             }
         }
-        DecodingKey::from_jwk(&jwk).map_err(|error| format!("not a usable key: {error}"))?;
+        // Its parameters' sizes were checked above; the key itself is made only where a
+        // signature is checked ([`AssertionKey::decoding_key`], the token function).
         Ok(Self {
             jwk: members.clone(),
-            kid: jwk.common.key_id.clone(),
+            kid,
             algorithm,
+            material,
         })
     }
 
     /// The key to check a signature with. Parsed once already: an error here would be a bug.
     pub fn decoding_key(&self) -> Option<DecodingKey> {
-        let jwk: Jwk = serde_json::from_value(Value::Object(self.jwk.clone())).ok()?;
-        DecodingKey::from_jwk(&jwk).ok()
+        match &self.material {
+            KeyMaterial::Rsa { n, e } => DecodingKey::from_rsa_components(n, e),
+            KeyMaterial::Ec { x, y } => DecodingKey::from_ec_components(x, y),
+            KeyMaterial::Ed { x } => DecodingKey::from_ed_components(x),
+        }
+        .ok()
     }
-}
-
-/// The bytes base64url text of this length decodes to.
-fn base64_len(text: &str) -> usize {
-    text.trim_end_matches('=').len() * 3 / 4
 }
 
 /// The JOSE name of an assertion algorithm.
